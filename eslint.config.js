@@ -1,0 +1,49 @@
+// Lint rules; the import restrictions keep the client -> protocol <- coordinator boundary mechanical.
+import tseslint from 'typescript-eslint';
+
+const nodeOnly = ['node:*', 'fs', 'path', 'os', 'net', 'http', 'crypto', 'worker_threads', 'child_process', 'express', 'socket.io', 'pino', 'commander'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'test-output/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      'no-console': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: nodeOnly, message: 'protocol/ is shared by Node and the browser: no Node-only modules.' },
+          { group: ['**/coordinator/**', '**/client-sdk/**'], message: 'protocol/ imports neither side.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['client-sdk/**/*.ts'],
+    ignores: ['client-sdk/node/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: nodeOnly, message: 'The shared client SDK path must run in a browser: put Node-only code under client-sdk/node/.' },
+          { group: ['**/coordinator/**'], message: 'The client SDK must not import coordinator code.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['client-sdk/node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/coordinator/**'], message: 'The client SDK must not import coordinator code.' }] }],
+    },
+  },
+  {
+    files: ['coordinator/cli.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

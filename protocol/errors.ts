@@ -1,0 +1,55 @@
+/** Error codes carried in `{ ok: false, error: { code, message } }` acks and connect errors. */
+export const ERROR_CODES = [
+  'PROTOCOL_VERSION_MISMATCH',
+  'UNAUTHORIZED',
+  'INVALID_PAYLOAD',
+  'WRONG_ROUND',
+  'NOT_SELECTED',
+  'DUPLICATE_UPDATE',
+  'MANIFEST_MISMATCH',
+  'NON_FINITE_VALUES',
+  'TOO_LARGE',
+  'ENVELOPE_REJECTED',
+  'ROUND_CLOSED',
+  'TRAINING_FAILED',
+  'BUSY',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+}
+
+/** The one shape every acknowledgement takes: a value, or an error with a code. */
+export type Ack<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+/** An error that knows the code to send back to the peer. */
+export class ProtocolError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+  }
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function ok<T>(value: T): Ack<T> {
+  return { ok: true, value };
+}
+
+export function fail(code: ErrorCode, message: string): Ack<never> {
+  return { ok: false, error: { code, message } };
+}
+
+/** Turns anything thrown into an error ack, keeping the code of a ProtocolError. */
+export function failFrom(err: unknown): Ack<never> {
+  if (err instanceof ProtocolError) return { ok: false, error: err.toInfo() };
+  const message = err instanceof Error ? err.message : String(err);
+  return fail('INTERNAL', message);
+}

@@ -1,0 +1,18 @@
+import type { Ack } from './errors.js';
+import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, ModelUpdated, Welcome } from './messages.js';
+
+/**
+ * Socket.IO event maps, declared once. The server takes them as
+ * `Server<ClientToServerEvents, ServerToClientEvents>`, the client in the reverse order.
+ * Request/response goes through acks; a client that never answers is a failure, not a hang.
+ */
+export interface ServerToClientEvents {
+  'session:welcome': (welcome: Welcome) => void;
+  'round:fit': (task: FitTask, ack: (reply: Ack<FitReply>) => void) => void;
+  'round:evaluate': (task: EvaluateTask, ack: (reply: Ack<EvaluateReply>) => void) => void;
+  'model:updated': (update: ModelUpdated) => void;
+}
+
+export interface ClientToServerEvents {
+  'model:get': (ack: (reply: Ack<ModelSnapshot>) => void) => void;
+}

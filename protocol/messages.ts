@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { binarySchema } from './binary.js';
+import { modelSpecSchema, trainingConfigSchema } from './config.js';
+import { sealedEnvelopeSchema } from './envelope.js';
+import { wireWeightsSchema } from './weights.js';
+
+const clientIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'client id: 1-128 of [A-Za-z0-9_.:-]');
+
+/** Sent by the client as Socket.IO `auth` when it connects. */
+export const handshakeSchema = z.object({
+  protocolVersion: z.number().int(),
+  clientId: clientIdSchema,
+  token: z.string().max(1024).optional(),
+});
+export type Handshake = z.infer<typeof handshakeSchema>;
+
+/** First message after a successful handshake: who the coordinator is and which key to seal to. */
+export const welcomeSchema = z.object({
+  clientId: clientIdSchema,
+  protocolVersion: z.number().int(),
+  coordinatorPublicKey: binarySchema.refine((b) => b.length === 32, 'public key must be 32 bytes'),
+  fingerprint: z.string(),
+  modelVersion: z.number().int().min(0),
+});
+export type Welcome = z.input<typeof welcomeSchema>;
+export type ParsedWelcome = z.output<typeof welcomeSchema>;
+
+const taskBase = {
+  taskId: z.string().min(1).max(128),
+  roundId: z.number().int().min(0),
+  modelVersion: z.number().int().min(0),
+  /** Epoch milliseconds after which the coordinator stops waiting. */
+  deadline: z.number(),
+  config: trainingConfigSchema,
+  modelSpec: modelSpecSchema,
+  weights: wireWeightsSchema,
+};
+
+export const fitTaskSchema = z.object(taskBase);
+export type FitTask = z.input<typeof fitTaskSchema>;
+export type ParsedFitTask = z.output<typeof fitTaskSchema>;
+
+/** A fit result: everything (delta, example count, metrics) is inside the sealed envelope. */
+export const fitReplySchema = z.object({ envelope: sealedEnvelopeSchema });
+export type FitReply = z.input<typeof fitReplySchema>;
+
+export const evaluateTaskSchema = z.object(taskBase);
+export type EvaluateTask = z.input<typeof evaluateTaskSchema>;
+export type ParsedEvaluateTask = z.output<typeof evaluateTaskSchema>;
+
+export const evaluateReplySchema = z.object({
+  numExamples: z.number().finite().min(0),
+  metrics: z.record(z.string().max(64), z.number().finite()),
+});
+export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
+
+/** The current global model, as served to a client that asks outside a round. */
+export const modelSnapshotSchema = z.object({
+  modelVersion: z.number().int().min(0),
+  modelSpec: modelSpecSchema,
+  weights: wireWeightsSchema,
+});
+export type ModelSnapshot = z.input<typeof modelSnapshotSchema>;
+export type ParsedModelSnapshot = z.output<typeof modelSnapshotSchema>;
+
+export const modelUpdatedSchema = z.object({ modelVersion: z.number().int().min(0), roundId: z.number().int().min(0) });
+export type ModelUpdated = z.infer<typeof modelUpdatedSchema>;

@@ -1,0 +1,2 @@
+/** Bumped on any incompatible change to events or payloads; checked in the handshake. */
+export const PROTOCOL_VERSION = 1;
