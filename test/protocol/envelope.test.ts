@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import {
+  decodeUpdatePayload,
+  encodeUpdatePayload,
+  fingerprint,
+  generateKeyPair,
+  open,
+  ProtocolError,
+  seal,
+  type EnvelopeBinding,
+} from '../../protocol/index.js';
+
+const binding: EnvelopeBinding = { roundId: 7, clientId: 'alice', taskId: 't-7-alice', modelVersion: 6 };
+
+function rejected(fn: () => unknown): ProtocolError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the envelope to be rejected');
+}
+
+describe('protocol: sealed update envelopes', () => {
+  const coordinator = generateKeyPair();
+  const payload = encodeUpdatePayload({
+    numExamples: 42,
+    metrics: { loss: 0.25 },
+    delta: Float32Array.from([1, -2, 3.5]),
+    rowWeights: Float32Array.from([0, 4]),
+  });
+
+  it('round-trips a sealed update to the coordinator key', () => {
+    const envelope = seal(payload, binding, coordinator.publicKey);
+    const back = decodeUpdatePayload(open(envelope, binding, coordinator.secretKey));
+    assert.equal(back.numExamples, 42);
+    assert.deepEqual(back.metrics, { loss: 0.25 });
+    assert.deepEqual(Array.from(back.delta), [1, -2, 3.5]);
+    assert.deepEqual(Array.from(back.rowWeights!), [0, 4]);
+  });
+
+  it('does not carry the plaintext in the clear', () => {
+    const envelope = seal(payload, binding, coordinator.publicKey);
+    const hay = Buffer.from(envelope.ciphertext).toString('latin1');
+    assert.ok(!hay.includes('numExamples'));
+  });
+
+  it('rejects an altered envelope', () => {
+    const envelope = seal(payload, binding, coordinator.publicKey);
+    envelope.ciphertext[envelope.ciphertext.length - 1]! ^= 1;
+    assert.equal(rejected(() => open(envelope, binding, coordinator.secretKey)).code, 'ENVELOPE_REJECTED');
+  });
+
+  it('rejects an envelope sealed to another key', () => {
+    const other = generateKeyPair();
+    const envelope = seal(payload, binding, other.publicKey);
+    assert.equal(rejected(() => open(envelope, binding, coordinator.secretKey)).code, 'ENVELOPE_REJECTED');
+  });
+
+  it('rejects a replay into a later round and a swap to another client or task', () => {
+    const envelope = seal(payload, binding, coordinator.publicKey);
+    for (const other of [
+      { ...binding, roundId: 8 },
+      { ...binding, clientId: 'mallory' },
+      { ...binding, taskId: 't-7-mallory' },
+      { ...binding, modelVersion: 7 },
+    ]) {
+      const err = rejected(() => open(envelope, other, coordinator.secretKey));
+      assert.equal(err.code, 'ENVELOPE_REJECTED');
+      assert.match(err.message, /bound to another/);
+    }
+  });
+
+  it('gives a stable fingerprint per key and different ones for different keys', () => {
+    assert.equal(fingerprint(coordinator.publicKey), fingerprint(Uint8Array.from(coordinator.publicKey)));
+    assert.match(fingerprint(coordinator.publicKey), /^sha512:[0-9a-f]{32}$/);
+    assert.notEqual(fingerprint(coordinator.publicKey), fingerprint(generateKeyPair().publicKey));
+  });
+});
+
+describe('protocol: update payload codec', () => {
+  it('round-trips without row weights and from an unaligned Buffer view', () => {
+    const bytes = encodeUpdatePayload({ numExamples: 3, metrics: {}, delta: Float32Array.from([0.5, 0.25]) });
+    const packet = Buffer.alloc(bytes.length + 1);
+    Buffer.from(bytes).copy(packet, 1);
+    const back = decodeUpdatePayload(packet.subarray(1));
+    assert.deepEqual(Array.from(back.delta), [0.5, 0.25]);
+    assert.equal(back.rowWeights, undefined);
+  });
+
+  it('rejects truncated, oversized and nonsense payloads with INVALID_PAYLOAD', () => {
+    const bytes = encodeUpdatePayload({ numExamples: 3, metrics: {}, delta: new Float32Array(4) });
+    for (const bad of [bytes.subarray(0, bytes.length - 4), new Uint8Array([...bytes, 0, 0, 0, 0]), new Uint8Array(2), new Uint8Array(64).fill(255)]) {
+      assert.equal(rejected(() => decodeUpdatePayload(bad)).code, 'INVALID_PAYLOAD');
+    }
+    const header = new TextEncoder().encode('{"numExamples":-1,"metrics":{},"deltaLength":0,"rowWeightsLength":0}');
+    const negative = new Uint8Array(4 + header.length + 4);
+    new DataView(negative.buffer).setUint32(0, header.length, true);
+    negative.set(header, 4);
+    assert.equal(rejected(() => decodeUpdatePayload(negative.subarray(0, Math.ceil((4 + header.length) / 4) * 4))).code, 'INVALID_PAYLOAD');
+  });
+});
