@@ -1,5 +1,5 @@
 import type { Ack } from './errors.js';
-import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, ModelUpdated, Welcome } from './messages.js';
+import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, ModelUpdated, RoundResult, Welcome } from './messages.js';
 
 /**
  * Socket.IO event maps, declared once. The server takes them as
@@ -11,6 +11,8 @@ export interface ServerToClientEvents {
   'round:fit': (task: FitTask, ack: (reply: Ack<FitReply>) => void) => void;
   'round:evaluate': (task: EvaluateTask, ack: (reply: Ack<EvaluateReply>) => void) => void;
   'model:updated': (update: ModelUpdated) => void;
+  /** Sent after a fit reply was judged (or the round closed on it): accepted, or rejected with a code. */
+  'round:result': (result: RoundResult) => void;
 }
 
 export interface ClientToServerEvents {

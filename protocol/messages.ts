@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { binarySchema } from './binary.js';
 import { modelSpecSchema, trainingConfigSchema } from './config.js';
 import { sealedEnvelopeSchema } from './envelope.js';
+import { ERROR_CODES } from './errors.js';
 import { wireWeightsSchema } from './weights.js';
 
 const clientIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'client id: 1-128 of [A-Za-z0-9_.:-]');
@@ -65,3 +66,12 @@ export type ParsedModelSnapshot = z.output<typeof modelSnapshotSchema>;
 
 export const modelUpdatedSchema = z.object({ modelVersion: z.number().int().min(0), roundId: z.number().int().min(0) });
 export type ModelUpdated = z.infer<typeof modelUpdatedSchema>;
+
+/** The coordinator's verdict on one fit result, so a client learns whether its update counted and why not. */
+export const roundResultSchema = z.object({
+  roundId: z.number().int().min(0),
+  taskId: z.string().min(1).max(128),
+  accepted: z.boolean(),
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).optional(),
+});
+export type RoundResult = z.infer<typeof roundResultSchema>;
