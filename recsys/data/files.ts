@@ -1,0 +1,17 @@
+// Node-only file readers; the parsers they call run anywhere.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseDelimitedInteractions, type DelimitedOptions } from './delimited.js';
+import { parseMovieLens } from './movielens.js';
+import type { InteractionDataset } from './types.js';
+
+/** ML-100K as shipped next to the repo (never copied into it: its licence forbids redistribution). */
+export const ML100K_PATH = fileURLToPath(new URL('../../../shared/data/ml-100k/u.data', import.meta.url));
+
+export function loadMovieLensFile(path: string = ML100K_PATH): InteractionDataset {
+  return parseMovieLens(readFileSync(path, 'utf8'));
+}
+
+export function loadInteractionsFile(path: string, options: DelimitedOptions = {}): InteractionDataset {
+  return parseDelimitedInteractions(readFileSync(path, 'utf8'), options);
+}
