@@ -1,0 +1,18 @@
+import type { ErrorCode } from '../protocol/index.js';
+
+/** Codes the client raises on its own, besides the ones a coordinator can send. */
+export type ClientErrorCode = ErrorCode | 'FINGERPRINT_MISMATCH' | 'CONNECT_TIMEOUT' | 'NOT_CONNECTED' | 'CLOSED';
+
+/** An error with a code an app can branch on (connect refusals, pinning failures, ...). */
+export class FederatedClientError extends Error {
+  readonly code: ClientErrorCode;
+  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FederatedClientError';
+    this.code = code;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,26 @@
+import { PROTOCOL_VERSION, fingerprint, welcomeSchema, type ParsedWelcome } from '../protocol/index.js';
+import { FederatedClientError } from './errors.js';
+
+/** Validates a welcome and decides whether to trust this coordinator. Throws a coded error if not. */
+export function checkWelcome(raw: unknown, pinnedFingerprint: string | undefined): ParsedWelcome {
+  const parsed = welcomeSchema.safeParse(raw);
+  if (!parsed.success) throw new FederatedClientError('INVALID_PAYLOAD', `malformed session:welcome: ${parsed.error.message}`);
+  const welcome = parsed.data;
+  if (welcome.protocolVersion !== PROTOCOL_VERSION) {
+    throw new FederatedClientError(
+      'PROTOCOL_VERSION_MISMATCH',
+      `coordinator speaks protocol ${welcome.protocolVersion}, this client speaks ${PROTOCOL_VERSION}`,
+    );
+  }
+  const actual = fingerprint(welcome.coordinatorPublicKey);
+  if (actual !== welcome.fingerprint) {
+    throw new FederatedClientError('FINGERPRINT_MISMATCH', `welcome claims fingerprint ${welcome.fingerprint} but its key hashes to ${actual}`);
+  }
+  if (pinnedFingerprint !== undefined && actual !== pinnedFingerprint) {
+    throw new FederatedClientError(
+      'FINGERPRINT_MISMATCH',
+      `coordinator key fingerprint ${actual} differs from the pinned ${pinnedFingerprint}: refusing to send it anything`,
+    );
+  }
+  return welcome;
+}

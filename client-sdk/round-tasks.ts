@@ -1,0 +1,102 @@
+import {
+  ProtocolError,
+  allFinite,
+  decodeWeights,
+  encodeUpdatePayload,
+  rowWeightsSize,
+  seal,
+  sharedSize,
+  type EvaluateReply,
+  type ParsedEvaluateTask,
+  type ParsedFitTask,
+  type SealedEnvelope,
+  type Weights,
+} from '../protocol/index.js';
+import { errorMessage } from './errors.js';
+import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from './trainer.js';
+
+export interface FitResult {
+  envelope: SealedEnvelope;
+  /** Bytes of the sealed envelope: what leaves the device. */
+  bytesSent: number;
+  numExamples: number;
+  metrics: Record<string, number>;
+}
+
+function decodeTaskWeights(wire: unknown): Weights {
+  try {
+    return decodeWeights(wire);
+  } catch (err) {
+    throw new ProtocolError('INVALID_PAYLOAD', `task weights: ${errorMessage(err)}`);
+  }
+}
+
+function taskContext(task: ParsedFitTask | ParsedEvaluateTask): TaskContext {
+  return {
+    roundId: task.roundId,
+    modelVersion: task.modelVersion,
+    config: task.config,
+    modelSpec: task.modelSpec,
+    global: decodeTaskWeights(task.weights),
+  };
+}
+
+/** NaN and Infinity do not survive JSON: drop them rather than send a header the coordinator rejects. */
+function finiteMetrics(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+}
+
+/** A trainer's result must fit the manifest exactly: this is also what keeps private tensors out. */
+function checkFitOutcome(outcome: FitOutcome, global: Weights): void {
+  const expected = sharedSize(global.manifest);
+  if (!(outcome.delta instanceof Float32Array) || outcome.delta.length !== expected) {
+    throw new Error(`delta has ${outcome.delta?.length} floats, the shared manifest has ${expected}`);
+  }
+  if (!allFinite(outcome.delta)) throw new Error('delta contains non-finite values');
+  if (!Number.isFinite(outcome.numExamples) || outcome.numExamples < 0) throw new Error(`bad numExamples ${outcome.numExamples}`);
+  const rows = rowWeightsSize(global.manifest);
+  if (rows > 0 || outcome.rowWeights !== undefined) {
+    if (!(outcome.rowWeights instanceof Float32Array) || outcome.rowWeights.length !== rows) {
+      throw new Error(`rowWeights has ${outcome.rowWeights?.length ?? 0} floats, the manifest's rowwise tensors need ${rows}`);
+    }
+    if (!allFinite(outcome.rowWeights)) throw new Error('rowWeights contain non-finite values');
+  }
+}
+
+/** Trains on a validated fit task and seals the result to the coordinator, bound to this task. */
+export async function runFitTask(task: ParsedFitTask, trainer: Trainer, clientId: string, coordinatorKey: Uint8Array): Promise<FitResult> {
+  const ctx = taskContext(task);
+  let outcome: FitOutcome;
+  try {
+    outcome = await trainer.fit(ctx);
+    checkFitOutcome(outcome, ctx.global);
+  } catch (err) {
+    throw new ProtocolError('TRAINING_FAILED', errorMessage(err));
+  }
+  const metrics = finiteMetrics(outcome.metrics ?? {});
+  const plaintext = encodeUpdatePayload({
+    numExamples: outcome.numExamples,
+    metrics,
+    delta: outcome.delta,
+    ...(outcome.rowWeights && outcome.rowWeights.length > 0 ? { rowWeights: outcome.rowWeights } : {}),
+  });
+  const binding = { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion };
+  const envelope = seal(plaintext, binding, coordinatorKey);
+  const bytesSent = envelope.ciphertext.length + envelope.nonce.length + envelope.ephemeralPublicKey.length;
+  return { envelope, bytesSent, numExamples: outcome.numExamples, metrics };
+}
+
+/** Evaluates the global model locally; only counts and scalar metrics go back. */
+export async function runEvaluateTask(task: ParsedEvaluateTask, trainer: Trainer): Promise<EvaluateReply> {
+  const ctx = taskContext(task);
+  let outcome: EvaluateOutcome;
+  try {
+    outcome = await trainer.evaluate(ctx);
+  } catch (err) {
+    throw new ProtocolError('TRAINING_FAILED', errorMessage(err));
+  }
+  if (!Number.isFinite(outcome.numExamples) || outcome.numExamples < 0) {
+    throw new ProtocolError('TRAINING_FAILED', `bad numExamples ${outcome.numExamples}`);
+  }
+  return { numExamples: outcome.numExamples, metrics: finiteMetrics(outcome.metrics ?? {}) };
+}

@@ -1,0 +1,6 @@
+// Side-effect module: registers the built-in model definitions (pure JS, no tfjs), so a
+// coordinator can create and aggregate them. Import once at an entry point.
+import { logisticModel } from './logistic.js';
+import { registerModel } from './registry.js';
+
+registerModel(logisticModel);

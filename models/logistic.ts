@@ -1,0 +1,59 @@
+import type { ModelSpec, WeightManifest, Weights } from '../protocol/index.js';
+import { SeededRandom } from './random.js';
+import type { ModelDefinition } from './registry.js';
+
+/**
+ * A tiny logistic model: p = sigmoid(x · w + b + u), where w and b are federated and u is a
+ * per-user bias that never leaves the device. Small enough for tests, yet it has a private tensor.
+ */
+export const LOGISTIC_MODEL_NAME = 'logistic';
+
+export const LOGISTIC_TENSORS = {
+  kernel: 'dense/kernel',
+  bias: 'dense/bias',
+  userBias: 'user/bias',
+} as const;
+
+export interface LogisticOptions {
+  /** Input width. */
+  features: number;
+}
+
+export const DEFAULT_LOGISTIC_FEATURES = 8;
+const MAX_FEATURES = 1 << 20;
+
+export function logisticOptions(options: ModelSpec['options']): LogisticOptions {
+  const raw = options['features'] ?? DEFAULT_LOGISTIC_FEATURES;
+  const features = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isInteger(features) || features < 1 || features > MAX_FEATURES) {
+    throw new RangeError(`logistic: features must be an integer in [1, ${MAX_FEATURES}], got ${String(raw)}`);
+  }
+  return { features };
+}
+
+function logisticManifest(options: ModelSpec['options']): WeightManifest {
+  const { features } = logisticOptions(options);
+  return {
+    tensors: [
+      { name: LOGISTIC_TENSORS.kernel, shape: [features, 1], dtype: 'float32', shared: true },
+      { name: LOGISTIC_TENSORS.bias, shape: [1], dtype: 'float32', shared: true },
+      { name: LOGISTIC_TENSORS.userBias, shape: [1], dtype: 'float32', shared: false },
+    ],
+  };
+}
+
+/** Small seeded normal kernel, zero bias; the body holds the shared tensors only. */
+function logisticInitialWeights(options: ModelSpec['options'], seed: number): Weights {
+  const manifest = logisticManifest(options);
+  const { features } = logisticOptions(options);
+  const rng = new SeededRandom(seed);
+  const body = new Float32Array(features + 1);
+  for (let i = 0; i < features; i++) body[i] = 0.01 * rng.normal();
+  return { manifest, body };
+}
+
+export const logisticModel: ModelDefinition = {
+  name: LOGISTIC_MODEL_NAME,
+  manifest: logisticManifest,
+  initialWeights: logisticInitialWeights,
+};
