@@ -1,0 +1,217 @@
+import nacl from 'tweetnacl';
+import { constantTimeEqual, uint32ToBytes } from './bytes.js';
+import { neighbourCount, roundInfeasibility, thresholdFor, type SecAggConfig } from './config.js';
+import { SecAggError } from './errors.js';
+import { neighbourGraph } from './graph.js';
+import { agreeKey, generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
+import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './messages.js';
+import { addMask, expandMask, SEED_LENGTH } from './prg.js';
+import { splitSecret } from './shamir.js';
+import { openShares, sealShares, type SharePair } from './share-cipher.js';
+
+export interface SecAggClientOptions {
+  clientId: string;
+  roundId: number;
+  config: SecAggConfig;
+  /** Length in uint32 words of the vector this client will mask (contributionLayout(manifest).vectorLength). */
+  vectorLength: number;
+}
+
+export type SecAggClientStage = 'advertise' | 'share-keys' | 'receive-shares' | 'masked-input' | 'unmask' | 'done' | 'aborted';
+
+interface Peer {
+  cipherPublicKey: Uint8Array;
+  maskPublicKey: Uint8Array;
+}
+
+/**
+ * One client's side of one secure-aggregation round (Bonawitz et al. 2017; SecAgg+ when the
+ * config says so). Each method is one stage: it takes the server's message and returns the
+ * client's reply. Any refusal aborts the client for good (a server that misbehaves once gets nothing more).
+ */
+export class SecAggClient {
+  readonly clientId: string;
+  readonly roundId: number;
+  private readonly config: SecAggConfig;
+  private readonly vectorLength: number;
+  private stageName: SecAggClientStage = 'advertise';
+  private cipherKeys: KeyPair | null = null;
+  private maskKeys: KeyPair | null = null;
+  private threshold = 0;
+  private neighbours = new Map<string, Peer>();
+  private shareKeysByPeer = new Map<string, Uint8Array>();
+  private ownShares: SharePair | null = null;
+  private selfMaskSeed: Uint8Array | null = null;
+  /** Shares neighbours gave this client; their keys are the peers that survived stage 1. */
+  private heldShares = new Map<string, SharePair>();
+  private mask: Uint32Array | null = null;
+
+  constructor(options: SecAggClientOptions) {
+    if (options.config.mode === 'off') throw new RangeError('SecAggClient needs mode secagg or secagg+');
+    this.clientId = options.clientId;
+    this.roundId = options.roundId;
+    this.config = options.config;
+    this.vectorLength = options.vectorLength;
+  }
+
+  get stage(): SecAggClientStage {
+    return this.stageName;
+  }
+
+  /** Peers this client holds shares for (its neighbours that completed stage 1). */
+  get shareHolders(): string[] {
+    return [...this.heldShares.keys()];
+  }
+
+  /** Stage 0: fresh key pairs for this round, one to encrypt shares, one to agree masks. */
+  advertiseKeys(): AdvertiseKeys {
+    this.expect('advertise');
+    this.cipherKeys = generateKeyPair();
+    this.maskKeys = generateKeyPair();
+    this.stageName = 'share-keys';
+    return { roundId: this.roundId, cipherPublicKey: this.cipherKeys.publicKey, maskPublicKey: this.maskKeys.publicKey };
+  }
+
+  /** Stage 1: checks the roster, Shamir-shares the self-mask seed and the mask secret key, encrypts one pair per neighbour. */
+  async shareKeys(roster: Roster): Promise<ShareKeys> {
+    this.expect('share-keys');
+    this.checkRound(roster.roundId);
+    const ids = roster.roster;
+    if (!ids.includes(this.clientId)) this.refuse('BAD_ROSTER', 'roster does not include this client');
+    for (let i = 1; i < ids.length; i++) if (!(ids[i - 1]! < ids[i]!)) this.refuse('BAD_ROSTER', 'roster is not sorted and unique');
+    const infeasible = roundInfeasibility(this.config, ids.length);
+    if (infeasible) this.refuse('BAD_ROSTER', infeasible);
+    if (roster.vectorLength !== this.vectorLength) this.refuse('BAD_ROSTER', `vector length ${roster.vectorLength}, this client masks ${this.vectorLength}`);
+    const k = neighbourCount(this.config, ids.length);
+    const expected = neighbourGraph(ids, k, roster.graphSeed).get(this.clientId) ?? [];
+    const t = thresholdFor(this.config, k + 1);
+    if (roster.threshold !== t) this.refuse('BAD_ROSTER', `server threshold ${roster.threshold}, config gives ${t}`);
+    const given = [...roster.neighbours].map((n) => n.clientId).sort();
+    if (given.length !== expected.length || given.some((id, i) => id !== expected[i])) {
+      this.refuse('BAD_ROSTER', 'neighbour keys do not match the graph derived from roster and seed');
+    }
+    // Distinct keys: a server that replays one key as another's cannot make masks cancel or collide.
+    const seen = [this.cipherKeys!.publicKey, this.maskKeys!.publicKey];
+    for (const n of roster.neighbours) {
+      for (const key of [n.cipherPublicKey, n.maskPublicKey]) {
+        if (seen.some((s) => constantTimeEqual(s, key))) this.refuse('BAD_ROSTER', 'public keys in the roster are not distinct');
+        seen.push(key);
+      }
+      this.neighbours.set(n.clientId, { cipherPublicKey: n.cipherPublicKey, maskPublicKey: n.maskPublicKey });
+    }
+    this.threshold = t;
+
+    this.selfMaskSeed = nacl.randomBytes(SEED_LENGTH);
+    const groupSize = expected.length + 1;
+    const seedShares = await splitSecret(this.selfMaskSeed, groupSize, t);
+    const keyShares = await splitSecret(this.maskKeys!.secretKey, groupSize, t);
+    this.ownShares = { seedShare: seedShares[0]!, keyShare: keyShares[0]! };
+    const encryptedShares = expected.map((peerId, i) => {
+      const peer = this.neighbours.get(peerId)!;
+      const key = this.safely(() => agreeKey('share-encryption', this.roundId, this.clientId, peerId, this.cipherKeys!.secretKey, peer.cipherPublicKey));
+      this.shareKeysByPeer.set(peerId, key);
+      const sealed = sealShares(key, { roundId: this.roundId, from: this.clientId, to: peerId }, { seedShare: seedShares[i + 1]!, keyShare: keyShares[i + 1]! });
+      return { to: peerId, ...sealed };
+    });
+    this.stageName = 'receive-shares';
+    return { roundId: this.roundId, encryptedShares };
+  }
+
+  /**
+   * Stage 2, first half: decrypts the shares neighbours sent and expands this client's total mask
+   * (self mask plus ± pairwise masks with every neighbour that survived stage 1). Needs no input,
+   * so it can run while the client is still training.
+   */
+  receiveShares(forwarded: ForwardedShares): void {
+    this.expect('receive-shares');
+    this.checkRound(forwarded.roundId);
+    for (const { from, nonce, ciphertext } of forwarded.encryptedShares) {
+      const key = this.shareKeysByPeer.get(from);
+      if (!key) this.refuse('UNEXPECTED_PEER', `shares from ${from}, who is not a neighbour`);
+      if (this.heldShares.has(from)) this.refuse('DUPLICATE', `two share pairs from ${from}`);
+      const pair = openShares(key, { roundId: this.roundId, from, to: this.clientId }, nonce, ciphertext);
+      if (!pair) this.refuse('BAD_SHARES', `shares from ${from} fail authentication or are bound elsewhere`);
+      this.heldShares.set(from, pair);
+    }
+    if (this.heldShares.size + 1 < this.threshold) {
+      this.refuse('BELOW_THRESHOLD', `${this.heldShares.size} neighbours left after stage 1, threshold ${this.threshold} needs ${this.threshold - 1}`);
+    }
+    const mask = expandMask(this.selfMaskSeed!, this.vectorLength);
+    for (const peerId of this.heldShares.keys()) {
+      const peer = this.neighbours.get(peerId)!;
+      const seed = this.safely(() => agreeKey('pairwise-mask', this.roundId, this.clientId, peerId, this.maskKeys!.secretKey, peer.maskPublicKey));
+      addMask(mask, seed, pairwiseSign(this.clientId, peerId));
+    }
+    this.mask = mask;
+    this.stageName = 'masked-input';
+  }
+
+  /** Stage 2, second half: the quantized input (encodeContribution) plus the mask, modulo 2^32. */
+  maskInput(input: Uint32Array): MaskedInput {
+    this.expect('masked-input');
+    if (input.length !== this.vectorLength) this.refuse('BAD_INPUT', `input has ${input.length} words, round masks ${this.vectorLength}`);
+    const masked = this.mask!;
+    for (let i = 0; i < masked.length; i++) masked[i] = masked[i]! + input[i]!;
+    this.mask = null;
+    this.stageName = 'unmask';
+    return { roundId: this.roundId, masked: uint32ToBytes(masked) };
+  }
+
+  /**
+   * Stage 3: reveals seed shares of survivors and mask-key shares of peers that dropped after stage 1 —
+   * never both for one peer, never a key share of a peer it did not mask with, and only once.
+   */
+  unmask(request: UnmaskRequest): UnmaskResponse {
+    this.expect('unmask');
+    this.checkRound(request.roundId);
+    const survivors = new Set(request.survivors);
+    const dropped = new Set(request.dropped);
+    if (survivors.size !== request.survivors.length || dropped.size !== request.dropped.length) this.refuse('DUPLICATE', 'repeated peer in unmask request');
+    for (const id of dropped) {
+      if (survivors.has(id)) this.refuse('BOTH_SHARES_REQUESTED', `server asked for both the seed share and the key share of ${id}`);
+    }
+    if (!survivors.has(this.clientId) || dropped.has(this.clientId)) this.refuse('UNEXPECTED_PEER', 'server does not count this client as a survivor');
+    for (const id of [...survivors, ...dropped]) {
+      if (id !== this.clientId && !this.heldShares.has(id)) this.refuse('UNEXPECTED_PEER', `${id} did not share keys with this client in stage 1`);
+    }
+    if (survivors.size < this.threshold) this.refuse('BELOW_THRESHOLD', `${survivors.size} survivors in this neighbourhood, threshold ${this.threshold}`);
+    const seedShares = [...survivors].map((of) => ({ of, share: of === this.clientId ? this.ownShares!.seedShare : this.heldShares.get(of)!.seedShare }));
+    const keyShares = [...dropped].map((of) => ({ of, share: this.heldShares.get(of)!.keyShare }));
+    this.forget();
+    this.stageName = 'done';
+    return { roundId: this.roundId, seedShares, keyShares };
+  }
+
+  private expect(stage: SecAggClientStage): void {
+    if (this.stageName !== stage) {
+      throw new SecAggError('WRONG_STAGE', `secagg client ${this.clientId} is at stage ${this.stageName}, not ${stage}`);
+    }
+  }
+
+  private checkRound(roundId: number): void {
+    if (roundId !== this.roundId) this.refuse('WRONG_ROUND', `message for round ${roundId}, this client is in round ${this.roundId}`);
+  }
+
+  private safely<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      this.refuse('BAD_ROSTER', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private refuse(reason: ConstructorParameters<typeof SecAggError>[0], message: string): never {
+    this.stageName = 'aborted';
+    this.forget();
+    throw new SecAggError(reason, message);
+  }
+
+  /** Drops secrets once they can no longer be asked for. */
+  private forget(): void {
+    this.heldShares.clear();
+    this.ownShares = null;
+    this.selfMaskSeed = null;
+    this.mask = null;
+    this.shareKeysByPeer.clear();
+  }
+}

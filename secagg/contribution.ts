@@ -1,0 +1,130 @@
+import { sharedLayout, type WeightManifest } from '../protocol/weights.js';
+import type { SecAggConfig } from './config.js';
+import { clip, dequantizeSum, sumErrorBound, quantize, quantizeInto, type UniformSource } from './quantize.js';
+
+/**
+ * What a client puts under the mask, so the server learns only the FedAvg sums of the contract:
+ *   [ w·Δ for every shared element | n_i | w_ir for every row of every rowwise tensor ]
+ * where w is n_i for ordinary elements and the row weight w_ir for rows of rowwise tensors.
+ * Δ is clipped to ±clipRange and weights to [0, maxWeight], so w·Δ is quantized over ±clipRange·maxWeight
+ * and weights over ±maxWeight (same bits).
+ */
+export interface ContributionLayout {
+  deltaLength: number;
+  rowWeightsLength: number;
+  /** deltaLength + 1 + rowWeightsLength: the masked vector's length in uint32 words. */
+  vectorLength: number;
+  rowwise: Array<{ offset: number; rows: number; cols: number; rowWeightOffset: number }>;
+}
+
+export function contributionLayout(manifest: WeightManifest): ContributionLayout {
+  const rowwise: ContributionLayout['rowwise'] = [];
+  let deltaLength = 0;
+  let rowWeightsLength = 0;
+  for (const { spec, offset, size } of sharedLayout(manifest)) {
+    deltaLength = offset + size;
+    if (spec.rowwise) {
+      const rows = spec.shape[0] ?? 0;
+      rowwise.push({ offset, rows, cols: rows === 0 ? 0 : size / rows, rowWeightOffset: rowWeightsLength });
+      rowWeightsLength += rows;
+    }
+  }
+  return { deltaLength, rowWeightsLength, vectorLength: deltaLength + 1 + rowWeightsLength, rowwise };
+}
+
+/** A client's training result, as in the aggregation contract. */
+export interface ClientContribution {
+  numExamples: number;
+  delta: Float32Array;
+  /** One weight per row of each rowwise tensor; when absent every row weighs numExamples. */
+  rowWeights?: Float32Array;
+}
+
+function clipWeight(w: number, maxWeight: number): number {
+  if (!Number.isFinite(w) || w < 0) throw new RangeError(`weight must be finite and non-negative, got ${w}`);
+  return Math.min(w, maxWeight);
+}
+
+/** The quantized vector a client masks; `random` drives stochastic rounding (Math.random unless injected). */
+export function encodeContribution(c: ClientContribution, layout: ContributionLayout, config: SecAggConfig, random: UniformSource = Math.random): Uint32Array {
+  if (c.delta.length !== layout.deltaLength) throw new RangeError(`delta has ${c.delta.length} values, layout wants ${layout.deltaLength}`);
+  if (c.rowWeights && c.rowWeights.length !== layout.rowWeightsLength) {
+    throw new RangeError(`rowWeights has ${c.rowWeights.length} values, layout wants ${layout.rowWeightsLength}`);
+  }
+  const { clipRange, maxWeight, quantizationBits: bits } = config;
+  const n = clipWeight(c.numExamples, maxWeight);
+  const rowWeights = new Float64Array(layout.rowWeightsLength);
+  for (let r = 0; r < rowWeights.length; r++) rowWeights[r] = c.rowWeights ? clipWeight(c.rowWeights[r]!, maxWeight) : n;
+
+  // Per-element weight: n everywhere, the row's weight inside rowwise tensors.
+  const weighted = new Float64Array(layout.deltaLength);
+  for (let i = 0; i < weighted.length; i++) weighted[i] = n * clip(c.delta[i]!, clipRange);
+  for (const t of layout.rowwise) {
+    for (let r = 0; r < t.rows; r++) {
+      const w = rowWeights[t.rowWeightOffset + r]!;
+      const start = t.offset + r * t.cols;
+      for (let j = start; j < start + t.cols; j++) weighted[j] = w * clip(c.delta[j]!, clipRange);
+    }
+  }
+
+  const rng = config.rounding === 'stochastic' ? random : undefined;
+  const out = new Uint32Array(layout.vectorLength);
+  quantizeInto(weighted, clipRange * maxWeight, bits, out, 0, rng);
+  out[layout.deltaLength] = quantize(n, maxWeight, bits, rng);
+  quantizeInto(rowWeights, maxWeight, bits, out, layout.deltaLength + 1, rng);
+  return out;
+}
+
+/** The sums the coordinator needs: Σ w·Δ per element, Σ n_i, Σ w_ir per row. */
+export interface AggregateSums {
+  weightedDeltaSum: Float64Array;
+  weightSum: number;
+  rowWeightSums: Float64Array;
+  contributors: number;
+}
+
+/** Decodes the unmasked sum of `contributors` clients. */
+export function decodeAggregate(sum: Uint32Array, contributors: number, layout: ContributionLayout, config: SecAggConfig): AggregateSums {
+  if (sum.length !== layout.vectorLength) throw new RangeError(`sum has ${sum.length} words, layout wants ${layout.vectorLength}`);
+  const { clipRange, maxWeight, quantizationBits: bits } = config;
+  const d = layout.deltaLength;
+  return {
+    weightedDeltaSum: dequantizeSum(sum.subarray(0, d), clipRange * maxWeight, bits, contributors),
+    weightSum: dequantizeSum(sum.subarray(d, d + 1), maxWeight, bits, contributors)[0]!,
+    rowWeightSums: dequantizeSum(sum.subarray(d + 1), maxWeight, bits, contributors),
+    contributors,
+  };
+}
+
+/**
+ * Worst-case rounding error of each decoded sum (clipping aside): n·step (stochastic) or n·step/2 (nearest).
+ * Weights quantize to steps of maxWeight/(2^(bits-1)-1); a tiny row weight sum is only known to that
+ * precision — keep maxWeight near the largest real weight.
+ */
+export function aggregateErrorBounds(contributors: number, config: SecAggConfig): { weightedDelta: number; weight: number } {
+  const stochastic = config.rounding === 'stochastic';
+  return {
+    weightedDelta: sumErrorBound(config.clipRange * config.maxWeight, config.quantizationBits, contributors, stochastic),
+    weight: sumErrorBound(config.maxWeight, config.quantizationBits, contributors, stochastic),
+  };
+}
+
+/**
+ * The contract's FedAvg step from the sums: ordinary elements move by serverLr·Σ n Δ / Σ n,
+ * rowwise rows by serverLr·Σ w Δ / Σ w (unchanged when the row's weight sum is 0).
+ */
+export function applyFedAvg(global: Float32Array, sums: AggregateSums, layout: ContributionLayout, serverLr = 1): Float32Array {
+  if (global.length !== layout.deltaLength) throw new RangeError('global body does not match the layout');
+  const next = Float32Array.from(global);
+  if (sums.weightSum > 0) {
+    for (let i = 0; i < next.length; i++) next[i] = global[i]! + (serverLr * sums.weightedDeltaSum[i]!) / sums.weightSum;
+  }
+  for (const t of layout.rowwise) {
+    for (let r = 0; r < t.rows; r++) {
+      const w = sums.rowWeightSums[t.rowWeightOffset + r]!;
+      const start = t.offset + r * t.cols;
+      for (let j = start; j < start + t.cols; j++) next[j] = w > 0 ? global[j]! + (serverLr * sums.weightedDeltaSum[j]!) / w : global[j]!;
+    }
+  }
+  return next;
+}

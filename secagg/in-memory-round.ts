@@ -1,0 +1,111 @@
+import { SecAggClient } from './client.js';
+import type { SecAggConfig } from './config.js';
+import {
+  advertiseKeysSchema,
+  forwardedSharesSchema,
+  maskedInputSchema,
+  rosterSchema,
+  shareKeysSchema,
+  unmaskRequestSchema,
+  unmaskResponseSchema,
+} from './messages.js';
+import { SecAggServer, type SecAggAbandoned, type SecAggOutcome } from './server.js';
+
+export type StageName = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
+
+/** Sees every message and every step's duration: how a benchmark measures a round without a network. */
+export interface RoundObserver {
+  clientStep?(clientId: string, stage: StageName, ms: number, sent: unknown, received: unknown): void;
+  serverStep?(stage: StageName | 'finish', ms: number): void;
+}
+
+export interface InMemoryRoundOptions {
+  roundId: number;
+  config: SecAggConfig;
+  /** Each client's quantized vector (encodeContribution), all of one length. */
+  inputs: ReadonlyMap<string, Uint32Array>;
+  /** Clients that go silent just before the named stage (they answered every earlier one). */
+  dropBefore?: Partial<Record<Exclude<StageName, 'advertise'>, Iterable<string>>>;
+  /** Round-trip every payload through its zod schema, as a coordinator would. */
+  validate?: boolean;
+  observer?: RoundObserver;
+  randomBytes?: (n: number) => Uint8Array;
+}
+
+export interface InMemoryRound {
+  outcome: SecAggOutcome;
+  server: SecAggServer;
+  clients: Map<string, SecAggClient>;
+}
+
+/**
+ * Drives one SecAgg round between in-process clients and a server, with no transport: the reference
+ * for how a coordinator and a client SDK sequence the stages, and the harness for tests and benchmarks.
+ */
+export async function runInMemoryRound(options: InMemoryRoundOptions): Promise<InMemoryRound> {
+  const { roundId, config, inputs, observer } = options;
+  const vectorLength = inputs.values().next().value?.length ?? 0;
+  const server = new SecAggServer({ roundId, config, vectorLength, ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}) });
+  const clients = new Map<string, SecAggClient>();
+  const gone = (stage: Exclude<StageName, 'advertise'>) => new Set(options.dropBefore?.[stage] ?? []);
+  const check = <T>(schema: { parse(v: unknown): T }, value: T): T => (options.validate ? schema.parse(value) : value);
+  const timed = <T>(f: () => T): [T, number] => {
+    const start = performance.now();
+    const value = f();
+    return [value, performance.now() - start];
+  };
+  const timedAsync = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+    const start = performance.now();
+    const value = await f();
+    return [value, performance.now() - start];
+  };
+  const finished = (result: SecAggAbandoned): InMemoryRound => ({ outcome: result, server, clients });
+
+  for (const [id] of inputs) {
+    const client = new SecAggClient({ clientId: id, roundId, config, vectorLength });
+    clients.set(id, client);
+    const [msg, ms] = timed(() => client.advertiseKeys());
+    observer?.clientStep?.(id, 'advertise', ms, msg, null);
+    server.acceptAdvertisement(id, check(advertiseKeysSchema, msg));
+  }
+  const [rosters, ms0] = timed(() => server.closeAdvertisement());
+  observer?.serverStep?.('advertise', ms0);
+  if (rosters.status === 'abandoned') return finished(rosters);
+
+  const silent1 = gone('share-keys');
+  for (const [id, roster] of rosters.messages) {
+    if (silent1.has(id)) continue;
+    const [msg, ms] = await timedAsync(() => clients.get(id)!.shareKeys(check(rosterSchema, roster)));
+    observer?.clientStep?.(id, 'share-keys', ms, msg, roster);
+    server.acceptShareKeys(id, check(shareKeysSchema, msg));
+  }
+  const [forwarded, ms1] = timed(() => server.closeShareKeys());
+  observer?.serverStep?.('share-keys', ms1);
+  if (forwarded.status === 'abandoned') return finished(forwarded);
+
+  const silent2 = gone('masked-input');
+  for (const [id, shares] of forwarded.messages) {
+    if (silent1.has(id) || silent2.has(id)) continue;
+    const client = clients.get(id)!;
+    const [msg, ms] = timed(() => {
+      client.receiveShares(check(forwardedSharesSchema, shares));
+      return client.maskInput(inputs.get(id)!);
+    });
+    observer?.clientStep?.(id, 'masked-input', ms, msg, shares);
+    server.acceptMaskedInput(id, check(maskedInputSchema, msg));
+  }
+  const [requests, ms2] = timed(() => server.closeMaskedInput());
+  observer?.serverStep?.('masked-input', ms2);
+  if (requests.status === 'abandoned') return finished(requests);
+
+  const silent3 = gone('unmask');
+  for (const [id, request] of requests.messages) {
+    if (silent3.has(id)) continue;
+    const [msg, ms] = timed(() => clients.get(id)!.unmask(check(unmaskRequestSchema, request)));
+    observer?.clientStep?.(id, 'unmask', ms, msg, request);
+    server.acceptUnmaskResponse(id, check(unmaskResponseSchema, msg));
+  }
+  const [outcome, ms3] = await timedAsync(() => server.finish());
+  observer?.serverStep?.('finish', ms3);
+  return { outcome, server, clients };
+}
