@@ -64,14 +64,26 @@ export function leaveOneOut(data: InteractionDataset, options: SplitOptions = {}
       skippedUsers++;
       return;
     }
-    let latest = userRows[0]!;
-    for (const r of userRows) if (data.timestamps[r]! >= data.timestamps[latest]!) latest = r;
-    const testItem = data.items[latest]!;
-    const trainItems = Int32Array.from(userRows.filter((r) => r !== latest).map((r) => data.items[r]!)).sort();
-    const seen = new Set<number>(trainItems);
-    seen.add(testItem);
-    const testNegatives = sampleUnseen(new SeededRandom(userSeed(seed, user)), data.numItems, seen, negatives);
-    users.push({ user, numItems: data.numItems, trainItems, testItem, testNegatives });
+    const items = userRows.map((r) => data.items[r]!);
+    const times = userRows.map((r) => data.timestamps[r]!);
+    users.push(holdOutLatest(user, items, times, data.numItems, { negatives, seed }));
   });
   return { numUsers: data.numUsers, numItems: data.numItems, users, skippedUsers };
+}
+
+/**
+ * One user's leave-one-out data from its own history (what a device can do alone): the latest
+ * item (the later one on ties) is held out, `negatives` never-seen items are sampled from the seed.
+ */
+export function holdOutLatest(user: number, items: ArrayLike<number>, timestamps: ArrayLike<number>, numItems: number, options: SplitOptions = {}): UserData {
+  if (items.length < 2) throw new RangeError(`user ${user} needs at least two interactions, has ${items.length}`);
+  let latest = 0;
+  for (let k = 0; k < items.length; k++) if (timestamps[k]! >= timestamps[latest]!) latest = k;
+  const testItem = items[latest]!;
+  const seen = new Set<number>(Array.from(items));
+  seen.delete(testItem);
+  const trainItems = Int32Array.from(seen).sort();
+  seen.add(testItem);
+  const testNegatives = sampleUnseen(new SeededRandom(userSeed(options.seed ?? 42, user)), numItems, seen, options.negatives ?? 99);
+  return { user, numItems, trainItems, testItem, testNegatives };
 }

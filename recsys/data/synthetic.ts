@@ -4,7 +4,7 @@ import type { InteractionDataset } from './types.js';
 export interface SyntheticOptions {
   users: number;
   items: number;
-  /** Mean interactions per user (each user gets at least minPerUser, at most items/2). */
+  /** Mean interactions per user (each user gets at least minPerUser, at most min(items/2, items-100)). */
   interactionsPerUser: number;
   minPerUser?: number;
   /** Dimension of the hidden user tastes / item traits that drive choices. */
@@ -47,7 +47,8 @@ export function generateSyntheticInteractions(options: Partial<SyntheticOptions>
   const taste = new Float64Array(k);
   const keys = new Float64Array(o.items);
   const order = Array.from({ length: o.items }, (_, i) => i);
-  const maxPerUser = Math.max(2, Math.floor(o.items / 2));
+  // Leave room for the 99 never-seen evaluation negatives of the standard protocol.
+  const maxPerUser = Math.max(2, Math.min(Math.floor(o.items / 2), o.items - 100));
   for (let u = 0; u < o.users; u++) {
     for (let d = 0; d < k; d++) taste[d] = rng.normal();
     // Geometric-ish spread of activity around the mean, like real logs.

@@ -25,6 +25,8 @@ export class NcfNet {
   private readonly userMark: Uint8Array;
   private readonly itemMark: Uint8Array;
   readonly grads: NcfParams;
+  /** Adam moments, allocated on first Adam step (lazy on embedding rows, like LazyAdam). */
+  private adam?: { m: NcfParams; v: NcfParams; t: number };
 
   constructor(
     readonly arch: NcfArch,
@@ -160,7 +162,15 @@ export class NcfNet {
    * One SGD step on the mean BCE over a batch; returns the summed loss.
    * userRows/itemRows/labels are read from `start` for `count` samples.
    */
-  trainBatch(userRows: ArrayLike<number>, itemRows: ArrayLike<number>, labels: ArrayLike<number>, start: number, count: number, lr: number): number {
+  trainBatch(
+    userRows: ArrayLike<number>,
+    itemRows: ArrayLike<number>,
+    labels: ArrayLike<number>,
+    start: number,
+    count: number,
+    lr: number,
+    optimizer: 'sgd' | 'adam' = 'sgd',
+  ): number {
     let loss = 0;
     const scale = 1 / count;
     for (let s = start; s < start + count; s++) {
@@ -171,40 +181,58 @@ export class NcfNet {
       loss += bceWithLogit(logit, y);
       this.backward(u, i, (sigmoid(logit) - y) * scale);
     }
-    this.applySgd(lr);
+    this.applyStep(lr, optimizer);
     return loss;
   }
 
-  /** params -= lr · grads on everything touched, then clears the gradients. */
-  private applySgd(lr: number): void {
+  /** Updates everything touched by the batch (SGD or Adam), then clears the gradients. */
+  private applyStep(lr: number, optimizer: 'sgd' | 'adam'): void {
     const a = this.arch;
     const p = this.params;
     const g = this.grads;
-    const stepRows = (rows: number[], width: number, param: Float32Array, grad: Float32Array) => {
-      for (const r of rows) {
-        for (let k = r * width; k < (r + 1) * width; k++) {
+    let update: (param: Float32Array, grad: Float32Array, m: Float32Array | undefined, v: Float32Array | undefined, from: number, to: number) => void;
+    let mp: NcfParams | undefined;
+    let vp: NcfParams | undefined;
+    if (optimizer === 'adam') {
+      this.adam ??= { m: zeroParams(a, this.userMark.length, this.itemMark.length), v: zeroParams(a, this.userMark.length, this.itemMark.length), t: 0 };
+      const t = ++this.adam.t;
+      const b1 = 0.9;
+      const b2 = 0.999;
+      const step = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+      mp = this.adam.m;
+      vp = this.adam.v;
+      update = (param, grad, m, v, from, to) => {
+        for (let k = from; k < to; k++) {
+          const gk = grad[k]!;
+          const mk = (m![k] = b1 * m![k]! + (1 - b1) * gk);
+          const vk = (v![k] = b2 * v![k]! + (1 - b2) * gk * gk);
+          param[k]! -= (step * mk) / (Math.sqrt(vk) + 1e-8);
+          grad[k] = 0;
+        }
+      };
+    } else {
+      update = (param, grad, _m, _v, from, to) => {
+        for (let k = from; k < to; k++) {
           param[k]! -= lr * grad[k]!;
           grad[k] = 0;
         }
-      }
-    };
-    stepRows(this.touchedUsers, a.gmfDim, p.userGmf, g.userGmf);
-    stepRows(this.touchedUsers, a.mlpDim, p.userMlp, g.userMlp);
-    stepRows(this.touchedItems, a.gmfDim, p.itemGmf, g.itemGmf);
-    stepRows(this.touchedItems, a.mlpDim, p.itemMlp, g.itemMlp);
-    if (a.itemBias) stepRows(this.touchedItems, 1, p.itemBias, g.itemBias);
-    const stepDense = (param: Float32Array, grad: Float32Array) => {
-      for (let k = 0; k < param.length; k++) {
-        param[k]! -= lr * grad[k]!;
-        grad[k] = 0;
-      }
-    };
-    for (let l = 0; l < a.hidden.length; l++) {
-      stepDense(p.layerW[l]!, g.layerW[l]!);
-      stepDense(p.layerB[l]!, g.layerB[l]!);
+      };
     }
-    stepDense(p.outW, g.outW);
-    stepDense(p.outB, g.outB);
+    const rows = (list: number[], width: number, pick: (q: NcfParams) => Float32Array) => {
+      for (const r of list) update(pick(p), pick(g), mp && pick(mp), vp && pick(vp), r * width, (r + 1) * width);
+    };
+    rows(this.touchedUsers, a.gmfDim, (q) => q.userGmf);
+    rows(this.touchedUsers, a.mlpDim, (q) => q.userMlp);
+    rows(this.touchedItems, a.gmfDim, (q) => q.itemGmf);
+    rows(this.touchedItems, a.mlpDim, (q) => q.itemMlp);
+    if (a.itemBias) rows(this.touchedItems, 1, (q) => q.itemBias);
+    const dense = (pick: (q: NcfParams) => Float32Array) => update(pick(p), pick(g), mp && pick(mp), vp && pick(vp), 0, pick(p).length);
+    for (let l = 0; l < a.hidden.length; l++) {
+      dense((q) => q.layerW[l]!);
+      dense((q) => q.layerB[l]!);
+    }
+    dense((q) => q.outW);
+    dense((q) => q.outB);
     for (const u of this.touchedUsers) this.userMark[u] = 0;
     for (const i of this.touchedItems) this.itemMark[i] = 0;
     this.touchedUsers = [];

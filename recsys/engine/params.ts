@@ -65,3 +65,8 @@ export function userTableEntries(a: NcfArch, p: NcfParams): Array<[string, Float
   if (a.mlpDim) out.push([T.userMlp, p.userMlp, a.mlpDim]);
   return out;
 }
+
+/** Names and row widths of the rowwise item tables, without allocating them. */
+export function itemTableWidths(a: NcfArch): Array<[string, number]> {
+  return itemTableEntries(a, zeroParams(a, 0, 0)).map(([name, , width]) => [name, width]);
+}
