@@ -18,7 +18,12 @@ interface LocalVariables {
 }
 
 function makeVariables(a: NcfArch, p: NcfParams, nLocal: number): LocalVariables {
-  const v = (values: Float32Array, shape: number[]) => tf.variable(tf.tensor(values, shape), true);
+  const v = (values: Float32Array, shape: number[]) => {
+    const initial = tf.tensor(values, shape);
+    const variable = tf.variable(initial, true);
+    initial.dispose();
+    return variable;
+  };
   const vars: LocalVariables = { layerW: [], layerB: [] };
   if (a.gmfDim) {
     vars.userGmf = v(p.userGmf, [1, a.gmfDim]);
