@@ -1,0 +1,58 @@
+import { encodeWeights, evaluateReplySchema } from '../protocol/index.js';
+import type { EvaluateTask, ModelSpec, Weights } from '../protocol/index.js';
+import { ackSchema, knownCode } from './ack.js';
+import type { Failure } from './failure.js';
+import type { FitAssignment } from './fit-collector.js';
+import { requestWithDeadline } from './request.js';
+import type { EvaluationRecord } from './round-record.js';
+import type { EvaluateResult, Strategy } from './strategy/strategy.js';
+
+const evaluateAckSchema = ackSchema(evaluateReplySchema);
+
+export interface EvaluatePhaseContext {
+  roundId: number;
+  modelVersion: number;
+  global: Weights;
+  modelSpec: ModelSpec;
+  deadline: number;
+  assignments: readonly FitAssignment[];
+  strategy: Strategy;
+  signal: AbortSignal;
+}
+
+/** Sends `round:evaluate` to the chosen clients and lets the strategy aggregate what comes back. */
+export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<EvaluationRecord> {
+  const weights = encodeWeights(ctx.global);
+  const results: EvaluateResult[] = [];
+  const failures: Failure[] = [];
+  await Promise.all(
+    ctx.assignments.map(async (a) => {
+      const task: EvaluateTask = {
+        taskId: a.taskId,
+        roundId: ctx.roundId,
+        modelVersion: ctx.modelVersion,
+        deadline: ctx.deadline,
+        config: a.config,
+        modelSpec: ctx.modelSpec,
+        weights,
+      };
+      const fail = (code: Failure['code'], message: string): void => {
+        failures.push({ clientId: a.clientId, taskId: a.taskId, phase: 'evaluate', code, message });
+      };
+      const outcome = await requestWithDeadline(a.socket, { event: 'round:evaluate', task }, ctx.deadline, ctx.signal);
+      if (outcome.kind === 'failure') return fail(outcome.code, outcome.message);
+      const ack = evaluateAckSchema.safeParse(outcome.reply);
+      if (!ack.success) return fail('INVALID_PAYLOAD', `evaluate reply: ${ack.error.issues[0]?.message ?? 'invalid'}`);
+      if (!ack.data.ok) return fail(knownCode(ack.data.error.code), `client reported: ${ack.data.error.message}`);
+      results.push({ clientId: a.clientId, numExamples: ack.data.value.numExamples, metrics: ack.data.value.metrics });
+    }),
+  );
+  const metrics = await ctx.strategy.aggregateEvaluate(ctx.roundId, results, failures);
+  return {
+    modelVersion: ctx.modelVersion,
+    participants: results.map((r) => r.clientId),
+    failures,
+    numExamples: results.reduce((n, r) => n + r.numExamples, 0),
+    metrics,
+  };
+}

@@ -1,0 +1,24 @@
+import type { RoundRecord } from './round-record.js';
+
+export interface RoundStarted {
+  roundId: number;
+  modelVersion: number;
+  selected: string[];
+  /** Epoch ms. */
+  deadline: number;
+}
+
+/** Events a coordinator emits (Node EventEmitter, typed). */
+export interface CoordinatorEvents {
+  'round:started': [RoundStarted];
+  'round:committed': [RoundRecord];
+  'round:abandoned': [RoundRecord];
+  'client:connected': [{ clientId: string }];
+  'client:disconnected': [{ clientId: string; reason: string }];
+  /** The fixed number of rounds is done (never in continuous mode). */
+  'training:finished': [{ modelVersion: number }];
+  /** Something unexpected in the round loop or checkpointing; the coordinator keeps running. */
+  'engine:error': [Error];
+}
+
+export type EmitCoordinatorEvent = <K extends keyof CoordinatorEvents>(event: K, ...args: CoordinatorEvents[K]) => void;

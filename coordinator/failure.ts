@@ -1,0 +1,13 @@
+import type { ErrorCode } from '../protocol/index.js';
+
+/** Why a selected client did not contribute: a protocol error code, or what happened on the wire. */
+export type FailureCode = ErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'ABORTED';
+
+/** Failures are data, not exceptions: each one is recorded in the round's history. */
+export interface Failure {
+  clientId: string;
+  taskId: string;
+  phase: 'fit' | 'evaluate';
+  code: FailureCode;
+  message: string;
+}

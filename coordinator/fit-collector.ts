@@ -1,0 +1,59 @@
+import type { KeyPair, ModelSpec, TrainingConfig, Weights } from '../protocol/index.js';
+import type { Failure } from './failure.js';
+import type { Logger } from './logger.js';
+import type { ClientSocket } from './socket-types.js';
+import type { AggregateSums } from './strategy/aggregate-sums.js';
+
+/** One selected client's fit task for this round. */
+export interface FitAssignment {
+  clientId: string;
+  taskId: string;
+  socket: ClientSocket;
+  config: TrainingConfig;
+}
+
+export interface UpdateLimits {
+  /** Largest sealed update (ciphertext bytes) accepted. */
+  maxUpdateBytes: number;
+  /** Largest numExamples a single client may claim. */
+  maxExamplesPerUpdate: number;
+}
+
+/** Everything a collector needs to run the "collect fit results" phase of one round. */
+export interface FitRoundContext {
+  roundId: number;
+  modelVersion: number;
+  global: Weights;
+  modelSpec: ModelSpec;
+  /** Epoch ms after which no result is waited for. */
+  deadline: number;
+  assignments: readonly FitAssignment[];
+  keyPair: KeyPair;
+  limits: UpdateLimits;
+  /** Aborted when the coordinator stops: collectors must then return promptly. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** What a round's collect phase hands to the strategy: sums, never individual deltas. */
+export interface FitCollection {
+  sums: AggregateSums;
+  /** Clients whose results are inside the sums. */
+  accepted: string[];
+  failures: Failure[];
+  /** Example-weighted mean of client-reported training metrics, when the collector can see them. */
+  metrics: Record<string, number>;
+}
+
+/**
+ * The seam for the "collect fit results" phase. The round engine selects clients, then hands
+ * the collector the assignments and a deadline; the collector dispatches `round:fit`, gathers
+ * replies and failures, and returns only Σ weight·Δ, Σ n_i and Σ w_ir.
+ * PlainFitCollector opens sealed envelopes one by one and streams them into an accumulator.
+ * Secure aggregation (secagg/) plugs in a collector that runs its masking rounds with the same
+ * assignments and returns the unmasked sums, so the coordinator never sees one client's delta.
+ */
+export interface FitCollector {
+  readonly name: string;
+  collect(ctx: FitRoundContext): Promise<FitCollection>;
+}

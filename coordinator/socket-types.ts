@@ -1,0 +1,13 @@
+import type { Server, Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+
+/** What the handshake middleware stores on each socket. */
+export interface SocketData {
+  clientId: string;
+  connectedAt: number;
+}
+
+type InterServerEvents = Record<string, never>;
+
+export type CoordinatorServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ClientSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -1,0 +1,57 @@
+import type { WeightManifest, Weights } from '../../protocol/index.js';
+import { sharedSegments } from './aggregate-sums.js';
+import type { AggregateSums } from './aggregate-sums.js';
+
+/**
+ * The averaged delta (FedAvg's pseudo-gradient): Σ n_i Δ_i / Σ n_i per plain element,
+ * Σ w_ir Δ_ir / Σ w_ir per row of a rowwise tensor (0 for a row nobody touched).
+ */
+export function averageDelta(manifest: WeightManifest, sums: AggregateSums): Float64Array {
+  const out = new Float64Array(sums.weightedDelta.length);
+  for (const seg of sharedSegments(manifest)) {
+    if (!seg.rows) {
+      if (sums.totalExamples <= 0) continue;
+      const scale = 1 / sums.totalExamples;
+      for (let i = seg.offset, end = seg.offset + seg.size; i < end; i++) out[i] = sums.weightedDelta[i]! * scale;
+      continue;
+    }
+    const { count, cols, weightOffset } = seg.rows;
+    for (let r = 0; r < count; r++) {
+      const total = sums.rowWeightTotals[weightOffset + r]!;
+      if (total <= 0) continue;
+      const start = seg.offset + r * cols;
+      for (let i = start, end = start + cols; i < end; i++) out[i] = sums.weightedDelta[i]! / total;
+    }
+  }
+  return out;
+}
+
+/** global + serverLearningRate · step, as a fresh float32 body (the global is not modified). */
+export function applyStep(global: Weights, step: Float64Array, serverLearningRate: number): Weights {
+  const body = new Float32Array(global.body.length);
+  for (let i = 0; i < body.length; i++) body[i] = global.body[i]! + serverLearningRate * step[i]!;
+  return { manifest: global.manifest, body };
+}
+
+/** FedAvg in one call: new = global + serverLr · averageDelta. */
+export function fedAvg(global: Weights, sums: AggregateSums, serverLearningRate: number): Weights {
+  return applyStep(global, averageDelta(global.manifest, sums), serverLearningRate);
+}
+
+/** Example-weighted mean of each metric over the results that report it (results with no examples count for nothing). */
+export function weightedMetricMean(results: ReadonlyArray<{ numExamples: number; metrics: Record<string, number> }>): Record<string, number> {
+  const sums = new Map<string, { total: number; weight: number }>();
+  for (const { numExamples, metrics } of results) {
+    if (!(numExamples > 0)) continue;
+    for (const [name, value] of Object.entries(metrics)) {
+      if (!Number.isFinite(value)) continue;
+      const s = sums.get(name) ?? { total: 0, weight: 0 };
+      s.total += numExamples * value;
+      s.weight += numExamples;
+      sums.set(name, s);
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [name, s] of sums) out[name] = s.total / s.weight;
+  return out;
+}

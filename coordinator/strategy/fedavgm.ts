@@ -1,0 +1,35 @@
+import type { Weights } from '../../protocol/index.js';
+import type { Failure } from '../failure.js';
+import type { AggregateSums } from './aggregate-sums.js';
+import { FedAvg } from './fedavg.js';
+import type { FedAvgOptions } from './fedavg.js';
+import { applyStep, averageDelta } from './fedavg-math.js';
+
+export interface FedAvgMOptions extends FedAvgOptions {
+  /** Server momentum β: velocity = β·velocity + averaged delta. */
+  momentum?: number;
+}
+
+/**
+ * FedAvg with server momentum (Hsu et al. 2019). The velocity lives in memory only:
+ * after a restart it starts again from zero.
+ */
+export class FedAvgM extends FedAvg {
+  override readonly name: string = 'fedavgm';
+  private readonly momentum: number;
+  private velocity: Float64Array | undefined;
+
+  constructor(options: FedAvgMOptions = {}) {
+    super(options);
+    this.momentum = options.momentum ?? 0.9;
+    if (!(this.momentum >= 0 && this.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${this.momentum}`);
+  }
+
+  override aggregateFit(_roundId: number, global: Weights, sums: AggregateSums, _failures: readonly Failure[]): Weights {
+    const step = averageDelta(global.manifest, sums);
+    if (!this.velocity || this.velocity.length !== step.length) this.velocity = new Float64Array(step.length);
+    const v = this.velocity;
+    for (let i = 0; i < v.length; i++) v[i] = this.momentum * v[i]! + step[i]!;
+    return applyStep(global, v, this.serverLearningRate);
+  }
+}

@@ -1,0 +1,54 @@
+import {
+  ProtocolError,
+  allFinite,
+  decodeUpdatePayload,
+  fitReplySchema,
+  open,
+  rowWeightsSize,
+  sharedSize,
+} from '../protocol/index.js';
+import type { EnvelopeBinding, SealedEnvelope, UpdatePayload, WeightManifest } from '../protocol/index.js';
+import type { UpdateLimits } from './fit-collector.js';
+
+/**
+ * Opens a sealed fit result and checks it against the round's manifest and limits.
+ * Returns the payload only when it is safe to add to the sums; otherwise throws a
+ * ProtocolError whose code says why (and nothing has been touched).
+ */
+export function openValidatedUpdate(
+  envelope: SealedEnvelope,
+  binding: EnvelopeBinding,
+  secretKey: Uint8Array,
+  manifest: WeightManifest,
+  limits: UpdateLimits,
+): UpdatePayload {
+  const size = envelope.ciphertext.byteLength;
+  if (size > limits.maxUpdateBytes) throw new ProtocolError('TOO_LARGE', `update is ${size} bytes, limit ${limits.maxUpdateBytes}`);
+  const payload = decodeUpdatePayload(open(envelope, binding, secretKey));
+
+  const expectedDelta = sharedSize(manifest);
+  if (payload.delta.length !== expectedDelta) {
+    throw new ProtocolError('MANIFEST_MISMATCH', `delta has ${payload.delta.length} values, manifest wants ${expectedDelta}`);
+  }
+  const expectedRows = rowWeightsSize(manifest);
+  const rows = payload.rowWeights?.length ?? 0;
+  if (rows !== expectedRows) throw new ProtocolError('MANIFEST_MISMATCH', `rowWeights has ${rows} values, manifest wants ${expectedRows}`);
+
+  const n = payload.numExamples;
+  if (!Number.isFinite(n) || n <= 0 || n > limits.maxExamplesPerUpdate) {
+    throw new ProtocolError('INVALID_PAYLOAD', `numExamples must be in (0, ${limits.maxExamplesPerUpdate}], got ${n}`);
+  }
+  if (!allFinite(payload.delta)) throw new ProtocolError('NON_FINITE_VALUES', 'delta contains NaN or Infinity');
+  if (payload.rowWeights) {
+    if (!allFinite(payload.rowWeights)) throw new ProtocolError('NON_FINITE_VALUES', 'rowWeights contain NaN or Infinity');
+    if (payload.rowWeights.some((w) => w < 0)) throw new ProtocolError('INVALID_PAYLOAD', 'rowWeights must be >= 0');
+  }
+  return payload;
+}
+
+/** Parses the value of a successful fit ack into a sealed envelope (INVALID_PAYLOAD otherwise). */
+export function parseFitReply(value: unknown): SealedEnvelope {
+  const parsed = fitReplySchema.safeParse(value);
+  if (!parsed.success) throw new ProtocolError('INVALID_PAYLOAD', `fit reply: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data.envelope;
+}

@@ -1,0 +1,198 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io as connect } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { createCoordinator } from '../../coordinator/index.js';
+import type { Coordinator, CoordinatorEvents, CoordinatorOptions } from '../../coordinator/index.js';
+import {
+  PROTOCOL_VERSION,
+  decodeWeights,
+  encodeUpdatePayload,
+  fitTaskSchema,
+  seal,
+  sharedSize,
+  welcomeSchema,
+} from '../../protocol/index.js';
+import type {
+  Ack,
+  ClientToServerEvents,
+  ErrorInfo,
+  EvaluateReply,
+  FitReply,
+  ModelUpdated,
+  ParsedFitTask,
+  ParsedWelcome,
+  RoundResult,
+  ServerToClientEvents,
+  UpdatePayload,
+  WeightManifest,
+  Weights,
+} from '../../protocol/index.js';
+
+/** A small model: plain tensors, one rowwise table and a private tensor the coordinator never sees. */
+export const manifest: WeightManifest = {
+  tensors: [
+    { name: 'dense/kernel', shape: [2, 2], dtype: 'float32', shared: true },
+    { name: 'item_emb', shape: [3, 2], dtype: 'float32', shared: true, rowwise: true },
+    { name: 'user_emb', shape: [1, 2], dtype: 'float32', shared: false },
+    { name: 'dense/bias', shape: [2], dtype: 'float32', shared: true },
+  ],
+};
+export const SHARED = sharedSize(manifest); // 12
+export const ROWS = 3;
+
+export function initialWeights(fill = 0): Weights {
+  return { manifest, body: new Float32Array(SHARED).fill(fill) };
+}
+
+export const modelSpec = { name: 'test-model', options: { dim: 2 } };
+
+/** Coordinator options for fast tests; override what a test is about. */
+export function testOptions(overrides: Partial<CoordinatorOptions> = {}): CoordinatorOptions {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    minClients: 1,
+    roundTimeoutMs: 2_000,
+    retryDelayMs: 20,
+    rounds: 'continuous',
+    modelSpec,
+    initialWeights: initialWeights(),
+    ...overrides,
+  };
+}
+
+const running: Array<{ stop(): Promise<void> }> = [];
+
+/** Starts a coordinator that is stopped after the test (see afterEach in each suite). */
+export async function startCoordinator(overrides: Partial<CoordinatorOptions> = {}): Promise<{ coordinator: Coordinator; url: string }> {
+  const coordinator = createCoordinator(testOptions(overrides));
+  running.push(coordinator);
+  const { url } = await coordinator.start();
+  return { coordinator, url };
+}
+
+export async function stopAll(): Promise<void> {
+  while (running.length) await running.pop()!.stop();
+}
+
+export async function tempDir(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fedrec-coord-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export type ClientIo = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** What a fake client answers to a fit task: an update to seal, a raw ack, or silence. */
+export type FitAnswer =
+  | { kind: 'update'; payload: UpdatePayload; tamper?: (p: Uint8Array) => Uint8Array; bindAs?: Partial<{ roundId: number; taskId: string; modelVersion: number; clientId: string }> }
+  | { kind: 'ack'; ack: unknown }
+  | { kind: 'silent' }
+  | { kind: 'disconnect' };
+
+export interface FakeClient {
+  clientId: string;
+  socket: ClientIo;
+  welcome: ParsedWelcome;
+  tasks: ParsedFitTask[];
+  results: RoundResult[];
+  updates: ModelUpdated[];
+  close(): void;
+}
+
+export interface FakeClientOptions {
+  clientId: string;
+  token?: string;
+  fit?: (task: ParsedFitTask, client: FakeClient) => FitAnswer | Promise<FitAnswer>;
+  evaluate?: (task: ParsedFitTask) => Ack<EvaluateReply> | 'silent';
+}
+
+/** A constant update: every shared value moves by `step`, every row counts `rowWeight`. */
+export function constantUpdate(step: number, numExamples: number, rowWeight = numExamples): UpdatePayload {
+  return {
+    numExamples,
+    metrics: { loss: step },
+    delta: new Float32Array(SHARED).fill(step),
+    rowWeights: new Float32Array(ROWS).fill(rowWeight),
+  };
+}
+
+/** A client built from socket.io-client and protocol functions only (the SDK is not needed). */
+export function connectFakeClient(url: string, options: FakeClientOptions): Promise<FakeClient> {
+  const socket: ClientIo = connect(url, {
+    auth: { protocolVersion: PROTOCOL_VERSION, clientId: options.clientId, ...(options.token ? { token: options.token } : {}) },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+    socket.once('session:welcome', (raw) => {
+      const client: FakeClient = {
+        clientId: options.clientId,
+        socket,
+        welcome: welcomeSchema.parse(raw),
+        tasks: [],
+        results: [],
+        updates: [],
+        close: () => socket.close(),
+      };
+      socket.on('round:result', (r) => client.results.push(r));
+      socket.on('model:updated', (u) => client.updates.push(u));
+      socket.on('round:fit', (rawTask, ack) => {
+        void (async () => {
+          const task = fitTaskSchema.parse(rawTask);
+          decodeWeights(task.weights); // the body must arrive intact and aligned
+          client.tasks.push(task);
+          const answer = options.fit ? await options.fit(task, client) : { kind: 'update' as const, payload: constantUpdate(1, 10) };
+          if (answer.kind === 'silent') return;
+          if (answer.kind === 'disconnect') return socket.disconnect();
+          if (answer.kind === 'ack') return ack(answer.ack as Ack<FitReply>);
+          let plaintext = encodeUpdatePayload(answer.payload);
+          if (answer.tamper) plaintext = answer.tamper(plaintext);
+          const binding = { roundId: task.roundId, clientId: client.clientId, taskId: task.taskId, modelVersion: task.modelVersion, ...answer.bindAs };
+          ack({ ok: true, value: { envelope: seal(plaintext, binding, client.welcome.coordinatorPublicKey) } });
+        })();
+      });
+      socket.on('round:evaluate', (rawTask, ack) => {
+        const task = fitTaskSchema.parse(rawTask);
+        const answer = options.evaluate ? options.evaluate(task) : { ok: true as const, value: { numExamples: 1, metrics: {} } };
+        if (answer !== 'silent') ack(answer);
+      });
+      resolve(client);
+    });
+  });
+}
+
+/** The `data` a refused connection carries. */
+export function connectErrorData(err: unknown): ErrorInfo | undefined {
+  return (err as { data?: ErrorInfo }).data;
+}
+
+/** Resolves with the next emission of a coordinator event. */
+export function next<K extends keyof CoordinatorEvents>(coordinator: Coordinator, event: K, timeoutMs = 5_000): Promise<CoordinatorEvents[K][0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+    const listener = (...args: CoordinatorEvents[K]): void => {
+      clearTimeout(timer);
+      resolve(args[0]);
+    };
+    (coordinator.once as (e: K, l: (...a: CoordinatorEvents[K]) => void) => unknown)(event, listener);
+  });
+}
+
+export function until(predicate: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = (): void => {
+      if (predicate()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 5);
+    };
+    tick();
+  });
+}

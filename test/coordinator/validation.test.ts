@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { RoundLedger } from '../../coordinator/index.js';
+import type { FailureCode } from '../../coordinator/index.js';
+import { ProtocolError, generateKeyPair, seal } from '../../protocol/index.js';
+import { ROWS, SHARED, connectFakeClient, constantUpdate, next, startCoordinator, stopAll, until } from './helpers.js';
+import type { FitAnswer } from './helpers.js';
+
+interface Case {
+  name: string;
+  code: FailureCode;
+  answer: FitAnswer;
+  maxUpdateBytes?: number;
+  /** Whether the client is told the verdict via round:result (a client's own failure needs no verdict). */
+  verdict?: boolean;
+}
+
+const good = constantUpdate(1, 10);
+
+const cases: Case[] = [
+  {
+    name: 'an envelope bound to another task (replay/swap)',
+    code: 'ENVELOPE_REJECTED',
+    answer: { kind: 'update', payload: good, bindAs: { taskId: 'someone-elses-task' } },
+  },
+  {
+    name: 'an envelope bound to an older model version',
+    code: 'ENVELOPE_REJECTED',
+    answer: { kind: 'update', payload: good, bindAs: { modelVersion: 99 } },
+  },
+  {
+    name: 'an envelope sealed to another key',
+    code: 'ENVELOPE_REJECTED',
+    answer: {
+      kind: 'ack',
+      ack: { ok: true, value: { envelope: seal(new Uint8Array(200), { roundId: 0, clientId: 'bad', taskId: 'x', modelVersion: 0 }, generateKeyPair().publicKey) } },
+    },
+  },
+  {
+    name: 'a payload that does not decode',
+    code: 'INVALID_PAYLOAD',
+    answer: { kind: 'update', payload: good, tamper: (p) => p.map((_, i) => (i * 37) & 0xff) },
+  },
+  {
+    name: 'a reply that is not a fit reply',
+    code: 'INVALID_PAYLOAD',
+    answer: { kind: 'ack', ack: { ok: true, value: { envelope: 'nope' } } },
+  },
+  {
+    name: 'an ack of the wrong shape',
+    code: 'INVALID_PAYLOAD',
+    answer: { kind: 'ack', ack: [1, 2, 3] },
+  },
+  {
+    name: 'a delta of the wrong length',
+    code: 'MANIFEST_MISMATCH',
+    answer: { kind: 'update', payload: { ...good, delta: new Float32Array(SHARED + 2).fill(1) } },
+  },
+  {
+    name: 'row weights of the wrong length',
+    code: 'MANIFEST_MISMATCH',
+    answer: { kind: 'update', payload: { ...good, rowWeights: new Float32Array(ROWS - 1).fill(1) } },
+  },
+  {
+    name: 'missing row weights for a rowwise model',
+    code: 'MANIFEST_MISMATCH',
+    answer: { kind: 'update', payload: { numExamples: 10, metrics: {}, delta: new Float32Array(SHARED).fill(1) } },
+  },
+  {
+    name: 'NaN in the delta',
+    code: 'NON_FINITE_VALUES',
+    answer: { kind: 'update', payload: { ...good, delta: new Float32Array(SHARED).fill(1).fill(Number.NaN, 3, 4) } },
+  },
+  {
+    name: 'Infinity in the row weights',
+    code: 'NON_FINITE_VALUES',
+    answer: { kind: 'update', payload: { ...good, rowWeights: Float32Array.from([1, Number.POSITIVE_INFINITY, 1]) } },
+  },
+  {
+    name: 'negative row weights',
+    code: 'INVALID_PAYLOAD',
+    answer: { kind: 'update', payload: { ...good, rowWeights: Float32Array.from([1, -5, 1]) } },
+  },
+  {
+    name: 'zero examples',
+    code: 'INVALID_PAYLOAD',
+    answer: { kind: 'update', payload: { ...good, numExamples: 0 } },
+  },
+  {
+    name: 'an absurd example count',
+    code: 'INVALID_PAYLOAD',
+    answer: { kind: 'update', payload: { ...good, numExamples: 1e12 } },
+  },
+  {
+    name: 'an update over maxUpdateBytes',
+    code: 'TOO_LARGE',
+    maxUpdateBytes: 1_000,
+    answer: { kind: 'update', payload: { ...good, delta: new Float32Array(1_000).fill(1) } },
+  },
+  {
+    name: 'a client-side training failure',
+    code: 'TRAINING_FAILED',
+    verdict: false,
+    answer: { kind: 'ack', ack: { ok: false, error: { code: 'TRAINING_FAILED', message: 'out of memory' } } },
+  },
+];
+
+describe('coordinator: update validation', () => {
+  afterEach(stopAll);
+
+  for (const c of cases) {
+    it(`rejects ${c.name} with ${c.code}; the round commits from the good update alone`, async () => {
+      const { coordinator, url } = await startCoordinator({ minClients: 2, minResults: 1, rounds: 1, ...(c.maxUpdateBytes ? { maxUpdateBytes: c.maxUpdateBytes } : {}) });
+      const committed = next(coordinator, 'round:committed');
+      const honest = await connectFakeClient(url, { clientId: 'good', fit: () => ({ kind: 'update', payload: good }) });
+      const bad = await connectFakeClient(url, { clientId: 'bad', fit: () => c.answer });
+      try {
+        const record = await committed;
+        assert.deepEqual(record.participants, ['good']);
+        assert.equal(record.failures.length, 1);
+        assert.equal(record.failures[0]!.clientId, 'bad');
+        assert.equal(record.failures[0]!.code, c.code);
+        assert.equal(record.totalExamples, 10);
+        // Only the good update moved the model: every value is exactly 0 + 1.
+        assert.deepEqual(Array.from(coordinator.currentWeights().body), new Array(SHARED).fill(1));
+        if (c.verdict !== false) {
+          await until(() => bad.results.length > 0, 2_000, 'the verdict');
+          const verdict = bad.results.find((r) => r.roundId === record.roundId);
+          assert.equal(verdict?.accepted, false);
+          assert.equal(verdict?.error?.code, c.code);
+        }
+        await until(() => honest.results.length > 0, 2_000, 'the verdict');
+        assert.equal(honest.results.find((r) => r.roundId === record.roundId)?.accepted, true);
+      } finally {
+        honest.close();
+        bad.close();
+      }
+    });
+  }
+
+  it('abandons the round with the model unchanged when the only update is rejected', async () => {
+    const { coordinator, url } = await startCoordinator({ minClients: 1, minResults: 1, retryDelayMs: 10_000 });
+    const abandoned = next(coordinator, 'round:abandoned');
+    const bad = await connectFakeClient(url, { clientId: 'bad', fit: () => ({ kind: 'update', payload: { ...good, delta: new Float32Array(SHARED).fill(Number.NaN) } }) });
+    try {
+      const record = await abandoned;
+      assert.equal(record.outcome, 'abandoned');
+      assert.equal(record.failures[0]?.code, 'NON_FINITE_VALUES');
+      assert.equal(record.modelVersion, 0);
+      assert.equal(coordinator.modelVersion, 0);
+      assert.deepEqual(Array.from(coordinator.currentWeights().body), new Array(SHARED).fill(0));
+    } finally {
+      bad.close();
+    }
+  });
+});
+
+describe('coordinator: round ledger', () => {
+  function code(fn: () => void): string {
+    try {
+      fn();
+    } catch (err) {
+      assert.ok(err instanceof ProtocolError);
+      return err.code;
+    }
+    return 'accepted';
+  }
+
+  it('accepts one result per selected client for its own task in the open round', () => {
+    const ledger = new RoundLedger(4, [
+      { clientId: 'a', taskId: 't-a' },
+      { clientId: 'b', taskId: 't-b' },
+    ]);
+    assert.equal(code(() => ledger.claim(4, 't-a', 'a')), 'accepted');
+    assert.equal(code(() => ledger.claim(4, 't-a', 'a')), 'DUPLICATE_UPDATE');
+    assert.equal(code(() => ledger.claim(3, 't-b', 'b')), 'WRONG_ROUND');
+    assert.equal(code(() => ledger.claim(4, 't-a', 'b')), 'WRONG_ROUND');
+    assert.equal(code(() => ledger.claim(4, 't-z', 'zed')), 'NOT_SELECTED');
+    ledger.close();
+    assert.equal(code(() => ledger.claim(4, 't-b', 'b')), 'ROUND_CLOSED');
+  });
+});
