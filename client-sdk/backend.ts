@@ -138,6 +138,11 @@ async function runSelection(options: SelectBackendOptions): Promise<string> {
   return selected.backend;
 }
 
+/** Forgets the choice so the next selectBackend walks the candidate list again (tests, hot-plugged GPUs). */
+export function resetBackendSelection(): void {
+  selected = undefined;
+}
+
 /**
  * Picks the best tfjs backend for this platform, once: later calls return the same choice
  * unless they force a different one. Concurrent calls share one selection.

@@ -8,12 +8,14 @@ import {
   fitTaskSchema,
   modelSnapshotSchema,
   modelUpdatedSchema,
+  roundResultSchema,
   type ClientToServerEvents,
   type ErrorCode,
   type EvaluateReply,
   type FitReply,
   type ParsedEvaluateTask,
   type ParsedFitTask,
+  type RoundResult,
   type Handshake,
   type ModelSpec,
   type ModelUpdated,
@@ -114,8 +116,8 @@ export interface FederatedClientEvents {
   'evaluate:done': { roundId: number; taskId: string; numExamples: number; metrics: Record<string, number>; durationMs: number };
   'task:failed': TaskFailure;
   'model:updated': ModelUpdated;
-  /** The coordinator's verdict on a round, when it sends one (payload as received). */
-  'round:result': Record<string, unknown>;
+  /** The coordinator's verdict on one of this client's fit replies (accepted, or why not). */
+  'round:result': RoundResult;
   error: Error;
 }
 
@@ -372,10 +374,7 @@ export class FederatedClient {
       'round:evaluate',
       serveAck({ event: 'round:evaluate', schema: evaluateTaskSchema, logger: this.logger, handle: (t) => this.handleEvaluate(t) }),
     );
-    // Not every coordinator sends round verdicts: listen without depending on the event map.
-    (socket as unknown as { on(event: string, listener: (payload: unknown) => void): void }).on('round:result', (payload) => {
-      if (payload !== null && typeof payload === 'object') this.emitter.emit('round:result', payload as Record<string, unknown>);
-    });
+    socket.on('round:result', (raw) => this.onRoundResult(raw));
     socket.connect();
   }
 
@@ -452,6 +451,18 @@ export class FederatedClient {
     }
     this.knownModelVersion = parsed.data.modelVersion;
     this.emitter.emit('model:updated', parsed.data);
+  }
+
+  private onRoundResult(raw: unknown): void {
+    const parsed = roundResultSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.logger.warn({ err: parsed.error.message }, 'ignored malformed round:result');
+      return;
+    }
+    const result = parsed.data;
+    if (result.accepted) this.logger.debug({ roundId: result.roundId, taskId: result.taskId }, 'update accepted');
+    else this.logger.warn({ roundId: result.roundId, taskId: result.taskId, ...result.error }, 'update rejected by the coordinator');
+    this.emitter.emit('round:result', result);
   }
 
   /** One task at a time: a second one while training answers BUSY. */

@@ -21,6 +21,7 @@ export type { Trainer, TaskContext, FitOutcome, EvaluateOutcome } from './traine
 export {
   selectBackend,
   currentBackend,
+  resetBackendSelection,
   detectPlatform,
   registerBackendCandidates,
   backendCandidates,

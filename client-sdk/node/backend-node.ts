@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { cpuCandidate, importOptional, registerBackendCandidates, type BackendCandidate } from '../backend.js';
+import { importOptional, registerBackendCandidates, type BackendCandidate } from '../backend.js';
 
 /** The directory inside node_modules that holds the wasm backend's .wasm files (no network needed). */
 export function wasmDirectory(): string {
@@ -28,6 +28,18 @@ function tensorflowCandidate(id: string, pkg: string): BackendCandidate {
   };
 }
 
+/** Last resort; tfjs-cpu would print an advert for tfjs-node to the console on first use, which a library must not do. */
+const nodeCpuCandidate: BackendCandidate = {
+  id: 'cpu',
+  backend: 'cpu',
+  async prepare(ctx) {
+    const backend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+    if (backend && 'firstUse' in backend) backend.firstUse = false;
+    ctx.logger.debug({ backend: 'cpu' }, 'using the plain JS cpu backend (slow)');
+    return backend !== null;
+  },
+};
+
 /** Node order: tfjs-node-gpu, tfjs-node, wasm (files from node_modules), cpu. */
 export const nodeBackendCandidates: readonly BackendCandidate[] = [
   tensorflowCandidate('tfjs-node-gpu', '@tensorflow/tfjs-node-gpu'),
@@ -40,7 +52,7 @@ export const nodeBackendCandidates: readonly BackendCandidate[] = [
       return Boolean(tf.findBackendFactory('wasm'));
     },
   },
-  cpuCandidate,
+  nodeCpuCandidate,
 ];
 
 registerBackendCandidates('node', nodeBackendCandidates);

@@ -99,7 +99,7 @@ export class FileStore implements BehaviourStore {
     return next;
   }
 
-  append(events: BehaviourEvent | readonly BehaviourEvent[]): Promise<void> {
+  async append(events: BehaviourEvent | readonly BehaviourEvent[]): Promise<void> {
     const list = (Array.isArray(events) ? events : [events as BehaviourEvent]).map((e) => behaviourEventSchema.parse(e));
     return this.serial(async () => {
       if (list.length === 0) return;

@@ -52,7 +52,7 @@ class ScriptedTrainer implements Trainer {
   }
 }
 
-function until<T>(client: FederatedClient, event: 'welcome' | 'disconnected' | 'reconnecting' | 'model:updated' | 'round:result'): Promise<T> {
+function until<T>(client: FederatedClient, event: 'welcome' | 'disconnected' | 'reconnecting' | 'model:updated'): Promise<T> {
   return new Promise((resolve) => client.once(event, (payload) => resolve(payload as T)));
 }
 
@@ -345,9 +345,18 @@ describe('FederatedClient', function () {
     assert.equal((await updated).modelVersion, 7);
     assert.equal(client.modelVersion, 7);
 
-    const verdict = until<Record<string, unknown>>(client, 'round:result');
-    (socket as unknown as { emit(e: string, p: unknown): void }).emit('round:result', { roundId: 3, accepted: true });
-    assert.deepEqual(await verdict, { roundId: 3, accepted: true });
+    const verdicts: unknown[] = [];
+    const twoVerdicts = new Promise<void>((resolve) =>
+      client.on('round:result', (r) => {
+        if (verdicts.push(r) === 2) resolve();
+      }),
+    );
+    const rejected = { roundId: 3, taskId: 't3', accepted: false, error: { code: 'MANIFEST_MISMATCH' as const, message: 'wrong layout' } };
+    (socket as unknown as { emit(e: string, p: unknown): void }).emit('round:result', { roundId: 'bogus' });
+    socket.emit('round:result', rejected);
+    socket.emit('round:result', { roundId: 4, taskId: 't4', accepted: true });
+    await twoVerdicts;
+    assert.deepEqual(verdicts, [rejected, { roundId: 4, taskId: 't4', accepted: true }]);
   });
 
   it('records behaviour events into its store and rejects malformed ones', async () => {
