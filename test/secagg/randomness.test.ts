@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
+import nacl from 'tweetnacl';
+import { bytesToUint32 } from '../../secagg/bytes.js';
+import { runInMemoryRound, type MaskedInput } from '../../secagg/index.js';
+import { config, ids, seededUniform } from './helpers.js';
+
+/** Runs fn with tweetnacl's randomness (keys, self-mask seeds, graph seed) seeded, then restores a CSPRNG. */
+async function withSeededNacl<T>(seed: number, fn: () => Promise<T>): Promise<T> {
+  const rand = seededUniform(seed);
+  nacl.setPRNG((x, n) => {
+    for (let i = 0; i < n; i++) x[i] = Math.floor(rand() * 256);
+  });
+  try {
+    return await fn();
+  } finally {
+    nacl.setPRNG((x, n) => x.set(webcrypto.getRandomValues(new Uint8Array(n))));
+  }
+}
+
+const WORDS = 50_000;
+
+/** Client 0's masked vector in a 6-client SecAgg round where it contributes `input`. */
+async function maskedVectorOf(input: Uint32Array, seed: number): Promise<Uint32Array> {
+  const clients = ids(6);
+  const inputs = new Map(clients.map((id) => [id, id === clients[0] ? input : new Uint32Array(WORDS)]));
+  let captured: MaskedInput | null = null;
+  await withSeededNacl(seed, () =>
+    runInMemoryRound({
+      roundId: 1,
+      config: config({ mode: 'secagg' }),
+      inputs,
+      observer: { clientStep: (id, stage, _ms, sent) => void (id === clients[0] && stage === 'masked-input' && (captured = sent as MaskedInput)) },
+    }),
+  );
+  assert.ok(captured);
+  return bytesToUint32((captured as MaskedInput).masked);
+}
+
+/** Pearson χ² of byte values against uniform (255 degrees of freedom). */
+function byteChiSquare(words: Uint32Array): number {
+  const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  const counts = new Float64Array(256);
+  for (const b of bytes) counts[b]!++;
+  const expected = bytes.length / 256;
+  return counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
+}
+
+/** Σ over the 32 bit positions of the χ² (1 d.o.f. each) of ones against N/2: 32 degrees of freedom. */
+function bitChiSquare(words: Uint32Array): number {
+  let chi = 0;
+  for (let bit = 0; bit < 32; bit++) {
+    let ones = 0;
+    for (const w of words) ones += (w >>> bit) & 1;
+    const e = words.length / 2;
+    chi += ((ones - e) ** 2 / e) * 2;
+  }
+  return chi;
+}
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
+  ma /= n; mb /= n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]! - ma, y = b[i]! - mb;
+    sab += x * y; saa += x * x; sbb += y * y;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+// Critical values at p ≈ 1e-4 (χ² with 255 and 32 d.o.f.): generous, yet an unmasked or weakly
+// masked vector (all zeros, a constant, a biased keystream) lands in the thousands.
+const BYTE_CHI_LIMIT = 360;
+const BIT_CHI_LIMIT = 75;
+
+describe('secagg masked vectors look uniformly random', () => {
+  it('a masked all-zero vector and a masked constant vector both pass byte and bit χ² tests (and the raw inputs fail them)', async () => {
+    const zeros = new Uint32Array(WORDS);
+    const constant = new Uint32Array(WORDS).fill(0x0001_2345);
+    for (const [name, input, seed] of [['zeros', zeros, 1], ['constant', constant, 2]] as const) {
+      const masked = await maskedVectorOf(input, seed);
+      const byteChi = byteChiSquare(masked);
+      const bitChi = bitChiSquare(masked);
+      assert.ok(byteChi < BYTE_CHI_LIMIT, `${name}: byte χ² ${byteChi.toFixed(1)}`);
+      assert.ok(bitChi < BIT_CHI_LIMIT, `${name}: bit χ² ${bitChi.toFixed(1)}`);
+      assert.ok(byteChiSquare(input) > 10 * BYTE_CHI_LIMIT, `${name}: the test can tell an unmasked input`);
+    }
+  });
+
+  it('the masked vector is uncorrelated with a structured input', async () => {
+    const rand = seededUniform(3);
+    // A ramp plus noise, as signed fixed-point: strongly structured.
+    const signed = Array.from({ length: WORDS }, (_, i) => Math.round((i / WORDS - 0.5) * 2 ** 20 + rand() * 1000));
+    const input = Uint32Array.from(signed, (x) => x >>> 0);
+    const masked = await maskedVectorOf(input, 4);
+    const r = correlation(signed, Array.from(masked, (w) => w | 0));
+    assert.ok(Math.abs(r) < 4.5 / Math.sqrt(WORDS), `correlation ${r}`);
+    assert.ok(bitChiSquare(masked) < BIT_CHI_LIMIT);
+    assert.ok(Math.abs(correlation(signed, signed.map((x, i) => x + (i % 7)))) > 0.99, 'the statistic sees a correlation when there is one');
+  });
+});
