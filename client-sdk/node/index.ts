@@ -4,3 +4,4 @@ import './backend-node.js';
 export * from '../index.js';
 export { nodeBackendCandidates, wasmDirectory } from './backend-node.js';
 export { FileStore, openFileStore } from './file-store.js';
+export { createNodeClient, type NodeClientOptions } from './create-node-client.js';

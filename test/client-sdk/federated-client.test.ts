@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import {
   ProtocolError,
   encodeWeights,
@@ -320,6 +321,32 @@ describe('FederatedClient', function () {
     const task = makeFitTask({ weights: globalWeights, roundId: 9 });
     const payload = openFitReply(await sendFit(await socketP, task), task, client.clientId!, keys.secretKey);
     assert.equal(payload.numExamples, 19);
+  });
+
+  it('stops with FINGERPRINT_MISMATCH when a pinned coordinator comes back with another key', async () => {
+    server = await startFakeCoordinator();
+    const port = server.port;
+    const client = newClient({ url: server.url, backend: false, pinnedFingerprint: server.fingerprint });
+    await client.connect();
+    const errors: Error[] = [];
+    const failed = new Promise<void>((resolve) => client.on('error', (err) => (errors.push(err), resolve())));
+    await server.close();
+    server = await startFakeCoordinator({ port }); // fresh keys: an impostor on the same address
+    await failed;
+    assert.ok(errors[0] instanceof FederatedClientError && errors[0].code === 'FINGERPRINT_MISMATCH');
+    assert.equal(client.status.state, 'failed');
+    const seen = server.handshakes.length;
+    await sleep(300);
+    assert.equal(server.handshakes.length, seen, 'no further attempts after refusing the key');
+  });
+
+  it('accepts a pino logger and logs through it', async () => {
+    server = await startFakeCoordinator();
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const client = newClient({ url: server.url, backend: false, logger });
+    await client.connect();
+    assert.ok(lines.some((l) => (JSON.parse(l) as { msg?: string }).msg === 'welcomed by coordinator'));
   });
 
   it('fetches the model through model:get and follows model:updated and round:result', async () => {

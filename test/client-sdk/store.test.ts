@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileStore, MemoryStore, type BehaviourEvent, type BehaviourStore } from '../../client-sdk/node/index.js';
+import { startFakeCoordinator } from './helpers/fake-coordinator.js';
+import { FileStore, MemoryStore, createNodeClient, type BehaviourEvent, type BehaviourStore, type Trainer } from '../../client-sdk/node/index.js';
 
 const ev = (itemId: string | number, timestamp: number, kind: BehaviourEvent['kind'] = 'view', value?: number): BehaviourEvent => ({
   itemId,
@@ -133,5 +134,30 @@ describe('FileStore persistence', function () {
     const reopened = await FileStore.open(dir);
     assert.deepEqual((await reopened.list()).map((e) => e.itemId), [1, 3]);
     await reopened.close();
+  });
+});
+
+describe('createNodeClient', function () {
+  it('keeps its generated client id and behaviour in a file store across restarts', async () => {
+    const dir = await tempDir();
+    const server = await startFakeCoordinator();
+    const trainer: Trainer = { fit: async () => { throw new Error('unused'); }, evaluate: async () => { throw new Error('unused'); } };
+    try {
+      const first = await createNodeClient({ url: server.url, trainer, storeDir: dir, backend: false });
+      await first.record({ itemId: 5, kind: 'purchase', timestamp: 5 });
+      const { clientId } = await first.connect();
+      await first.close();
+      await first.store.close();
+
+      const second = await createNodeClient({ url: server.url, trainer, storeDir: dir, backend: false });
+      assert.ok(second.store instanceof FileStore);
+      assert.deepEqual(await second.store.list(), [ev(5, 5, 'purchase')]);
+      assert.equal((await second.connect()).clientId, clientId);
+      assert.deepEqual(server.handshakes.map((h) => h.clientId), [clientId, clientId]);
+      await second.close();
+    } finally {
+      await server.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
