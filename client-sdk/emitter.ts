@@ -1,5 +1,5 @@
 /** A tiny typed event emitter that works in Node and the browser (no 'events' import). */
-export type EventMap = { [event: string]: unknown };
+export type EventMap = object;
 
 export class TypedEmitter<Events extends EventMap> {
   private readonly listeners = new Map<keyof Events, Set<(payload: never) => void>>();

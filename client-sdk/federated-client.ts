@@ -105,7 +105,6 @@ export interface TaskFailure {
 }
 
 export interface FederatedClientEvents {
-  [event: string]: unknown;
   connected: { clientId: string };
   disconnected: { reason: string };
   reconnecting: { attempt: number };
