@@ -243,7 +243,7 @@ export class RoundEngine {
       selected: draft.selected,
       participants: collection.accepted,
       failures: collection.failures,
-      totalExamples: collection.sums.totalExamples,
+      totalExamples: collection.sums.weightSum,
       fitMetrics: collection.metrics,
       evaluation,
       abandonReason: reason,
@@ -263,7 +263,7 @@ interface Draft {
 
 function emptyCollection(): FitCollection {
   return {
-    sums: { weightedDelta: new Float64Array(0), totalExamples: 0, rowWeightTotals: new Float64Array(0), contributors: 0 },
+    sums: { weightedDeltaSum: new Float64Array(0), weightSum: 0, rowWeightSums: new Float64Array(0), contributors: 0 },
     accepted: [],
     failures: [],
     metrics: {},

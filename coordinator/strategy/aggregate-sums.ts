@@ -3,15 +3,16 @@ import type { WeightManifest } from '../../protocol/index.js';
 
 /**
  * Everything FedAvg needs from a round, and exactly what secure aggregation can deliver:
- * sums over accepted clients, never one client's delta.
+ * sums over accepted clients, never one client's delta. Field for field the same shape as
+ * secagg's decoded AggregateSums, so a secure-aggregation collector can return those as they are.
  */
 export interface AggregateSums {
   /** Σ weight·Δ in manifest order: weight n_i for plain elements, w_ir for rows of rowwise tensors. */
-  weightedDelta: Float64Array;
+  weightedDeltaSum: Float64Array;
   /** Σ n_i over accepted clients. */
-  totalExamples: number;
+  weightSum: number;
   /** Σ w_ir: one total per row of each rowwise tensor, in manifest order. */
-  rowWeightTotals: Float64Array;
+  rowWeightSums: Float64Array;
   /** How many client results went into the sums. */
   contributors: number;
 }
@@ -37,9 +38,9 @@ export function sharedSegments(manifest: WeightManifest): SharedSegment[] {
 
 export function emptySums(manifest: WeightManifest): AggregateSums {
   return {
-    weightedDelta: new Float64Array(sharedSize(manifest)),
-    totalExamples: 0,
-    rowWeightTotals: new Float64Array(rowWeightsSize(manifest)),
+    weightedDeltaSum: new Float64Array(sharedSize(manifest)),
+    weightSum: 0,
+    rowWeightSums: new Float64Array(rowWeightsSize(manifest)),
     contributors: 0,
   };
 }
@@ -58,7 +59,7 @@ export class UpdateAccumulator {
   }
 
   add(numExamples: number, delta: Float32Array, rowWeights: Float32Array | undefined): void {
-    const acc = this.sums.weightedDelta;
+    const acc = this.sums.weightedDeltaSum;
     for (const seg of this.segments) {
       if (!seg.rows) {
         for (let i = seg.offset, end = seg.offset + seg.size; i < end; i++) acc[i]! += numExamples * delta[i]!;
@@ -68,12 +69,12 @@ export class UpdateAccumulator {
       for (let r = 0; r < count; r++) {
         const w = rowWeights?.[weightOffset + r] ?? 0;
         if (w === 0) continue;
-        this.sums.rowWeightTotals[weightOffset + r]! += w;
+        this.sums.rowWeightSums[weightOffset + r]! += w;
         const start = seg.offset + r * cols;
         for (let i = start, end = start + cols; i < end; i++) acc[i]! += w * delta[i]!;
       }
     }
-    this.sums.totalExamples += numExamples;
+    this.sums.weightSum += numExamples;
     this.sums.contributors += 1;
   }
 }

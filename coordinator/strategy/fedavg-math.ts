@@ -7,20 +7,20 @@ import type { AggregateSums } from './aggregate-sums.js';
  * Σ w_ir Δ_ir / Σ w_ir per row of a rowwise tensor (0 for a row nobody touched).
  */
 export function averageDelta(manifest: WeightManifest, sums: AggregateSums): Float64Array {
-  const out = new Float64Array(sums.weightedDelta.length);
+  const out = new Float64Array(sums.weightedDeltaSum.length);
   for (const seg of sharedSegments(manifest)) {
     if (!seg.rows) {
-      if (sums.totalExamples <= 0) continue;
-      const scale = 1 / sums.totalExamples;
-      for (let i = seg.offset, end = seg.offset + seg.size; i < end; i++) out[i] = sums.weightedDelta[i]! * scale;
+      if (sums.weightSum <= 0) continue;
+      const scale = 1 / sums.weightSum;
+      for (let i = seg.offset, end = seg.offset + seg.size; i < end; i++) out[i] = sums.weightedDeltaSum[i]! * scale;
       continue;
     }
     const { count, cols, weightOffset } = seg.rows;
     for (let r = 0; r < count; r++) {
-      const total = sums.rowWeightTotals[weightOffset + r]!;
+      const total = sums.rowWeightSums[weightOffset + r]!;
       if (total <= 0) continue;
       const start = seg.offset + r * cols;
-      for (let i = start, end = start + cols; i < end; i++) out[i] = sums.weightedDelta[i]! / total;
+      for (let i = start, end = start + cols; i < end; i++) out[i] = sums.weightedDeltaSum[i]! / total;
     }
   }
   return out;

@@ -34,13 +34,13 @@ const global: Weights = { manifest, body: new Float32Array(SHARED).fill(0.5) };
 describe('coordinator: FedAvg maths', () => {
   it('accumulates Σ weight·Δ, Σ n and Σ w_ir in O(model) arrays', () => {
     const sums = sumsOf(clientA, clientB);
-    assert.equal(sums.weightedDelta.length, SHARED);
-    assert.equal(sums.rowWeightTotals.length, ROWS);
-    assert.equal(sums.totalExamples, 4);
+    assert.equal(sums.weightedDeltaSum.length, SHARED);
+    assert.equal(sums.rowWeightSums.length, ROWS);
+    assert.equal(sums.weightSum, 4);
     assert.equal(sums.contributors, 2);
     // kernel: 1·1 + 3·5; row 0: 1·10 + 3·2; row 1: nobody; row 2: 2·30 + 0·4; bias: 1·1 + 3·(-3)
-    assert.deepEqual(Array.from(sums.weightedDelta), [16, 16, 16, 16, 16, 16, 0, 0, 60, 60, -8, -8]);
-    assert.deepEqual(Array.from(sums.rowWeightTotals), [4, 0, 2]);
+    assert.deepEqual(Array.from(sums.weightedDeltaSum), [16, 16, 16, 16, 16, 16, 0, 0, 60, 60, -8, -8]);
+    assert.deepEqual(Array.from(sums.rowWeightSums), [4, 0, 2]);
   });
 
   it('averages plain tensors by examples and rowwise tensors per row by row weights', () => {

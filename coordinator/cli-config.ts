@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
+ * Sources are merged with flags > env > file > defaults, then parsed once here.
+ */
+const jsonRecord = z.preprocess(
+  (v) => (typeof v === 'string' ? JSON.parse(v) : v),
+  z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+);
+const int = z.coerce.number().int();
+
+export const cliConfigSchema = z.object({
+  port: int.min(0).max(65535).default(8080),
+  host: z.string().min(1).default('0.0.0.0'),
+  model: z.string().min(1).default('logistic'),
+  modelOptions: jsonRecord.default({}),
+  /** Seed for the initial weights. */
+  seed: int.default(42),
+  rounds: z.preprocess((v) => (v === 'continuous' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('continuous'), z.number().int().min(1)])).default('continuous'),
+  minClients: int.min(1).optional(),
+  clientsPerRound: z.preprocess((v) => (v === 'all' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('all'), z.number().positive()])).optional(),
+  roundTimeoutMs: int.min(1).optional(),
+  minResults: int.min(1).optional(),
+  retryDelayMs: int.min(0).optional(),
+  roundIntervalMs: int.min(0).optional(),
+  evaluateEvery: int.min(0).optional(),
+  checkpointDir: z.string().min(1).optional(),
+  keepCheckpoints: int.min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  authToken: z.string().min(1).optional(),
+  maxUpdateBytes: int.min(64).optional(),
+  strategy: z.enum(['fedavg', 'fedavgm']).default('fedavg'),
+  serverLearningRate: z.coerce.number().positive().optional(),
+  momentum: z.coerce.number().min(0).lt(1).optional(),
+  localEpochs: int.min(1).optional(),
+  batchSize: int.min(1).optional(),
+  learningRate: z.coerce.number().positive().optional(),
+  optimizer: z.enum(['sgd', 'adam']).optional(),
+  trainingExtra: jsonRecord.optional(),
+  corsOrigin: z.string().min(1).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type CliConfig = z.output<typeof cliConfigSchema>;
+export type CliKey = keyof z.input<typeof cliConfigSchema>;
+
+export const CLI_KEYS = Object.keys(cliConfigSchema.shape) as CliKey[];
+
+/** FEDREC_MIN_CLIENTS for minClients, and so on. */
+export function envName(key: CliKey): string {
+  return `FEDREC_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** Settings found in the environment: FEDREC_* for every key, and plain PORT as well (FEDREC_PORT wins). */
+export function configFromEnv(env: Record<string, string | undefined>): Partial<Record<CliKey, unknown>> {
+  const out: Partial<Record<CliKey, unknown>> = {};
+  if (env['PORT']) out.port = env['PORT'];
+  for (const key of CLI_KEYS) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+/** Merges sources (later ones win, undefined never overrides) and validates the result. */
+export function resolveCliConfig(...sources: Array<Partial<Record<string, unknown>>>): CliConfig {
+  const merged: Record<string, unknown> = {};
+  for (const source of sources) {
+    for (const [key, value] of Object.entries(source)) if (value !== undefined) merged[key] = value;
+  }
+  const unknownKeys = Object.keys(merged).filter((k) => !(CLI_KEYS as string[]).includes(k));
+  if (unknownKeys.length) throw new Error(`unknown setting(s): ${unknownKeys.join(', ')}`);
+  const parsed = cliConfigSchema.safeParse(merged);
+  if (!parsed.success) throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

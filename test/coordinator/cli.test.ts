@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { configFromEnv, envName, resolveCliConfig } from '../../coordinator/cli-config.js';
+import { connectFakeClient, tempDir } from './helpers.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('coordinator: CLI configuration', () => {
+  it('applies precedence flags > env > file > defaults', () => {
+    const file = { port: 7000, minClients: 4, rounds: 10, model: 'logistic', modelOptions: { features: 3 } };
+    const env = configFromEnv({ PORT: '7100', FEDREC_MIN_CLIENTS: '5', FEDREC_SERVER_LEARNING_RATE: '2' });
+    const flags = { port: '7200' };
+    const config = resolveCliConfig(file, env, flags);
+    assert.equal(config.port, 7200);
+    assert.equal(config.minClients, 5);
+    assert.equal(config.serverLearningRate, 2);
+    assert.equal(config.rounds, 10);
+    assert.deepEqual(config.modelOptions, { features: 3 });
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(resolveCliConfig({}, {}, {}).port, 8080);
+    assert.equal(resolveCliConfig(configFromEnv({ PORT: '9000', FEDREC_PORT: '9001' })).port, 9001);
+  });
+
+  it('parses rounds, fractions and JSON options from strings, and names env vars predictably', () => {
+    const config = resolveCliConfig({ rounds: 'continuous', clientsPerRound: '0.25', modelOptions: '{"features":2}' });
+    assert.equal(config.rounds, 'continuous');
+    assert.equal(config.clientsPerRound, 0.25);
+    assert.deepEqual(config.modelOptions, { features: 2 });
+    assert.equal(envName('roundTimeoutMs'), 'FEDREC_ROUND_TIMEOUT_MS');
+  });
+
+  it('refuses bad values and unknown keys with a clear message', () => {
+    assert.throws(() => resolveCliConfig({ minClients: 'zero' }), /minClients/);
+    assert.throws(() => resolveCliConfig({ strategy: 'fedprox' }), /strategy/);
+    assert.throws(() => resolveCliConfig({ prot: 80 }), /unknown setting\(s\): prot/);
+  });
+});
+
+describe('coordinator: CLI process', () => {
+  it('starts from a config file, trains a registered model with a client, and exits cleanly on SIGTERM', async function () {
+    this.timeout(30_000);
+    const { dir, remove } = await tempDir();
+    const configFile = join(dir, 'config.json');
+    await writeFile(configFile, JSON.stringify({ model: 'logistic', modelOptions: { features: 3 }, rounds: 1, checkpointDir: join(dir, 'ckpt') }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'coordinator/cli.ts', '--config', configFile, '--port', '0', '--host', '127.0.0.1'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const lines = createInterface({ input: child.stdout });
+      const logs: Array<Record<string, unknown>> = [];
+      const url = await new Promise<string>((resolve, reject) => {
+        lines.on('line', (line) => {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          if (entry['msg'] === 'fedrec coordinator ready') resolve(String(entry['url']));
+        });
+        void exited.then((code) => reject(new Error(`CLI exited early (${code}): ${stderr}`)));
+      });
+      const client = await connectFakeClient(url, {
+        clientId: 'cli-client',
+        // logistic with 3 features shares kernel [3,1] and bias [1]: 4 floats, no rowwise tensors.
+        fit: () => ({ kind: 'update', payload: { numExamples: 2, metrics: {}, delta: Float32Array.from([1, 1, 1, 1]) } }),
+      });
+      const status = async () => (await (await fetch(`${url}/api/status`)).json()) as { modelVersion: number; modelSpec: { name: string } };
+      const started = Date.now();
+      while ((await status()).modelVersion < 1 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await status()).modelVersion, 1);
+      assert.equal((await status()).modelSpec.name, 'logistic');
+      assert.ok(logs.some((l) => l['msg'] === 'coordinator listening' && typeof l['fingerprint'] === 'string'));
+      client.close();
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await remove();
+    }
+  });
+
+  it('fails with a clear message for an unknown model', async function () {
+    this.timeout(30_000);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'coordinator/cli.ts', '--model', 'no-such-model', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 1);
+    assert.match(stderr, /unknown model "no-such-model"/);
+  });
+});
