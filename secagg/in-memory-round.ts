@@ -16,7 +16,8 @@ export type StageName = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
 /** Sees every message and every step's duration: how a benchmark measures a round without a network. */
 export interface RoundObserver {
   clientStep?(clientId: string, stage: StageName, ms: number, sent: unknown, received: unknown): void;
-  serverStep?(stage: StageName | 'finish', ms: number): void;
+  /** Server work: called for every accepted message and for every stage close (`close: true`). */
+  serverStep?(stage: StageName | 'finish', ms: number, close: boolean): void;
 }
 
 export interface InMemoryRoundOptions {
@@ -66,10 +67,11 @@ export async function runInMemoryRound(options: InMemoryRoundOptions): Promise<I
     clients.set(id, client);
     const [msg, ms] = timed(() => client.advertiseKeys());
     observer?.clientStep?.(id, 'advertise', ms, msg, null);
-    server.acceptAdvertisement(id, check(advertiseKeysSchema, msg));
+    const accepted = timed(() => server.acceptAdvertisement(id, check(advertiseKeysSchema, msg)))[1]; // timed outside the optional call, which would skip it
+    observer?.serverStep?.('advertise', accepted, false);
   }
   const [rosters, ms0] = timed(() => server.closeAdvertisement());
-  observer?.serverStep?.('advertise', ms0);
+  observer?.serverStep?.('advertise', ms0, true);
   if (rosters.status === 'abandoned') return finished(rosters);
 
   const silent1 = gone('share-keys');
@@ -77,10 +79,11 @@ export async function runInMemoryRound(options: InMemoryRoundOptions): Promise<I
     if (silent1.has(id)) continue;
     const [msg, ms] = await timedAsync(() => clients.get(id)!.shareKeys(check(rosterSchema, roster)));
     observer?.clientStep?.(id, 'share-keys', ms, msg, roster);
-    server.acceptShareKeys(id, check(shareKeysSchema, msg));
+    const accepted = timed(() => server.acceptShareKeys(id, check(shareKeysSchema, msg)))[1];
+    observer?.serverStep?.('share-keys', accepted, false);
   }
   const [forwarded, ms1] = timed(() => server.closeShareKeys());
-  observer?.serverStep?.('share-keys', ms1);
+  observer?.serverStep?.('share-keys', ms1, true);
   if (forwarded.status === 'abandoned') return finished(forwarded);
 
   const silent2 = gone('masked-input');
@@ -92,10 +95,11 @@ export async function runInMemoryRound(options: InMemoryRoundOptions): Promise<I
       return client.maskInput(inputs.get(id)!);
     });
     observer?.clientStep?.(id, 'masked-input', ms, msg, shares);
-    server.acceptMaskedInput(id, check(maskedInputSchema, msg));
+    const accepted = timed(() => server.acceptMaskedInput(id, check(maskedInputSchema, msg)))[1];
+    observer?.serverStep?.('masked-input', accepted, false);
   }
   const [requests, ms2] = timed(() => server.closeMaskedInput());
-  observer?.serverStep?.('masked-input', ms2);
+  observer?.serverStep?.('masked-input', ms2, true);
   if (requests.status === 'abandoned') return finished(requests);
 
   const silent3 = gone('unmask');
@@ -103,9 +107,10 @@ export async function runInMemoryRound(options: InMemoryRoundOptions): Promise<I
     if (silent3.has(id)) continue;
     const [msg, ms] = timed(() => clients.get(id)!.unmask(check(unmaskRequestSchema, request)));
     observer?.clientStep?.(id, 'unmask', ms, msg, request);
-    server.acceptUnmaskResponse(id, check(unmaskResponseSchema, msg));
+    const accepted = timed(() => server.acceptUnmaskResponse(id, check(unmaskResponseSchema, msg)))[1];
+    observer?.serverStep?.('unmask', accepted, false);
   }
   const [outcome, ms3] = await timedAsync(() => server.finish());
-  observer?.serverStep?.('finish', ms3);
+  observer?.serverStep?.('finish', ms3, true);
   return { outcome, server, clients };
 }
