@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
+import { Router } from 'express';
 import { Server } from 'socket.io';
 import { z } from 'zod';
 import { PROTOCOL_VERSION, encodeWeights, fingerprint, sameSharedLayout, toHex } from '../protocol/index.js';
@@ -105,6 +106,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     this.keyPair = await loadOrCreateKeyPair(keyFile, logger);
     await this.restoreOrInitialize();
 
+    const extraRoutes = Router();
     const app = createRestApp({
       status: () => this.status(),
       history: () => this.state.history,
@@ -112,6 +114,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       metrics: this.metrics.registry,
       corsOrigin: o.corsOrigin,
       logger,
+      extraRoutes,
     });
     const http = createServer(app);
     const io: CoordinatorServer = new Server(http, {
@@ -124,6 +127,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     io.on('connection', (socket) => this.onConnection(socket));
     this.http = http;
     this.io = io;
+    for (const ext of o.extensions) await ext.attach({ routes: extraRoutes, io, coordinator: this, logger: logger.child({ extension: ext.name }) });
 
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -165,6 +169,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
 
   private async shutdown(): Promise<void> {
     await this.engine?.stop();
+    for (const ext of this.options.extensions) await ext.detach?.();
     this.state.phase = 'stopped';
     const http = this.http;
     if (this.io) {

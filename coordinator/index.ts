@@ -3,6 +3,7 @@ export type { Coordinator, CoordinatorStatus } from './coordinator.js';
 export { coordinatorOptionsSchema, parseCoordinatorOptions, resolveSampleSize } from './options.js';
 export type { CoordinatorOptions, ResolvedOptions } from './options.js';
 export type { CoordinatorEvents, RoundStarted } from './events.js';
+export type { CoordinatorExtension, ExtensionHost } from './extension.js';
 export type { RoundRecord, EvaluationRecord } from './round-record.js';
 export type { Failure, FailureCode } from './failure.js';
 export type { Logger, LogFn } from './logger.js';

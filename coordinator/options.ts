@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_TRAINING_CONFIG, manifestSchema, modelSpecSchema, sharedSize, trainingConfigSchema } from '../protocol/index.js';
 import type { Weights } from '../protocol/index.js';
+import type { CoordinatorExtension } from './extension.js';
 import type { FitCollector } from './fit-collector.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -63,6 +64,8 @@ export const coordinatorOptionsSchema = z.object({
   strategy: z.custom<Strategy>(hasMethods('configureFit', 'aggregateFit', 'configureEvaluate', 'aggregateEvaluate'), 'strategy must implement Strategy').optional(),
   fitCollector: z.custom<FitCollector>(hasMethods('collect'), 'fitCollector must implement FitCollector').optional(),
   logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug', 'child'), 'logger must be pino-compatible').optional(),
+  /** Add-ons attached at start (dashboard, demo pages): extra HTTP routes and Socket.IO namespaces. */
+  extensions: z.array(z.custom<CoordinatorExtension>(hasMethods('attach'), 'extension must have attach()')).default([]),
 });
 
 /** What callers pass to createCoordinator: everything optional except the model. */

@@ -16,6 +16,8 @@ export interface RestDeps {
   metrics: Registry;
   corsOrigin: string | string[] | undefined;
   logger: Logger;
+  /** Extension routes, tried before the 404. */
+  extraRoutes?: express.Router;
 }
 
 export function modelEtag(modelVersion: number): string {
@@ -71,6 +73,7 @@ export function createRestApp(deps: RestDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
+  if (deps.extraRoutes) app.use(deps.extraRoutes);
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

@@ -1,0 +1,20 @@
+import type { Router } from 'express';
+import type { Coordinator } from './coordinator.js';
+import type { Logger } from './logger.js';
+import type { CoordinatorServer } from './socket-types.js';
+
+/** What an extension gets at start: routes (mounted before the 404), the Socket.IO server, the coordinator. */
+export interface ExtensionHost {
+  routes: Router;
+  io: CoordinatorServer;
+  coordinator: Coordinator;
+  logger: Logger;
+}
+
+/** An add-on served by the coordinator on its own port (the dashboard, a demo page). */
+export interface CoordinatorExtension {
+  readonly name: string;
+  attach(host: ExtensionHost): void | Promise<void>;
+  /** Called on stop, before Socket.IO closes. */
+  detach?(): void | Promise<void>;
+}
