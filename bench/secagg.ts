@@ -200,7 +200,10 @@ async function main(): Promise<void> {
         const why = roundInfeasibility(config, n);
         if (why) {
           const estimateS = (n * (n - 1) * 4 * params) / (prg * 1e6);
-          console.log(`  ${mode} @ ${n} clients: not run — ${why}. All-pairs masks alone would be n(n-1)·params words ≈ ${estimateS.toFixed(0)} s of PRG in one process (${((n - 1) * 4 * params) / (prg * 1e6)}s per client).`);
+          const perClientS = ((n - 1) * 4 * params) / (prg * 1e6);
+          console.log(
+            `  ${mode} @ ${n} clients: not run — ${why}.\n  (All-pairs masks alone would be n(n-1)·params PRG words ≈ ${estimateS.toFixed(0)} s in one process, ${perClientS.toFixed(2)} s per client.)`,
+          );
           continue;
         }
       }
