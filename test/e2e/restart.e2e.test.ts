@@ -44,6 +44,7 @@ describe('end to end: a restarted coordinator resumes and pinned clients come ba
     const first = start(0, 2);
     const { port, url } = await first.start();
     const fingerprint = first.status().fingerprint;
+    assert.ok(fingerprint, "a coordinator publishes its key fingerprint");
     for (let i = 0; i < 2; i++) {
       const { store, trainer } = await logisticDevice(10 + i, 30);
       // Pinned to the first coordinator's key: a restarted coordinator must present the same one.
