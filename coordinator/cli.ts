@@ -1,25 +1,15 @@
 #!/usr/bin/env node
 // The coordinator service entry: the only coordinator file that reads process.env, argv and files.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
+import '../models/builtin.js';
 import { getModel, registeredModels } from '../models/registry.js';
 import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config.js';
 import type { CliKey } from './cli-config.js';
 import { coordinatorOptionsFromCli } from './cli-options.js';
 import { createCoordinator } from './coordinator.js';
 import { errorFields } from './logger.js';
-
-/** Registers the built-in models when that module exists (other helpers add models there). */
-async function registerBuiltinModels(): Promise<void> {
-  const candidates = ['../models/builtin.js'];
-  for (const specifier of candidates) {
-    const url = new URL(specifier, import.meta.url);
-    const exists = existsSync(url) || existsSync(new URL(specifier.replace(/\.js$/, '.ts'), import.meta.url));
-    if (exists) await import(specifier);
-  }
-}
 
 function program(): Command {
   const cmd = new Command('fedrec-coordinator')
@@ -72,7 +62,6 @@ async function main(): Promise<void> {
   const config = resolveCliConfig(fileSettings, configFromEnv(process.env), flagSettings);
 
   const logger = pino({ level: config.logLevel, base: { service: 'fedrec-coordinator' } });
-  await registerBuiltinModels();
   let model;
   try {
     model = getModel(config.model);
