@@ -1,0 +1,104 @@
+import type { Namespace } from 'socket.io';
+import type { Coordinator, CoordinatorServer, RoundRecord, RoundStarted } from '../coordinator/index.js';
+import { DASHBOARD_NAMESPACE, type DashboardClient, type DashboardRound, type DashboardServerEvents, type DashboardSnapshot } from './types.js';
+import { WireMeter } from './wire-meter.js';
+
+export interface DashboardFeedOptions {
+  /** Rounds sent in a snapshot (the newest ones). */
+  historyLimit?: number;
+}
+
+/**
+ * Pushes the coordinator's life to dashboard viewers over a Socket.IO namespace: a snapshot
+ * on connect, then every round start and end, client arrival and departure as they happen.
+ */
+export class DashboardFeed {
+  private readonly meter = new WireMeter();
+  private readonly clients = new Map<string, DashboardClient>();
+  private readonly traffic = new Map<number, DashboardRound['traffic']>();
+  private current: RoundStarted | null = null;
+  private atRoundStart = { bytesUp: 0, bytesDown: 0 };
+  private nsp: Namespace<Record<string, never>, DashboardServerEvents> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly historyLimit: number;
+
+  constructor(private readonly coordinator: Coordinator, options: DashboardFeedOptions = {}) {
+    this.historyLimit = options.historyLimit ?? 500;
+  }
+
+  attach(io: CoordinatorServer): void {
+    this.meter.attach(io);
+    // Viewers need no client handshake: the namespace has none of the main one's middleware.
+    const nsp = (io as unknown as { of(name: string): Namespace<Record<string, never>, DashboardServerEvents> }).of(DASHBOARD_NAMESPACE);
+    this.nsp = nsp;
+    nsp.on('connection', (socket) => socket.emit('dashboard:snapshot', this.snapshot()));
+
+    const c = this.coordinator;
+    const onStarted = (s: RoundStarted) => this.roundStarted(s);
+    const onEnded = (r: RoundRecord) => this.roundEnded(r);
+    const onConnected = ({ clientId }: { clientId: string }) => {
+      this.clients.set(clientId, { clientId, connectedAt: Date.now(), selected: this.current?.selected.includes(clientId) ?? false, roundsContributed: this.clients.get(clientId)?.roundsContributed ?? 0 });
+      this.pushClients();
+    };
+    const onDisconnected = ({ clientId }: { clientId: string }) => {
+      this.clients.delete(clientId);
+      this.pushClients();
+    };
+    c.on('round:started', onStarted);
+    c.on('round:committed', onEnded);
+    c.on('round:abandoned', onEnded);
+    c.on('client:connected', onConnected);
+    c.on('client:disconnected', onDisconnected);
+    this.unsubscribe = () => {
+      c.off('round:started', onStarted);
+      c.off('round:committed', onEnded);
+      c.off('round:abandoned', onEnded);
+      c.off('client:connected', onConnected);
+      c.off('client:disconnected', onDisconnected);
+    };
+  }
+
+  detach(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.nsp?.disconnectSockets(true);
+  }
+
+  snapshot(): DashboardSnapshot {
+    const rounds = this.coordinator.history().slice(-this.historyLimit).map((r) => this.withTraffic(r));
+    return { status: this.coordinator.status(), rounds, clients: [...this.clients.values()], current: this.current };
+  }
+
+  private withTraffic(r: RoundRecord): DashboardRound {
+    return { ...r, traffic: this.traffic.get(r.roundId) ?? null };
+  }
+
+  private roundStarted(s: RoundStarted): void {
+    this.current = s;
+    this.atRoundStart = this.meter.reading();
+    for (const client of this.clients.values()) client.selected = s.selected.includes(client.clientId);
+    this.nsp?.emit('dashboard:round-started', s);
+    this.pushClients();
+  }
+
+  private roundEnded(r: RoundRecord): void {
+    const now = this.meter.reading();
+    if (this.current?.roundId === r.roundId) {
+      this.traffic.set(r.roundId, { bytesUp: now.bytesUp - this.atRoundStart.bytesUp, bytesDown: now.bytesDown - this.atRoundStart.bytesDown });
+      // Keep the map as long as the history the coordinator keeps.
+      if (this.traffic.size > this.historyLimit * 2) this.traffic.delete(this.traffic.keys().next().value!);
+    }
+    this.current = null;
+    for (const client of this.clients.values()) {
+      client.selected = false;
+      if (r.outcome === 'committed' && r.participants.includes(client.clientId)) client.roundsContributed++;
+    }
+    this.nsp?.emit('dashboard:round-ended', this.withTraffic(r));
+    this.nsp?.emit('dashboard:status', this.coordinator.status());
+    this.pushClients();
+  }
+
+  private pushClients(): void {
+    this.nsp?.emit('dashboard:clients', [...this.clients.values()]);
+  }
+}

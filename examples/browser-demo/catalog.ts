@@ -1,0 +1,51 @@
+// Node side: the demo's data (ML-100K when present next to the repo, synthetic otherwise) and item titles.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { generateSyntheticInteractions } from '../../recsys/data/synthetic.js';
+import { ML100K_PATH, loadMovieLensFile } from '../../recsys/data/files.js';
+import type { InteractionDataset } from '../../recsys/data/types.js';
+
+export interface CatalogItem {
+  /** Dense item id: the row in the model's item tables and the itemId the browser records. */
+  item: number;
+  title: string;
+  /** Interactions in the dataset the simulated users come from. */
+  popularity: number;
+}
+
+export interface Catalog {
+  source: 'movielens-100k' | 'synthetic';
+  items: CatalogItem[];
+}
+
+export interface DemoData {
+  dataset: InteractionDataset;
+  catalog: Catalog;
+}
+
+/** u.item: `id|title|date|…`, Latin-1; read at run time, never copied into the repository. */
+function readMovieTitles(path: string): Map<string, string> {
+  const titles = new Map<string, string>();
+  for (const line of readFileSync(path, 'latin1').split('\n')) {
+    const [id, title] = line.split('|');
+    if (id && title) titles.set(id.trim(), title.trim());
+  }
+  return titles;
+}
+
+const GENRES = ['drama', 'comedy', 'thriller', 'sci-fi', 'romance', 'documentary', 'animation', 'western'];
+
+/** Loads MovieLens 100K from `dataPath` when it exists, else a seeded synthetic world with made-up titles. */
+export function loadDemoData(dataPath: string | null = ML100K_PATH): DemoData {
+  const useMovieLens = dataPath !== null && existsSync(dataPath);
+  const dataset = useMovieLens ? loadMovieLensFile(dataPath) : generateSyntheticInteractions({ users: 300, items: 400 });
+  const titles = useMovieLens && existsSync(join(dirname(dataPath), 'u.item')) ? readMovieTitles(join(dirname(dataPath), 'u.item')) : new Map<string, string>();
+  const popularity = new Int32Array(dataset.numItems);
+  for (const item of dataset.items) popularity[item]!++;
+  const items = dataset.itemIds.map((sourceId, item) => ({
+    item,
+    title: titles.get(sourceId) ?? `Item ${item} (${GENRES[item % GENRES.length]})`,
+    popularity: popularity[item]!,
+  }));
+  return { dataset, catalog: { source: useMovieLens ? 'movielens-100k' : 'synthetic', items } };
+}

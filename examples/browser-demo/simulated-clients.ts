@@ -1,0 +1,37 @@
+import { FederatedClient } from '../../client-sdk/index.js';
+import type { Logger } from '../../client-sdk/logger.js';
+import type { InteractionDataset } from '../../recsys/data/types.js';
+import { leaveOneOut } from '../../recsys/split.js';
+import { RecsysTrainer } from '../../recsys/trainer.js';
+
+export interface SimulatedClientsOptions {
+  url: string;
+  dataset: InteractionDataset;
+  count: number;
+  /** Spreads the picked users over the dataset. */
+  seed?: number;
+  logger?: Logger;
+}
+
+/**
+ * Node devices standing in for other users: each holds exactly one dataset user's history and
+ * trains with the plain-JS engine (no tfjs backend needed), through the same FederatedClient.
+ */
+export async function startSimulatedClients(o: SimulatedClientsOptions): Promise<FederatedClient[]> {
+  const split = leaveOneOut(o.dataset, { seed: o.seed ?? 42 });
+  const step = Math.max(1, Math.floor(split.users.length / Math.max(1, o.count)));
+  const users = Array.from({ length: Math.min(o.count, split.users.length) }, (_, i) => split.users[(i * step + (o.seed ?? 0)) % split.users.length]!);
+  const clients = users.map(
+    (data) =>
+      new FederatedClient({
+        url: o.url,
+        clientId: `sim-user-${data.user}`,
+        trainer: new RecsysTrainer({ data, engine: 'js', seed: 1 }),
+        backend: false,
+        reconnect: { initialDelayMs: 200 },
+        ...(o.logger ? { logger: o.logger } : {}),
+      }),
+  );
+  await Promise.all(clients.map((c) => c.connect()));
+  return clients;
+}
