@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { io, type Socket } from 'socket.io-client';
+import type { FederatedClient } from '../../client-sdk/index.js';
+import { createCoordinator, type Coordinator } from '../../coordinator/index.js';
+import { dashboardExtension, DASHBOARD_NAMESPACE, type DashboardRound, type DashboardServerEvents, type DashboardSnapshot } from '../../dashboard/index.js';
+import { startSimulatedClients } from '../../examples/browser-demo/simulated-clients.js';
+import { ncfArch } from '../../models/ncf/arch.js';
+import { ncfInitialWeights } from '../../models/ncf/init.js';
+import { generateSyntheticInteractions } from '../../recsys/data/synthetic.js';
+import { ensureBundles, waitFor } from './helpers.js';
+
+describe('dashboard extension (Node side: page, assets, pushed events)', function () {
+  this.timeout(60_000);
+  let coordinator: Coordinator;
+  let url: string;
+  let clients: FederatedClient[] = [];
+  let viewer: Socket<DashboardServerEvents> | undefined;
+
+  before(async () => {
+    await ensureBundles();
+    const dataset = generateSyntheticInteractions({ users: 30, items: 150, interactionsPerUser: 12 });
+    const modelSpec = { name: 'neumf', options: { numItems: dataset.numItems, factors: 4, layers: '8-4' } };
+    coordinator = createCoordinator({
+      port: 0,
+      host: '127.0.0.1',
+      modelSpec,
+      initialWeights: ncfInitialWeights(ncfArch('neumf', modelSpec.options), 1),
+      minClients: 2,
+      roundTimeoutMs: 10_000,
+      roundIntervalMs: 100,
+      evaluateEvery: 1,
+      trainingConfig: { localEpochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', extra: { negatives: 2 } },
+      extensions: [dashboardExtension()],
+    });
+    ({ url } = await coordinator.start());
+  });
+  after(async () => {
+    viewer?.close();
+    await Promise.all(clients.map((c) => c.close()));
+    await coordinator.stop();
+  });
+
+  it('serves the page and bundle, keeps the REST 404, and pushes a snapshot then rounds with their wire bytes', async () => {
+    const page = await fetch(`${url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="\/assets\/dashboard\.js">/);
+    const bundle = await fetch(`${url}/assets/dashboard.js`);
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get('content-type') ?? '', /javascript/);
+    assert.equal((await fetch(`${url}/assets/wasm/tfjs-backend-wasm.wasm`)).headers.get('content-type'), 'application/wasm');
+    assert.equal((await fetch(`${url}/no/such/page`)).status, 404);
+    assert.equal((await fetch(`${url}/api/status`)).status, 200);
+
+    const snapshots: DashboardSnapshot[] = [];
+    const ended: DashboardRound[] = [];
+    const clientLists: string[][] = [];
+    viewer = io(`${url}${DASHBOARD_NAMESPACE}`, { transports: ['websocket'], forceNew: true });
+    viewer.on('dashboard:snapshot', (s) => snapshots.push(s));
+    viewer.on('dashboard:round-ended', (r) => ended.push(r));
+    viewer.on('dashboard:clients', (c) => clientLists.push(c.map((x) => x.clientId)));
+    const snap = await waitFor('the snapshot', () => snapshots[0]);
+    assert.equal(snap.status.modelVersion, 0);
+    assert.deepEqual(snap.rounds, []);
+    assert.equal(coordinator.status().connectedClients, 0, 'a dashboard viewer is not a federated client');
+
+    const dataset = generateSyntheticInteractions({ users: 30, items: 150, interactionsPerUser: 12 });
+    const sealedBytes = new Map<number, number>();
+    clients = await startSimulatedClients({ url, dataset, count: 2 });
+    for (const c of clients) c.on('fit:done', (e) => sealedBytes.set(e.roundId, (sealedBytes.get(e.roundId) ?? 0) + e.bytesSent));
+    const round = await waitFor('a committed round pushed to the viewer', () => ended.find((r) => r.outcome === 'committed' && sealedBytes.has(r.roundId)), 30_000);
+    assert.equal(round.participants.length, 2);
+    assert.ok(round.evaluation && Number.isFinite(round.evaluation.metrics['hr10']));
+    // The wire carried at least the sealed envelopes up, and at least the global weights down to each client.
+    assert.ok(round.traffic!.bytesUp >= sealedBytes.get(round.roundId)!, `up ${round.traffic!.bytesUp} < sealed ${sealedBytes.get(round.roundId)}`);
+    assert.ok(round.traffic!.bytesDown >= 2 * coordinator.currentWeights().body.byteLength);
+    assert.ok(clientLists.some((l) => clients.every((c) => l.includes(c.clientId!))), 'connected clients were pushed');
+  });
+});
