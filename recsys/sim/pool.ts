@@ -7,6 +7,15 @@ import type { EvalSummary } from './evaluate.js';
 import type { FederatedOptions, RoundRunner } from './federated.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
+/** Starts worker.ts; from TypeScript sources (tsx) the worker registers tsx itself before loading it. */
+function startWorker(init: WorkerInit): Worker {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) return new Worker(new URL('./worker.js', self), { workerData: init });
+  const target = JSON.stringify(new URL('./worker.ts', self).href);
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${target}); });`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
 export interface SimulationPool {
   runner: RoundRunner;
   evaluate(shared: Map<string, Float32Array>): Promise<EvalSummary>;
@@ -18,8 +27,7 @@ export function createSimulationPool(a: NcfArch, users: UserData[], o: Federated
   const shardOf = (user: number) => user % workers;
   const pool = Array.from({ length: workers }, (_, w) => {
     const init: WorkerInit = { arch: a, options: o, users: users.filter((u) => shardOf(u.user) === w) };
-    // execArgv carries tsx's loader so the worker can run the .ts source.
-    return new Worker(new URL('./worker.ts', import.meta.url), { workerData: init, execArgv: process.execArgv });
+    return startWorker(init);
   });
   const ask = (w: number, req: WorkerRequest) =>
     new Promise<WorkerReply>((resolve, reject) => {
