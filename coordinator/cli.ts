@@ -9,6 +9,7 @@ import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config
 import type { CliKey } from './cli-config.js';
 import { coordinatorOptionsFromCli } from './cli-options.js';
 import { createCoordinator } from './coordinator.js';
+import { dashboardExtension } from '../dashboard/index.js';
 import { errorFields } from './logger.js';
 
 function program(): Command {
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
     throw new Error(`unknown model "${config.model}"; registered models: ${registeredModels().join(', ') || 'none'}`);
   }
   const initialWeights = model.initialWeights(config.modelOptions, config.seed);
-  const coordinator = createCoordinator(coordinatorOptionsFromCli(config, initialWeights, logger));
+  // The CLI serves the live dashboard at / (bundles built by `npm run build:browser`, run before `npm start`).
+  const coordinator = createCoordinator({ ...coordinatorOptionsFromCli(config, initialWeights, logger), extensions: [dashboardExtension()] });
 
   process.on('unhandledRejection', (reason) => logger.error(errorFields(reason), 'unhandled rejection (kept running)'));
   let stopping = false;
