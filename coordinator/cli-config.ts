@@ -39,6 +39,15 @@ export const cliConfigSchema = z.object({
   optimizer: z.enum(['sgd', 'adam']).optional(),
   trainingExtra: jsonRecord.optional(),
   corsOrigin: z.string().min(1).optional(),
+  secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('off'),
+  /** A share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
+  secaggThreshold: z.coerce.number().positive().optional(),
+  secaggNeighbours: z.preprocess((v) => (v === 'auto' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('auto'), z.number().int().min(2)])).optional(),
+  clipRange: z.coerce.number().positive().optional(),
+  quantizationBits: int.min(8).max(30).optional(),
+  secaggMaxWeight: z.coerce.number().positive().optional(),
+  /** Deadline of each short secagg stage (advertise, share keys, unmask); masked input waits roundTimeoutMs. */
+  secaggStageTimeoutMs: int.min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type CliConfig = z.output<typeof cliConfigSchema>;

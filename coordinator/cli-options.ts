@@ -44,7 +44,25 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     },
     modelSpec,
     initialWeights,
+    secureAggregation: config.secureAggregation,
+    secAgg: secAggFromCli(config),
     strategy,
     logger,
   } as CoordinatorOptions;
+}
+
+/** The flat secagg flags as the coordinator's nested secAgg settings (unset ones keep their defaults). */
+function secAggFromCli(config: CliConfig): Record<string, unknown> {
+  const t = config.secaggStageTimeoutMs;
+  const entries: Array<[string, unknown]> = [
+    ['threshold', config.secaggThreshold],
+    ['neighbours', config.secaggNeighbours],
+    ['clipRange', config.clipRange],
+    ['quantizationBits', config.quantizationBits],
+    ['maxWeight', config.secaggMaxWeight],
+    ['advertiseTimeoutMs', t],
+    ['shareKeysTimeoutMs', t],
+    ['unmaskTimeoutMs', t],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
 }

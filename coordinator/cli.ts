@@ -44,6 +44,13 @@ function program(): Command {
     ['optimizer', '--optimizer <name>', 'sgd or adam'],
     ['trainingExtra', '--training-extra <json>', 'extra trainer settings as JSON'],
     ['corsOrigin', '--cors-origin <origin>', 'origin allowed for browser clients'],
+    ['secureAggregation', '--secure-aggregation <mode>', 'off, secagg (all pairs, <= 255 clients a round) or secagg+ (k neighbours)'],
+    ['secaggThreshold', '--secagg-threshold <t>', 'shares needed: a count >= 2 or a fraction in [0.5, 1] of each sharing group'],
+    ['secaggNeighbours', '--secagg-neighbours <k|auto>', 'secagg+ neighbours per client (even), or auto (~log2 n)'],
+    ['clipRange', '--clip-range <x>', 'secagg: each delta value is clipped to [-x, x]'],
+    ['quantizationBits', '--quantization-bits <n>', 'secagg: fixed-point bits per value (sum of n clients needs bits + log2 n <= ~32)'],
+    ['secaggMaxWeight', '--secagg-max-weight <w>', 'secagg: numExamples and row weights are clipped to [0, w]'],
+    ['secaggStageTimeoutMs', '--secagg-stage-timeout-ms <ms>', 'secagg: deadline of the advertise, share-keys and unmask stages'],
     ['logLevel', '--log-level <level>', 'pino level'],
   ];
   for (const [key, flag, help] of flags) cmd.addOption(new Option(flag, `${help} [env ${envName(key)}]`).argParser((v) => v));

@@ -43,6 +43,8 @@ export interface FitCollection {
   failures: Failure[];
   /** Example-weighted mean of client-reported training metrics, when the collector can see them. */
   metrics: Record<string, number>;
+  /** Set when the collector itself gave the round up (e.g. secure aggregation fell below its threshold): the engine abandons with this reason. */
+  abandonReason?: string;
 }
 
 /**

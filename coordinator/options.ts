@@ -6,6 +6,8 @@ import type { FitCollector } from './fit-collector.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { PlainFitCollector } from './plain-fit-collector.js';
+import { SECAGG_MODES, MAX_SHARES, secAggConfigSchema } from '../secagg/index.js';
+import { SecAggFitCollector } from './secagg-fit-collector.js';
 import { FedAvg } from './strategy/fedavg.js';
 import type { Strategy } from './strategy/strategy.js';
 
@@ -18,6 +20,16 @@ const weightsSchema = z
 
 const hasMethods = (...names: string[]) => (v: unknown) =>
   typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+/** Secure-aggregation settings besides the mode (secagg/config.ts), plus the deadlines of the short stages. */
+export const secAggSettingsSchema = secAggConfigSchema.omit({ mode: true }).extend({
+  /** Stage 0 (clients answer the masked fit task with fresh public keys); capped by the round deadline. */
+  advertiseTimeoutMs: z.number().int().min(1).default(10_000),
+  /** Stage 1 (clients answer the roster with encrypted Shamir shares); capped by the round deadline. */
+  shareKeysTimeoutMs: z.number().int().min(1).default(10_000),
+  /** Stage 3 (survivors reveal shares), after the masked inputs close. Stage 2 waits for training: roundTimeoutMs. */
+  unmaskTimeoutMs: z.number().int().min(1).default(10_000),
+});
 
 /** Every coordinator setting, with units in the names and a default for everything but the model. */
 export const coordinatorOptionsSchema = z.object({
@@ -61,6 +73,10 @@ export const coordinatorOptionsSchema = z.object({
   serverLearningRate: z.number().positive().finite().default(1),
   /** Origins allowed for browser clients (Socket.IO and REST); none = same origin only. */
   corsOrigin: z.union([z.string(), z.array(z.string())]).optional(),
+  /** 'off' = sealed FedAvg (the coordinator opens each delta); 'secagg' = all-pairs masks (at most 255 clients a round); 'secagg+' = k-regular neighbour masks. */
+  secureAggregation: z.enum(SECAGG_MODES).default('off'),
+  /** Settings used when secureAggregation is on. */
+  secAgg: secAggSettingsSchema.default(secAggSettingsSchema.parse({})),
   strategy: z.custom<Strategy>(hasMethods('configureFit', 'aggregateFit', 'configureEvaluate', 'aggregateEvaluate'), 'strategy must implement Strategy').optional(),
   fitCollector: z.custom<FitCollector>(hasMethods('collect'), 'fitCollector must implement FitCollector').optional(),
   logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug', 'child'), 'logger must be pino-compatible').optional(),
@@ -86,10 +102,16 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
     // Not an error (more clients may connect), but the first rounds would abandon: worth saying.
     (o.logger ?? silentLogger).warn({ minResults: o.minResults, minClients: o.minClients }, 'minResults exceeds minClients');
   }
+  if (o.secureAggregation !== 'off' && o.fitCollector) throw new TypeError('invalid coordinator options: set either fitCollector or secureAggregation, not both');
+  // GF(2^8) Shamir caps a sharing group at 255: full SecAgg shares with every other client of the round.
+  const roundSize = typeof o.clientsPerRound === 'number' && o.clientsPerRound >= 1 ? o.clientsPerRound : o.minClients;
+  if (o.secureAggregation === 'secagg' && roundSize > MAX_SHARES) {
+    throw new TypeError(`invalid coordinator options: secureAggregation 'secagg' supports at most ${MAX_SHARES} clients per round (GF(2^8) Shamir); use 'secagg+'`);
+  }
   return {
     ...o,
     strategy: o.strategy ?? new FedAvg({ serverLearningRate: o.serverLearningRate }),
-    fitCollector: o.fitCollector ?? new PlainFitCollector(),
+    fitCollector: o.fitCollector ?? defaultCollector(o.secureAggregation, o.secAgg),
     logger: o.logger ?? silentLogger,
   };
 }
@@ -99,4 +121,11 @@ export function resolveSampleSize(clientsPerRound: ResolvedOptions['clientsPerRo
   if (clientsPerRound === 'all') return connected;
   if (clientsPerRound < 1) return Math.min(connected, Math.max(1, Math.ceil(clientsPerRound * connected)));
   return Math.min(connected, clientsPerRound);
+}
+
+/** Sealed FedAvg, or secure aggregation in the chosen mode. */
+function defaultCollector(mode: (typeof SECAGG_MODES)[number], settings: z.output<typeof secAggSettingsSchema>): FitCollector {
+  if (mode === 'off') return new PlainFitCollector();
+  const { advertiseTimeoutMs, shareKeysTimeoutMs, unmaskTimeoutMs, ...rest } = settings;
+  return new SecAggFitCollector({ config: { mode, ...rest }, advertiseTimeoutMs, shareKeysTimeoutMs, unmaskTimeoutMs });
 }

@@ -131,6 +131,7 @@ export class RoundEngine {
       logger: this.deps.logger.child({ roundId }),
     });
     if (signal.aborted) return 'stopped';
+    if (collection.abandonReason !== undefined) return this.abandon(draft, collection, collection.abandonReason);
     if (collection.accepted.length < o.minResults) {
       return this.abandon(draft, collection, `only ${collection.accepted.length} results accepted, minResults is ${o.minResults}`);
     }

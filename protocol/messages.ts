@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secAggConfigSchema } from '../secagg/config.js';
 import { binarySchema } from './binary.js';
 import { modelSpecSchema, trainingConfigSchema } from './config.js';
 import { sealedEnvelopeSchema } from './envelope.js';
@@ -75,3 +76,15 @@ export const roundResultSchema = z.object({
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).optional(),
 });
 export type RoundResult = z.infer<typeof roundResultSchema>;
+
+/**
+ * Secure aggregation (secagg/): the fit task of a masked round, sent as `secagg:advertise`.
+ * The client trains as usual but answers stage by stage (advertise keys now, the masked input at
+ * `secagg:forward`); the config (mode, threshold, clipping, quantization) is the coordinator's, checked by the client.
+ */
+export const secureAggregationTaskSchema = z.object({
+  config: secAggConfigSchema.refine((c) => c.mode !== 'off', 'a secure-aggregation task needs mode secagg or secagg+'),
+});
+export const secAggFitTaskSchema = z.object({ ...taskBase, secureAggregation: secureAggregationTaskSchema });
+export type SecAggFitTask = z.input<typeof secAggFitTaskSchema>;
+export type ParsedSecAggFitTask = z.output<typeof secAggFitTaskSchema>;

@@ -58,6 +58,12 @@ export class UpdateAccumulator {
     this.segments = sharedSegments(manifest);
   }
 
+  /**
+   * One rule for absent rowWeights, shared with secagg's encodeContribution: every row of a rowwise tensor
+   * then weighs numExamples (the tensor is averaged like any other). On the wire both paths require
+   * rowWeights when the manifest has rowwise tensors (the SDK checks before sealing or masking; the
+   * plain validator answers MANIFEST_MISMATCH), so the fallback only serves direct callers.
+   */
   add(numExamples: number, delta: Float32Array, rowWeights: Float32Array | undefined): void {
     const acc = this.sums.weightedDeltaSum;
     for (const seg of this.segments) {
@@ -67,7 +73,7 @@ export class UpdateAccumulator {
       }
       const { count, cols, weightOffset } = seg.rows;
       for (let r = 0; r < count; r++) {
-        const w = rowWeights?.[weightOffset + r] ?? 0;
+        const w = rowWeights ? (rowWeights[weightOffset + r] ?? 0) : numExamples;
         if (w === 0) continue;
         this.sums.rowWeightSums[weightOffset + r]! += w;
         const start = seg.offset + r * cols;

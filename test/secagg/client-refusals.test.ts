@@ -94,7 +94,9 @@ describe('secagg client refusals', () => {
     const rosters = (server.closeAdvertisement() as { messages: Map<string, Roster> }).messages;
     const r0 = rosters.get('client-000')!;
     const other = rosters.get(clientIds.find((id) => !r0.neighbours.some((n) => n.clientId === id) && id !== 'client-000')!)!;
-    const swappedNeighbour = { ...r0, neighbours: [...r0.neighbours.slice(1), { ...other.neighbours[0]!, clientId: other.neighbours[0]!.clientId }] };
+    // A stranger to client-000 (the random graph may make other's first neighbour one of client-000's own).
+    const stranger = other.neighbours.find((n) => n.clientId !== 'client-000' && !r0.neighbours.some((m) => m.clientId === n.clientId))!;
+    const swappedNeighbour = { ...r0, neighbours: [...r0.neighbours.slice(1), { ...stranger }] };
     await assert.rejects(clients.get('client-000')!.shareKeys(swappedNeighbour), refusedWith('BAD_ROSTER'));
     await assert.rejects(clients.get('client-001')!.shareKeys({ ...rosters.get('client-001')!, threshold: 2 }), refusedWith('BAD_ROSTER'));
     const r2 = rosters.get('client-002')!;

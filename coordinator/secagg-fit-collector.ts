@@ -1,0 +1,194 @@
+import type { z } from 'zod';
+import { encodeWeights, failFrom } from '../protocol/index.js';
+import type { ErrorInfo, RoundResult, SecAggFitTask } from '../protocol/index.js';
+import {
+  advertiseKeysSchema,
+  contributionLayout,
+  decodeAggregate,
+  maskedInputSchema,
+  roundInfeasibility,
+  SecAggServer,
+  shareKeysSchema,
+  unmaskResponseSchema,
+  type SecAggAbandoned,
+  type SecAggConfig,
+} from '../secagg/index.js';
+import { ackSchema, knownCode } from './ack.js';
+import type { Failure, FailureCode } from './failure.js';
+import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
+import { errorFields } from './logger.js';
+import { requestStage, type SecAggStageEvent, type SecAggStagePayload } from './secagg-request.js';
+import { emptySums } from './strategy/aggregate-sums.js';
+
+export type SecAggStage = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
+
+export interface SecAggCollectorOptions {
+  /** Mode secagg or secagg+, threshold, neighbours, clipping and quantization (secagg/config.ts). */
+  config: SecAggConfig;
+  /** Stage 0 (keys are instant: short), capped by the round deadline. */
+  advertiseTimeoutMs: number;
+  /** Stage 1 (Shamir splits and encryption: short), capped by the round deadline. */
+  shareKeysTimeoutMs: number;
+  /** Stage 3, counted from the moment the masked inputs are closed (after the round deadline at the latest). */
+  unmaskTimeoutMs: number;
+  /** Randomness for the SecAgg+ graph seed (tests). */
+  randomBytes?: (n: number) => Uint8Array;
+}
+
+/**
+ * The FitCollector for secure aggregation: runs the four SecAgg stages over Socket.IO with the round's
+ * assignments (advertise keys → share keys → masked input, which waits for training until the round
+ * deadline → unmask) and hands the strategy only the unmasked sums. A client that times out,
+ * disconnects or sends something the server refuses becomes a Failure at that stage; when fewer than
+ * the threshold survive, the round is abandoned with nothing revealed and the model stays unchanged.
+ */
+export class SecAggFitCollector implements FitCollector {
+  readonly name: string;
+
+  constructor(private readonly options: SecAggCollectorOptions) {
+    if (options.config.mode === 'off') throw new RangeError('SecAggFitCollector needs mode secagg or secagg+');
+    this.name = options.config.mode;
+  }
+
+  async collect(ctx: FitRoundContext): Promise<FitCollection> {
+    return new SecAggRoundRun(ctx, this.options).run();
+  }
+}
+
+/** One round's worth of state: the server, who failed where, and the stage loop. */
+class SecAggRoundRun {
+  private readonly byId: Map<string, FitAssignment>;
+  private readonly failures = new Map<string, Failure>();
+  private readonly config: SecAggConfig;
+
+  constructor(
+    private readonly ctx: FitRoundContext,
+    private readonly options: SecAggCollectorOptions,
+  ) {
+    this.byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));
+    this.config = options.config;
+  }
+
+  async run(): Promise<FitCollection> {
+    const { ctx, config, options } = this;
+    const infeasible = roundInfeasibility(config, ctx.assignments.length);
+    if (infeasible) return this.abandoned(`secure aggregation cannot run this round: ${infeasible}`);
+    const layout = contributionLayout(ctx.global.manifest);
+    const server = new SecAggServer({
+      roundId: ctx.roundId,
+      config,
+      vectorLength: layout.vectorLength,
+      ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+    });
+    const shortDeadline = (ms: number) => Math.min(Date.now() + ms, ctx.deadline);
+    try {
+      // Stage 0: the fit task itself; its ack is the client's keys. Training starts on the client now.
+      const weights = encodeWeights(ctx.global);
+      const tasks = new Map(
+        ctx.assignments.map((a): [string, SecAggFitTask] => [
+          a.clientId,
+          {
+            taskId: a.taskId,
+            roundId: ctx.roundId,
+            modelVersion: ctx.modelVersion,
+            deadline: ctx.deadline,
+            config: a.config,
+            modelSpec: ctx.modelSpec,
+            weights,
+            secureAggregation: { config },
+          },
+        ]),
+      );
+      await this.stage('advertise', 'secagg:advertise', tasks, advertiseKeysSchema, (id, m) => server.acceptAdvertisement(id, m), shortDeadline(options.advertiseTimeoutMs));
+      const rosters = server.closeAdvertisement();
+      if (rosters.status === 'abandoned') return this.abandoned(rosters.reason, rosters);
+
+      await this.stage('share-keys', 'secagg:roster', rosters.messages, shareKeysSchema, (id, m) => server.acceptShareKeys(id, m), shortDeadline(options.shareKeysTimeoutMs));
+      const forwarded = server.closeShareKeys();
+      if (forwarded.status === 'abandoned') return this.abandoned(forwarded.reason, forwarded);
+      this.excluded(forwarded.dropped, 'share-keys', 'too few of its neighbours shared keys for its shares to be recoverable');
+
+      await this.stage('masked-input', 'secagg:forward', forwarded.messages, maskedInputSchema, (id, m) => server.acceptMaskedInput(id, m), ctx.deadline);
+      const requests = server.closeMaskedInput();
+      if (requests.status === 'abandoned') return this.abandoned(requests.reason, requests);
+
+      await this.stage('unmask', 'secagg:unmask', requests.messages, unmaskResponseSchema, (id, m) => server.acceptUnmaskResponse(id, m), Date.now() + options.unmaskTimeoutMs);
+      const outcome = await server.finish();
+      if (outcome.status === 'abandoned') return this.abandoned(outcome.reason, outcome);
+
+      const sums = decodeAggregate(outcome.sum, outcome.contributors.length, layout, config);
+      const contributors = new Set(outcome.contributors);
+      // A contributor that missed the unmask stage still counts: its input is in the sum.
+      for (const id of contributors) this.failures.delete(id);
+      this.excluded([...this.byId.keys()].filter((id) => !contributors.has(id)), 'masked-input', 'its input is not in the sum');
+      ctx.logger.info({ contributors: contributors.size, droppedAfterShareKeys: outcome.droppedAfterShareKeys.length, mode: config.mode }, 'secure aggregation completed');
+      for (const a of ctx.assignments) this.notify(a, contributors.has(a.clientId) ? undefined : this.verdictFor(a.clientId, 'its input is not in the sum'));
+      return { sums, accepted: outcome.contributors, failures: [...this.failures.values()], metrics: {} };
+    } catch (err) {
+      ctx.logger.error(errorFields(err), 'secure aggregation failed unexpectedly');
+      return this.abandoned(`secure aggregation failed: ${err instanceof Error ? err.message : String(err)}`, server.abandon('internal error'));
+    }
+  }
+
+  /** Sends one stage's messages to their clients and feeds valid replies to `accept` as they arrive, until the deadline. */
+  private async stage<E extends SecAggStageEvent, T>(
+    stage: SecAggStage,
+    event: E,
+    messages: ReadonlyMap<string, SecAggStagePayload<E>>,
+    schema: z.ZodType<T>,
+    accept: (clientId: string, message: T) => void,
+    deadline: number,
+  ): Promise<void> {
+    const ackOf = ackSchema(schema);
+    await Promise.all(
+      [...messages].map(async ([clientId, payload]) => {
+        const a = this.byId.get(clientId);
+        if (!a) return;
+        const outcome = await requestStage(a.socket, event, payload, deadline, this.ctx.signal);
+        if (outcome.kind === 'failure') return this.fail(clientId, stage, outcome.code, outcome.message);
+        const ack = ackOf.safeParse(outcome.reply);
+        if (!ack.success) return this.fail(clientId, stage, 'INVALID_PAYLOAD', `malformed ${event} ack: ${ack.error.issues[0]?.message ?? 'invalid'}`);
+        if (!ack.data.ok) return this.fail(clientId, stage, knownCode(ack.data.error.code), `client refused: ${ack.data.error.message}`);
+        try {
+          accept(clientId, ack.data.value as T);
+        } catch (err) {
+          const info = failFrom(err);
+          const error = info.ok ? { code: 'INTERNAL' as const, message: 'unexpected' } : info.error;
+          this.fail(clientId, stage, error.code, error.message);
+        }
+      }),
+    );
+    this.ctx.logger.debug({ stage, sent: messages.size, failed: this.failures.size }, 'secure aggregation stage closed');
+  }
+
+  private fail(clientId: string, stage: SecAggStage, code: FailureCode, message: string): void {
+    if (this.failures.has(clientId)) return;
+    const a = this.byId.get(clientId);
+    this.failures.set(clientId, { clientId, taskId: a?.taskId ?? '', phase: 'fit', code, message: `secagg ${stage}: ${message}` });
+    this.ctx.logger.warn({ clientId, stage, code, reason: message }, 'secure aggregation participant dropped');
+  }
+
+  /** Clients the protocol left out at a stage without a failure of their own (e.g. their neighbours dropped). */
+  private excluded(clientIds: Iterable<string>, stage: SecAggStage, why: string): void {
+    for (const id of clientIds) if (!this.failures.has(id)) this.fail(id, stage, 'ROUND_CLOSED', why);
+  }
+
+  private abandoned(reason: string, _outcome?: SecAggAbandoned): FitCollection {
+    const { ctx } = this;
+    if (!ctx.signal.aborted) ctx.logger.warn({ reason, failures: this.failures.size }, 'secure aggregation abandoned; nothing revealed');
+    for (const a of ctx.assignments) this.notify(a, this.verdictFor(a.clientId, `round abandoned: ${reason}`));
+    return { sums: emptySums(ctx.global.manifest), accepted: [], failures: [...this.failures.values()], metrics: {}, abandonReason: reason };
+  }
+
+  private verdictFor(clientId: string, fallback: string): ErrorInfo {
+    const f = this.failures.get(clientId);
+    if (!f) return { code: 'ROUND_CLOSED', message: fallback };
+    return { code: f.code === 'TIMEOUT' || f.code === 'DISCONNECTED' || f.code === 'ABORTED' ? 'ROUND_CLOSED' : f.code, message: f.message };
+  }
+
+  /** Tells a client the verdict (best effort), which also lets it drop the round's secrets. */
+  private notify(a: FitAssignment, error: ErrorInfo | undefined): void {
+    const result: RoundResult = { roundId: this.ctx.roundId, taskId: a.taskId, accepted: error === undefined, ...(error ? { error } : {}) };
+    if (a.socket.connected) a.socket.emit('round:result', result);
+  }
+}
