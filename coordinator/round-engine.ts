@@ -189,7 +189,9 @@ export class RoundEngine {
 
   private async maybeEvaluate(roundId: number): Promise<EvaluationRecord | null> {
     const { options: o, state, registry } = this.deps;
-    if (o.evaluateEvery === 0 || state.modelVersion % o.evaluateEvery !== 0) return null;
+    // Every k-th version, and always the final one of a fixed run, so a run ends with its quality known.
+    const final = o.rounds !== 'continuous' && state.modelVersion >= o.rounds;
+    if (o.evaluateEvery === 0 || (state.modelVersion % o.evaluateEvery !== 0 && !final)) return null;
     state.phase = 'evaluate';
     try {
       const clients = registry.list();

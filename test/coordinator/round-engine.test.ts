@@ -149,6 +149,19 @@ describe('coordinator: round engine', () => {
     }
   });
 
+  it('always evaluates the final version of a fixed run, even off the evaluateEvery beat', async () => {
+    const { coordinator, url } = await startCoordinator({ minClients: 1, rounds: 3, evaluateEvery: 2 });
+    const finished = next(coordinator, 'training:finished');
+    const a = await connectFakeClient(url, { clientId: 'a', evaluate: () => ({ ok: true, value: { numExamples: 1, metrics: { hr10: 1 } } }) });
+    try {
+      await finished;
+      const records = coordinator.history() as RoundRecord[];
+      assert.deepEqual(records.map((r) => r.evaluation?.modelVersion ?? null), [null, 2, 3]);
+    } finally {
+      closeAll([a]);
+    }
+  });
+
   it('survives a strategy that throws: the round is recorded and the loop keeps running', async () => {
     let calls = 0;
     class Flaky extends FedAvg {
