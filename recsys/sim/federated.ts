@@ -15,6 +15,8 @@ export interface FederatedOptions {
   localEpochs: number;
   batchSize: number;
   clientLr: number;
+  /** Client lr multiplier per round (lr_r = clientLr · decay^(r-1)); 1 keeps it constant. */
+  clientLrDecay?: number;
   serverLr: number;
   /** Training negatives per positive. */
   negatives: number;
@@ -48,7 +50,7 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
     const sums = emptySums(a);
     for (const u of users) {
       const plan = planLocalTraining(u.trainItems, u.numItems, { epochs: o.localEpochs, negatives: o.negatives, seed: userSeed(o.seed + 7919 * round, u.user) });
-      const r = fitLocalJs(a, shared, privateOf(u.user), plan, { learningRate: o.clientLr, batchSize: o.batchSize });
+      const r = fitLocalJs(a, shared, privateOf(u.user), plan, { learningRate: o.clientLr * (o.clientLrDecay ?? 1) ** (round - 1), batchSize: o.batchSize });
       privateState.set(u.user, r.privateAfter);
       addResult(a, sums, r);
     }

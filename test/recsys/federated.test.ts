@@ -65,7 +65,21 @@ describe('recsys federated simulation', () => {
     });
     assert.equal(history.length, 12);
     assert.ok(history[11]!.trainLoss < history[0]!.trainLoss, 'training loss falls');
-    console.log(final.hr10, pop.hr10, history.map(h=>h.trainLoss.toFixed(3)).join(" "));
     assert.ok(final.hr10 > pop.hr10 + 0.08, `federated HR@10 ${final.hr10.toFixed(3)} vs ItemPop ${pop.hr10.toFixed(3)}`);
+  });
+
+  it('worker threads give the same model as the in-process run', async () => {
+    const data = generateSyntheticInteractions({ users: 40, items: 150, interactionsPerUser: 10, seed: 5 });
+    const split = leaveOneOut(data, { seed: 2 });
+    const a = ncfArch('neumf', { numItems: split.numItems, factors: 4 });
+    const o = { rounds: 2, clientsPerRound: 30, localEpochs: 1, batchSize: 4, clientLr: 0.5, serverLr: 1, negatives: 4, seed: 3, evalEvery: 2 };
+    const inProcess = await simulateFederated(a, split.users, o);
+    const pooled = await simulateFederated(a, split.users, o, { workers: 2 });
+    for (const [name, t] of inProcess.shared) {
+      const u = pooled.shared.get(name)!;
+      t.forEach((v, k) => assert.ok(Math.abs(v - u[k]!) < 1e-5, `${name}[${k}]`));
+    }
+    assert.equal(pooled.final.users, inProcess.final.users);
+    assert.equal(pooled.final.hr10, inProcess.final.hr10);
   });
 });
