@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { allFinite, trainingConfigSchema } from '../protocol/index.js';
 import type { KeyPair, ModelUpdated, Weights } from '../protocol/index.js';
 import type { ClientRegistry } from './client-registry.js';
@@ -41,7 +42,10 @@ export class RoundEngine {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly deps: RoundEngineDeps) {}
+  constructor(private readonly deps: RoundEngineDeps) {
+    // Every in-flight request to a client listens for the stop signal: hundreds at once is normal.
+    setMaxListeners(0, this.abort.signal);
+  }
 
   start(): void {
     this.loop ??= this.run().catch((err: unknown) => this.deps.logger.error(errorFields(err), 'round loop crashed'));
