@@ -9,6 +9,7 @@ import {
   modelSnapshotSchema,
   modelUpdatedSchema,
   roundResultSchema,
+  secAggFitTaskSchema,
   type ClientToServerEvents,
   type ErrorCode,
   type EvaluateReply,
@@ -30,6 +31,9 @@ import { checkWelcome } from './handshake.js';
 import { silentLogger, type Logger } from './logger.js';
 import { runEvaluateTask, runFitTask } from './round-tasks.js';
 import { serveAck } from './serve.js';
+import { forwardedSharesSchema, rosterSchema, unmaskRequestSchema } from '../secagg/messages.js';
+import { pack, packedSchema } from '../secagg/wire.js';
+import { SecAggParticipant, type SecAggStageName } from './secagg-participant.js';
 import { behaviourInputSchema, type BehaviourEvent, type BehaviourInput } from './store/behaviour-event.js';
 import { getString, type BehaviourStore } from './store/behaviour-store.js';
 import { MemoryStore } from './store/memory-store.js';
@@ -117,6 +121,8 @@ export interface FederatedClientEvents {
   'model:updated': ModelUpdated;
   /** The coordinator's verdict on one of this client's fit replies (accepted, or why not). */
   'round:result': RoundResult;
+  /** Secure aggregation: this client's answer to a stage is ready and goes out now. */
+  'secagg:stage': { roundId: number; taskId: string; stage: SecAggStageName };
   error: Error;
 }
 
@@ -167,6 +173,7 @@ export class FederatedClient {
   private kickTimer: ReturnType<typeof setTimeout> | undefined;
   private kicks = 0;
   private lastWelcome: WelcomeInfo | undefined;
+  private readonly secagg: SecAggParticipant;
 
   constructor(options: FederatedClientOptions) {
     if (options.clientId !== undefined && !isValidClientId(options.clientId)) {
@@ -180,6 +187,20 @@ export class FederatedClient {
       this.logger.error({ event: String(event), err: errorMessage(err) }, 'event listener threw'),
     );
     this.id = options.clientId;
+    this.secagg = new SecAggParticipant({
+      trainer: options.trainer,
+      logger: this.logger,
+      clientId: () => this.id,
+      isBusy: () => this.busy,
+      exclusive: (work) => this.exclusive(work),
+      fitStarted: (meta) => {
+        this.lastRound = meta.roundId;
+        this.emitter.emit('fit:start', meta);
+      },
+      fitDone: (done) => this.emitter.emit('fit:done', done),
+      fitFailed: (task, err) => this.reportTaskFailure('fit', task, err),
+      stageAnswered: (progress) => this.emitter.emit('secagg:stage', progress),
+    });
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -374,6 +395,12 @@ export class FederatedClient {
       serveAck({ event: 'round:evaluate', schema: evaluateTaskSchema, logger: this.logger, handle: (t) => this.handleEvaluate(t) }),
     );
     socket.on('round:result', (raw) => this.onRoundResult(raw));
+    const secagg = this.secagg;
+    const logger = this.logger;
+    socket.on('secagg:advertise', serveAck({ event: 'secagg:advertise', schema: secAggFitTaskSchema, logger, handle: async (t) => pack(await secagg.advertise(t)) }));
+    socket.on('secagg:roster', serveAck({ event: 'secagg:roster', schema: packedSchema(rosterSchema), logger, handle: async (r) => pack(await secagg.shareKeys(r)) }));
+    socket.on('secagg:forward', serveAck({ event: 'secagg:forward', schema: packedSchema(forwardedSharesSchema), logger, handle: async (f) => pack(await secagg.maskedInput(f)) }));
+    socket.on('secagg:unmask', serveAck({ event: 'secagg:unmask', schema: packedSchema(unmaskRequestSchema), logger, handle: async (u) => pack(await secagg.unmask(u)) }));
     socket.connect();
   }
 
@@ -459,6 +486,7 @@ export class FederatedClient {
       return;
     }
     const result = parsed.data;
+    this.secagg.roundEnded(result.roundId);
     if (result.accepted) this.logger.debug({ roundId: result.roundId, taskId: result.taskId }, 'update accepted');
     else this.logger.warn({ roundId: result.roundId, taskId: result.taskId, ...result.error }, 'update rejected by the coordinator');
     this.emitter.emit('round:result', result);

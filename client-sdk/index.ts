@@ -18,6 +18,7 @@ export { FederatedClientError, type ClientErrorCode } from './errors.js';
 export { TypedEmitter, type EventMap } from './emitter.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';
 export type { Trainer, TaskContext, FitOutcome, EvaluateOutcome } from './trainer.js';
+export { SecAggParticipant, type SecAggParticipantHost, type SecAggStageName } from './secagg-participant.js';
 export {
   selectBackend,
   currentBackend,

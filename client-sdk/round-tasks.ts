@@ -31,7 +31,7 @@ function decodeTaskWeights(wire: unknown): Weights {
   }
 }
 
-function taskContext(task: ParsedFitTask | ParsedEvaluateTask): TaskContext {
+export function taskContext(task: ParsedFitTask | ParsedEvaluateTask): TaskContext {
   return {
     roundId: task.roundId,
     modelVersion: task.modelVersion,
@@ -42,12 +42,12 @@ function taskContext(task: ParsedFitTask | ParsedEvaluateTask): TaskContext {
 }
 
 /** NaN and Infinity do not survive JSON: drop them rather than send a header the coordinator rejects. */
-function finiteMetrics(metrics: Record<string, number>): Record<string, number> {
+export function finiteMetrics(metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
 }
 
 /** A trainer's result must fit the manifest exactly: this is also what keeps private tensors out. */
-function checkFitOutcome(outcome: FitOutcome, global: Weights): void {
+export function checkFitOutcome(outcome: FitOutcome, global: Weights): void {
   const expected = sharedSize(global.manifest);
   if (!(outcome.delta instanceof Float32Array) || outcome.delta.length !== expected) {
     throw new Error(`delta has ${outcome.delta?.length} floats, the shared manifest has ${expected}`);

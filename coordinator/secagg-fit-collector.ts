@@ -6,10 +6,13 @@ import {
   contributionLayout,
   decodeAggregate,
   maskedInputSchema,
+  pack,
+  packedSchema,
   roundInfeasibility,
   SecAggServer,
   shareKeysSchema,
   unmaskResponseSchema,
+  type Packed,
   type SecAggAbandoned,
   type SecAggConfig,
 } from '../secagg/index.js';
@@ -99,20 +102,20 @@ class SecAggRoundRun {
           },
         ]),
       );
-      await this.stage('advertise', 'secagg:advertise', tasks, advertiseKeysSchema, (id, m) => server.acceptAdvertisement(id, m), shortDeadline(options.advertiseTimeoutMs));
+      await this.stage('advertise', 'secagg:advertise', tasks, packedSchema(advertiseKeysSchema), (id, m) => server.acceptAdvertisement(id, m), shortDeadline(options.advertiseTimeoutMs));
       const rosters = server.closeAdvertisement();
       if (rosters.status === 'abandoned') return this.abandoned(rosters.reason, rosters);
 
-      await this.stage('share-keys', 'secagg:roster', rosters.messages, shareKeysSchema, (id, m) => server.acceptShareKeys(id, m), shortDeadline(options.shareKeysTimeoutMs));
+      await this.stage('share-keys', 'secagg:roster', packAll(rosters.messages), packedSchema(shareKeysSchema), (id, m) => server.acceptShareKeys(id, m), shortDeadline(options.shareKeysTimeoutMs));
       const forwarded = server.closeShareKeys();
       if (forwarded.status === 'abandoned') return this.abandoned(forwarded.reason, forwarded);
       this.excluded(forwarded.dropped, 'share-keys', 'too few of its neighbours shared keys for its shares to be recoverable');
 
-      await this.stage('masked-input', 'secagg:forward', forwarded.messages, maskedInputSchema, (id, m) => server.acceptMaskedInput(id, m), ctx.deadline);
+      await this.stage('masked-input', 'secagg:forward', packAll(forwarded.messages), packedSchema(maskedInputSchema), (id, m) => server.acceptMaskedInput(id, m), ctx.deadline);
       const requests = server.closeMaskedInput();
       if (requests.status === 'abandoned') return this.abandoned(requests.reason, requests);
 
-      await this.stage('unmask', 'secagg:unmask', requests.messages, unmaskResponseSchema, (id, m) => server.acceptUnmaskResponse(id, m), Date.now() + options.unmaskTimeoutMs);
+      await this.stage('unmask', 'secagg:unmask', packAll(requests.messages), packedSchema(unmaskResponseSchema), (id, m) => server.acceptUnmaskResponse(id, m), Date.now() + options.unmaskTimeoutMs);
       const outcome = await server.finish();
       if (outcome.status === 'abandoned') return this.abandoned(outcome.reason, outcome);
 
@@ -191,4 +194,9 @@ class SecAggRoundRun {
     const result: RoundResult = { roundId: this.ctx.roundId, taskId: a.taskId, accepted: error === undefined, ...(error ? { error } : {}) };
     if (a.socket.connected) a.socket.emit('round:result', result);
   }
+}
+
+/** Stage messages go out packed (secagg/wire.ts): one binary attachment each, whatever the neighbour count. */
+function packAll<T>(messages: ReadonlyMap<string, T>): Map<string, Packed<T>> {
+  return new Map([...messages].map(([id, m]) => [id, pack(m)]));
 }

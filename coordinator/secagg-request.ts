@@ -5,8 +5,12 @@ import type { ClientSocket } from './socket-types.js';
 export type SecAggStageEvent = 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';
 export type SecAggStagePayload<E extends SecAggStageEvent> = Parameters<ServerToClientEvents[E]>[0];
 
-/** The ack-bearing emit, typed loosely once here: each event's payload type is checked by the signature above. */
-type LooseEmitter = { emitWithAck(event: string, payload: unknown): Promise<unknown> };
+/**
+ * The ack-bearing emit, typed loosely once here (each event's payload type is checked by the signature below).
+ * A callback, not emitWithAck: the ack then settles synchronously when its packet is read, so a client that
+ * answers and hangs up at once (both packets in one read) counts as having answered.
+ */
+type LooseEmitter = { emit(event: string, payload: unknown, ack: (err: unknown, reply: unknown) => void): unknown };
 
 /**
  * Sends one secure-aggregation stage message and waits for the ack until the stage deadline.
@@ -37,9 +41,9 @@ export function requestStage<E extends SecAggStageEvent>(
     signal.addEventListener('abort', onAbort, { once: true });
 
     const waitMs = Math.max(1, deadline - Date.now());
-    (socket.timeout(waitMs) as unknown as LooseEmitter).emitWithAck(event, payload).then(
-      (reply: unknown) => finish({ kind: 'reply', reply }),
-      () => finish({ kind: 'failure', code: 'TIMEOUT', message: `no answer within ${waitMs} ms` }),
-    );
+    (socket.timeout(waitMs) as unknown as LooseEmitter).emit(event, payload, (err, reply) => {
+      if (err) finish({ kind: 'failure', code: 'TIMEOUT', message: `no answer within ${waitMs} ms` });
+      else finish({ kind: 'reply', reply });
+    });
   });
 }

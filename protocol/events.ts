@@ -1,5 +1,6 @@
 import type { Ack } from './errors.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '../secagg/messages.js';
+import type { Packed } from '../secagg/wire.js';
 import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, ModelUpdated, RoundResult, SecAggFitTask, Welcome } from './messages.js';
 
 /**
@@ -15,16 +16,17 @@ export interface ServerToClientEvents {
   /** Sent after a fit reply was judged (or the round closed on it): accepted, or rejected with a code. */
   'round:result': (result: RoundResult) => void;
   /**
-   * Secure aggregation, one event per stage, each answered through its ack (secagg/README.md).
+   * Secure aggregation, one event per stage, each answered through its ack (secagg/README.md). Stage
+   * messages travel packed (secagg/wire.ts: all byte fields in one attachment) and are validated unpacked.
    * Stage 0: the fit task of a masked round; the ack carries the client's fresh public keys, training starts.
    */
-  'secagg:advertise': (task: SecAggFitTask, ack: (reply: Ack<AdvertiseKeys>) => void) => void;
+  'secagg:advertise': (task: SecAggFitTask, ack: (reply: Ack<Packed<AdvertiseKeys>>) => void) => void;
   /** Stage 1: the roster and neighbours' keys; the ack carries the client's encrypted Shamir shares. */
-  'secagg:roster': (roster: Roster, ack: (reply: Ack<ShareKeys>) => void) => void;
+  'secagg:roster': (roster: Packed<Roster>, ack: (reply: Ack<Packed<ShareKeys>>) => void) => void;
   /** Stage 2: shares routed from the neighbours; the ack (after training) carries the masked input. */
-  'secagg:forward': (forwarded: ForwardedShares, ack: (reply: Ack<MaskedInput>) => void) => void;
+  'secagg:forward': (forwarded: Packed<ForwardedShares>, ack: (reply: Ack<Packed<MaskedInput>>) => void) => void;
   /** Stage 3: who survived and who dropped; the ack reveals one kind of share per peer, never both. */
-  'secagg:unmask': (request: UnmaskRequest, ack: (reply: Ack<UnmaskResponse>) => void) => void;
+  'secagg:unmask': (request: Packed<UnmaskRequest>, ack: (reply: Ack<Packed<UnmaskResponse>>) => void) => void;
 }
 
 export interface ClientToServerEvents {

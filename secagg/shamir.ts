@@ -21,5 +21,6 @@ export async function combineShares(shares: Uint8Array[], threshold: number): Pr
   if (shares.length < threshold) throw new RangeError(`need ${threshold} shares, have ${shares.length}`);
   const xs = new Set(shares.map((s) => s[s.length - 1]));
   if (xs.size !== shares.length) throw new RangeError('duplicate share coordinates');
-  return combine(shares.slice(0, threshold));
+  // The library insists on plain Uint8Arrays (constructor check): shares parsed off the wire are Node Buffers.
+  return combine(shares.slice(0, threshold).map((s) => Uint8Array.from(s)));
 }

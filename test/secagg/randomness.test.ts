@@ -4,6 +4,7 @@ import nacl from 'tweetnacl';
 import { bytesToUint32 } from '../../secagg/bytes.js';
 import { runInMemoryRound, type MaskedInput } from '../../secagg/index.js';
 import { config, ids, seededUniform } from './helpers.js';
+import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from './uniformity.js';
 
 /** Runs fn with tweetnacl's randomness (keys, self-mask seeds, graph seed) seeded, then restores a CSPRNG. */
 async function withSeededNacl<T>(seed: number, fn: () => Promise<T>): Promise<T> {
@@ -37,27 +38,6 @@ async function maskedVectorOf(input: Uint32Array, seed: number): Promise<Uint32A
   return bytesToUint32((captured as MaskedInput).masked);
 }
 
-/** Pearson χ² of byte values against uniform (255 degrees of freedom). */
-function byteChiSquare(words: Uint32Array): number {
-  const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
-  const counts = new Float64Array(256);
-  for (const b of bytes) counts[b]!++;
-  const expected = bytes.length / 256;
-  return counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
-}
-
-/** Σ over the 32 bit positions of the χ² (1 d.o.f. each) of ones against N/2: 32 degrees of freedom. */
-function bitChiSquare(words: Uint32Array): number {
-  let chi = 0;
-  for (let bit = 0; bit < 32; bit++) {
-    let ones = 0;
-    for (const w of words) ones += (w >>> bit) & 1;
-    const e = words.length / 2;
-    chi += ((ones - e) ** 2 / e) * 2;
-  }
-  return chi;
-}
-
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let ma = 0, mb = 0;
@@ -71,10 +51,6 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return sab / Math.sqrt(saa * sbb);
 }
 
-// Critical values at p ≈ 1e-4 (χ² with 255 and 32 d.o.f.): generous, yet an unmasked or weakly
-// masked vector (all zeros, a constant, a biased keystream) lands in the thousands.
-const BYTE_CHI_LIMIT = 360;
-const BIT_CHI_LIMIT = 75;
 
 describe('secagg masked vectors look uniformly random', () => {
   it('a masked all-zero vector and a masked constant vector both pass byte and bit χ² tests (and the raw inputs fail them)', async () => {

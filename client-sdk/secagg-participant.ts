@@ -1,0 +1,181 @@
+import { ProtocolError, type ParsedSecAggFitTask } from '../protocol/index.js';
+import {
+  SecAggClient,
+  SecAggError,
+  contributionLayout,
+  encodeContribution,
+  type AdvertiseKeys,
+  type ContributionLayout,
+  type ForwardedShares,
+  type MaskedInput,
+  type Roster,
+  type ShareKeys,
+  type UnmaskRequest,
+  type UnmaskResponse,
+} from '../secagg/index.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
+import { checkFitOutcome, finiteMetrics, taskContext } from './round-tasks.js';
+import type { FitOutcome, Trainer } from './trainer.js';
+
+export type SecAggStageName = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
+
+/** What the participant needs from the client that hosts it (FederatedClient). */
+export interface SecAggParticipantHost {
+  trainer: Trainer;
+  logger: Logger;
+  clientId(): string | undefined;
+  isBusy(): boolean;
+  /** Runs training under the client's one-task-at-a-time rule. */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  fitStarted(meta: { roundId: number; taskId: string; modelVersion: number }): void;
+  fitDone(done: { roundId: number; taskId: string; numExamples: number; bytesSent: number; metrics: Record<string, number>; durationMs: number }): void;
+  fitFailed(task: { roundId: number; taskId: string }, err: unknown): void;
+  /** An answer for this stage is ready (it goes out as the ack right after). */
+  stageAnswered(progress: { roundId: number; taskId: string; stage: SecAggStageName }): void;
+}
+
+interface ActiveRound {
+  task: ParsedSecAggFitTask;
+  client: SecAggClient;
+  layout: ContributionLayout;
+  training: Promise<{ outcome: FitOutcome; metrics: Record<string, number> }>;
+  startedAt: number;
+}
+
+/**
+ * A client's side of secure aggregation over the wire: one SecAggClient per round, driven by the
+ * coordinator's stage events. Training starts with the masked fit task (stage 0) and its result is
+ * encoded, masked and sent at stage 2. Every refusal of the SecAgg core (e.g. a request for both shares
+ * of one peer) is answered with its error code, the reason first in the message, and ends the round here.
+ */
+export class SecAggParticipant {
+  private round: ActiveRound | undefined;
+
+  constructor(private readonly host: SecAggParticipantHost) {}
+
+  /** The round this client is masking for, if any. */
+  get roundId(): number | undefined {
+    return this.round?.task.roundId;
+  }
+
+  /** Stage 0: fresh keys for the round; training starts in the background. */
+  async advertise(task: ParsedSecAggFitTask): Promise<AdvertiseKeys> {
+    if (this.host.isBusy()) throw new ProtocolError('BUSY', 'this client is already running a task');
+    const clientId = this.host.clientId();
+    if (!clientId) throw new ProtocolError('INTERNAL', 'secure-aggregation task before the client has an id');
+    const ctx = taskContext(task);
+    const layout = contributionLayout(ctx.global.manifest);
+    const client = new SecAggClient({ clientId, roundId: task.roundId, config: task.secureAggregation.config, vectorLength: layout.vectorLength });
+    const keys = this.refusals(() => client.advertiseKeys());
+    const meta = { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion };
+    const training = this.host.exclusive(async () => {
+      this.host.fitStarted(meta);
+      try {
+        const outcome = await this.host.trainer.fit(ctx);
+        checkFitOutcome(outcome, ctx.global);
+        return { outcome, metrics: finiteMetrics(outcome.metrics ?? {}) };
+      } catch (err) {
+        throw new ProtocolError('TRAINING_FAILED', errorMessage(err));
+      }
+    });
+    training.catch(() => undefined); // awaited at stage 2; a round abandoned earlier must not leave an unhandled rejection
+    this.round = { task, client, layout, training, startedAt: Date.now() };
+    this.host.logger.info({ ...meta, mode: task.secureAggregation.config.mode }, 'secure-aggregation round joined');
+    this.answered(this.round, 'advertise');
+    return keys;
+  }
+
+  /** Stage 1: checks the roster and returns the encrypted Shamir shares for the neighbours. */
+  async shareKeys(roster: Roster): Promise<ShareKeys> {
+    const round = this.current(roster.roundId);
+    const reply = await this.refusalsAsync(round, () => round.client.shareKeys(roster));
+    this.answered(round, 'share-keys');
+    return reply;
+  }
+
+  /** Stage 2: takes the neighbours' shares, waits for training, and returns the masked, quantized contribution. */
+  async maskedInput(forwarded: ForwardedShares): Promise<MaskedInput> {
+    const round = this.current(forwarded.roundId);
+    this.refusals(() => round.client.receiveShares(forwarded), round);
+    let trained;
+    try {
+      trained = await round.training;
+    } catch (err) {
+      this.end(round);
+      this.host.fitFailed(round.task, err);
+      throw err;
+    }
+    if (this.round !== round) throw new ProtocolError('ROUND_CLOSED', `round ${round.task.roundId} ended while training`);
+    const { outcome, metrics } = trained;
+    const input = encodeContribution(
+      { numExamples: outcome.numExamples, delta: outcome.delta, ...(outcome.rowWeights ? { rowWeights: outcome.rowWeights } : {}) },
+      round.layout,
+      round.task.secureAggregation.config,
+    );
+    const reply = this.refusals(() => round.client.maskInput(input), round);
+    this.host.fitDone({
+      roundId: round.task.roundId,
+      taskId: round.task.taskId,
+      numExamples: outcome.numExamples,
+      bytesSent: reply.masked.byteLength,
+      metrics,
+      durationMs: Date.now() - round.startedAt,
+    });
+    this.answered(round, 'masked-input');
+    return reply;
+  }
+
+  /** Stage 3: reveals the shares asked for (refusing a request for both shares of one peer), then forgets the round. */
+  async unmask(request: UnmaskRequest): Promise<UnmaskResponse> {
+    const round = this.current(request.roundId);
+    const reply = this.refusals(() => round.client.unmask(request), round);
+    this.end(round);
+    this.answered(round, 'unmask');
+    return reply;
+  }
+
+  /** The coordinator's verdict closed the round (or abandoned it): drop its secrets. */
+  roundEnded(roundId: number): void {
+    if (this.round?.task.roundId === roundId) this.round = undefined;
+  }
+
+  private current(roundId: number): ActiveRound {
+    const round = this.round;
+    if (!round) throw new ProtocolError('ROUND_CLOSED', `no secure-aggregation round in progress (message for round ${roundId})`);
+    if (round.task.roundId !== roundId) throw new ProtocolError('WRONG_ROUND', `message for round ${roundId}, this client is in round ${round.task.roundId}`);
+    return round;
+  }
+
+  private end(round: ActiveRound): void {
+    if (this.round === round) this.round = undefined;
+  }
+
+  private answered(round: ActiveRound, stage: SecAggStageName): void {
+    this.host.stageAnswered({ roundId: round.task.roundId, taskId: round.task.taskId, stage });
+  }
+
+  /** Runs one core step; a SecAggError becomes a ProtocolError with the reason first, and ends the round. */
+  private refusals<T>(step: () => T, round?: ActiveRound): T {
+    try {
+      return step();
+    } catch (err) {
+      throw this.refused(err, round);
+    }
+  }
+
+  private async refusalsAsync<T>(round: ActiveRound, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      throw this.refused(err, round);
+    }
+  }
+
+  private refused(err: unknown, round: ActiveRound | undefined): Error {
+    if (round) this.end(round);
+    if (!(err instanceof SecAggError)) return err instanceof Error ? err : new Error(String(err));
+    this.host.logger.warn({ roundId: round?.task.roundId, reason: err.reason, err: err.message }, 'secure-aggregation step refused');
+    return new ProtocolError(err.code, `${err.reason}: ${err.message}`);
+  }
+}
