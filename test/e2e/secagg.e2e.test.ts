@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type Socket as ServerSocket } from 'socket.io';
 import { createFederatedClient, type FederatedClient } from '../../client-sdk/index.js';
 import { UpdateAccumulator, sharedSegments, type Coordinator, type RoundRecord } from '../../coordinator/index.js';
 import {
@@ -206,7 +206,7 @@ describe('end to end: a hostile coordinator against a real SDK client', function
     io = new Server<ClientToServerEvents, ServerToClientEvents>(http, { maxHttpBufferSize: 8 * 1024 * 1024 });
     await new Promise<void>((resolve) => http!.listen(0, '127.0.0.1', resolve));
     const port = (http.address() as { port: number }).port;
-    const connected = new Promise<import('socket.io').Socket<ClientToServerEvents, ServerToClientEvents>>((resolve) =>
+    const connected = new Promise<ServerSocket<ClientToServerEvents, ServerToClientEvents>>((resolve) =>
       io!.on('connection', (socket) => {
         socket.emit('session:welcome', { clientId: 'victim', protocolVersion: PROTOCOL_VERSION, coordinatorPublicKey: keys.publicKey, fingerprint: fingerprint(keys.publicKey), modelVersion: 0 });
         resolve(socket);
