@@ -25,6 +25,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['secagg/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: nodeOnly, message: 'secagg/ runs in Node and in the browser: no Node-only modules.' },
+          { group: ['**/coordinator/**', '**/client-sdk/**'], message: 'secagg/ is transport-agnostic: it imports neither side.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['client-sdk/**/*.ts'],
     ignores: ['client-sdk/node/**'],
     rules: {
