@@ -66,7 +66,7 @@ describe('end to end: no user embedding crosses the wire', function () {
       extensions: [
         {
           name: 'wire-capture',
-          attach: ({ io }) =>
+          attach: ({ io }) => {
             io.on('connection', (socket) => {
               const decoder = new Decoder();
               decoder.on('decoded', (p: Packet) => packets.push(p));
@@ -77,7 +77,8 @@ describe('end to end: no user embedding crosses the wire', function () {
               socket.conn.on('packet', (p: { type: string; data?: unknown }) => {
                 if (p.type === 'message' && p.data !== undefined) decoder.add(p.data as string | Buffer);
               });
-            }),
+            });
+          },
         },
       ],
     });

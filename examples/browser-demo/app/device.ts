@@ -8,7 +8,7 @@ import {
   type FederatedClient,
 } from '../../../client-sdk/browser/index.js';
 import type { Recommendation } from '../../../recsys/trainer.js';
-import { LiveRecsysTrainer } from '../live-trainer.js';
+import { LiveRecsysTrainer } from '../../../recsys/live-trainer.js';
 
 /** One round this device took part in, as the page shows it: only sizes and verdicts. */
 export interface Participation {

@@ -1,10 +1,10 @@
-import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from '../../client-sdk/trainer.js';
-import { isPositive } from '../../client-sdk/trainers/builders/logistic.js';
-import type { BehaviourStore } from '../../client-sdk/store/behaviour-store.js';
-import { getFloat32 } from '../../client-sdk/store/behaviour-store.js';
-import { ProtocolError, type ModelSpec, type Weights } from '../../protocol/index.js';
-import { RecsysTrainer, type PrivateStore, type Recommendation } from '../../recsys/trainer.js';
-import { holdOutLatest, type UserData } from '../../recsys/split.js';
+import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from '../client-sdk/trainer.js';
+import { isPositive } from '../client-sdk/trainers/builders/logistic.js';
+import type { BehaviourStore } from '../client-sdk/store/behaviour-store.js';
+import { getFloat32 } from '../client-sdk/store/behaviour-store.js';
+import { ProtocolError, type ModelSpec, type Weights } from '../protocol/index.js';
+import { RecsysTrainer, type PrivateStore, type Recommendation } from './trainer.js';
+import { holdOutLatest, type UserData } from './split.js';
 
 export interface LiveRecsysTrainerOptions {
   /** The device's store: behaviour events in, private embeddings kept. */
