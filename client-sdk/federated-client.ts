@@ -1,5 +1,6 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
+  EnvelopeSealer,
   ERROR_CODES,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -162,7 +163,8 @@ export class FederatedClient {
   private socket: ClientSocket | undefined;
   private state: ClientState = 'idle';
   private id: string | undefined;
-  private coordinatorKey: Uint8Array | undefined;
+  /** Seals this connection's updates to the coordinator key from the welcome (one key agreement per session). */
+  private sealer: EnvelopeSealer | undefined;
   private coordinatorFingerprint: string | undefined;
   private lastRound: number | undefined;
   private knownModelVersion: number | undefined;
@@ -411,7 +413,7 @@ export class FederatedClient {
         this.logger.warn({ previous: this.coordinatorFingerprint, now: welcome.fingerprint }, 'coordinator key changed');
       }
       if (welcome.clientId !== this.id) this.logger.warn({ ours: this.id, theirs: welcome.clientId }, 'welcome names another client id');
-      this.coordinatorKey = new Uint8Array(welcome.coordinatorPublicKey);
+      this.sealer = new EnvelopeSealer(new Uint8Array(welcome.coordinatorPublicKey));
       this.coordinatorFingerprint = welcome.fingerprint;
       this.knownModelVersion = welcome.modelVersion;
       this.state = 'ready';
@@ -505,15 +507,15 @@ export class FederatedClient {
 
   private handleFit(task: ParsedFitTask): Promise<FitReply> {
     return this.exclusive(async () => {
-      const key = this.coordinatorKey;
-      if (!key || !this.id) throw new ProtocolError('INTERNAL', 'fit task before the welcome: no coordinator key to seal to');
+      const sealer = this.sealer;
+      if (!sealer || !this.id) throw new ProtocolError('INTERNAL', 'fit task before the welcome: no coordinator key to seal to');
       const started = Date.now();
       const meta = { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion };
       this.lastRound = task.roundId;
       this.logger.info(meta, 'fit task received');
       this.emitter.emit('fit:start', meta);
       try {
-        const result = await runFitTask(task, this.options.trainer, this.id, key);
+        const result = await runFitTask(task, this.options.trainer, this.id, sealer);
         const done = {
           roundId: task.roundId,
           taskId: task.taskId,

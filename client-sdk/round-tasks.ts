@@ -4,8 +4,8 @@ import {
   decodeWeights,
   encodeUpdatePayload,
   rowWeightsSize,
-  seal,
   sharedSize,
+  type EnvelopeSealer,
   type EvaluateReply,
   type ParsedEvaluateTask,
   type ParsedFitTask,
@@ -64,7 +64,7 @@ export function checkFitOutcome(outcome: FitOutcome, global: Weights): void {
 }
 
 /** Trains on a validated fit task and seals the result to the coordinator, bound to this task. */
-export async function runFitTask(task: ParsedFitTask, trainer: Trainer, clientId: string, coordinatorKey: Uint8Array): Promise<FitResult> {
+export async function runFitTask(task: ParsedFitTask, trainer: Trainer, clientId: string, sealer: EnvelopeSealer): Promise<FitResult> {
   const ctx = taskContext(task);
   let outcome: FitOutcome;
   try {
@@ -74,15 +74,19 @@ export async function runFitTask(task: ParsedFitTask, trainer: Trainer, clientId
     throw new ProtocolError('TRAINING_FAILED', errorMessage(err));
   }
   const metrics = finiteMetrics(outcome.metrics ?? {});
-  const plaintext = encodeUpdatePayload({
-    numExamples: outcome.numExamples,
-    metrics,
-    delta: outcome.delta,
-    ...(outcome.rowWeights && outcome.rowWeights.length > 0 ? { rowWeights: outcome.rowWeights } : {}),
-  });
+  // With the manifest, rows this device never touched are left out of the payload (lossless).
+  const plaintext = encodeUpdatePayload(
+    {
+      numExamples: outcome.numExamples,
+      metrics,
+      delta: outcome.delta,
+      ...(outcome.rowWeights && outcome.rowWeights.length > 0 ? { rowWeights: outcome.rowWeights } : {}),
+    },
+    ctx.global.manifest,
+  );
   const binding = { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion };
-  const envelope = seal(plaintext, binding, coordinatorKey);
-  const bytesSent = envelope.ciphertext.length + envelope.nonce.length + envelope.ephemeralPublicKey.length;
+  const envelope = sealer.seal(plaintext, binding);
+  const bytesSent = envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length;
   return { envelope, bytesSent, numExamples: outcome.numExamples, metrics };
 }
 

@@ -1,4 +1,4 @@
-import type { KeyPair, ModelSpec, TrainingConfig, Weights } from '../protocol/index.js';
+import type { EnvelopeOpener, KeyPair, ModelSpec, TrainingConfig, Weights } from '../protocol/index.js';
 import type { Failure } from './failure.js';
 import type { Logger } from './logger.js';
 import type { ClientSocket } from './socket-types.js';
@@ -29,6 +29,8 @@ export interface FitRoundContext {
   deadline: number;
   assignments: readonly FitAssignment[];
   keyPair: KeyPair;
+  /** Opens sealed updates with the coordinator key, caching each client session's key agreement. */
+  opener: EnvelopeOpener;
   limits: UpdateLimits;
   /** Aborted when the coordinator stops: collectors must then return promptly. */
   signal: AbortSignal;

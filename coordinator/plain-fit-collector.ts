@@ -61,7 +61,7 @@ export class PlainFitCollector implements FitCollector {
         ledger.claim(ctx.roundId, a.taskId, a.clientId);
         const envelope = parseFitReply(ack.data.value);
         const binding = { roundId: ctx.roundId, clientId: a.clientId, taskId: a.taskId, modelVersion: ctx.modelVersion };
-        const payload = openValidatedUpdate(envelope, binding, ctx.keyPair.secretKey, ctx.global.manifest, ctx.limits);
+        const payload = openValidatedUpdate(envelope, binding, ctx.opener, ctx.global.manifest, ctx.limits);
         if (ctx.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
         accumulator.add(payload.numExamples, payload.delta, payload.rowWeights);
         accepted.push(a.clientId);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { allFinite, trainingConfigSchema } from '../protocol/index.js';
+import { allFinite, EnvelopeOpener, trainingConfigSchema } from '../protocol/index.js';
 import type { KeyPair, ModelUpdated, Weights } from '../protocol/index.js';
 import type { ClientRegistry } from './client-registry.js';
 import type { EmitCoordinatorEvent } from './events.js';
@@ -40,11 +40,13 @@ type RoundOutcome = 'committed' | 'abandoned' | 'stopped';
  */
 export class RoundEngine {
   private readonly abort = new AbortController();
+  private readonly opener: EnvelopeOpener;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly deps: RoundEngineDeps) {
     // Every in-flight request to a client listens for the stop signal: hundreds at once is normal.
     setMaxListeners(0, this.abort.signal);
+    this.opener = new EnvelopeOpener(deps.keyPair.secretKey);
   }
 
   start(): void {
@@ -130,6 +132,7 @@ export class RoundEngine {
       deadline,
       assignments,
       keyPair: this.deps.keyPair,
+      opener: this.opener,
       limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate },
       signal,
       logger: this.deps.logger.child({ roundId }),

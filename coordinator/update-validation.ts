@@ -3,11 +3,10 @@ import {
   allFinite,
   decodeUpdatePayload,
   fitReplySchema,
-  open,
   rowWeightsSize,
   sharedSize,
 } from '../protocol/index.js';
-import type { EnvelopeBinding, SealedEnvelope, UpdatePayload, WeightManifest } from '../protocol/index.js';
+import type { EnvelopeBinding, EnvelopeOpener, SealedEnvelope, UpdatePayload, WeightManifest } from '../protocol/index.js';
 import type { UpdateLimits } from './fit-collector.js';
 
 /**
@@ -18,13 +17,13 @@ import type { UpdateLimits } from './fit-collector.js';
 export function openValidatedUpdate(
   envelope: SealedEnvelope,
   binding: EnvelopeBinding,
-  secretKey: Uint8Array,
+  opener: EnvelopeOpener,
   manifest: WeightManifest,
   limits: UpdateLimits,
 ): UpdatePayload {
   const size = envelope.ciphertext.byteLength;
   if (size > limits.maxUpdateBytes) throw new ProtocolError('TOO_LARGE', `update is ${size} bytes, limit ${limits.maxUpdateBytes}`);
-  const payload = decodeUpdatePayload(open(envelope, binding, secretKey));
+  const payload = decodeUpdatePayload(opener.open(envelope, binding), manifest);
 
   const expectedDelta = sharedSize(manifest);
   if (payload.delta.length !== expectedDelta) {

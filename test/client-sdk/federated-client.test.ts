@@ -177,7 +177,7 @@ describe('FederatedClient', function () {
       (err: unknown) => err instanceof ProtocolError && err.code === 'ENVELOPE_REJECTED',
     );
     assert.equal(done.length, 1);
-    assert.equal(done[0]!.bytesSent, envelope.ciphertext.length + envelope.nonce.length + envelope.ephemeralPublicKey.length);
+    assert.equal(done[0]!.bytesSent, envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length);
     assert.equal(client.lastRoundId, 3);
   });
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import {
   decodeUpdatePayload,
+  EnvelopeOpener,
+  EnvelopeSealer,
   encodeUpdatePayload,
   fingerprint,
   generateKeyPair,
@@ -99,5 +101,38 @@ describe('protocol: update payload codec', () => {
     new DataView(negative.buffer).setUint32(0, header.length, true);
     negative.set(header, 4);
     assert.equal(rejected(() => decodeUpdatePayload(negative.subarray(0, Math.ceil((4 + header.length) / 4) * 4))).code, 'INVALID_PAYLOAD');
+  });
+});
+
+describe('protocol: session sealing', () => {
+  const coordinator = generateKeyPair();
+  const payload = encodeUpdatePayload({ numExamples: 1, metrics: {}, delta: Float32Array.from([4, 5]) });
+
+  it('seals a session with one sender key that opens with the plain open() and with an opener', () => {
+    const sealer = new EnvelopeSealer(coordinator.publicKey);
+    const opener = new EnvelopeOpener(coordinator.secretKey);
+    const first = sealer.seal(payload, binding);
+    const second = sealer.seal(payload, { ...binding, roundId: 8 });
+    assert.deepEqual(first.senderPublicKey, second.senderPublicKey);
+    assert.notDeepEqual(first.nonce, second.nonce);
+    assert.deepEqual(open(first, binding, coordinator.secretKey), payload);
+    assert.deepEqual(opener.open(second, { ...binding, roundId: 8 }), payload);
+  });
+
+  it('still rejects replays, swaps, tampering and other keys through a caching opener', () => {
+    const sealer = new EnvelopeSealer(coordinator.publicKey);
+    const opener = new EnvelopeOpener(coordinator.secretKey, 2);
+    const envelope = sealer.seal(payload, binding);
+    assert.deepEqual(opener.open(envelope, binding), payload);
+    assert.equal(rejected(() => opener.open(envelope, { ...binding, roundId: 8 })).code, 'ENVELOPE_REJECTED');
+    assert.equal(rejected(() => opener.open(envelope, { ...binding, clientId: 'mallory' })).code, 'ENVELOPE_REJECTED');
+    const tampered = { ...envelope, ciphertext: Uint8Array.from(envelope.ciphertext) };
+    tampered.ciphertext[70]! ^= 4;
+    assert.equal(rejected(() => opener.open(tampered, binding)).code, 'ENVELOPE_REJECTED');
+    const stranger = new EnvelopeSealer(generateKeyPair().publicKey).seal(payload, binding);
+    assert.equal(rejected(() => opener.open(stranger, binding)).code, 'ENVELOPE_REJECTED');
+    // More senders than the cache holds: evicted ones still open (the key is agreed again).
+    for (let i = 0; i < 3; i++) opener.open(new EnvelopeSealer(coordinator.publicKey).seal(payload, binding), binding);
+    assert.deepEqual(opener.open(envelope, binding), payload);
   });
 });
