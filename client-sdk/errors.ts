@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../protocol/index.js';
 
 /** Codes the client raises on its own, besides the ones a coordinator can send. */
-export type ClientErrorCode = ErrorCode | 'FINGERPRINT_MISMATCH' | 'CONNECT_TIMEOUT' | 'NOT_CONNECTED' | 'CLOSED';
+export type ClientErrorCode = ErrorCode | 'FINGERPRINT_MISMATCH' | 'CONNECT_TIMEOUT' | 'NOT_CONNECTED' | 'CLOSED' | 'NOT_SUPPORTED';
 
 /** An error with a code an app can branch on (connect refusals, pinning failures, ...). */
 export class FederatedClientError extends Error {

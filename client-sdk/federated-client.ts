@@ -38,7 +38,7 @@ import { SecAggParticipant, type SecAggStageName } from './secagg-participant.js
 import { behaviourInputSchema, type BehaviourEvent, type BehaviourInput } from './store/behaviour-event.js';
 import { getString, type BehaviourStore } from './store/behaviour-store.js';
 import { MemoryStore } from './store/memory-store.js';
-import type { Trainer } from './trainer.js';
+import { isRecommender, type Recommendation, type Trainer } from './trainer.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type SocketFactory = (url: string, options: Partial<ManagerOptions & SocketOptions>) => ClientSocket;
@@ -305,6 +305,22 @@ export class FederatedClient {
   }
 
   /** Asks the coordinator for the current global model (outside any round). */
+  /**
+   * The top k items for this user, computed on the device from the newest global model and the
+   * private embedding (fetched first when the trainer's copy is older). Needs a Recommender trainer.
+   */
+  async recommend(k: number): Promise<Recommendation[]> {
+    const trainer = this.options.trainer;
+    if (!isRecommender(trainer)) throw new FederatedClientError('NOT_SUPPORTED', 'recommend() needs a trainer that can recommend (e.g. LiveRecsysTrainer)');
+    if (!Number.isInteger(k) || k < 1) throw new FederatedClientError('INVALID_PAYLOAD', `recommend(k) needs a whole k >= 1, got ${k}`);
+    const stale = trainer.modelVersion === undefined || (this.knownModelVersion !== undefined && trainer.modelVersion < this.knownModelVersion);
+    if (stale) {
+      const model = await this.fetchModel();
+      trainer.setGlobal(model.modelSpec, model.weights, model.modelVersion);
+    }
+    return trainer.recommend(k);
+  }
+
   async fetchModel(): Promise<FetchedModel> {
     const socket = this.socket;
     if (!socket || !this.connected) throw new FederatedClientError('NOT_CONNECTED', 'fetchModel() needs a connected client');

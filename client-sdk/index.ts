@@ -17,7 +17,7 @@ export {
 export { FederatedClientError, type ClientErrorCode } from './errors.js';
 export { TypedEmitter, type EventMap } from './emitter.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';
-export type { Trainer, TaskContext, FitOutcome, EvaluateOutcome } from './trainer.js';
+export { isRecommender, type Trainer, type TaskContext, type FitOutcome, type EvaluateOutcome, type Recommender, type Recommendation } from './trainer.js';
 export { SecAggParticipant, type SecAggParticipantHost, type SecAggStageName } from './secagg-participant.js';
 export {
   selectBackend,

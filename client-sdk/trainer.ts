@@ -33,3 +33,26 @@ export interface Trainer {
   fit(ctx: TaskContext): Promise<FitOutcome>;
   evaluate(ctx: TaskContext): Promise<EvaluateOutcome>;
 }
+
+/** One recommended item, by its dense item index, with the model's score in (0, 1). */
+export interface Recommendation {
+  item: number;
+  score: number;
+}
+
+/**
+ * A trainer that can also recommend on the device, from the global shared weights and the
+ * private state it keeps. FederatedClient.recommend() feeds it the newest global model first.
+ */
+export interface Recommender {
+  /** The model version the recommender last received, if any. */
+  readonly modelVersion: number | undefined;
+  setGlobal(spec: ModelSpec, weights: Weights, modelVersion: number): void;
+  /** The top k items this user has not interacted with, best first. */
+  recommend(k: number): Promise<Recommendation[]>;
+}
+
+export function isRecommender(trainer: Trainer): trainer is Trainer & Recommender {
+  const t = trainer as Partial<Recommender>;
+  return typeof t.recommend === 'function' && typeof t.setGlobal === 'function';
+}

@@ -1,4 +1,4 @@
-import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from '../client-sdk/trainer.js';
+import type { EvaluateOutcome, FitOutcome, Recommender, TaskContext, Trainer } from '../client-sdk/trainer.js';
 import { isPositive } from '../client-sdk/trainers/builders/logistic.js';
 import type { BehaviourStore } from '../client-sdk/store/behaviour-store.js';
 import { getFloat32 } from '../client-sdk/store/behaviour-store.js';
@@ -41,9 +41,11 @@ function privateStore(store: BehaviourStore, prefix: string): PrivateStore {
  * embedding. Between rounds, personalize() tunes a second private embedding on every liked
  * item so recommendations follow the user's clicks at once; its shared delta is discarded.
  */
-export class LiveRecsysTrainer implements Trainer {
+export class LiveRecsysTrainer implements Trainer, Recommender {
   private readonly o: Required<LiveRecsysTrainerOptions>;
-  private global: { spec: ModelSpec; weights: Weights } | undefined;
+  private global: { spec: ModelSpec; weights: Weights; version: number } | undefined;
+  /** What the personal embedding was last tuned on: stale when events or the model moved on. */
+  private personalizedFor: { events: number; version: number } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: LiveRecsysTrainerOptions) {
@@ -55,8 +57,12 @@ export class LiveRecsysTrainer implements Trainer {
     return this.global;
   }
 
-  setGlobal(spec: ModelSpec, weights: Weights): void {
-    this.global = { spec, weights };
+  get modelVersion(): number | undefined {
+    return this.global?.version;
+  }
+
+  setGlobal(spec: ModelSpec, weights: Weights, modelVersion: number): void {
+    this.global = { spec, weights, version: modelVersion };
   }
 
   async liked(): Promise<LikedItems> {
@@ -72,7 +78,7 @@ export class LiveRecsysTrainer implements Trainer {
 
   fit(ctx: TaskContext): Promise<FitOutcome> {
     return this.serial(async () => {
-      this.global = { spec: ctx.modelSpec, weights: ctx.global };
+      this.global = { spec: ctx.modelSpec, weights: ctx.global, version: ctx.modelVersion };
       return this.trainerFor(await this.heldOut(ctx), FEDERATED_PREFIX).fit(ctx);
     });
   }
@@ -87,6 +93,7 @@ export class LiveRecsysTrainer implements Trainer {
       const g = this.global;
       const { items } = await this.liked();
       if (!g || items.length === 0) return false;
+      this.personalizedFor = { events: await this.o.store.count(), version: g.version };
       const numItems = Number(g.spec.options['numItems']);
       const data: UserData = { user: this.o.user, numItems, trainItems: Int32Array.from(items).sort(), testItem: -1, testNegatives: new Int32Array(0) };
       const ctx: TaskContext = {
@@ -102,7 +109,10 @@ export class LiveRecsysTrainer implements Trainer {
   }
 
   /** Top-k unseen items scored on this device: global shared weights + the personal embedding. */
-  recommend(k: number): Promise<Recommendation[]> {
+  async recommend(k: number): Promise<Recommendation[]> {
+    const current = this.global;
+    const last = this.personalizedFor;
+    if (current && (!last || last.version !== current.version || last.events !== (await this.o.store.count()))) await this.personalize();
     return this.serial(async () => {
       const g = this.global;
       if (!g) return [];

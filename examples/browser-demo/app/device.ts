@@ -105,7 +105,7 @@ export class DemoDevice {
     if (!this.client.connected) return;
     const m = await this.client.fetchModel();
     this.modelVersion = m.modelVersion;
-    this.trainer.setGlobal(m.modelSpec, m.weights);
+    this.trainer.setGlobal(m.modelSpec, m.weights, m.modelVersion);
     await this.rerank(true); // the personal embedding follows the new shared weights
   }
 
