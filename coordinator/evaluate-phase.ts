@@ -39,7 +39,7 @@ export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<Evalu
       const fail = (code: Failure['code'], message: string): void => {
         failures.push({ clientId: a.clientId, taskId: a.taskId, phase: 'evaluate', code, message });
       };
-      const outcome = await requestWithDeadline(a.socket, { event: 'round:evaluate', task }, ctx.deadline, ctx.signal);
+      const outcome = await requestWithDeadline(a.socket, 'round:evaluate', task, ctx.deadline, ctx.signal);
       if (outcome.kind === 'failure') return fail(outcome.code, outcome.message);
       const ack = evaluateAckSchema.safeParse(outcome.reply);
       if (!ack.success) return fail('INVALID_PAYLOAD', `evaluate reply: ${ack.error.issues[0]?.message ?? 'invalid'}`);

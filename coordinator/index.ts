@@ -12,7 +12,7 @@ export type { FitCollector, FitCollection, FitRoundContext, FitAssignment, Updat
 export { PlainFitCollector } from './plain-fit-collector.js';
 export { openValidatedUpdate, parseFitReply } from './update-validation.js';
 export { RoundLedger } from './round-ledger.js';
-export { requestWithDeadline } from './request.js';
+export { requestWithDeadline, type RequestEvent, type RequestPayload } from './request.js';
 export type { RequestOutcome } from './request.js';
 export type { ClientSocket, CoordinatorServer, SocketData } from './socket-types.js';
 export { CheckpointStore, decodeCheckpoint, checkpointFileName } from './checkpoint-store.js';

@@ -41,7 +41,7 @@ export class PlainFitCollector implements FitCollector {
       const fail = (code: Failure['code'], message: string): void => {
         failures.push({ clientId: a.clientId, taskId: a.taskId, phase: 'fit', code, message });
       };
-      const outcome = await requestWithDeadline(a.socket, { event: 'round:fit', task }, ctx.deadline, ctx.signal);
+      const outcome = await requestWithDeadline(a.socket, 'round:fit', task, ctx.deadline, ctx.signal);
       if (outcome.kind === 'failure') {
         fail(outcome.code, outcome.message);
         if (outcome.code === 'TIMEOUT') notify(a, ctx.roundId, { code: 'ROUND_CLOSED', message: outcome.message });

@@ -1,17 +1,32 @@
-import type { EvaluateTask, FitTask } from '../protocol/index.js';
+import type { ServerToClientEvents } from '../protocol/index.js';
 import type { ClientSocket } from './socket-types.js';
 
 export type RequestOutcome =
   | { kind: 'reply'; reply: unknown }
   | { kind: 'failure'; code: 'TIMEOUT' | 'DISCONNECTED' | 'ABORTED'; message: string };
 
-type TaskEvent = { event: 'round:fit'; task: FitTask } | { event: 'round:evaluate'; task: EvaluateTask };
+/** Server-to-client events a client answers through an ack. */
+export type RequestEvent = 'round:fit' | 'round:evaluate' | 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';
+export type RequestPayload<E extends RequestEvent> = Parameters<ServerToClientEvents[E]>[0];
 
 /**
- * Sends a task and waits for the client's ack until the deadline. A client that times out,
+ * The ack-bearing emit, typed loosely once here (each event's payload is checked by the signature below).
+ * A callback, not emitWithAck: the ack then settles synchronously when its packet is read, so a client that
+ * answers and hangs up at once (both packets in one read) counts as having answered.
+ */
+type LooseEmitter = { emit(event: string, payload: unknown, ack: (err: unknown, reply: unknown) => void): unknown };
+
+/**
+ * Sends a request and waits for the client's ack until the deadline. A client that times out,
  * disconnects, or is still busy when the coordinator stops becomes a failure, never a hang.
  */
-export function requestWithDeadline(socket: ClientSocket, request: TaskEvent, deadline: number, signal: AbortSignal): Promise<RequestOutcome> {
+export function requestWithDeadline<E extends RequestEvent>(
+  socket: ClientSocket,
+  event: E,
+  payload: RequestPayload<E>,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<RequestOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: RequestOutcome): void => {
@@ -30,13 +45,9 @@ export function requestWithDeadline(socket: ClientSocket, request: TaskEvent, de
     signal.addEventListener('abort', onAbort, { once: true });
 
     const waitMs = Math.max(1, deadline - Date.now());
-    const sent =
-      request.event === 'round:fit'
-        ? socket.timeout(waitMs).emitWithAck('round:fit', request.task)
-        : socket.timeout(waitMs).emitWithAck('round:evaluate', request.task);
-    sent.then(
-      (reply: unknown) => finish({ kind: 'reply', reply }),
-      () => finish({ kind: 'failure', code: 'TIMEOUT', message: `no answer within ${waitMs} ms` }),
-    );
+    (socket.timeout(waitMs) as unknown as LooseEmitter).emit(event, payload, (err, reply) => {
+      if (err) finish({ kind: 'failure', code: 'TIMEOUT', message: `no answer within ${waitMs} ms` });
+      else finish({ kind: 'reply', reply });
+    });
   });
 }

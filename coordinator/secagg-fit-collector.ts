@@ -20,7 +20,9 @@ import { ackSchema, knownCode } from './ack.js';
 import type { Failure, FailureCode } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
 import { errorFields } from './logger.js';
-import { requestStage, type SecAggStageEvent, type SecAggStagePayload } from './secagg-request.js';
+import { requestWithDeadline, type RequestPayload } from './request.js';
+
+type SecAggStageEvent = 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';
 import { emptySums } from './strategy/aggregate-sums.js';
 
 export type SecAggStage = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
@@ -137,7 +139,7 @@ class SecAggRoundRun {
   private async stage<E extends SecAggStageEvent, T>(
     stage: SecAggStage,
     event: E,
-    messages: ReadonlyMap<string, SecAggStagePayload<E>>,
+    messages: ReadonlyMap<string, RequestPayload<E>>,
     schema: z.ZodType<T>,
     accept: (clientId: string, message: T) => void,
     deadline: number,
@@ -147,7 +149,7 @@ class SecAggRoundRun {
       [...messages].map(async ([clientId, payload]) => {
         const a = this.byId.get(clientId);
         if (!a) return;
-        const outcome = await requestStage(a.socket, event, payload, deadline, this.ctx.signal);
+        const outcome = await requestWithDeadline(a.socket, event, payload, deadline, this.ctx.signal);
         if (outcome.kind === 'failure') return this.fail(clientId, stage, outcome.code, outcome.message);
         const ack = ackOf.safeParse(outcome.reply);
         if (!ack.success) return this.fail(clientId, stage, 'INVALID_PAYLOAD', `malformed ${event} ack: ${ack.error.issues[0]?.message ?? 'invalid'}`);
