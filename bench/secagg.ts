@@ -12,7 +12,7 @@
  * removed), and scales the Shamir split/combine measured at 255 shares by (n/255)²; it says so in the output.
  */
 import { Command } from 'commander';
-import { decodeUpdatePayload, encodeUpdatePayload, generateKeyPair, open, seal } from '../protocol/index.js';
+import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSealer, generateKeyPair } from '../protocol/index.js';
 import type { WeightManifest } from '../protocol/weights.js';
 import {
   addMask,
@@ -109,10 +109,21 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Sealed FedAvg as the project does it without secagg: seal the update payload, open and sum on the server. */
+/**
+ * Sealed FedAvg as the project does it without secagg, in a session's steady state: each client's
+ * EnvelopeSealer and the coordinator's EnvelopeOpener have agreed their keys (once per connection).
+ */
 function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): RoundFigures {
-  const t0 = performance.now();
   const coordinator = generateKeyPair();
+  const opener = new EnvelopeOpener(coordinator.secretKey);
+  const sealers = new Map<string, EnvelopeSealer>();
+  for (const id of cs.keys()) {
+    const sealer = new EnvelopeSealer(coordinator.publicKey);
+    const hello = { roundId: 0, clientId: id, taskId: 't0', modelVersion: 0 };
+    opener.open(sealer.seal(new Uint8Array(1), hello), hello);
+    sealers.set(id, sealer);
+  }
+  const t0 = performance.now();
   const clientMs: number[] = [];
   const uploads: number[] = [];
   let serverMs = 0;
@@ -122,11 +133,11 @@ function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): 
     if (dropped.has(id)) continue;
     const binding = { roundId: 1, clientId: id, taskId: 't1', modelVersion: 1 };
     let t = performance.now();
-    const envelope = seal(encodeUpdatePayload({ numExamples: c.numExamples, metrics: { loss: 0.5 }, delta: c.delta }), binding, coordinator.publicKey);
+    const envelope = sealers.get(id)!.seal(encodeUpdatePayload({ numExamples: c.numExamples, metrics: { loss: 0.5 }, delta: c.delta }), binding);
     clientMs.push(performance.now() - t);
     uploads.push(wireBytes({ envelope }));
     t = performance.now();
-    const payload = decodeUpdatePayload(open(envelope, binding, coordinator.secretKey));
+    const payload = decodeUpdatePayload(opener.open(envelope, binding));
     weight += payload.numExamples;
     for (let j = 0; j < params; j++) sum[j]! += payload.numExamples * payload.delta[j]!;
     serverMs += performance.now() - t;
