@@ -6,6 +6,7 @@ import type { FitAssignment } from './fit-collector.js';
 import { requestWithDeadline } from './request.js';
 import type { EvaluationRecord } from './round-record.js';
 import type { EvaluateResult, Strategy } from './strategy/strategy.js';
+import { taskFor } from './task.js';
 
 const evaluateAckSchema = ackSchema(evaluateReplySchema);
 
@@ -27,15 +28,7 @@ export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<Evalu
   const failures: Failure[] = [];
   await Promise.all(
     ctx.assignments.map(async (a) => {
-      const task: EvaluateTask = {
-        taskId: a.taskId,
-        roundId: ctx.roundId,
-        modelVersion: ctx.modelVersion,
-        deadline: ctx.deadline,
-        config: a.config,
-        modelSpec: ctx.modelSpec,
-        weights,
-      };
+      const task: EvaluateTask = taskFor(ctx, a, weights);
       const fail = (code: Failure['code'], message: string): void => {
         failures.push({ clientId: a.clientId, taskId: a.taskId, phase: 'evaluate', code, message });
       };

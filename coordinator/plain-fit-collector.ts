@@ -10,6 +10,7 @@ import { RoundLedger } from './round-ledger.js';
 import { UpdateAccumulator } from './strategy/aggregate-sums.js';
 import { weightedMetricMean } from './strategy/fedavg-math.js';
 import { openValidatedUpdate, parseFitReply } from './update-validation.js';
+import { taskFor } from './task.js';
 
 const fitAckSchema = ackSchema(z.unknown());
 
@@ -29,15 +30,7 @@ export class PlainFitCollector implements FitCollector {
     const reported: Array<{ numExamples: number; metrics: Record<string, number> }> = [];
 
     const handleOne = async (a: FitAssignment): Promise<void> => {
-      const task: FitTask = {
-        taskId: a.taskId,
-        roundId: ctx.roundId,
-        modelVersion: ctx.modelVersion,
-        deadline: ctx.deadline,
-        config: a.config,
-        modelSpec: ctx.modelSpec,
-        weights: wireWeights,
-      };
+      const task: FitTask = taskFor(ctx, a, wireWeights);
       const fail = (code: Failure['code'], message: string): void => {
         failures.push({ clientId: a.clientId, taskId: a.taskId, phase: 'fit', code, message });
       };

@@ -24,6 +24,7 @@ import { requestWithDeadline, type RequestPayload } from './request.js';
 
 type SecAggStageEvent = 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';
 import { emptySums } from './strategy/aggregate-sums.js';
+import { taskFor } from './task.js';
 
 export type SecAggStage = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
 
@@ -93,13 +94,7 @@ class SecAggRoundRun {
         ctx.assignments.map((a): [string, SecAggFitTask] => [
           a.clientId,
           {
-            taskId: a.taskId,
-            roundId: ctx.roundId,
-            modelVersion: ctx.modelVersion,
-            deadline: ctx.deadline,
-            config: a.config,
-            modelSpec: ctx.modelSpec,
-            weights,
+            ...taskFor(ctx, a, weights),
             secureAggregation: { config },
           },
         ]),
