@@ -1,8 +1,8 @@
 import { encodeWeights, evaluateReplySchema } from '../protocol/index.js';
-import type { EvaluateTask, ModelSpec, Weights } from '../protocol/index.js';
+import type { EvaluateTask } from '../protocol/index.js';
 import { ackSchema, knownCode } from './ack.js';
 import type { Failure } from './failure.js';
-import type { FitAssignment } from './fit-collector.js';
+import type { TaskPhaseContext } from './fit-collector.js';
 import { requestWithDeadline } from './request.js';
 import type { EvaluationRecord } from './round-record.js';
 import type { EvaluateResult, Strategy } from './strategy/strategy.js';
@@ -10,15 +10,8 @@ import { taskFor } from './task.js';
 
 const evaluateAckSchema = ackSchema(evaluateReplySchema);
 
-export interface EvaluatePhaseContext {
-  roundId: number;
-  modelVersion: number;
-  global: Weights;
-  modelSpec: ModelSpec;
-  deadline: number;
-  assignments: readonly FitAssignment[];
+export interface EvaluatePhaseContext extends TaskPhaseContext {
   strategy: Strategy;
-  signal: AbortSignal;
 }
 
 /** Sends `round:evaluate` to the chosen clients and lets the strategy aggregate what comes back. */

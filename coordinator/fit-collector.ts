@@ -19,8 +19,8 @@ export interface UpdateLimits {
   maxExamplesPerUpdate: number;
 }
 
-/** Everything a collector needs to run the "collect fit results" phase of one round. */
-export interface FitRoundContext {
+/** What any phase that sends tasks to chosen clients works from: the model, who, and until when. */
+export interface TaskPhaseContext {
   roundId: number;
   modelVersion: number;
   global: Weights;
@@ -28,12 +28,16 @@ export interface FitRoundContext {
   /** Epoch ms after which no result is waited for. */
   deadline: number;
   assignments: readonly FitAssignment[];
+  /** Aborted when the coordinator stops: phases must then return promptly. */
+  signal: AbortSignal;
+}
+
+/** Everything a collector needs to run the "collect fit results" phase of one round. */
+export interface FitRoundContext extends TaskPhaseContext {
   keyPair: KeyPair;
   /** Opens sealed updates with the coordinator key, caching each client session's key agreement. */
   opener: EnvelopeOpener;
   limits: UpdateLimits;
-  /** Aborted when the coordinator stops: collectors must then return promptly. */
-  signal: AbortSignal;
   logger: Logger;
 }
 

@@ -8,7 +8,7 @@ export type { RoundRecord, EvaluationRecord } from './round-record.js';
 export type { Failure, FailureCode } from './failure.js';
 export type { Logger, LogFn } from './logger.js';
 export { silentLogger } from './logger.js';
-export type { FitCollector, FitCollection, FitRoundContext, FitAssignment, UpdateLimits } from './fit-collector.js';
+export type { FitCollector, FitCollection, FitRoundContext, FitAssignment, TaskPhaseContext, UpdateLimits } from './fit-collector.js';
 export { PlainFitCollector } from './plain-fit-collector.js';
 export { openValidatedUpdate, parseFitReply } from './update-validation.js';
 export { RoundLedger } from './round-ledger.js';
