@@ -12,9 +12,9 @@ import { loadInteractionsFile, loadMovieLensFile } from '../recsys/data/files.js
 import { generateSyntheticInteractions } from '../recsys/data/synthetic.js';
 import { formatLoadSummary, type InteractionDataset } from '../recsys/data/types.js';
 import { RECSYS_DEFAULTS, recsysModelOptions } from '../recsys/defaults.js';
-import { metricsChartSvg } from '../recsys/simulation/chart.js';
-import { ratiosOf, type SimulationReport } from '../recsys/simulation/report.js';
-import { runSocketSimulation, type RoundRow } from '../recsys/simulation/run-simulation.js';
+import { metricsChartSvg } from '../recsys/socket-sim/chart.js';
+import { ratiosOf, type SimulationReport } from '../recsys/socket-sim/report.js';
+import { runSocketSimulation, type RoundRow } from '../recsys/socket-sim/run-simulation.js';
 import { leaveOneOut } from '../recsys/split.js';
 
 const F = RECSYS_DEFAULTS.federated;

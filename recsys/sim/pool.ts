@@ -1,5 +1,6 @@
 // Node-only: spreads the in-process simulation's clients over worker threads (one per core).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../module-worker.js';
 import type { NcfArch } from '../../models/ncf/arch.js';
 import type { UserData } from '../split.js';
 import { emptySums, mergeSums } from './aggregate.js';
@@ -7,13 +8,9 @@ import type { EvalSummary } from './evaluate.js';
 import type { FederatedOptions, RoundRunner } from './federated.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
-/** Starts worker.ts; from TypeScript sources (tsx) the worker registers tsx itself before loading it. */
+/** Starts worker.ts (through tsx when running from TypeScript sources). */
 function startWorker(init: WorkerInit): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL('./worker.js', self), { workerData: init });
-  const target = JSON.stringify(new URL('./worker.ts', self).href);
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${target}); });`;
-  return new Worker(boot, { eval: true, workerData: init });
+  return startModuleWorker(import.meta.url, 'worker', init);
 }
 
 export interface SimulationPool {

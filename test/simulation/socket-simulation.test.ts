@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { evaluateItemPop } from '../../recsys/baselines/item-pop.js';
 import { generateSyntheticInteractions } from '../../recsys/data/synthetic.js';
 import { recsysModelOptions } from '../../recsys/defaults.js';
-import { runSocketSimulation } from '../../recsys/simulation/run-simulation.js';
+import { runSocketSimulation } from '../../recsys/socket-sim/run-simulation.js';
 import { leaveOneOut } from '../../recsys/split.js';
 
 describe('simulation over real Socket.IO (synthetic data)', function () {

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { UserData } from '../split.js';
 import type { FleetCommand, FleetWorkerInit, FleetWorkerMessage } from './fleet-messages.js';
-import { startModuleWorker } from './ts-worker.js';
+import { startModuleWorker } from '../module-worker.js';
 
 export interface ClientFleetOptions {
   url: string;
