@@ -98,21 +98,12 @@ export class RoundEngine {
   }
 
   private async runRound(): Promise<RoundOutcome> {
-    const { options: o, state, registry } = this.deps;
+    const { options: o, state } = this.deps;
     const signal = this.abort.signal;
     const roundId = state.nextRoundId++;
     const startedAt = Date.now();
     const base = { global: state.global, modelVersion: state.modelVersion };
-    const clients = registry.list();
-    const args: ConfigureArgs = {
-      roundId,
-      modelVersion: base.modelVersion,
-      global: base.global,
-      clients,
-      sampleSize: resolveSampleSize(o.clientsPerRound, clients.length),
-      config: o.trainingConfig,
-    };
-    const assignments = this.assign(await o.strategy.configureFit(args), 'fit', roundId);
+    const assignments = this.assign(await o.strategy.configureFit(this.configureArgs(roundId)), 'fit', roundId);
     const deadline = startedAt + o.roundTimeoutMs;
     const selected = assignments.map((a) => a.clientId);
     state.current = { roundId, startedAt, deadline, selected };
@@ -194,23 +185,28 @@ export class RoundEngine {
     return out;
   }
 
-  private async maybeEvaluate(roundId: number): Promise<EvaluationRecord | null> {
+  /** What the strategy chooses from: the current model and the clients connected now. */
+  private configureArgs(roundId: number): ConfigureArgs {
     const { options: o, state, registry } = this.deps;
+    const clients = registry.list();
+    return {
+      roundId,
+      modelVersion: state.modelVersion,
+      global: state.global,
+      clients,
+      sampleSize: resolveSampleSize(o.clientsPerRound, clients.length),
+      config: o.trainingConfig,
+    };
+  }
+
+  private async maybeEvaluate(roundId: number): Promise<EvaluationRecord | null> {
+    const { options: o, state } = this.deps;
     // Every k-th version, and always the final one of a fixed run, so a run ends with its quality known.
     const final = o.rounds !== 'continuous' && state.modelVersion >= o.rounds;
     if (o.evaluateEvery === 0 || (state.modelVersion % o.evaluateEvery !== 0 && !final)) return null;
     state.phase = 'evaluate';
     try {
-      const clients = registry.list();
-      const args: ConfigureArgs = {
-        roundId,
-        modelVersion: state.modelVersion,
-        global: state.global,
-        clients,
-        sampleSize: resolveSampleSize(o.clientsPerRound, clients.length),
-        config: o.trainingConfig,
-      };
-      const assignments = this.assign(await o.strategy.configureEvaluate(args), 'evaluate', roundId);
+      const assignments = this.assign(await o.strategy.configureEvaluate(this.configureArgs(roundId)), 'evaluate', roundId);
       return await runEvaluatePhase({
         roundId,
         modelVersion: state.modelVersion,
