@@ -32,7 +32,7 @@ export {
   type BackendContext,
   type SelectBackendOptions,
 } from './backend.js';
-export { behaviourEventSchema, behaviourInputSchema, BEHAVIOUR_KINDS, type BehaviourEvent, type BehaviourInput } from './store/behaviour-event.js';
+export { behaviourEventSchema, behaviourInputSchema, BEHAVIOUR_KINDS, isPositive, type BehaviourEvent, type BehaviourInput } from './store/behaviour-event.js';
 export { getFloat32, getString, type BehaviourStore, type StateValue, type ListOptions } from './store/behaviour-store.js';
 export { MemoryStore, createMemoryStore } from './store/memory-store.js';
 export {
@@ -54,5 +54,5 @@ export {
   type MappedTensor,
 } from './trainers/builder-registry.js';
 export { PrivateBias } from './trainers/private-bias-layer.js';
-export { logisticLayersBuilder, logisticEventsDataset, itemBucket, isPositive } from './trainers/builders/logistic.js';
+export { logisticLayersBuilder, logisticEventsDataset, itemBucket } from './trainers/builders/logistic.js';
 import './trainers/builtin.js';

@@ -1,5 +1,5 @@
 import type { EvaluateOutcome, FitOutcome, Recommender, TaskContext, Trainer } from '../client-sdk/trainer.js';
-import { isPositive } from '../client-sdk/trainers/builders/logistic.js';
+import { isPositive } from '../client-sdk/store/behaviour-event.js';
 import type { BehaviourStore } from '../client-sdk/store/behaviour-store.js';
 import { getFloat32 } from '../client-sdk/store/behaviour-store.js';
 import { ProtocolError, type ModelSpec, type Weights } from '../protocol/index.js';

@@ -15,3 +15,9 @@ export type BehaviourEvent = z.infer<typeof behaviourEventSchema>;
 /** What `record()` accepts: the timestamp defaults to now. */
 export const behaviourInputSchema = behaviourEventSchema.extend({ timestamp: z.number().finite().min(0).optional() });
 export type BehaviourInput = z.input<typeof behaviourInputSchema>;
+
+/** Positive feedback: clicks and purchases, ratings of 4 or more; a plain view is a negative. */
+export function isPositive(e: BehaviourEvent): boolean {
+  if (e.kind === 'rating') return (e.value ?? 0) >= 4;
+  return e.kind === 'click' || e.kind === 'purchase';
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { LOGISTIC_MODEL_NAME, LOGISTIC_TENSORS, logisticOptions } from '../../../models/logistic.js';
-import type { BehaviourEvent } from '../../store/behaviour-event.js';
+import { isPositive } from '../../store/behaviour-event.js';
 import type { BuiltLayersModel, LayersModelBuilder } from '../builder-registry.js';
 import type { Dataset, DatasetFn } from '../layers-trainer.js';
 import { PrivateBias } from '../private-bias-layer.js';
@@ -37,12 +37,6 @@ export function itemBucket(itemId: string | number, buckets: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0) % buckets;
-}
-
-/** Positive feedback: clicks and purchases, ratings of 4 or more; a plain view is a negative. */
-export function isPositive(e: BehaviourEvent): boolean {
-  if (e.kind === 'rating') return (e.value ?? 0) >= 4;
-  return e.kind === 'click' || e.kind === 'purchase';
 }
 
 /**
