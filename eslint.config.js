@@ -54,7 +54,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['coordinator/cli.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    files: ['apps/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );

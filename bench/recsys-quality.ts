@@ -3,15 +3,15 @@
 //      npx tsx bench/recsys-quality.ts --synthetic (the embedded generator instead)
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { ncfArch, type NcfKind } from '../models/ncf/arch.js';
-import { trainCentralized } from '../recsys/baselines/centralized.js';
-import { evaluateItemPop } from '../recsys/baselines/item-pop.js';
-import { ML100K_PATH, loadMovieLensFile } from '../recsys/data/files.js';
-import { generateSyntheticInteractions } from '../recsys/data/synthetic.js';
-import { formatLoadSummary } from '../recsys/data/types.js';
-import { RECSYS_DEFAULTS, recsysModelOptions } from '../recsys/defaults.js';
-import { simulateFederated } from '../recsys/sim/run.js';
-import { leaveOneOut } from '../recsys/split.js';
+import { ncfArch, type NcfKind } from '@fedrec/models/ncf/arch.js';
+import { trainCentralized } from '@fedrec/recsys/baselines/centralized.js';
+import { evaluateItemPop } from '@fedrec/recsys/baselines/item-pop.js';
+import { ML100K_PATH, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
+import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
+import { formatLoadSummary } from '@fedrec/recsys/data/types.js';
+import { RECSYS_DEFAULTS, recsysModelOptions } from '@fedrec/recsys/defaults.js';
+import { simulateFederated } from '@fedrec/simulate/in-process/run.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
 
 const d = RECSYS_DEFAULTS;
 const opts = new Command()

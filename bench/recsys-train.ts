@@ -2,14 +2,14 @@
 // Run: npx tsx bench/recsys-train.ts [--model neumf] [--factors 8]
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { ncfArch, type NcfKind } from '../models/ncf/arch.js';
-import { ncfInitialPrivate, ncfInitialWeights } from '../models/ncf/init.js';
-import { splitShared } from '../protocol/index.js';
-import { fitLocalJs } from '../recsys/engine/local-fit.js';
-import { planLocalTraining } from '../recsys/engine/plan.js';
-import { fitLocalTf } from '../recsys/tfjs/local-fit.js';
-import { useBestBackend } from '../recsys/tfjs/backend.js';
-import { RECSYS_DEFAULTS, recsysModelOptions } from '../recsys/defaults.js';
+import { ncfArch, type NcfKind } from '@fedrec/models/ncf/arch.js';
+import { ncfInitialPrivate, ncfInitialWeights } from '@fedrec/models/ncf/init.js';
+import { splitShared } from '@fedrec/protocol';
+import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
+import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
+import { fitLocalTf } from '@fedrec/models/ncf/tfjs/local-fit.js';
+import { useBestBackend } from '@fedrec/models/ncf/tfjs/backend.js';
+import { RECSYS_DEFAULTS, recsysModelOptions } from '@fedrec/recsys/defaults.js';
 
 const opts = new Command()
   .option('--model <kind>', 'mf | gmf | mlp | neumf', RECSYS_DEFAULTS.model)

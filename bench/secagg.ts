@@ -4,7 +4,7 @@
  * Client work runs on many devices in parallel in reality, so besides the in-process total we report
  * server time, per-client time (median and max) and a "parallel round" = slowest client + server.
  * Bytes are Socket.IO payload bytes as sent: JSON text (binary fields as placeholders) plus the binary
- * attachments; secagg stage messages are counted packed, as the wire carries them (secagg/wire.ts). The model
+ * attachments; secagg stage messages are counted packed, as the wire carries them (protocol/packed.ts). The model
  * broadcast, the same in every mode, is left out. Training time is left out too.
  * Full SecAgg above 255 clients cannot run (GF(2^8) Shamir: a configuration error naming secagg+). For those
  * rows the benchmark measures one client's work on a sample (real X25519 agreements, share sealing/opening and
@@ -12,28 +12,10 @@
  * removed), and scales the Shamir split/combine measured at 255 shares by (n/255)²; it says so in the output.
  */
 import { Command } from 'commander';
-import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSealer, generateKeyPair } from '../protocol/index.js';
-import type { WeightManifest } from '../protocol/weights.js';
-import {
-  addMask,
-  agreeKey,
-  combineShares,
-  generateKeyPair as generateMaskKeyPair,
-  pack,
-  sealShares,
-  openShares,
-  splitSecret,
-  thresholdFor,
-  contributionLayout,
-  decodeAggregate,
-  encodeContribution,
-  expandMask,
-  parseSecAggConfig,
-  roundInfeasibility,
-  runInMemoryRound,
-  type ClientContribution,
-  type SecAggConfig,
-} from '../secagg/index.js';
+import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSealer, generateKeyPair } from '@fedrec/protocol';
+import type { WeightManifest } from '@fedrec/protocol/weights.js';
+import { addMask, agreeKey, combineShares, generateKeyPair as generateMaskKeyPair, sealShares, openShares, splitSecret, thresholdFor, contributionLayout, decodeAggregate, encodeContribution, expandMask, roundInfeasibility, runInMemoryRound, type ClientContribution } from '@fedrec/secagg';
+import { pack, parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
 
 const program = new Command()
   .option('--clients <list>', 'client counts', '100,500')

@@ -1,11 +1,11 @@
 // Seal + open cost of one realistic ML-100K NeuMF update (one user's touched rows), dense vs sparse rows.
-import { neumfModel } from '../models/neumf.js';
-import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSealer, generateKeyPair, open, seal, type UpdatePayload } from '../protocol/index.js';
-import { loadMovieLensFile, ML100K_PATH } from '../recsys/data/files.js';
-import { generateSyntheticInteractions } from '../recsys/data/synthetic.js';
-import { recsysModelOptions, recsysTrainingConfig } from '../recsys/defaults.js';
-import { leaveOneOut } from '../recsys/split.js';
-import { RecsysTrainer } from '../recsys/trainer.js';
+import { neumfModel } from '@fedrec/models/neumf.js';
+import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSealer, generateKeyPair, open, seal, type UpdatePayload } from '@fedrec/protocol';
+import { loadMovieLensFile, ML100K_PATH } from '@fedrec/recsys/data/files.js';
+import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
+import { recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { existsSync } from 'node:fs';
 
 const data = existsSync(ML100K_PATH) ? loadMovieLensFile() : generateSyntheticInteractions({ users: 943, items: 1682, interactionsPerUser: 106 });

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../protocol/index.js';
+import type { ErrorCode } from '@fedrec/protocol';
 
 /** Codes the client raises on its own, besides the ones a coordinator can send. */
 export type ClientErrorCode = ErrorCode | 'FINGERPRINT_MISMATCH' | 'CONNECT_TIMEOUT' | 'NOT_CONNECTED' | 'CLOSED' | 'NOT_SUPPORTED';

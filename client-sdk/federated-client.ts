@@ -23,7 +23,7 @@ import {
   type ModelUpdated,
   type ServerToClientEvents,
   type Weights,
-} from '../protocol/index.js';
+} from '@fedrec/protocol';
 import { selectBackend } from './backend.js';
 import { generateClientId, isValidClientId } from './client-id.js';
 import { TypedEmitter } from './emitter.js';
@@ -32,8 +32,8 @@ import { checkWelcome } from './handshake.js';
 import { silentLogger, type Logger } from './logger.js';
 import { runEvaluateTask, runFitTask } from './round-tasks.js';
 import { serveAck } from './serve.js';
-import { forwardedSharesSchema, rosterSchema, unmaskRequestSchema } from '../secagg/messages.js';
-import { pack, packedSchema } from '../secagg/wire.js';
+import { forwardedSharesSchema, rosterSchema, unmaskRequestSchema } from '@fedrec/protocol/secagg-messages.js';
+import { pack, packedSchema } from '@fedrec/protocol/packed.js';
 import { SecAggParticipant, type SecAggStageName } from './secagg-participant.js';
 import { behaviourInputSchema, type BehaviourEvent, type BehaviourInput } from './store/behaviour-event.js';
 import { getString, type BehaviourStore } from './store/behaviour-store.js';

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, fingerprint, welcomeSchema, type ParsedWelcome } from '../protocol/index.js';
+import { PROTOCOL_VERSION, fingerprint, welcomeSchema, type ParsedWelcome } from '@fedrec/protocol';
 import { FederatedClientError } from './errors.js';
 
 /** Validates a welcome and decides whether to trust this coordinator. Throws a coded error if not. */

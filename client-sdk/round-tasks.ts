@@ -11,7 +11,7 @@ import {
   type ParsedFitTask,
   type SealedEnvelope,
   type Weights,
-} from '../protocol/index.js';
+} from '@fedrec/protocol';
 import { errorMessage } from './errors.js';
 import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from './trainer.js';
 

@@ -1,4 +1,4 @@
-import { ProtocolError, type ParsedSecAggFitTask } from '../protocol/index.js';
+import { ProtocolError, type ParsedSecAggFitTask } from '@fedrec/protocol';
 import {
   SecAggClient,
   SecAggError,
@@ -12,7 +12,7 @@ import {
   type ShareKeys,
   type UnmaskRequest,
   type UnmaskResponse,
-} from '../secagg/index.js';
+} from '@fedrec/secagg';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import { checkFitOutcome, finiteMetrics, taskContext } from './round-tasks.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProtocolError, fail, failFrom, ok, type Ack } from '../protocol/index.js';
+import { ProtocolError, fail, failFrom, ok, type Ack } from '@fedrec/protocol';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 

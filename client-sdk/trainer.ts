@@ -1,4 +1,4 @@
-import type { ModelSpec, TrainingConfig, Weights } from '../protocol/index.js';
+import type { ModelSpec, TrainingConfig, Weights } from '@fedrec/protocol';
 
 /** What a trainer is given for one fit or evaluate task. */
 export interface TaskContext {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ERROR_CODES } from '../protocol/index.js';
-import type { ErrorCode } from '../protocol/index.js';
+import { ERROR_CODES } from '@fedrec/protocol';
+import type { ErrorCode } from '@fedrec/protocol';
 
 const errorInfoSchema = z.object({ code: z.string().max(64), message: z.string().max(4096) });
 

@@ -1,5 +1,5 @@
-import { encodeWeights, evaluateReplySchema } from '../protocol/index.js';
-import type { EvaluateTask } from '../protocol/index.js';
+import { encodeWeights, evaluateReplySchema } from '@fedrec/protocol';
+import type { EvaluateTask } from '@fedrec/protocol';
 import { ackSchema, knownCode } from './ack.js';
 import type { Failure } from './failure.js';
 import type { TaskPhaseContext } from './fit-collector.js';

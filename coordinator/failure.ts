@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../protocol/index.js';
+import type { ErrorCode } from '@fedrec/protocol';
 
 /** Why a selected client did not contribute: a protocol error code, or what happened on the wire. */
 export type FailureCode = ErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'ABORTED';

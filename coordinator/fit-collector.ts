@@ -1,4 +1,4 @@
-import type { EnvelopeOpener, KeyPair, ModelSpec, TrainingConfig, Weights } from '../protocol/index.js';
+import type { EnvelopeOpener, KeyPair, ModelSpec, TrainingConfig, Weights } from '@fedrec/protocol';
 import type { Failure } from './failure.js';
 import type { Logger } from './logger.js';
 import type { ClientSocket } from './socket-types.js';

@@ -1,4 +1,4 @@
-import { bytesToFloat32 } from '../protocol/index.js';
+import { bytesToFloat32 } from '@fedrec/protocol';
 
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 

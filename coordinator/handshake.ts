@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PROTOCOL_VERSION, handshakeSchema } from '../protocol/index.js';
-import type { ErrorCode, ErrorInfo } from '../protocol/index.js';
+import { PROTOCOL_VERSION, handshakeSchema } from '@fedrec/protocol';
+import type { ErrorCode, ErrorInfo } from '@fedrec/protocol';
 import type { Logger } from './logger.js';
 import type { ClientSocket } from './socket-types.js';
 

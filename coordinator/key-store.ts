@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import nacl from 'tweetnacl';
 import { z } from 'zod';
-import { generateKeyPair } from '../protocol/index.js';
-import type { KeyPair } from '../protocol/index.js';
+import { generateKeyPair } from '@fedrec/protocol';
+import type { KeyPair } from '@fedrec/protocol';
 import { writeFileAtomic } from './atomic-file.js';
 import type { Logger } from './logger.js';
 

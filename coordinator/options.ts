@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { DEFAULT_TRAINING_CONFIG, manifestSchema, modelSpecSchema, sharedSize, trainingConfigSchema } from '../protocol/index.js';
-import type { Weights } from '../protocol/index.js';
+import { DEFAULT_TRAINING_CONFIG, manifestSchema, modelSpecSchema, sharedSize, trainingConfigSchema } from '@fedrec/protocol';
+import type { Weights } from '@fedrec/protocol';
 import type { CoordinatorExtension } from './extension.js';
 import type { FitCollector } from './fit-collector.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { PlainFitCollector } from './plain-fit-collector.js';
-import { SECAGG_MODES, MAX_SHARES, secAggConfigSchema } from '../secagg/index.js';
+import { SECAGG_MODES, MAX_SHARES, secAggConfigSchema } from '@fedrec/protocol';
 import { SecAggFitCollector } from './secagg-fit-collector.js';
 import { FedAvg } from './strategy/fedavg.js';
 import type { Strategy } from './strategy/strategy.js';

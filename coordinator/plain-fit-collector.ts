@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ProtocolError, encodeWeights, failFrom } from '../protocol/index.js';
-import type { ErrorInfo, FitTask, RoundResult } from '../protocol/index.js';
+import { ProtocolError, encodeWeights, failFrom } from '@fedrec/protocol';
+import type { ErrorInfo, FitTask, RoundResult } from '@fedrec/protocol';
 import { ackSchema, knownCode } from './ack.js';
 import type { Failure } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';

@@ -1,4 +1,4 @@
-import type { ServerToClientEvents } from '../protocol/index.js';
+import type { ServerToClientEvents } from '@fedrec/protocol';
 import type { ClientSocket } from './socket-types.js';
 
 export type RequestOutcome =

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { allFinite, EnvelopeOpener, trainingConfigSchema } from '../protocol/index.js';
-import type { KeyPair, ModelUpdated, Weights } from '../protocol/index.js';
+import { allFinite, EnvelopeOpener, trainingConfigSchema } from '@fedrec/protocol';
+import type { KeyPair, ModelUpdated, Weights } from '@fedrec/protocol';
 import type { ClientRegistry } from './client-registry.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import { runEvaluatePhase } from './evaluate-phase.js';

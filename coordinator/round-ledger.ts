@@ -1,4 +1,4 @@
-import { ProtocolError } from '../protocol/index.js';
+import { ProtocolError } from '@fedrec/protocol';
 
 /**
  * Who may submit what in one round: each selected client exactly one result for its own task,

@@ -1,21 +1,8 @@
 import type { z } from 'zod';
-import { encodeWeights, failFrom } from '../protocol/index.js';
-import type { ErrorInfo, RoundResult, SecAggFitTask } from '../protocol/index.js';
-import {
-  advertiseKeysSchema,
-  contributionLayout,
-  decodeAggregate,
-  maskedInputSchema,
-  pack,
-  packedSchema,
-  roundInfeasibility,
-  SecAggServer,
-  shareKeysSchema,
-  unmaskResponseSchema,
-  type Packed,
-  type SecAggAbandoned,
-  type SecAggConfig,
-} from '../secagg/index.js';
+import { encodeWeights, failFrom } from '@fedrec/protocol';
+import type { ErrorInfo, RoundResult, SecAggFitTask } from '@fedrec/protocol';
+import { advertiseKeysSchema, contributionLayout, decodeAggregate, maskedInputSchema, roundInfeasibility, SecAggServer, shareKeysSchema, unmaskResponseSchema, type SecAggAbandoned } from '@fedrec/secagg';
+import { pack, packedSchema, type Packed, type SecAggConfig } from '@fedrec/protocol';
 import { ackSchema, knownCode } from './ack.js';
 import type { Failure, FailureCode } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
@@ -193,7 +180,7 @@ class SecAggRoundRun {
   }
 }
 
-/** Stage messages go out packed (secagg/wire.ts): one binary attachment each, whatever the neighbour count. */
+/** Stage messages go out packed (protocol/packed.ts): one binary attachment each, whatever the neighbour count. */
 function packAll<T>(messages: ReadonlyMap<string, T>): Map<string, Packed<T>> {
   return new Map([...messages].map(([id, m]) => [id, pack(m)]));
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { fail, failFrom, ok } from '../protocol/index.js';
-import type { Ack } from '../protocol/index.js';
+import { fail, failFrom, ok } from '@fedrec/protocol';
+import type { Ack } from '@fedrec/protocol';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
 

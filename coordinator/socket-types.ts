@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '@fedrec/protocol';
 
 /** What the handshake middleware stores on each socket. */
 export interface SocketData {

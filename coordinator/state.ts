@@ -1,4 +1,4 @@
-import type { ModelSpec, Weights } from '../protocol/index.js';
+import type { ModelSpec, Weights } from '@fedrec/protocol';
 import type { RoundRecord } from './round-record.js';
 
 export type Phase = 'idle' | 'waiting-for-clients' | 'fit' | 'evaluate' | 'backoff' | 'finished' | 'stopped';

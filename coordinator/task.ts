@@ -1,4 +1,4 @@
-import type { FitTask, ModelSpec, TrainingConfig, WireWeights } from '../protocol/index.js';
+import type { FitTask, ModelSpec, TrainingConfig, WireWeights } from '@fedrec/protocol';
 
 /** The body every fit and evaluate task carries (they share one shape on the wire). */
 export function taskFor(

@@ -5,8 +5,8 @@ import {
   fitReplySchema,
   rowWeightsSize,
   sharedSize,
-} from '../protocol/index.js';
-import type { EnvelopeBinding, EnvelopeOpener, SealedEnvelope, UpdatePayload, WeightManifest } from '../protocol/index.js';
+} from '@fedrec/protocol';
+import type { EnvelopeBinding, EnvelopeOpener, SealedEnvelope, UpdatePayload, WeightManifest } from '@fedrec/protocol';
 import type { UpdateLimits } from './fit-collector.js';
 
 /**

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { CoordinatorExtension } from '../coordinator/index.js';
+import type { CoordinatorExtension } from '@fedrec/coordinator';
 import { DashboardFeed, type DashboardFeedOptions } from './feed.js';
 import { BROWSER_ASSETS_DIR, assetsMissingPage, serveBrowserAssets } from './static.js';
 

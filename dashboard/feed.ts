@@ -1,5 +1,5 @@
 import type { Namespace } from 'socket.io';
-import type { Coordinator, CoordinatorServer, RoundRecord, RoundStarted } from '../coordinator/index.js';
+import type { Coordinator, CoordinatorServer, RoundRecord, RoundStarted } from '@fedrec/coordinator';
 import { DASHBOARD_NAMESPACE, type DashboardClient, type DashboardRound, type DashboardServerEvents, type DashboardSnapshot } from './types.js';
 import { WireMeter } from './wire-meter.js';
 

@@ -1,5 +1,5 @@
 // What the dashboard namespace pushes; shared by the Node feed and the browser app (types only).
-import type { CoordinatorStatus, RoundRecord, RoundStarted } from '../coordinator/index.js';
+import type { CoordinatorStatus, RoundRecord, RoundStarted } from '@fedrec/coordinator';
 
 /** Bytes that crossed the Socket.IO connections of federated clients during one round. */
 export interface RoundTraffic {

@@ -1,4 +1,4 @@
-import type { CoordinatorServer } from '../coordinator/index.js';
+import type { CoordinatorServer } from '@fedrec/coordinator';
 
 /** Byte size of one engine.io payload (a string frame or a binary attachment). */
 export function payloadBytes(data: unknown): number {

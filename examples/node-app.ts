@@ -2,8 +2,8 @@
 // part in rounds, and recommendations are computed on the device after every model update.
 //   npm start -- --model neumf --model-options '{"numItems":200}' &   # a coordinator
 //   npm run example:node-app -- http://localhost:8080 .fedrec/device-1
-import { createNodeClient, openFileStore } from '../client-sdk/node/index.js';
-import { LiveRecsysTrainer } from '../recsys/live-trainer.js';
+import { createNodeClient, openFileStore } from '@fedrec/client-sdk/node/index.js';
+import { LiveRecsysTrainer } from '@fedrec/client-sdk/trainers/live-recsys-trainer.js';
 
 const [url = 'http://localhost:8080', storeDir = '.fedrec/device-1'] = process.argv.slice(2);
 

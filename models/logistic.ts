@@ -1,4 +1,4 @@
-import type { ModelSpec, WeightManifest, Weights } from '../protocol/index.js';
+import type { ModelSpec, WeightManifest, Weights } from '@fedrec/protocol';
 import { SeededRandom } from './random.js';
 import type { ModelDefinition } from './registry.js';
 

@@ -1,4 +1,4 @@
-import type { ModelSpec, WeightManifest, Weights } from '../protocol/index.js';
+import type { ModelSpec, WeightManifest, Weights } from '@fedrec/protocol';
 
 /**
  * What both sides need to know about a model, without tfjs: its tensors (shared and private)

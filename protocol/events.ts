@@ -1,6 +1,6 @@
 import type { Ack } from './errors.js';
-import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '../secagg/messages.js';
-import type { Packed } from '../secagg/wire.js';
+import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './secagg-messages.js';
+import type { Packed } from './packed.js';
 import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, ModelUpdated, RoundResult, SecAggFitTask, Welcome } from './messages.js';
 
 /**
@@ -17,7 +17,7 @@ export interface ServerToClientEvents {
   'round:result': (result: RoundResult) => void;
   /**
    * Secure aggregation, one event per stage, each answered through its ack (secagg/README.md). Stage
-   * messages travel packed (secagg/wire.ts: all byte fields in one attachment) and are validated unpacked.
+   * messages travel packed (protocol/packed.ts: all byte fields in one attachment) and are validated unpacked.
    * Stage 0: the fit task of a masked round; the ack carries the client's fresh public keys, training starts.
    */
   'secagg:advertise': (task: SecAggFitTask, ack: (reply: Ack<Packed<AdvertiseKeys>>) => void) => void;

@@ -7,3 +7,7 @@ export * from './envelope.js';
 export * from './update-payload.js';
 export * from './messages.js';
 export * from './events.js';
+export * from './packed.js';
+export * from './secagg-sizes.js';
+export * from './secagg-config.js';
+export * from './secagg-messages.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secAggConfigSchema } from '../secagg/config.js';
+import { secAggConfigSchema } from './secagg-config.js';
 import { binarySchema } from './binary.js';
 import { modelSpecSchema, trainingConfigSchema } from './config.js';
 import { sealedEnvelopeSchema } from './envelope.js';

@@ -1,4 +1,4 @@
-import type { ModelSpec, TrainingConfig } from '../protocol/index.js';
+import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 
 /**
  * Defaults for federated NeuMF on ML-100K-sized data, chosen with the in-process simulation

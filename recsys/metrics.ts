@@ -1,3 +1,4 @@
+import { bceWithLogit } from '@fedrec/models/ncf/engine/net.js';
 /** Position (0-based) of `target` in a ranked list, or -1. */
 export function positionOf(ranked: ArrayLike<number>, target: number): number {
   for (let i = 0; i < ranked.length; i++) if (ranked[i] === target) return i;
@@ -43,4 +44,19 @@ export function averageMetrics(perUser: RankMetrics[]): RankMetrics {
     hr: perUser.reduce((s, m) => s + m.hr, 0) / n,
     ndcg: perUser.reduce((s, m) => s + m.ndcg, 0) / n,
   };
+}
+
+export interface HeldOutScore extends RankMetrics {
+  /** Mean BCE over the held-out positive and its negatives. */
+  loss: number;
+  rank: number;
+}
+
+/** HR@k / NDCG@k of the held-out item among its negatives, from logits [test, ...negatives]. */
+export function heldOutMetrics(logits: Float32Array, k = 10): HeldOutScore {
+  const negatives = logits.subarray(1);
+  const rank = rankAmongNegatives(logits[0]!, negatives);
+  let loss = bceWithLogit(logits[0]!, 1);
+  for (const z of negatives) loss += bceWithLogit(z, 0);
+  return { ...metricsFromRank(rank, k), loss: loss / logits.length, rank };
 }

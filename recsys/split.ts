@@ -1,4 +1,4 @@
-import { SeededRandom } from '../models/random.js';
+import { SeededRandom } from '@fedrec/models/random.js';
 import type { InteractionDataset } from './data/types.js';
 
 /** Everything one client holds: exactly one user's data. */

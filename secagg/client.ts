@@ -1,11 +1,13 @@
 import nacl from 'tweetnacl';
 import { constantTimeEqual, uint32ToBytes } from './bytes.js';
-import { neighbourCount, roundInfeasibility, thresholdFor, type SecAggConfig } from './config.js';
+import { neighbourCount, roundInfeasibility, thresholdFor } from './config.js';
+import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
 import { neighbourGraph } from './graph.js';
 import { agreeKey, generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
-import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './messages.js';
-import { addMask, expandMask, SEED_LENGTH } from './prg.js';
+import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol/secagg-messages.js';
+import { addMask, expandMask } from './prg.js';
+import { SEED_LENGTH } from '@fedrec/protocol';
 import { splitSecret } from './shamir.js';
 import { openShares, sealShares, type SharePair } from './share-cipher.js';
 

@@ -1,5 +1,5 @@
-import { sharedLayout, type WeightManifest } from '../protocol/weights.js';
-import type { SecAggConfig } from './config.js';
+import { sharedLayout, type WeightManifest } from '@fedrec/protocol/weights.js';
+import type { SecAggConfig } from '@fedrec/protocol';
 import { clip, dequantizeSum, sumErrorBound, quantize, quantizeInto, type UniformSource } from './quantize.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ProtocolError, type ErrorCode } from '../protocol/errors.js';
+import { ProtocolError, type ErrorCode } from '@fedrec/protocol/errors.js';
 
 /** Why a secure-aggregation step was refused; the ack code alone does not say. */
 export type SecAggRefusal =

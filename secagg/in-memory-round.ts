@@ -1,5 +1,5 @@
 import { SecAggClient } from './client.js';
-import type { SecAggConfig } from './config.js';
+import type { SecAggConfig } from '@fedrec/protocol';
 import {
   advertiseKeysSchema,
   forwardedSharesSchema,
@@ -8,7 +8,7 @@ import {
   shareKeysSchema,
   unmaskRequestSchema,
   unmaskResponseSchema,
-} from './messages.js';
+} from '@fedrec/protocol/secagg-messages.js';
 import { SecAggServer, type SecAggAbandoned, type SecAggOutcome } from './server.js';
 
 export type StageName = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';

@@ -1,3 +1,4 @@
+import { SEED_LENGTH } from '@fedrec/protocol';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { wordsOfLittleEndian } from './bytes.js';
 
@@ -5,7 +6,6 @@ import { wordsOfLittleEndian } from './bytes.js';
  * Masks are ChaCha20 keystream (RFC 8439, 32-byte seed as key, all-zero nonce, counter from 0)
  * read as little-endian uint32: pure JS, so Node and every browser expand a seed identically.
  */
-export const SEED_LENGTH = 32;
 
 const ZERO_NONCE = new Uint8Array(12);
 const BLOCK_BYTES = 64;

@@ -1,10 +1,11 @@
 import nacl from 'tweetnacl';
 import { bytesToUint32, constantTimeEqual } from './bytes.js';
-import { neighbourCount, roundInfeasibility, thresholdFor, type SecAggConfig } from './config.js';
+import { neighbourCount, roundInfeasibility, thresholdFor } from './config.js';
+import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
 import { neighbourGraph } from './graph.js';
 import { agreeKey, pairwiseSign, publicKeyOf } from './key-agreement.js';
-import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './messages.js';
+import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol/secagg-messages.js';
 import { addMask } from './prg.js';
 import { combineShares } from './shamir.js';
 

@@ -1,11 +1,11 @@
 import { combine, split } from 'shamir-secret-sharing';
+import { MAX_SHARES } from '@fedrec/protocol';
 
 /**
  * t-of-m Shamir sharing over GF(2^8) by the audited `shamir-secret-sharing` package.
  * A share is the secret's length plus one byte (its x coordinate). GF(2^8) caps m at 255,
  * which is why full SecAgg is limited to 255 clients per round (SecAgg+ neighbourhoods are far smaller).
  */
-export const MAX_SHARES = 255;
 
 export function shareLength(secretLength: number): number {
   return secretLength + 1;

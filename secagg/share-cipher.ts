@@ -1,8 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import nacl from 'tweetnacl';
 import { constantTimeEqual, encodeFields } from './bytes.js';
-import { SEED_LENGTH } from './prg.js';
-import { shareLength } from './shamir.js';
+import { SHARE_LENGTH, SHARE_NONCE_LENGTH } from '@fedrec/protocol';
 
 /** Who a pair of shares goes from and to, in which round: opening it under any other binding fails. */
 export interface ShareBinding {
@@ -12,15 +11,13 @@ export interface ShareBinding {
 }
 
 /** The two shares one client holds for a peer: of its self-mask seed and of its mask secret key. */
+const BINDING_LENGTH = 32;
+
 export interface SharePair {
   seedShare: Uint8Array;
   keyShare: Uint8Array;
 }
 
-export const SHARE_LENGTH = shareLength(SEED_LENGTH);
-const BINDING_LENGTH = 32;
-export const SHARE_NONCE_LENGTH = nacl.secretbox.nonceLength;
-export const SHARE_CIPHERTEXT_LENGTH = nacl.secretbox.overheadLength + BINDING_LENGTH + 2 * SHARE_LENGTH;
 
 function bindingDigest(b: ShareBinding): Uint8Array {
   return sha256(encodeFields(['fedrec/secagg/v1/shares', b.roundId, b.from, b.to]));

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from '../../protocol/index.js';
+import type { ModelSpec } from '@fedrec/protocol';
 
 /** One manifest tensor and the model variable that holds it. */
 export interface MappedTensor {

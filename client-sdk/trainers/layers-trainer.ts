@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sharedLayout, tensorSize, type ModelSpec, type TrainingConfig, type WeightManifest, type Weights } from '../../protocol/index.js';
+import { sharedLayout, tensorSize, type ModelSpec, type TrainingConfig, type WeightManifest, type Weights } from '@fedrec/protocol';
 import { silentLogger, type Logger } from '../logger.js';
 import { getFloat32, type BehaviourStore } from '../store/behaviour-store.js';
 import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from '../trainer.js';

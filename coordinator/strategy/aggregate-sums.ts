@@ -1,5 +1,5 @@
-import { rowWeightsSize, sharedLayout, sharedSize } from '../../protocol/index.js';
-import type { WeightManifest } from '../../protocol/index.js';
+import { rowWeightsSize, sharedLayout, sharedSize } from '@fedrec/protocol';
+import type { WeightManifest } from '@fedrec/protocol';
 
 /**
  * Everything FedAvg needs from a round, and exactly what secure aggregation can deliver:

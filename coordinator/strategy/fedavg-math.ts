@@ -1,4 +1,4 @@
-import type { WeightManifest, Weights } from '../../protocol/index.js';
+import type { WeightManifest, Weights } from '@fedrec/protocol';
 import { sharedSegments } from './aggregate-sums.js';
 import type { AggregateSums } from './aggregate-sums.js';
 

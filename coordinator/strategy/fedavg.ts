@@ -1,4 +1,4 @@
-import type { Weights } from '../../protocol/index.js';
+import type { Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
 import type { AggregateSums } from './aggregate-sums.js';
 import { fedAvg, weightedMetricMean } from './fedavg-math.js';

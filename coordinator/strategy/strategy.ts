@@ -1,4 +1,4 @@
-import type { TrainingConfig, Weights } from '../../protocol/index.js';
+import type { TrainingConfig, Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
 import type { AggregateSums } from './aggregate-sums.js';
 

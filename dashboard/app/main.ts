@@ -1,6 +1,6 @@
 import './style.css';
 import { io, type Socket } from 'socket.io-client';
-import type { CoordinatorStatus, RoundStarted } from '../../coordinator/index.js';
+import type { CoordinatorStatus, RoundStarted } from '@fedrec/coordinator';
 import { DASHBOARD_NAMESPACE, type DashboardClient, type DashboardRound, type DashboardServerEvents } from '../types.js';
 import { RoundChart } from './charts.js';
 import { esc, formatBytes, formatMetric, formatTime } from './format.js';

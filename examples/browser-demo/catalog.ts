@@ -1,9 +1,9 @@
 // Node side: the demo's data (ML-100K when present next to the repo, synthetic otherwise) and item titles.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { generateSyntheticInteractions } from '../../recsys/data/synthetic.js';
-import { ML100K_PATH, loadMovieLensFile } from '../../recsys/data/files.js';
-import type { InteractionDataset } from '../../recsys/data/types.js';
+import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
+import { ML100K_PATH, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
+import type { InteractionDataset } from '@fedrec/recsys/data/types.js';
 
 export interface CatalogItem {
   /** Dense item id: the row in the model's item tables and the itemId the browser records. */

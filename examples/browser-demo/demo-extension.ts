@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import type { CoordinatorExtension } from '../../coordinator/index.js';
-import { BROWSER_ASSETS_DIR, assetsMissingPage, serveBrowserAssets } from '../../dashboard/static.js';
+import type { CoordinatorExtension } from '@fedrec/coordinator';
+import { BROWSER_ASSETS_DIR, assetsMissingPage, serveBrowserAssets } from '@fedrec/dashboard/static.js';
 import type { Catalog } from './catalog.js';
 
 const PAGE = fileURLToPath(new URL('./app/index.html', import.meta.url));

@@ -1,9 +1,9 @@
-import type { FederatedClient } from '../../client-sdk/index.js';
-import { createCoordinator, type Coordinator, type Logger } from '../../coordinator/index.js';
-import { dashboardExtension } from '../../dashboard/index.js';
-import { ncfArch } from '../../models/ncf/arch.js';
-import { ncfInitialWeights } from '../../models/ncf/init.js';
-import type { ModelSpec } from '../../protocol/index.js';
+import type { FederatedClient } from '@fedrec/client-sdk';
+import { createCoordinator, type Coordinator, type Logger } from '@fedrec/coordinator';
+import { dashboardExtension } from '@fedrec/dashboard';
+import { ncfArch } from '@fedrec/models/ncf/arch.js';
+import { ncfInitialWeights } from '@fedrec/models/ncf/init.js';
+import type { ModelSpec } from '@fedrec/protocol';
 import { buildBrowser } from '../../scripts/build-browser.js';
 import { loadDemoData, type Catalog } from './catalog.js';
 import { demoExtension } from './demo-extension.js';

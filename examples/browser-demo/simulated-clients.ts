@@ -1,8 +1,8 @@
-import { FederatedClient } from '../../client-sdk/index.js';
-import type { Logger } from '../../client-sdk/logger.js';
-import type { InteractionDataset } from '../../recsys/data/types.js';
-import { leaveOneOut } from '../../recsys/split.js';
-import { RecsysTrainer } from '../../recsys/trainer.js';
+import { FederatedClient } from '@fedrec/client-sdk';
+import type { Logger } from '@fedrec/client-sdk/logger.js';
+import type { InteractionDataset } from '@fedrec/recsys/data/types.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 
 export interface SimulatedClientsOptions {
   url: string;

@@ -1,4 +1,4 @@
-import type { ModelSpec, TensorSpec, WeightManifest } from '../../protocol/index.js';
+import type { ModelSpec, TensorSpec, WeightManifest } from '@fedrec/protocol';
 
 /** The NCF family (He et al. 2017) as one architecture with optional branches. */
 export type NcfKind = 'mf' | 'gmf' | 'mlp' | 'neumf';

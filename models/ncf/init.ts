@@ -1,5 +1,5 @@
-import type { TensorSpec, Weights } from '../../protocol/index.js';
-import { joinShared, sharedTensors } from '../../protocol/index.js';
+import type { TensorSpec, Weights } from '@fedrec/protocol';
+import { joinShared, sharedTensors } from '@fedrec/protocol';
 import { SeededRandom } from '../random.js';
 import { T, ncfManifest, type NcfArch } from './arch.js';
 

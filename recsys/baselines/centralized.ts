@@ -1,11 +1,11 @@
-import type { NcfArch } from '../../models/ncf/arch.js';
-import { ncfInitialPrivate, ncfInitialWeights } from '../../models/ncf/init.js';
-import { SeededRandom } from '../../models/random.js';
-import { splitShared } from '../../protocol/index.js';
-import { NcfNet } from '../engine/net.js';
-import { denseEntries, itemTableEntries, userTableEntries, zeroParams, type NcfParams } from '../engine/params.js';
-import { heldOutMetrics } from '../engine/score.js';
-import type { EvalSummary } from '../sim/evaluate.js';
+import type { NcfArch } from '@fedrec/models/ncf/arch.js';
+import { ncfInitialPrivate, ncfInitialWeights } from '@fedrec/models/ncf/init.js';
+import { SeededRandom } from '@fedrec/models/random.js';
+import { splitShared } from '@fedrec/protocol';
+import { NcfNet } from '@fedrec/models/ncf/engine/net.js';
+import { denseEntries, itemTableEntries, userTableEntries, zeroParams, type NcfParams } from '@fedrec/models/ncf/engine/params.js';
+import { heldOutMetrics } from '../metrics.js';
+import type { EvalSummary } from '../evaluate.js';
 import { userSeed, type UserData } from '../split.js';
 
 export interface CentralizedOptions {

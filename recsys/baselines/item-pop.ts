@@ -1,5 +1,5 @@
-import { heldOutMetrics } from '../engine/score.js';
-import type { EvalSummary } from '../sim/evaluate.js';
+import { heldOutMetrics } from '../metrics.js';
+import type { EvalSummary } from '../evaluate.js';
 import type { UserData } from '../split.js';
 
 /** Training interactions per item: the popularity floor any recommender must beat. */

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../models/random.js';
+import { SeededRandom } from '@fedrec/models/random.js';
 import type { InteractionDataset } from './types.js';
 
 export interface SyntheticOptions {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { io, type Socket } from 'socket.io-client';
-import type { FederatedClient } from '../../client-sdk/index.js';
-import { createCoordinator, type Coordinator } from '../../coordinator/index.js';
-import { dashboardExtension, DASHBOARD_NAMESPACE, type DashboardRound, type DashboardServerEvents, type DashboardSnapshot } from '../../dashboard/index.js';
-import { startSimulatedClients } from '../../examples/browser-demo/simulated-clients.js';
-import { ncfArch } from '../../models/ncf/arch.js';
-import { ncfInitialWeights } from '../../models/ncf/init.js';
-import { generateSyntheticInteractions } from '../../recsys/data/synthetic.js';
+import type { FederatedClient } from '@fedrec/client-sdk';
+import { createCoordinator, type Coordinator } from '@fedrec/coordinator';
+import { dashboardExtension, DASHBOARD_NAMESPACE, type DashboardRound, type DashboardServerEvents, type DashboardSnapshot } from '@fedrec/dashboard';
+import { startSimulatedClients } from '@fedrec/examples/browser-demo/simulated-clients.js';
+import { ncfArch } from '@fedrec/models/ncf/arch.js';
+import { ncfInitialWeights } from '@fedrec/models/ncf/init.js';
+import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { ensureBundles, waitFor } from './helpers.js';
 
 describe('dashboard extension (Node side: page, assets, pushed events)', function () {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import type { RoundRecord } from '../../coordinator/index.js';
-import type { DashboardRound } from '../../dashboard/index.js';
-import { startBrowserDemo, type BrowserDemo } from '../../examples/browser-demo/server.js';
+import type { RoundRecord } from '@fedrec/coordinator';
+import type { DashboardRound } from '@fedrec/dashboard';
+import { startBrowserDemo, type BrowserDemo } from '@fedrec/examples/browser-demo/server.js';
 import { ensureBundles, launchChromium, newDevicePage, screenshotPath, waitFor } from './helpers.js';
 
 interface DemoStatus {

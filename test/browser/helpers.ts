@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import express from 'express';
-import { BROWSER_ASSETS_DIR } from '../../dashboard/static.js';
+import { BROWSER_ASSETS_DIR } from '@fedrec/dashboard/static.js';
 import { buildBrowser, DEFAULT_OUT_DIR } from '../../scripts/build-browser.js';
 
 /** Debian's Chromium with WebGL through SwiftShader; never a downloaded browser. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { backendCandidates, currentBackend, nodeBackendCandidates, resetBackendSelection, selectBackend, type Logger } from '../../client-sdk/node/index.js';
+import { backendCandidates, currentBackend, nodeBackendCandidates, resetBackendSelection, selectBackend, type Logger } from '@fedrec/client-sdk/node/index.js';
 
 function recordingLogger(): Logger & { entries: Array<{ level: string; obj: object; msg: string | undefined }> } {
   const entries: Array<{ level: string; obj: object; msg: string | undefined }> = [];

@@ -13,7 +13,7 @@ import {
   type ModelSnapshot,
   type WeightManifest,
   type Weights,
-} from '../../protocol/index.js';
+} from '@fedrec/protocol';
 import {
   CLIENT_ID_KEY,
   FederatedClient,
@@ -23,7 +23,7 @@ import {
   type FitOutcome,
   type TaskContext,
   type Trainer,
-} from '../../client-sdk/node/index.js';
+} from '@fedrec/client-sdk/node/index.js';
 import { makeFitTask, openFitReply, sendFit, startFakeCoordinator, type FakeCoordinator } from './helpers/fake-coordinator.js';
 
 const manifest: WeightManifest = {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_TRAINING_CONFIG, decodeUpdatePayload, open, sealedEnvelopeSchema, sharedSize, type ModelSpec, type Weights } from '../../protocol/index.js';
-import { LOGISTIC_TENSORS, logisticModel } from '../../models/logistic.js';
-import { SeededRandom } from '../../models/random.js';
+import { DEFAULT_TRAINING_CONFIG, decodeUpdatePayload, open, sealedEnvelopeSchema, sharedSize, type ModelSpec, type Weights } from '@fedrec/protocol';
+import { LOGISTIC_TENSORS, logisticModel } from '@fedrec/models/logistic.js';
+import { SeededRandom } from '@fedrec/models/random.js';
 import {
   FederatedClient,
   LayersTrainer,
@@ -12,7 +12,7 @@ import {
   selectBackend,
   type DatasetFn,
   type TaskContext,
-} from '../../client-sdk/node/index.js';
+} from '@fedrec/client-sdk/node/index.js';
 import { makeFitTask, sendFit, startFakeCoordinator } from './helpers/fake-coordinator.js';
 
 const FEATURES = 8;

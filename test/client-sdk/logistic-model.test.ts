@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { manifestSchema, sharedSize } from '../../protocol/index.js';
-import '../../models/builtin.js';
-import { LOGISTIC_TENSORS, logisticModel } from '../../models/logistic.js';
-import { getModel, registeredModels } from '../../models/registry.js';
+import { manifestSchema, sharedSize } from '@fedrec/protocol';
+import '@fedrec/models/builtin.js';
+import { LOGISTIC_TENSORS, logisticModel } from '@fedrec/models/logistic.js';
+import { getModel, registeredModels } from '@fedrec/models/registry.js';
 
 describe('logistic model definition', function () {
   it('is registered by models/builtin', () => {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startFakeCoordinator } from './helpers/fake-coordinator.js';
-import { FileStore, MemoryStore, createNodeClient, type BehaviourEvent, type BehaviourStore, type Trainer } from '../../client-sdk/node/index.js';
+import { FileStore, MemoryStore, createNodeClient, type BehaviourEvent, type BehaviourStore, type Trainer } from '@fedrec/client-sdk/node/index.js';
 
 const ev = (itemId: string | number, timestamp: number, kind: BehaviourEvent['kind'] = 'view', value?: number): BehaviourEvent => ({
   itemId,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointStore, checkpointFileName, silentLogger } from '../../coordinator/index.js';
-import type { CheckpointState } from '../../coordinator/index.js';
+import { CheckpointStore, checkpointFileName, silentLogger } from '@fedrec/coordinator';
+import type { CheckpointState } from '@fedrec/coordinator';
 import { SHARED, connectFakeClient, constantUpdate, initialWeights, manifest, modelSpec, startCoordinator, stopAll, tempDir } from './helpers.js';
 
 function state(version: number, fill: number): CheckpointState {

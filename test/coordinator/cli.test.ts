@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { configFromEnv, envName, resolveCliConfig } from '../../coordinator/cli-config.js';
+import { configFromEnv, envName, resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
 import { connectFakeClient, tempDir } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,7 +46,7 @@ describe('coordinator: CLI process', () => {
     const { dir, remove } = await tempDir();
     const configFile = join(dir, 'config.json');
     await writeFile(configFile, JSON.stringify({ model: 'logistic', modelOptions: { features: 3 }, rounds: 1, checkpointDir: join(dir, 'ckpt') }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'coordinator/cli.ts', '--config', configFile, '--port', '0', '--host', '127.0.0.1'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/coordinator-cli/cli.ts', '--config', configFile, '--port', '0', '--host', '127.0.0.1'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -86,7 +86,7 @@ describe('coordinator: CLI process', () => {
 
   it('fails with a clear message for an unknown model', async function () {
     this.timeout(30_000);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'coordinator/cli.ts', '--model', 'no-such-model', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/coordinator-cli/cli.ts', '--model', 'no-such-model', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));

@@ -7,8 +7,8 @@ import {
   resolveSampleSize,
   sampleClients,
   weightedMetricMean,
-} from '../../coordinator/index.js';
-import type { Weights } from '../../protocol/index.js';
+} from '@fedrec/coordinator';
+import type { Weights } from '@fedrec/protocol';
 import { ROWS, SHARED, manifest } from './helpers.js';
 
 // Layout of the test manifest's shared body: kernel [0..3], item_emb rows [4,5] [6,7] [8,9] (rowwise), bias [10,11].

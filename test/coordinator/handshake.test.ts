@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { io as connect } from 'socket.io-client';
-import { PROTOCOL_VERSION, decodeWeights, fingerprint } from '../../protocol/index.js';
+import { PROTOCOL_VERSION, decodeWeights, fingerprint } from '@fedrec/protocol';
 import { connectErrorData, connectFakeClient, startCoordinator, stopAll, until } from './helpers.js';
 import type { ClientIo } from './helpers.js';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
-import { createCoordinator } from '../../coordinator/index.js';
-import type { Coordinator, CoordinatorEvents, CoordinatorOptions } from '../../coordinator/index.js';
+import { createCoordinator } from '@fedrec/coordinator';
+import type { Coordinator, CoordinatorEvents, CoordinatorOptions } from '@fedrec/coordinator';
 import {
   PROTOCOL_VERSION,
   decodeWeights,
@@ -13,7 +13,7 @@ import {
   seal,
   sharedSize,
   welcomeSchema,
-} from '../../protocol/index.js';
+} from '@fedrec/protocol';
 import type {
   Ack,
   ClientToServerEvents,
@@ -28,7 +28,7 @@ import type {
   UpdatePayload,
   WeightManifest,
   Weights,
-} from '../../protocol/index.js';
+} from '@fedrec/protocol';
 
 /** A small model: plain tensors, one rowwise table and a private tensor the coordinator never sees. */
 export const manifest: WeightManifest = {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MODEL_CONTENT_TYPE, decodeFramed } from '../../coordinator/index.js';
+import { MODEL_CONTENT_TYPE, decodeFramed } from '@fedrec/coordinator';
 import { SHARED, connectFakeClient, constantUpdate, manifest, startCoordinator, stopAll } from './helpers.js';
 
 describe('coordinator: REST API', () => {

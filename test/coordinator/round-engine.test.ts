@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { FedAvg } from '../../coordinator/index.js';
-import type { ConfigureArgs, RoundRecord } from '../../coordinator/index.js';
+import { FedAvg } from '@fedrec/coordinator';
+import type { ConfigureArgs, RoundRecord } from '@fedrec/coordinator';
 import { SHARED, connectFakeClient, constantUpdate, next, startCoordinator, stopAll, until } from './helpers.js';
 import type { FakeClient } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { configFromEnv, resolveCliConfig } from '../../coordinator/cli-config.js';
-import { coordinatorOptionsFromCli } from '../../coordinator/cli-options.js';
-import { parseCoordinatorOptions, PlainFitCollector, silentLogger } from '../../coordinator/index.js';
+import { configFromEnv, resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
+import { coordinatorOptionsFromCli } from '@fedrec/coordinator-cli/cli-options.js';
+import { parseCoordinatorOptions, PlainFitCollector, silentLogger } from '@fedrec/coordinator';
 import { initialWeights, testOptions } from './helpers.js';
 
 describe('coordinator: secure-aggregation options', () => {

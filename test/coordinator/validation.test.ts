@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { RoundLedger } from '../../coordinator/index.js';
-import type { FailureCode } from '../../coordinator/index.js';
-import { ProtocolError, generateKeyPair, seal } from '../../protocol/index.js';
+import { RoundLedger } from '@fedrec/coordinator';
+import type { FailureCode } from '@fedrec/coordinator';
+import { ProtocolError, generateKeyPair, seal } from '@fedrec/protocol';
 import { ROWS, SHARED, connectFakeClient, constantUpdate, next, startCoordinator, stopAll, until } from './helpers.js';
 import type { FitAnswer } from './helpers.js';
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createCoordinator, type Coordinator, type RoundRecord } from '../../coordinator/index.js';
-import { createFederatedClient, type FederatedClient } from '../../client-sdk/node/index.js';
-import { logisticModel } from '../../models/logistic.js';
-import { DEFAULT_TRAINING_CONFIG } from '../../protocol/index.js';
+import { createCoordinator, type Coordinator, type RoundRecord } from '@fedrec/coordinator';
+import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
+import { logisticModel } from '@fedrec/models/logistic.js';
+import { DEFAULT_TRAINING_CONFIG } from '@fedrec/protocol';
 import { logisticDevice } from './fixtures/logistic-device.js';
 import type { RecordingTrainer, SentUpdate } from './fixtures/recording-trainer.js';
 

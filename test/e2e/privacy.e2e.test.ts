@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { Decoder, PacketType, type Packet } from 'socket.io-parser';
-import { createCoordinator, type Coordinator } from '../../coordinator/index.js';
-import { createFederatedClient, type FederatedClient } from '../../client-sdk/node/index.js';
-import { neumfModel } from '../../models/neumf.js';
-import { generateSyntheticInteractions } from '../../recsys/data/synthetic.js';
-import { recsysModelOptions, recsysTrainingConfig } from '../../recsys/defaults.js';
-import { leaveOneOut } from '../../recsys/split.js';
-import { memoryPrivateStore, RecsysTrainer } from '../../recsys/trainer.js';
-import { decodeUpdatePayload, sharedSize, type UpdatePayload } from '../../protocol/index.js';
+import { createCoordinator, type Coordinator } from '@fedrec/coordinator';
+import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
+import { neumfModel } from '@fedrec/models/neumf.js';
+import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
+import { recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { memoryPrivateStore, RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
+import { decodeUpdatePayload, sharedSize, type UpdatePayload } from '@fedrec/protocol';
 
 /** True when `needle` (at least 16 bytes) occurs anywhere in `hay`. */
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {

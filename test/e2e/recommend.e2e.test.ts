@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { createCoordinator, type Coordinator } from '../../coordinator/index.js';
-import { createFederatedClient, FederatedClientError, MemoryStore, type FederatedClient } from '../../client-sdk/node/index.js';
-import { neumfModel } from '../../models/neumf.js';
-import { SeededRandom } from '../../models/random.js';
-import { recsysModelOptions, recsysTrainingConfig } from '../../recsys/defaults.js';
-import { LiveRecsysTrainer } from '../../recsys/live-trainer.js';
+import { createCoordinator, type Coordinator } from '@fedrec/coordinator';
+import { createFederatedClient, FederatedClientError, MemoryStore, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
+import { neumfModel } from '@fedrec/models/neumf.js';
+import { SeededRandom } from '@fedrec/models/random.js';
+import { recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
+import { LiveRecsysTrainer } from '@fedrec/client-sdk/trainers/live-recsys-trainer.js';
 import { logisticDevice } from './fixtures/logistic-device.js';
 
 const NUM_ITEMS = 150;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCoordinator, type Coordinator } from '../../coordinator/index.js';
-import { createFederatedClient, type FederatedClient } from '../../client-sdk/node/index.js';
-import { logisticModel } from '../../models/logistic.js';
+import { createCoordinator, type Coordinator } from '@fedrec/coordinator';
+import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
+import { logisticModel } from '@fedrec/models/logistic.js';
 import { logisticDevice } from './fixtures/logistic-device.js';
 
 const spec = { name: 'logistic', options: { features: 8 } };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Server, type Socket as ServerSocket } from 'socket.io';
-import { createFederatedClient, type FederatedClient } from '../../client-sdk/index.js';
-import { UpdateAccumulator, sharedSegments, type Coordinator, type RoundRecord } from '../../coordinator/index.js';
+import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk';
+import { UpdateAccumulator, sharedSegments, type Coordinator, type RoundRecord } from '@fedrec/coordinator';
 import {
   DEFAULT_TRAINING_CONFIG,
   PROTOCOL_VERSION,
@@ -12,25 +12,10 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
   type WeightManifest,
-} from '../../protocol/index.js';
-import {
-  SecAggClient,
-  SecAggServer,
-  aggregateErrorBounds,
-  advertiseKeysSchema,
-  contributionLayout,
-  maskedInputSchema,
-  pack,
-  packedSchema,
-  parseSecAggConfig,
-  shareKeysSchema,
-  type ForwardedShares,
-  type Roster,
-  type SecAggConfig,
-  type SecAggMode,
-  type UnmaskRequest,
-} from '../../secagg/index.js';
-import { bytesToUint32 } from '../../secagg/bytes.js';
+} from '@fedrec/protocol';
+import { SecAggClient, SecAggServer, aggregateErrorBounds, advertiseKeysSchema, contributionLayout, maskedInputSchema, shareKeysSchema, type ForwardedShares, type Roster, type UnmaskRequest } from '@fedrec/secagg';
+import { pack, packedSchema, parseSecAggConfig, type SecAggConfig, type SecAggMode } from '@fedrec/protocol';
+import { bytesToUint32 } from '@fedrec/secagg/bytes.js';
 import { manifest, startCoordinator, stopAll } from '../coordinator/helpers.js';
 import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from '../secagg/uniformity.js';
 import { DeterministicTrainer, type RecordedFit } from './fixtures/deterministic-trainer.js';

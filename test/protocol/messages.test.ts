@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fitTaskSchema, handshakeSchema, PROTOCOL_VERSION, trainingConfigSchema } from '../../protocol/index.js';
+import { fitTaskSchema, handshakeSchema, PROTOCOL_VERSION, trainingConfigSchema } from '@fedrec/protocol';
 
 describe('protocol: message schemas', () => {
   it('accepts a well-formed handshake and refuses hostile client ids', () => {

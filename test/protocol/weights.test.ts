@@ -9,7 +9,7 @@ import {
   sharedSize,
   splitShared,
   type WeightManifest,
-} from '../../protocol/index.js';
+} from '@fedrec/protocol';
 
 const manifest: WeightManifest = {
   tensors: [

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ncfArch, type NcfKind } from '../../models/ncf/arch.js';
-import { ncfInitialPrivate, ncfInitialWeights } from '../../models/ncf/init.js';
-import { registerRecommendationModels } from '../../models/ncf/register.js';
-import { getModel } from '../../models/registry.js';
-import { DEFAULT_TRAINING_CONFIG, rowWeightsSize, sharedLayout, sharedSize, splitShared, manifestSchema, type TrainingConfig } from '../../protocol/index.js';
-import type { TaskContext } from '../../client-sdk/trainer.js';
-import { fitLocalJs } from '../../recsys/engine/local-fit.js';
-import { planLocalTraining } from '../../recsys/engine/plan.js';
-import { scoreItemsJs } from '../../recsys/engine/score.js';
-import { generateSyntheticInteractions } from '../../recsys/data/synthetic.js';
-import { leaveOneOut } from '../../recsys/split.js';
-import { fitLocalTf, scoreTf } from '../../recsys/tfjs/local-fit.js';
-import { useBestBackend } from '../../recsys/tfjs/backend.js';
-import { RecsysTrainer, memoryPrivateStore } from '../../recsys/trainer.js';
+import { ncfArch, type NcfKind } from '@fedrec/models/ncf/arch.js';
+import { ncfInitialPrivate, ncfInitialWeights } from '@fedrec/models/ncf/init.js';
+import { registerRecommendationModels } from '@fedrec/models/ncf/register.js';
+import { getModel } from '@fedrec/models/registry.js';
+import { DEFAULT_TRAINING_CONFIG, rowWeightsSize, sharedLayout, sharedSize, splitShared, manifestSchema, type TrainingConfig } from '@fedrec/protocol';
+import type { TaskContext } from '@fedrec/client-sdk/trainer.js';
+import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
+import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
+import { scoreItemsJs } from '@fedrec/models/ncf/engine/score.js';
+import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { fitLocalTf, scoreTf } from '@fedrec/models/ncf/tfjs/local-fit.js';
+import { useBestBackend } from '@fedrec/models/ncf/tfjs/backend.js';
+import { RecsysTrainer, memoryPrivateStore } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 
 const KINDS: NcfKind[] = ['mf', 'gmf', 'mlp', 'neumf'];
 

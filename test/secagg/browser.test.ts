@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
-import { expandMask } from '../../secagg/index.js';
+import { expandMask } from '@fedrec/secagg';
 
 /** What the browser runs: the PRG on a fixed seed and a whole in-memory round with a known sum. */
 const ENTRY = `
-import { expandMask, runInMemoryRound, parseSecAggConfig } from './secagg/index.ts';
+import { expandMask, runInMemoryRound } from './secagg/index.ts';
+import { parseSecAggConfig } from './protocol/index.ts';
 globalThis.secaggProbe = async () => {
   const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 5 + 1);
   const prg = Array.from(expandMask(seed, 70000).subarray(69990));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { SecAggClient, SecAggError, SecAggServer, type ForwardedShares, type Roster, type UnmaskRequest } from '../../secagg/index.js';
+import { SecAggClient, SecAggError, SecAggServer, type ForwardedShares, type Roster, type UnmaskRequest } from '@fedrec/secagg';
 import { config, contributions, encodeAll, ids } from './helpers.js';
 
 /** Runs stages 0–2 by hand for 6 clients (threshold 4) so a test can play a misbehaving server at stage 3. */

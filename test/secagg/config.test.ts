@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { autoNeighbours, DEFAULT_SECAGG_CONFIG, neighbourCount, parseSecAggConfig, roundInfeasibility, thresholdFor } from '../../secagg/index.js';
+import { autoNeighbours, neighbourCount, roundInfeasibility, thresholdFor } from '@fedrec/secagg';
+import { DEFAULT_SECAGG_CONFIG, parseSecAggConfig } from '@fedrec/protocol';
 
 describe('secagg config', () => {
   it('has documented defaults', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { neighbourGraph, seededPermutation } from '../../secagg/index.js';
+import { neighbourGraph, seededPermutation } from '@fedrec/secagg';
 import { ids } from './helpers.js';
 
 describe('secagg+ neighbour graph', () => {

@@ -1,5 +1,6 @@
-import { contributionLayout, encodeContribution, parseSecAggConfig, type ClientContribution, type SecAggConfig, type SecAggConfigInput } from '../../secagg/index.js';
-import type { WeightManifest } from '../../protocol/weights.js';
+import { contributionLayout, encodeContribution, type ClientContribution } from '@fedrec/secagg';
+import { parseSecAggConfig, type SecAggConfig, type SecAggConfigInput } from '@fedrec/protocol';
+import type { WeightManifest } from '@fedrec/protocol/weights.js';
 
 /** A seeded uniform source (mulberry32) so tests are reproducible. */
 export function seededUniform(seed: number): () => number {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { addMask, chacha20Keystream, expandMask } from '../../secagg/index.js';
+import { addMask, chacha20Keystream, expandMask } from '@fedrec/secagg';
 
 const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');

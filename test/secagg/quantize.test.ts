@@ -9,7 +9,7 @@ import {
   quantizationStep,
   quantizeInto,
   sumErrorBound,
-} from '../../secagg/index.js';
+} from '@fedrec/secagg';
 import { config, contributions, encodeAll, ids, layout, maxAbsDiff, plainSums, seededUniform } from './helpers.js';
 
 describe('secagg quantization (fixed point modulo 2^32)', () => {

@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
-import {
-  aggregateErrorBounds,
-  decodeAggregate,
-  runInMemoryRound,
-  SecAggClient,
-  SecAggError,
-  type SecAggCompleted,
-  type SecAggServer,
-  type SecAggConfig,
-} from '../../secagg/index.js';
+import { aggregateErrorBounds, decodeAggregate, runInMemoryRound, SecAggClient, SecAggError, type SecAggCompleted, type SecAggServer } from '@fedrec/secagg';
+import { type SecAggConfig } from '@fedrec/protocol';
 import { config, contributions, encodeAll, ids, layout, maxAbsDiff, plainSums } from './helpers.js';
 
 function assertSumMatches(outcome: SecAggCompleted, cs: ReturnType<typeof contributions>, cfg: SecAggConfig, expectedContributors: string[]): void {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { evaluateItemPop } from '../../recsys/baselines/item-pop.js';
-import { generateSyntheticInteractions } from '../../recsys/data/synthetic.js';
-import { recsysModelOptions } from '../../recsys/defaults.js';
-import { runSocketSimulation } from '../../recsys/socket-sim/run-simulation.js';
-import { leaveOneOut } from '../../recsys/split.js';
+import { evaluateItemPop } from '@fedrec/recsys/baselines/item-pop.js';
+import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
+import { recsysModelOptions } from '@fedrec/recsys/defaults.js';
+import { runSocketSimulation } from '@fedrec/simulate/socket/run-simulation.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
 
 describe('simulation over real Socket.IO (synthetic data)', function () {
   this.timeout(120_000);

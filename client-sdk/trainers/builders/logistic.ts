@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LOGISTIC_MODEL_NAME, LOGISTIC_TENSORS, logisticOptions } from '../../../models/logistic.js';
+import { LOGISTIC_MODEL_NAME, LOGISTIC_TENSORS, logisticOptions } from '@fedrec/models/logistic.js';
 import { isPositive } from '../../store/behaviour-event.js';
 import type { BuiltLayersModel, LayersModelBuilder } from '../builder-registry.js';
 import type { Dataset, DatasetFn } from '../layers-trainer.js';

@@ -6,9 +6,9 @@ import {
   type BehaviourEvent,
   type BehaviourStore,
   type FederatedClient,
-} from '../../../client-sdk/browser/index.js';
-import type { Recommendation } from '../../../recsys/trainer.js';
-import { LiveRecsysTrainer } from '../../../recsys/live-trainer.js';
+} from '@fedrec/client-sdk/browser/index.js';
+import type { Recommendation } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
+import { LiveRecsysTrainer } from '@fedrec/client-sdk/trainers/live-recsys-trainer.js';
 
 /** One round this device took part in, as the page shows it: only sizes and verdicts. */
 export interface Participation {

@@ -1,5 +1,5 @@
 import './style.css';
-import type { BehaviourEvent } from '../../../client-sdk/browser/index.js';
+import type { BehaviourEvent } from '@fedrec/client-sdk/browser/index.js';
 import type { Catalog, CatalogItem } from '../catalog.js';
 import { DemoDevice } from './device.js';
 

@@ -24,7 +24,7 @@ import {
   type UpdatePayload,
   type Weights,
   DEFAULT_TRAINING_CONFIG,
-} from '../../../protocol/index.js';
+} from '@fedrec/protocol';
 
 export type CoordinatorSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 

@@ -1,0 +1,68 @@
+import { DEFAULT_TRAINING_CONFIG } from '@fedrec/protocol';
+import type { ModelSpec, Weights } from '@fedrec/protocol';
+import type { CliConfig } from './cli-config.js';
+import type { Logger } from '@fedrec/coordinator/logger.js';
+import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
+import { FedAvg } from '@fedrec/coordinator/strategy/fedavg.js';
+import { FedAvgM } from '@fedrec/coordinator/strategy/fedavgm.js';
+
+/** Turns validated CLI settings plus the model's initial weights into coordinator options. */
+export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Weights, logger: Logger): CoordinatorOptions {
+  const modelSpec: ModelSpec = { name: config.model, options: config.modelOptions };
+  const serverLearningRate = config.serverLearningRate ?? 1;
+  const strategy =
+    config.strategy === 'fedavgm'
+      ? new FedAvgM({ serverLearningRate, ...(config.momentum !== undefined ? { momentum: config.momentum } : {}) })
+      : new FedAvg({ serverLearningRate });
+  const pick = <K extends keyof CliConfig>(...keys: K[]) => Object.fromEntries(keys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
+  return {
+    ...pick(
+      'port',
+      'host',
+      'rounds',
+      'minClients',
+      'clientsPerRound',
+      'roundTimeoutMs',
+      'minResults',
+      'retryDelayMs',
+      'roundIntervalMs',
+      'evaluateEvery',
+      'checkpointDir',
+      'keepCheckpoints',
+      'keyFile',
+      'authToken',
+      'maxUpdateBytes',
+      'corsOrigin',
+    ),
+    serverLearningRate,
+    trainingConfig: {
+      localEpochs: config.localEpochs ?? DEFAULT_TRAINING_CONFIG.localEpochs,
+      batchSize: config.batchSize ?? DEFAULT_TRAINING_CONFIG.batchSize,
+      learningRate: config.learningRate ?? DEFAULT_TRAINING_CONFIG.learningRate,
+      optimizer: config.optimizer ?? DEFAULT_TRAINING_CONFIG.optimizer,
+      extra: config.trainingExtra ?? {},
+    },
+    modelSpec,
+    initialWeights,
+    secureAggregation: config.secureAggregation,
+    secAgg: secAggFromCli(config),
+    strategy,
+    logger,
+  } as CoordinatorOptions;
+}
+
+/** The flat secagg flags as the coordinator's nested secAgg settings (unset ones keep their defaults). */
+function secAggFromCli(config: CliConfig): Record<string, unknown> {
+  const t = config.secaggStageTimeoutMs;
+  const entries: Array<[string, unknown]> = [
+    ['threshold', config.secaggThreshold],
+    ['neighbours', config.secaggNeighbours],
+    ['clipRange', config.clipRange],
+    ['quantizationBits', config.quantizationBits],
+    ['maxWeight', config.secaggMaxWeight],
+    ['advertiseTimeoutMs', t],
+    ['shareKeysTimeoutMs', t],
+    ['unmaskTimeoutMs', t],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+}

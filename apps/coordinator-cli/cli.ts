@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// The coordinator service entry: the only coordinator file that reads process.env, argv and files.
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import '@fedrec/models/builtin.js';
+import { getModel, registeredModels } from '@fedrec/models/registry.js';
+import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config.js';
+import type { CliKey } from './cli-config.js';
+import { coordinatorOptionsFromCli } from './cli-options.js';
+import { createCoordinator } from '@fedrec/coordinator/coordinator.js';
+import { dashboardExtension } from '@fedrec/dashboard';
+import { errorFields } from '@fedrec/coordinator/logger.js';
+
+function program(): Command {
+  const cmd = new Command('fedrec-coordinator')
+    .description('Federated learning coordinator for recommendation models (REST + Socket.IO on one port).')
+    .option('--config <file>', 'JSON config file (keys as below, camelCase)');
+  const flags: Array<[CliKey, string, string]> = [
+    ['port', '-p, --port <n>', 'TCP port (0 = any free port); also PORT'],
+    ['host', '--host <host>', 'interface to listen on'],
+    ['model', '--model <name>', 'model name from the registry'],
+    ['modelOptions', '--model-options <json>', 'model options as JSON, e.g. {"features":8}'],
+    ['seed', '--seed <n>', 'seed for the initial weights'],
+    ['rounds', '--rounds <n|continuous>', 'rounds to commit, or continuous'],
+    ['minClients', '--min-clients <n>', 'clients needed before a round starts'],
+    ['clientsPerRound', '--clients-per-round <n|fraction|all>', 'clients per round: count >= 1, fraction in (0,1), or all'],
+    ['roundTimeoutMs', '--round-timeout-ms <ms>', 'deadline for fit/evaluate answers'],
+    ['minResults', '--min-results <n>', 'accepted results needed to commit a round'],
+    ['retryDelayMs', '--retry-delay-ms <ms>', 'pause after an abandoned round'],
+    ['roundIntervalMs', '--round-interval-ms <ms>', 'pause between committed rounds'],
+    ['evaluateEvery', '--evaluate-every <k>', 'evaluate after every k-th commit (0 = never)'],
+    ['checkpointDir', '--checkpoint-dir <dir>', 'where checkpoints and the key live'],
+    ['keepCheckpoints', '--keep-checkpoints <n>', 'checkpoints to keep'],
+    ['keyFile', '--key-file <file>', 'X25519 key file (default <checkpoint-dir>/coordinator-key.json)'],
+    ['authToken', '--auth-token <token>', 'token clients must present'],
+    ['maxUpdateBytes', '--max-update-bytes <n>', 'largest sealed update accepted'],
+    ['strategy', '--strategy <name>', 'fedavg or fedavgm'],
+    ['serverLearningRate', '--server-lr <x>', 'server learning rate'],
+    ['momentum', '--momentum <x>', 'server momentum (fedavgm)'],
+    ['localEpochs', '--local-epochs <n>', 'client epochs per round'],
+    ['batchSize', '--batch-size <n>', 'client batch size'],
+    ['learningRate', '--learning-rate <x>', 'client learning rate'],
+    ['optimizer', '--optimizer <name>', 'sgd or adam'],
+    ['trainingExtra', '--training-extra <json>', 'extra trainer settings as JSON'],
+    ['corsOrigin', '--cors-origin <origin>', 'origin allowed for browser clients'],
+    ['secureAggregation', '--secure-aggregation <mode>', 'off, secagg (all pairs, <= 255 clients a round) or secagg+ (k neighbours)'],
+    ['secaggThreshold', '--secagg-threshold <t>', 'shares needed: a count >= 2 or a fraction in [0.5, 1] of each sharing group'],
+    ['secaggNeighbours', '--secagg-neighbours <k|auto>', 'secagg+ neighbours per client (even), or auto (~log2 n)'],
+    ['clipRange', '--clip-range <x>', 'secagg: each delta value is clipped to [-x, x]'],
+    ['quantizationBits', '--quantization-bits <n>', 'secagg: fixed-point bits per value (sum of n clients needs bits + log2 n <= ~32)'],
+    ['secaggMaxWeight', '--secagg-max-weight <w>', 'secagg: numExamples and row weights are clipped to [0, w]'],
+    ['secaggStageTimeoutMs', '--secagg-stage-timeout-ms <ms>', 'secagg: deadline of the advertise, share-keys and unmask stages'],
+    ['logLevel', '--log-level <level>', 'pino level'],
+  ];
+  for (const [key, flag, help] of flags) cmd.addOption(new Option(flag, `${help} [env ${envName(key)}]`).argParser((v) => v));
+  return cmd;
+}
+
+async function main(): Promise<void> {
+  const cmd = program().parse(process.argv);
+  const cliFlags = cmd.opts<Record<string, unknown>>();
+  const { config: configFile, ...flagValues } = cliFlags;
+  const flagSettings = Object.fromEntries(
+    Object.entries(flagValues)
+      .map(([k, v]) => [k === 'serverLr' ? 'serverLearningRate' : k, v] as const)
+      .filter(([k]) => (CLI_KEYS as string[]).includes(k)),
+  );
+  const fileSettings = typeof configFile === 'string' ? (JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>) : {};
+  const config = resolveCliConfig(fileSettings, configFromEnv(process.env), flagSettings);
+
+  const logger = pino({ level: config.logLevel, base: { service: 'fedrec-coordinator' } });
+  let model;
+  try {
+    model = getModel(config.model);
+  } catch {
+    throw new Error(`unknown model "${config.model}"; registered models: ${registeredModels().join(', ') || 'none'}`);
+  }
+  const initialWeights = model.initialWeights(config.modelOptions, config.seed);
+  // The CLI serves the live dashboard at / (bundles built by `npm run build:browser`, run before `npm start`).
+  const coordinator = createCoordinator({ ...coordinatorOptionsFromCli(config, initialWeights, logger), extensions: [dashboardExtension()] });
+
+  process.on('unhandledRejection', (reason) => logger.error(errorFields(reason), 'unhandled rejection (kept running)'));
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    coordinator.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(errorFields(err), 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  coordinator.on('training:finished', () => logger.info('training finished; still serving the model (Ctrl-C to stop)'));
+
+  const { url } = await coordinator.start();
+  logger.info({ url, model: config.model, fingerprint: coordinator.status().fingerprint }, 'fedrec coordinator ready');
+}
+
+main().catch((err: unknown) => {
+  console.error(`fedrec-coordinator: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

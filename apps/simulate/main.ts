@@ -1,0 +1,178 @@
+// `npm run simulate`: a coordinator and one real SDK client per user over Socket.IO on loopback,
+// federated NeuMF on the embedded synthetic data (or --data PATH), with baselines and a report.
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command, Option } from 'commander';
+import { ncfArch, type NcfKind } from '@fedrec/models/ncf/arch.js';
+import { trainCentralized } from '@fedrec/recsys/baselines/centralized.js';
+import { evaluateItemPop } from '@fedrec/recsys/baselines/item-pop.js';
+import { loadInteractionsFile, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
+import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
+import { formatLoadSummary, type InteractionDataset } from '@fedrec/recsys/data/types.js';
+import { RECSYS_DEFAULTS, recsysModelOptions } from '@fedrec/recsys/defaults.js';
+import { metricsChartSvg } from './socket/chart.js';
+import { ratiosOf, type SimulationReport } from './socket/report.js';
+import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
+
+const F = RECSYS_DEFAULTS.federated;
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
+  return n;
+};
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got "${v}"`);
+  return n;
+};
+
+const program = new Command('simulate')
+  .description('Federated recommendation over real Socket.IO on loopback: one SDK client per user.')
+  .option('--data <path|synthetic>', 'interactions: a MovieLens u.data file, a CSV/TSV file, or synthetic', 'synthetic')
+  .option('--clients <n>', 'simulated devices (users), default all', int)
+  .option('--rounds <n>', 'federated rounds', int, F.rounds)
+  .option('--clients-per-round <n|all>', 'devices trained per round', 'all')
+  .option('--local-epochs <n>', 'local epochs per round', int, F.localEpochs)
+  .option('--batch-size <n>', 'client batch size', int, F.batchSize)
+  .option('--lr <x>', 'client learning rate', num, F.clientLr)
+  .option('--server-lr <x>', 'server learning rate', num, F.serverLr)
+  .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp']).default(RECSYS_DEFAULTS.model))
+  .option('--factors <n>', 'predictive factors', int, RECSYS_DEFAULTS.factors)
+  .option('--evaluate-every <k>', 'federated evaluation every k rounds (the last is always evaluated)', int, 10)
+  .option('--workers <n>', 'worker threads hosting the devices', int, Math.max(1, Math.min(2, availableParallelism())))
+  .addOption(new Option('--engine <name>', 'device trainer: js (fast path) or tfjs').choices(['js', 'tfjs']).default('js'))
+  .option('--seed <n>', 'seed for data, split, init and sampling', int, 42)
+  .option('--synthetic-users <n>', 'users of the synthetic data', int)
+  .option('--synthetic-items <n>', 'items of the synthetic data', int)
+  .option('--compare-centralized', 'also train the same model centrally on the same split')
+  .option('--centralized-epochs <n>', 'epochs of the centralized baseline', int, RECSYS_DEFAULTS.centralized.epochs)
+  .option('--report <path>', 'write a JSON report here (and a chart beside it)')
+  .option('--chart <path>', 'where the SVG chart goes (default: the report path with .svg)');
+
+interface Flags {
+  data: string;
+  clients?: number;
+  rounds: number;
+  clientsPerRound: string;
+  localEpochs: number;
+  batchSize: number;
+  lr: number;
+  serverLr: number;
+  model: NcfKind;
+  factors: number;
+  evaluateEvery: number;
+  workers: number;
+  engine: 'js' | 'tfjs';
+  seed: number;
+  syntheticUsers?: number;
+  syntheticItems?: number;
+  compareCentralized?: boolean;
+  centralizedEpochs: number;
+  report?: string;
+  chart?: string;
+}
+
+function loadData(f: Flags): InteractionDataset {
+  if (f.data === 'synthetic') {
+    return generateSyntheticInteractions({ seed: f.seed, ...(f.syntheticUsers ? { users: f.syntheticUsers } : {}), ...(f.syntheticItems ? { items: f.syntheticItems } : {}) });
+  }
+  return basename(f.data) === 'u.data' ? loadMovieLensFile(f.data) : loadInteractionsFile(f.data);
+}
+
+const pct = (x: number) => x.toFixed(4);
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function roundLine(r: RoundRow): string {
+  const quality = r.hr10 !== null ? `HR@10 ${pct(r.hr10)}  NDCG@10 ${pct(r.ndcg10!)}` : ''.padEnd(30);
+  const loss = r.trainLoss !== null ? r.trainLoss.toFixed(4) : '-';
+  return `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}`;
+}
+
+async function main(): Promise<void> {
+  const f = program.parse(process.argv).opts<Flags>();
+  const data = loadData(f);
+  console.log(`data: ${f.data}: ${formatLoadSummary(data.summary)}`);
+  const split = leaveOneOut(data, { seed: f.seed, negatives: RECSYS_DEFAULTS.split.negatives });
+  const users = f.clients ? split.users.slice(0, f.clients) : split.users;
+  if (users.length === 0) throw new Error('no users with at least two interactions to simulate');
+  const options = recsysModelOptions(split.numItems, f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
+  const arch = ncfArch(f.model, options);
+  const clientsPerRound = f.clientsPerRound === 'all' ? 'all' : int(f.clientsPerRound);
+
+  const itemPop = evaluateItemPop(users, split.numItems);
+  console.log(`ItemPop: HR@10 ${pct(itemPop.hr10)}  NDCG@10 ${pct(itemPop.ndcg10)}`);
+
+  let centralized: SimulationReport['centralized'] = null;
+  if (f.compareCentralized) {
+    const c = RECSYS_DEFAULTS.centralized;
+    const t0 = Date.now();
+    const run = trainCentralized(arch, users, split.numUsers, { ...c, epochs: f.centralizedEpochs, seed: f.seed, evalEvery: f.centralizedEpochs });
+    centralized = { hr10: run.final.hr10, ndcg10: run.final.ndcg10, wallClockMs: Date.now() - t0, epochs: f.centralizedEpochs };
+    console.log(`centralized ${f.model}: HR@10 ${pct(centralized.hr10)}  NDCG@10 ${pct(centralized.ndcg10)}  (${f.centralizedEpochs} epochs, ${secs(centralized.wallClockMs)})`);
+  }
+
+  console.log(`federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round, engine ${f.engine}`);
+  const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: 'round {round} [{bar}] {value}/{total} devices | {duration}s', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  let fitted = 0;
+  const result = await runSocketSimulation({
+    users,
+    modelSpec: { name: f.model, options },
+    rounds: f.rounds,
+    clientsPerRound,
+    trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: F.negatives } },
+    serverLearningRate: f.serverLr,
+    evaluateEvery: f.evaluateEvery,
+    workers: f.workers,
+    engine: f.engine,
+    seed: f.seed,
+    onRoundStarted: ({ roundId, selected }) => {
+      fitted = 0;
+      bar?.start(selected, 0, { round: roundId });
+    },
+    onDeviceMessage: (m) => {
+      if (m.type === 'fit') bar?.update(++fitted);
+    },
+    onRound: (row) => {
+      bar?.stop();
+      console.log(roundLine(row));
+    },
+  });
+  if (!result.final) throw new Error('the federated run ended without an evaluation');
+
+  const bytesUp = result.rounds.reduce((n, r) => n + r.bytesUp, 0);
+  const bytesDown = result.rounds.reduce((n, r) => n + r.bytesDown, 0);
+  const federated = { hr10: result.final.hr10, ndcg10: result.final.ndcg10, wallClockMs: result.wallClockMs };
+  const ratios = ratiosOf(federated, centralized);
+
+  console.log('\n                 HR@10    NDCG@10   wall-clock');
+  console.log(`ItemPop          ${pct(itemPop.hr10)}   ${pct(itemPop.ndcg10)}`);
+  if (centralized) console.log(`centralized      ${pct(centralized.hr10)}   ${pct(centralized.ndcg10)}    ${secs(centralized.wallClockMs)}`);
+  console.log(`federated        ${pct(federated.hr10)}   ${pct(federated.ndcg10)}    ${secs(federated.wallClockMs)}  (${mb(bytesUp)} up, ${mb(bytesDown)} down)`);
+  if (ratios) console.log(`federated / centralized: HR@10 ${ratios.hr10.toFixed(3)}x  NDCG@10 ${ratios.ndcg10.toFixed(3)}x`);
+
+  if (f.report) {
+    const report: SimulationReport = {
+      generatedAt: new Date().toISOString(),
+      command: process.argv.slice(2),
+      data: { source: f.data, summary: data.summary, users: split.numUsers, items: split.numItems, clients: users.length },
+      config: { model: f.model, modelOptions: options, rounds: f.rounds, clientsPerRound, localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, serverLearningRate: f.serverLr, negatives: F.negatives, evaluateEvery: f.evaluateEvery, engine: f.engine, workers: f.workers, seed: f.seed },
+      itemPop: { hr10: itemPop.hr10, ndcg10: itemPop.ndcg10 },
+      centralized,
+      federated: { ...federated, rounds: result.rounds, connectMs: result.connectMs, backend: result.backend ?? null, bytesUp, bytesDown },
+      ratios,
+    };
+    await writeFile(f.report, `${JSON.stringify(report, null, 2)}\n`);
+    const chartPath = f.chart ?? f.report.replace(/(\.json)?$/, '.svg');
+    await writeFile(chartPath, await metricsChartSvg(report));
+    console.log(`report: ${f.report}  chart: ${chartPath}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`simulate: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import type { Worker } from 'node:worker_threads';
+import type { UserData } from '@fedrec/recsys/split.js';
+import type { FleetCommand, FleetWorkerInit, FleetWorkerMessage } from './fleet-messages.js';
+import { startModuleWorker } from '../module-worker.js';
+
+export interface ClientFleetOptions {
+  url: string;
+  users: UserData[];
+  /** Worker threads to spread the devices over (one per core uses the machine). */
+  workers: number;
+  engine: 'js' | 'tfjs';
+  seed: number;
+  onMessage?: (message: FleetWorkerMessage) => void;
+}
+
+export interface ClientFleet {
+  /** Resolves once every device has connected and been welcomed. */
+  ready: Promise<{ clients: number; backend: string | undefined }>;
+  close(): Promise<void>;
+}
+
+/** Splits users round-robin over worker threads, each hosting its devices as real SDK clients. */
+export function startClientFleet(o: ClientFleetOptions): ClientFleet {
+  const slices: UserData[][] = Array.from({ length: Math.max(1, o.workers) }, () => []);
+  o.users.forEach((u, i) => slices[i % slices.length]!.push(u));
+  const workers: Worker[] = [];
+  const readies = slices
+    .filter((users) => users.length > 0)
+    .map(
+      (users) =>
+        new Promise<{ clients: number; backend: string | undefined }>((resolve, reject) => {
+          const init: FleetWorkerInit = { url: o.url, users, engine: o.engine, seed: o.seed, connectConcurrency: 64 };
+          const worker = startModuleWorker(import.meta.url, 'fleet-worker', init);
+          workers.push(worker);
+          worker.on('message', (m: FleetWorkerMessage) => {
+            if (m.type === 'ready') resolve({ clients: m.clients, backend: m.backend });
+            if (m.type === 'error') reject(new Error(`simulated devices failed: ${m.message}`));
+            o.onMessage?.(m);
+          });
+          worker.once('error', reject);
+        }),
+    );
+  const ready = Promise.all(readies).then((parts) => ({
+    clients: parts.reduce((n, p) => n + p.clients, 0),
+    backend: parts[0]?.backend,
+  }));
+  const close = async () => {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void w.terminate().then(() => resolve()), 10_000);
+            w.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            w.postMessage({ type: 'close' } satisfies FleetCommand);
+          }),
+      ),
+    );
+  };
+  return { ready, close };
+}

@@ -1,0 +1,22 @@
+import type { UserData } from '@fedrec/recsys/split.js';
+
+/** What the main thread gives a worker that hosts a slice of the simulated devices. */
+export interface FleetWorkerInit {
+  url: string;
+  users: UserData[];
+  engine: 'js' | 'tfjs';
+  seed: number;
+  /** Devices connecting at once; the rest wait, so the coordinator is not hit by a thundering herd. */
+  connectConcurrency: number;
+}
+
+/** Worker to main thread. */
+export type FleetWorkerMessage =
+  | { type: 'ready'; clients: number; backend: string | undefined }
+  | { type: 'fit'; roundId: number; bytesSent: number }
+  | { type: 'failed'; roundId: number | undefined; code: string; message: string }
+  | { type: 'error'; message: string }
+  | { type: 'closed' };
+
+/** Main thread to worker. */
+export type FleetCommand = { type: 'close' };

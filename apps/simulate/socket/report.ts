@@ -1,0 +1,26 @@
+import type { LoadSummary } from '@fedrec/recsys/data/types.js';
+import type { RoundRow } from './run-simulation.js';
+
+export interface QualityFigures {
+  hr10: number;
+  ndcg10: number;
+  wallClockMs: number;
+}
+
+/** The JSON report `npm run simulate -- --report PATH` writes. */
+export interface SimulationReport {
+  generatedAt: string;
+  command: string[];
+  data: { source: string; summary: LoadSummary; users: number; items: number; clients: number };
+  config: Record<string, unknown>;
+  itemPop: { hr10: number; ndcg10: number };
+  centralized: (QualityFigures & { epochs: number }) | null;
+  federated: QualityFigures & { rounds: RoundRow[]; connectMs: number; backend: string | null; bytesUp: number; bytesDown: number };
+  /** Federated over centralized, when both ran. */
+  ratios: { hr10: number; ndcg10: number } | null;
+}
+
+export function ratiosOf(federated: QualityFigures, centralized: QualityFigures | null): SimulationReport['ratios'] {
+  if (!centralized) return null;
+  return { hr10: federated.hr10 / centralized.hr10, ndcg10: federated.ndcg10 / centralized.ndcg10 };
+}

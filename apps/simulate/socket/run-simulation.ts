@@ -1,0 +1,137 @@
+import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
+import { getModel } from '@fedrec/models/registry.js';
+import '@fedrec/models/builtin.js';
+import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
+import type { UserData } from '@fedrec/recsys/split.js';
+import { startClientFleet } from './client-fleet.js';
+import type { FleetWorkerMessage } from './fleet-messages.js';
+import { wireMeterExtension } from './wire-meter-extension.js';
+
+export interface SocketSimulationOptions {
+  users: UserData[];
+  modelSpec: ModelSpec;
+  rounds: number;
+  /** Devices trained per round: a count, or 'all'. */
+  clientsPerRound: number | 'all';
+  trainingConfig: TrainingConfig;
+  serverLearningRate: number;
+  /** Federated evaluation after every k-th round (the last round is always evaluated). */
+  evaluateEvery: number;
+  workers: number;
+  engine: 'js' | 'tfjs';
+  seed: number;
+  roundTimeoutMs?: number;
+  logger?: Logger;
+  onRoundStarted?: (round: { roundId: number; selected: number }) => void;
+  onDeviceMessage?: (message: FleetWorkerMessage) => void;
+  onRound?: (row: RoundRow) => void;
+}
+
+/** One round as the simulation reports it. */
+export interface RoundRow {
+  round: number;
+  modelVersion: number;
+  outcome: 'committed' | 'abandoned';
+  participants: number;
+  failures: number;
+  /** Example-weighted mean training loss the devices reported. */
+  trainLoss: number | null;
+  hr10: number | null;
+  ndcg10: number | null;
+  evalLoss: number | null;
+  bytesUp: number;
+  bytesDown: number;
+  wallClockMs: number;
+}
+
+export interface SocketSimulationResult {
+  rounds: RoundRow[];
+  /** The last evaluated round's metrics. */
+  final: { hr10: number; ndcg10: number; loss: number } | null;
+  /** From the first device connecting to the last round committed. */
+  wallClockMs: number;
+  connectMs: number;
+  backend: string | undefined;
+  fingerprint: string | null;
+}
+
+function rowOf(record: RoundRecord, bytes: { up: number; down: number }): RoundRow {
+  const evaluation = record.evaluation?.metrics;
+  return {
+    round: record.roundId,
+    modelVersion: record.modelVersion,
+    outcome: record.outcome,
+    participants: record.participants.length,
+    failures: record.failures.length,
+    trainLoss: record.fitMetrics['loss'] ?? null,
+    hr10: evaluation?.['hr10'] ?? null,
+    ndcg10: evaluation?.['ndcg10'] ?? null,
+    evalLoss: evaluation?.['loss'] ?? null,
+    bytesUp: bytes.up,
+    bytesDown: bytes.down,
+    wallClockMs: record.durationMs,
+  };
+}
+
+/**
+ * A coordinator and one real SDK client per user, over Socket.IO on loopback: the coordinator
+ * in this thread, the devices spread over worker threads.
+ */
+export async function runSocketSimulation(o: SocketSimulationOptions): Promise<SocketSimulationResult> {
+  const wire = wireMeterExtension();
+  const perRound = o.clientsPerRound === 'all' ? o.users.length : Math.min(o.clientsPerRound, o.users.length);
+  const coordinator = createCoordinator({
+    port: 0,
+    host: '127.0.0.1',
+    minClients: o.users.length,
+    clientsPerRound: o.clientsPerRound === 'all' ? 'all' : perRound,
+    // A round commits with at least half of the devices asked; the rest are failures on record.
+    minResults: Math.max(1, Math.floor(perRound / 2)),
+    rounds: o.rounds,
+    roundTimeoutMs: o.roundTimeoutMs ?? 300_000,
+    evaluateEvery: o.evaluateEvery,
+    modelSpec: o.modelSpec,
+    initialWeights: getModel(o.modelSpec.name).initialWeights(o.modelSpec.options, o.seed),
+    trainingConfig: o.trainingConfig,
+    serverLearningRate: o.serverLearningRate,
+    extensions: [wire],
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
+  const rows: RoundRow[] = [];
+  let mark = wire.meter.reading();
+  coordinator.on('round:started', (r) => {
+    mark = wire.meter.reading();
+    o.onRoundStarted?.({ roundId: r.roundId, selected: r.selected.length });
+  });
+  const onRecord = (record: RoundRecord) => {
+    const now = wire.meter.reading();
+    const row = rowOf(record, { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown });
+    rows.push(row);
+    o.onRound?.(row);
+  };
+  coordinator.on('round:committed', onRecord);
+  coordinator.on('round:abandoned', onRecord);
+  const finished = new Promise<void>((resolve) => coordinator.once('training:finished', () => resolve()));
+
+  const { url } = await coordinator.start();
+  const started = Date.now();
+  const fleet = startClientFleet({ url, users: o.users, workers: o.workers, engine: o.engine, seed: o.seed, ...(o.onDeviceMessage ? { onMessage: o.onDeviceMessage } : {}) });
+  try {
+    const { backend } = await fleet.ready;
+    const connectMs = Date.now() - started;
+    await finished;
+    const wallClockMs = Date.now() - started;
+    const last = [...rows].reverse().find((r) => r.hr10 !== null);
+    return {
+      rounds: rows,
+      final: last ? { hr10: last.hr10!, ndcg10: last.ndcg10!, loss: last.evalLoss ?? Number.NaN } : null,
+      wallClockMs,
+      connectMs,
+      backend,
+      fingerprint: coordinator.status().fingerprint,
+    };
+  } finally {
+    await fleet.close();
+    await coordinator.stop();
+  }
+}

@@ -1,0 +1,156 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NcfArch } from '../arch.js';
+import { gatherLocalParams, localResult, type LocalFitOptions, type LocalFitResult } from '../engine/local-fit.js';
+import { zeroParams, type NcfParams } from '../engine/params.js';
+import type { LocalPlan } from '../engine/plan.js';
+
+/** tf.Variables over the local parameters, keyed like NcfParams. */
+interface LocalVariables {
+  userGmf?: tf.Variable;
+  userMlp?: tf.Variable;
+  itemGmf?: tf.Variable;
+  itemMlp?: tf.Variable;
+  itemBias?: tf.Variable;
+  layerW: tf.Variable[];
+  layerB: tf.Variable[];
+  outW?: tf.Variable;
+  outB?: tf.Variable;
+}
+
+function makeVariables(a: NcfArch, p: NcfParams, nLocal: number): LocalVariables {
+  const v = (values: Float32Array, shape: number[]) => {
+    const initial = tf.tensor(values, shape);
+    const variable = tf.variable(initial, true);
+    initial.dispose();
+    return variable;
+  };
+  const vars: LocalVariables = { layerW: [], layerB: [] };
+  if (a.gmfDim) {
+    vars.userGmf = v(p.userGmf, [1, a.gmfDim]);
+    vars.itemGmf = v(p.itemGmf, [nLocal, a.gmfDim]);
+  }
+  if (a.mlpDim) {
+    vars.userMlp = v(p.userMlp, [1, a.mlpDim]);
+    vars.itemMlp = v(p.itemMlp, [nLocal, a.mlpDim]);
+  }
+  if (a.itemBias) vars.itemBias = v(p.itemBias, [nLocal, 1]);
+  let width = 2 * a.mlpDim;
+  a.hidden.forEach((h, l) => {
+    vars.layerW.push(v(p.layerW[l]!, [width, h]));
+    vars.layerB.push(v(p.layerB[l]!, [h]));
+    width = h;
+  });
+  if (a.learnedOutput) {
+    vars.outW = v(p.outW, [p.outW.length, 1]);
+    vars.outB = v(p.outB, [1]);
+  }
+  return vars;
+}
+
+function allVariables(v: LocalVariables): tf.Variable[] {
+  return [v.userGmf, v.userMlp, v.itemGmf, v.itemMlp, v.itemBias, ...v.layerW, ...v.layerB, v.outW, v.outB].filter((x): x is tf.Variable => !!x);
+}
+
+/**
+ * Logits for a batch given as a one-hot matrix over the local item table. A one-hot matmul
+ * instead of tf.gather: its gradient exists on every backend (gather's, UnsortedSegmentSum,
+ * is missing on wasm and slow on cpu), and the local table is small.
+ */
+function logits(a: NcfArch, v: LocalVariables, oneHot: tf.Tensor2D): tf.Tensor2D {
+  const batch = oneHot.shape[0];
+  const parts: tf.Tensor2D[] = [];
+  let gmf: tf.Tensor2D | undefined;
+  if (v.userGmf && v.itemGmf) {
+    const g: tf.Tensor2D = tf.mul(tf.matMul(oneHot, v.itemGmf as tf.Tensor2D), v.userGmf);
+    gmf = g;
+    parts.push(g);
+  }
+  if (v.userMlp && v.itemMlp) {
+    const ones = tf.ones([batch, 1]) as tf.Tensor2D;
+    let x = tf.concat<tf.Tensor2D>([tf.matMul(ones, v.userMlp as tf.Tensor2D) as tf.Tensor2D, tf.matMul(oneHot, v.itemMlp as tf.Tensor2D) as tf.Tensor2D], 1);
+    v.layerW.forEach((w, l) => {
+      x = tf.relu(tf.add(tf.matMul(x, w as tf.Tensor2D), v.layerB[l]!)) as tf.Tensor2D;
+    });
+    parts.push(x);
+  }
+  if (!a.learnedOutput) {
+    const s = tf.sum(gmf!, 1, true) as tf.Tensor2D;
+    return v.itemBias ? (tf.add(s, tf.matMul(oneHot, v.itemBias as tf.Tensor2D)) as tf.Tensor2D) : s;
+  }
+  const z = parts.length === 1 ? parts[0]! : tf.concat<tf.Tensor2D>(parts, 1);
+  return tf.add(tf.matMul(z, v.outW as tf.Tensor2D), v.outB!) as tf.Tensor2D;
+}
+
+/** Mean BCE on logits, written with ops whose gradients every backend has. */
+function meanBce(z: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log(tf.add(1, tf.exp(tf.neg(tf.abs(z))))))) as tf.Scalar;
+}
+
+function oneHotBatch(rows: Int32Array, start: number, count: number, nLocal: number): tf.Tensor2D {
+  const m = new Float32Array(count * nLocal);
+  for (let s = 0; s < count; s++) m[s * nLocal + rows[start + s]!] = 1;
+  return tf.tensor2d(m, [count, nLocal]);
+}
+
+async function readBack(a: NcfArch, v: LocalVariables, nLocal: number): Promise<NcfParams> {
+  const p = zeroParams(a, 1, nLocal);
+  const read = async (dst: Float32Array, src: tf.Variable | undefined) => {
+    if (src) dst.set(await src.data<'float32'>());
+  };
+  await read(p.userGmf, v.userGmf);
+  await read(p.userMlp, v.userMlp);
+  await read(p.itemGmf, v.itemGmf);
+  await read(p.itemMlp, v.itemMlp);
+  await read(p.itemBias, v.itemBias);
+  for (let l = 0; l < a.hidden.length; l++) {
+    await read(p.layerW[l]!, v.layerW[l]);
+    await read(p.layerB[l]!, v.layerB[l]);
+  }
+  await read(p.outW, v.outW);
+  await read(p.outB, v.outB);
+  return p;
+}
+
+/** The device trainer's local training with tfjs on the active backend (wasm, webgl, cpu, ...). */
+export async function fitLocalTf(a: NcfArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, plan: LocalPlan, o: LocalFitOptions): Promise<LocalFitResult> {
+  const before = gatherLocalParams(a, shared, priv, plan.localItems);
+  const nLocal = plan.localItems.length;
+  const vars = makeVariables(a, before, nLocal);
+  const varList = allVariables(vars);
+  const optimizer = tf.train.sgd(o.learningRate);
+  let loss = 0;
+  let seen = 0;
+  try {
+    for (const { rows, labels } of plan.epochs) {
+      for (let s = 0; s < rows.length; s += o.batchSize) {
+        const count = Math.min(o.batchSize, rows.length - s);
+        const oneHot = oneHotBatch(rows, s, count, nLocal);
+        const y = tf.tensor2d(labels.subarray(s, s + count), [count, 1]);
+        const batchLoss = optimizer.minimize(() => meanBce(logits(a, vars, oneHot), y), true, varList);
+        loss += (batchLoss ? (await batchLoss.data())[0]! : 0) * count;
+        seen += count;
+        tf.dispose(batchLoss ? [oneHot, y, batchLoss] : [oneHot, y]);
+      }
+    }
+    const after = await readBack(a, vars, nLocal);
+    return localResult(a, plan, before, after, seen ? loss / seen : 0);
+  } finally {
+    optimizer.dispose();
+    tf.dispose(varList);
+  }
+}
+
+/** Logits for one user's row against given items, with tfjs (used to cross-check the JS path). */
+export async function scoreTf(a: NcfArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, items: Int32Array): Promise<Float32Array> {
+  const p = gatherLocalParams(a, shared, priv, items);
+  const vars = makeVariables(a, p, items.length);
+  try {
+    const rows = Int32Array.from(items, (_, k) => k);
+    const out = tf.tidy(() => logits(a, vars, oneHotBatch(rows, 0, rows.length, items.length)));
+    const values = (await out.data<'float32'>()).slice();
+    out.dispose();
+    return values;
+  } finally {
+    tf.dispose(allVariables(vars));
+  }
+}

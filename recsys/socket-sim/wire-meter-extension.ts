@@ -1,8 +1,0 @@
-import type { CoordinatorExtension } from '../../coordinator/index.js';
-import { WireMeter } from '../../dashboard/wire-meter.js';
-
-/** Counts bytes on the clients' connections, so a simulation can report traffic per round. */
-export function wireMeterExtension(): CoordinatorExtension & { meter: WireMeter } {
-  const meter = new WireMeter();
-  return { name: 'wire-meter', meter, attach: ({ io }) => meter.attach(io) };
-}
