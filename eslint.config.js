@@ -4,10 +4,14 @@ import tseslint from 'typescript-eslint';
 const nodeOnly = ['node:*', 'fs', 'path', 'os', 'net', 'http', 'crypto', 'worker_threads', 'child_process', 'express', 'socket.io', 'pino', 'commander'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-output/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'test-output/**', 'eslint.config.js'] },
   ...tseslint.configs.recommended,
   {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
+      // An unawaited promise that rejects kills the coordinator; a promise where a callback is expected hides one.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
       'no-console': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',

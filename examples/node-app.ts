@@ -19,9 +19,11 @@ if ((await store.count()) === 0) {
 }
 
 client.on('fit:done', (e) => console.log(`round ${e.roundId}: sent a sealed delta of ${e.bytesSent} bytes (${e.numExamples} examples)`));
-client.on('model:updated', async ({ modelVersion }) => {
-  const top = await client.recommend(5);
-  console.log(`model v${modelVersion}: recommended ${top.map((r) => `${r.item} (${r.score.toFixed(3)})`).join(', ')}`);
+client.on('model:updated', ({ modelVersion }) => {
+  client.recommend(5).then(
+    (top) => console.log(`model v${modelVersion}: recommended ${top.map((r) => `${r.item} (${r.score.toFixed(3)})`).join(', ')}`),
+    (err: unknown) => console.error(`model v${modelVersion}: recommend failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
 });
 
 const welcome = await client.connect();

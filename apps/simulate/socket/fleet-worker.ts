@@ -30,11 +30,13 @@ async function main(): Promise<void> {
     await Promise.all(clients.slice(i, i + init.connectConcurrency).map((c) => c.connect()));
   }
   post({ type: 'ready', clients: clients.length, backend: clients[0]?.backend });
-  port.on('message', async (command: FleetCommand) => {
+  port.on('message', (command: FleetCommand) => {
     if (command.type !== 'close') return;
-    await Promise.all(clients.map((c) => c.close()));
-    post({ type: 'closed' });
-    port.close();
+    // allSettled: one client failing to close must not keep the pool waiting for 'closed'.
+    void Promise.allSettled(clients.map((c) => c.close())).then(() => {
+      post({ type: 'closed' });
+      port.close();
+    });
   });
 }
 

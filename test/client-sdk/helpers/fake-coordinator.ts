@@ -110,7 +110,9 @@ export async function startFakeCoordinator(options: FakeCoordinatorOptions = {})
     },
     close: async () => {
       io.disconnectSockets(true);
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      });
     },
   };
 }
