@@ -4,19 +4,7 @@ import { dirname, join } from 'node:path';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { ML100K_PATH, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
 import type { InteractionDataset } from '@fedrec/recsys/data/types.js';
-
-export interface CatalogItem {
-  /** Dense item id: the row in the model's item tables and the itemId the browser records. */
-  item: number;
-  title: string;
-  /** Interactions in the dataset the simulated users come from. */
-  popularity: number;
-}
-
-export interface Catalog {
-  source: 'movielens-100k' | 'synthetic';
-  items: CatalogItem[];
-}
+import type { Catalog } from './catalog-types.js';
 
 export interface DemoData {
   dataset: InteractionDataset;

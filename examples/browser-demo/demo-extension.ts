@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { CoordinatorExtension } from '@fedrec/coordinator';
 import { BROWSER_ASSETS_DIR, assetsMissingPage, serveBrowserAssets } from '@fedrec/dashboard/static.js';
-import type { Catalog } from './catalog.js';
+import type { Catalog } from './catalog-types.js';
 
 const PAGE = fileURLToPath(new URL('./app/index.html', import.meta.url));
 

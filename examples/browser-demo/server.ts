@@ -5,7 +5,8 @@ import { ncfArch } from '@fedrec/models/ncf/arch.js';
 import { ncfInitialWeights } from '@fedrec/models/ncf/init.js';
 import type { ModelSpec } from '@fedrec/protocol';
 import { buildBrowser } from '../../scripts/build-browser.js';
-import { loadDemoData, type Catalog } from './catalog.js';
+import { loadDemoData } from './catalog.js';
+import type { Catalog } from './catalog-types.js';
 import { demoExtension } from './demo-extension.js';
 import { startSimulatedClients } from './simulated-clients.js';
 

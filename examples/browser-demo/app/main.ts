@@ -1,6 +1,6 @@
 import './style.css';
 import type { BehaviourEvent } from '@fedrec/client-sdk/browser/index.js';
-import type { Catalog, CatalogItem } from '../catalog.js';
+import type { Catalog, CatalogItem } from '../catalog-types.js';
 import { DemoDevice } from './device.js';
 
 const $ = (id: string): HTMLElement => {
