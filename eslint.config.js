@@ -4,10 +4,10 @@ import tseslint from 'typescript-eslint';
 const nodeOnly = ['node:*', 'fs', 'path', 'os', 'net', 'http', 'crypto', 'worker_threads', 'child_process', 'express', 'socket.io', 'pino', 'commander'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-output/**', 'eslint.config.js'] },
+  { ignores: ['node_modules/**', 'dist/**', 'test-output/**', 'eslint.config.js', 'types/**'] },
   ...tseslint.configs.recommended,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
       // An unawaited promise that rejects kills the coordinator; a promise where a callback is expected hides one.
       '@typescript-eslint/no-floating-promises': 'error',
