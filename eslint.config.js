@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 const nodeOnly = ['node:*', 'fs', 'path', 'os', 'net', 'http', 'crypto', 'worker_threads', 'child_process', 'express', 'socket.io', 'pino', 'commander'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-output/**', 'eslint.config.js', 'types/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'test-output/**', 'eslint.config.js', '.dependency-cruiser.cjs', 'types/**'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },

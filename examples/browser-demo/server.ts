@@ -4,7 +4,6 @@ import { dashboardExtension } from '@fedrec/dashboard';
 import { ncfArch } from '@fedrec/models/ncf/arch.js';
 import { ncfInitialWeights } from '@fedrec/models/ncf/init.js';
 import type { ModelSpec } from '@fedrec/protocol';
-import { buildBrowser } from '../../scripts/build-browser.js';
 import { loadDemoData } from './catalog.js';
 import type { Catalog } from './catalog-types.js';
 import { demoExtension } from './demo-extension.js';
@@ -23,8 +22,6 @@ export interface BrowserDemoOptions {
   roundIntervalMs?: number;
   /** ML-100K u.data (default ../shared/data/ml-100k/u.data); null = synthetic data. */
   dataPath?: string | null;
-  /** Build the browser bundles first (default true). */
-  build?: boolean;
   logger?: Logger;
 }
 
@@ -40,7 +37,6 @@ export interface BrowserDemo {
 
 /** Coordinator (NeuMF over the catalogue) + dashboard at / + demo page at /demo + simulated Node devices. */
 export async function startBrowserDemo(o: BrowserDemoOptions = {}): Promise<BrowserDemo> {
-  if (o.build ?? true) await buildBrowser();
   const { dataset, catalog } = loadDemoData(o.dataPath);
   const modelSpec: ModelSpec = { name: 'neumf', options: { numItems: dataset.numItems, factors: 8, layers: '16-8' } };
   const arch = ncfArch('neumf', modelSpec.options);

@@ -30,7 +30,7 @@ describe('browser clients end to end (coordinator + 3 Node clients + 2 headless 
 
   before(async () => {
     await ensureBundles();
-    demo = await startBrowserDemo({ port: 0, simulatedClients: 3, minClients: 5, minResults: 3, roundIntervalMs: 200, roundTimeoutMs: 30_000, build: false });
+    demo = await startBrowserDemo({ port: 0, simulatedClients: 3, minClients: 5, minResults: 3, roundIntervalMs: 200, roundTimeoutMs: 30_000 });
     browser = await launchChromium();
   });
   after(async () => {
