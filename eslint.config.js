@@ -19,6 +19,7 @@ export default tseslint.config(
   },
   {
     files: ['protocol/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
@@ -30,6 +31,7 @@ export default tseslint.config(
   },
   {
     files: ['secagg/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
@@ -41,7 +43,7 @@ export default tseslint.config(
   },
   {
     files: ['client-sdk/**/*.ts'],
-    ignores: ['client-sdk/node/**'],
+    ignores: ['client-sdk/node/**', '**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
@@ -58,7 +60,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['apps/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    files: ['apps/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },
 );

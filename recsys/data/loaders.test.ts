@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { parseDelimitedInteractions, detectDelimiter } from '@fedrec/recsys/data/delimited.js';
-import { parseMovieLens } from '@fedrec/recsys/data/movielens.js';
-import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
-import { formatLoadSummary } from '@fedrec/recsys/data/types.js';
+import { parseDelimitedInteractions, detectDelimiter } from './delimited.js';
+import { parseMovieLens } from './movielens.js';
+import { generateSyntheticInteractions } from './synthetic.js';
+import { formatLoadSummary } from './types.js';
 
 describe('recsys loaders', () => {
   it('parses MovieLens lines, skipping malformed ones and keeping the latest of a duplicate pair', () => {

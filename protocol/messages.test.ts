@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fitTaskSchema, handshakeSchema, PROTOCOL_VERSION, trainingConfigSchema } from '@fedrec/protocol';
+import { fitTaskSchema, handshakeSchema, PROTOCOL_VERSION, trainingConfigSchema } from './index.js';
 
 describe('protocol: message schemas', () => {
   it('accepts a well-formed handshake and refuses hostile client ids', () => {

@@ -10,7 +10,7 @@ import {
   ProtocolError,
   seal,
   type EnvelopeBinding,
-} from '@fedrec/protocol';
+} from './index.js';
 
 const binding: EnvelopeBinding = { roundId: 7, clientId: 'alice', taskId: 't-7-alice', modelVersion: 6 };
 

@@ -9,7 +9,7 @@ import {
   sharedSize,
   splitShared,
   type WeightManifest,
-} from '@fedrec/protocol';
+} from './index.js';
 
 const manifest: WeightManifest = {
   tensors: [

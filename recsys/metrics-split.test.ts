@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { parseMovieLens } from '@fedrec/recsys/data/movielens.js';
-import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
-import { hitRatioAt, metricsFromRank, ndcgAt, rankAmongNegatives } from '@fedrec/recsys/metrics.js';
-import { holdOutLatest, leaveOneOut } from '@fedrec/recsys/split.js';
+import { parseMovieLens } from './data/movielens.js';
+import { generateSyntheticInteractions } from './data/synthetic.js';
+import { hitRatioAt, metricsFromRank, ndcgAt, rankAmongNegatives } from './metrics.js';
+import { holdOutLatest, leaveOneOut } from './split.js';
 
 describe('recsys metrics', () => {
   it('computes HR@k and NDCG@k on hand-made rankings', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decodeUpdatePayload, encodeUpdatePayload, ProtocolError, type UpdatePayload, type WeightManifest } from '@fedrec/protocol';
+import { decodeUpdatePayload, encodeUpdatePayload, ProtocolError, type UpdatePayload, type WeightManifest } from './index.js';
 
 // Two rowwise tables (10 x 3 and 10 x 1) around a dense bias: 30 + 2 + 10 floats, 20 row weights.
 const manifest: WeightManifest = {
