@@ -1,14 +1,10 @@
 import { encodeWeights, evaluateReplySchema } from '@fedrec/protocol';
-import type { EvaluateTask } from '@fedrec/protocol';
-import { ackSchema, knownCode } from './ack.js';
+import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
 import type { TaskPhaseContext } from './fit-collector.js';
-import { requestWithDeadline } from './request.js';
 import type { EvaluationRecord } from './round-record.js';
 import type { EvaluateResult, Strategy } from './strategy/strategy.js';
 import { taskFor } from './task.js';
-
-const evaluateAckSchema = ackSchema(evaluateReplySchema);
 
 export interface EvaluatePhaseContext extends TaskPhaseContext {
   strategy: Strategy;
@@ -17,22 +13,17 @@ export interface EvaluatePhaseContext extends TaskPhaseContext {
 /** Sends `round:evaluate` to the chosen clients and lets the strategy aggregate what comes back. */
 export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<EvaluationRecord> {
   const weights = encodeWeights(ctx.global);
-  const results: EvaluateResult[] = [];
-  const failures: Failure[] = [];
-  await Promise.all(
-    ctx.assignments.map(async (a) => {
-      const task: EvaluateTask = taskFor(ctx, a, weights);
-      const fail = (code: Failure['code'], message: string): void => {
-        failures.push({ clientId: a.clientId, taskId: a.taskId, phase: 'evaluate', code, message });
-      };
-      const outcome = await requestWithDeadline(a.socket, 'round:evaluate', task, ctx.deadline, ctx.signal);
-      if (outcome.kind === 'failure') return fail(outcome.code, outcome.message);
-      const ack = evaluateAckSchema.safeParse(outcome.reply);
-      if (!ack.success) return fail('INVALID_PAYLOAD', `evaluate reply: ${ack.error.issues[0]?.message ?? 'invalid'}`);
-      if (!ack.data.ok) return fail(knownCode(ack.data.error.code), `client reported: ${ack.data.error.message}`);
-      results.push({ clientId: a.clientId, numExamples: ack.data.value.numExamples, metrics: ack.data.value.metrics });
-    }),
-  );
+  const taskIdOf = new Map(ctx.assignments.map((a) => [a.clientId, a.taskId]));
+  const outcome = await dispatchPhase({
+    event: 'round:evaluate',
+    requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a, weights) })),
+    reply: evaluateReplySchema,
+    deadline: ctx.deadline,
+    signal: ctx.signal,
+    accept: (clientId, value): EvaluateResult => ({ clientId, numExamples: value.numExamples, metrics: value.metrics }),
+  });
+  const results = outcome.results.map((r) => r.result);
+  const failures = outcome.failures.map(({ clientId, code, message }): Failure => ({ clientId, taskId: taskIdOf.get(clientId) ?? '', phase: 'evaluate', code, message }));
   const metrics = await ctx.strategy.aggregateEvaluate(ctx.roundId, results, failures);
   return {
     modelVersion: ctx.modelVersion,

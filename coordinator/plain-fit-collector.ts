@@ -1,18 +1,15 @@
 import { z } from 'zod';
-import { ProtocolError, encodeWeights, failFrom } from '@fedrec/protocol';
-import type { ErrorInfo, FitTask, RoundResult } from '@fedrec/protocol';
-import { ackSchema, knownCode } from './ack.js';
+import { ProtocolError, encodeWeights } from '@fedrec/protocol';
+import type { ErrorInfo, RoundResult } from '@fedrec/protocol';
+import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
 import { errorFields } from './logger.js';
-import { requestWithDeadline } from './request.js';
 import { RoundLedger } from './round-ledger.js';
 import { UpdateAccumulator } from './strategy/aggregate-sums.js';
 import { weightedMetricMean } from './strategy/fedavg-math.js';
 import { openValidatedUpdate, parseFitReply } from './update-validation.js';
 import { taskFor } from './task.js';
-
-const fitAckSchema = ackSchema(z.unknown());
 
 /**
  * The collector without secure aggregation: each reply is a sealed envelope the coordinator
@@ -25,54 +22,45 @@ export class PlainFitCollector implements FitCollector {
     const accumulator = new UpdateAccumulator(ctx.global.manifest);
     const ledger = new RoundLedger(ctx.roundId, ctx.assignments);
     const wireWeights = encodeWeights(ctx.global);
-    const accepted: string[] = [];
-    const failures: Failure[] = [];
-    const reported: Array<{ numExamples: number; metrics: Record<string, number> }> = [];
+    const byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));
 
-    const handleOne = async (a: FitAssignment): Promise<void> => {
-      const task: FitTask = taskFor(ctx, a, wireWeights);
-      const fail = (code: Failure['code'], message: string): void => {
-        failures.push({ clientId: a.clientId, taskId: a.taskId, phase: 'fit', code, message });
-      };
-      const outcome = await requestWithDeadline(a.socket, 'round:fit', task, ctx.deadline, ctx.signal);
-      if (outcome.kind === 'failure') {
-        fail(outcome.code, outcome.message);
-        if (outcome.code === 'TIMEOUT') notify(a, ctx.roundId, { code: 'ROUND_CLOSED', message: outcome.message });
-        return;
-      }
-      const ack = fitAckSchema.safeParse(outcome.reply);
-      if (!ack.success) {
-        fail('INVALID_PAYLOAD', 'fit ack is not { ok, value } or { ok, error }');
-        notify(a, ctx.roundId, { code: 'INVALID_PAYLOAD', message: 'fit ack is not { ok, value } or { ok, error }' });
-        return;
-      }
-      if (!ack.data.ok) {
-        fail(knownCode(ack.data.error.code), `client reported: ${ack.data.error.message}`);
-        return;
-      }
-      try {
+    const { results, failures } = await dispatchPhase({
+      event: 'round:fit',
+      requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a, wireWeights) })),
+      // The envelope is parsed by parseFitReply inside accept, so a bad one is a rejected update, not a malformed ack.
+      reply: z.unknown(),
+      deadline: ctx.deadline,
+      signal: ctx.signal,
+      accept: (clientId, value) => {
+        const a = byId.get(clientId)!;
         ledger.claim(ctx.roundId, a.taskId, a.clientId);
-        const envelope = parseFitReply(ack.data.value);
+        const envelope = parseFitReply(value);
         const binding = { roundId: ctx.roundId, clientId: a.clientId, taskId: a.taskId, modelVersion: ctx.modelVersion };
         const payload = openValidatedUpdate(envelope, binding, ctx.opener, ctx.global.manifest, ctx.limits);
         if (ctx.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
         accumulator.add(payload.numExamples, payload.delta, payload.rowWeights);
-        accepted.push(a.clientId);
-        reported.push({ numExamples: payload.numExamples, metrics: payload.metrics });
-        notify(a, ctx.roundId, undefined);
-      } catch (err) {
-        const info = failFrom(err);
-        const error = info.ok ? { code: 'INTERNAL' as const, message: 'unexpected' } : info.error;
-        if (error.code === 'INTERNAL') ctx.logger.error({ clientId: a.clientId, ...errorFields(err) }, 'unexpected error while validating an update');
-        else ctx.logger.warn({ clientId: a.clientId, code: error.code, reason: error.message }, 'update rejected');
-        fail(error.code, error.message);
-        notify(a, ctx.roundId, error);
-      }
-    };
-
-    await Promise.all(ctx.assignments.map((a) => handleOne(a)));
+        return { numExamples: payload.numExamples, metrics: payload.metrics };
+      },
+      settled: (clientId, verdict) => {
+        const a = byId.get(clientId)!;
+        if (verdict.ok) return notify(a, ctx.roundId, undefined);
+        const { code, message, reason, error } = verdict.failure;
+        if (reason === 'rejected') {
+          if (code === 'INTERNAL') ctx.logger.error({ clientId, ...errorFields(error) }, 'unexpected error while validating an update');
+          else ctx.logger.warn({ clientId, code, reason: message }, 'update rejected');
+        }
+        // A client that refused knows why; one that timed out or sent garbage learns the round is closed to it.
+        if (reason === 'rejected' || reason === 'malformed') notify(a, ctx.roundId, { code: code as ErrorInfo['code'], message });
+        else if (code === 'TIMEOUT') notify(a, ctx.roundId, { code: 'ROUND_CLOSED', message });
+      },
+    });
     ledger.close();
-    return { sums: accumulator.sums, accepted, failures, metrics: weightedMetricMean(reported) };
+    return {
+      sums: accumulator.sums,
+      accepted: results.map((r) => r.clientId),
+      failures: failures.map(({ clientId, code, message }): Failure => ({ clientId, taskId: byId.get(clientId)!.taskId, phase: 'fit', code, message })),
+      metrics: weightedMetricMean(results.map((r) => r.result)),
+    };
   }
 }
 

@@ -5,11 +5,9 @@ import type { KeyPair, ModelUpdated, Weights } from '@fedrec/protocol';
 import type { ClientRegistry } from './client-registry.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import { runEvaluatePhase } from './evaluate-phase.js';
-import type { Failure } from './failure.js';
 import type { FitAssignment, FitCollection } from './fit-collector.js';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
-import type { CoordinatorMetrics } from './metrics.js';
 import { resolveSampleSize } from './options.js';
 import type { ResolvedOptions } from './options.js';
 import type { EvaluationRecord, RoundRecord } from './round-record.js';
@@ -22,7 +20,6 @@ export interface RoundEngineDeps {
   state: CoordinatorState;
   registry: ClientRegistry;
   keyPair: KeyPair;
-  metrics: CoordinatorMetrics;
   emit: EmitCoordinatorEvent;
   /** Writes a checkpoint of the state (after a commit, before it is announced). */
   persist(): Promise<void>;
@@ -157,10 +154,6 @@ export class RoundEngine {
     }
     this.deps.announce({ modelVersion: state.modelVersion, roundId });
     state.roundsCommitted += 1;
-    this.deps.metrics.roundsCommitted.inc();
-    this.deps.metrics.modelVersion.set(state.modelVersion);
-    this.deps.metrics.updatesAccepted.inc(collection.accepted.length);
-    this.deps.metrics.roundDuration.observe({ outcome: 'committed' }, record.durationMs / 1000);
     this.deps.logger.info(
       { roundId, modelVersion: state.modelVersion, accepted: record.participants.length, failures: record.failures.length, durationMs: record.durationMs },
       'round committed',
@@ -226,18 +219,14 @@ export class RoundEngine {
   private abandon(draft: Draft, collection: FitCollection, reason: string): RoundOutcome {
     const record = this.record(draft, collection, 'abandoned', reason, null);
     this.deps.state.roundsAbandoned += 1;
-    this.deps.metrics.roundsAbandoned.inc();
-    this.deps.metrics.roundDuration.observe({ outcome: 'abandoned' }, record.durationMs / 1000);
     this.deps.logger.warn({ roundId: draft.roundId, reason, failures: record.failures.length }, 'round abandoned; model unchanged');
     this.deps.emit('round:abandoned', record);
     return 'abandoned';
   }
 
   private record(draft: Draft, collection: FitCollection, outcome: RoundRecord['outcome'], reason: string | null, evaluation: EvaluationRecord | null): RoundRecord {
-    const { state, options: o, metrics } = this.deps;
+    const { state, options: o } = this.deps;
     const endedAt = Date.now();
-    const failures: Failure[] = [...collection.failures, ...(evaluation?.failures ?? [])];
-    for (const f of failures) metrics.clientFailures.inc({ phase: f.phase, code: f.code });
     const record: RoundRecord = {
       roundId: draft.roundId,
       outcome,

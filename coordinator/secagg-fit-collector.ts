@@ -1,17 +1,17 @@
 import type { z } from 'zod';
-import { encodeWeights, failFrom } from '@fedrec/protocol';
+import { encodeWeights } from '@fedrec/protocol';
 import type { ErrorInfo, RoundResult, SecAggFitTask } from '@fedrec/protocol';
 import { advertiseKeysSchema, contributionLayout, decodeAggregate, maskedInputSchema, roundInfeasibility, SecAggServer, shareKeysSchema, unmaskResponseSchema, type SecAggAbandoned } from '@fedrec/secagg';
 import { pack, packedSchema, type Packed, type SecAggConfig } from '@fedrec/protocol';
-import { ackSchema, knownCode } from './ack.js';
+import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure, FailureCode } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
 import { errorFields } from './logger.js';
-import { requestWithDeadline, type RequestPayload } from './request.js';
-
-type SecAggStageEvent = 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';
+import type { RequestPayload } from './request.js';
 import { emptySums } from './strategy/aggregate-sums.js';
 import { taskFor } from './task.js';
+
+type SecAggStageEvent = 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';
 
 export type SecAggStage = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
 
@@ -126,25 +126,22 @@ class SecAggRoundRun {
     accept: (clientId: string, message: T) => void,
     deadline: number,
   ): Promise<void> {
-    const ackOf = ackSchema(schema);
-    await Promise.all(
-      [...messages].map(async ([clientId, payload]) => {
-        const a = this.byId.get(clientId);
-        if (!a) return;
-        const outcome = await requestWithDeadline(a.socket, event, payload, deadline, this.ctx.signal);
-        if (outcome.kind === 'failure') return this.fail(clientId, stage, outcome.code, outcome.message);
-        const ack = ackOf.safeParse(outcome.reply);
-        if (!ack.success) return this.fail(clientId, stage, 'INVALID_PAYLOAD', `malformed ${event} ack: ${ack.error.issues[0]?.message ?? 'invalid'}`);
-        if (!ack.data.ok) return this.fail(clientId, stage, knownCode(ack.data.error.code), `client refused: ${ack.data.error.message}`);
-        try {
-          accept(clientId, ack.data.value as T);
-        } catch (err) {
-          const info = failFrom(err);
-          const error = info.ok ? { code: 'INTERNAL' as const, message: 'unexpected' } : info.error;
-          this.fail(clientId, stage, error.code, error.message);
-        }
-      }),
-    );
+    const requests = [...messages].flatMap(([clientId, payload]) => {
+      const a = this.byId.get(clientId);
+      return a ? [{ clientId, socket: a.socket, payload }] : [];
+    });
+    await dispatchPhase({
+      event,
+      requests,
+      reply: schema,
+      deadline,
+      signal: this.ctx.signal,
+      accept,
+      // Recorded as they happen, so the log shows dropouts in the order they occurred.
+      settled: (clientId, verdict) => {
+        if (!verdict.ok) this.fail(clientId, stage, verdict.failure.code, verdict.failure.message);
+      },
+    });
     this.ctx.logger.debug({ stage, sent: messages.size, failed: this.failures.size }, 'secure aggregation stage closed');
   }
 

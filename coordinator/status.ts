@@ -1,0 +1,49 @@
+import { PROTOCOL_VERSION, fingerprint, toHex } from '@fedrec/protocol';
+import type { KeyPair } from '@fedrec/protocol';
+import type { ResolvedOptions } from './options.js';
+import type { CoordinatorState } from './state.js';
+
+/** What `/api/status` and `coordinator.status()` report. */
+export interface CoordinatorStatus {
+  protocolVersion: number;
+  phase: CoordinatorState['phase'];
+  modelVersion: number;
+  modelSpec: CoordinatorState['modelSpec'];
+  nextRoundId: number;
+  currentRound: CoordinatorState['current'];
+  connectedClients: number;
+  roundsCommitted: number;
+  roundsAbandoned: number;
+  mode: 'continuous' | 'fixed';
+  roundsTarget: number | null;
+  strategy: string;
+  collector: string;
+  fingerprint: string | null;
+  publicKey: string | null;
+  startedAt: number | null;
+}
+
+export function coordinatorStatus(
+  o: Pick<ResolvedOptions, 'rounds' | 'strategy' | 'fitCollector'>,
+  state: CoordinatorState,
+  live: { connectedClients: number; keyPair: KeyPair | undefined; startedAt: number | null },
+): CoordinatorStatus {
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    phase: state.phase,
+    modelVersion: state.modelVersion,
+    modelSpec: state.modelSpec,
+    nextRoundId: state.nextRoundId,
+    currentRound: state.current,
+    connectedClients: live.connectedClients,
+    roundsCommitted: state.roundsCommitted,
+    roundsAbandoned: state.roundsAbandoned,
+    mode: o.rounds === 'continuous' ? 'continuous' : 'fixed',
+    roundsTarget: o.rounds === 'continuous' ? null : o.rounds,
+    strategy: o.strategy.name,
+    collector: o.fitCollector.name,
+    fingerprint: live.keyPair ? fingerprint(live.keyPair.publicKey) : null,
+    publicKey: live.keyPair ? toHex(live.keyPair.publicKey) : null,
+    startedAt: live.startedAt,
+  };
+}
