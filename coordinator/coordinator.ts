@@ -6,6 +6,7 @@ import { ClientRegistry } from './client-registry.js';
 import { handleConnections } from './connection-handler.js';
 import type { CoordinatorEvents } from './events.js';
 import { errorFields } from './logger.js';
+import type { CoordinatorView } from './coordinator-view.js';
 import { createMetrics } from './metrics.js';
 import { ModelFileCache } from './model-file.js';
 import { parseCoordinatorOptions } from './options.js';
@@ -19,22 +20,15 @@ import { createCoordinatorServer } from './server.js';
 import type { CoordinatorHttpServer } from './server.js';
 import type { CoordinatorState } from './state.js';
 import { coordinatorStatus } from './status.js';
-import type { CoordinatorStatus } from './status.js';
+import type { CoordinatorStatus } from './coordinator-status.js';
 
-export type { CoordinatorStatus } from './status.js';
 
-export interface Coordinator extends EventEmitter<CoordinatorEvents> {
+export interface Coordinator extends CoordinatorView {
   /** Loads keys and the latest checkpoint, listens, and starts the round loop. */
   start(): Promise<{ port: number; url: string }>;
   /** Stops the round loop, disconnects clients, closes the HTTP server. Idempotent. */
   stop(): Promise<void>;
-  status(): CoordinatorStatus;
-  history(): readonly RoundRecord[];
-  currentWeights(): Weights;
-  readonly modelVersion: number;
   readonly options: ResolvedOptions;
-  /** Resolves once the model version reaches `version` (rejects on timeout or stop). */
-  waitForVersion(version: number, timeoutMs?: number): Promise<void>;
 }
 
 /** Creates an independent coordinator (no globals: several can run in one process). */

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { Coordinator } from './coordinator.js';
+import type { CoordinatorView } from './coordinator-view.js';
 import type { Logger } from './logger.js';
 import type { CoordinatorServer } from './socket-types.js';
 
@@ -7,7 +7,7 @@ import type { CoordinatorServer } from './socket-types.js';
 export interface ExtensionHost {
   routes: Router;
   io: CoordinatorServer;
-  coordinator: Coordinator;
+  coordinator: CoordinatorView;
   logger: Logger;
 }
 

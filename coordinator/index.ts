@@ -1,5 +1,7 @@
 export { createCoordinator } from './coordinator.js';
-export type { Coordinator, CoordinatorStatus } from './coordinator.js';
+export type { Coordinator } from './coordinator.js';
+export type { CoordinatorStatus } from './coordinator-status.js';
+export type { CoordinatorView } from './coordinator-view.js';
 export { coordinatorOptionsSchema, parseCoordinatorOptions, resolveSampleSize } from './options.js';
 export type { CoordinatorOptions, ResolvedOptions } from './options.js';
 export type { CoordinatorEvents, RoundStarted } from './events.js';

@@ -2,26 +2,7 @@ import { PROTOCOL_VERSION, fingerprint, toHex } from '@fedrec/protocol';
 import type { KeyPair } from '@fedrec/protocol';
 import type { ResolvedOptions } from './options.js';
 import type { CoordinatorState } from './state.js';
-
-/** What `/api/status` and `coordinator.status()` report. */
-export interface CoordinatorStatus {
-  protocolVersion: number;
-  phase: CoordinatorState['phase'];
-  modelVersion: number;
-  modelSpec: CoordinatorState['modelSpec'];
-  nextRoundId: number;
-  currentRound: CoordinatorState['current'];
-  connectedClients: number;
-  roundsCommitted: number;
-  roundsAbandoned: number;
-  mode: 'continuous' | 'fixed';
-  roundsTarget: number | null;
-  strategy: string;
-  collector: string;
-  fingerprint: string | null;
-  publicKey: string | null;
-  startedAt: number | null;
-}
+import type { CoordinatorStatus } from './coordinator-status.js';
 
 export function coordinatorStatus(
   o: Pick<ResolvedOptions, 'rounds' | 'strategy' | 'fitCollector'>,

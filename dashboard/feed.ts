@@ -1,5 +1,5 @@
 import type { Namespace } from 'socket.io';
-import type { Coordinator, CoordinatorServer, RoundRecord, RoundStarted } from '@fedrec/coordinator';
+import type { CoordinatorServer, CoordinatorView, RoundRecord, RoundStarted } from '@fedrec/coordinator';
 import { DASHBOARD_NAMESPACE, type DashboardClient, type DashboardRound, type DashboardServerEvents, type DashboardSnapshot } from './types.js';
 import { WireMeter } from './wire-meter.js';
 
@@ -22,7 +22,7 @@ export class DashboardFeed {
   private unsubscribe: (() => void) | undefined;
   private readonly historyLimit: number;
 
-  constructor(private readonly coordinator: Coordinator, options: DashboardFeedOptions = {}) {
+  constructor(private readonly coordinator: CoordinatorView, options: DashboardFeedOptions = {}) {
     this.historyLimit = options.historyLimit ?? 500;
   }
 

@@ -1,0 +1,21 @@
+import type { CoordinatorState } from './state.js';
+
+/** What `/api/status` and `coordinator.status()` report. */
+export interface CoordinatorStatus {
+  protocolVersion: number;
+  phase: CoordinatorState['phase'];
+  modelVersion: number;
+  modelSpec: CoordinatorState['modelSpec'];
+  nextRoundId: number;
+  currentRound: CoordinatorState['current'];
+  connectedClients: number;
+  roundsCommitted: number;
+  roundsAbandoned: number;
+  mode: 'continuous' | 'fixed';
+  roundsTarget: number | null;
+  strategy: string;
+  collector: string;
+  fingerprint: string | null;
+  publicKey: string | null;
+  startedAt: number | null;
+}
