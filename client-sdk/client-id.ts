@@ -1,4 +1,9 @@
+import { getString, type BehaviourStore } from './store/behaviour-store.js';
+
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Where a device keeps its client id in its behaviour store. */
+export const CLIENT_ID_KEY = 'fedrec:clientId';
 
 export function isValidClientId(id: string): boolean {
   return CLIENT_ID_PATTERN.test(id);
@@ -9,4 +14,13 @@ export function generateClientId(): string {
   const bytes = new Uint8Array(12);
   globalThis.crypto.getRandomValues(bytes);
   return `client-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The id saved in the store, or a fresh one saved there, so a device keeps one id across restarts. */
+export async function loadOrCreateClientId(store: BehaviourStore, generate: () => string = generateClientId): Promise<string> {
+  const stored = await getString(store, CLIENT_ID_KEY);
+  if (stored && isValidClientId(stored)) return stored;
+  const id = generate();
+  await store.set(CLIENT_ID_KEY, id);
+  return id;
 }

@@ -40,3 +40,6 @@ export class TypedEmitter<Events extends EventMap> {
     return this.listeners.get(event)?.size ?? 0;
   }
 }
+
+/** The emitting half of an emitter: what the parts of a client get, so only the facade hands out `on`. */
+export type EventSink<Events extends EventMap> = Pick<TypedEmitter<Events>, 'emit'>;

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@fedrec/protocol';
+import { ERROR_CODES, type ErrorCode } from '@fedrec/protocol';
 
 /** Codes the client raises on its own, besides the ones a coordinator can send. */
 export type ClientErrorCode = ErrorCode | 'FINGERPRINT_MISMATCH' | 'CONNECT_TIMEOUT' | 'NOT_CONNECTED' | 'CLOSED' | 'NOT_SUPPORTED';
@@ -15,4 +15,9 @@ export class FederatedClientError extends Error {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether a value off the wire is one of the protocol's error codes. */
+export function isErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && (ERROR_CODES as readonly string[]).includes(v);
 }

@@ -15,14 +15,6 @@ import {
 import { errorMessage } from './errors.js';
 import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from './trainer.js';
 
-export interface FitResult {
-  envelope: SealedEnvelope;
-  /** Bytes of the sealed envelope: what leaves the device. */
-  bytesSent: number;
-  numExamples: number;
-  metrics: Record<string, number>;
-}
-
 function decodeTaskWeights(wire: unknown): Weights {
   try {
     return decodeWeights(wire);
@@ -63,17 +55,39 @@ export function checkFitOutcome(outcome: FitOutcome, global: Weights): void {
   }
 }
 
-/** Trains on a validated fit task and seals the result to the coordinator, bound to this task. */
-export async function runFitTask(task: ParsedFitTask, trainer: Trainer, clientId: string, sealer: EnvelopeSealer): Promise<FitResult> {
-  const ctx = taskContext(task);
-  let outcome: FitOutcome;
+/** A trainer's checked result for one fit: what a fit is finished with (sealed, or masked). */
+export interface TrainedFit {
+  outcome: FitOutcome;
+  /** The outcome's metrics without NaN/Infinity. */
+  metrics: Record<string, number>;
+}
+
+/** What finishing a fit sends: the reply, and how many bytes of it leave the device. */
+export interface SentUpdate<R> {
+  reply: R;
+  bytesSent: number;
+}
+
+/** Runs the trainer and checks its result against the manifest; any failure is TRAINING_FAILED. */
+export async function trainFit(trainer: Trainer, ctx: TaskContext): Promise<TrainedFit> {
   try {
-    outcome = await trainer.fit(ctx);
+    const outcome = await trainer.fit(ctx);
     checkFitOutcome(outcome, ctx.global);
+    return { outcome, metrics: finiteMetrics(outcome.metrics ?? {}) };
   } catch (err) {
     throw new ProtocolError('TRAINING_FAILED', errorMessage(err));
   }
-  const metrics = finiteMetrics(outcome.metrics ?? {});
+}
+
+/** Seals a trained fit to the coordinator, bound to this task (the plain, unmasked path). */
+export function sealUpdate(
+  trained: TrainedFit,
+  task: ParsedFitTask,
+  global: Weights,
+  clientId: string,
+  sealer: EnvelopeSealer,
+): SentUpdate<{ envelope: SealedEnvelope }> {
+  const { outcome, metrics } = trained;
   // With the manifest, rows this device never touched are left out of the payload (lossless).
   const plaintext = encodeUpdatePayload(
     {
@@ -82,12 +96,11 @@ export async function runFitTask(task: ParsedFitTask, trainer: Trainer, clientId
       delta: outcome.delta,
       ...(outcome.rowWeights && outcome.rowWeights.length > 0 ? { rowWeights: outcome.rowWeights } : {}),
     },
-    ctx.global.manifest,
+    global.manifest,
   );
   const binding = { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion };
   const envelope = sealer.seal(plaintext, binding);
-  const bytesSent = envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length;
-  return { envelope, bytesSent, numExamples: outcome.numExamples, metrics };
+  return { reply: { envelope }, bytesSent: envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length };
 }
 
 /** Evaluates the global model locally; only counts and scalar metrics go back. */

@@ -13,10 +13,10 @@ import {
   type UnmaskRequest,
   type UnmaskResponse,
 } from '@fedrec/secagg';
-import { errorMessage } from './errors.js';
+import { finishFit, startFit, type FitRun } from './fit-run.js';
 import type { Logger } from './logger.js';
-import { checkFitOutcome, finiteMetrics, taskContext } from './round-tasks.js';
-import type { FitOutcome, Trainer } from './trainer.js';
+import { taskContext } from './round-tasks.js';
+import type { Trainer } from './trainer.js';
 
 export type SecAggStageName = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
 
@@ -39,15 +39,15 @@ interface ActiveRound {
   task: ParsedSecAggFitTask;
   client: SecAggClient;
   layout: ContributionLayout;
-  training: Promise<{ outcome: FitOutcome; metrics: Record<string, number> }>;
-  startedAt: number;
+  /** The fit this round masks, started at stage 0 and finished at stage 2. */
+  fit: FitRun;
 }
 
 /**
  * A client's side of secure aggregation over the wire: one SecAggClient per round, driven by the
- * coordinator's stage events. Training starts with the masked fit task (stage 0) and its result is
- * encoded, masked and sent at stage 2. Every refusal of the SecAgg core (e.g. a request for both shares
- * of one peer) is answered with its error code, the reason first in the message, and ends the round here.
+ * coordinator's stage events (secagg-stages.ts plugs them into the task runner). The fit is the one every
+ * task runs (fit-run.ts): it starts with the masked fit task (stage 0) and is finished at stage 2 by masking
+ * instead of sealing. Every refusal of the SecAgg core (e.g. a request for both shares of one peer) is answered with its error code, the reason first in the message, and ends the round here.
  */
 export class SecAggParticipant {
   private round: ActiveRound | undefined;
@@ -68,19 +68,10 @@ export class SecAggParticipant {
     const layout = contributionLayout(ctx.global.manifest);
     const client = new SecAggClient({ clientId, roundId: task.roundId, config: task.secureAggregation.config, vectorLength: layout.vectorLength });
     const keys = this.refusals(() => client.advertiseKeys());
+    const fit = startFit(this.host, task, () => ctx);
+    fit.trained.catch(() => undefined); // awaited at stage 2; a round abandoned earlier must not leave an unhandled rejection
+    this.round = { task, client, layout, fit };
     const meta = { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion };
-    const training = this.host.exclusive(async () => {
-      this.host.fitStarted(meta);
-      try {
-        const outcome = await this.host.trainer.fit(ctx);
-        checkFitOutcome(outcome, ctx.global);
-        return { outcome, metrics: finiteMetrics(outcome.metrics ?? {}) };
-      } catch (err) {
-        throw new ProtocolError('TRAINING_FAILED', errorMessage(err));
-      }
-    });
-    training.catch(() => undefined); // awaited at stage 2; a round abandoned earlier must not leave an unhandled rejection
-    this.round = { task, client, layout, training, startedAt: Date.now() };
     this.host.logger.info({ ...meta, mode: task.secureAggregation.config.mode }, 'secure-aggregation round joined');
     this.answered(this.round, 'advertise');
     return keys;
@@ -98,30 +89,22 @@ export class SecAggParticipant {
   async maskedInput(forwarded: ForwardedShares): Promise<MaskedInput> {
     const round = this.current(forwarded.roundId);
     this.refusals(() => round.client.receiveShares(forwarded), round);
-    let trained;
+    let reply: MaskedInput;
     try {
-      trained = await round.training;
+      reply = await finishFit(this.host, round.fit, ({ outcome }) => {
+        if (this.round !== round) throw new ProtocolError('ROUND_CLOSED', `round ${round.task.roundId} ended while training`);
+        const input = encodeContribution(
+          { numExamples: outcome.numExamples, delta: outcome.delta, ...(outcome.rowWeights ? { rowWeights: outcome.rowWeights } : {}) },
+          round.layout,
+          round.task.secureAggregation.config,
+        );
+        const masked = this.refusals(() => round.client.maskInput(input), round);
+        return { reply: masked, bytesSent: masked.masked.byteLength };
+      });
     } catch (err) {
-      this.end(round);
-      this.host.fitFailed(round.task, err);
+      this.end(round); // a failed fit or a refused step ends the round here
       throw err;
     }
-    if (this.round !== round) throw new ProtocolError('ROUND_CLOSED', `round ${round.task.roundId} ended while training`);
-    const { outcome, metrics } = trained;
-    const input = encodeContribution(
-      { numExamples: outcome.numExamples, delta: outcome.delta, ...(outcome.rowWeights ? { rowWeights: outcome.rowWeights } : {}) },
-      round.layout,
-      round.task.secureAggregation.config,
-    );
-    const reply = this.refusals(() => round.client.maskInput(input), round);
-    this.host.fitDone({
-      roundId: round.task.roundId,
-      taskId: round.task.taskId,
-      numExamples: outcome.numExamples,
-      bytesSent: reply.masked.byteLength,
-      metrics,
-      durationMs: Date.now() - round.startedAt,
-    });
     this.answered(round, 'masked-input');
     return reply;
   }

@@ -1,0 +1,176 @@
+import {
+  ProtocolError,
+  evaluateTaskSchema,
+  fitTaskSchema,
+  roundResultSchema,
+  type EnvelopeSealer,
+  type ErrorCode,
+  type EvaluateReply,
+  type FitReply,
+  type ParsedEvaluateTask,
+  type ParsedFitTask,
+} from '@fedrec/protocol';
+import type { FederatedClientEvents } from './client-events.js';
+import type { ClientSocket } from './connection.js';
+import type { EventSink } from './emitter.js';
+import { errorMessage } from './errors.js';
+import { finishFit, startFit } from './fit-run.js';
+import type { Logger } from './logger.js';
+import { runEvaluateTask, sealUpdate, taskContext } from './round-tasks.js';
+import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant.js';
+import { secAggStages } from './secagg-stages.js';
+import { serveRoutes, taskRoute, type TaskRoute, type TaskStages } from './task-route.js';
+import type { Trainer } from './trainer.js';
+
+export interface TaskRunnerOptions {
+  trainer: Trainer;
+  logger: Logger;
+  events: EventSink<FederatedClientEvents>;
+  clientId(): string | undefined;
+  /** Seals plain updates to the coordinator of the current session; undefined before the first welcome. */
+  sealer(): EnvelopeSealer | undefined;
+  /** The stages plugged in besides round:fit and round:evaluate (default: secure aggregation's, secagg-stages.ts). */
+  stages?: (host: SecAggParticipantHost) => TaskStages;
+  now?: () => number;
+}
+
+/**
+ * Runs what the coordinator asks of this device, one task at a time (BUSY otherwise): every request
+ * is validated and answered through the one wrapper (serve.ts); fits start and finish through fit-run.ts,
+ * sealed here for plain rounds or masked by the secure-aggregation stages plugged in; evaluations
+ * return plain metrics. It also hosts those stages (SecAggParticipantHost), so both paths share its events.
+ */
+export class TaskRunner implements SecAggParticipantHost {
+  readonly trainer: Trainer;
+  readonly logger: Logger;
+  private readonly options: TaskRunnerOptions;
+  private readonly now: () => number;
+  private readonly routes: readonly TaskRoute[];
+  private readonly stages: TaskStages;
+  private running = false;
+  private lastRound: number | undefined;
+
+  constructor(options: TaskRunnerOptions) {
+    this.options = options;
+    this.trainer = options.trainer;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.stages = (options.stages ?? secAggStages)(this);
+    this.routes = [
+      taskRoute('round:fit', fitTaskSchema, (task) => this.fit(task)),
+      taskRoute('round:evaluate', evaluateTaskSchema, (task) => this.evaluate(task)),
+      ...this.stages.routes,
+    ];
+  }
+
+  /** The round of the last task this client started. */
+  get lastRoundId(): number | undefined {
+    return this.lastRound;
+  }
+
+  /** Answers every task request arriving on this socket. */
+  serve(socket: ClientSocket): void {
+    serveRoutes(socket, this.routes, this.logger);
+  }
+
+  /** The round:result listener: the coordinator's verdict on a fit reply; it also closes a masked round. */
+  roundResult(raw: unknown): void {
+    const parsed = roundResultSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.logger.warn({ err: parsed.error.message }, 'ignored malformed round:result');
+      return;
+    }
+    const result = parsed.data;
+    this.stages.roundEnded(result.roundId);
+    if (result.accepted) this.logger.debug({ roundId: result.roundId, taskId: result.taskId }, 'update accepted');
+    else this.logger.warn({ roundId: result.roundId, taskId: result.taskId, ...result.error }, 'update rejected by the coordinator');
+    this.options.events.emit('round:result', result);
+  }
+
+  /** A plain fit: train, seal to the coordinator's key, answer with the envelope. */
+  async fit(task: ParsedFitTask): Promise<FitReply> {
+    if (this.running) throw new ProtocolError('BUSY', 'this client is already running a task');
+    const sealer = this.options.sealer();
+    const clientId = this.options.clientId();
+    if (!sealer || !clientId) throw new ProtocolError('INTERNAL', 'fit task before the welcome: no coordinator key to seal to');
+    this.logger.info({ roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion }, 'fit task received');
+    const run = startFit(this, task, () => taskContext(task), this.now);
+    return finishFit(
+      this,
+      run,
+      (trained) => {
+        try {
+          return sealUpdate(trained, task, trained.ctx.global, clientId, sealer);
+        } catch (err) {
+          this.fitFailed(task, err); // a plain fit that cannot be sealed failed as a task
+          throw err;
+        }
+      },
+      this.now,
+    );
+  }
+
+  /** Evaluates the global model locally; only counts and scalar metrics go back. */
+  evaluate(task: ParsedEvaluateTask): Promise<EvaluateReply> {
+    return this.exclusive(async () => {
+      const started = this.now();
+      const meta = { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion };
+      this.lastRound = task.roundId;
+      this.options.events.emit('evaluate:start', meta);
+      try {
+        const reply = await runEvaluateTask(task, this.trainer);
+        const done = { roundId: task.roundId, taskId: task.taskId, ...reply, durationMs: this.now() - started };
+        this.logger.info(done, 'evaluate task done');
+        this.options.events.emit('evaluate:done', done);
+        return reply;
+      } catch (err) {
+        this.reportFailure('evaluate', task, err);
+        throw err;
+      }
+    });
+  }
+
+  // ---- SecAggParticipantHost: what fits (plain or masked) report through ----------------------
+
+  clientId(): string | undefined {
+    return this.options.clientId();
+  }
+
+  isBusy(): boolean {
+    return this.running;
+  }
+
+  /** One task at a time: a second one while training answers BUSY. */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running) throw new ProtocolError('BUSY', 'this client is already running a task');
+    this.running = true;
+    try {
+      return await work();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  fitStarted(meta: { roundId: number; taskId: string; modelVersion: number }): void {
+    this.lastRound = meta.roundId;
+    this.options.events.emit('fit:start', meta);
+  }
+
+  fitDone(done: FederatedClientEvents['fit:done']): void {
+    this.logger.info(done, 'fit task done');
+    this.options.events.emit('fit:done', done);
+  }
+
+  fitFailed(task: { roundId: number; taskId: string }, err: unknown): void {
+    this.reportFailure('fit', task, err);
+  }
+
+  stageAnswered(progress: { roundId: number; taskId: string; stage: SecAggStageName }): void {
+    this.options.events.emit('secagg:stage', progress);
+  }
+
+  private reportFailure(kind: 'fit' | 'evaluate', task: { roundId: number; taskId: string }, err: unknown): void {
+    const code: ErrorCode = err instanceof ProtocolError ? err.code : 'INTERNAL';
+    this.options.events.emit('task:failed', { kind, roundId: task.roundId, taskId: task.taskId, code, message: errorMessage(err) });
+  }
+}

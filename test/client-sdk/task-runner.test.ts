@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { EnvelopeSealer, generateKeyPair, parseSecAggConfig, type Ack, type WeightManifest, type Weights } from '@fedrec/protocol';
+import {
+  SecAggClient,
+  SecAggServer,
+  advertiseKeysSchema,
+  contributionLayout,
+  pack,
+  packedSchema,
+  shareKeysSchema,
+  type ForwardedShares,
+  type Roster,
+} from '@fedrec/secagg';
+import { TaskRunner } from '@fedrec/client-sdk/task-runner.js';
+import { TypedEmitter, silentLogger, type FederatedClientEvents, type FitOutcome, type TaskContext, type Trainer } from '@fedrec/client-sdk';
+import { FakeSocket } from './helpers/fake-socket.js';
+import { makeFitTask } from './helpers/fake-coordinator.js';
+
+const manifest: WeightManifest = { tensors: [{ name: 'w', shape: [4], dtype: 'float32', shared: true }] };
+const global: Weights = { manifest, body: Float32Array.from([0.1, 0.2, 0.3, 0.4]) };
+
+/** Trains to a fixed small delta; can be made to fail, or held until released. */
+class GatedTrainer implements Trainer {
+  failWith: Error | undefined;
+  gate: Promise<void> | undefined;
+  async fit(ctx: TaskContext): Promise<FitOutcome> {
+    if (this.gate) await this.gate;
+    if (this.failWith) throw this.failWith;
+    return { delta: ctx.global.body.map(() => 0.01 * ctx.roundId), numExamples: 10 + ctx.roundId, metrics: { loss: 0.5 } };
+  }
+  async evaluate() {
+    return { numExamples: 7, metrics: { loss: 0.25 } };
+  }
+}
+
+/** Fires a request at the runner's listener the way socket.io would, and resolves with its ack. */
+function request(socket: FakeSocket, event: string, payload: unknown): Promise<Ack<unknown>> {
+  return new Promise((resolve) => socket.fire(event, payload, resolve));
+}
+
+interface FitPath {
+  runner: TaskRunner;
+  socket: FakeSocket;
+  events: string[];
+  done: Array<FederatedClientEvents['fit:done']>;
+  emitter: TypedEmitter<FederatedClientEvents>;
+  /** Sends one fit task down this path; resolves with the ack of the request that carries the update. */
+  fit(roundId: number): Promise<Ack<unknown>>;
+}
+
+/** One contract every way of running a fit (plain or masked) satisfies, since both go through the one runner. */
+function fitPathContract(name: string, make: (trainer: Trainer) => FitPath) {
+  describe(`fit path contract: ${name}`, function () {
+    it('emits fit:start then fit:done with what the trainer counted and the bytes that left, and acks the update', async () => {
+      const path = make(new GatedTrainer());
+      const reply = await path.fit(3);
+      assert.equal(reply.ok, true, JSON.stringify(reply));
+      assert.deepEqual(path.events.filter((e) => e.startsWith('fit:')), ['fit:start', 'fit:done']);
+      assert.equal(path.done.length, 1);
+      const [done] = path.done;
+      assert.deepEqual([done!.roundId, done!.numExamples, done!.metrics], [3, 13, { loss: 0.5 }]);
+      assert.ok(done!.bytesSent > 0);
+      assert.equal(path.runner.lastRoundId, 3);
+      assert.equal(path.runner.isBusy(), false);
+    });
+
+    it('acks TRAINING_FAILED and reports one task:failed when the trainer throws', async () => {
+      const trainer = new GatedTrainer();
+      trainer.failWith = new Error('out of data');
+      const path = make(trainer);
+      const reply = await path.fit(2);
+      assert.ok(!reply.ok);
+      assert.equal(reply.error.code, 'TRAINING_FAILED');
+      assert.match(reply.error.message, /out of data/);
+      assert.deepEqual(path.events.filter((e) => e.startsWith('task:') || e.startsWith('fit:')), ['fit:start', 'task:failed:fit:TRAINING_FAILED']);
+    });
+
+    it('runs one task at a time: an evaluation while it trains is BUSY', async () => {
+      const trainer = new GatedTrainer();
+      let release!: () => void;
+      trainer.gate = new Promise((r) => (release = r));
+      const path = make(trainer);
+      const started = new Promise<void>((r) => path.emitter.once('fit:start', () => r()));
+      const fit = path.fit(4);
+      await started;
+      assert.equal(path.runner.isBusy(), true);
+      const busy = await request(path.socket, 'round:evaluate', makeFitTask({ weights: global, roundId: 4 }));
+      assert.ok(!busy.ok);
+      assert.equal(busy.error.code, 'BUSY');
+      release();
+      assert.equal((await fit).ok, true);
+      const evaluated = await request(path.socket, 'round:evaluate', makeFitTask({ weights: global, roundId: 4 }));
+      assert.deepEqual(evaluated, { ok: true, value: { numExamples: 7, metrics: { loss: 0.25 } } });
+    });
+  });
+}
+
+function runnerWith(trainer: Trainer): Omit<FitPath, 'fit'> {
+  const emitter = new TypedEmitter<FederatedClientEvents>();
+  const events: string[] = [];
+  const done: FitPath['done'] = [];
+  emitter.on('fit:done', (d) => done.push(d));
+  for (const e of ['fit:start', 'fit:done', 'evaluate:start', 'evaluate:done', 'secagg:stage'] as const) emitter.on(e, () => events.push(e));
+  emitter.on('task:failed', (f) => events.push(`task:failed:${f.kind}:${f.code}`));
+  const sealer = new EnvelopeSealer(generateKeyPair().publicKey);
+  const runner = new TaskRunner({ trainer, logger: silentLogger, events: emitter, clientId: () => 'dev-1', sealer: () => sealer });
+  const socket = new FakeSocket('u', {});
+  runner.serve(socket.asSocket());
+  return { runner, socket, events, done, emitter };
+}
+
+/** A masked round between the runner's client ("dev-1") and three in-process peers, stage by stage. */
+function maskedRound(socket: FakeSocket, roundId: number) {
+  const config = parseSecAggConfig({ mode: 'secagg', maxWeight: 100 });
+  const layout = contributionLayout(manifest);
+  const server = new SecAggServer({ roundId, config, vectorLength: layout.vectorLength });
+  const peers = new Map(['peer-a', 'peer-b', 'peer-c'].map((id) => [id, new SecAggClient({ clientId: id, roundId, config, vectorLength: layout.vectorLength })]));
+  const task = { ...makeFitTask({ weights: global, roundId }), secureAggregation: { config } };
+  const value = <T>(reply: Ack<unknown>, schema: { parse(v: unknown): T }): T => {
+    assert.ok(reply.ok, JSON.stringify(reply));
+    return schema.parse(reply.value);
+  };
+  return {
+    task,
+    async advertise(): Promise<Map<string, Roster>> {
+      server.acceptAdvertisement('dev-1', value(await request(socket, 'secagg:advertise', task), packedSchema(advertiseKeysSchema)));
+      for (const [id, p] of peers) server.acceptAdvertisement(id, p.advertiseKeys());
+      return (server.closeAdvertisement() as { messages: Map<string, Roster> }).messages;
+    },
+    async shareKeys(rosters: Map<string, Roster>): Promise<Map<string, ForwardedShares>> {
+      server.acceptShareKeys('dev-1', value(await request(socket, 'secagg:roster', pack(rosters.get('dev-1')!)), packedSchema(shareKeysSchema)));
+      for (const [id, p] of peers) server.acceptShareKeys(id, await p.shareKeys(rosters.get(id)!));
+      return (server.closeShareKeys() as { messages: Map<string, ForwardedShares> }).messages;
+    },
+    /** Stage 2: its ack carries the masked update. */
+    forward(forwarded: Map<string, ForwardedShares>): Promise<Ack<unknown>> {
+      return request(socket, 'secagg:forward', pack(forwarded.get('dev-1')!));
+    },
+  };
+}
+
+fitPathContract('plain (round:fit, sealed)', (trainer) => {
+  const path = runnerWith(trainer);
+  return { ...path, fit: (roundId) => request(path.socket, 'round:fit', makeFitTask({ weights: global, roundId })) };
+});
+
+fitPathContract('secure aggregation (secagg:* stages, masked)', (trainer) => {
+  const path = runnerWith(trainer);
+  const fit = async (roundId: number): Promise<Ack<unknown>> => {
+    const round = maskedRound(path.socket, roundId);
+    return round.forward(await round.shareKeys(await round.advertise()));
+  };
+  return { ...path, fit };
+});
+
+describe('task runner', function () {
+  it('answers INVALID_PAYLOAD for a malformed request before any task starts', async () => {
+    const { socket, events } = runnerWith(new GatedTrainer());
+    for (const event of ['round:fit', 'round:evaluate', 'secagg:advertise', 'secagg:roster', 'secagg:forward', 'secagg:unmask']) {
+      const reply = await request(socket, event, { roundId: 'one' });
+      assert.ok(!reply.ok, event);
+      assert.equal(reply.error.code, 'INVALID_PAYLOAD', event);
+    }
+    assert.deepEqual(events, []);
+  });
+
+  it('refuses a plain fit before there is a coordinator key to seal to', async () => {
+    const emitter = new TypedEmitter<FederatedClientEvents>();
+    const runner = new TaskRunner({ trainer: new GatedTrainer(), logger: silentLogger, events: emitter, clientId: () => 'dev-1', sealer: () => undefined });
+    const socket = new FakeSocket('u', {});
+    runner.serve(socket.asSocket());
+    const reply = await request(socket, 'round:fit', makeFitTask({ weights: global }));
+    assert.ok(!reply.ok);
+    assert.equal(reply.error.code, 'INTERNAL');
+  });
+
+  it('forgets a masked round when the coordinator sends its verdict, and passes the verdict on', async () => {
+    const emitter = new TypedEmitter<FederatedClientEvents>();
+    const verdicts: unknown[] = [];
+    emitter.on('round:result', (r) => verdicts.push(r));
+    const runner = new TaskRunner({ trainer: new GatedTrainer(), logger: silentLogger, events: emitter, clientId: () => 'dev-1', sealer: () => undefined });
+    const socket = new FakeSocket('u', {});
+    runner.serve(socket.asSocket());
+    const round = maskedRound(socket, 9);
+    const rosters = await round.advertise();
+    const verdict = { roundId: 9, taskId: round.task.taskId, accepted: false, error: { code: 'ROUND_CLOSED' as const, message: 'too few' } };
+    runner.roundResult({ roundId: 'bogus' });
+    runner.roundResult(verdict);
+    assert.deepEqual(verdicts, [verdict]);
+    const late = await request(socket, 'secagg:roster', pack(rosters.get('dev-1')!));
+    assert.ok(!late.ok);
+    assert.equal(late.error.code, 'ROUND_CLOSED');
+  });
+});
