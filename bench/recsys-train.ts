@@ -1,14 +1,11 @@
-// Local-training throughput: the plain-JS fast path and the tfjs device path (wasm, cpu), in samples/s.
+// Local-training throughput of every engine the model registry lists for a model (plain JS; tfjs on wasm and cpu), in samples/s.
 // Run: npx tsx bench/recsys-train.ts [--model neumf] [--factors 8]
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { ncfArch, type NcfKind } from '@fedrec/models/ncf/arch.js';
-import { ncfInitialPrivate, ncfInitialWeights } from '@fedrec/models/ncf/init.js';
 import { splitShared } from '@fedrec/protocol';
-import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
-import { fitLocalTf } from '@fedrec/models/ncf/tfjs/local-fit.js';
 import { useBestBackend } from '@fedrec/models/ncf/tfjs/backend.js';
+import { defaultModelRegistry } from '@fedrec/models/registry.js';
 import { RECSYS_DEFAULTS, recsysModelOptions } from '@fedrec/recsys/defaults.js';
 
 const opts = new Command()
@@ -18,13 +15,14 @@ const opts = new Command()
   .option('--positives <n>', 'positives of the one device', '106')
   .option('--batch <n>', 'batch size', String(RECSYS_DEFAULTS.federated.batchSize))
   .parse()
-  .opts<{ model: NcfKind; factors: string; items: string; positives: string; batch: string }>();
+  .opts<{ model: string; factors: string; items: string; positives: string; batch: string }>();
 
-const a = ncfArch(opts.model, recsysModelOptions(Number(opts.items), { factors: Number(opts.factors) }));
-const w = ncfInitialWeights(a, 1);
+const entry = defaultModelRegistry.get(opts.model);
+const options = recsysModelOptions(Number(opts.items), { factors: Number(opts.factors) });
+const w = entry.definition.initialWeights(options, 1);
 const shared = splitShared(w.manifest, w.body);
-const priv = ncfInitialPrivate(a, 2);
-const positives = Array.from({ length: Number(opts.positives) }, (_, i) => (i * 13) % a.numItems);
+const numItems = Number(opts.items);
+const positives = Array.from({ length: Number(opts.positives) }, (_, i) => (i * 13) % numItems);
 const fitOptions = { learningRate: 0.1, batchSize: Number(opts.batch) };
 
 function measure(label: string, run: (seed: number) => Promise<number> | number, minMs: number) {
@@ -38,15 +36,25 @@ function measure(label: string, run: (seed: number) => Promise<number> | number,
   })();
 }
 
-console.log(`model ${opts.model}, factors ${opts.factors}, MLP ${a.mlpDim}x2 -> ${a.hidden.join('-')}, ${opts.positives} positives + 4 negatives each, batch ${opts.batch}`);
-const plan = (seed: number) => planLocalTraining(positives, a.numItems, { epochs: 1, negatives: 4, seed });
-await measure('plain JS (simulation path)', (seed) => fitLocalJs(a, shared, priv, plan(seed), fitOptions).numExamples, 3000);
-for (const backend of ['wasm', 'cpu']) {
-  try {
-    const got = await useBestBackend([backend]);
-    await measure(`tfjs ${got} (device path)`, async (seed) => (await fitLocalTf(a, shared, priv, plan(seed), fitOptions)).numExamples, 4000);
-  } catch (err) {
-    console.log(`tfjs ${backend}: unavailable (${err instanceof Error ? err.message : String(err)})`);
+console.log(`model ${opts.model} ${JSON.stringify(options)}, ${opts.positives} positives + 4 negatives each, batch ${opts.batch}`);
+const plan = (seed: number) => planLocalTraining(positives, numItems, { epochs: 1, negatives: 4, seed });
+for (const [name, loader] of Object.entries(entry.engines)) {
+  if (loader.kind !== 'recommender') continue;
+  const engine = await loader.load();
+  const priv = engine.initialPrivate(options, 2);
+  const fit = async (seed: number) => (await engine.fit(options, shared, priv, plan(seed), fitOptions)).numExamples;
+  // Only the tfjs engine depends on the backend; the plain-JS one runs once.
+  if (name !== 'tfjs') {
+    await measure(`${name} engine`, fit, 3000);
+    continue;
+  }
+  for (const backend of ['wasm', 'cpu']) {
+    try {
+      const got = await useBestBackend([backend]);
+      await measure(`${name} engine on ${got}`, fit, 4000);
+    } catch (err) {
+      console.log(`tfjs ${backend}: unavailable (${err instanceof Error ? err.message : String(err)})`);
+    }
   }
 }
 console.log(`tensors alive at exit: ${tf.memory().numTensors}`);

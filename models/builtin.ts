@@ -1,8 +1,9 @@
-// Side-effect module: registers the built-in model definitions (pure JS, no tfjs), so a
-// coordinator can create and aggregate them. Import once at an entry point.
-import { logisticModel } from './logistic.js';
-import { registerRecommendationModels } from './ncf/register.js';
-import { registerModel } from './registry.js';
+import { gmf } from './gmf.js';
+import { logistic } from './logistic.js';
+import { mf } from './mf.js';
+import { mlp } from './mlp.js';
+import type { ModelEntry } from './model-entry.js';
+import { neumf } from './neumf.js';
 
-registerModel(logisticModel);
-registerRecommendationModels();
+/** The models every registry starts with unless given others: one line per model. */
+export const builtinModels: readonly ModelEntry[] = [logistic, mf, gmf, mlp, neumf];

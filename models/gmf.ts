@@ -1,4 +1,5 @@
-import { ncfDefinition } from './ncf/definition.js';
+import { ncfEntry } from './ncf/entry.js';
 
 /** GMF (He et al. 2017): logit = w · (user ⊙ item) + b. */
-export const gmfModel = ncfDefinition('gmf');
+export const gmf = ncfEntry('gmf');
+export const gmfModel = gmf.definition;

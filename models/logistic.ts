@@ -1,6 +1,6 @@
 import type { ModelSpec, WeightManifest, Weights } from '@fedrec/protocol';
 import { SeededRandom } from './random.js';
-import type { ModelDefinition } from './registry.js';
+import type { ModelDefinition, ModelEntry } from './model-entry.js';
 
 /**
  * A tiny logistic model: p = sigmoid(x · w + b + u), where w and b are federated and u is a
@@ -56,4 +56,12 @@ export const logisticModel: ModelDefinition = {
   name: LOGISTIC_MODEL_NAME,
   manifest: logisticManifest,
   initialWeights: logisticInitialWeights,
+};
+
+/** The logistic model with its one engine, a tfjs LayersModel (loaded on first use). */
+export const logistic: ModelEntry = {
+  definition: logisticModel,
+  engines: {
+    tfjs: { kind: 'layers', load: async () => (await import('./logistic-layers.js')).logisticLayersEngine },
+  },
 };

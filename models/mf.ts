@@ -1,4 +1,5 @@
-import { ncfDefinition } from './ncf/definition.js';
+import { ncfEntry } from './ncf/entry.js';
 
 /** Matrix factorisation: logit = user · item + item bias (private user row, shared rowwise item table). */
-export const mfModel = ncfDefinition('mf');
+export const mf = ncfEntry('mf');
+export const mfModel = mf.definition;

@@ -1,4 +1,5 @@
-import { ncfDefinition } from './ncf/definition.js';
+import { ncfEntry } from './ncf/entry.js';
 
 /** MLP (He et al. 2017): ReLU tower over [user, item] embeddings. */
-export const mlpModel = ncfDefinition('mlp');
+export const mlp = ncfEntry('mlp');
+export const mlpModel = mlp.definition;

@@ -1,4 +1,5 @@
-import { ncfDefinition } from './ncf/definition.js';
+import { ncfEntry } from './ncf/entry.js';
 
 /** NeuMF (He et al. 2017): GMF and MLP branches joined by one output layer. */
-export const neumfModel = ncfDefinition('neumf');
+export const neumf = ncfEntry('neumf');
+export const neumfModel = neumf.definition;

@@ -1,30 +1,53 @@
-import type { ModelSpec, WeightManifest, Weights } from '@fedrec/protocol';
+import { builtinModels } from './builtin.js';
+import type { EngineLoader, ModelDefinition, ModelEntry } from './model-entry.js';
 
-/**
- * What both sides need to know about a model, without tfjs: its tensors (shared and private)
- * and how to make fresh shared weights. Trainers on the device build the tfjs graph from the
- * same spec; the coordinator only ever sees the manifest and the shared body.
- */
-export interface ModelDefinition {
-  name: string;
-  /** Every tensor of the model for these options, shared and private, in a fixed order. */
-  manifest(options: ModelSpec['options']): WeightManifest;
-  /** Fresh shared weights, reproducible from the seed. */
-  initialWeights(options: ModelSpec['options'], seed: number): Weights;
+export type { DeviceEngine, EngineLoader, ModelDefinition, ModelEntry } from './model-entry.js';
+
+/** Name → model (definition + device engines); a factory so tests and apps can keep their own. */
+export interface ModelRegistry {
+  /** Adds or replaces the model under its definition's name. */
+  register(entry: ModelEntry): void;
+  get(name: string): ModelEntry;
+  definition(name: string): ModelDefinition;
+  /** The named engine of a model, or its default (first) engine. */
+  engine(name: string, engine?: string): EngineLoader;
+  names(): string[];
 }
 
-const definitions = new Map<string, ModelDefinition>();
+export function createModelRegistry(entries: Iterable<ModelEntry> = builtinModels): ModelRegistry {
+  const models = new Map<string, ModelEntry>();
+  const registry: ModelRegistry = {
+    register: (entry) => void models.set(entry.definition.name, entry),
+    get(name) {
+      const entry = models.get(name);
+      if (!entry) throw new Error(`unknown model "${name}"; registered: ${[...models.keys()].join(', ') || 'none'}`);
+      return entry;
+    },
+    definition: (name) => registry.get(name).definition,
+    engine(name, engine) {
+      const engines = registry.get(name).engines;
+      const key = engine ?? Object.keys(engines)[0];
+      const loader = key === undefined ? undefined : engines[key];
+      if (!loader) throw new Error(`model "${name}" has no engine "${String(key)}"; engines: ${Object.keys(engines).join(', ') || 'none'}`);
+      return loader;
+    },
+    names: () => [...models.keys()],
+  };
+  for (const entry of entries) registry.register(entry);
+  return registry;
+}
 
-export function registerModel(def: ModelDefinition): void {
-  definitions.set(def.name, def);
+/** The registry the coordinator CLI, the simulations and the SDK trainers use unless given another. */
+export const defaultModelRegistry: ModelRegistry = createModelRegistry();
+
+export function registerModel(entry: ModelEntry): void {
+  defaultModelRegistry.register(entry);
 }
 
 export function getModel(name: string): ModelDefinition {
-  const def = definitions.get(name);
-  if (!def) throw new Error(`unknown model "${name}"; registered: ${[...definitions.keys()].join(', ') || 'none'}`);
-  return def;
+  return defaultModelRegistry.definition(name);
 }
 
 export function registeredModels(): string[] {
-  return [...definitions.keys()];
+  return defaultModelRegistry.names();
 }

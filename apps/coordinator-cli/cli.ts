@@ -3,7 +3,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
-import '@fedrec/models/builtin.js';
 import { getModel, registeredModels } from '@fedrec/models/registry.js';
 import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config.js';
 import type { CliKey } from './cli-config.js';

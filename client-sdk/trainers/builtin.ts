@@ -1,5 +1,3 @@
-// Side-effect module: registers the built-in layers builders with the default registry.
-import { registerLayersBuilder } from './builder-registry.js';
-import { logisticLayersBuilder } from './builders/logistic.js';
-
-registerLayersBuilder(logisticLayersBuilder);
+// Built-in models are in @fedrec/models/registry's default registry from the start; nothing
+// registers here any more. client-sdk/index.ts still imports this module: drop both together.
+export {};

@@ -3,7 +3,8 @@ import { sharedLayout, tensorSize, type ModelSpec, type TrainingConfig, type Wei
 import { silentLogger, type Logger } from '../logger.js';
 import { getFloat32, type BehaviourStore } from '../store/behaviour-store.js';
 import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from '../trainer.js';
-import { defaultLayersBuilders, type BuiltLayersModel, type LayersBuilderRegistry, type MappedTensor } from './builder-registry.js';
+import type { BuiltLayersModel, MappedTensor } from '@fedrec/models/layers-engine.js';
+import { defaultModelRegistry, type ModelRegistry } from '@fedrec/models/registry.js';
 
 export interface DatasetRequest {
   purpose: 'fit' | 'evaluate';
@@ -27,7 +28,8 @@ export type DatasetFn = (request: DatasetRequest) => Promise<Dataset | null>;
 export interface LayersTrainerOptions {
   store: BehaviourStore;
   dataset: DatasetFn;
-  builders?: LayersBuilderRegistry;
+  /** Where models are looked up by name (default: the built-in registry); each needs a layers engine. */
+  models?: ModelRegistry;
   logger?: Logger;
 }
 
@@ -92,14 +94,16 @@ function rowWeightsFromDelta(manifest: WeightManifest, delta: Float32Array, numE
 export class LayersTrainer implements Trainer {
   private readonly store: BehaviourStore;
   private readonly dataset: DatasetFn;
-  private readonly builders: LayersBuilderRegistry;
+  private readonly registry: ModelRegistry;
   private readonly logger: Logger;
-  private readonly models = new Map<string, CachedModel>();
+  private readonly models = new Map<string, Promise<CachedModel>>();
+  /** Every model built so far, so dispose() can free them without waiting. */
+  private readonly built: tf.LayersModel[] = [];
 
   constructor(options: LayersTrainerOptions) {
     this.store = options.store;
     this.dataset = options.dataset;
-    this.builders = options.builders ?? defaultLayersBuilders;
+    this.registry = options.models ?? defaultModelRegistry;
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -171,13 +175,14 @@ export class LayersTrainer implements Trainer {
 
   /** Frees every model this trainer built. */
   dispose(): void {
-    for (const cached of this.models.values()) cached.built.model.dispose();
+    for (const model of this.built) model.dispose();
+    this.built.length = 0;
     this.models.clear();
   }
 
   /** Builds (once per spec) and loads global shared plus this device's private weights. */
   private async prepare(ctx: TaskContext): Promise<CachedModel> {
-    const cached = this.modelFor(ctx.modelSpec);
+    const cached = await this.modelFor(ctx.modelSpec);
     this.checkManifest(cached, ctx.global.manifest, ctx.modelSpec.name);
     for (const { spec, offset, size } of sharedLayout(ctx.global.manifest)) {
       writeVariable(cached.byName.get(spec.name)!.variable, ctx.global.body.subarray(offset, offset + size));
@@ -191,17 +196,27 @@ export class LayersTrainer implements Trainer {
     return cached;
   }
 
-  private modelFor(spec: ModelSpec): CachedModel {
+  /** Built once per spec; the promise is cached so concurrent tasks share one model. */
+  private modelFor(spec: ModelSpec): Promise<CachedModel> {
     const key = JSON.stringify([spec.name, Object.entries(spec.options).sort(([a], [b]) => (a < b ? -1 : 1))]);
     let cached = this.models.get(key);
     if (!cached) {
-      const built = this.builders.get(spec.name).build(spec.options);
-      const initialPrivate = new Map<string, Float32Array>();
-      for (const t of built.tensors.filter((m) => !m.shared)) initialPrivate.set(t.name, t.variable.read().dataSync() as Float32Array);
-      cached = { built, byName: new Map(built.tensors.map((t) => [t.name, t])), initialPrivate };
+      cached = this.build(spec);
       this.models.set(key, cached);
+      // A failed build (unknown model, bad options) is not cached: the next task tries again.
+      void cached.catch(() => this.models.delete(key));
     }
     return cached;
+  }
+
+  private async build(spec: ModelSpec): Promise<CachedModel> {
+    const loader = this.registry.engine(spec.name);
+    if (loader.kind !== 'layers') throw new Error(`LayersTrainer trains models with a layers engine; "${spec.name}" has a ${loader.kind} engine`);
+    const built = (await loader.load()).build(spec.options);
+    this.built.push(built.model);
+    const initialPrivate = new Map<string, Float32Array>();
+    for (const t of built.tensors.filter((m) => !m.shared)) initialPrivate.set(t.name, t.variable.read().dataSync() as Float32Array);
+    return { built, byName: new Map(built.tensors.map((t) => [t.name, t])), initialPrivate };
   }
 
   /**

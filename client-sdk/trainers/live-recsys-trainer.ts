@@ -3,6 +3,7 @@ import { isPositive } from '../store/behaviour-event.js';
 import type { BehaviourStore } from '../store/behaviour-store.js';
 import { getFloat32 } from '../store/behaviour-store.js';
 import { ProtocolError, type ModelSpec, type Weights } from '@fedrec/protocol';
+import type { ModelRegistry } from '@fedrec/models/registry.js';
 import { RecsysTrainer, type PrivateStore, type Recommendation } from './recsys-trainer.js';
 import { holdOutLatest, type UserData } from '@fedrec/recsys/split.js';
 
@@ -14,7 +15,10 @@ export interface LiveRecsysTrainerOptions {
   seed?: number;
   /** Liked items needed before the device trains (one is held out for evaluation). */
   minLiked?: number;
-  engine?: 'tfjs' | 'js';
+  /** The model's engine by registry name ('tfjs' default, or 'js'). */
+  engine?: string;
+  /** Where models are looked up by name (default: the built-in registry). */
+  models?: ModelRegistry;
   /** Local epochs of on-device personalization after each action. */
   personalizeEpochs?: number;
 }
@@ -42,7 +46,7 @@ function privateStore(store: BehaviourStore, prefix: string): PrivateStore {
  * item so recommendations follow the user's clicks at once; its shared delta is discarded.
  */
 export class LiveRecsysTrainer implements Trainer, Recommender {
-  private readonly o: Required<LiveRecsysTrainerOptions>;
+  private readonly o: Required<Omit<LiveRecsysTrainerOptions, 'models'>> & Pick<LiveRecsysTrainerOptions, 'models'>;
   private global: { spec: ModelSpec; weights: Weights; version: number } | undefined;
   /** What the personal embedding was last tuned on: stale when events or the model moved on. */
   private personalizedFor: { events: number; version: number } | undefined;
@@ -144,7 +148,7 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   }
 
   private trainerFor(data: UserData, prefix: string): RecsysTrainer {
-    return new RecsysTrainer({ data, store: privateStore(this.o.store, prefix), engine: this.o.engine, seed: this.o.seed });
+    return new RecsysTrainer({ data, store: privateStore(this.o.store, prefix), engine: this.o.engine, seed: this.o.seed, ...(this.o.models ? { models: this.o.models } : {}) });
   }
 
   /** One at a time: a round's fit and a personalization both write private tensors. */

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ncfArch, type NcfKind } from '@fedrec/models/ncf/arch.js';
 import { ncfInitialPrivate, ncfInitialWeights } from '@fedrec/models/ncf/init.js';
-import { registerRecommendationModels } from '@fedrec/models/ncf/register.js';
 import { getModel } from '@fedrec/models/registry.js';
 import { DEFAULT_TRAINING_CONFIG, rowWeightsSize, sharedLayout, sharedSize, splitShared, manifestSchema, type TrainingConfig } from '@fedrec/protocol';
 import type { TaskContext } from '@fedrec/client-sdk/trainer.js';
@@ -24,8 +23,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 describe('recsys models', () => {
-  before(() => registerRecommendationModels());
-
   for (const kind of KINDS) {
     it(`${kind}: user embeddings are private, item tables shared and rowwise, init reproducible`, () => {
       const def = getModel(kind);

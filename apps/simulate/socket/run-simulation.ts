@@ -1,6 +1,5 @@
 import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
 import { getModel } from '@fedrec/models/registry.js';
-import '@fedrec/models/builtin.js';
 import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
 import { startClientFleet } from './client-fleet.js';

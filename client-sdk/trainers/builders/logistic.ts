@@ -1,35 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { LOGISTIC_MODEL_NAME, LOGISTIC_TENSORS, logisticOptions } from '@fedrec/models/logistic.js';
+import { logisticOptions } from '@fedrec/models/logistic.js';
 import { isPositive } from '../../store/behaviour-event.js';
-import type { BuiltLayersModel, LayersModelBuilder } from '../builder-registry.js';
 import type { Dataset, DatasetFn } from '../layers-trainer.js';
-import { PrivateBias } from '../private-bias-layer.js';
 
-/** x → dense(1) [shared] → + user bias [private] → sigmoid. */
-export const logisticLayersBuilder: LayersModelBuilder = {
-  name: LOGISTIC_MODEL_NAME,
-  build(options): BuiltLayersModel {
-    const { features } = logisticOptions(options);
-    const input = tf.input({ shape: [features] });
-    const dense = tf.layers.dense({ units: 1, useBias: true, kernelInitializer: 'zeros', name: 'logistic_dense' });
-    const userBias = new PrivateBias({ name: 'logistic_user_bias' });
-    const logits = userBias.apply(dense.apply(input)) as tf.SymbolicTensor;
-    const output = tf.layers.activation({ activation: 'sigmoid' }).apply(logits) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: output });
-    const [kernel, bias] = dense.weights;
-    if (!kernel || !bias || !userBias.bias) throw new Error('logistic: layers did not build their weights');
-    return {
-      model,
-      tensors: [
-        { name: LOGISTIC_TENSORS.kernel, variable: kernel, shared: true },
-        { name: LOGISTIC_TENSORS.bias, variable: bias, shared: true },
-        { name: LOGISTIC_TENSORS.userBias, variable: userBias.bias, shared: false },
-      ],
-      loss: 'binaryCrossentropy',
-      metrics: ['accuracy'],
-    };
-  },
-};
+// The builder is the logistic model's engine in @fedrec/models; client-sdk/index.ts still exports it under this name.
+export { logisticLayersEngine as logisticLayersBuilder } from '@fedrec/models/logistic-layers.js';
 
 /** Hashes an item id into one of `buckets` feature slots (stable across devices). */
 export function itemBucket(itemId: string | number, buckets: number): number {

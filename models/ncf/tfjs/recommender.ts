@@ -1,0 +1,13 @@
+import type { RecommenderEngine } from '../../recommender-engine.js';
+import { ncfArch, type NcfKind } from '../arch.js';
+import { ncfJsEngine } from '../engine/recommender.js';
+import { fitLocalTf, scoreTf } from './local-fit.js';
+
+/** The tfjs NCF engine on the active backend (wasm, webgl, cpu, ...): the device path. */
+export function ncfTfjsEngine(kind: NcfKind): RecommenderEngine {
+  return {
+    ...ncfJsEngine(kind),
+    fit: (options, shared, priv, plan, o) => fitLocalTf(ncfArch(kind, options), shared, priv, plan, o),
+    score: (options, shared, priv, items) => scoreTf(ncfArch(kind, options), shared, priv, items),
+  };
+}

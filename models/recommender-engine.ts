@@ -1,0 +1,19 @@
+import type { ModelSpec } from '@fedrec/protocol';
+import type { LocalFitOptions, LocalFitResult } from './ncf/engine/local-fit.js';
+import type { LocalPlan } from './ncf/engine/plan.js';
+
+/**
+ * A device engine for an item recommender over one user: private user rows, shared rowwise item
+ * tables. The SDK's RecsysTrainer drives it; shared and private tensors come by manifest name.
+ */
+export interface RecommenderEngine {
+  readonly kind: 'recommender';
+  /** Catalogue size: the row count of the item tables. */
+  numItems(options: ModelSpec['options']): number;
+  /** A device's fresh private tensors, reproducible from the seed. */
+  initialPrivate(options: ModelSpec['options'], seed: number): Map<string, Float32Array>;
+  /** Local training on the gathered rows of the items the plan touches. */
+  fit(options: ModelSpec['options'], shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, plan: LocalPlan, o: LocalFitOptions): Promise<LocalFitResult>;
+  /** Logits of this user against the given items. */
+  score(options: ModelSpec['options'], shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, items: Int32Array): Promise<Float32Array>;
+}

@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_TRAINING_CONFIG, sharedLayout, type ModelSpec, type TrainingConfig } from '@fedrec/protocol';
+import { SeededRandom } from '@fedrec/models/random.js';
+import type { ModelRegistry } from '@fedrec/models/registry.js';
+import { getFloat32 } from '@fedrec/client-sdk/store/behaviour-store.js';
+import { MemoryStore } from '@fedrec/client-sdk/store/memory-store.js';
+import { LayersTrainer, privateTensorKey } from '@fedrec/client-sdk/trainers/layers-trainer.js';
+import { RecsysTrainer, memoryPrivateStore } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
+import type { UserData } from '@fedrec/recsys/split.js';
+import type { EngineFixtureFactory } from './engine.contract.js';
+
+/** A tiny device per engine kind: small enough to fit in milliseconds, big enough to leave weights untouched. */
+const CONFIG: TrainingConfig = { ...DEFAULT_TRAINING_CONFIG, optimizer: 'sgd', learningRate: 0.3, localEpochs: 2 };
+
+/**
+ * A recommender device over a 40-item catalogue: 4 positives with 2 sampled negatives each over
+ * 2 epochs touch at most 20 item rows, so the rest of every item table must not move.
+ */
+export function recommenderFixture(registry: ModelRegistry, model: string, engine: string): EngineFixtureFactory {
+  const numItems = 40;
+  const spec: ModelSpec = { name: model, options: { numItems, factors: 4 } };
+  const config: TrainingConfig = { ...CONFIG, batchSize: 4, extra: { negatives: 2 } };
+  const data: UserData = {
+    user: 3,
+    numItems,
+    trainItems: Int32Array.from([2, 5, 11, 17]),
+    testItem: 23,
+    testNegatives: Int32Array.from([0, 1, 7, 9, 13, 21, 30, 33, 36, 39]),
+  };
+  return async (seed) => {
+    const global = registry.definition(model).initialWeights(spec.options, 9);
+    const store = memoryPrivateStore();
+    const trainer = new RecsysTrainer({ data, store, engine, seed, models: registry });
+    return {
+      trainer,
+      task: (roundId) => ({ roundId, modelVersion: roundId, config, modelSpec: spec, global }),
+      privateTensors: async () => new Map([...store.entries].map(([key, v]) => [key.slice(model.length + 1), v])),
+      untouched: [],
+      dispose: () => undefined,
+    };
+  };
+}
+
+/**
+ * A layers device: one-hot examples over the first half of the input columns only, so the rows of
+ * the first dense kernel that read the other half never get a gradient.
+ */
+export function layersFixture(registry: ModelRegistry, model: string, engine: string): EngineFixtureFactory {
+  const spec: ModelSpec = { name: model, options: {} };
+  const examples = 24;
+  // One batch: tfjs shuffles with Math.random, so only a full batch makes a fit reproducible.
+  const config: TrainingConfig = { ...CONFIG, batchSize: examples };
+  return async (seed) => {
+    const loader = registry.engine(model, engine);
+    if (loader.kind !== 'layers') throw new Error(`${model}/${engine} is not a layers engine`);
+    const probe = (await loader.load()).build(spec.options);
+    const width = probe.model.inputs[0]!.shape[1]!;
+    const kernel = probe.tensors.find((t) => t.shared && t.variable.shape.length === 2 && t.variable.shape[0] === width);
+    probe.model.dispose();
+    if (!kernel) throw new Error(`${model}: no shared kernel reads the input; give this model its own fixture`);
+    const rng = new SeededRandom(seed);
+    const xs = new Float32Array(examples * width);
+    const ys = new Float32Array(examples);
+    const reachable = Math.ceil(width / 2);
+    for (let i = 0; i < examples; i++) {
+      xs[i * width + rng.int(reachable)] = 1;
+      ys[i] = rng.next() < 0.5 ? 1 : 0;
+    }
+    const store = new MemoryStore();
+    const trainer = new LayersTrainer({
+      store,
+      models: registry,
+      dataset: async () => ({ xs: tf.tensor2d(xs, [examples, width]), ys: tf.tensor2d(ys, [examples, 1]) }),
+    });
+    const global = registry.definition(model).initialWeights(spec.options, 9);
+    const at = sharedLayout(global.manifest).find((l) => l.spec.name === kernel.name)!;
+    const cols = at.size / width;
+    const untouched: number[] = [];
+    for (let row = reachable; row < width; row++) for (let c = 0; c < cols; c++) untouched.push(at.offset + row * cols + c);
+    return {
+      trainer,
+      task: (roundId) => ({ roundId, modelVersion: roundId, config, modelSpec: spec, global }),
+      async privateTensors() {
+        const out = new Map<string, Float32Array>();
+        for (const t of global.manifest.tensors.filter((s) => !s.shared)) {
+          const v = await getFloat32(store, privateTensorKey(model, t.name));
+          if (v) out.set(t.name, v);
+        }
+        return out;
+      },
+      untouched,
+      dispose: () => trainer.dispose(),
+    };
+  };
+}
