@@ -1,5 +1,5 @@
 import type { ErrorCode, ModelUpdated, RoundResult } from '@fedrec/protocol';
-import type { SecAggStageName } from './secagg-participant.js';
+import type { SecAggStageName } from './secagg-participant-host.js';
 
 export interface WelcomeInfo {
   clientId: string;

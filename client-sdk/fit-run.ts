@@ -1,6 +1,6 @@
 import { ProtocolError } from '@fedrec/protocol';
 import { trainFit, type SentUpdate, type TrainedFit } from './round-tasks.js';
-import type { SecAggParticipantHost } from './secagg-participant.js';
+import type { SecAggParticipantHost } from './secagg-participant-host.js';
 import type { TaskContext } from './trainer.js';
 
 /** What a fit needs from the task runner hosting it. */

@@ -18,7 +18,8 @@ export { FederatedClientError, type ClientErrorCode } from './errors.js';
 export { TypedEmitter, type EventMap } from './emitter.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';
 export { isRecommender, type Trainer, type TaskContext, type FitOutcome, type EvaluateOutcome, type Recommender, type Recommendation } from './trainer.js';
-export { SecAggParticipant, type SecAggParticipantHost, type SecAggStageName } from './secagg-participant.js';
+export { SecAggParticipant } from './secagg-participant.js';
+export type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
 export {
   selectBackend,
   currentBackend,
@@ -44,15 +45,6 @@ export {
   type DatasetFn,
   type DatasetRequest,
 } from './trainers/layers-trainer.js';
-export {
-  createLayersBuilderRegistry,
-  defaultLayersBuilders,
-  registerLayersBuilder,
-  type LayersBuilderRegistry,
-  type LayersModelBuilder,
-  type BuiltLayersModel,
-  type MappedTensor,
-} from './trainers/builder-registry.js';
-export { PrivateBias } from './trainers/private-bias-layer.js';
-export { logisticLayersBuilder, logisticEventsDataset, itemBucket } from './trainers/builders/logistic.js';
-import './trainers/builtin.js';
+export { logisticEventsDataset, itemBucket } from './trainers/logistic-events-dataset.js';
+export { RecsysTrainer, memoryPrivateStore, type RecsysTrainerOptions, type PrivateStore } from './trainers/recsys-trainer.js';
+export { LiveRecsysTrainer, type LiveRecsysTrainerOptions, type LikedItems } from './trainers/live-recsys-trainer.js';

@@ -14,26 +14,8 @@ import {
   type UnmaskResponse,
 } from '@fedrec/secagg';
 import { finishFit, startFit, type FitRun } from './fit-run.js';
-import type { Logger } from './logger.js';
 import { taskContext } from './round-tasks.js';
-import type { Trainer } from './trainer.js';
-
-export type SecAggStageName = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
-
-/** What the participant needs from the client that hosts it (FederatedClient). */
-export interface SecAggParticipantHost {
-  trainer: Trainer;
-  logger: Logger;
-  clientId(): string | undefined;
-  isBusy(): boolean;
-  /** Runs training under the client's one-task-at-a-time rule. */
-  exclusive<T>(work: () => Promise<T>): Promise<T>;
-  fitStarted(meta: { roundId: number; taskId: string; modelVersion: number }): void;
-  fitDone(done: { roundId: number; taskId: string; numExamples: number; bytesSent: number; metrics: Record<string, number>; durationMs: number }): void;
-  fitFailed(task: { roundId: number; taskId: string }, err: unknown): void;
-  /** An answer for this stage is ready (it goes out as the ack right after). */
-  stageAnswered(progress: { roundId: number; taskId: string; stage: SecAggStageName }): void;
-}
+import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
 
 interface ActiveRound {
   task: ParsedSecAggFitTask;

@@ -1,7 +1,8 @@
 import { pack, packedSchema } from '@fedrec/protocol/packed.js';
 import { secAggFitTaskSchema } from '@fedrec/protocol';
 import { forwardedSharesSchema, rosterSchema, unmaskRequestSchema } from '@fedrec/protocol/secagg-messages.js';
-import { SecAggParticipant, type SecAggParticipantHost } from './secagg-participant.js';
+import { SecAggParticipant } from './secagg-participant.js';
+import type { SecAggParticipantHost } from './secagg-participant-host.js';
 import { taskRoute, type TaskStages } from './task-route.js';
 
 /**

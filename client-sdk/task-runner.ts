@@ -17,7 +17,7 @@ import { errorMessage } from './errors.js';
 import { finishFit, startFit } from './fit-run.js';
 import type { Logger } from './logger.js';
 import { runEvaluateTask, sealUpdate, taskContext } from './round-tasks.js';
-import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant.js';
+import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
 import { secAggStages } from './secagg-stages.js';
 import { serveRoutes, taskRoute, type TaskRoute, type TaskStages } from './task-route.js';
 import type { Trainer } from './trainer.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BuiltLayersModel, LayersEngine } from './layers-engine.js';
-import { LOGISTIC_TENSORS, logisticOptions } from './logistic.js';
+import { LOGISTIC_TENSORS, logisticOptions } from './logistic-spec.js';
 import { PrivateBias } from './private-bias-layer.js';
 
 /** x → dense(1) [shared] → + user bias [private] → sigmoid. */

@@ -1,10 +1,10 @@
-import type { EvaluateOutcome, FitOutcome, Recommender, TaskContext, Trainer } from '../trainer.js';
+import type { EvaluateOutcome, FitOutcome, Recommendation, Recommender, TaskContext, Trainer } from '../trainer.js';
 import { isPositive } from '../store/behaviour-event.js';
 import type { BehaviourStore } from '../store/behaviour-store.js';
 import { getFloat32 } from '../store/behaviour-store.js';
 import { ProtocolError, type ModelSpec, type Weights } from '@fedrec/protocol';
 import type { ModelRegistry } from '@fedrec/models/registry.js';
-import { RecsysTrainer, type PrivateStore, type Recommendation } from './recsys-trainer.js';
+import { RecsysTrainer, type PrivateStore } from './recsys-trainer.js';
 import { holdOutLatest, type UserData } from '@fedrec/recsys/split.js';
 
 export interface LiveRecsysTrainerOptions {

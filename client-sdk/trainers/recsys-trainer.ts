@@ -1,4 +1,4 @@
-import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from '../trainer.js';
+import type { EvaluateOutcome, FitOutcome, Recommendation, TaskContext, Trainer } from '../trainer.js';
 import { sameSharedLayout, splitShared, type ModelSpec, type Weights } from '@fedrec/protocol';
 import { flattenLocalResult } from '@fedrec/models/ncf/engine/flat.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
@@ -30,11 +30,6 @@ export interface RecsysTrainerOptions {
   models?: ModelRegistry;
   /** Seeds the private init and the per-round negative sampling. */
   seed?: number;
-}
-
-export interface Recommendation {
-  item: number;
-  score: number;
 }
 
 /**

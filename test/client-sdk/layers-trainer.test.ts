@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_TRAINING_CONFIG, decodeUpdatePayload, open, sealedEnvelopeSchema, sharedSize, type ModelSpec, type Weights } from '@fedrec/protocol';
-import { LOGISTIC_TENSORS, logisticModel } from '@fedrec/models/logistic.js';
+import { logisticModel } from '@fedrec/models/logistic.js';
+import { LOGISTIC_TENSORS } from '@fedrec/models/logistic-spec.js';
 import { SeededRandom } from '@fedrec/models/random.js';
 import {
   FederatedClient,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { manifestSchema, sharedSize } from '@fedrec/protocol';
-import { LOGISTIC_TENSORS, logisticModel } from '@fedrec/models/logistic.js';
+import { logisticModel } from '@fedrec/models/logistic.js';
+import { LOGISTIC_TENSORS } from '@fedrec/models/logistic-spec.js';
 import { getModel, registeredModels } from '@fedrec/models/registry.js';
 
 describe('logistic model definition', function () {

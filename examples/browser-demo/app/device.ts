@@ -7,7 +7,7 @@ import {
   type BehaviourStore,
   type FederatedClient,
 } from '@fedrec/client-sdk/browser/index.js';
-import type { Recommendation } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
+import type { Recommendation } from '@fedrec/client-sdk';
 import { LiveRecsysTrainer } from '@fedrec/client-sdk/trainers/live-recsys-trainer.js';
 
 /** One round this device took part in, as the page shows it: only sizes and verdicts. */

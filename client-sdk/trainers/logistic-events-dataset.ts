@@ -1,10 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { logisticOptions } from '@fedrec/models/logistic.js';
-import { isPositive } from '../../store/behaviour-event.js';
-import type { Dataset, DatasetFn } from '../layers-trainer.js';
-
-// The builder is the logistic model's engine in @fedrec/models; client-sdk/index.ts still exports it under this name.
-export { logisticLayersEngine as logisticLayersBuilder } from '@fedrec/models/logistic-layers.js';
+import { logisticOptions } from '@fedrec/models/logistic-spec.js';
+import { isPositive } from '../store/behaviour-event.js';
+import type { Dataset, DatasetFn } from './layers-trainer.js';
 
 /** Hashes an item id into one of `buckets` feature slots (stable across devices). */
 export function itemBucket(itemId: string | number, buckets: number): number {
