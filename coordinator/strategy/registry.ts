@@ -18,7 +18,7 @@ export interface StrategyEntry<Schema extends z.ZodObject = z.ZodObject> {
   create(options: z.output<Schema>, deps: StrategyDeps): Strategy;
 }
 
-const serverLearningRate = z.number().positive().finite().describe('multiplies the averaged delta (default 1)');
+const serverLearningRate = () => z.number().positive().finite().optional().describe('multiplies the averaged delta (default 1)');
 const unit = z.number().min(0).lt(1);
 
 type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };
@@ -36,12 +36,12 @@ function entry<Schema extends z.ZodObject>(e: StrategyEntry<Schema>): StrategyEn
 export const STRATEGIES = {
   fedavg: entry({
     description: 'FedAvg (McMahan et al. 2017): example-weighted mean delta, item rows averaged by the examples that touched them',
-    options: z.strictObject({ serverLearningRate: serverLearningRate.optional() }),
+    options: z.strictObject({ serverLearningRate: serverLearningRate() }),
     create: (o, deps) => new FedAvg({ ...defined(o), ...deps }),
   }),
   fedavgm: entry({
     description: 'FedAvg with server momentum (Hsu et al. 2019)',
-    options: z.strictObject({ serverLearningRate: serverLearningRate.optional(), momentum: unit.optional().describe('server momentum β (default 0.9)') }),
+    options: z.strictObject({ serverLearningRate: serverLearningRate(), momentum: unit.optional().describe('server momentum β (default 0.9)') }),
     create: (o, deps) => new FedAvgM({ ...defined(o), ...deps }),
   }),
   fedadam: entry({
