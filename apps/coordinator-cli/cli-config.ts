@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STRATEGY_NAMES, parseStrategyOptions, strategyOptionKeys } from '@fedrec/coordinator/strategy/registry.js';
+import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 
 /**
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
@@ -66,9 +66,7 @@ export type CliConfig = z.output<typeof cliConfigSchema>;
  * strategy has such an option (other strategies ignore them, as before), then strategyOptions.
  */
 export function strategyOptionsOf(config: Pick<CliConfig, 'strategy' | 'strategyOptions' | 'serverLearningRate' | 'momentum'>): Record<string, unknown> {
-  const keys = strategyOptionKeys(config.strategy);
-  const flat = Object.entries({ serverLearningRate: config.serverLearningRate, momentum: config.momentum }).filter(([k, v]) => v !== undefined && keys.includes(k));
-  return { ...Object.fromEntries(flat), ...config.strategyOptions };
+  return withShorthands(config.strategy, { serverLearningRate: config.serverLearningRate, momentum: config.momentum }, config.strategyOptions);
 }
 export type CliKey = keyof z.input<typeof cliConfigSchema>;
 

@@ -73,6 +73,16 @@ export function strategyOptionKeys(name: string): string[] {
   return Object.keys(strategyEntry(name).options.shape);
 }
 
+/**
+ * Shorthand settings (a --server-lr or --momentum flag) kept only where the strategy has that option,
+ * so one flag serves every strategy that understands it; explicit options win over them.
+ */
+export function withShorthands(name: string, shorthands: Record<string, unknown>, options: Record<string, unknown> = {}): Record<string, unknown> {
+  const keys = strategyOptionKeys(name);
+  const kept = Object.entries(shorthands).filter(([k, v]) => v !== undefined && keys.includes(k));
+  return { ...Object.fromEntries(kept), ...options };
+}
+
 /** Validates `options` against the strategy's schema; throws one readable error naming the strategy. */
 export function parseStrategyOptions(name: string, options: unknown = {}): Record<string, unknown> {
   const parsed = strategyEntry(name).options.safeParse(options);

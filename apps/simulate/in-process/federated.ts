@@ -1,4 +1,4 @@
-import { createStrategy, strategyOptionKeys } from '@fedrec/coordinator/strategy/registry.js';
+import { createStrategy, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
 import type { Strategy } from '@fedrec/coordinator/strategy/strategy.js';
 import { ncfManifest, type NcfArch } from '@fedrec/models/ncf/arch.js';
@@ -73,8 +73,7 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
 /** The coordinator's strategy for these options; --server-lr fills serverLearningRate where the strategy has one. */
 export function federatedStrategy(o: FederatedOptions, random: () => number): Strategy {
   const name = o.strategy ?? 'fedavg';
-  const serverLr = strategyOptionKeys(name).includes('serverLearningRate') ? { serverLearningRate: o.serverLr } : {};
-  return createStrategy(name, { ...serverLr, ...o.strategyOptions }, { random });
+  return createStrategy(name, withShorthands(name, { serverLearningRate: o.serverLr }, o.strategyOptions), { random });
 }
 
 /**
