@@ -86,4 +86,18 @@ describe('recsys federated simulation', () => {
     assert.equal(pooled.final.users, inProcess.final.users);
     assert.equal(pooled.final.hr10, inProcess.final.hr10);
   });
+
+  it('runs a registered strategy by name with its options (FedAdam here), through the same loop', async () => {
+    const data = generateSyntheticInteractions({ users: 40, items: 150, interactionsPerUser: 10, seed: 5 });
+    const split = leaveOneOut(data, { seed: 2 });
+    const a = ncfArch('neumf', { numItems: split.numItems, factors: 4 });
+    const o = { rounds: 2, clientsPerRound: 30, localEpochs: 1, batchSize: 4, clientLr: 0.5, serverLr: 1, negatives: 4, seed: 3, evalEvery: 2 };
+    const fedavg = await simulateFederated(a, split.users, o);
+    const fedadam = await simulateFederated(a, split.users, { ...o, strategy: 'fedadam', strategyOptions: { eta: 0.05 } });
+    assert.equal(fedadam.history.length, 2);
+    assert.ok(fedadam.history.every((r) => r.clients === 30 && Number.isFinite(r.trainLoss)));
+    const differs = [...fedavg.shared].some(([name, t]) => t.some((v, k) => v !== fedadam.shared.get(name)![k]));
+    assert.ok(differs, 'the strategy option reached the aggregation');
+    await assert.rejects(simulateFederated(a, split.users, { ...o, strategy: 'fedadam', strategyOptions: { momentum: 0.9 } }), /strategy fedadam/);
+  });
 });
