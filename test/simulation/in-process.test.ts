@@ -8,7 +8,7 @@ import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
 import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
 import { FedAvg } from '@fedrec/coordinator/strategy/fedavg.js';
-import { toSparseUpdate } from '@fedrec/simulate/in-process/aggregate.js';
+import { toSparseUpdate } from '@fedrec/simulate/in-process/round-sums.js';
 import { simulateFederated } from '@fedrec/simulate/in-process/run.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 

@@ -8,7 +8,7 @@ import { splitShared, type Weights } from '@fedrec/protocol';
 import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
 import { userSeed, type UserData } from '@fedrec/recsys/split.js';
-import { toSparseUpdate, type RoundSums } from './aggregate.js';
+import { toSparseUpdate, type RoundSums } from './round-sums.js';
 import { evaluateUsers, type EvalSummary } from '@fedrec/recsys/evaluate.js';
 
 export interface FederatedOptions {

@@ -4,7 +4,7 @@ import { startModuleWorker } from '../module-worker.js';
 import type { NcfArch } from '@fedrec/models/ncf/arch.js';
 import type { UserData } from '@fedrec/recsys/split.js';
 import { ncfManifest } from '@fedrec/models/ncf/arch.js';
-import { emptyRoundSums, mergeRoundSums } from './aggregate.js';
+import { emptyRoundSums, mergeRoundSums } from './round-sums.js';
 import type { EvalSummary } from '@fedrec/recsys/evaluate.js';
 import type { FederatedOptions, RoundRunner } from './federated.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';

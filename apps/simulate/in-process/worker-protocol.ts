@@ -1,6 +1,6 @@
 import type { NcfArch } from '@fedrec/models/ncf/arch.js';
 import type { UserData } from '@fedrec/recsys/split.js';
-import type { RoundSums } from './aggregate.js';
+import type { RoundSums } from './round-sums.js';
 import type { FederatedOptions } from './federated.js';
 
 /** What a simulation worker is started with: its shard of clients (their data stays there). */
