@@ -12,6 +12,7 @@ import { formatLoadSummary } from '@fedrec/recsys/data/types.js';
 import { RECSYS_DEFAULTS, recsysModelOptions } from '@fedrec/recsys/defaults.js';
 import { simulateFederated } from '@fedrec/simulate/in-process/run.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { STRATEGY_NAMES, parseStrategyOptions } from '@fedrec/coordinator/strategy/registry.js';
 
 const d = RECSYS_DEFAULTS;
 const opts = new Command()
@@ -23,7 +24,9 @@ const opts = new Command()
   .option('--local-epochs <n>', 'local epochs', String(d.federated.localEpochs))
   .option('--batch <n>', 'client batch size', String(d.federated.batchSize))
   .option('--client-lr <x>', 'client SGD learning rate', String(d.federated.clientLr))
-  .option('--server-lr <x>', 'server learning rate', String(d.federated.serverLr))
+  .option('--server-lr <x>', 'server learning rate (strategies with serverLearningRate)', String(d.federated.serverLr))
+  .option('--strategy <name>', `aggregation strategy: ${STRATEGY_NAMES.join(', ')}`, 'fedavg')
+  .option('--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}', '{}')
   .option('--clients <n>', 'clients per round (default: all users)', '0')
   .option('--central-epochs <n>', 'centralized epochs', String(d.centralized.epochs))
   .option('--eval-every <n>', 'evaluate every n rounds/epochs', '10')
@@ -61,6 +64,8 @@ const fo = {
   batchSize: n('batch'),
   clientLr: n('clientLr'),
   serverLr: n('serverLr'),
+  strategy: String(opts['strategy']),
+  strategyOptions: parseStrategyOptions(String(opts['strategy']), JSON.parse(String(opts['strategyOptions']))),
   clientsPerRound: n('clients') || split.users.length,
   seed: 1,
   evalEvery: n('evalEvery'),
@@ -76,6 +81,6 @@ const fedMs = Date.now() - t1;
 console.log('');
 line('ItemPop', pop.hr10, pop.ndcg10, 0);
 if (central) line(`centralized ${a.kind} (${n('centralEpochs')} epochs)`, central.hr10, central.ndcg10, central.ms);
-line(`federated ${a.kind} (${fo.rounds} rounds x ${fo.clientsPerRound})`, fed.final.hr10, fed.final.ndcg10, fedMs);
+line(`federated ${a.kind} ${fo.strategy} (${fo.rounds} rounds x ${fo.clientsPerRound})`, fed.final.hr10, fed.final.ndcg10, fedMs);
 if (central) console.log(`federated / centralized HR@10: ${(fed.final.hr10 / central.hr10).toFixed(3)}`);
 console.log(`total wall-clock: ${((Date.now() - started) / 1000).toFixed(1)} s`);

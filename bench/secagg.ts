@@ -16,6 +16,8 @@ import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSeale
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import { addMask, agreeKey, combineShares, generateKeyPair as generateMaskKeyPair, sealShares, openShares, splitSecret, thresholdFor, contributionLayout, decodeAggregate, encodeContribution, expandMask, roundInfeasibility, runInMemoryRound, type ClientContribution } from '@fedrec/secagg';
 import { pack, parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
 
 const program = new Command()
   .option('--clients <list>', 'client counts', '100,500')
@@ -28,6 +30,8 @@ const program = new Command()
 const opts = program.opts<{ clients: string; params: string; reps: string; dropout: string; modes: string; samples: string }>();
 const clientCounts = opts.clients.split(',').map(Number);
 const params = Number(opts.params);
+/** One dense shared tensor of `params` floats: what every mode aggregates. */
+const manifest: WeightManifest = { tensors: [{ name: 'dense', shape: [params], dtype: 'float32', shared: true }] };
 const reps = Number(opts.reps);
 const dropout = Number(opts.dropout);
 const modes = opts.modes.split(',') as Array<'plain' | 'secagg' | 'secagg+'>;
@@ -109,8 +113,8 @@ function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): 
   const clientMs: number[] = [];
   const uploads: number[] = [];
   let serverMs = 0;
-  const sum = new Float64Array(params);
-  let weight = 0;
+  // The coordinator's own accumulator and FedAvg average, as the plain collector runs them.
+  const acc = new UpdateAccumulator(manifest);
   for (const [id, c] of cs) {
     if (dropped.has(id)) continue;
     const binding = { roundId: 1, clientId: id, taskId: 't1', modelVersion: 1 };
@@ -120,11 +124,12 @@ function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): 
     uploads.push(wireBytes({ envelope }));
     t = performance.now();
     const payload = decodeUpdatePayload(opener.open(envelope, binding));
-    weight += payload.numExamples;
-    for (let j = 0; j < params; j++) sum[j]! += payload.numExamples * payload.delta[j]!;
+    acc.add(payload.numExamples, payload.delta, payload.rowWeights);
     serverMs += performance.now() - t;
   }
-  const result = sum.map((x) => x / weight);
+  const t = performance.now();
+  const result = averageDelta(manifest, acc.sums);
+  serverMs += performance.now() - t;
   return {
     totalMs: performance.now() - t0,
     serverMs,
@@ -137,7 +142,6 @@ function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): 
 }
 
 async function secaggRound(cs: Map<string, ClientContribution>, dropped: Set<string>, config: SecAggConfig): Promise<RoundFigures> {
-  const manifest: WeightManifest = { tensors: [{ name: 'dense', shape: [params], dtype: 'float32', shared: true }] };
   const layout = contributionLayout(manifest);
   const t0 = performance.now();
   const clientMs = new Map<string, number>();
@@ -169,7 +173,7 @@ async function secaggRound(cs: Map<string, ClientContribution>, dropped: Set<str
   if (outcome.status !== 'completed') throw new Error(`round abandoned: ${outcome.reason}`);
   const t = performance.now();
   const sums = decodeAggregate(outcome.sum, outcome.contributors.length, layout, config);
-  const result = sums.weightedDeltaSum.map((x) => x / sums.weightSum);
+  const result = averageDelta(manifest, sums);
   serverMs += performance.now() - t;
   const survivors = [...cs.keys()].filter((id) => !dropped.has(id));
   const times = survivors.map((id) => clientMs.get(id)!);
@@ -200,7 +204,6 @@ const timeItAsync = async (f: () => Promise<unknown>): Promise<number> => {
  * sample of clients), the server's vector work measured in full, Shamir costs scaled from 255 shares.
  */
 async function extrapolatedSecAgg(n: number, cs: Map<string, ClientContribution>, config: SecAggConfig, samples: number): Promise<RoundFigures & { note: string }> {
-  const manifest: WeightManifest = { tensors: [{ name: 'dense', shape: [params], dtype: 'float32', shared: true }] };
   const layout = contributionLayout(manifest);
   const ids = [...cs.keys()];
   const peers = ids.map((id) => ({ id, cipher: generateMaskKeyPair(), mask: generateMaskKeyPair() }));

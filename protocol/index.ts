@@ -11,3 +11,5 @@ export * from './packed.js';
 export * from './secagg-sizes.js';
 export * from './secagg-config.js';
 export * from './secagg-messages.js';
+export * from './row-layout.js';
+export * from './aggregate-sums.js';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { bytesToFloat32 } from './binary.js';
 import { ProtocolError } from './errors.js';
-import { rowWeightsSize, sharedLayout, sharedSize, type WeightManifest } from './weights.js';
+import { rowWeightsSize, sharedSize, type WeightManifest } from './weights.js';
+import { rowLayout, type RowTable } from './row-layout.js';
 
 /** A client's training result: what is sealed inside the envelope. */
 export interface UpdatePayload {
@@ -32,24 +33,6 @@ const SPARSE_WHEN_KEPT_BELOW = 0.75;
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
-/** Where the rowwise tables sit in the dense delta: one entry per table. */
-interface RowTable {
-  offset: number;
-  rows: number;
-  width: number;
-}
-
-function rowTables(m: WeightManifest): { tables: RowTable[]; dense: Array<{ offset: number; size: number; table?: RowTable }> } {
-  const tables: RowTable[] = [];
-  const dense = sharedLayout(m).map(({ spec, offset, size }) => {
-    if (!spec.rowwise) return { offset, size };
-    const table = { offset, rows: spec.shape[0]!, width: spec.shape[1]! };
-    tables.push(table);
-    return { offset, size, table };
-  });
-  return { tables, dense };
-}
-
 /** A row is kept when it has weight or any non-zero delta: leaving the rest out loses nothing. */
 function keptRows(p: UpdatePayload, tables: RowTable[]): Uint8Array {
   const kept = new Uint8Array(p.rowWeights!.length);
@@ -60,8 +43,8 @@ function keptRows(p: UpdatePayload, tables: RowTable[]): Uint8Array {
         kept[r] = 1;
         continue;
       }
-      const start = t.offset + row * t.width;
-      for (let j = 0; j < t.width; j++) {
+      const start = t.offset + row * t.cols;
+      for (let j = 0; j < t.cols; j++) {
         if (p.delta[start + j] !== 0) {
           kept[r] = 1;
           break;
@@ -90,13 +73,13 @@ function encodeDense(p: UpdatePayload): Uint8Array {
 }
 
 function encodeSparse(p: UpdatePayload, m: WeightManifest, kept: Uint8Array, keptCount: number): Uint8Array {
-  const { dense } = rowTables(m);
+  const { segments: dense } = rowLayout(m);
   const header = writeHeader({ numExamples: p.numExamples, metrics: p.metrics, deltaLength: p.delta.length, rowWeightsLength: kept.length, sparseRows: true });
   const bitmapBytes = align4(Math.ceil(kept.length / 8));
   const packedDelta = dense.reduce((n, seg) => n + (seg.table ? 0 : seg.size), 0);
   let tableFloats = 0;
   let r = 0;
-  for (const seg of dense) if (seg.table) for (let row = 0; row < seg.table.rows; row++, r++) if (kept[r]) tableFloats += seg.table.width;
+  for (const seg of dense) if (seg.table) for (let row = 0; row < seg.table.rows; row++, r++) if (kept[r]) tableFloats += seg.table.cols;
   const out = new Uint8Array(header.dataStart + bitmapBytes + 4 * (packedDelta + tableFloats + keptCount));
   new DataView(out.buffer).setUint32(0, header.bytes.length, true);
   out.set(header.bytes, 4);
@@ -113,9 +96,9 @@ function encodeSparse(p: UpdatePayload, m: WeightManifest, kept: Uint8Array, kep
     }
     for (let row = 0; row < seg.table.rows; row++, r++) {
       if (!kept[r]) continue;
-      const start = seg.offset + row * seg.table.width;
-      floats.set(p.delta.subarray(start, start + seg.table.width), w);
-      w += seg.table.width;
+      const start = seg.offset + row * seg.table.cols;
+      floats.set(p.delta.subarray(start, start + seg.table.cols), w);
+      w += seg.table.cols;
     }
   }
   for (let i = 0; i < kept.length; i++) if (kept[i]) floats[w++] = p.rowWeights![i]!;
@@ -130,7 +113,7 @@ function encodeSparse(p: UpdatePayload, m: WeightManifest, kept: Uint8Array, kep
 export function encodeUpdatePayload(p: UpdatePayload, manifest?: WeightManifest): Uint8Array {
   const sparseFits = manifest && p.rowWeights && p.rowWeights.length > 0 && p.rowWeights.length === rowWeightsSize(manifest) && p.delta.length === sharedSize(manifest);
   if (!sparseFits) return encodeDense(p);
-  const kept = keptRows(p, rowTables(manifest).tables);
+  const kept = keptRows(p, rowLayout(manifest).tables);
   const keptCount = kept.reduce((n, k) => n + k, 0);
   return keptCount < SPARSE_WHEN_KEPT_BELOW * kept.length ? encodeSparse(p, manifest, kept, keptCount) : encodeDense(p);
 }
@@ -152,7 +135,7 @@ function decodeSparse(bytes: Uint8Array, header: Header, dataStart: number, m: W
   if (header.deltaLength !== sharedSize(m) || header.rowWeightsLength !== rowWeightsSize(m) || header.rowWeightsLength === 0) {
     throw new ProtocolError('MANIFEST_MISMATCH', 'sparse update lengths do not match the manifest');
   }
-  const { dense } = rowTables(m);
+  const { segments: dense } = rowLayout(m);
   const bitmapBytes = align4(Math.ceil(header.rowWeightsLength / 8));
   if (dataStart + bitmapBytes > bytes.length) throw bad('truncated row bitmap');
   const bitmap = bytes.subarray(dataStart, dataStart + bitmapBytes);
@@ -166,7 +149,7 @@ function decodeSparse(bytes: Uint8Array, header: Header, dataStart: number, m: W
       for (let row = 0; row < seg.table.rows; row++, r++) {
         if (!isKept(r)) continue;
         keptCount++;
-        floatsNeeded += seg.table.width;
+        floatsNeeded += seg.table.cols;
       }
     }
   }
@@ -186,8 +169,8 @@ function decodeSparse(bytes: Uint8Array, header: Header, dataStart: number, m: W
     }
     for (let row = 0; row < seg.table.rows; row++, r++) {
       if (!isKept(r)) continue;
-      delta.set(floats.subarray(at, at + seg.table.width), seg.offset + row * seg.table.width);
-      at += seg.table.width;
+      delta.set(floats.subarray(at, at + seg.table.cols), seg.offset + row * seg.table.cols);
+      at += seg.table.cols;
     }
   }
   for (let i = 0; i < rowWeights.length; i++) if (isKept(i)) rowWeights[i] = floats[at++]!;

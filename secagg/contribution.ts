@@ -1,4 +1,6 @@
-import { sharedLayout, type WeightManifest } from '@fedrec/protocol/weights.js';
+import { rowLayout, type RowLayout } from '@fedrec/protocol/row-layout.js';
+import type { AggregateSums } from '@fedrec/protocol/aggregate-sums.js';
+import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import type { SecAggConfig } from '@fedrec/protocol';
 import { clip, dequantizeSum, sumErrorBound, quantize, quantizeInto, type UniformSource } from './quantize.js';
 
@@ -9,27 +11,15 @@ import { clip, dequantizeSum, sumErrorBound, quantize, quantizeInto, type Unifor
  * Δ is clipped to ±clipRange and weights to [0, maxWeight], so w·Δ is quantized over ±clipRange·maxWeight
  * and weights over ±maxWeight (same bits).
  */
-export interface ContributionLayout {
-  deltaLength: number;
-  rowWeightsLength: number;
+export interface ContributionLayout extends RowLayout {
   /** deltaLength + 1 + rowWeightsLength: the masked vector's length in uint32 words. */
   vectorLength: number;
-  rowwise: Array<{ offset: number; rows: number; cols: number; rowWeightOffset: number }>;
 }
 
+/** The protocol's row layout of the manifest, plus the length of the vector a client masks. */
 export function contributionLayout(manifest: WeightManifest): ContributionLayout {
-  const rowwise: ContributionLayout['rowwise'] = [];
-  let deltaLength = 0;
-  let rowWeightsLength = 0;
-  for (const { spec, offset, size } of sharedLayout(manifest)) {
-    deltaLength = offset + size;
-    if (spec.rowwise) {
-      const rows = spec.shape[0] ?? 0;
-      rowwise.push({ offset, rows, cols: rows === 0 ? 0 : size / rows, rowWeightOffset: rowWeightsLength });
-      rowWeightsLength += rows;
-    }
-  }
-  return { deltaLength, rowWeightsLength, vectorLength: deltaLength + 1 + rowWeightsLength, rowwise };
+  const layout = rowLayout(manifest);
+  return { ...layout, vectorLength: layout.deltaLength + 1 + layout.rowWeightsLength };
 }
 
 /** A client's training result, as in the aggregation contract. */
@@ -59,7 +49,7 @@ export function encodeContribution(c: ClientContribution, layout: ContributionLa
   // Per-element weight: n everywhere, the row's weight inside rowwise tensors.
   const weighted = new Float64Array(layout.deltaLength);
   for (let i = 0; i < weighted.length; i++) weighted[i] = n * clip(c.delta[i]!, clipRange);
-  for (const t of layout.rowwise) {
+  for (const t of layout.tables) {
     for (let r = 0; r < t.rows; r++) {
       const w = rowWeights[t.rowWeightOffset + r]!;
       const start = t.offset + r * t.cols;
@@ -73,14 +63,6 @@ export function encodeContribution(c: ClientContribution, layout: ContributionLa
   out[layout.deltaLength] = quantize(n, maxWeight, bits, rng);
   quantizeInto(rowWeights, maxWeight, bits, out, layout.deltaLength + 1, rng);
   return out;
-}
-
-/** The sums the coordinator needs: Σ w·Δ per element, Σ n_i, Σ w_ir per row. */
-export interface AggregateSums {
-  weightedDeltaSum: Float64Array;
-  weightSum: number;
-  rowWeightSums: Float64Array;
-  contributors: number;
 }
 
 /** Decodes the unmasked sum of `contributors` clients. */
@@ -107,24 +89,4 @@ export function aggregateErrorBounds(contributors: number, config: SecAggConfig)
     weightedDelta: sumErrorBound(config.clipRange * config.maxWeight, config.quantizationBits, contributors, stochastic),
     weight: sumErrorBound(config.maxWeight, config.quantizationBits, contributors, stochastic),
   };
-}
-
-/**
- * The contract's FedAvg step from the sums: ordinary elements move by serverLr·Σ n Δ / Σ n,
- * rowwise rows by serverLr·Σ w Δ / Σ w (unchanged when the row's weight sum is 0).
- */
-export function applyFedAvg(global: Float32Array, sums: AggregateSums, layout: ContributionLayout, serverLr = 1): Float32Array {
-  if (global.length !== layout.deltaLength) throw new RangeError('global body does not match the layout');
-  const next = Float32Array.from(global);
-  if (sums.weightSum > 0) {
-    for (let i = 0; i < next.length; i++) next[i] = global[i]! + (serverLr * sums.weightedDeltaSum[i]!) / sums.weightSum;
-  }
-  for (const t of layout.rowwise) {
-    for (let r = 0; r < t.rows; r++) {
-      const w = sums.rowWeightSums[t.rowWeightOffset + r]!;
-      const start = t.offset + r * t.cols;
-      for (let j = start; j < start + t.cols; j++) next[j] = w > 0 ? global[j]! + (serverLr * sums.weightedDeltaSum[j]!) / w : global[j]!;
-    }
-  }
-  return next;
 }

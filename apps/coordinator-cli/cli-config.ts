@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 
 /**
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
@@ -30,7 +31,9 @@ export const cliConfigSchema = z.object({
   keyFile: z.string().min(1).optional(),
   authToken: z.string().min(1).optional(),
   maxUpdateBytes: int.min(64).optional(),
-  strategy: z.enum(['fedavg', 'fedavgm']).default('fedavg'),
+  strategy: z.enum(STRATEGY_NAMES).default('fedavg'),
+  /** The strategy's own options (its registry schema); serverLearningRate and momentum may also come flat. */
+  strategyOptions: jsonRecord.optional(),
   serverLearningRate: z.coerce.number().positive().optional(),
   momentum: z.coerce.number().min(0).lt(1).optional(),
   localEpochs: int.min(1).optional(),
@@ -49,8 +52,22 @@ export const cliConfigSchema = z.object({
   /** Deadline of each short secagg stage (advertise, share keys, unmask); masked input waits roundTimeoutMs. */
   secaggStageTimeoutMs: int.min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((config, ctx) => {
+  try {
+    parseStrategyOptions(config.strategy, strategyOptionsOf(config));
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['strategyOptions'], message: err instanceof Error ? err.message : String(err) });
+  }
 });
 export type CliConfig = z.output<typeof cliConfigSchema>;
+
+/**
+ * The options the chosen strategy is built with: the flat serverLearningRate and momentum where the
+ * strategy has such an option (other strategies ignore them, as before), then strategyOptions.
+ */
+export function strategyOptionsOf(config: Pick<CliConfig, 'strategy' | 'strategyOptions' | 'serverLearningRate' | 'momentum'>): Record<string, unknown> {
+  return withShorthands(config.strategy, { serverLearningRate: config.serverLearningRate, momentum: config.momentum }, config.strategyOptions);
+}
 export type CliKey = keyof z.input<typeof cliConfigSchema>;
 
 export const CLI_KEYS = Object.keys(cliConfigSchema.shape) as CliKey[];

@@ -1,19 +1,16 @@
 import { DEFAULT_TRAINING_CONFIG } from '@fedrec/protocol';
 import type { ModelSpec, Weights } from '@fedrec/protocol';
-import type { CliConfig } from './cli-config.js';
+import { strategyOptionsOf, type CliConfig } from './cli-config.js';
 import type { Logger } from '@fedrec/coordinator/logger.js';
 import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
-import { FedAvg } from '@fedrec/coordinator/strategy/fedavg.js';
-import { FedAvgM } from '@fedrec/coordinator/strategy/fedavgm.js';
+import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 
 /** Turns validated CLI settings plus the model's initial weights into coordinator options. */
 export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Weights, logger: Logger): CoordinatorOptions {
   const modelSpec: ModelSpec = { name: config.model, options: config.modelOptions };
   const serverLearningRate = config.serverLearningRate ?? 1;
-  const strategy =
-    config.strategy === 'fedavgm'
-      ? new FedAvgM({ serverLearningRate, ...(config.momentum !== undefined ? { momentum: config.momentum } : {}) })
-      : new FedAvg({ serverLearningRate });
+  // serverLearningRate defaults to 1 for the strategies that take it, as the coordinator's own FedAvg does.
+  const strategy = createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate }));
   const pick = <K extends keyof CliConfig>(...keys: K[]) => Object.fromEntries(keys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
   return {
     ...pick(

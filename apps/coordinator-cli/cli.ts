@@ -7,6 +7,7 @@ import { getModel, registeredModels } from '@fedrec/models/registry.js';
 import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config.js';
 import type { CliKey } from './cli-config.js';
 import { coordinatorOptionsFromCli } from './cli-options.js';
+import { STRATEGY_NAMES, strategyHelp } from '@fedrec/coordinator/strategy/registry.js';
 import { createCoordinator } from '@fedrec/coordinator/coordinator.js';
 import { dashboardExtension } from '@fedrec/dashboard';
 import { errorFields } from '@fedrec/coordinator/logger.js';
@@ -34,9 +35,10 @@ function program(): Command {
     ['keyFile', '--key-file <file>', 'X25519 key file (default <checkpoint-dir>/coordinator-key.json)'],
     ['authToken', '--auth-token <token>', 'token clients must present'],
     ['maxUpdateBytes', '--max-update-bytes <n>', 'largest sealed update accepted'],
-    ['strategy', '--strategy <name>', 'fedavg or fedavgm'],
-    ['serverLearningRate', '--server-lr <x>', 'server learning rate'],
-    ['momentum', '--momentum <x>', 'server momentum (fedavgm)'],
+    ['strategy', '--strategy <name>', `aggregation strategy: ${STRATEGY_NAMES.join(', ')} (see Strategies below)`],
+    ['strategyOptions', '--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}'],
+    ['serverLearningRate', '--server-lr <x>', 'server learning rate (strategies with serverLearningRate)'],
+    ['momentum', '--momentum <x>', 'server momentum (strategies with momentum: fedavgm)'],
     ['localEpochs', '--local-epochs <n>', 'client epochs per round'],
     ['batchSize', '--batch-size <n>', 'client batch size'],
     ['learningRate', '--learning-rate <x>', 'client learning rate'],
@@ -53,6 +55,7 @@ function program(): Command {
     ['logLevel', '--log-level <level>', 'pino level'],
   ];
   for (const [key, flag, help] of flags) cmd.addOption(new Option(flag, `${help} [env ${envName(key)}]`).argParser((v) => v));
+  cmd.addHelpText('after', `\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}`);
   return cmd;
 }
 

@@ -16,6 +16,7 @@ import { metricsChartSvg } from './socket/chart.js';
 import { ratiosOf, type SimulationReport } from './socket/report.js';
 import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 
 const F = RECSYS_DEFAULTS.federated;
 const int = (v: string) => {
@@ -29,6 +30,12 @@ const num = (v: string) => {
   return n;
 };
 
+const json = (v: string): Record<string, unknown> => {
+  const parsed: unknown = JSON.parse(v);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`expected a JSON object, got "${v}"`);
+  return parsed as Record<string, unknown>;
+};
+
 const program = new Command('simulate')
   .description('Federated recommendation over real Socket.IO on loopback: one SDK client per user.')
   .option('--data <path|synthetic>', 'interactions: a MovieLens u.data file, a CSV/TSV file, or synthetic', 'synthetic')
@@ -38,7 +45,9 @@ const program = new Command('simulate')
   .option('--local-epochs <n>', 'local epochs per round', int, F.localEpochs)
   .option('--batch-size <n>', 'client batch size', int, F.batchSize)
   .option('--lr <x>', 'client learning rate', num, F.clientLr)
-  .option('--server-lr <x>', 'server learning rate', num, F.serverLr)
+  .option('--server-lr <x>', 'server learning rate (strategies with serverLearningRate)', num, F.serverLr)
+  .addOption(new Option('--strategy <name>', 'the coordinator\'s aggregation strategy (see Strategies below)').choices(STRATEGY_NAMES).default('fedavg'))
+  .option('--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}', json, {})
   .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp']).default(RECSYS_DEFAULTS.model))
   .option('--factors <n>', 'predictive factors', int, RECSYS_DEFAULTS.factors)
   .option('--evaluate-every <k>', 'federated evaluation every k rounds (the last is always evaluated)', int, 10)
@@ -50,7 +59,8 @@ const program = new Command('simulate')
   .option('--compare-centralized', 'also train the same model centrally on the same split')
   .option('--centralized-epochs <n>', 'epochs of the centralized baseline', int, RECSYS_DEFAULTS.centralized.epochs)
   .option('--report <path>', 'write a JSON report here (and a chart beside it)')
-  .option('--chart <path>', 'where the SVG chart goes (default: the report path with .svg)');
+  .option('--chart <path>', 'where the SVG chart goes (default: the report path with .svg)')
+  .addHelpText('after', `\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}`);
 
 interface Flags {
   data: string;
@@ -61,6 +71,8 @@ interface Flags {
   batchSize: number;
   lr: number;
   serverLr: number;
+  strategy: string;
+  strategyOptions: Record<string, unknown>;
   model: NcfKind;
   factors: number;
   evaluateEvery: number;
@@ -102,6 +114,8 @@ async function main(): Promise<void> {
   const options = recsysModelOptions(split.numItems, f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
   const arch = ncfArch(f.model, options);
   const clientsPerRound = f.clientsPerRound === 'all' ? 'all' : int(f.clientsPerRound);
+  // Validated before any training, so a bad option fails in a second rather than after the baselines.
+  const strategy = { name: f.strategy, options: parseStrategyOptions(f.strategy, withShorthands(f.strategy, { serverLearningRate: f.serverLr }, f.strategyOptions)) };
 
   const itemPop = evaluateItemPop(users, split.numItems);
   console.log(`ItemPop: HR@10 ${pct(itemPop.hr10)}  NDCG@10 ${pct(itemPop.ndcg10)}`);
@@ -115,7 +129,7 @@ async function main(): Promise<void> {
     console.log(`centralized ${f.model}: HR@10 ${pct(centralized.hr10)}  NDCG@10 ${pct(centralized.ndcg10)}  (${f.centralizedEpochs} epochs, ${secs(centralized.wallClockMs)})`);
   }
 
-  console.log(`federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round, engine ${f.engine}`);
+  console.log(`federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round, engine ${f.engine}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`);
   const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: 'round {round} [{bar}] {value}/{total} devices | {duration}s', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let fitted = 0;
   const result = await runSocketSimulation({
@@ -125,6 +139,7 @@ async function main(): Promise<void> {
     clientsPerRound,
     trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: F.negatives } },
     serverLearningRate: f.serverLr,
+    strategy,
     evaluateEvery: f.evaluateEvery,
     workers: f.workers,
     engine: f.engine,
@@ -159,7 +174,7 @@ async function main(): Promise<void> {
       generatedAt: new Date().toISOString(),
       command: process.argv.slice(2),
       data: { source: f.data, summary: data.summary, users: split.numUsers, items: split.numItems, clients: users.length },
-      config: { model: f.model, modelOptions: options, rounds: f.rounds, clientsPerRound, localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, serverLearningRate: f.serverLr, negatives: F.negatives, evaluateEvery: f.evaluateEvery, engine: f.engine, workers: f.workers, seed: f.seed },
+      config: { model: f.model, modelOptions: options, rounds: f.rounds, clientsPerRound, localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, serverLearningRate: f.serverLr, strategy: strategy.name, strategyOptions: strategy.options, negatives: F.negatives, evaluateEvery: f.evaluateEvery, engine: f.engine, workers: f.workers, seed: f.seed },
       itemPop: { hr10: itemPop.hr10, ndcg10: itemPop.ndcg10 },
       centralized,
       federated: { ...federated, rounds: result.rounds, connectMs: result.connectMs, backend: result.backend ?? null, bytesUp, bytesDown },

@@ -1,48 +1,31 @@
-import { rowWeightsSize, sharedLayout, sharedSize } from '@fedrec/protocol';
-import type { WeightManifest } from '@fedrec/protocol';
+import { emptySums, rowLayout } from '@fedrec/protocol';
+import type { AggregateSums, RowLayout, SharedSegment, WeightManifest } from '@fedrec/protocol';
+
+// The one AggregateSums and row layout live on the contract (protocol); re-exported here so the
+// coordinator's collectors keep importing them from where they always did.
+export { emptySums, mergeSums } from '@fedrec/protocol';
+export type { AggregateSums, SharedSegment } from '@fedrec/protocol';
+
+/** The shared tensors' segments of a manifest (rowwise ones carry their row table). */
+export function sharedSegments(manifest: WeightManifest): SharedSegment[] {
+  return rowLayout(manifest).segments;
+}
 
 /**
- * Everything FedAvg needs from a round, and exactly what secure aggregation can deliver:
- * sums over accepted clients, never one client's delta. Field for field the same shape as
- * secagg's decoded AggregateSums, so a secure-aggregation collector can return those as they are.
+ * A client result in the sparse form local training produces: full deltas of the plain shared
+ * tensors, and only the touched rows of the rowwise ones. Every rowwise tensor shares one row
+ * index set (an item's rows in each item table), as in NCF's local results.
  */
-export interface AggregateSums {
-  /** Σ weight·Δ in manifest order: weight n_i for plain elements, w_ir for rows of rowwise tensors. */
-  weightedDeltaSum: Float64Array;
-  /** Σ n_i over accepted clients. */
-  weightSum: number;
-  /** Σ w_ir: one total per row of each rowwise tensor, in manifest order. */
-  rowWeightSums: Float64Array;
-  /** How many client results went into the sums. */
-  contributors: number;
-}
-
-/** One shared tensor's place in the flat body and, when rowwise, in the row-weight vector. */
-export interface SharedSegment {
-  offset: number;
-  size: number;
-  /** Present for rowwise tensors: rows × cols, and where this tensor's rows start among the row weights. */
-  rows?: { count: number; cols: number; weightOffset: number };
-}
-
-export function sharedSegments(manifest: WeightManifest): SharedSegment[] {
-  let weightOffset = 0;
-  return sharedLayout(manifest).map(({ spec, offset, size }) => {
-    if (!spec.rowwise) return { offset, size };
-    const count = spec.shape[0] ?? 0;
-    const segment = { offset, size, rows: { count, cols: count === 0 ? 0 : size / count, weightOffset } };
-    weightOffset += count;
-    return segment;
-  });
-}
-
-export function emptySums(manifest: WeightManifest): AggregateSums {
-  return {
-    weightedDeltaSum: new Float64Array(sharedSize(manifest)),
-    weightSum: 0,
-    rowWeightSums: new Float64Array(rowWeightsSize(manifest)),
-    contributors: 0,
-  };
+export interface SparseUpdate {
+  numExamples: number;
+  /** Delta of each plain shared tensor, by manifest name, full length. */
+  dense: ReadonlyMap<string, ArrayLike<number>>;
+  /** Indices of the touched rows. */
+  rows: ArrayLike<number>;
+  /** One weight per touched row (examples that touched it). */
+  rowWeights: ArrayLike<number>;
+  /** Delta of each rowwise tensor's touched rows, by manifest name, in `rows` order (rows.length × cols). */
+  rowDeltas: ReadonlyMap<string, ArrayLike<number>>;
 }
 
 /**
@@ -51,11 +34,11 @@ export function emptySums(manifest: WeightManifest): AggregateSums {
  */
 export class UpdateAccumulator {
   readonly sums: AggregateSums;
-  private readonly segments: SharedSegment[];
+  private readonly layout: RowLayout;
 
   constructor(manifest: WeightManifest) {
     this.sums = emptySums(manifest);
-    this.segments = sharedSegments(manifest);
+    this.layout = rowLayout(manifest);
   }
 
   /**
@@ -66,21 +49,52 @@ export class UpdateAccumulator {
    */
   add(numExamples: number, delta: Float32Array, rowWeights: Float32Array | undefined): void {
     const acc = this.sums.weightedDeltaSum;
-    for (const seg of this.segments) {
-      if (!seg.rows) {
+    for (const seg of this.layout.segments) {
+      const t = seg.table;
+      if (!t) {
         for (let i = seg.offset, end = seg.offset + seg.size; i < end; i++) acc[i]! += numExamples * delta[i]!;
         continue;
       }
-      const { count, cols, weightOffset } = seg.rows;
-      for (let r = 0; r < count; r++) {
-        const w = rowWeights ? (rowWeights[weightOffset + r] ?? 0) : numExamples;
+      for (let r = 0; r < t.rows; r++) {
+        const w = rowWeights ? (rowWeights[t.rowWeightOffset + r] ?? 0) : numExamples;
         if (w === 0) continue;
-        this.sums.rowWeightSums[weightOffset + r]! += w;
-        const start = seg.offset + r * cols;
-        for (let i = start, end = start + cols; i < end; i++) acc[i]! += w * delta[i]!;
+        this.sums.rowWeightSums[t.rowWeightOffset + r]! += w;
+        const start = t.offset + r * t.cols;
+        for (let i = start, end = start + t.cols; i < end; i++) acc[i]! += w * delta[i]!;
       }
     }
     this.sums.weightSum += numExamples;
     this.sums.contributors += 1;
   }
+
+  /** The same sums as `add` of the dense equivalent (untouched rows: weight 0, delta 0), in O(touched rows). */
+  addSparse(u: SparseUpdate): void {
+    const acc = this.sums.weightedDeltaSum;
+    const n = u.numExamples;
+    for (const seg of this.layout.segments) {
+      if (seg.table) continue;
+      const d = need(u.dense, seg.name, seg.size);
+      for (let k = 0; k < seg.size; k++) acc[seg.offset + k]! += n * d[k]!;
+    }
+    for (const t of this.layout.tables) {
+      const d = need(u.rowDeltas, t.name, u.rows.length * t.cols);
+      for (let local = 0; local < u.rows.length; local++) {
+        const row = u.rows[local]!;
+        const w = u.rowWeights[local]!;
+        if (!(row >= 0 && row < t.rows)) throw new RangeError(`row ${row} is outside ${t.name} (${t.rows} rows)`);
+        if (w === 0) continue;
+        this.sums.rowWeightSums[t.rowWeightOffset + row]! += w;
+        const start = t.offset + row * t.cols;
+        for (let k = 0; k < t.cols; k++) acc[start + k]! += w * d[local * t.cols + k]!;
+      }
+    }
+    this.sums.weightSum += n;
+    this.sums.contributors += 1;
+  }
+}
+
+function need(map: ReadonlyMap<string, ArrayLike<number>>, name: string, length: number): ArrayLike<number> {
+  const d = map.get(name);
+  if (!d || d.length !== length) throw new RangeError(`sparse update: tensor ${name} needs ${length} values, got ${d?.length ?? 'none'}`);
+  return d;
 }

@@ -1,6 +1,5 @@
-import type { WeightManifest, Weights } from '@fedrec/protocol';
-import { sharedSegments } from './aggregate-sums.js';
-import type { AggregateSums } from './aggregate-sums.js';
+import { rowLayout } from '@fedrec/protocol';
+import type { AggregateSums, WeightManifest, Weights } from '@fedrec/protocol';
 
 /**
  * The averaged delta (FedAvg's pseudo-gradient): Σ n_i Δ_i / Σ n_i per plain element,
@@ -8,19 +7,39 @@ import type { AggregateSums } from './aggregate-sums.js';
  */
 export function averageDelta(manifest: WeightManifest, sums: AggregateSums): Float64Array {
   const out = new Float64Array(sums.weightedDeltaSum.length);
-  for (const seg of sharedSegments(manifest)) {
-    if (!seg.rows) {
+  for (const seg of rowLayout(manifest).segments) {
+    const t = seg.table;
+    if (!t) {
       if (sums.weightSum <= 0) continue;
       const scale = 1 / sums.weightSum;
       for (let i = seg.offset, end = seg.offset + seg.size; i < end; i++) out[i] = sums.weightedDeltaSum[i]! * scale;
       continue;
     }
-    const { count, cols, weightOffset } = seg.rows;
-    for (let r = 0; r < count; r++) {
-      const total = sums.rowWeightSums[weightOffset + r]!;
+    for (let r = 0; r < t.rows; r++) {
+      const total = sums.rowWeightSums[t.rowWeightOffset + r]!;
       if (total <= 0) continue;
-      const start = seg.offset + r * cols;
-      for (let i = start, end = start + cols; i < end; i++) out[i] = sums.weightedDeltaSum[i]! / total;
+      const start = t.offset + r * t.cols;
+      for (let i = start, end = start + t.cols; i < end; i++) out[i] = sums.weightedDeltaSum[i]! / total;
+    }
+  }
+  return out;
+}
+
+/**
+ * Which elements the round's sums say anything about (1) and which they do not (0): plain elements
+ * when some client reported examples, rows of rowwise tensors when some client touched them.
+ * Stateful strategies mask with it so a row nobody touched neither moves nor ages its state.
+ */
+export function reportedElements(manifest: WeightManifest, sums: AggregateSums): Uint8Array {
+  const out = new Uint8Array(sums.weightedDeltaSum.length);
+  for (const seg of rowLayout(manifest).segments) {
+    const t = seg.table;
+    if (!t) {
+      if (sums.weightSum > 0) out.fill(1, seg.offset, seg.offset + seg.size);
+      continue;
+    }
+    for (let r = 0; r < t.rows; r++) {
+      if (sums.rowWeightSums[t.rowWeightOffset + r]! > 0) out.fill(1, t.offset + r * t.cols, t.offset + (r + 1) * t.cols);
     }
   }
   return out;

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { configFromEnv, envName, resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
-import { connectFakeClient, tempDir } from './helpers.js';
+import { coordinatorOptionsFromCli } from '@fedrec/coordinator-cli/cli-options.js';
+import { silentLogger } from '@fedrec/coordinator/logger.js';
+import { STRATEGY_NAMES } from '@fedrec/coordinator/strategy/registry.js';
+import { connectFakeClient, initialWeights, tempDir } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -37,6 +40,20 @@ describe('coordinator: CLI configuration', () => {
     assert.throws(() => resolveCliConfig({ minClients: 'zero' }), /minClients/);
     assert.throws(() => resolveCliConfig({ strategy: 'fedprox' }), /strategy/);
     assert.throws(() => resolveCliConfig({ prot: 80 }), /unknown setting\(s\): prot/);
+  });
+
+  it('takes every registered strategy by name, with its options validated against the registry schema', () => {
+    for (const strategy of STRATEGY_NAMES) {
+      const options = coordinatorOptionsFromCli(resolveCliConfig({ strategy }), initialWeights(), silentLogger);
+      assert.equal(options.strategy?.name, strategy);
+    }
+    const config = resolveCliConfig({ strategy: 'fedadam' }, configFromEnv({ FEDREC_STRATEGY_OPTIONS: '{"eta":0.1,"beta2":0.999}' }));
+    assert.deepEqual(config.strategyOptions, { eta: 0.1, beta2: 0.999 });
+    assert.throws(() => resolveCliConfig({ strategy: 'fedadam', strategyOptions: { beta1: 2 } }), /strategyOptions[\s\S]*beta1|beta1[\s\S]*strategyOptions/);
+    assert.throws(() => resolveCliConfig({ strategy: 'fedavg', strategyOptions: { eta: 1 } }), /strategy fedavg/);
+    // The flat shorthands still reach the strategies that have them, and only those.
+    assert.doesNotThrow(() => resolveCliConfig({ strategy: 'fedadam', serverLearningRate: 2, momentum: 0.5 }));
+    assert.throws(() => resolveCliConfig({ strategy: 'fedavgm', momentum: 1 }), /momentum/);
   });
 });
 
@@ -82,6 +99,16 @@ describe('coordinator: CLI process', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await remove();
     }
+  });
+
+  it('--help lists every registered strategy with its description', async function () {
+    this.timeout(30_000);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/coordinator-cli/cli.ts', '--help'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 0);
+    for (const name of STRATEGY_NAMES) assert.match(stdout, new RegExp(`^  ${name} +\\S`, 'm'), `${name} in --help`);
   });
 
   it('fails with a clear message for an unknown model', async function () {

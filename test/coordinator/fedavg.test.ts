@@ -8,7 +8,7 @@ import {
   sampleClients,
   weightedMetricMean,
 } from '@fedrec/coordinator';
-import type { Weights } from '@fedrec/protocol';
+import { emptySums, mergeSums, type Weights } from '@fedrec/protocol';
 import { ROWS, SHARED, manifest } from './helpers.js';
 
 // Layout of the test manifest's shared body: kernel [0..3], item_emb rows [4,5] [6,7] [8,9] (rowwise), bias [10,11].
@@ -41,6 +41,26 @@ describe('coordinator: FedAvg maths', () => {
     // kernel: 1·1 + 3·5; row 0: 1·10 + 3·2; row 1: nobody; row 2: 2·30 + 0·4; bias: 1·1 + 3·(-3)
     assert.deepEqual(Array.from(sums.weightedDeltaSum), [16, 16, 16, 16, 16, 16, 0, 0, 60, 60, -8, -8]);
     assert.deepEqual(Array.from(sums.rowWeightSums), [4, 0, 2]);
+  });
+
+  it('a sparse result (touched rows only) sums exactly like its dense equivalent, and partial sums merge', () => {
+    // clientA as sparse: kernel and bias in full, item rows 0 and 2 (row 1 untouched).
+    const sparse = new UpdateAccumulator(manifest);
+    sparse.addSparse({
+      numExamples: clientA.n,
+      dense: new Map([['dense/kernel', clientA.delta.subarray(0, 4)], ['dense/bias', clientA.delta.subarray(10, 12)]]),
+      rows: [2, 0],
+      rowWeights: [2, 1],
+      rowDeltas: new Map([['item_emb', [30, 30, 10, 10]]]),
+    });
+    const dense = sumsOf({ ...clientA, delta: Float32Array.from([1, 1, 1, 1, 10, 10, 0, 0, 30, 30, 1, 1]) });
+    assert.deepEqual(sparse.sums, dense);
+    assert.throws(() => sparse.addSparse({ numExamples: 1, dense: new Map(), rows: [], rowWeights: [], rowDeltas: new Map() }), /dense\/kernel/);
+    // Merging the per-client sums gives the sums of both.
+    const merged = emptySums(manifest);
+    mergeSums(merged, sumsOf(clientA));
+    mergeSums(merged, sumsOf(clientB));
+    assert.deepEqual(merged, sumsOf(clientA, clientB));
   });
 
   it('averages plain tensors by examples and rowwise tensors per row by row weights', () => {

@@ -88,7 +88,7 @@ function assertFedAvgOf(fleet: Fleet, record: RoundRecord, config: SecAggConfig)
   let checked = 0;
   for (const seg of sharedSegments(manifest)) {
     for (let i = seg.offset; i < seg.offset + seg.size; i++) {
-      const W = seg.rows ? acc.sums.rowWeightSums[seg.rows.weightOffset + Math.floor((i - seg.offset) / seg.rows.cols)]! : acc.sums.weightSum;
+      const W = seg.table ? acc.sums.rowWeightSums[seg.table.rowWeightOffset + Math.floor((i - seg.offset) / seg.table.cols)]! : acc.sums.weightSum;
       if (W === 0) {
         assert.equal(after[i], before[i], `untouched row element ${i} stays exactly`);
         continue;

@@ -58,7 +58,7 @@ export function plainSums(cs: Map<string, ClientContribution>, only: Iterable<st
     const c = cs.get(id)!;
     weightSum += c.numExamples;
     for (let i = 0; i < weightedDeltaSum.length; i++) weightedDeltaSum[i]! += c.numExamples * c.delta[i]!;
-    for (const t of layout.rowwise) {
+    for (const t of layout.tables) {
       for (let r = 0; r < t.rows; r++) {
         const w = c.rowWeights![t.rowWeightOffset + r]!;
         rowWeightSums[t.rowWeightOffset + r]! += w;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import {
   addInto,
-  applyFedAvg,
   decodeAggregate,
   dequantizeSum,
   encodeContribution,
@@ -10,7 +9,12 @@ import {
   quantizeInto,
   sumErrorBound,
 } from '@fedrec/secagg';
-import { config, contributions, encodeAll, ids, layout, maxAbsDiff, plainSums, seededUniform } from './helpers.js';
+import { fedAvg } from '@fedrec/coordinator/strategy/fedavg-math.js';
+import type { AggregateSums } from '@fedrec/protocol';
+import { config, contributions, encodeAll, ids, layout, manifest, maxAbsDiff, plainSums, seededUniform } from './helpers.js';
+
+/** The coordinator's FedAvg (the only one) on a bare shared body. */
+const fedAvgBody = (global: Float32Array, sums: AggregateSums, serverLr = 1) => fedAvg({ manifest, body: global }, sums, serverLr).body;
 
 describe('secagg quantization (fixed point modulo 2^32)', () => {
   it('round-trips single values within step/2 (nearest) and clips out-of-range values', () => {
@@ -75,8 +79,8 @@ describe('secagg quantization (fixed point modulo 2^32)', () => {
       assert.ok(maxAbsDiff(sums.weightedDeltaSum, plain.weightedDeltaSum) <= bound);
       assert.ok(Math.abs(sums.weightSum - plain.weightSum) <= bound);
       const global = new Float32Array(layout.deltaLength).fill(0.5);
-      const viaSecagg = applyFedAvg(global, sums, layout, 1);
-      const viaPlain = applyFedAvg(global, { ...plain, contributors: clients.length }, layout, 1);
+      const viaSecagg = fedAvgBody(global, sums, 1);
+      const viaPlain = fedAvgBody(global, { ...plain, contributors: clients.length }, 1);
       assert.ok(maxAbsDiff(viaSecagg, viaPlain) < 1e-4);
     }
   });
@@ -92,8 +96,8 @@ describe('secagg quantization (fixed point modulo 2^32)', () => {
     assert.ok(Math.abs(sums.weightedDeltaSum[0]! - cfg.maxWeight * cfg.clipRange) < 1e-3);
     assert.equal(sums.rowWeightSums[0], 0);
     const global = new Float32Array(layout.deltaLength).fill(0.25);
-    const next = applyFedAvg(global, sums, layout);
-    const item = layout.rowwise[0]!;
+    const next = fedAvgBody(global, sums);
+    const item = layout.tables[0]!;
     for (let j = item.offset; j < item.offset + item.cols; j++) assert.equal(next[j], global[j], 'row 0 untouched');
     assert.throws(() => encodeContribution({ numExamples: -1, delta, rowWeights }, layout, cfg), RangeError);
   });

@@ -6,12 +6,14 @@ import { evaluateItemPop } from '@fedrec/recsys/baselines/item-pop.js';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
-import { addResult, applySums, emptySums } from '@fedrec/simulate/in-process/aggregate.js';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import { FedAvg } from '@fedrec/coordinator/strategy/fedavg.js';
+import { toSparseUpdate } from '@fedrec/simulate/in-process/round-sums.js';
 import { simulateFederated } from '@fedrec/simulate/in-process/run.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 
 describe('recsys federated simulation', () => {
-  it('applies the aggregation contract: dense by examples, item rows by the clients that touched them', () => {
+  it('runs the coordinator\'s aggregation: dense by examples, item rows by the clients that touched them', () => {
     const a = ncfArch('gmf', { numItems: 6, factors: 2 });
     const w = ncfInitialWeights(a, 1);
     const shared = new Map([...splitShared(w.manifest, w.body)].map(([n, t]) => [n, t.slice()]));
@@ -19,10 +21,12 @@ describe('recsys federated simulation', () => {
     const priv = new Map([['user_gmf', new Float32Array([0.3, -0.2])]]);
     const r1 = fitLocalJs(a, shared, priv, planLocalTraining([0, 1], 6, { epochs: 1, negatives: 1, seed: 1 }), { learningRate: 1, batchSize: 2 });
     const r2 = fitLocalJs(a, shared, priv, planLocalTraining([1, 2, 3], 6, { epochs: 1, negatives: 1, seed: 2 }), { learningRate: 1, batchSize: 2 });
-    const sums = emptySums(a);
-    addResult(a, sums, r1);
-    addResult(a, sums, r2);
-    applySums(a, shared, sums, 2);
+    // The simulation's path: local results into the coordinator's accumulator, then its FedAvg.
+    const acc = new UpdateAccumulator(w.manifest);
+    acc.addSparse(toSparseUpdate(r1));
+    acc.addSparse(toSparseUpdate(r2));
+    const next = new FedAvg({ serverLearningRate: 2 }).aggregateFit(1, { manifest: w.manifest, body: w.body.slice() }, acc.sums, []);
+    for (const [name, t] of splitShared(next.manifest, next.body)) shared.set(name, t.slice());
     // Dense: global + 2 · (n1 Δ1 + n2 Δ2) / (n1 + n2).
     const n1 = r1.numExamples;
     const n2 = r2.numExamples;
@@ -81,5 +85,19 @@ describe('recsys federated simulation', () => {
     }
     assert.equal(pooled.final.users, inProcess.final.users);
     assert.equal(pooled.final.hr10, inProcess.final.hr10);
+  });
+
+  it('runs a registered strategy by name with its options (FedAdam here), through the same loop', async () => {
+    const data = generateSyntheticInteractions({ users: 40, items: 150, interactionsPerUser: 10, seed: 5 });
+    const split = leaveOneOut(data, { seed: 2 });
+    const a = ncfArch('neumf', { numItems: split.numItems, factors: 4 });
+    const o = { rounds: 2, clientsPerRound: 30, localEpochs: 1, batchSize: 4, clientLr: 0.5, serverLr: 1, negatives: 4, seed: 3, evalEvery: 2 };
+    const fedavg = await simulateFederated(a, split.users, o);
+    const fedadam = await simulateFederated(a, split.users, { ...o, strategy: 'fedadam', strategyOptions: { eta: 0.05 } });
+    assert.equal(fedadam.history.length, 2);
+    assert.ok(fedadam.history.every((r) => r.clients === 30 && Number.isFinite(r.trainLoss)));
+    const differs = [...fedavg.shared].some(([name, t]) => t.some((v, k) => v !== fedadam.shared.get(name)![k]));
+    assert.ok(differs, 'the strategy option reached the aggregation');
+    await assert.rejects(simulateFederated(a, split.users, { ...o, strategy: 'fedadam', strategyOptions: { momentum: 0.9 } }), /strategy fedadam/);
   });
 });

@@ -1,11 +1,14 @@
-import type { NcfArch } from '@fedrec/models/ncf/arch.js';
+import { createStrategy, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import type { Strategy } from '@fedrec/coordinator/strategy/strategy.js';
+import { ncfManifest, type NcfArch } from '@fedrec/models/ncf/arch.js';
 import { ncfInitialPrivate, ncfInitialWeights } from '@fedrec/models/ncf/init.js';
 import { SeededRandom } from '@fedrec/models/random.js';
-import { splitShared } from '@fedrec/protocol';
+import { splitShared, type Weights } from '@fedrec/protocol';
 import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
 import { userSeed, type UserData } from '@fedrec/recsys/split.js';
-import { addResult, applySums, emptySums, type FedSums } from './aggregate.js';
+import { toSparseUpdate, type RoundSums } from './round-sums.js';
 import { evaluateUsers, type EvalSummary } from '@fedrec/recsys/evaluate.js';
 
 export interface FederatedOptions {
@@ -17,7 +20,12 @@ export interface FederatedOptions {
   clientLr: number;
   /** Client lr multiplier per round (lr_r = clientLr · decay^(r-1)); 1 keeps it constant. */
   clientLrDecay?: number;
+  /** The server learning rate of strategies that take one (serverLearningRate), unless strategyOptions set it. */
   serverLr: number;
+  /** A registered strategy's name (coordinator/strategy/registry.ts); fedavg when absent. */
+  strategy?: string;
+  /** That strategy's options, validated against its schema. Plain data: the options travel to worker threads. */
+  strategyOptions?: Record<string, unknown>;
   /** Training negatives per positive. */
   negatives: number;
   seed: number;
@@ -33,11 +41,12 @@ export interface RoundReport {
   eval?: EvalSummary;
 }
 
-/** Trains one round's clients into FedSums; swapped for a worker pool when running on several cores. */
-export type RoundRunner = (round: number, users: UserData[], shared: Map<string, Float32Array>) => Promise<FedSums>;
+/** Trains one round's clients into sums; swapped for a worker pool when running on several cores. */
+export type RoundRunner = (round: number, users: UserData[], shared: Map<string, Float32Array>) => Promise<RoundSums>;
 
 /** One device, in process: its private rows live in `privateState`, only sums leave. */
 export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<number, Map<string, Float32Array>>) {
+  const manifest = ncfManifest(a);
   const privateOf = (user: number) => {
     let p = privateState.get(user);
     if (!p) {
@@ -47,21 +56,30 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
     return p;
   };
   const run: RoundRunner = async (round, users, shared) => {
-    const sums = emptySums(a);
+    const acc = new UpdateAccumulator(manifest);
+    let lossSum = 0;
     for (const u of users) {
       const plan = planLocalTraining(u.trainItems, u.numItems, { epochs: o.localEpochs, negatives: o.negatives, seed: userSeed(o.seed + 7919 * round, u.user) });
       const r = fitLocalJs(a, shared, privateOf(u.user), plan, { learningRate: o.clientLr * (o.clientLrDecay ?? 1) ** (round - 1), batchSize: o.batchSize });
       privateState.set(u.user, r.privateAfter);
-      addResult(a, sums, r);
+      acc.addSparse(toSparseUpdate(r));
+      lossSum += r.loss;
     }
-    return sums;
+    return { sums: acc.sums, lossSum };
   };
   return { run, privateOf };
 }
 
+/** The coordinator's strategy for these options; --server-lr fills serverLearningRate where the strategy has one. */
+export function federatedStrategy(o: FederatedOptions, random: () => number): Strategy {
+  const name = o.strategy ?? 'fedavg';
+  return createStrategy(name, withShorthands(name, { serverLearningRate: o.serverLr }, o.strategyOptions), { random });
+}
+
 /**
- * In-process FedAvg over one-user clients, applying exactly the aggregation contract
- * (dense tensors weighted by examples, item rows by the examples that touched them).
+ * In-process federated training over one-user clients with the coordinator's own pieces: the
+ * strategy samples the round's clients (configureFit) and turns the UpdateAccumulator's sums into
+ * the next global model (aggregateFit), exactly as the round engine does.
  */
 export async function runFederated(
   a: NcfArch,
@@ -69,21 +87,28 @@ export async function runFederated(
   o: FederatedOptions,
   hooks: { onRound?: (r: RoundReport) => void; runner?: RoundRunner; evaluate?: (shared: Map<string, Float32Array>) => Promise<EvalSummary> } = {},
 ): Promise<{ shared: Map<string, Float32Array>; history: RoundReport[]; final: EvalSummary }> {
-  const init = ncfInitialWeights(a, o.seed);
-  const shared = new Map([...splitShared(init.manifest, init.body)].map(([n, t]) => [n, t.slice()]));
+  let global: Weights = ncfInitialWeights(a, o.seed);
+  let shared = splitShared(global.manifest, global.body);
   const privateState = new Map<number, Map<string, Float32Array>>();
   const local = localRound(a, o, privateState);
   const run = hooks.runner ?? local.run;
   const evaluate = hooks.evaluate ?? (async (w: Map<string, Float32Array>) => evaluateUsers(a, w, local.privateOf, users));
   const rng = new SeededRandom(o.seed ^ 0x5bd1e995);
+  const strategy = federatedStrategy(o, () => rng.next());
+  const byId = new Map(users.map((u) => [String(u.user), u]));
+  const clients = users.map((u) => ({ clientId: String(u.user), connectedAt: 0 }));
+  const config = { localEpochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.clientLr, optimizer: 'sgd' as const, extra: { negatives: o.negatives } };
   const history: RoundReport[] = [];
   const start = Date.now();
   let final: EvalSummary | undefined;
   for (let round = 1; round <= o.rounds; round++) {
-    const chosen = o.clientsPerRound >= users.length ? users : rng.shuffle(users.slice()).slice(0, o.clientsPerRound);
-    const sums = await run(round, chosen, shared);
-    applySums(a, shared, sums, o.serverLr);
-    const report: RoundReport = { round, clients: sums.clients, trainLoss: sums.clients ? sums.lossSum / sums.clients : 0, elapsedMs: Date.now() - start };
+    const sampleSize = Math.min(o.clientsPerRound, users.length);
+    const instructions = await strategy.configureFit({ roundId: round, modelVersion: round - 1, global, clients, sampleSize, config });
+    const chosen = instructions.map((i) => byId.get(i.clientId)!);
+    const { sums, lossSum } = await run(round, chosen, shared);
+    global = await strategy.aggregateFit(round, global, sums, []);
+    shared = splitShared(global.manifest, global.body);
+    const report: RoundReport = { round, clients: sums.contributors, trainLoss: sums.contributors ? lossSum / sums.contributors : 0, elapsedMs: Date.now() - start };
     if (round % o.evalEvery === 0 || round === o.rounds) {
       final = await evaluate(shared);
       report.eval = final;

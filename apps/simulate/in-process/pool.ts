@@ -3,7 +3,8 @@ import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../module-worker.js';
 import type { NcfArch } from '@fedrec/models/ncf/arch.js';
 import type { UserData } from '@fedrec/recsys/split.js';
-import { emptySums, mergeSums } from './aggregate.js';
+import { ncfManifest } from '@fedrec/models/ncf/arch.js';
+import { emptyRoundSums, mergeRoundSums } from './round-sums.js';
 import type { EvalSummary } from '@fedrec/recsys/evaluate.js';
 import type { FederatedOptions, RoundRunner } from './federated.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
@@ -22,6 +23,7 @@ export interface SimulationPool {
 /** Each worker owns a fixed shard of users (user index mod workers) and their private rows. */
 export function createSimulationPool(a: NcfArch, users: UserData[], o: FederatedOptions, workers: number): SimulationPool {
   const shardOf = (user: number) => user % workers;
+  const manifest = ncfManifest(a);
   const pool = Array.from({ length: workers }, (_, w) => {
     const init: WorkerInit = { arch: a, options: o, users: users.filter((u) => shardOf(u.user) === w) };
     return startWorker(init);
@@ -45,9 +47,9 @@ export function createSimulationPool(a: NcfArch, users: UserData[], o: Federated
       const replies = await Promise.all(
         pool.map((_, w) => ask(w, { kind: 'fit', round, users: chosen.filter((u) => shardOf(u.user) === w).map((u) => u.user), shared: list })),
       );
-      const sums = emptySums(a);
-      for (const r of replies) if (r.kind === 'fit') mergeSums(sums, r.sums);
-      return sums;
+      const total = emptyRoundSums(manifest);
+      for (const r of replies) if (r.kind === 'fit') mergeRoundSums(total, r.sums);
+      return total;
     },
     evaluate: async (shared) => {
       const list = sharedList(shared);

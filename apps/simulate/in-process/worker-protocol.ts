@@ -1,6 +1,6 @@
 import type { NcfArch } from '@fedrec/models/ncf/arch.js';
 import type { UserData } from '@fedrec/recsys/split.js';
-import type { FedSums } from './aggregate.js';
+import type { RoundSums } from './round-sums.js';
 import type { FederatedOptions } from './federated.js';
 
 /** What a simulation worker is started with: its shard of clients (their data stays there). */
@@ -15,6 +15,6 @@ export type WorkerRequest =
   | { kind: 'evaluate'; shared: Array<[string, Float32Array]> };
 
 export type WorkerReply =
-  | { kind: 'fit'; sums: FedSums }
+  | { kind: 'fit'; sums: RoundSums }
   | { kind: 'evaluate'; hr: number; ndcg: number; loss: number; users: number }
   | { kind: 'error'; message: string };

@@ -1,4 +1,5 @@
 import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
+import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { getModel } from '@fedrec/models/registry.js';
 import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
@@ -14,6 +15,8 @@ export interface SocketSimulationOptions {
   clientsPerRound: number | 'all';
   trainingConfig: TrainingConfig;
   serverLearningRate: number;
+  /** A registered strategy and its options (coordinator/strategy/registry.ts); the coordinator's FedAvg at serverLearningRate when absent. */
+  strategy?: { name: string; options?: Record<string, unknown> };
   /** Federated evaluation after every k-th round (the last round is always evaluated). */
   evaluateEvery: number;
   workers: number;
@@ -93,6 +96,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     initialWeights: getModel(o.modelSpec.name).initialWeights(o.modelSpec.options, o.seed),
     trainingConfig: o.trainingConfig,
     serverLearningRate: o.serverLearningRate,
+    ...(o.strategy ? { strategy: createStrategy(o.strategy.name, o.strategy.options) } : {}),
     extensions: [wire],
     ...(o.logger ? { logger: o.logger } : {}),
   });

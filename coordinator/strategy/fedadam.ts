@@ -1,0 +1,73 @@
+import type { AggregateSums, Weights } from '@fedrec/protocol';
+import type { Failure } from '../failure.js';
+import { FedAvg } from './fedavg.js';
+import { averageDelta, reportedElements } from './fedavg-math.js';
+
+export interface FedAdamOptions {
+  /** Server learning rate η: the largest step Adam takes per element and round. */
+  eta?: number;
+  /** Decay of the first moment (the averaged delta's running mean). */
+  beta1?: number;
+  /** Decay of the second moment (its running mean square). */
+  beta2?: number;
+  /** τ: adaptivity floor added to √v (Reddi et al. use it in place of Adam's ε). */
+  tau?: number;
+  /** Source of randomness for client sampling (inject a seeded one for reproducible runs). */
+  random?: () => number;
+}
+
+/**
+ * η = 0.05, not Flower's 0.1: Adam moves every reported element by about η per round whatever the
+ * delta's size, and our embeddings start at std 0.1 (RECSYS_DEFAULTS.initStd). On the in-process
+ * simulation (synthetic 200 users × 300 items, NeuMF f=8, 12 rounds, all clients) HR@10 was
+ * FedAvg 0.535; FedAdam η 0.01: 0.450, 0.03: 0.570, 0.05: 0.645, 0.1: 0.600, 0.3: 0.580 (loss stalls).
+ */
+export const FEDADAM_DEFAULTS = { eta: 0.05, beta1: 0.9, beta2: 0.99, tau: 1e-9 } as const;
+
+/**
+ * FedAdam (Reddi et al. 2021, "Adaptive Federated Optimization"): server Adam on FedAvg's averaged
+ * delta as the pseudo-gradient, with bias correction. Elements the round says nothing about (rows
+ * nobody touched, or everything when nobody reported) are masked: they neither move nor update
+ * their moments or step count, as in lazy (sparse) Adam. The moments live in memory only.
+ */
+export class FedAdam extends FedAvg {
+  override readonly name: string = 'fedadam';
+  private readonly eta: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly tau: number;
+  private state: { m: Float64Array; v: Float64Array; steps: Uint32Array } | undefined;
+
+  constructor(options: FedAdamOptions = {}) {
+    super(options.random ? { random: options.random } : {});
+    this.eta = options.eta ?? FEDADAM_DEFAULTS.eta;
+    this.beta1 = options.beta1 ?? FEDADAM_DEFAULTS.beta1;
+    this.beta2 = options.beta2 ?? FEDADAM_DEFAULTS.beta2;
+    this.tau = options.tau ?? FEDADAM_DEFAULTS.tau;
+    if (!(this.eta > 0) || !Number.isFinite(this.eta)) throw new RangeError(`eta must be a positive finite number, got ${this.eta}`);
+    if (!(this.beta1 >= 0 && this.beta1 < 1)) throw new RangeError(`beta1 must be in [0, 1), got ${this.beta1}`);
+    if (!(this.beta2 >= 0 && this.beta2 < 1)) throw new RangeError(`beta2 must be in [0, 1), got ${this.beta2}`);
+    if (!(this.tau > 0) || !Number.isFinite(this.tau)) throw new RangeError(`tau must be a positive finite number, got ${this.tau}`);
+  }
+
+  override aggregateFit(_roundId: number, global: Weights, sums: AggregateSums, _failures: readonly Failure[]): Weights {
+    const g = averageDelta(global.manifest, sums);
+    const reported = reportedElements(global.manifest, sums);
+    const n = g.length;
+    if (!this.state || this.state.m.length !== n) this.state = { m: new Float64Array(n), v: new Float64Array(n), steps: new Uint32Array(n) };
+    const { m, v, steps } = this.state;
+    const { eta, beta1, beta2, tau } = this;
+    const body = Float32Array.from(global.body);
+    for (let i = 0; i < n; i++) {
+      if (!reported[i]) continue;
+      const t = ++steps[i]!;
+      m[i] = beta1 * m[i]! + (1 - beta1) * g[i]!;
+      v[i] = beta2 * v[i]! + (1 - beta2) * g[i]! * g[i]!;
+      // Bias-corrected step (Kingma & Ba): each element counts its own rounds, since masked rows skip some.
+      const mHat = m[i]! / (1 - beta1 ** t);
+      const vHat = v[i]! / (1 - beta2 ** t);
+      body[i] = global.body[i]! + (eta * mHat) / (Math.sqrt(vHat) + tau);
+    }
+    return { manifest: global.manifest, body };
+  }
+}

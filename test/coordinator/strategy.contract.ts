@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import type { StrategyDeps } from '@fedrec/coordinator/strategy/registry.js';
+import type { ClientInfo, ConfigureArgs, Strategy } from '@fedrec/coordinator/strategy/strategy.js';
+import { DEFAULT_TRAINING_CONFIG, type Weights } from '@fedrec/protocol';
+import { ROWS, SHARED, manifest } from './helpers.js';
+
+/** What a strategy's first step from one client's delta should be, when more than "towards the delta" is known. */
+export interface StrategyExpectations {
+  /** The move of the global after one round with one client (delta d, every row touched), element by element. */
+  firstStep?: (d: number) => number;
+  /**
+   * Server momentum keeps moving a row that was touched in an earlier round but not in this one;
+   * such a strategy sets this, and is then held only to "a row never touched never moves".
+   */
+  carriesUntouchedRows?: boolean;
+}
+
+/** A seeded uniform source, so sampling in the suite is reproducible. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const clients: ClientInfo[] = Array.from({ length: 7 }, (_, i) => ({ clientId: `c${i}`, connectedAt: i }));
+const globalOf = (fill = 0.25): Weights => ({ manifest, body: Float32Array.from({ length: SHARED }, (_, i) => fill + i / 100) });
+const configureArgs = (sampleSize: number): ConfigureArgs => ({ roundId: 1, modelVersion: 0, global: globalOf(), clients, sampleSize, config: DEFAULT_TRAINING_CONFIG });
+
+/** Sums of results given as [numExamples, delta value for every element, row weights]. */
+function sumsOf(...results: Array<[number, number, number[]]>) {
+  const acc = new UpdateAccumulator(manifest);
+  for (const [n, d, rows] of results) acc.add(n, new Float32Array(SHARED).fill(d), Float32Array.from(rows));
+  return acc.sums;
+}
+
+// Test manifest: kernel [0..3], item_emb rows [4,5] [6,7] [8,9] (rowwise), bias [10,11].
+const ROW = (r: number) => [4 + 2 * r, 5 + 2 * r];
+
+/**
+ * What every strategy must do, Flower-style (Prepare / Execute / Assert). Run it for a strategy with
+ * a factory taking the injected dependencies; strategy-specific maths can be passed in `expect`.
+ */
+export function strategyContract(name: string, factory: (deps: StrategyDeps) => Strategy, expect: StrategyExpectations = {}): void {
+  describe(`strategy contract: ${name}`, () => {
+    it('configureFit samples sampleSize distinct connected clients, each with the round config', async () => {
+      // Prepare
+      const strategy = factory({ random: seeded(1) });
+      for (const sampleSize of [1, 3, clients.length]) {
+        // Execute
+        const chosen = await strategy.configureFit(configureArgs(sampleSize));
+        // Assert
+        const ids = chosen.map((c) => c.clientId);
+        assert.equal(ids.length, sampleSize);
+        assert.equal(new Set(ids).size, sampleSize, 'distinct');
+        for (const c of chosen) {
+          assert.ok(clients.some((k) => k.clientId === c.clientId), `${c.clientId} is connected`);
+          assert.deepEqual(c.config, DEFAULT_TRAINING_CONFIG);
+        }
+      }
+    });
+
+    it('configureEvaluate picks distinct connected clients', async () => {
+      const strategy = factory({ random: seeded(2) });
+      const chosen = await strategy.configureEvaluate(configureArgs(4));
+      const ids = chosen.map((c) => c.clientId);
+      assert.ok(ids.length >= 1 && ids.length <= clients.length);
+      assert.equal(new Set(ids).size, ids.length);
+      assert.ok(ids.every((id) => clients.some((k) => k.clientId === id)));
+    });
+
+    it('aggregateFit never mutates global, keeps its manifest and returns finite values', async () => {
+      const strategy = factory({ random: seeded(3) });
+      const global = globalOf();
+      const before = Array.from(global.body);
+      for (let round = 1; round <= 3; round++) {
+        const next = await strategy.aggregateFit(round, global, sumsOf([3, 0.5, [1, 2, 3]], [1, -2, [0, 1, 4]]), []);
+        assert.equal(next.manifest, global.manifest, 'same manifest');
+        assert.equal(next.body.length, SHARED);
+        assert.notEqual(next.body, global.body, 'a fresh body');
+        assert.ok(next.body.every(Number.isFinite), 'finite values');
+        assert.deepEqual(Array.from(global.body), before, 'global untouched');
+      }
+    });
+
+    it('zero contributors leave the model unchanged', async () => {
+      const strategy = factory({ random: seeded(4) });
+      const global = globalOf();
+      const next = await strategy.aggregateFit(1, global, new UpdateAccumulator(manifest).sums, []);
+      assert.deepEqual(Array.from(next.body), Array.from(global.body));
+    });
+
+    it(`rows nobody touched ${expect.carriesUntouchedRows ? 'yet' : 'this round'} stay exactly unchanged, round after round`, async () => {
+      const strategy = factory({ random: seeded(5) });
+      let global = globalOf();
+      // Row 1 is touched in round 1 only; row 2 never.
+      const rounds = [sumsOf([2, 1, [1, 1, 0]]), sumsOf([2, 1, [1, 0, 0]]), sumsOf([4, -1, [3, 0, 0]])];
+      for (const [i, sums] of rounds.entries()) {
+        const next = await strategy.aggregateFit(i + 1, global, sums, []);
+        for (const k of ROW(2)) assert.equal(next.body[k], global.body[k], `row 2 element ${k} in round ${i + 1}`);
+        if (i > 0 && !expect.carriesUntouchedRows) for (const k of ROW(1)) assert.equal(next.body[k], global.body[k], `row 1 element ${k} in round ${i + 1}`);
+        global = next;
+      }
+    });
+
+    it('one client with delta d moves the model towards d (exactly as expected where the strategy says)', async () => {
+      const global = globalOf();
+      for (const d of [0.5, -0.25]) {
+        // A fresh strategy per delta: stateful ones (momentum, moments) must take their first step.
+        const next = await factory({ random: seeded(6) }).aggregateFit(1, global, sumsOf([5, d, new Array(ROWS).fill(2)]), []);
+        for (let k = 0; k < SHARED; k++) {
+          const moved = next.body[k]! - global.body[k]!;
+          if (expect.firstStep) assert.ok(Math.abs(moved - expect.firstStep(d)) < 1e-6, `element ${k}: moved ${moved}, expected ${expect.firstStep(d)}`);
+          else assert.ok(Math.sign(moved) === Math.sign(d), `element ${k} moves towards the delta (moved ${moved})`);
+        }
+      }
+    });
+
+    it('aggregateEvaluate weights metrics by examples', async () => {
+      const strategy = factory({ random: seeded(7) });
+      const metrics = await strategy.aggregateEvaluate(
+        1,
+        [
+          { clientId: 'a', numExamples: 1, metrics: { loss: 1, hr10: 0 } },
+          { clientId: 'b', numExamples: 3, metrics: { loss: 3, hr10: 1 } },
+        ],
+        [],
+      );
+      assert.ok(Math.abs(metrics['loss']! - 2.5) < 1e-12);
+      assert.ok(Math.abs(metrics['hr10']! - 0.75) < 1e-12);
+    });
+  });
+}
