@@ -16,7 +16,7 @@ import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSeale
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import { addMask, agreeKey, combineShares, generateKeyPair as generateMaskKeyPair, sealShares, openShares, splitSecret, thresholdFor, contributionLayout, decodeAggregate, encodeContribution, expandMask, roundInfeasibility, runInMemoryRound, type ClientContribution } from '@fedrec/secagg';
 import { pack, parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
-import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
 
 const program = new Command()

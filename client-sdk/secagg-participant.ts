@@ -1,18 +1,6 @@
 import { ProtocolError, type ParsedSecAggFitTask } from '@fedrec/protocol';
-import {
-  SecAggClient,
-  SecAggError,
-  contributionLayout,
-  encodeContribution,
-  type AdvertiseKeys,
-  type ContributionLayout,
-  type ForwardedShares,
-  type MaskedInput,
-  type Roster,
-  type ShareKeys,
-  type UnmaskRequest,
-  type UnmaskResponse,
-} from '@fedrec/secagg';
+import { SecAggClient, SecAggError, contributionLayout, encodeContribution, type ContributionLayout } from '@fedrec/secagg';
+import { type AdvertiseKeys, type ForwardedShares, type MaskedInput, type Roster, type ShareKeys, type UnmaskRequest, type UnmaskResponse } from '@fedrec/protocol';
 import { finishFit, startFit, type FitRun } from './fit-run.js';
 import { taskContext } from './round-tasks.js';
 import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';

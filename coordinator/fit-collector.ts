@@ -2,7 +2,7 @@ import type { EnvelopeOpener, KeyPair, ModelSpec, TrainingConfig, Weights } from
 import type { Failure } from './failure.js';
 import type { Logger } from './logger.js';
 import type { ClientSocket } from './socket-types.js';
-import type { AggregateSums } from './strategy/aggregate-sums.js';
+import type { AggregateSums } from '@fedrec/protocol';
 
 /** One selected client's fit task for this round. */
 export interface FitAssignment {

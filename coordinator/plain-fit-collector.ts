@@ -6,7 +6,7 @@ import type { Failure } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
 import { errorFields } from './logger.js';
 import { RoundLedger } from './round-ledger.js';
-import { UpdateAccumulator } from './strategy/aggregate-sums.js';
+import { UpdateAccumulator } from './strategy/update-accumulator.js';
 import { weightedMetricMean } from './strategy/fedavg-math.js';
 import { openValidatedUpdate, parseFitReply } from './update-validation.js';
 import { taskFor } from './task.js';

@@ -1,14 +1,15 @@
 import type { z } from 'zod';
 import { encodeWeights } from '@fedrec/protocol';
 import type { ErrorInfo, RoundResult, SecAggFitTask } from '@fedrec/protocol';
-import { advertiseKeysSchema, contributionLayout, decodeAggregate, maskedInputSchema, roundInfeasibility, SecAggServer, shareKeysSchema, unmaskResponseSchema, type SecAggAbandoned } from '@fedrec/secagg';
+import { contributionLayout, decodeAggregate, roundInfeasibility, SecAggServer, type SecAggAbandoned } from '@fedrec/secagg';
+import { advertiseKeysSchema, maskedInputSchema, shareKeysSchema, unmaskResponseSchema } from '@fedrec/protocol';
 import { pack, packedSchema, type Packed, type SecAggConfig } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure, FailureCode } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
 import { errorFields } from './logger.js';
 import type { RequestPayload } from './request.js';
-import { emptySums } from './strategy/aggregate-sums.js';
+import { emptySums } from '@fedrec/protocol';
 import { taskFor } from './task.js';
 
 type SecAggStageEvent = 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';

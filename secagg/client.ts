@@ -5,7 +5,7 @@ import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
 import { neighbourGraph } from './graph.js';
 import { agreeKey, generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
-import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol/secagg-messages.js';
+import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
 import { addMask, expandMask } from './prg.js';
 import { SEED_LENGTH } from '@fedrec/protocol';
 import { splitSecret } from './shamir.js';

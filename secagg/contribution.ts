@@ -1,5 +1,5 @@
 import { rowLayout, type RowLayout } from '@fedrec/protocol/row-layout.js';
-import type { AggregateSums } from '@fedrec/protocol/aggregate-sums.js';
+import type { AggregateSums } from '@fedrec/protocol';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import type { SecAggConfig } from '@fedrec/protocol';
 import { clip, dequantizeSum, sumErrorBound, quantize, quantizeInto, type UniformSource } from './quantize.js';

@@ -1,6 +1,5 @@
 export * from './config.js';
 export * from './errors.js';
-export * from '@fedrec/protocol/secagg-messages.js';
 export * from './quantize.js';
 export * from './contribution.js';
 export * from './prg.js';
@@ -11,4 +10,3 @@ export * from './share-cipher.js';
 export * from './client.js';
 export * from './server.js';
 export * from './in-memory-round.js';
-export * from '@fedrec/protocol/packed.js';

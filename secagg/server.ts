@@ -5,7 +5,7 @@ import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
 import { neighbourGraph } from './graph.js';
 import { agreeKey, pairwiseSign, publicKeyOf } from './key-agreement.js';
-import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol/secagg-messages.js';
+import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
 import { addMask } from './prg.js';
 import { combineShares } from './shamir.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sharedLayout, tensorSize, type ModelSpec, type TrainingConfig, type WeightManifest, type Weights } from '@fedrec/protocol';
+import { rowLayout, sharedLayout, tensorSize, type ModelSpec, type TrainingConfig, type WeightManifest, type Weights } from '@fedrec/protocol';
 import { silentLogger, type Logger } from '../logger.js';
 import { getFloat32, type BehaviourStore } from '../store/behaviour-store.js';
 import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from '../trainer.js';
@@ -65,19 +65,15 @@ function exampleCount(data: Dataset): number {
 
 /** Default row weights: every row the update touched counts each local example. */
 function rowWeightsFromDelta(manifest: WeightManifest, delta: Float32Array, numExamples: number): Float32Array | undefined {
-  const layout = sharedLayout(manifest).filter((l) => l.spec.rowwise);
-  if (layout.length === 0) return undefined;
-  const rows = layout.reduce((n, l) => n + (l.spec.shape[0] ?? 0), 0);
-  const weights = new Float32Array(rows);
-  let r = 0;
-  for (const { spec, offset, size } of layout) {
-    const rowCount = spec.shape[0] ?? 0;
-    const width = rowCount === 0 ? 0 : size / rowCount;
-    for (let row = 0; row < rowCount; row++, r++) {
-      const start = offset + row * width;
-      for (let j = 0; j < width; j++) {
+  const { tables, rowWeightsLength } = rowLayout(manifest);
+  if (tables.length === 0) return undefined;
+  const weights = new Float32Array(rowWeightsLength);
+  for (const { offset, rows, cols, rowWeightOffset } of tables) {
+    for (let row = 0; row < rows; row++) {
+      const start = offset + row * cols;
+      for (let j = 0; j < cols; j++) {
         if (delta[start + j] !== 0) {
-          weights[r] = numExamples;
+          weights[rowWeightOffset + row] = numExamples;
           break;
         }
       }

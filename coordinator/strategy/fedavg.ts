@@ -1,6 +1,6 @@
 import type { Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
-import type { AggregateSums } from './aggregate-sums.js';
+import type { AggregateSums } from '@fedrec/protocol';
 import { fedAvg, weightedMetricMean } from './fedavg-math.js';
 import { sampleClients } from './sampling.js';
 import type { ClientInstruction, ConfigureArgs, EvaluateResult, Strategy } from './strategy.js';

@@ -1,6 +1,6 @@
 import type { Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
-import type { AggregateSums } from './aggregate-sums.js';
+import type { AggregateSums } from '@fedrec/protocol';
 import { FedAvg } from './fedavg.js';
 import type { FedAvgOptions } from './fedavg.js';
 import { applyStep, averageDelta } from './fedavg-math.js';

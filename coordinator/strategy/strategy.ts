@@ -1,6 +1,6 @@
 import type { TrainingConfig, Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
-import type { AggregateSums } from './aggregate-sums.js';
+import type { AggregateSums } from '@fedrec/protocol';
 
 /** A connected client as strategies see it. */
 export interface ClientInfo {

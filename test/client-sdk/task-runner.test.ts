@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { EnvelopeSealer, generateKeyPair, parseSecAggConfig, type Ack, type WeightManifest, type Weights } from '@fedrec/protocol';
-import {
-  SecAggClient,
-  SecAggServer,
-  advertiseKeysSchema,
-  contributionLayout,
-  pack,
-  packedSchema,
-  shareKeysSchema,
-  type ForwardedShares,
-  type Roster,
-} from '@fedrec/secagg';
+import { SecAggClient, SecAggServer, contributionLayout } from '@fedrec/secagg';
+import { advertiseKeysSchema, pack, packedSchema, shareKeysSchema, type ForwardedShares, type Roster } from '@fedrec/protocol';
 import { TaskRunner } from '@fedrec/client-sdk/task-runner.js';
 import { TypedEmitter, silentLogger, type FederatedClientEvents, type FitOutcome, type TaskContext, type Trainer } from '@fedrec/client-sdk';
 import { FakeSocket } from './helpers/fake-socket.js';

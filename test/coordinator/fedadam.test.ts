@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { FedAdam } from '@fedrec/coordinator/strategy/fedadam.js';
 import type { Weights } from '@fedrec/protocol';
 import { SHARED, manifest } from './helpers.js';

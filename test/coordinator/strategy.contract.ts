@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import type { StrategyDeps } from '@fedrec/coordinator/strategy/registry.js';
 import type { ClientInfo, ConfigureArgs, Strategy } from '@fedrec/coordinator/strategy/strategy.js';
 import { DEFAULT_TRAINING_CONFIG, type Weights } from '@fedrec/protocol';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk';
-import { UpdateAccumulator, sharedSegments, type Coordinator, type RoundRecord } from '@fedrec/coordinator';
+import { UpdateAccumulator, type Coordinator, type RoundRecord } from '@fedrec/coordinator';
+import { rowLayout } from '@fedrec/protocol';
 import {
   DEFAULT_TRAINING_CONFIG,
   PROTOCOL_VERSION,
@@ -13,7 +14,8 @@ import {
   type ServerToClientEvents,
   type WeightManifest,
 } from '@fedrec/protocol';
-import { SecAggClient, SecAggServer, aggregateErrorBounds, advertiseKeysSchema, contributionLayout, maskedInputSchema, shareKeysSchema, type ForwardedShares, type Roster, type UnmaskRequest } from '@fedrec/secagg';
+import { SecAggClient, SecAggServer, aggregateErrorBounds, contributionLayout } from '@fedrec/secagg';
+import { advertiseKeysSchema, maskedInputSchema, shareKeysSchema, type ForwardedShares, type Roster, type UnmaskRequest } from '@fedrec/protocol';
 import { pack, packedSchema, parseSecAggConfig, type SecAggConfig, type SecAggMode } from '@fedrec/protocol';
 import { bytesToUint32 } from '@fedrec/secagg/bytes.js';
 import { manifest, startCoordinator, stopAll } from '../coordinator/helpers.js';
@@ -86,7 +88,7 @@ function assertFedAvgOf(fleet: Fleet, record: RoundRecord, config: SecAggConfig)
   const after = fleet.weightsAt.get(record.modelVersion)!;
   const bounds = aggregateErrorBounds(fits.length, config);
   let checked = 0;
-  for (const seg of sharedSegments(manifest)) {
+  for (const seg of rowLayout(manifest).segments) {
     for (let i = seg.offset; i < seg.offset + seg.size; i++) {
       const W = seg.table ? acc.sums.rowWeightSums[seg.table.rowWeightOffset + Math.floor((i - seg.offset) / seg.table.cols)]! : acc.sums.weightSum;
       if (W === 0) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { bytesToUint32 } from '@fedrec/secagg/bytes.js';
-import { runInMemoryRound, type MaskedInput } from '@fedrec/secagg';
+import { runInMemoryRound } from '@fedrec/secagg';
+import { type MaskedInput } from '@fedrec/protocol';
 import { config, ids, seededUniform } from './helpers.js';
 import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from './uniformity.js';
 

@@ -6,7 +6,7 @@ import { evaluateItemPop } from '@fedrec/recsys/baselines/item-pop.js';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
-import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { FedAvg } from '@fedrec/coordinator/strategy/fedavg.js';
 import { toSparseUpdate } from '@fedrec/simulate/in-process/round-sums.js';
 import { simulateFederated } from '@fedrec/simulate/in-process/run.js';

@@ -1,5 +1,5 @@
 import { createStrategy, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
-import { UpdateAccumulator } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import type { Strategy } from '@fedrec/coordinator/strategy/strategy.js';
 import { ncfManifest, type NcfArch } from '@fedrec/models/ncf/arch.js';
 import { ncfInitialPrivate, ncfInitialWeights } from '@fedrec/models/ncf/init.js';

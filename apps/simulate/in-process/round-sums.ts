@@ -1,4 +1,4 @@
-import type { SparseUpdate } from '@fedrec/coordinator/strategy/aggregate-sums.js';
+import type { SparseUpdate } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import type { LocalFitResult } from '@fedrec/models/ncf/engine/local-fit.js';
 import { emptySums, mergeSums, type AggregateSums, type WeightManifest } from '@fedrec/protocol';
 

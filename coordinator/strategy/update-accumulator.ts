@@ -1,15 +1,6 @@
 import { emptySums, rowLayout } from '@fedrec/protocol';
-import type { AggregateSums, RowLayout, SharedSegment, WeightManifest } from '@fedrec/protocol';
+import type { AggregateSums, RowLayout, WeightManifest } from '@fedrec/protocol';
 
-// The one AggregateSums and row layout live on the contract (protocol); re-exported here so the
-// coordinator's collectors keep importing them from where they always did.
-export { emptySums, mergeSums } from '@fedrec/protocol';
-export type { AggregateSums, SharedSegment } from '@fedrec/protocol';
-
-/** The shared tensors' segments of a manifest (rowwise ones carry their row table). */
-export function sharedSegments(manifest: WeightManifest): SharedSegment[] {
-  return rowLayout(manifest).segments;
-}
 
 /**
  * A client result in the sparse form local training produces: full deltas of the plain shared
