@@ -21,36 +21,45 @@ export default tseslint.config(
     files: ['protocol/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: nodeOnly, message: 'protocol/ is shared by Node and the browser: no Node-only modules.' },
-          { group: ['**/coordinator/**', '**/client-sdk/**'], message: 'protocol/ imports neither side.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeOnly, message: 'protocol/ is shared by Node and the browser: no Node-only modules.' },
+            { group: ['**/coordinator/**', '**/client-sdk/**'], message: 'protocol/ imports neither side.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['secagg/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: nodeOnly, message: 'secagg/ runs in Node and in the browser: no Node-only modules.' },
-          { group: ['**/coordinator/**', '**/client-sdk/**'], message: 'secagg/ is transport-agnostic: it imports neither side.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeOnly, message: 'secagg/ runs in Node and in the browser: no Node-only modules.' },
+            { group: ['**/coordinator/**', '**/client-sdk/**'], message: 'secagg/ is transport-agnostic: it imports neither side.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['client-sdk/**/*.ts'],
     ignores: ['client-sdk/node/**', '**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: nodeOnly, message: 'The shared client SDK path must run in a browser: put Node-only code under client-sdk/node/.' },
-          { group: ['**/coordinator/**'], message: 'The client SDK must not import coordinator code.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeOnly, message: 'The shared client SDK path must run in a browser: put Node-only code under client-sdk/node/.' },
+            { group: ['**/coordinator/**'], message: 'The client SDK must not import coordinator code.' },
+          ],
+        },
+      ],
     },
   },
   {

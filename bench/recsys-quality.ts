@@ -37,7 +37,10 @@ const opts = new Command()
 
 const n = (k: string) => Number(opts[k]);
 const started = Date.now();
-const data = opts['synthetic'] || !existsSync(String(opts['data'])) ? generateSyntheticInteractions({ users: 943, items: 1682, interactionsPerUser: 100, seed: 7 }) : loadMovieLensFile(String(opts['data']));
+const data =
+  opts['synthetic'] || !existsSync(String(opts['data']))
+    ? generateSyntheticInteractions({ users: 943, items: 1682, interactionsPerUser: 100, seed: 7 })
+    : loadMovieLensFile(String(opts['data']));
 console.log(`data: ${opts['synthetic'] ? 'synthetic' : String(opts['data'])}: ${formatLoadSummary(data.summary)}`);
 const split = leaveOneOut(data, d.split);
 const a = ncfArch(opts['model'] as NcfKind, recsysModelOptions(split.numItems, { factors: n('factors') }));
@@ -51,7 +54,10 @@ let central: { hr10: number; ndcg10: number; ms: number } | undefined;
 if (!opts['skipCentral']) {
   const t0 = Date.now();
   const c = trainCentralized(a, split.users, split.numUsers, { ...d.centralized, epochs: n('centralEpochs'), seed: 1, evalEvery: n('evalEvery') }, (r) => {
-    if (r.eval) console.log(`  centralized epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)} HR@10 ${r.eval.hr10.toFixed(4)} NDCG@10 ${r.eval.ndcg10.toFixed(4)} (${(r.elapsedMs / 1000).toFixed(0)} s)`);
+    if (r.eval)
+      console.log(
+        `  centralized epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)} HR@10 ${r.eval.hr10.toFixed(4)} NDCG@10 ${r.eval.ndcg10.toFixed(4)} (${(r.elapsedMs / 1000).toFixed(0)} s)`,
+      );
   });
   central = { hr10: c.final.hr10, ndcg10: c.final.ndcg10, ms: Date.now() - t0 };
 }
@@ -73,7 +79,10 @@ const fo = {
 const fed = await simulateFederated(a, split.users, fo, {
   workers: n('workers'),
   onRound: (r) => {
-    if (r.eval) console.log(`  federated round ${r.round}: loss ${r.trainLoss.toFixed(4)} HR@10 ${r.eval.hr10.toFixed(4)} NDCG@10 ${r.eval.ndcg10.toFixed(4)} (${(r.elapsedMs / 1000).toFixed(0)} s)`);
+    if (r.eval)
+      console.log(
+        `  federated round ${r.round}: loss ${r.trainLoss.toFixed(4)} HR@10 ${r.eval.hr10.toFixed(4)} NDCG@10 ${r.eval.ndcg10.toFixed(4)} (${(r.elapsedMs / 1000).toFixed(0)} s)`,
+      );
   },
 });
 const fedMs = Date.now() - t1;

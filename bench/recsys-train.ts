@@ -32,7 +32,11 @@ function measure(label: string, run: (seed: number) => Promise<number> | number,
     const start = performance.now();
     while (performance.now() - start < minMs) samples += await run(runs++);
     const s = (performance.now() - start) / 1000;
-    console.log(`${label.padEnd(28)} ${Math.round(samples / s).toLocaleString('en-US').padStart(10)} samples/s  (${runs} device fits of ${samples / runs} samples)`);
+    console.log(
+      `${label.padEnd(28)} ${Math.round(samples / s)
+        .toLocaleString('en-US')
+        .padStart(10)} samples/s  (${runs} device fits of ${samples / runs} samples)`,
+    );
   })();
 }
 

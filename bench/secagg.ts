@@ -14,7 +14,23 @@
 import { Command } from 'commander';
 import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSealer, generateKeyPair } from '@fedrec/protocol';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
-import { addMask, agreeKey, combineShares, generateKeyPair as generateMaskKeyPair, sealShares, openShares, splitSecret, thresholdFor, contributionLayout, decodeAggregate, encodeContribution, expandMask, roundInfeasibility, runInMemoryRound, type ClientContribution } from '@fedrec/secagg';
+import {
+  addMask,
+  agreeKey,
+  combineShares,
+  generateKeyPair as generateMaskKeyPair,
+  sealShares,
+  openShares,
+  splitSecret,
+  thresholdFor,
+  contributionLayout,
+  decodeAggregate,
+  encodeContribution,
+  expandMask,
+  roundInfeasibility,
+  runInMemoryRound,
+  type ClientContribution,
+} from '@fedrec/secagg';
 import { pack, parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
 import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
@@ -68,7 +84,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function makeClients(n: number, seed: number): Map<string, ClientContribution> {
   let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const out = new Map<string, ClientContribution>();
   for (let i = 0; i < n; i++) {
     const delta = new Float32Array(params);
@@ -137,7 +153,10 @@ function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): 
     clientMaxMs: Math.max(...clientMs),
     uploadBytes: mean(uploads),
     downloadBytes: 0,
-    maxError: maxDiff(result, plainWeightedMean(cs, (id) => !dropped.has(id))),
+    maxError: maxDiff(
+      result,
+      plainWeightedMean(cs, (id) => !dropped.has(id)),
+    ),
   };
 }
 
@@ -184,7 +203,10 @@ async function secaggRound(cs: Map<string, ClientContribution>, dropped: Set<str
     clientMaxMs: Math.max(...times),
     uploadBytes: mean(survivors.map((id) => up.get(id)!)),
     downloadBytes: mean(survivors.map((id) => down.get(id)!)),
-    maxError: maxDiff(result, plainWeightedMean(cs, (id) => !dropped.has(id))),
+    maxError: maxDiff(
+      result,
+      plainWeightedMean(cs, (id) => !dropped.has(id)),
+    ),
   };
 }
 
@@ -203,7 +225,12 @@ const timeItAsync = async (f: () => Promise<unknown>): Promise<number> => {
  * Full SecAgg at n > 255 clients, which cannot run: one client's measured work against n-1 peers (on a
  * sample of clients), the server's vector work measured in full, Shamir costs scaled from 255 shares.
  */
-async function extrapolatedSecAgg(n: number, cs: Map<string, ClientContribution>, config: SecAggConfig, samples: number): Promise<RoundFigures & { note: string }> {
+async function extrapolatedSecAgg(
+  n: number,
+  cs: Map<string, ClientContribution>,
+  config: SecAggConfig,
+  samples: number,
+): Promise<RoundFigures & { note: string }> {
   const layout = contributionLayout(manifest);
   const ids = [...cs.keys()];
   const peers = ids.map((id) => ({ id, cipher: generateMaskKeyPair(), mask: generateMaskKeyPair() }));
@@ -264,7 +291,14 @@ async function extrapolatedSecAgg(n: number, cs: Map<string, ClientContribution>
     packedBytes({ roundId: 1, masked: new Uint8Array(4 * layout.vectorLength) }) +
     packedBytes({ roundId: 1, seedShares: peers.map((p) => ({ of: p.id, share: shares[0]! })), keyShares: [] });
   const download =
-    packedBytes({ roundId: 1, roster: ids, graphSeed: seed, threshold: t, vectorLength: layout.vectorLength, neighbours: others.map((p) => ({ clientId: p.id, cipherPublicKey: p.cipher.publicKey, maskPublicKey: p.mask.publicKey })) }) +
+    packedBytes({
+      roundId: 1,
+      roster: ids,
+      graphSeed: seed,
+      threshold: t,
+      vectorLength: layout.vectorLength,
+      neighbours: others.map((p) => ({ clientId: p.id, cipherPublicKey: p.cipher.publicKey, maskPublicKey: p.mask.publicKey })),
+    }) +
     packedBytes({ roundId: 1, encryptedShares: others.map((p) => ({ from: p.id, ...sealed })) }) +
     packedBytes({ roundId: 1, survivors: ids, dropped: [] });
   return {

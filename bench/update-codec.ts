@@ -16,8 +16,19 @@ const manifest = neumfModel.manifest(options);
 const users = split.users.slice(0, 60);
 const updates: UpdatePayload[] = [];
 for (const user of users) {
-  const outcome = await new RecsysTrainer({ data: user, engine: 'js' }).fit({ roundId: 0, modelVersion: 0, config: recsysTrainingConfig(), modelSpec: { name: 'neumf', options }, global });
-  updates.push({ numExamples: outcome.numExamples, metrics: outcome.metrics, delta: outcome.delta, ...(outcome.rowWeights ? { rowWeights: outcome.rowWeights } : {}) });
+  const outcome = await new RecsysTrainer({ data: user, engine: 'js' }).fit({
+    roundId: 0,
+    modelVersion: 0,
+    config: recsysTrainingConfig(),
+    modelSpec: { name: 'neumf', options },
+    global,
+  });
+  updates.push({
+    numExamples: outcome.numExamples,
+    metrics: outcome.metrics,
+    delta: outcome.delta,
+    ...(outcome.rowWeights ? { rowWeights: outcome.rowWeights } : {}),
+  });
 }
 const key = generateKeyPair();
 const binding = { roundId: 0, clientId: 'c', taskId: 't', modelVersion: 0 };

@@ -121,7 +121,8 @@ async function runSelection(options: SelectBackendOptions): Promise<string> {
     candidates = [cpuCandidate];
   }
   if (options.force !== undefined) {
-    const forced = candidates.find((c) => c.id === options.force) ?? candidates.find((c) => c.backend === options.force) ?? { id: options.force, backend: options.force };
+    const forced = candidates.find((c) => c.id === options.force) ??
+      candidates.find((c) => c.backend === options.force) ?? { id: options.force, backend: options.force };
     if (!(await tryCandidate(forced, ctx))) throw new Error(`forced tfjs backend "${options.force}" could not be initialised`);
     selected = { backend: forced.backend, id: forced.id };
   } else {

@@ -1,6 +1,14 @@
 import { ProtocolError, type ParsedSecAggFitTask } from '@fedrec/protocol';
 import { SecAggClient, SecAggError, contributionLayout, encodeContribution, type ContributionLayout } from '@fedrec/secagg';
-import { type AdvertiseKeys, type ForwardedShares, type MaskedInput, type Roster, type ShareKeys, type UnmaskRequest, type UnmaskResponse } from '@fedrec/protocol';
+import {
+  type AdvertiseKeys,
+  type ForwardedShares,
+  type MaskedInput,
+  type Roster,
+  type ShareKeys,
+  type UnmaskRequest,
+  type UnmaskResponse,
+} from '@fedrec/protocol';
 import { finishFit, startFit, type FitRun } from './fit-run.js';
 import { taskContext } from './round-tasks.js';
 import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';

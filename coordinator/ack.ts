@@ -6,10 +6,7 @@ const errorInfoSchema = z.object({ code: z.string().max(64), message: z.string()
 
 /** Validates a client's ack (`{ ok, value } | { ok, error }`), whose value must match `value`. */
 export function ackSchema<T extends z.ZodType>(value: T) {
-  return z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), value }),
-    z.object({ ok: z.literal(false), error: errorInfoSchema }),
-  ]);
+  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), error: errorInfoSchema })]);
 }
 
 /** A client-reported code we do not know is treated as a training failure. */

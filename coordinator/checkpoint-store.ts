@@ -39,7 +39,9 @@ export function checkpointFileName(modelVersion: number): string {
 }
 
 function sha256(body: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(body.buffer, body.byteOffset, body.byteLength))
+    .digest('hex');
 }
 
 /** One file per committed model version, written atomically; the newest valid one wins on load. */

@@ -52,7 +52,10 @@ function onConnection(socket: ClientSocket, deps: ConnectionDeps): void {
       deps.emit('client:disconnected', { clientId, reason });
     }
   });
-  socket.on('model:get', socketHandler('model:get', z.undefined(), logger, () => deps.snapshot()));
+  socket.on(
+    'model:get',
+    socketHandler('model:get', z.undefined(), logger, () => deps.snapshot()),
+  );
   // Unknown events with an ack get an answer instead of silence.
   socket.onAny((event: string, ...args: unknown[]) => {
     if (event === 'model:get') return;

@@ -22,7 +22,6 @@ import type { CoordinatorState } from './state.js';
 import { coordinatorStatus } from './status.js';
 import type { CoordinatorStatus } from './coordinator-status.js';
 
-
 export interface Coordinator extends CoordinatorView {
   /** Loads keys and the latest checkpoint, listens, and starts the round loop. */
   start(): Promise<{ port: number; url: string }>;
@@ -123,7 +122,13 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     });
     this.metrics.modelVersion.set(this.state.modelVersion);
     logger.info(
-      { url, fingerprint: fingerprint(keyPair.publicKey), modelVersion: this.state.modelVersion, strategy: o.strategy.name, mode: o.rounds === 'continuous' ? 'continuous' : 'fixed' },
+      {
+        url,
+        fingerprint: fingerprint(keyPair.publicKey),
+        modelVersion: this.state.modelVersion,
+        strategy: o.strategy.name,
+        mode: o.rounds === 'continuous' ? 'continuous' : 'fixed',
+      },
       'coordinator listening',
     );
     this.engine.start();

@@ -23,7 +23,13 @@ export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<Evalu
     accept: (clientId, value): EvaluateResult => ({ clientId, numExamples: value.numExamples, metrics: value.metrics }),
   });
   const results = outcome.results.map((r) => r.result);
-  const failures = outcome.failures.map(({ clientId, code, message }): Failure => ({ clientId, taskId: taskIdOf.get(clientId) ?? '', phase: 'evaluate', code, message }));
+  const failures = outcome.failures.map(({ clientId, code, message }): Failure => ({
+    clientId,
+    taskId: taskIdOf.get(clientId) ?? '',
+    phase: 'evaluate',
+    code,
+    message,
+  }));
   const metrics = await ctx.strategy.aggregateEvaluate(ctx.roundId, results, failures);
   return {
     modelVersion: ctx.modelVersion,

@@ -3,7 +3,11 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 /** Prometheus metrics in a registry of their own, so several coordinators can share a process. */
 export function createMetrics() {
   const registry = new Registry();
-  const roundsCommitted = new Counter({ name: 'fedrec_rounds_committed_total', help: 'Rounds whose aggregate became the new global model', registers: [registry] });
+  const roundsCommitted = new Counter({
+    name: 'fedrec_rounds_committed_total',
+    help: 'Rounds whose aggregate became the new global model',
+    registers: [registry],
+  });
   const roundsAbandoned = new Counter({ name: 'fedrec_rounds_abandoned_total', help: 'Rounds abandoned with the model unchanged', registers: [registry] });
   const connectedClients = new Gauge({ name: 'fedrec_connected_clients', help: 'Clients connected right now', registers: [registry] });
   const modelVersion = new Gauge({ name: 'fedrec_model_version', help: 'Version of the current global model', registers: [registry] });

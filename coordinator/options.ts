@@ -18,8 +18,10 @@ const weightsSchema = z
   .refine((w) => w.body.length === sharedSize(w.manifest), 'initialWeights.body length must equal sharedSize(manifest)')
   .transform((w): Weights => w);
 
-const hasMethods = (...names: string[]) => (v: unknown) =>
-  typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+const hasMethods =
+  (...names: string[]) =>
+  (v: unknown) =>
+    typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
 
 /** Secure-aggregation settings besides the mode (secagg/config.ts), plus the deadlines of the short stages. */
 export const secAggSettingsSchema = secAggConfigSchema.omit({ mode: true }).extend({
@@ -65,7 +67,11 @@ export const coordinatorOptionsSchema = z.object({
   /** When set, clients must present this token in the handshake. */
   authToken: z.string().min(1).optional(),
   /** Largest sealed update accepted, in bytes. */
-  maxUpdateBytes: z.number().int().min(64).default(64 * MiB),
+  maxUpdateBytes: z
+    .number()
+    .int()
+    .min(64)
+    .default(64 * MiB),
   maxExamplesPerUpdate: z.number().positive().default(1e9),
   /** Round records kept in memory, in checkpoints and in /api/rounds. */
   historyLimit: z.number().int().min(1).default(1000),
@@ -77,7 +83,9 @@ export const coordinatorOptionsSchema = z.object({
   secureAggregation: z.enum(SECAGG_MODES).default('off'),
   /** Settings used when secureAggregation is on. */
   secAgg: secAggSettingsSchema.default(secAggSettingsSchema.parse({})),
-  strategy: z.custom<Strategy>(hasMethods('configureFit', 'aggregateFit', 'configureEvaluate', 'aggregateEvaluate'), 'strategy must implement Strategy').optional(),
+  strategy: z
+    .custom<Strategy>(hasMethods('configureFit', 'aggregateFit', 'configureEvaluate', 'aggregateEvaluate'), 'strategy must implement Strategy')
+    .optional(),
   fitCollector: z.custom<FitCollector>(hasMethods('collect'), 'fitCollector must implement FitCollector').optional(),
   logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug', 'child'), 'logger must be pino-compatible').optional(),
   /** Add-ons attached at start (dashboard, demo pages): extra HTTP routes and Socket.IO namespaces. */
@@ -102,11 +110,14 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
     // Not an error (more clients may connect), but the first rounds would abandon: worth saying.
     (o.logger ?? silentLogger).warn({ minResults: o.minResults, minClients: o.minClients }, 'minResults exceeds minClients');
   }
-  if (o.secureAggregation !== 'off' && o.fitCollector) throw new TypeError('invalid coordinator options: set either fitCollector or secureAggregation, not both');
+  if (o.secureAggregation !== 'off' && o.fitCollector)
+    throw new TypeError('invalid coordinator options: set either fitCollector or secureAggregation, not both');
   // GF(2^8) Shamir caps a sharing group at 255: full SecAgg shares with every other client of the round.
   const roundSize = typeof o.clientsPerRound === 'number' && o.clientsPerRound >= 1 ? o.clientsPerRound : o.minClients;
   if (o.secureAggregation === 'secagg' && roundSize > MAX_SHARES) {
-    throw new TypeError(`invalid coordinator options: secureAggregation 'secagg' supports at most ${MAX_SHARES} clients per round (GF(2^8) Shamir); use 'secagg+'`);
+    throw new TypeError(
+      `invalid coordinator options: secureAggregation 'secagg' supports at most ${MAX_SHARES} clients per round (GF(2^8) Shamir); use 'secagg+'`,
+    );
   }
   return {
     ...o,

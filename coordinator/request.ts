@@ -1,9 +1,7 @@
 import type { ServerToClientEvents } from '@fedrec/protocol';
 import type { ClientSocket } from './socket-types.js';
 
-export type RequestOutcome =
-  | { kind: 'reply'; reply: unknown }
-  | { kind: 'failure'; code: 'TIMEOUT' | 'DISCONNECTED' | 'ABORTED'; message: string };
+export type RequestOutcome = { kind: 'reply'; reply: unknown } | { kind: 'failure'; code: 'TIMEOUT' | 'DISCONNECTED' | 'ABORTED'; message: string };
 
 /** Server-to-client events a client answers through an ack. */
 export type RequestEvent = 'round:fit' | 'round:evaluate' | 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';

@@ -224,7 +224,13 @@ export class RoundEngine {
     return 'abandoned';
   }
 
-  private record(draft: Draft, collection: FitCollection, outcome: RoundRecord['outcome'], reason: string | null, evaluation: EvaluationRecord | null): RoundRecord {
+  private record(
+    draft: Draft,
+    collection: FitCollection,
+    outcome: RoundRecord['outcome'],
+    reason: string | null,
+    evaluation: EvaluationRecord | null,
+  ): RoundRecord {
     const { state, options: o } = this.deps;
     const endedAt = Date.now();
     const record: RoundRecord = {

@@ -87,20 +87,48 @@ class SecAggRoundRun {
           },
         ]),
       );
-      await this.stage('advertise', 'secagg:advertise', tasks, packedSchema(advertiseKeysSchema), (id, m) => server.acceptAdvertisement(id, m), shortDeadline(options.advertiseTimeoutMs));
+      await this.stage(
+        'advertise',
+        'secagg:advertise',
+        tasks,
+        packedSchema(advertiseKeysSchema),
+        (id, m) => server.acceptAdvertisement(id, m),
+        shortDeadline(options.advertiseTimeoutMs),
+      );
       const rosters = server.closeAdvertisement();
       if (rosters.status === 'abandoned') return this.abandoned(rosters.reason, rosters);
 
-      await this.stage('share-keys', 'secagg:roster', packAll(rosters.messages), packedSchema(shareKeysSchema), (id, m) => server.acceptShareKeys(id, m), shortDeadline(options.shareKeysTimeoutMs));
+      await this.stage(
+        'share-keys',
+        'secagg:roster',
+        packAll(rosters.messages),
+        packedSchema(shareKeysSchema),
+        (id, m) => server.acceptShareKeys(id, m),
+        shortDeadline(options.shareKeysTimeoutMs),
+      );
       const forwarded = server.closeShareKeys();
       if (forwarded.status === 'abandoned') return this.abandoned(forwarded.reason, forwarded);
       this.excluded(forwarded.dropped, 'share-keys', 'too few of its neighbours shared keys for its shares to be recoverable');
 
-      await this.stage('masked-input', 'secagg:forward', packAll(forwarded.messages), packedSchema(maskedInputSchema), (id, m) => server.acceptMaskedInput(id, m), ctx.deadline);
+      await this.stage(
+        'masked-input',
+        'secagg:forward',
+        packAll(forwarded.messages),
+        packedSchema(maskedInputSchema),
+        (id, m) => server.acceptMaskedInput(id, m),
+        ctx.deadline,
+      );
       const requests = server.closeMaskedInput();
       if (requests.status === 'abandoned') return this.abandoned(requests.reason, requests);
 
-      await this.stage('unmask', 'secagg:unmask', packAll(requests.messages), packedSchema(unmaskResponseSchema), (id, m) => server.acceptUnmaskResponse(id, m), Date.now() + options.unmaskTimeoutMs);
+      await this.stage(
+        'unmask',
+        'secagg:unmask',
+        packAll(requests.messages),
+        packedSchema(unmaskResponseSchema),
+        (id, m) => server.acceptUnmaskResponse(id, m),
+        Date.now() + options.unmaskTimeoutMs,
+      );
       const outcome = await server.finish();
       if (outcome.status === 'abandoned') return this.abandoned(outcome.reason, outcome);
 
@@ -108,8 +136,15 @@ class SecAggRoundRun {
       const contributors = new Set(outcome.contributors);
       // A contributor that missed the unmask stage still counts: its input is in the sum.
       for (const id of contributors) this.failures.delete(id);
-      this.excluded([...this.byId.keys()].filter((id) => !contributors.has(id)), 'masked-input', 'its input is not in the sum');
-      ctx.logger.info({ contributors: contributors.size, droppedAfterShareKeys: outcome.droppedAfterShareKeys.length, mode: config.mode }, 'secure aggregation completed');
+      this.excluded(
+        [...this.byId.keys()].filter((id) => !contributors.has(id)),
+        'masked-input',
+        'its input is not in the sum',
+      );
+      ctx.logger.info(
+        { contributors: contributors.size, droppedAfterShareKeys: outcome.droppedAfterShareKeys.length, mode: config.mode },
+        'secure aggregation completed',
+      );
       for (const a of ctx.assignments) this.notify(a, contributors.has(a.clientId) ? undefined : this.verdictFor(a.clientId, 'its input is not in the sum'));
       return { sums, accepted: outcome.contributors, failures: [...this.failures.values()], metrics: {} };
     } catch (err) {

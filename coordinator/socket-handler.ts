@@ -9,12 +9,7 @@ import { errorFields } from './logger.js';
  * handler, answers `{ ok, value }` or `{ ok: false, error: { code, message } }`, and logs.
  * Nothing a client sends can throw out of here (an async throw would be an unhandled rejection).
  */
-export function socketHandler<P, R>(
-  event: string,
-  schema: z.ZodType<P>,
-  logger: Logger,
-  run: (payload: P) => R | Promise<R>,
-): (...args: unknown[]) => void {
+export function socketHandler<P, R>(event: string, schema: z.ZodType<P>, logger: Logger, run: (payload: P) => R | Promise<R>): (...args: unknown[]) => void {
   return (...args: unknown[]) => {
     const last = args.at(-1);
     const ack = typeof last === 'function' ? (args.pop() as (reply: Ack<R>) => void) : undefined;

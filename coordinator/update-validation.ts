@@ -1,11 +1,4 @@
-import {
-  ProtocolError,
-  allFinite,
-  decodeUpdatePayload,
-  fitReplySchema,
-  rowWeightsSize,
-  sharedSize,
-} from '@fedrec/protocol';
+import { ProtocolError, allFinite, decodeUpdatePayload, fitReplySchema, rowWeightsSize, sharedSize } from '@fedrec/protocol';
 import type { EnvelopeBinding, EnvelopeOpener, SealedEnvelope, UpdatePayload, WeightManifest } from '@fedrec/protocol';
 import type { UpdateLimits } from './fit-collector.js';
 

@@ -22,7 +22,10 @@ export class DashboardFeed {
   private unsubscribe: (() => void) | undefined;
   private readonly historyLimit: number;
 
-  constructor(private readonly coordinator: CoordinatorView, options: DashboardFeedOptions = {}) {
+  constructor(
+    private readonly coordinator: CoordinatorView,
+    options: DashboardFeedOptions = {},
+  ) {
     this.historyLimit = options.historyLimit ?? 500;
   }
 
@@ -37,7 +40,12 @@ export class DashboardFeed {
     const onStarted = (s: RoundStarted) => this.roundStarted(s);
     const onEnded = (r: RoundRecord) => this.roundEnded(r);
     const onConnected = ({ clientId }: { clientId: string }) => {
-      this.clients.set(clientId, { clientId, connectedAt: Date.now(), selected: this.current?.selected.includes(clientId) ?? false, roundsContributed: this.clients.get(clientId)?.roundsContributed ?? 0 });
+      this.clients.set(clientId, {
+        clientId,
+        connectedAt: Date.now(),
+        selected: this.current?.selected.includes(clientId) ?? false,
+        roundsContributed: this.clients.get(clientId)?.roundsContributed ?? 0,
+      });
       this.pushClients();
     };
     const onDisconnected = ({ clientId }: { clientId: string }) => {
@@ -65,7 +73,10 @@ export class DashboardFeed {
   }
 
   snapshot(): DashboardSnapshot {
-    const rounds = this.coordinator.history().slice(-this.historyLimit).map((r) => this.withTraffic(r));
+    const rounds = this.coordinator
+      .history()
+      .slice(-this.historyLimit)
+      .map((r) => this.withTraffic(r));
     return { status: this.coordinator.status(), rounds, clients: [...this.clients.values()], current: this.current };
   }
 

@@ -22,9 +22,7 @@ export type DeviceEngine = LayersEngine | RecommenderEngine;
  * One way to train a model on a device. The kind is known up front; the code loads on first
  * use, so looking up a definition (all a coordinator does) never loads tfjs.
  */
-export type EngineLoader =
-  | { kind: 'layers'; load(): Promise<LayersEngine> }
-  | { kind: 'recommender'; load(): Promise<RecommenderEngine> };
+export type EngineLoader = { kind: 'layers'; load(): Promise<LayersEngine> } | { kind: 'recommender'; load(): Promise<RecommenderEngine> };
 
 /** A registered model: its definition and its device engines by name (e.g. "js", "tfjs"); the first is the default. */
 export interface ModelEntry {

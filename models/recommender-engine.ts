@@ -13,7 +13,13 @@ export interface RecommenderEngine {
   /** A device's fresh private tensors, reproducible from the seed. */
   initialPrivate(options: ModelSpec['options'], seed: number): Map<string, Float32Array>;
   /** Local training on the gathered rows of the items the plan touches. */
-  fit(options: ModelSpec['options'], shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, plan: LocalPlan, o: LocalFitOptions): Promise<LocalFitResult>;
+  fit(
+    options: ModelSpec['options'],
+    shared: Map<string, Float32Array>,
+    priv: Map<string, Float32Array>,
+    plan: LocalPlan,
+    o: LocalFitOptions,
+  ): Promise<LocalFitResult>;
   /** Logits of this user against the given items. */
   score(options: ModelSpec['options'], shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, items: Int32Array): Promise<Float32Array>;
 }

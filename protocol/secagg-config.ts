@@ -21,7 +21,15 @@ export const secAggConfigSchema = z
     mode: z.enum(SECAGG_MODES).default('secagg+'),
     threshold: z.union([z.number().int().min(2).max(255), z.number().min(0.5).max(1)]).default(0.5),
     neighbours: z
-      .union([z.literal('auto'), z.number().int().min(2).max(254).refine((k) => k % 2 === 0, 'neighbours must be even (circulant Harary graph)')])
+      .union([
+        z.literal('auto'),
+        z
+          .number()
+          .int()
+          .min(2)
+          .max(254)
+          .refine((k) => k % 2 === 0, 'neighbours must be even (circulant Harary graph)'),
+      ])
       .default('auto'),
     clipRange: z.number().positive().finite().default(1),
     maxWeight: z.number().positive().finite().default(1000),

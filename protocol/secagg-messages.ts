@@ -30,9 +30,7 @@ export const rosterSchema = z.object({
   graphSeed: bytesOf(32, 'graph seed'),
   threshold: z.number().int().min(2).max(MAX_SHARES),
   vectorLength: z.number().int().min(1).max(MAX_VECTOR_WORDS),
-  neighbours: z
-    .array(z.object({ clientId: clientIdSchema, cipherPublicKey: publicKeySchema, maskPublicKey: publicKeySchema }))
-    .max(MAX_SHARES - 1),
+  neighbours: z.array(z.object({ clientId: clientIdSchema, cipherPublicKey: publicKeySchema, maskPublicKey: publicKeySchema })).max(MAX_SHARES - 1),
 });
 
 const encryptedSharesFields = {

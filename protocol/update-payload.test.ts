@@ -64,14 +64,26 @@ describe('protocol: sparse rows in update payloads', () => {
       }
       assert.fail('expected a rejection');
     };
-    assert.equal(code(() => decodeUpdatePayload(sparse)), 'INVALID_PAYLOAD');
+    assert.equal(
+      code(() => decodeUpdatePayload(sparse)),
+      'INVALID_PAYLOAD',
+    );
     const wider = { tensors: manifest.tensors.map((t) => (t.name === 'items' ? { ...t, shape: [11, 3] } : t)) };
-    assert.equal(code(() => decodeUpdatePayload(sparse, wider)), 'MANIFEST_MISMATCH');
-    assert.equal(code(() => decodeUpdatePayload(sparse.subarray(0, sparse.length - 4), manifest)), 'INVALID_PAYLOAD');
+    assert.equal(
+      code(() => decodeUpdatePayload(sparse, wider)),
+      'MANIFEST_MISMATCH',
+    );
+    assert.equal(
+      code(() => decodeUpdatePayload(sparse.subarray(0, sparse.length - 4), manifest)),
+      'INVALID_PAYLOAD',
+    );
     // A bitmap that claims more rows than the floats carry.
     const forged = Uint8Array.from(sparse);
     const headerLength = new DataView(forged.buffer).getUint32(0, true);
     forged[Math.ceil((4 + headerLength) / 4) * 4] = 0xff;
-    assert.equal(code(() => decodeUpdatePayload(forged, manifest)), 'INVALID_PAYLOAD');
+    assert.equal(
+      code(() => decodeUpdatePayload(forged, manifest)),
+      'INVALID_PAYLOAD',
+    );
   });
 });

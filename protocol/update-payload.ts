@@ -111,7 +111,8 @@ function encodeSparse(p: UpdatePayload, m: WeightManifest, kept: Uint8Array, kep
  * left out behind a bitmap: lossless, and no more revealing than the zeros a dense delta carries.
  */
 export function encodeUpdatePayload(p: UpdatePayload, manifest?: WeightManifest): Uint8Array {
-  const sparseFits = manifest && p.rowWeights && p.rowWeights.length > 0 && p.rowWeights.length === rowWeightsSize(manifest) && p.delta.length === sharedSize(manifest);
+  const sparseFits =
+    manifest && p.rowWeights && p.rowWeights.length > 0 && p.rowWeights.length === rowWeightsSize(manifest) && p.delta.length === sharedSize(manifest);
   if (!sparseFits) return encodeDense(p);
   const kept = keptRows(p, rowLayout(manifest).tables);
   const keptCount = kept.reduce((n, k) => n + k, 0);

@@ -16,18 +16,16 @@ export const tensorSpecSchema = z.object({
 });
 export type TensorSpec = z.infer<typeof tensorSpecSchema>;
 
-export const manifestSchema = z
-  .object({ tensors: z.array(tensorSpecSchema).max(MAX_TENSORS) })
-  .superRefine((m, ctx) => {
-    const names = new Set<string>();
-    for (const t of m.tensors) {
-      if (names.has(t.name)) ctx.addIssue({ code: 'custom', message: `duplicate tensor name ${t.name}` });
-      names.add(t.name);
-      if (t.rowwise && (!t.shared || t.shape.length !== 2)) {
-        ctx.addIssue({ code: 'custom', message: `rowwise tensor ${t.name} must be shared and 2-D` });
-      }
+export const manifestSchema = z.object({ tensors: z.array(tensorSpecSchema).max(MAX_TENSORS) }).superRefine((m, ctx) => {
+  const names = new Set<string>();
+  for (const t of m.tensors) {
+    if (names.has(t.name)) ctx.addIssue({ code: 'custom', message: `duplicate tensor name ${t.name}` });
+    names.add(t.name);
+    if (t.rowwise && (!t.shared || t.shape.length !== 2)) {
+      ctx.addIssue({ code: 'custom', message: `rowwise tensor ${t.name} must be shared and 2-D` });
     }
-  });
+  }
+});
 export type WeightManifest = z.infer<typeof manifestSchema>;
 
 export function tensorSize(t: TensorSpec): number {

@@ -41,7 +41,10 @@ export const RECSYS_DEFAULTS = {
 };
 
 /** Model options for a catalogue of `numItems` items. */
-export function recsysModelOptions(numItems: number, override: Partial<{ factors: number; mlpDim: number; layers: string; initStd: number }> = {}): ModelSpec['options'] {
+export function recsysModelOptions(
+  numItems: number,
+  override: Partial<{ factors: number; mlpDim: number; layers: string; initStd: number }> = {},
+): ModelSpec['options'] {
   const factors = override.factors ?? RECSYS_DEFAULTS.factors;
   const scaled = factors !== RECSYS_DEFAULTS.factors;
   return {

@@ -11,7 +11,13 @@ export interface EvalSummary {
 }
 
 /** The He et al. protocol over users: each held-out item ranked against its 99 negatives. */
-export function evaluateUsers(a: NcfArch, shared: Map<string, Float32Array>, privateOf: (user: number) => Map<string, Float32Array>, users: UserData[], k = 10): EvalSummary {
+export function evaluateUsers(
+  a: NcfArch,
+  shared: Map<string, Float32Array>,
+  privateOf: (user: number) => Map<string, Float32Array>,
+  users: UserData[],
+  k = 10,
+): EvalSummary {
   let hr = 0;
   let ndcg = 0;
   let loss = 0;

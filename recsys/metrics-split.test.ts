@@ -29,7 +29,7 @@ describe('recsys metrics', () => {
 describe('recsys leave-one-out split', () => {
   const data = generateSyntheticInteractions({ users: 40, items: 150, interactionsPerUser: 15, seed: 9 });
 
-  it('holds out each user\'s latest interaction and samples never-seen negatives', () => {
+  it("holds out each user's latest interaction and samples never-seen negatives", () => {
     const split = leaveOneOut(data, { seed: 5 });
     assert.equal(split.users.length, 40);
     for (const u of split.users) {

@@ -39,7 +39,7 @@ export function sampleUnseen(rng: SeededRandom, numItems: number, exclude: Reado
   if (available < k) throw new RangeError(`only ${available} unseen items, ${k} requested`);
   const out = new Int32Array(k);
   const taken = new Set<number>();
-  for (let i = 0; i < k; ) {
+  for (let i = 0; i < k;) {
     const item = rng.int(numItems);
     if (exclude.has(item) || taken.has(item)) continue;
     taken.add(item);

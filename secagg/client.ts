@@ -112,7 +112,11 @@ export class SecAggClient {
       const peer = this.neighbours.get(peerId)!;
       const key = this.safely(() => agreeKey('share-encryption', this.roundId, this.clientId, peerId, this.cipherKeys!.secretKey, peer.cipherPublicKey));
       this.shareKeysByPeer.set(peerId, key);
-      const sealed = sealShares(key, { roundId: this.roundId, from: this.clientId, to: peerId }, { seedShare: seedShares[i + 1]!, keyShare: keyShares[i + 1]! });
+      const sealed = sealShares(
+        key,
+        { roundId: this.roundId, from: this.clientId, to: peerId },
+        { seedShare: seedShares[i + 1]!, keyShare: keyShares[i + 1]! },
+      );
       return { to: peerId, ...sealed };
     });
     this.stageName = 'receive-shares';

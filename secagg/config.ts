@@ -25,7 +25,8 @@ export function thresholdFor(config: SecAggConfig, groupSize: number): number {
 export function roundInfeasibility(config: SecAggConfig, n: number): string | null {
   if (config.mode === 'off') return 'secure aggregation is off';
   if (n < 3) return `${n} clients: secure aggregation needs at least 3 (a sum of 2 reveals each to the other)`;
-  if (n > maxSummands(config.quantizationBits)) return `${n} clients exceed ${maxSummands(config.quantizationBits)}, the most a ${config.quantizationBits}-bit sum can hold`;
+  if (n > maxSummands(config.quantizationBits))
+    return `${n} clients exceed ${maxSummands(config.quantizationBits)}, the most a ${config.quantizationBits}-bit sum can hold`;
   const m = neighbourCount(config, n) + 1;
   if (m > 255) return `a sharing group of ${m} exceeds the 255 shares of GF(2^8) Shamir: use mode 'secagg+'`;
   const t = thresholdFor(config, m);

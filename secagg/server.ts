@@ -148,7 +148,7 @@ export class SecAggServer {
     this.expect('share-keys');
     // Keep only clients whose shares can be reconstructed: t-1 neighbours that also shared; repeat until stable.
     const alive = new Set(this.shares.keys());
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const id of alive) {
         if (this.aliveNeighbours(id, alive) + 1 < this.threshold) {

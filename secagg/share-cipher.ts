@@ -18,7 +18,6 @@ export interface SharePair {
   keyShare: Uint8Array;
 }
 
-
 function bindingDigest(b: ShareBinding): Uint8Array {
   return sha256(encodeFields(['fedrec/secagg/v1/shares', b.roundId, b.from, b.to]));
 }

@@ -5,60 +5,65 @@ import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/co
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
  * Sources are merged with flags > env > file > defaults, then parsed once here.
  */
-const jsonRecord = z.preprocess(
-  (v) => (typeof v === 'string' ? JSON.parse(v) : v),
-  z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
-);
+const jsonRecord = z.preprocess((v) => (typeof v === 'string' ? JSON.parse(v) : v), z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])));
 const int = z.coerce.number().int();
 
-export const cliConfigSchema = z.object({
-  port: int.min(0).max(65535).default(8080),
-  host: z.string().min(1).default('0.0.0.0'),
-  model: z.string().min(1).default('logistic'),
-  modelOptions: jsonRecord.default({}),
-  /** Seed for the initial weights. */
-  seed: int.default(42),
-  rounds: z.preprocess((v) => (v === 'continuous' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('continuous'), z.number().int().min(1)])).default('continuous'),
-  minClients: int.min(1).optional(),
-  clientsPerRound: z.preprocess((v) => (v === 'all' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('all'), z.number().positive()])).optional(),
-  roundTimeoutMs: int.min(1).optional(),
-  minResults: int.min(1).optional(),
-  retryDelayMs: int.min(0).optional(),
-  roundIntervalMs: int.min(0).optional(),
-  evaluateEvery: int.min(0).optional(),
-  checkpointDir: z.string().min(1).optional(),
-  keepCheckpoints: int.min(1).optional(),
-  keyFile: z.string().min(1).optional(),
-  authToken: z.string().min(1).optional(),
-  maxUpdateBytes: int.min(64).optional(),
-  strategy: z.enum(STRATEGY_NAMES).default('fedavg'),
-  /** The strategy's own options (its registry schema); serverLearningRate and momentum may also come flat. */
-  strategyOptions: jsonRecord.optional(),
-  serverLearningRate: z.coerce.number().positive().optional(),
-  momentum: z.coerce.number().min(0).lt(1).optional(),
-  localEpochs: int.min(1).optional(),
-  batchSize: int.min(1).optional(),
-  learningRate: z.coerce.number().positive().optional(),
-  optimizer: z.enum(['sgd', 'adam']).optional(),
-  trainingExtra: jsonRecord.optional(),
-  corsOrigin: z.string().min(1).optional(),
-  secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('off'),
-  /** A share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
-  secaggThreshold: z.coerce.number().positive().optional(),
-  secaggNeighbours: z.preprocess((v) => (v === 'auto' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('auto'), z.number().int().min(2)])).optional(),
-  clipRange: z.coerce.number().positive().optional(),
-  quantizationBits: int.min(8).max(30).optional(),
-  secaggMaxWeight: z.coerce.number().positive().optional(),
-  /** Deadline of each short secagg stage (advertise, share keys, unmask); masked input waits roundTimeoutMs. */
-  secaggStageTimeoutMs: int.min(1).optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-}).superRefine((config, ctx) => {
-  try {
-    parseStrategyOptions(config.strategy, strategyOptionsOf(config));
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', path: ['strategyOptions'], message: err instanceof Error ? err.message : String(err) });
-  }
-});
+export const cliConfigSchema = z
+  .object({
+    port: int.min(0).max(65535).default(8080),
+    host: z.string().min(1).default('0.0.0.0'),
+    model: z.string().min(1).default('logistic'),
+    modelOptions: jsonRecord.default({}),
+    /** Seed for the initial weights. */
+    seed: int.default(42),
+    rounds: z
+      .preprocess((v) => (v === 'continuous' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('continuous'), z.number().int().min(1)]))
+      .default('continuous'),
+    minClients: int.min(1).optional(),
+    clientsPerRound: z
+      .preprocess((v) => (v === 'all' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('all'), z.number().positive()]))
+      .optional(),
+    roundTimeoutMs: int.min(1).optional(),
+    minResults: int.min(1).optional(),
+    retryDelayMs: int.min(0).optional(),
+    roundIntervalMs: int.min(0).optional(),
+    evaluateEvery: int.min(0).optional(),
+    checkpointDir: z.string().min(1).optional(),
+    keepCheckpoints: int.min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    authToken: z.string().min(1).optional(),
+    maxUpdateBytes: int.min(64).optional(),
+    strategy: z.enum(STRATEGY_NAMES).default('fedavg'),
+    /** The strategy's own options (its registry schema); serverLearningRate and momentum may also come flat. */
+    strategyOptions: jsonRecord.optional(),
+    serverLearningRate: z.coerce.number().positive().optional(),
+    momentum: z.coerce.number().min(0).lt(1).optional(),
+    localEpochs: int.min(1).optional(),
+    batchSize: int.min(1).optional(),
+    learningRate: z.coerce.number().positive().optional(),
+    optimizer: z.enum(['sgd', 'adam']).optional(),
+    trainingExtra: jsonRecord.optional(),
+    corsOrigin: z.string().min(1).optional(),
+    secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('off'),
+    /** A share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
+    secaggThreshold: z.coerce.number().positive().optional(),
+    secaggNeighbours: z
+      .preprocess((v) => (v === 'auto' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('auto'), z.number().int().min(2)]))
+      .optional(),
+    clipRange: z.coerce.number().positive().optional(),
+    quantizationBits: int.min(8).max(30).optional(),
+    secaggMaxWeight: z.coerce.number().positive().optional(),
+    /** Deadline of each short secagg stage (advertise, share keys, unmask); masked input waits roundTimeoutMs. */
+    secaggStageTimeoutMs: int.min(1).optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((config, ctx) => {
+    try {
+      parseStrategyOptions(config.strategy, strategyOptionsOf(config));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['strategyOptions'], message: err instanceof Error ? err.message : String(err) });
+    }
+  });
 export type CliConfig = z.output<typeof cliConfigSchema>;
 
 /**

@@ -46,7 +46,7 @@ const program = new Command('simulate')
   .option('--batch-size <n>', 'client batch size', int, F.batchSize)
   .option('--lr <x>', 'client learning rate', num, F.clientLr)
   .option('--server-lr <x>', 'server learning rate (strategies with serverLearningRate)', num, F.serverLr)
-  .addOption(new Option('--strategy <name>', 'the coordinator\'s aggregation strategy (see Strategies below)').choices(STRATEGY_NAMES).default('fedavg'))
+  .addOption(new Option('--strategy <name>', "the coordinator's aggregation strategy (see Strategies below)").choices(STRATEGY_NAMES).default('fedavg'))
   .option('--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}', json, {})
   .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp']).default(RECSYS_DEFAULTS.model))
   .option('--factors <n>', 'predictive factors', int, RECSYS_DEFAULTS.factors)
@@ -89,7 +89,11 @@ interface Flags {
 
 function loadData(f: Flags): InteractionDataset {
   if (f.data === 'synthetic') {
-    return generateSyntheticInteractions({ seed: f.seed, ...(f.syntheticUsers ? { users: f.syntheticUsers } : {}), ...(f.syntheticItems ? { items: f.syntheticItems } : {}) });
+    return generateSyntheticInteractions({
+      seed: f.seed,
+      ...(f.syntheticUsers ? { users: f.syntheticUsers } : {}),
+      ...(f.syntheticItems ? { items: f.syntheticItems } : {}),
+    });
   }
   return basename(f.data) === 'u.data' ? loadMovieLensFile(f.data) : loadInteractionsFile(f.data);
 }
@@ -115,7 +119,10 @@ async function main(): Promise<void> {
   const arch = ncfArch(f.model, options);
   const clientsPerRound = f.clientsPerRound === 'all' ? 'all' : int(f.clientsPerRound);
   // Validated before any training, so a bad option fails in a second rather than after the baselines.
-  const strategy = { name: f.strategy, options: parseStrategyOptions(f.strategy, withShorthands(f.strategy, { serverLearningRate: f.serverLr }, f.strategyOptions)) };
+  const strategy = {
+    name: f.strategy,
+    options: parseStrategyOptions(f.strategy, withShorthands(f.strategy, { serverLearningRate: f.serverLr }, f.strategyOptions)),
+  };
 
   const itemPop = evaluateItemPop(users, split.numItems);
   console.log(`ItemPop: HR@10 ${pct(itemPop.hr10)}  NDCG@10 ${pct(itemPop.ndcg10)}`);
@@ -126,11 +133,20 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const run = trainCentralized(arch, users, split.numUsers, { ...c, epochs: f.centralizedEpochs, seed: f.seed, evalEvery: f.centralizedEpochs });
     centralized = { hr10: run.final.hr10, ndcg10: run.final.ndcg10, wallClockMs: Date.now() - t0, epochs: f.centralizedEpochs };
-    console.log(`centralized ${f.model}: HR@10 ${pct(centralized.hr10)}  NDCG@10 ${pct(centralized.ndcg10)}  (${f.centralizedEpochs} epochs, ${secs(centralized.wallClockMs)})`);
+    console.log(
+      `centralized ${f.model}: HR@10 ${pct(centralized.hr10)}  NDCG@10 ${pct(centralized.ndcg10)}  (${f.centralizedEpochs} epochs, ${secs(centralized.wallClockMs)})`,
+    );
   }
 
-  console.log(`federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round, engine ${f.engine}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`);
-  const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: 'round {round} [{bar}] {value}/{total} devices | {duration}s', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  console.log(
+    `federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round, engine ${f.engine}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`,
+  );
+  const bar = process.stdout.isTTY
+    ? new cliProgress.SingleBar(
+        { format: 'round {round} [{bar}] {value}/{total} devices | {duration}s', clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
   let fitted = 0;
   const result = await runSocketSimulation({
     users,
@@ -166,7 +182,9 @@ async function main(): Promise<void> {
   console.log('\n                 HR@10    NDCG@10   wall-clock');
   console.log(`ItemPop          ${pct(itemPop.hr10)}   ${pct(itemPop.ndcg10)}`);
   if (centralized) console.log(`centralized      ${pct(centralized.hr10)}   ${pct(centralized.ndcg10)}    ${secs(centralized.wallClockMs)}`);
-  console.log(`federated        ${pct(federated.hr10)}   ${pct(federated.ndcg10)}    ${secs(federated.wallClockMs)}  (${mb(bytesUp)} up, ${mb(bytesDown)} down)`);
+  console.log(
+    `federated        ${pct(federated.hr10)}   ${pct(federated.ndcg10)}    ${secs(federated.wallClockMs)}  (${mb(bytesUp)} up, ${mb(bytesDown)} down)`,
+  );
   if (ratios) console.log(`federated / centralized: HR@10 ${ratios.hr10.toFixed(3)}x  NDCG@10 ${ratios.ndcg10.toFixed(3)}x`);
 
   if (f.report) {
@@ -174,7 +192,23 @@ async function main(): Promise<void> {
       generatedAt: new Date().toISOString(),
       command: process.argv.slice(2),
       data: { source: f.data, summary: data.summary, users: split.numUsers, items: split.numItems, clients: users.length },
-      config: { model: f.model, modelOptions: options, rounds: f.rounds, clientsPerRound, localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, serverLearningRate: f.serverLr, strategy: strategy.name, strategyOptions: strategy.options, negatives: F.negatives, evaluateEvery: f.evaluateEvery, engine: f.engine, workers: f.workers, seed: f.seed },
+      config: {
+        model: f.model,
+        modelOptions: options,
+        rounds: f.rounds,
+        clientsPerRound,
+        localEpochs: f.localEpochs,
+        batchSize: f.batchSize,
+        learningRate: f.lr,
+        serverLearningRate: f.serverLr,
+        strategy: strategy.name,
+        strategyOptions: strategy.options,
+        negatives: F.negatives,
+        evaluateEvery: f.evaluateEvery,
+        engine: f.engine,
+        workers: f.workers,
+        seed: f.seed,
+      },
       itemPop: { hr10: itemPop.hr10, ndcg10: itemPop.ndcg10 },
       centralized,
       federated: { ...federated, rounds: result.rounds, connectMs: result.connectMs, backend: result.backend ?? null, bytesUp, bytesDown },

@@ -133,7 +133,8 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   async privateFloats(): Promise<number> {
     let n = 0;
     for (const key of ['user_gmf', 'user_mlp']) {
-      for (const prefix of [FEDERATED_PREFIX, PERSONAL_PREFIX]) n += (await getFloat32(this.o.store, `${prefix}${this.global?.spec.name ?? 'neumf'}/${key}`))?.length ?? 0;
+      for (const prefix of [FEDERATED_PREFIX, PERSONAL_PREFIX])
+        n += (await getFloat32(this.o.store, `${prefix}${this.global?.spec.name ?? 'neumf'}/${key}`))?.length ?? 0;
     }
     return n;
   }
@@ -148,7 +149,13 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   }
 
   private trainerFor(data: UserData, prefix: string): RecsysTrainer {
-    return new RecsysTrainer({ data, store: privateStore(this.o.store, prefix), engine: this.o.engine, seed: this.o.seed, ...(this.o.models ? { models: this.o.models } : {}) });
+    return new RecsysTrainer({
+      data,
+      store: privateStore(this.o.store, prefix),
+      engine: this.o.engine,
+      seed: this.o.seed,
+      ...(this.o.models ? { models: this.o.models } : {}),
+    });
   }
 
   /** One at a time: a round's fit and a personalization both write private tensors. */

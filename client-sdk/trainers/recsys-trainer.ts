@@ -102,7 +102,8 @@ export class RecsysTrainer implements Trainer {
     const { name, options } = ctx.modelSpec;
     const loader = this.models.engine(name, this.engine);
     if (loader.kind !== 'recommender') throw new Error(`RecsysTrainer trains models with a recommender engine; "${name}" has a ${loader.kind} engine`);
-    if (!sameSharedLayout(this.models.definition(name).manifest(options), ctx.global.manifest)) throw new Error(`global weights do not match model ${name} with these options`);
+    if (!sameSharedLayout(this.models.definition(name).manifest(options), ctx.global.manifest))
+      throw new Error(`global weights do not match model ${name} with these options`);
     this.lastGlobal = { spec: ctx.modelSpec, weights: ctx.global };
     return loader;
   }

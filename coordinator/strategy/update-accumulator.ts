@@ -1,7 +1,6 @@
 import { emptySums, rowLayout } from '@fedrec/protocol';
 import type { AggregateSums, RowLayout, WeightManifest } from '@fedrec/protocol';
 
-
 /**
  * A client result in the sparse form local training produces: full deltas of the plain shared
  * tensors, and only the touched rows of the rowwise ones. Every rowwise tensor shares one row

@@ -54,7 +54,9 @@ export class RoundChart {
             ...(opts.min !== undefined ? { min: opts.min } : {}),
             ...(opts.max !== undefined ? { max: opts.max } : {}),
           },
-          ...(opts.y1Title !== undefined ? { y1: { position: 'right' as const, beginAtZero: true, title: { display: true, text: opts.y1Title }, grid: { drawOnChartArea: false } } } : {}),
+          ...(opts.y1Title !== undefined
+            ? { y1: { position: 'right' as const, beginAtZero: true, title: { display: true, text: opts.y1Title }, grid: { drawOnChartArea: false } } }
+            : {}),
         },
       },
     };

@@ -24,32 +24,47 @@ const evalMetric = (key: string) => (r: DashboardRound) => r.evaluation?.metrics
 const committed = (r: DashboardRound) => r.outcome === 'committed';
 
 const charts = {
-  quality: new RoundChart(canvas('c-quality'), [
-    { label: 'HR@10', value: evalMetric('hr10') },
-    { label: 'NDCG@10', value: evalMetric('ndcg10') },
-  ], { min: 0, max: 1 }),
+  quality: new RoundChart(
+    canvas('c-quality'),
+    [
+      { label: 'HR@10', value: evalMetric('hr10') },
+      { label: 'NDCG@10', value: evalMetric('ndcg10') },
+    ],
+    { min: 0, max: 1 },
+  ),
   loss: new RoundChart(canvas('c-loss'), [
     { label: 'train loss (clients, weighted)', value: (r) => r.fitMetrics['loss'] ?? null },
     { label: 'held-out loss', value: evalMetric('loss') },
   ]),
-  participation: new RoundChart(canvas('c-participation'), [
-    { label: 'selected', value: (r) => r.selected.length, kind: 'bar' },
-    { label: 'contributed', value: (r) => r.participants.length, kind: 'bar' },
-    { label: 'examples', value: (r) => r.totalExamples, axis: 'y1' },
-  ], { yTitle: 'clients', y1Title: 'examples' }),
+  participation: new RoundChart(
+    canvas('c-participation'),
+    [
+      { label: 'selected', value: (r) => r.selected.length, kind: 'bar' },
+      { label: 'contributed', value: (r) => r.participants.length, kind: 'bar' },
+      { label: 'examples', value: (r) => r.totalExamples, axis: 'y1' },
+    ],
+    { yTitle: 'clients', y1Title: 'examples' },
+  ),
   failures: new RoundChart(canvas('c-failures'), [], { stacked: true, yTitle: 'clients' }),
-  bytes: new RoundChart(canvas('c-bytes'), [
-    { label: 'up (sealed updates)', value: (r) => (r.traffic ? r.traffic.bytesUp / 1024 : null), kind: 'bar' },
-    { label: 'down (tasks + global weights)', value: (r) => (r.traffic ? r.traffic.bytesDown / 1024 : null), kind: 'bar' },
-  ], { yTitle: 'KB' }),
-  duration: new RoundChart(canvas('c-duration'), [
-    { label: 'duration (s)', value: (r) => r.durationMs / 1000, kind: 'bar' },
-  ], { yTitle: 'seconds' }),
+  bytes: new RoundChart(
+    canvas('c-bytes'),
+    [
+      { label: 'up (sealed updates)', value: (r) => (r.traffic ? r.traffic.bytesUp / 1024 : null), kind: 'bar' },
+      { label: 'down (tasks + global weights)', value: (r) => (r.traffic ? r.traffic.bytesDown / 1024 : null), kind: 'bar' },
+    ],
+    { yTitle: 'KB' },
+  ),
+  duration: new RoundChart(canvas('c-duration'), [{ label: 'duration (s)', value: (r) => r.durationMs / 1000, kind: 'bar' }], { yTitle: 'seconds' }),
 };
 
 function failureSeries(rounds: readonly DashboardRound[]) {
   const codes = [...new Set(rounds.flatMap((r) => r.failures.map((f) => f.code)))].sort();
-  return codes.map((code) => ({ label: code, value: (r: DashboardRound) => r.failures.filter((f) => f.code === code).length, kind: 'bar' as const, stack: 'f' }));
+  return codes.map((code) => ({
+    label: code,
+    value: (r: DashboardRound) => r.failures.filter((f) => f.code === code).length,
+    kind: 'bar' as const,
+    stack: 'f',
+  }));
 }
 
 function renderTiles(): void {
@@ -61,7 +76,9 @@ function renderTiles(): void {
   $('t-rounds').textContent = `${s.roundsCommitted} / ${s.roundsAbandoned}`;
   $('t-model').textContent = `${s.modelSpec.name} · ${s.strategy} · ${s.mode === 'fixed' ? `${s.roundsTarget} rounds` : 'continuous'}`;
   const lastEval = [...state.rounds].reverse().find((r) => r.evaluation);
-  $('t-quality').textContent = lastEval?.evaluation ? `${formatMetric(lastEval.evaluation.metrics['hr10'])} / ${formatMetric(lastEval.evaluation.metrics['ndcg10'])}` : '–';
+  $('t-quality').textContent = lastEval?.evaluation
+    ? `${formatMetric(lastEval.evaluation.metrics['hr10'])} / ${formatMetric(lastEval.evaluation.metrics['ndcg10'])}`
+    : '–';
 }
 
 function renderCurrent(): void {
@@ -74,7 +91,10 @@ function renderCurrent(): void {
 function renderClients(): void {
   const rows = [...state.clients]
     .sort((a, b) => a.clientId.localeCompare(b.clientId))
-    .map((c) => `<tr><td class="dot ${c.selected ? 'sel' : ''}">●</td><td>${esc(c.clientId)}</td><td>${formatTime(c.connectedAt)}</td><td class="num">${c.roundsContributed}</td></tr>`);
+    .map(
+      (c) =>
+        `<tr><td class="dot ${c.selected ? 'sel' : ''}">●</td><td>${esc(c.clientId)}</td><td>${formatTime(c.connectedAt)}</td><td class="num">${c.roundsContributed}</td></tr>`,
+    );
   $('clients').querySelector('tbody')!.innerHTML = rows.join('') || '<tr><td></td><td colspan="3">no clients connected</td></tr>';
 }
 

@@ -43,7 +43,9 @@ function num(options: ModelSpec['options'], key: string, fallback: number): numb
 /** Reads `layers` ("32-16-8" or "32,16,8"). */
 function parseLayers(v: ModelSpec['options'][string] | undefined, fallback: number[]): number[] {
   if (v === undefined || v === '') return fallback;
-  const layers = String(v).split(/[-,\s]+/).map(Number);
+  const layers = String(v)
+    .split(/[-,\s]+/)
+    .map(Number);
   if (layers.some((n) => !Number.isInteger(n) || n <= 0)) throw new RangeError(`model option layers="${String(v)}" must be positive integers`);
   return layers;
 }

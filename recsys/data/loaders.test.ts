@@ -6,7 +6,16 @@ import { formatLoadSummary } from './types.js';
 
 describe('recsys loaders', () => {
   it('parses MovieLens lines, skipping malformed ones and keeping the latest of a duplicate pair', () => {
-    const text = ['196\t242\t3\t881250949', '186\t302\t3\t891717742', 'garbage line', '196\t242\t5\t881250999', '22\t377\t1', '', '22\t302\t4\t878887116', '7\tx\tnope\t1'].join('\n');
+    const text = [
+      '196\t242\t3\t881250949',
+      '186\t302\t3\t891717742',
+      'garbage line',
+      '196\t242\t5\t881250999',
+      '22\t377\t1',
+      '',
+      '22\t302\t4\t878887116',
+      '7\tx\tnope\t1',
+    ].join('\n');
     const d = parseMovieLens(text);
     assert.deepEqual(d.summary, { lines: 7, kept: 3, malformed: 3, duplicates: 1, users: 3, items: 2 });
     // Dense ids follow numeric order of the source ids.
@@ -23,7 +32,10 @@ describe('recsys loaders', () => {
     const d = parseDelimitedInteractions(text);
     assert.deepEqual(d.summary, { lines: 5, kept: 4, malformed: 1, duplicates: 0, users: 2, items: 3 });
     assert.deepEqual(d.userIds, ['alice', 'bob']);
-    assert.ok([...d.ratings].every((r) => r === 1), 'implicit feedback: rating defaults to 1');
+    assert.ok(
+      [...d.ratings].every((r) => r === 1),
+      'implicit feedback: rating defaults to 1',
+    );
     const bobC = [...d.items].findIndex((i, r) => d.itemIds[i] === 'book-c' && d.userIds[d.users[r]!] === 'bob');
     assert.equal(d.timestamps[bobC], 3, 'a row without timestamp gets its line order');
   });

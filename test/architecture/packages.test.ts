@@ -91,7 +91,8 @@ describe('package graph (npm workspaces)', () => {
     assert.deepEqual([...closure('@fedrec/protocol')], []);
     const sdk = closure('@fedrec/client-sdk');
     assert.ok(sdk.has('@fedrec/protocol'));
-    for (const server of ['@fedrec/coordinator', '@fedrec/dashboard', '@fedrec/coordinator-cli', '@fedrec/simulate']) assert.ok(!sdk.has(server), `client-sdk reaches ${server}`);
+    for (const server of ['@fedrec/coordinator', '@fedrec/dashboard', '@fedrec/coordinator-cli', '@fedrec/simulate'])
+      assert.ok(!sdk.has(server), `client-sdk reaches ${server}`);
     const coordinator = closure('@fedrec/coordinator');
     assert.ok(coordinator.has('@fedrec/protocol'));
     for (const device of ['@fedrec/client-sdk', '@fedrec/models', '@fedrec/recsys']) assert.ok(!coordinator.has(device), `coordinator reaches ${device}`);
@@ -99,10 +100,21 @@ describe('package graph (npm workspaces)', () => {
 
   it('npm ls of the client SDK lists no server-only dependency', async function () {
     this.timeout(60_000);
-    const { stdout } = await promisify(execFile)('npm', ['ls', '--workspace', '@fedrec/client-sdk', '--all', '--parseable', '--long'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-    const installed = new Set(stdout.split('\n').map((line) => line.split(':')[1]?.replace(/@[^@]*$/, '')).filter((n): n is string => !!n));
+    const { stdout } = await promisify(execFile)('npm', ['ls', '--workspace', '@fedrec/client-sdk', '--all', '--parseable', '--long'], {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const installed = new Set(
+      stdout
+        .split('\n')
+        .map((line) => line.split(':')[1]?.replace(/@[^@]*$/, ''))
+        .filter((n): n is string => !!n),
+    );
     assert.ok(installed.has('socket.io-client') && installed.has('tweetnacl'), 'npm ls lists the SDK’s own dependencies');
     const serverOnly = ['express', 'socket.io', 'prom-client', 'pino', 'commander', 'cli-progress', 'vega', 'vega-lite', 'chart.js'];
-    assert.deepEqual(serverOnly.filter((n) => installed.has(n)), []);
+    assert.deepEqual(
+      serverOnly.filter((n) => installed.has(n)),
+      [],
+    );
   });
 });

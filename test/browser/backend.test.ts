@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { ensureBundles, launchChromium, newDevicePage, serveAssets } from './helpers.js';
 
-type Sdk = { selectBackend(o?: { force?: string; wasmPaths?: string }): Promise<string>; resetBackendSelection(): void; defaultWasmPaths(): string | undefined };
+type Sdk = {
+  selectBackend(o?: { force?: string; wasmPaths?: string }): Promise<string>;
+  resetBackendSelection(): void;
+  defaultWasmPaths(): string | undefined;
+};
 
 describe('tfjs backend selection in Chromium (built SDK bundle)', function () {
   this.timeout(60_000);
@@ -33,7 +37,10 @@ describe('tfjs backend selection in Chromium (built SDK bundle)', function () {
     assert.equal(result.auto, 'webgl');
     assert.equal(result.wasm, 'wasm');
     assert.equal(result.wasmPaths, `${server!.origin}/assets/wasm/`);
-    assert.ok(requested.some((u) => u.endsWith('.wasm')), 'a .wasm file was fetched');
+    assert.ok(
+      requested.some((u) => u.endsWith('.wasm')),
+      'a .wasm file was fetched',
+    );
     for (const u of requested) assert.ok(u.startsWith(server!.origin), `${u} is not from the page's origin`);
   });
 });

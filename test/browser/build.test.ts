@@ -16,7 +16,14 @@ describe('browser bundles (scripts/build-browser.ts)', function () {
   it('builds the client SDK, dashboard and demo bundles plus the wasm files', async () => {
     const files = (await ensureBundles()) as { file: string; bytes: number }[];
     const names = files.map((f) => f.file.split('/').slice(-2).join('/'));
-    for (const expected of ['browser/fedrec-client.js', 'browser/dashboard.js', 'browser/demo.js', 'browser/dashboard.css', 'wasm/tfjs-backend-wasm.wasm', 'wasm/tfjs-backend-wasm-simd.wasm']) {
+    for (const expected of [
+      'browser/fedrec-client.js',
+      'browser/dashboard.js',
+      'browser/demo.js',
+      'browser/dashboard.css',
+      'wasm/tfjs-backend-wasm.wasm',
+      'wasm/tfjs-backend-wasm-simd.wasm',
+    ]) {
       assert.ok(names.includes(expected), `${expected} missing from ${names.join(', ')}`);
     }
     for (const f of files) assert.ok(f.bytes > 0, `${f.file} is empty`);
@@ -30,6 +37,8 @@ describe('browser bundles (scripts/build-browser.ts)', function () {
       () => assertBrowserSafe({ inputs: { 'coordinator/rest.ts': { bytes: 1, imports: [] }, 'protocol/index.ts': { bytes: 1, imports: [] } }, outputs: {} }),
       /coordinator\/rest\.ts/,
     );
-    assert.doesNotThrow(() => assertBrowserSafe({ inputs: { 'protocol/index.ts': { bytes: 1, imports: [] }, 'dashboard/types.ts': { bytes: 1, imports: [] } }, outputs: {} }));
+    assert.doesNotThrow(() =>
+      assertBrowserSafe({ inputs: { 'protocol/index.ts': { bytes: 1, imports: [] }, 'dashboard/types.ts': { bytes: 1, imports: [] } }, outputs: {} }),
+    );
   });
 });

@@ -67,12 +67,19 @@ describe('dashboard extension (Node side: page, assets, pushed events)', functio
     const sealedBytes = new Map<number, number>();
     clients = await startSimulatedClients({ url, dataset, count: 2 });
     for (const c of clients) c.on('fit:done', (e) => sealedBytes.set(e.roundId, (sealedBytes.get(e.roundId) ?? 0) + e.bytesSent));
-    const round = await waitFor('a committed round pushed to the viewer', () => ended.find((r) => r.outcome === 'committed' && sealedBytes.has(r.roundId)), 30_000);
+    const round = await waitFor(
+      'a committed round pushed to the viewer',
+      () => ended.find((r) => r.outcome === 'committed' && sealedBytes.has(r.roundId)),
+      30_000,
+    );
     assert.equal(round.participants.length, 2);
     assert.ok(round.evaluation && Number.isFinite(round.evaluation.metrics['hr10']));
     // The wire carried at least the sealed envelopes up, and at least the global weights down to each client.
     assert.ok(round.traffic!.bytesUp >= sealedBytes.get(round.roundId)!, `up ${round.traffic!.bytesUp} < sealed ${sealedBytes.get(round.roundId)}`);
     assert.ok(round.traffic!.bytesDown >= 2 * coordinator.currentWeights().body.byteLength);
-    assert.ok(clientLists.some((l) => clients.every((c) => l.includes(c.clientId!))), 'connected clients were pushed');
+    assert.ok(
+      clientLists.some((l) => clients.every((c) => l.includes(c.clientId!))),
+      'connected clients were pushed',
+    );
   });
 });

@@ -48,7 +48,9 @@ describe('browser clients end to end (coordinator + 3 Node clients + 2 headless 
     const errors: string[] = [];
     for (const p of pages) p.on('pageerror', (e) => errors.push(e.message));
     await Promise.all(pages.map((p) => p.goto(d.demoUrl)));
-    const devices = await Promise.all(pages.map((p) => waitFor('the demo page to connect', async () => ((await demoStatus(p))?.connected ? demoStatus(p) : undefined), 40_000)));
+    const devices = await Promise.all(
+      pages.map((p) => waitFor('the demo page to connect', async () => ((await demoStatus(p))?.connected ? demoStatus(p) : undefined), 40_000)),
+    );
     for (const s of devices) assert.equal(s!.backend, 'webgl', 'browser clients train on WebGL (SwiftShader here)');
     const browserIds = devices.map((s) => s!.clientId);
     assert.notEqual(browserIds[0], browserIds[1], 'two contexts are two devices');
@@ -57,12 +59,16 @@ describe('browser clients end to end (coordinator + 3 Node clients + 2 headless 
     // A person likes a few titles on each device (different ones), through the page's buttons.
     for (const [k, page] of pages.entries()) {
       for (let i = 0; i < 3; i++) {
-        await page.locator('#items li button.like').nth(k * 3 + i).click();
+        await page
+          .locator('#items li button.like')
+          .nth(k * 3 + i)
+          .click();
         await page.waitForTimeout(150);
       }
     }
     // The page re-renders after the event is in IndexedDB and the device has re-ranked.
-    for (const p of pages) await waitFor('3 liked items marked on the page', async () => ((await p.locator('#items li.liked').count()) === 3 ? true : undefined), 20_000);
+    for (const p of pages)
+      await waitFor('3 liked items marked on the page', async () => ((await p.locator('#items li.liked').count()) === 3 ? true : undefined), 20_000);
 
     const joint = await waitFor(
       'a committed round with both browser clients among its participants',
@@ -76,10 +82,19 @@ describe('browser clients end to end (coordinator + 3 Node clients + 2 headless 
     // The pages saw their deltas accepted and got recommendations computed locally from a newer model.
     const after = await Promise.all(
       pages.map((p) =>
-        waitFor('the page to record an accepted round and re-rank', async () => {
-          const s = await demoStatus(p);
-          return s && s.participation.some((x) => x.verdict === 'accepted' && x.bytesSent > 0) && s.recommendations.length === 10 && s.modelVersion > versionBefore ? s : undefined;
-        }, 30_000),
+        waitFor(
+          'the page to record an accepted round and re-rank',
+          async () => {
+            const s = await demoStatus(p);
+            return s &&
+              s.participation.some((x) => x.verdict === 'accepted' && x.bytesSent > 0) &&
+              s.recommendations.length === 10 &&
+              s.modelVersion > versionBefore
+              ? s
+              : undefined;
+          },
+          30_000,
+        ),
       ),
     );
     for (const [k, s] of after.entries()) {
@@ -92,13 +107,20 @@ describe('browser clients end to end (coordinator + 3 Node clients + 2 headless 
     // Dashboard at /: a snapshot, then a round pushed while we watch (no reload, no polling).
     const dash = await newDevicePage(browser!, { width: 1400, height: 1100 });
     await dash.goto(d.dashboardUrl);
-    const dashState = () => dash.evaluate(() => (globalThis as unknown as { fedrecDashboard?: { state: { rounds: DashboardRound[]; clients: { clientId: string }[] } } }).fedrecDashboard?.state);
+    const dashState = () =>
+      dash.evaluate(
+        () => (globalThis as unknown as { fedrecDashboard?: { state: { rounds: DashboardRound[]; clients: { clientId: string }[] } } }).fedrecDashboard?.state,
+      );
     const first = await waitFor('the dashboard snapshot', async () => ((await dashState())?.rounds.length ? dashState() : undefined), 20_000);
     const lastSeen = Math.max(...first!.rounds.map((r) => r.roundId));
-    const pushed = await waitFor('a round pushed to the open dashboard', async () => {
-      const s = await dashState();
-      return s?.rounds.find((r) => r.roundId > lastSeen && r.traffic !== null);
-    }, 30_000);
+    const pushed = await waitFor(
+      'a round pushed to the open dashboard',
+      async () => {
+        const s = await dashState();
+        return s?.rounds.find((r) => r.roundId > lastSeen && r.traffic !== null);
+      },
+      30_000,
+    );
     assert.ok(pushed.traffic!.bytesUp > 0 && pushed.traffic!.bytesDown > 0);
     const listed = (await dashState())!.clients.map((c) => c.clientId);
     for (const id of [...browserIds, ...d.simulated.map((c) => c.clientId!)]) assert.ok(listed.includes(id), `${id} listed as connected`);

@@ -59,7 +59,11 @@ async function inPage(page: Page, op: string, arg?: unknown): Promise<unknown> {
           case 'clear':
             await store.clearEvents();
             await store.delete('profile');
-            return { count: await store.count(), profile: (await store.get('profile')) === undefined, embedding: describe(await store.get('fedrec:private:neumf/user_gmf')) };
+            return {
+              count: await store.count(),
+              profile: (await store.get('profile')) === undefined,
+              embedding: describe(await store.get('fedrec:private:neumf/user_gmf')),
+            };
           default:
             throw new Error(`unknown op ${String(op)} ${String(arg)}`);
         }
@@ -102,8 +106,14 @@ describe('IndexedDbStore in Chromium', function () {
       { itemId: 'sku-9', kind: 'rating', value: 5, timestamp: 2000 },
       { itemId: 3, kind: 'view', timestamp: 3000 },
     ]);
-    assert.deepEqual((read['recent'] as { timestamp: number }[]).map((e) => e.timestamp), [2000, 3000]);
-    assert.deepEqual((read['since'] as { timestamp: number }[]).map((e) => e.timestamp), [2000, 3000]);
+    assert.deepEqual(
+      (read['recent'] as { timestamp: number }[]).map((e) => e.timestamp),
+      [2000, 3000],
+    );
+    assert.deepEqual(
+      (read['since'] as { timestamp: number }[]).map((e) => e.timestamp),
+      [2000, 3000],
+    );
     assert.deepEqual(read['embedding'], { float32: [0.5, -1.25, 3] });
     assert.deepEqual(read['profile'], { name: 'x', tags: ['a', 'b'] });
     assert.equal(read['missing'], true);

@@ -14,9 +14,18 @@ describe('client-sdk backend selection', function () {
   });
 
   it('registers the Node order tfjs-node-gpu, tfjs-node, wasm, cpu and the browser order webgpu, webgl, wasm, cpu', () => {
-    assert.deepEqual(backendCandidates('node').map((c) => c.id), ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
-    assert.deepEqual(nodeBackendCandidates.map((c) => c.id), ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
-    assert.deepEqual(backendCandidates('browser').map((c) => c.id), ['webgpu', 'webgl', 'wasm', 'cpu']);
+    assert.deepEqual(
+      backendCandidates('node').map((c) => c.id),
+      ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'],
+    );
+    assert.deepEqual(
+      nodeBackendCandidates.map((c) => c.id),
+      ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'],
+    );
+    assert.deepEqual(
+      backendCandidates('browser').map((c) => c.id),
+      ['webgpu', 'webgl', 'wasm', 'cpu'],
+    );
   });
 
   it('skips the absent tfjs-node packages quietly and initialises wasm from node_modules', async () => {
@@ -34,7 +43,10 @@ describe('client-sdk backend selection', function () {
     assert.deepEqual(unavailable, ['tfjs-node-gpu', 'tfjs-node']);
     const chosen = logger.entries.find((e) => e.msg === 'tfjs backend selected');
     assert.deepEqual(chosen?.obj, { backend: 'wasm', candidate: 'wasm', platform: 'node' });
-    assert.deepEqual(logger.entries.filter((e) => e.level === 'warn' || e.level === 'error'), []);
+    assert.deepEqual(
+      logger.entries.filter((e) => e.level === 'warn' || e.level === 'error'),
+      [],
+    );
   });
 
   it('keeps its choice on later calls', async () => {

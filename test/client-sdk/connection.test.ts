@@ -43,11 +43,23 @@ describe('connection state machine', function () {
   describe('backoff', function () {
     it('doubles from the first delay up to the ceiling, spread by the jitter', () => {
       const policy = { initialDelayMs: 500, maxDelayMs: 10_000, jitter: 0 };
-      assert.deepEqual([0, 1, 2, 3, 4, 5, 60].map((a) => backoffDelay(policy, a)), [500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+      assert.deepEqual(
+        [0, 1, 2, 3, 4, 5, 60].map((a) => backoffDelay(policy, a)),
+        [500, 1000, 2000, 4000, 8000, 10_000, 10_000],
+      );
       const spread = { ...policy, jitter: 0.5 };
-      assert.equal(backoffDelay(spread, 1, () => 0), 500);
-      assert.equal(backoffDelay(spread, 1, () => 0.5), 1000);
-      assert.equal(backoffDelay(spread, 1, () => 1), 1500);
+      assert.equal(
+        backoffDelay(spread, 1, () => 0),
+        500,
+      );
+      assert.equal(
+        backoffDelay(spread, 1, () => 0.5),
+        1000,
+      );
+      assert.equal(
+        backoffDelay(spread, 1, () => 1),
+        1500,
+      );
     });
   });
 

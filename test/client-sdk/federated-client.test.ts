@@ -397,7 +397,10 @@ describe('FederatedClient', function () {
       (await store.list()).map((e) => e.itemId),
       [42, 'sku-1'],
     );
-    await assert.rejects(client.record({ itemId: 1, kind: 'like' as 'view' }), (err: unknown) => err instanceof FederatedClientError && err.code === 'INVALID_PAYLOAD');
+    await assert.rejects(
+      client.record({ itemId: 1, kind: 'like' as 'view' }),
+      (err: unknown) => err instanceof FederatedClientError && err.code === 'INVALID_PAYLOAD',
+    );
     assert.equal(await store.count(), 2);
   });
 

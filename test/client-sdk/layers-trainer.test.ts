@@ -141,7 +141,10 @@ describe('LayersTrainer (logistic on wasm)', function () {
       const envelope = sealedEnvelopeSchema.parse(reply.value.envelope);
       const plaintext = open(envelope, { roundId: 1, clientId: client.clientId!, taskId: task.taskId, modelVersion: 0 }, server.keys.secretKey);
       const payload = decodeUpdatePayload(plaintext);
-      assert.equal(global.manifest.tensors.some((t) => !t.shared), true);
+      assert.equal(
+        global.manifest.tensors.some((t) => !t.shared),
+        true,
+      );
       assert.equal(payload.delta.length, sharedSize(global.manifest));
       assert.equal(payload.numExamples, 40);
       assert.ok(payload.delta.some((v) => v !== 0));

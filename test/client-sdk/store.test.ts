@@ -32,8 +32,14 @@ function storeContract(name: string, make: () => Promise<{ store: BehaviourStore
       await store.append([ev('b', 30, 'click'), ev(3, 20, 'rating', 4.5)]);
       assert.equal(await store.count(), 3);
       assert.deepEqual(await store.list(), [ev(1, 10), ev('b', 30, 'click'), ev(3, 20, 'rating', 4.5)]);
-      assert.deepEqual((await store.list({ since: 20 })).map((e) => e.itemId), ['b', 3]);
-      assert.deepEqual((await store.list({ limit: 2 })).map((e) => e.itemId), ['b', 3]);
+      assert.deepEqual(
+        (await store.list({ since: 20 })).map((e) => e.itemId),
+        ['b', 3],
+      );
+      assert.deepEqual(
+        (await store.list({ limit: 2 })).map((e) => e.itemId),
+        ['b', 3],
+      );
       assert.deepEqual(await store.list({ limit: 0 }), []);
     });
 
@@ -132,7 +138,10 @@ describe('FileStore persistence', function () {
     await store.append(ev(3, 3));
     await store.close();
     const reopened = await FileStore.open(dir);
-    assert.deepEqual((await reopened.list()).map((e) => e.itemId), [1, 3]);
+    assert.deepEqual(
+      (await reopened.list()).map((e) => e.itemId),
+      [1, 3],
+    );
     await reopened.close();
   });
 });
@@ -141,7 +150,14 @@ describe('createNodeClient', function () {
   it('keeps its generated client id and behaviour in a file store across restarts', async () => {
     const dir = await tempDir();
     const server = await startFakeCoordinator();
-    const trainer: Trainer = { fit: async () => { throw new Error('unused'); }, evaluate: async () => { throw new Error('unused'); } };
+    const trainer: Trainer = {
+      fit: async () => {
+        throw new Error('unused');
+      },
+      evaluate: async () => {
+        throw new Error('unused');
+      },
+    };
     try {
       const first = await createNodeClient({ url: server.url, trainer, storeDir: dir, backend: false });
       await first.record({ itemId: 5, kind: 'purchase', timestamp: 5 });
@@ -153,7 +169,10 @@ describe('createNodeClient', function () {
       assert.ok(second.store instanceof FileStore);
       assert.deepEqual(await second.store.list(), [ev(5, 5, 'purchase')]);
       assert.equal((await second.connect()).clientId, clientId);
-      assert.deepEqual(server.handshakes.map((h) => h.clientId), [clientId, clientId]);
+      assert.deepEqual(
+        server.handshakes.map((h) => h.clientId),
+        [clientId, clientId],
+      );
       await second.close();
     } finally {
       await server.close();

@@ -46,7 +46,10 @@ function fitPathContract(name: string, make: (trainer: Trainer) => FitPath) {
       const path = make(new GatedTrainer());
       const reply = await path.fit(3);
       assert.equal(reply.ok, true, JSON.stringify(reply));
-      assert.deepEqual(path.events.filter((e) => e.startsWith('fit:')), ['fit:start', 'fit:done']);
+      assert.deepEqual(
+        path.events.filter((e) => e.startsWith('fit:')),
+        ['fit:start', 'fit:done'],
+      );
       assert.equal(path.done.length, 1);
       const [done] = path.done;
       assert.deepEqual([done!.roundId, done!.numExamples, done!.metrics], [3, 13, { loss: 0.5 }]);
@@ -63,7 +66,10 @@ function fitPathContract(name: string, make: (trainer: Trainer) => FitPath) {
       assert.ok(!reply.ok);
       assert.equal(reply.error.code, 'TRAINING_FAILED');
       assert.match(reply.error.message, /out of data/);
-      assert.deepEqual(path.events.filter((e) => e.startsWith('task:') || e.startsWith('fit:')), ['fit:start', 'task:failed:fit:TRAINING_FAILED']);
+      assert.deepEqual(
+        path.events.filter((e) => e.startsWith('task:') || e.startsWith('fit:')),
+        ['fit:start', 'task:failed:fit:TRAINING_FAILED'],
+      );
     });
 
     it('runs one task at a time: an evaluation while it trains is BUSY', async () => {
@@ -105,7 +111,9 @@ function maskedRound(socket: FakeSocket, roundId: number) {
   const config = parseSecAggConfig({ mode: 'secagg', maxWeight: 100 });
   const layout = contributionLayout(manifest);
   const server = new SecAggServer({ roundId, config, vectorLength: layout.vectorLength });
-  const peers = new Map(['peer-a', 'peer-b', 'peer-c'].map((id) => [id, new SecAggClient({ clientId: id, roundId, config, vectorLength: layout.vectorLength })]));
+  const peers = new Map(
+    ['peer-a', 'peer-b', 'peer-c'].map((id) => [id, new SecAggClient({ clientId: id, roundId, config, vectorLength: layout.vectorLength })]),
+  );
   const task = { ...makeFitTask({ weights: global, roundId }), secureAggregation: { config } };
   const value = <T>(reply: Ack<unknown>, schema: { parse(v: unknown): T }): T => {
     assert.ok(reply.ok, JSON.stringify(reply));

@@ -67,7 +67,10 @@ describe('coordinator: checkpoints', () => {
     assert.equal(second.coordinator.modelVersion, 2);
     assert.deepEqual(Array.from(second.coordinator.currentWeights().body), before.weights);
     assert.deepEqual(Array.from(second.coordinator.currentWeights().body), new Array(SHARED).fill(0.5));
-    assert.deepEqual(second.coordinator.history().map((r) => r.roundId), before.history);
+    assert.deepEqual(
+      second.coordinator.history().map((r) => r.roundId),
+      before.history,
+    );
     assert.equal(second.coordinator.status().fingerprint, before.status.fingerprint);
     assert.equal(second.coordinator.status().nextRoundId, before.status.nextRoundId);
 

@@ -1,13 +1,5 @@
 import assert from 'node:assert/strict';
-import {
-  FedAvg,
-  FedAvgM,
-  UpdateAccumulator,
-  averageDelta,
-  resolveSampleSize,
-  sampleClients,
-  weightedMetricMean,
-} from '@fedrec/coordinator';
+import { FedAvg, FedAvgM, UpdateAccumulator, averageDelta, resolveSampleSize, sampleClients, weightedMetricMean } from '@fedrec/coordinator';
 import { emptySums, mergeSums, type Weights } from '@fedrec/protocol';
 import { ROWS, SHARED, manifest } from './helpers.js';
 
@@ -48,7 +40,10 @@ describe('coordinator: FedAvg maths', () => {
     const sparse = new UpdateAccumulator(manifest);
     sparse.addSparse({
       numExamples: clientA.n,
-      dense: new Map([['dense/kernel', clientA.delta.subarray(0, 4)], ['dense/bias', clientA.delta.subarray(10, 12)]]),
+      dense: new Map([
+        ['dense/kernel', clientA.delta.subarray(0, 4)],
+        ['dense/bias', clientA.delta.subarray(10, 12)],
+      ]),
       rows: [2, 0],
       rowWeights: [2, 1],
       rowDeltas: new Map([['item_emb', [30, 30, 10, 10]]]),

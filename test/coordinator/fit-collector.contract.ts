@@ -89,7 +89,12 @@ async function startBench(honestCount: number, others: Misbehaviour[]): Promise<
         global,
         modelSpec,
         deadline: Date.now() + deadlineMs,
-        assignments: ids.map((clientId) => ({ clientId, taskId: `fit-${roundId}-${clientId}`, socket: registry.get(clientId)!, config: trainingConfigSchema.parse(DEFAULT_TRAINING_CONFIG) })),
+        assignments: ids.map((clientId) => ({
+          clientId,
+          taskId: `fit-${roundId}-${clientId}`,
+          socket: registry.get(clientId)!,
+          config: trainingConfigSchema.parse(DEFAULT_TRAINING_CONFIG),
+        })),
         keyPair,
         opener: new EnvelopeOpener(keyPair.secretKey),
         limits: { maxUpdateBytes: 1 << 20, maxExamplesPerUpdate: 1_000 },
@@ -105,8 +110,17 @@ async function startBench(honestCount: number, others: Misbehaviour[]): Promise<
   };
 }
 
-function connectMisbehaving(url: string, clientId: string, behaviour: Misbehaviour): Promise<{ clientId: string; socket: ClientIo; verdict: Promise<RoundResult> }> {
-  const socket: ClientIo = connect(url, { auth: { protocolVersion: PROTOCOL_VERSION, clientId }, transports: ['websocket'], reconnection: false, forceNew: true });
+function connectMisbehaving(
+  url: string,
+  clientId: string,
+  behaviour: Misbehaviour,
+): Promise<{ clientId: string; socket: ClientIo; verdict: Promise<RoundResult> }> {
+  const socket: ClientIo = connect(url, {
+    auth: { protocolVersion: PROTOCOL_VERSION, clientId },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   const verdict = new Promise<RoundResult>((resolve) => socket.on('round:result', resolve));
   // Whatever the collector asks first (round:fit, secagg:advertise, ...), answered the same way.
   socket.onAny((event: string, ...args: unknown[]) => {
@@ -134,7 +148,8 @@ function expectedSums(bench: Bench, roundId: number, clientIds: readonly string[
 
 function assertSums(actual: AggregateSums, expected: AggregateSums, traits: CollectorTraits): void {
   const bound = traits.tolerance?.(expected.contributors) ?? { weightedDelta: 0, weight: 0 };
-  const close = (a: number, e: number, b: number, what: string): void => assert.ok(Math.abs(a - e) <= b + 1e-9 * Math.max(1, Math.abs(e)), `${what}: ${a} vs ${e} (bound ${b})`);
+  const close = (a: number, e: number, b: number, what: string): void =>
+    assert.ok(Math.abs(a - e) <= b + 1e-9 * Math.max(1, Math.abs(e)), `${what}: ${a} vs ${e} (bound ${b})`);
   assert.equal(actual.contributors, expected.contributors);
   assert.equal(actual.weightedDeltaSum.length, expected.weightedDeltaSum.length);
   assert.equal(actual.rowWeightSums.length, expected.rowWeightSums.length);

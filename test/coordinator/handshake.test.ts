@@ -45,9 +45,9 @@ describe('coordinator: handshake and socket handlers', () => {
 
   it('refuses a missing or wrong token with UNAUTHORIZED and accepts the right one', async () => {
     const { url } = await startCoordinator({ authToken: 's3cret', minClients: 5 });
-    assert.equal((await refusal(rawConnect(url, { protocolVersion: PROTOCOL_VERSION, clientId: 'a' })) as { code: string }).code, 'UNAUTHORIZED');
+    assert.equal(((await refusal(rawConnect(url, { protocolVersion: PROTOCOL_VERSION, clientId: 'a' }))) as { code: string }).code, 'UNAUTHORIZED');
     assert.equal(
-      (await refusal(rawConnect(url, { protocolVersion: PROTOCOL_VERSION, clientId: 'a', token: 'guess' })) as { code: string }).code,
+      ((await refusal(rawConnect(url, { protocolVersion: PROTOCOL_VERSION, clientId: 'a', token: 'guess' }))) as { code: string }).code,
       'UNAUTHORIZED',
     );
     const ok = await connectFakeClient(url, { clientId: 'a', token: 's3cret' });

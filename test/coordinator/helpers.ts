@@ -5,15 +5,7 @@ import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { createCoordinator } from '@fedrec/coordinator';
 import type { Coordinator, CoordinatorEvents, CoordinatorOptions } from '@fedrec/coordinator';
-import {
-  PROTOCOL_VERSION,
-  decodeWeights,
-  encodeUpdatePayload,
-  fitTaskSchema,
-  seal,
-  sharedSize,
-  welcomeSchema,
-} from '@fedrec/protocol';
+import { PROTOCOL_VERSION, decodeWeights, encodeUpdatePayload, fitTaskSchema, seal, sharedSize, welcomeSchema } from '@fedrec/protocol';
 import type {
   Ack,
   ClientToServerEvents,
@@ -86,7 +78,12 @@ export type ClientIo = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** What a fake client answers to a fit task: an update to seal, a raw ack, or silence. */
 export type FitAnswer =
-  | { kind: 'update'; payload: UpdatePayload; tamper?: (p: Uint8Array) => Uint8Array; bindAs?: Partial<{ roundId: number; taskId: string; modelVersion: number; clientId: string }> }
+  | {
+      kind: 'update';
+      payload: UpdatePayload;
+      tamper?: (p: Uint8Array) => Uint8Array;
+      bindAs?: Partial<{ roundId: number; taskId: string; modelVersion: number; clientId: string }>;
+    }
   | { kind: 'ack'; ack: unknown }
   | { kind: 'silent' }
   | { kind: 'disconnect' };

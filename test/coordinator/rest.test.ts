@@ -34,7 +34,10 @@ describe('coordinator: REST API', () => {
       assert.equal(rounds.length, 1);
       assert.equal(rounds[0]!['outcome'], 'committed');
       assert.deepEqual(rounds[0]!['participants'], ['a']);
-      assert.deepEqual((rounds[0]!['failures'] as Array<{ clientId: string; code: string }>).map((f) => [f.clientId, f.code]), [['b', 'TIMEOUT']]);
+      assert.deepEqual(
+        (rounds[0]!['failures'] as Array<{ clientId: string; code: string }>).map((f) => [f.clientId, f.code]),
+        [['b', 'TIMEOUT']],
+      );
       assert.equal(typeof rounds[0]!['durationMs'], 'number');
     } finally {
       a.close();

@@ -138,7 +138,10 @@ describe('coordinator: round engine', () => {
     try {
       await finished;
       const records = coordinator.history() as RoundRecord[];
-      assert.deepEqual(records.map((r) => r.evaluation !== null), [false, true, false, true]);
+      assert.deepEqual(
+        records.map((r) => r.evaluation !== null),
+        [false, true, false, true],
+      );
       const evaluation = records[1]!.evaluation!;
       assert.equal(evaluation.modelVersion, 2);
       assert.equal(evaluation.numExamples, 4);
@@ -156,7 +159,10 @@ describe('coordinator: round engine', () => {
     try {
       await finished;
       const records = coordinator.history() as RoundRecord[];
-      assert.deepEqual(records.map((r) => r.evaluation?.modelVersion ?? null), [null, 2, 3]);
+      assert.deepEqual(
+        records.map((r) => r.evaluation?.modelVersion ?? null),
+        [null, 2, 3],
+      );
     } finally {
       closeAll([a]);
     }

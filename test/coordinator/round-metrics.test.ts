@@ -29,10 +29,19 @@ describe('coordinator: round metrics follow the engine events', () => {
     const events = new EventEmitter<CoordinatorEvents>();
     const metrics = createMetrics();
     const unsubscribe = subscribeRoundMetrics(events, metrics);
-    events.emit('round:committed', record({
-      modelVersion: 7,
-      evaluation: { modelVersion: 7, participants: ['a'], failures: [{ clientId: 'b', taskId: 'e', phase: 'evaluate', code: 'DISCONNECTED', message: 'gone' }], numExamples: 1, metrics: {} },
-    }));
+    events.emit(
+      'round:committed',
+      record({
+        modelVersion: 7,
+        evaluation: {
+          modelVersion: 7,
+          participants: ['a'],
+          failures: [{ clientId: 'b', taskId: 'e', phase: 'evaluate', code: 'DISCONNECTED', message: 'gone' }],
+          numExamples: 1,
+          metrics: {},
+        },
+      }),
+    );
     events.emit('round:abandoned', record({ outcome: 'abandoned', modelVersion: 7, participants: [], abandonReason: 'too few' }));
     unsubscribe();
     events.emit('round:committed', record({ modelVersion: 8 }));

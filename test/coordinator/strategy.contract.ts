@@ -29,7 +29,14 @@ function seeded(seed: number): () => number {
 
 const clients: ClientInfo[] = Array.from({ length: 7 }, (_, i) => ({ clientId: `c${i}`, connectedAt: i }));
 const globalOf = (fill = 0.25): Weights => ({ manifest, body: Float32Array.from({ length: SHARED }, (_, i) => fill + i / 100) });
-const configureArgs = (sampleSize: number): ConfigureArgs => ({ roundId: 1, modelVersion: 0, global: globalOf(), clients, sampleSize, config: DEFAULT_TRAINING_CONFIG });
+const configureArgs = (sampleSize: number): ConfigureArgs => ({
+  roundId: 1,
+  modelVersion: 0,
+  global: globalOf(),
+  clients,
+  sampleSize,
+  config: DEFAULT_TRAINING_CONFIG,
+});
 
 /** Sums of results given as [numExamples, delta value for every element, row weights]. */
 function sumsOf(...results: Array<[number, number, number[]]>) {
@@ -58,7 +65,10 @@ export function strategyContract(name: string, factory: (deps: StrategyDeps) => 
         assert.equal(ids.length, sampleSize);
         assert.equal(new Set(ids).size, sampleSize, 'distinct');
         for (const c of chosen) {
-          assert.ok(clients.some((k) => k.clientId === c.clientId), `${c.clientId} is connected`);
+          assert.ok(
+            clients.some((k) => k.clientId === c.clientId),
+            `${c.clientId} is connected`,
+          );
           assert.deepEqual(c.config, DEFAULT_TRAINING_CONFIG);
         }
       }

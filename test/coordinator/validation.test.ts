@@ -32,7 +32,10 @@ const cases: Case[] = [
     code: 'ENVELOPE_REJECTED',
     answer: {
       kind: 'ack',
-      ack: { ok: true, value: { envelope: seal(new Uint8Array(200), { roundId: 0, clientId: 'bad', taskId: 'x', modelVersion: 0 }, generateKeyPair().publicKey) } },
+      ack: {
+        ok: true,
+        value: { envelope: seal(new Uint8Array(200), { roundId: 0, clientId: 'bad', taskId: 'x', modelVersion: 0 }, generateKeyPair().publicKey) },
+      },
     },
   },
   {
@@ -109,7 +112,12 @@ describe('coordinator: update validation', () => {
 
   for (const c of cases) {
     it(`rejects ${c.name} with ${c.code}; the round commits from the good update alone`, async () => {
-      const { coordinator, url } = await startCoordinator({ minClients: 2, minResults: 1, rounds: 1, ...(c.maxUpdateBytes ? { maxUpdateBytes: c.maxUpdateBytes } : {}) });
+      const { coordinator, url } = await startCoordinator({
+        minClients: 2,
+        minResults: 1,
+        rounds: 1,
+        ...(c.maxUpdateBytes ? { maxUpdateBytes: c.maxUpdateBytes } : {}),
+      });
       const committed = next(coordinator, 'round:committed');
       const honest = await connectFakeClient(url, { clientId: 'good', fit: () => ({ kind: 'update', payload: good }) });
       const bad = await connectFakeClient(url, { clientId: 'bad', fit: () => c.answer });
@@ -140,7 +148,10 @@ describe('coordinator: update validation', () => {
   it('abandons the round with the model unchanged when the only update is rejected', async () => {
     const { coordinator, url } = await startCoordinator({ minClients: 1, minResults: 1, retryDelayMs: 10_000 });
     const abandoned = next(coordinator, 'round:abandoned');
-    const bad = await connectFakeClient(url, { clientId: 'bad', fit: () => ({ kind: 'update', payload: { ...good, delta: new Float32Array(SHARED).fill(Number.NaN) } }) });
+    const bad = await connectFakeClient(url, {
+      clientId: 'bad',
+      fit: () => ({ kind: 'update', payload: { ...good, delta: new Float32Array(SHARED).fill(Number.NaN) } }),
+    });
     try {
       const record = await abandoned;
       assert.equal(record.outcome, 'abandoned');
@@ -170,12 +181,30 @@ describe('coordinator: round ledger', () => {
       { clientId: 'a', taskId: 't-a' },
       { clientId: 'b', taskId: 't-b' },
     ]);
-    assert.equal(code(() => ledger.claim(4, 't-a', 'a')), 'accepted');
-    assert.equal(code(() => ledger.claim(4, 't-a', 'a')), 'DUPLICATE_UPDATE');
-    assert.equal(code(() => ledger.claim(3, 't-b', 'b')), 'WRONG_ROUND');
-    assert.equal(code(() => ledger.claim(4, 't-a', 'b')), 'WRONG_ROUND');
-    assert.equal(code(() => ledger.claim(4, 't-z', 'zed')), 'NOT_SELECTED');
+    assert.equal(
+      code(() => ledger.claim(4, 't-a', 'a')),
+      'accepted',
+    );
+    assert.equal(
+      code(() => ledger.claim(4, 't-a', 'a')),
+      'DUPLICATE_UPDATE',
+    );
+    assert.equal(
+      code(() => ledger.claim(3, 't-b', 'b')),
+      'WRONG_ROUND',
+    );
+    assert.equal(
+      code(() => ledger.claim(4, 't-a', 'b')),
+      'WRONG_ROUND',
+    );
+    assert.equal(
+      code(() => ledger.claim(4, 't-z', 'zed')),
+      'NOT_SELECTED',
+    );
     ledger.close();
-    assert.equal(code(() => ledger.claim(4, 't-b', 'b')), 'ROUND_CLOSED');
+    assert.equal(
+      code(() => ledger.claim(4, 't-b', 'b')),
+      'ROUND_CLOSED',
+    );
   });
 });

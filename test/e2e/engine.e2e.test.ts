@@ -14,9 +14,13 @@ const STALL_ROUND = 2;
 
 /** Starts the killable client in its own process and collects what it says on stdout. */
 function startChildClient(url: string, clientId: string) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/killable-client.ts', import.meta.url).pathname, url, clientId, String(STALL_ROUND)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./fixtures/killable-client.ts', import.meta.url).pathname, url, clientId, String(STALL_ROUND)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const sent: SentUpdate[] = [];
   const waiters = new Map<string, () => void>();
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -77,7 +81,10 @@ describe('end to end: coordinator and 5 Node clients over real Socket.IO', funct
     void remote.when('TRAINING').then(() => child!.kill('SIGKILL'));
 
     await coordinator.waitForVersion(3, 100_000);
-    assert.deepEqual(records.map((r) => r.modelVersion), [1, 2, 3]);
+    assert.deepEqual(
+      records.map((r) => r.modelVersion),
+      [1, 2, 3],
+    );
 
     const sentBy = new Map<string, SentUpdate[]>(trainers.map((t, i) => [`device-${i}`, t.sent]));
     sentBy.set('device-killed', remote.sent);
@@ -95,7 +102,10 @@ describe('end to end: coordinator and 5 Node clients over real Socket.IO', funct
         const mean = updates.reduce((s, u) => s + u.numExamples * u.delta[j]!, 0) / total;
         assert.ok(Math.abs(after[j]! - (before[j]! + mean)) < 1e-5, `round ${record.roundId} weight ${j}: ${after[j]} vs ${before[j]! + mean}`);
       }
-      assert.ok(updates.some((u) => u.delta.some((d) => d !== 0)), 'clients really trained');
+      assert.ok(
+        updates.some((u) => u.delta.some((d) => d !== 0)),
+        'clients really trained',
+      );
     }
 
     const [first, second, third] = records as [RoundRecord, RoundRecord, RoundRecord];

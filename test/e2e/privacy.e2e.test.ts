@@ -100,7 +100,8 @@ describe('end to end: no user embedding crosses the wire', function () {
     const updates: UpdatePayload[] = [];
     for (const p of packets) {
       if (p.type !== PacketType.BINARY_ACK && p.type !== PacketType.ACK) continue;
-      const envelope = (p.data as Array<{ value?: { envelope?: { senderPublicKey: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array } } }>)[0]?.value?.envelope;
+      const envelope = (p.data as Array<{ value?: { envelope?: { senderPublicKey: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array } } }>)[0]?.value
+        ?.envelope;
       if (!envelope) continue;
       const message = nacl.box.open(new Uint8Array(envelope.ciphertext), new Uint8Array(envelope.nonce), new Uint8Array(envelope.senderPublicKey), secretKey);
       assert.ok(message, 'a captured envelope opens with the coordinator key');

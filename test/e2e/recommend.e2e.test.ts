@@ -54,12 +54,19 @@ describe('end to end: record() behaviour and recommend() on the device', functio
       assert.ok(!devices[0]!.seen.has(r.item), `item ${r.item} was already seen`);
       assert.ok(r.item >= 0 && r.item < NUM_ITEMS && r.score > 0 && r.score < 1);
     }
-    assert.ok(early.every((r, i) => i === 0 || early[i - 1]!.score >= r.score), 'best first');
+    assert.ok(
+      early.every((r, i) => i === 0 || early[i - 1]!.score >= r.score),
+      'best first',
+    );
 
     for (const d of devices.slice(1)) await d.client.connect();
     await coordinator.waitForVersion(2, 30_000);
     // The coordinator announces the new model; recommend() then fetches it on each device.
-    await Promise.all(devices.map(({ client }) => (client.modelVersion === 2 ? undefined : new Promise<void>((resolve) => client.on('model:updated', (u) => u.modelVersion === 2 && resolve())))));
+    await Promise.all(
+      devices.map(({ client }) =>
+        client.modelVersion === 2 ? undefined : new Promise<void>((resolve) => client.on('model:updated', (u) => u.modelVersion === 2 && resolve())),
+      ),
+    );
     for (const { client, seen } of devices) {
       const recs = await client.recommend(10);
       assert.equal(recs.length, 10);

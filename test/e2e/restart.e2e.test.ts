@@ -44,11 +44,18 @@ describe('end to end: a restarted coordinator resumes and pinned clients come ba
     const first = start(0, 2);
     const { port, url } = await first.start();
     const fingerprint = first.status().fingerprint;
-    assert.ok(fingerprint, "a coordinator publishes its key fingerprint");
+    assert.ok(fingerprint, 'a coordinator publishes its key fingerprint');
     for (let i = 0; i < 2; i++) {
       const { store, trainer } = await logisticDevice(10 + i, 30);
       // Pinned to the first coordinator's key: a restarted coordinator must present the same one.
-      const client = createFederatedClient({ url, clientId: `pinned-${i}`, trainer, store, pinnedFingerprint: fingerprint, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } });
+      const client = createFederatedClient({
+        url,
+        clientId: `pinned-${i}`,
+        trainer,
+        store,
+        pinnedFingerprint: fingerprint,
+        reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
+      });
       clients.push(client);
       await client.connect();
     }
@@ -66,8 +73,14 @@ describe('end to end: a restarted coordinator resumes and pinned clients come ba
 
     // The same clients reconnect on their own, trust the same key, and the rounds go on.
     await second.waitForVersion(4, 60_000);
-    const resumed = second.history().filter((r) => r.outcome === 'committed').slice(-2);
-    assert.deepEqual(resumed.map((r) => r.modelVersion), [3, 4]);
+    const resumed = second
+      .history()
+      .filter((r) => r.outcome === 'committed')
+      .slice(-2);
+    assert.deepEqual(
+      resumed.map((r) => r.modelVersion),
+      [3, 4],
+    );
     for (const r of resumed) assert.deepEqual([...r.participants].sort(), ['pinned-0', 'pinned-1']);
     assert.ok(clients.every((c) => c.status.state === 'ready'));
   });

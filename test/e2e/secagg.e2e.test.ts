@@ -114,12 +114,18 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
     await stopAll();
   });
 
-  for (const [mode, n] of [['secagg', 6], ['secagg+', 9]] as const) {
+  for (const [mode, n] of [
+    ['secagg', 6],
+    ['secagg+', 9],
+  ] as const) {
     it(`${mode}: ${n} SDK clients complete 2 rounds; each model is global + weighted mean of what they sent, within the quantization bound`, async () => {
       const fleet = await startFleet(mode, n, 2);
       await fleet.coordinator.waitForVersion(2, 25_000);
       assert.equal(fleet.coordinator.status().collector, mode);
-      assert.deepEqual(fleet.committed.map((r) => r.modelVersion), [1, 2]);
+      assert.deepEqual(
+        fleet.committed.map((r) => r.modelVersion),
+        [1, 2],
+      );
       for (const record of fleet.committed) {
         assert.equal(record.participants.length, n);
         assert.deepEqual(record.failures, []);
@@ -130,7 +136,10 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
     });
   }
 
-  for (const [mode, n] of [['secagg', 7], ['secagg+', 9]] as const) {
+  for (const [mode, n] of [
+    ['secagg', 7],
+    ['secagg+', 9],
+  ] as const) {
     it(`${mode}: a client that drops after sharing keys and one after sending its masked input; the round completes with the survivors' sum`, async () => {
       const fleet = await startFleet(mode, n, 1);
       const [afterKeys, afterInput] = [fleet.clients[0]!, fleet.clients[1]!];
@@ -140,7 +149,10 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
       const record = fleet.committed[0]!;
       // dev-1's masked input is in the sum (its self mask is rebuilt from its neighbours' shares); dev-0's is not.
       assert.deepEqual([...record.participants].sort(), Array.from({ length: n - 1 }, (_, i) => `dev-${i + 1}`).sort());
-      assert.deepEqual(record.failures.map((f) => [f.clientId, f.code]), [['dev-0', 'DISCONNECTED']]);
+      assert.deepEqual(
+        record.failures.map((f) => [f.clientId, f.code]),
+        [['dev-0', 'DISCONNECTED']],
+      );
       assert.match(record.failures[0]!.message, /^secagg masked-input:/);
       assert.equal(record.totalExamples > 0, true);
       assertFedAvgOf(fleet, record, configFor(mode));
@@ -195,11 +207,23 @@ describe('end to end: a hostile coordinator against a real SDK client', function
     const port = (http.address() as { port: number }).port;
     const connected = new Promise<ServerSocket<ClientToServerEvents, ServerToClientEvents>>((resolve) =>
       io!.on('connection', (socket) => {
-        socket.emit('session:welcome', { clientId: 'victim', protocolVersion: PROTOCOL_VERSION, coordinatorPublicKey: keys.publicKey, fingerprint: fingerprint(keys.publicKey), modelVersion: 0 });
+        socket.emit('session:welcome', {
+          clientId: 'victim',
+          protocolVersion: PROTOCOL_VERSION,
+          coordinatorPublicKey: keys.publicKey,
+          fingerprint: fingerprint(keys.publicKey),
+          modelVersion: 0,
+        });
         resolve(socket);
       }),
     );
-    victim = createFederatedClient({ url: `http://127.0.0.1:${port}`, clientId: 'victim', trainer: new DeterministicTrainer(1, { zeroDelta: true }), backend: false, reconnect: { enabled: false } });
+    victim = createFederatedClient({
+      url: `http://127.0.0.1:${port}`,
+      clientId: 'victim',
+      trainer: new DeterministicTrainer(1, { zeroDelta: true }),
+      backend: false,
+      reconnect: { enabled: false },
+    });
     await victim.connect();
     const socket = await connected;
     const ask = async <T>(send: () => Promise<unknown>, schema: { parse(v: unknown): T }): Promise<T> => {
@@ -211,7 +235,9 @@ describe('end to end: a hostile coordinator against a real SDK client', function
     // The hostile server runs the protocol faithfully with three in-process peers until unmasking.
     const roundId = 5;
     const server = new SecAggServer({ roundId, config, vectorLength: layout.vectorLength });
-    const peers = new Map(['peer-a', 'peer-b', 'peer-c'].map((id) => [id, new SecAggClient({ clientId: id, roundId, config, vectorLength: layout.vectorLength })]));
+    const peers = new Map(
+      ['peer-a', 'peer-b', 'peer-c'].map((id) => [id, new SecAggClient({ clientId: id, roundId, config, vectorLength: layout.vectorLength })]),
+    );
     const task = {
       taskId: 'fit-5',
       roundId,
@@ -225,10 +251,16 @@ describe('end to end: a hostile coordinator against a real SDK client', function
     server.acceptAdvertisement('victim', await ask(() => socket.timeout(10_000).emitWithAck('secagg:advertise', task), packedSchema(advertiseKeysSchema)));
     for (const [id, p] of peers) server.acceptAdvertisement(id, p.advertiseKeys());
     const rosters = server.closeAdvertisement() as { messages: Map<string, Roster> };
-    server.acceptShareKeys('victim', await ask(() => socket.timeout(10_000).emitWithAck('secagg:roster', pack(rosters.messages.get('victim')!)), packedSchema(shareKeysSchema)));
+    server.acceptShareKeys(
+      'victim',
+      await ask(() => socket.timeout(10_000).emitWithAck('secagg:roster', pack(rosters.messages.get('victim')!)), packedSchema(shareKeysSchema)),
+    );
     for (const [id, p] of peers) server.acceptShareKeys(id, await p.shareKeys(rosters.messages.get(id)!));
     const forwarded = server.closeShareKeys() as { messages: Map<string, ForwardedShares> };
-    const masked = await ask(() => socket.timeout(10_000).emitWithAck('secagg:forward', pack(forwarded.messages.get('victim')!)), packedSchema(maskedInputSchema));
+    const masked = await ask(
+      () => socket.timeout(10_000).emitWithAck('secagg:forward', pack(forwarded.messages.get('victim')!)),
+      packedSchema(maskedInputSchema),
+    );
     server.acceptMaskedInput('victim', masked);
     for (const [id, p] of peers) {
       p.receiveShares(forwarded.messages.get(id)!);
@@ -244,7 +276,11 @@ describe('end to end: a hostile coordinator against a real SDK client', function
     // Now the attack: peer-a listed as a survivor (reveal its self-mask seed share) and as dropped (its key share).
     const fair = (server.closeMaskedInput() as { messages: Map<string, UnmaskRequest> }).messages.get('victim')!;
     const hostile: UnmaskRequest = { ...fair, dropped: ['peer-a'] };
-    const refused = (await socket.timeout(10_000).emitWithAck('secagg:unmask', pack(hostile))) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
+    const refused = (await socket.timeout(10_000).emitWithAck('secagg:unmask', pack(hostile))) as {
+      ok: boolean;
+      value?: unknown;
+      error?: { code: string; message: string };
+    };
     assert.equal(refused.ok, false);
     assert.equal(refused.value, undefined, 'no shares in a refusal');
     assert.equal(refused.error?.code, 'INVALID_PAYLOAD');

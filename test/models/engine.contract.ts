@@ -67,7 +67,10 @@ export function engineContract(name: string, make: EngineFixtureFactory, options
       assert.ok(Number.isFinite(out.metrics['loss']), `loss ${out.metrics['loss']}`);
       assert.equal(out.delta.length, sharedSize(manifest));
       assert.ok(out.delta.every(Number.isFinite), 'finite delta');
-      assert.ok(out.delta.some((v) => v !== 0), 'training moved the shared weights');
+      assert.ok(
+        out.delta.some((v) => v !== 0),
+        'training moved the shared weights',
+      );
       if (rowWeightsSize(manifest) > 0) assert.equal(out.rowWeights?.length, rowWeightsSize(manifest));
     });
 
@@ -90,7 +93,10 @@ export function engineContract(name: string, make: EngineFixtureFactory, options
       const kept = await fixture.privateTensors();
       for (const spec of privateSpecs) assert.equal(kept.get(spec.name)?.length, tensorSize(spec), `${spec.name} kept on the device`);
       const bad = claimPrivate(manifest);
-      await assert.rejects(fixture.trainer.fit({ ...task, global: { manifest: bad, body: new Float32Array(sharedSize(bad)) } }), 'a coordinator cannot ask for a private tensor');
+      await assert.rejects(
+        fixture.trainer.fit({ ...task, global: { manifest: bad, body: new Float32Array(sharedSize(bad)) } }),
+        'a coordinator cannot ask for a private tensor',
+      );
     });
 
     it('evaluate returns finite metrics', async () => {
@@ -137,7 +143,8 @@ export function enginesAgreeContract(name: string, engines: Array<[engine: strin
         assert.ok(maxAbsDiff(run.fit.delta, first!.fit.delta) <= tolerance, `${vs}: delta differs by ${maxAbsDiff(run.fit.delta, first!.fit.delta)}`);
         assert.deepEqual(run.fit.rowWeights, first!.fit.rowWeights, `${vs}: row weights`);
         for (const [tensor, values] of first!.kept) assert.ok(maxAbsDiff(run.kept.get(tensor)!, values) <= tolerance, `${vs}: private ${tensor}`);
-        for (const [metric, v] of Object.entries(first!.evaluate.metrics)) assert.ok(Math.abs(run.evaluate.metrics[metric]! - v) <= tolerance, `${vs}: ${metric}`);
+        for (const [metric, v] of Object.entries(first!.evaluate.metrics))
+          assert.ok(Math.abs(run.evaluate.metrics[metric]! - v) <= tolerance, `${vs}: ${metric}`);
       }
     });
   });

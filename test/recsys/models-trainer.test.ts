@@ -125,8 +125,16 @@ describe('RecsysTrainer', () => {
         const w = out.rowWeights![rowOffset + item]!;
         const row = out.delta.subarray(offset + item * width, offset + (item + 1) * width);
         if (user.trainItems.includes(item)) assert.ok(w >= config.localEpochs, `positive ${item} weight ${w}`);
-        if (w === 0) assert.ok(row.every((v) => v === 0), `untouched row ${item} moved`);
-        else assert.ok(row.some((v) => v !== 0), `touched row ${item} did not move`);
+        if (w === 0)
+          assert.ok(
+            row.every((v) => v === 0),
+            `untouched row ${item} moved`,
+          );
+        else
+          assert.ok(
+            row.some((v) => v !== 0),
+            `touched row ${item} did not move`,
+          );
       }
       rowOffset += spec.shape[0]!;
     }

@@ -38,11 +38,16 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     });
     const page = await browser.newPage();
     await page.addScriptTag({ content: code });
-    const result = await page.evaluate(() => (globalThis as unknown as { secaggProbe: () => Promise<{ prg: number[]; status: string; sum: number[] }> }).secaggProbe());
+    const result = await page.evaluate(() =>
+      (globalThis as unknown as { secaggProbe: () => Promise<{ prg: number[]; status: string; sum: number[] }> }).secaggProbe(),
+    );
     const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 5 + 1);
     assert.deepEqual(result.prg, Array.from(expandMask(seed, 70000).subarray(69990)));
     assert.equal(result.status, 'completed');
     // Clients a, b, d, e (c dropped): Σ (i+1)(j+1) over i ∈ {0,1,3,4}.
-    assert.deepEqual(result.sum, Array.from({ length: 10 }, (_, j) => (1 + 2 + 4 + 5) * (j + 1)));
+    assert.deepEqual(
+      result.sum,
+      Array.from({ length: 10 }, (_, j) => (1 + 2 + 4 + 5) * (j + 1)),
+    );
   });
 });

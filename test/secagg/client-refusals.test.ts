@@ -50,17 +50,26 @@ describe('secagg client refusals', () => {
     assert.deepEqual(request.dropped, ['client-002']);
     const reply = clients.get(id)!.unmask(request);
     assert.deepEqual(reply.seedShares.map((s) => s.of).sort(), [...request.survivors].sort());
-    assert.deepEqual(reply.keyShares.map((s) => s.of), ['client-002']);
+    assert.deepEqual(
+      reply.keyShares.map((s) => s.of),
+      ['client-002'],
+    );
     // A server that now claims a survivor dropped, to get its key share too, is refused.
     assert.throws(() => clients.get(id)!.unmask({ roundId: 5, survivors: [id], dropped: ['client-001'] }), refusedWith('WRONG_STAGE'));
   });
 
   it('refuses key shares of peers that never shared keys with it, and requests below the threshold', async () => {
     const { clients, clientIds } = await toUnmask();
-    assert.throws(() => clients.get(clientIds[0]!)!.unmask({ roundId: 5, survivors: clientIds.slice(0, 5), dropped: ['stranger'] }), refusedWith('UNEXPECTED_PEER'));
+    assert.throws(
+      () => clients.get(clientIds[0]!)!.unmask({ roundId: 5, survivors: clientIds.slice(0, 5), dropped: ['stranger'] }),
+      refusedWith('UNEXPECTED_PEER'),
+    );
     assert.throws(() => clients.get(clientIds[1]!)!.unmask({ roundId: 5, survivors: clientIds.slice(1, 3), dropped: [] }), refusedWith('BELOW_THRESHOLD'));
     assert.throws(() => clients.get(clientIds[2]!)!.unmask({ roundId: 6, survivors: clientIds, dropped: [] }), refusedWith('WRONG_ROUND'));
-    assert.throws(() => clients.get(clientIds[3]!)!.unmask({ roundId: 5, survivors: clientIds.filter((c) => c !== clientIds[3]), dropped: [] }), refusedWith('UNEXPECTED_PEER'));
+    assert.throws(
+      () => clients.get(clientIds[3]!)!.unmask({ roundId: 5, survivors: clientIds.filter((c) => c !== clientIds[3]), dropped: [] }),
+      refusedWith('UNEXPECTED_PEER'),
+    );
   });
 
   it('a client that did not send its masked input reveals nothing', async () => {
@@ -107,14 +116,26 @@ describe('secagg client refusals', () => {
 
   it('the server refuses out-of-stage, duplicate, foreign and malformed messages with SecAggError codes', async () => {
     const { server, clients, clientIds, requests } = await toUnmask();
-    await assert.rejects(async () => server.acceptMaskedInput(clientIds[0]!, { roundId: 5, masked: new Uint8Array(4) }), (e: unknown) => e instanceof SecAggError && e.code === 'ROUND_CLOSED');
+    await assert.rejects(
+      async () => server.acceptMaskedInput(clientIds[0]!, { roundId: 5, masked: new Uint8Array(4) }),
+      (e: unknown) => e instanceof SecAggError && e.code === 'ROUND_CLOSED',
+    );
     const id = clientIds[0]!;
     const reply = clients.get(id)!.unmask(requests.get(id)!);
     server.acceptUnmaskResponse(id, reply);
-    assert.throws(() => server.acceptUnmaskResponse(id, reply), (e: unknown) => e instanceof SecAggError && e.code === 'DUPLICATE_UPDATE');
-    assert.throws(() => server.acceptUnmaskResponse('nobody', reply), (e: unknown) => e instanceof SecAggError && e.code === 'NOT_SELECTED');
+    assert.throws(
+      () => server.acceptUnmaskResponse(id, reply),
+      (e: unknown) => e instanceof SecAggError && e.code === 'DUPLICATE_UPDATE',
+    );
+    assert.throws(
+      () => server.acceptUnmaskResponse('nobody', reply),
+      (e: unknown) => e instanceof SecAggError && e.code === 'NOT_SELECTED',
+    );
     const id2 = clientIds[1]!;
     const partial = clients.get(id2)!.unmask(requests.get(id2)!);
-    assert.throws(() => server.acceptUnmaskResponse(id2, { ...partial, seedShares: partial.seedShares.slice(1) }), (e: unknown) => e instanceof SecAggError && e.reason === 'BAD_SHARES');
+    assert.throws(
+      () => server.acceptUnmaskResponse(id2, { ...partial, seedShares: partial.seedShares.slice(1) }),
+      (e: unknown) => e instanceof SecAggError && e.reason === 'BAD_SHARES',
+    );
   });
 });

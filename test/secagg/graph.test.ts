@@ -22,7 +22,11 @@ describe('secagg+ neighbour graph', () => {
     const g = neighbourGraph(small, 6, seed);
     for (const id of small) assert.equal(g.get(id)!.length, 4);
     const a = neighbourGraph(ids(50), 4, seed);
-    const b = neighbourGraph(ids(50), 4, Uint8Array.from(seed, (x) => x ^ 0xff));
+    const b = neighbourGraph(
+      ids(50),
+      4,
+      Uint8Array.from(seed, (x) => x ^ 0xff),
+    );
     assert.notDeepEqual(a, b);
   });
 
@@ -30,7 +34,10 @@ describe('secagg+ neighbour graph', () => {
     const roster = ids(5);
     const counts = new Map<string, number>();
     for (let s = 0; s < 2000; s++) {
-      const first = seededPermutation(roster, Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? s & 0xff : i === 1 ? s >> 8 : 0)))[0]!;
+      const first = seededPermutation(
+        roster,
+        Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? s & 0xff : i === 1 ? s >> 8 : 0)),
+      )[0]!;
       counts.set(first, (counts.get(first) ?? 0) + 1);
     }
     for (const id of roster) assert.ok(Math.abs(counts.get(id)! - 400) < 80, `${id}: ${counts.get(id)}`);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { addMask, chacha20Keystream, expandMask } from '@fedrec/secagg';
 
-const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
+const hex = (s: string) =>
+  Uint8Array.from(
+    s
+      .replace(/\s+/g, '')
+      .match(/../g)!
+      .map((b) => parseInt(b, 16)),
+  );
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 describe('secagg PRG (ChaCha20 keystream as uint32)', () => {
@@ -19,7 +25,10 @@ describe('secagg PRG (ChaCha20 keystream as uint32)', () => {
     const words = expandMask(new Uint8Array(32), 16);
     const expected = hex('76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586');
     const view = new DataView(expected.buffer);
-    assert.deepEqual(Array.from(words), Array.from({ length: 16 }, (_, i) => view.getUint32(4 * i, true)));
+    assert.deepEqual(
+      Array.from(words),
+      Array.from({ length: 16 }, (_, i) => view.getUint32(4 * i, true)),
+    );
     assert.equal(words[0], 0xade0b876);
   });
 
@@ -32,7 +41,10 @@ describe('secagg PRG (ChaCha20 keystream as uint32)', () => {
     const whole = chacha20Keystream(seed, new Uint8Array(12), 4 * n);
     const view = new DataView(whole.buffer);
     for (const i of [0, 16383, 16384, 16385, 32768, n - 1]) assert.equal(a[i], view.getUint32(4 * i, true), `word ${i}`);
-    const other = expandMask(Uint8Array.from(seed, (x, i) => (i === 0 ? x ^ 1 : x)), n);
+    const other = expandMask(
+      Uint8Array.from(seed, (x, i) => (i === 0 ? x ^ 1 : x)),
+      n,
+    );
     let same = 0;
     for (let i = 0; i < n; i++) same += a[i] === other[i] ? 1 : 0;
     assert.ok(same < 5);

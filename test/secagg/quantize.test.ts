@@ -1,14 +1,5 @@
 import assert from 'node:assert/strict';
-import {
-  addInto,
-  decodeAggregate,
-  dequantizeSum,
-  encodeContribution,
-  maxSummands,
-  quantizationStep,
-  quantizeInto,
-  sumErrorBound,
-} from '@fedrec/secagg';
+import { addInto, decodeAggregate, dequantizeSum, encodeContribution, maxSummands, quantizationStep, quantizeInto, sumErrorBound } from '@fedrec/secagg';
 import { fedAvg } from '@fedrec/coordinator/strategy/fedavg-math.js';
 import type { AggregateSums } from '@fedrec/protocol';
 import { config, contributions, encodeAll, ids, layout, manifest, maxAbsDiff, plainSums, seededUniform } from './helpers.js';
@@ -62,7 +53,10 @@ describe('secagg quantization (fixed point modulo 2^32)', () => {
     const mean = dequantizeSum(q, 1, bits, 1).reduce((s, x) => s + x, 0) / tiny.length;
     assert.ok(Math.abs(mean - 0.3 * step) < 0.03 * step, `stochastic mean ${mean / step} steps`);
     quantizeInto(tiny, 1, bits, q);
-    assert.equal(dequantizeSum(q, 1, bits, 1).reduce((s, x) => s + x, 0), 0);
+    assert.equal(
+      dequantizeSum(q, 1, bits, 1).reduce((s, x) => s + x, 0),
+      0,
+    );
   });
 
   it('weighted contributions decode to Σ w·Δ, Σ n and Σ w_r, and FedAvg from them matches the plain update', () => {

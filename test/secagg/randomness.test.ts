@@ -41,23 +41,35 @@ async function maskedVectorOf(input: Uint32Array, seed: number): Promise<Uint32A
 
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
-  ma /= n; mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
+  let ma = 0,
+    mb = 0;
   for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma, y = b[i]! - mb;
-    sab += x * y; saa += x * x; sbb += y * y;
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]! - ma,
+      y = b[i]! - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
   }
   return sab / Math.sqrt(saa * sbb);
 }
-
 
 describe('secagg masked vectors look uniformly random', () => {
   it('a masked all-zero vector and a masked constant vector both pass byte and bit χ² tests (and the raw inputs fail them)', async () => {
     const zeros = new Uint32Array(WORDS);
     const constant = new Uint32Array(WORDS).fill(0x0001_2345);
-    for (const [name, input, seed] of [['zeros', zeros, 1], ['constant', constant, 2]] as const) {
+    for (const [name, input, seed] of [
+      ['zeros', zeros, 1],
+      ['constant', constant, 2],
+    ] as const) {
       const masked = await maskedVectorOf(input, seed);
       const byteChi = byteChiSquare(masked);
       const bitChi = bitChiSquare(masked);
@@ -73,9 +85,20 @@ describe('secagg masked vectors look uniformly random', () => {
     const signed = Array.from({ length: WORDS }, (_, i) => Math.round((i / WORDS - 0.5) * 2 ** 20 + rand() * 1000));
     const input = Uint32Array.from(signed, (x) => x >>> 0);
     const masked = await maskedVectorOf(input, 4);
-    const r = correlation(signed, Array.from(masked, (w) => w | 0));
+    const r = correlation(
+      signed,
+      Array.from(masked, (w) => w | 0),
+    );
     assert.ok(Math.abs(r) < 4.5 / Math.sqrt(WORDS), `correlation ${r}`);
     assert.ok(bitChiSquare(masked) < BIT_CHI_LIMIT);
-    assert.ok(Math.abs(correlation(signed, signed.map((x, i) => x + (i % 7)))) > 0.99, 'the statistic sees a correlation when there is one');
+    assert.ok(
+      Math.abs(
+        correlation(
+          signed,
+          signed.map((x, i) => x + (i % 7)),
+        ),
+      ) > 0.99,
+      'the statistic sees a correlation when there is one',
+    );
   });
 });

@@ -41,7 +41,12 @@ describe('secagg round (in memory)', () => {
     const done = outcome as SecAggCompleted;
     assert.deepEqual(done.droppedAfterShareKeys, ['client-001', 'client-002']);
     // client-003 sent its input before going silent: it is in the sum.
-    assertSumMatches(done, cs, cfg, clients.filter((c) => !['client-000', 'client-001', 'client-002'].includes(c)));
+    assertSumMatches(
+      done,
+      cs,
+      cfg,
+      clients.filter((c) => !['client-000', 'client-001', 'client-002'].includes(c)),
+    );
   });
 
   it('secagg+: correct sum with dropouts over a k-regular symmetric graph, threshold a majority of the neighbourhood', async () => {
@@ -49,9 +54,18 @@ describe('secagg round (in memory)', () => {
     const clients = ids(30);
     const cs = contributions(clients, 3);
     const dropped = ['client-004', 'client-017'];
-    const { outcome, server, clients: sessions } = await runInMemoryRound({ roundId: 9, config: cfg, inputs: encodeAll(cs, cfg), dropBefore: { 'masked-input': dropped } });
+    const {
+      outcome,
+      server,
+      clients: sessions,
+    } = await runInMemoryRound({ roundId: 9, config: cfg, inputs: encodeAll(cs, cfg), dropBefore: { 'masked-input': dropped } });
     assert.equal(outcome.status, 'completed');
-    assertSumMatches(outcome as SecAggCompleted, cs, cfg, clients.filter((c) => !dropped.includes(c)));
+    assertSumMatches(
+      outcome as SecAggCompleted,
+      cs,
+      cfg,
+      clients.filter((c) => !dropped.includes(c)),
+    );
     for (const id of clients) {
       const neighbours = server.neighboursOf(id);
       assert.equal(neighbours.length, 6, 'k-regular');
@@ -103,7 +117,12 @@ describe('secagg round (in memory)', () => {
   it('abandons when too few answer the unmasking request', async () => {
     const cfg = config({ mode: 'secagg' });
     const clients = ids(8);
-    const { outcome, server } = await runInMemoryRound({ roundId: 1, config: cfg, inputs: encodeAll(contributions(clients, 6), cfg), dropBefore: { unmask: clients.slice(0, 4) } });
+    const { outcome, server } = await runInMemoryRound({
+      roundId: 1,
+      config: cfg,
+      inputs: encodeAll(contributions(clients, 6), cfg),
+      dropBefore: { unmask: clients.slice(0, 4) },
+    });
     assert.equal(outcome.status, 'abandoned');
     assert.equal(server.stage, 'abandoned');
     await assert.rejects(server.finish(), SecAggError);
@@ -112,7 +131,12 @@ describe('secagg round (in memory)', () => {
   it('abandons at stage 1 when too few share keys', async () => {
     const cfg = config({ mode: 'secagg' });
     const clients = ids(6); // threshold 4 of 6
-    const { outcome } = await runInMemoryRound({ roundId: 1, config: cfg, inputs: encodeAll(contributions(clients, 7), cfg), dropBefore: { 'share-keys': clients.slice(0, 3) } });
+    const { outcome } = await runInMemoryRound({
+      roundId: 1,
+      config: cfg,
+      inputs: encodeAll(contributions(clients, 7), cfg),
+      dropBefore: { 'share-keys': clients.slice(0, 3) },
+    });
     assert.equal(outcome.status === 'abandoned' && outcome.stage, 'share-keys');
   });
 

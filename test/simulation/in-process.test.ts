@@ -13,7 +13,7 @@ import { simulateFederated } from '@fedrec/simulate/in-process/run.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 
 describe('recsys federated simulation', () => {
-  it('runs the coordinator\'s aggregation: dense by examples, item rows by the clients that touched them', () => {
+  it("runs the coordinator's aggregation: dense by examples, item rows by the clients that touched them", () => {
     const a = ncfArch('gmf', { numItems: 6, factors: 2 });
     const w = ncfInitialWeights(a, 1);
     const shared = new Map([...splitShared(w.manifest, w.body)].map(([n, t]) => [n, t.slice()]));

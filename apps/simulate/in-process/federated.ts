@@ -59,7 +59,11 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
     const acc = new UpdateAccumulator(manifest);
     let lossSum = 0;
     for (const u of users) {
-      const plan = planLocalTraining(u.trainItems, u.numItems, { epochs: o.localEpochs, negatives: o.negatives, seed: userSeed(o.seed + 7919 * round, u.user) });
+      const plan = planLocalTraining(u.trainItems, u.numItems, {
+        epochs: o.localEpochs,
+        negatives: o.negatives,
+        seed: userSeed(o.seed + 7919 * round, u.user),
+      });
       const r = fitLocalJs(a, shared, privateOf(u.user), plan, { learningRate: o.clientLr * (o.clientLrDecay ?? 1) ** (round - 1), batchSize: o.batchSize });
       privateState.set(u.user, r.privateAfter);
       acc.addSparse(toSparseUpdate(r));
@@ -108,7 +112,12 @@ export async function runFederated(
     const { sums, lossSum } = await run(round, chosen, shared);
     global = await strategy.aggregateFit(round, global, sums, []);
     shared = splitShared(global.manifest, global.body);
-    const report: RoundReport = { round, clients: sums.contributors, trainLoss: sums.contributors ? lossSum / sums.contributors : 0, elapsedMs: Date.now() - start };
+    const report: RoundReport = {
+      round,
+      clients: sums.contributors,
+      trainLoss: sums.contributors ? lossSum / sums.contributors : 0,
+      elapsedMs: Date.now() - start,
+    };
     if (round % o.evalEvery === 0 || round === o.rounds) {
       final = await evaluate(shared);
       report.eval = final;

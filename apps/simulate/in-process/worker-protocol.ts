@@ -11,10 +11,7 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { kind: 'fit'; round: number; users: number[]; shared: Array<[string, Float32Array]> }
-  | { kind: 'evaluate'; shared: Array<[string, Float32Array]> };
+  { kind: 'fit'; round: number; users: number[]; shared: Array<[string, Float32Array]> } | { kind: 'evaluate'; shared: Array<[string, Float32Array]> };
 
 export type WorkerReply =
-  | { kind: 'fit'; sums: RoundSums }
-  | { kind: 'evaluate'; hr: number; ndcg: number; loss: number; users: number }
-  | { kind: 'error'; message: string };
+  { kind: 'fit'; sums: RoundSums } | { kind: 'evaluate'; hr: number; ndcg: number; loss: number; users: number } | { kind: 'error'; message: string };

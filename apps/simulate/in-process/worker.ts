@@ -14,7 +14,11 @@ parentPort!.on('message', (req: WorkerRequest) => {
     try {
       const shared = new Map(req.shared);
       if (req.kind === 'fit') {
-        const sums = await local.run(req.round, req.users.map((u) => byUser.get(u)!), shared);
+        const sums = await local.run(
+          req.round,
+          req.users.map((u) => byUser.get(u)!),
+          shared,
+        );
         const reply: WorkerReply = { kind: 'fit', sums };
         parentPort!.postMessage(reply);
       } else {
@@ -23,7 +27,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
         parentPort!.postMessage(reply);
       }
     } catch (err) {
-      const reply: WorkerReply = { kind: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) };
+      const reply: WorkerReply = { kind: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
       parentPort!.postMessage(reply);
     }
   })();

@@ -118,7 +118,14 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
 
   const { url } = await coordinator.start();
   const started = Date.now();
-  const fleet = startClientFleet({ url, users: o.users, workers: o.workers, engine: o.engine, seed: o.seed, ...(o.onDeviceMessage ? { onMessage: o.onDeviceMessage } : {}) });
+  const fleet = startClientFleet({
+    url,
+    users: o.users,
+    workers: o.workers,
+    engine: o.engine,
+    seed: o.seed,
+    ...(o.onDeviceMessage ? { onMessage: o.onDeviceMessage } : {}),
+  });
   try {
     const { backend } = await fleet.ready;
     const connectMs = Date.now() - started;

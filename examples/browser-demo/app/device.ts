@@ -74,7 +74,14 @@ export class DemoDevice {
   private wire(): void {
     const c = this.client;
     c.on('fit:done', (e) => {
-      this.participation.unshift({ roundId: e.roundId, modelVersion: c.modelVersion ?? 0, bytesSent: e.bytesSent, numExamples: e.numExamples, verdict: 'sent', note: `loss ${(e.metrics['loss'] ?? NaN).toFixed(3)}` });
+      this.participation.unshift({
+        roundId: e.roundId,
+        modelVersion: c.modelVersion ?? 0,
+        bytesSent: e.bytesSent,
+        numExamples: e.numExamples,
+        verdict: 'sent',
+        note: `loss ${(e.metrics['loss'] ?? NaN).toFixed(3)}`,
+      });
       this.changed();
     });
     c.on('round:result', (r) => {

@@ -24,10 +24,13 @@ function describe(e: BehaviourEvent): string {
 function renderItems(device: DemoDevice): void {
   const q = ($('search') as HTMLInputElement).value.trim().toLowerCase();
   const liked = new Set(events.filter((e) => e.kind === 'click' || (e.kind === 'rating' && (e.value ?? 0) >= 4)).map((e) => Number(e.itemId)));
-  const list: CatalogItem[] = (q ? catalog.items.filter((i) => i.title.toLowerCase().includes(q)) : [...catalog.items].sort((a, b) => b.popularity - a.popularity)).slice(0, 40);
+  const list: CatalogItem[] = (
+    q ? catalog.items.filter((i) => i.title.toLowerCase().includes(q)) : [...catalog.items].sort((a, b) => b.popularity - a.popularity)
+  ).slice(0, 40);
   $('items').innerHTML = list
     .map(
-      (i) => `<li data-item="${i.item}" class="${liked.has(i.item) ? 'liked' : ''}"><span class="title" title="${esc(i.title)}">${esc(i.title)}</span>` +
+      (i) =>
+        `<li data-item="${i.item}" class="${liked.has(i.item) ? 'liked' : ''}"><span class="title" title="${esc(i.title)}">${esc(i.title)}</span>` +
         `<button class="like" data-act="like">♥ like</button><span class="stars">${[1, 2, 3, 4, 5].map((v) => `<button data-act="rate" data-value="${v}">${v}★</button>`).join('')}</span></li>`,
     )
     .join('');
@@ -45,7 +48,11 @@ function renderRecs(device: DemoDevice): void {
 
 function renderActivity(): void {
   $('activity').innerHTML = events.length
-    ? [...events].reverse().slice(0, 12).map((e) => `<li>${describe(e)} <b>${esc(title(Number(e.itemId)))}</b></li>`).join('')
+    ? [...events]
+        .reverse()
+        .slice(0, 12)
+        .map((e) => `<li>${describe(e)} <b>${esc(title(Number(e.itemId)))}</b></li>`)
+        .join('')
     : '<li class="hint">nothing yet: like or rate a few titles</li>';
 }
 
@@ -53,18 +60,24 @@ async function renderWire(device: DemoDevice): Promise<void> {
   const sent = device.participation.filter((p) => p.verdict !== 'declined');
   const bytes = sent.reduce((s, p) => s + p.bytesSent, 0);
   const accepted = sent.filter((p) => p.verdict === 'accepted').length;
-  $('totals').innerHTML = `<div>rounds taken part in<b id="n-rounds">${sent.length}</b></div><div>accepted into the model<b>${accepted}</b></div><div>sealed bytes sent<b>${kb(bytes)}</b></div>`;
+  $('totals').innerHTML =
+    `<div>rounds taken part in<b id="n-rounds">${sent.length}</b></div><div>accepted into the model<b>${accepted}</b></div><div>sealed bytes sent<b>${kb(bytes)}</b></div>`;
   $('rounds').querySelector('tbody')!.innerHTML =
     device.participation
       .slice(0, 14)
-      .map((p) => `<tr><td>${p.roundId}</td><td>${p.bytesSent ? kb(p.bytesSent) : '–'}</td><td>${p.numExamples || '–'}</td><td class="v-${p.verdict}" title="${esc(p.note)}">${p.verdict}${p.verdict === 'declined' ? ': not enough liked items yet' : ''}</td></tr>`)
+      .map(
+        (p) =>
+          `<tr><td>${p.roundId}</td><td>${p.bytesSent ? kb(p.bytesSent) : '–'}</td><td>${p.numExamples || '–'}</td><td class="v-${p.verdict}" title="${esc(p.note)}">${p.verdict}${p.verdict === 'declined' ? ': not enough liked items yet' : ''}</td></tr>`,
+      )
       .join('') || '<tr><td colspan="4" class="hint">no rounds yet</td></tr>';
   const floats = await device.trainer.privateFloats();
   $('stays').innerHTML = [
     `${events.length} behaviour events (your likes and ratings), in IndexedDB`,
     `your private user embedding: ${floats} floats, in IndexedDB, never sent`,
     `which items you liked: only folded into the sealed delta's numbers`,
-  ].map((t) => `<li>${t}</li>`).join('');
+  ]
+    .map((t) => `<li>${t}</li>`)
+    .join('');
 }
 
 function renderStatus(device: DemoDevice): void {
@@ -114,7 +127,13 @@ async function main(): Promise<void> {
   // For tests and the curious: the device as the page sees it.
   (globalThis as { fedrecDemo?: unknown }).fedrecDemo = {
     device,
-    status: () => ({ ...device.client.status, clientId: device.clientId, modelVersion: device.modelVersion, participation: device.participation, recommendations: device.recommendations }),
+    status: () => ({
+      ...device.client.status,
+      clientId: device.clientId,
+      modelVersion: device.modelVersion,
+      participation: device.participation,
+      recommendations: device.recommendations,
+    }),
   };
   await renderAll(device);
   await device.connect();
@@ -122,5 +141,5 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  document.body.insertAdjacentHTML('afterbegin', `<pre class="v-rejected">${esc(String(err instanceof Error ? err.stack ?? err.message : err))}</pre>`);
+  document.body.insertAdjacentHTML('afterbegin', `<pre class="v-rejected">${esc(String(err instanceof Error ? (err.stack ?? err.message) : err))}</pre>`);
 });

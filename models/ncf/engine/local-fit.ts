@@ -63,7 +63,13 @@ export function localResult(a: NcfArch, plan: LocalPlan, before: NcfParams, afte
 }
 
 /** Plain-JS local training on the gathered rows (the simulation fast path). */
-export function fitLocalJs(a: NcfArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, plan: LocalPlan, o: LocalFitOptions): LocalFitResult {
+export function fitLocalJs(
+  a: NcfArch,
+  shared: Map<string, Float32Array>,
+  priv: Map<string, Float32Array>,
+  plan: LocalPlan,
+  o: LocalFitOptions,
+): LocalFitResult {
   const before = gatherLocalParams(a, shared, priv, plan.localItems);
   const params = gatherLocalParams(a, shared, priv, plan.localItems);
   const net = new NcfNet(a, params, 1, plan.localItems.length);

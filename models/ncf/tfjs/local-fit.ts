@@ -112,7 +112,13 @@ async function readBack(a: NcfArch, v: LocalVariables, nLocal: number): Promise<
 }
 
 /** The device trainer's local training with tfjs on the active backend (wasm, webgl, cpu, ...). */
-export async function fitLocalTf(a: NcfArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, plan: LocalPlan, o: LocalFitOptions): Promise<LocalFitResult> {
+export async function fitLocalTf(
+  a: NcfArch,
+  shared: Map<string, Float32Array>,
+  priv: Map<string, Float32Array>,
+  plan: LocalPlan,
+  o: LocalFitOptions,
+): Promise<LocalFitResult> {
   const before = gatherLocalParams(a, shared, priv, plan.localItems);
   const nLocal = plan.localItems.length;
   const vars = makeVariables(a, before, nLocal);
