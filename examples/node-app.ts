@@ -2,8 +2,8 @@
 // part in rounds, and recommendations are computed on the device after every model update.
 //   npm start -- --model neumf --model-options '{"numItems":200}' &   # a coordinator
 //   npm run example:node-app -- http://localhost:8080 .fedrec/device-1
-import { createNodeClient, openFileStore } from '@fedrec/client-sdk/node/index.js';
-import { LiveRecsysTrainer } from '@fedrec/client-sdk/trainers/live-recsys-trainer.js';
+// #region readme (README.md quotes this region; test/docs/readme.test.ts keeps the two identical)
+import { createNodeClient, LiveRecsysTrainer, openFileStore } from '@fedrec/client-sdk/node/index.js';
 
 const [url = 'http://localhost:8080', storeDir = '.fedrec/device-1'] = process.argv.slice(2);
 
@@ -27,6 +27,7 @@ client.on('model:updated', ({ modelVersion }) => {
 });
 
 const welcome = await client.connect();
+// #endregion
 console.log(`connected as ${client.clientId} to coordinator ${welcome.fingerprint} (model v${welcome.modelVersion}); Ctrl-C to stop`);
 console.log(`recommended now: ${(await client.recommend(5)).map((r) => r.item).join(', ')}`);
 process.on('SIGINT', () => void client.close().then(() => process.exit(0)));
