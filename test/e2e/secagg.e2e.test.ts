@@ -19,7 +19,7 @@ import { advertiseKeysSchema, maskedInputSchema, shareKeysSchema, type Forwarded
 import { pack, packedSchema, parseSecAggConfig, type SecAggConfig, type SecAggMode } from '@fedrec/protocol';
 import { bytesToUint32 } from '@fedrec/secagg/bytes.js';
 import { manifest, startCoordinator, stopAll } from '../coordinator/helpers.js';
-import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from '../secagg/uniformity.js';
+import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from '@fedrec/secagg/testing/uniformity.js';
 import { DeterministicTrainer, type RecordedFit } from './fixtures/deterministic-trainer.js';
 
 const SECAGG = { maxWeight: 100, quantizationBits: 22, advertiseTimeoutMs: 3_000, shareKeysTimeoutMs: 3_000, unmaskTimeoutMs: 3_000 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { addInto, decodeAggregate, dequantizeSum, encodeContribution, maxSummands, quantizationStep, quantizeInto, sumErrorBound } from '@fedrec/secagg';
 import { fedAvg } from '@fedrec/coordinator/strategy/fedavg-math.js';
 import type { AggregateSums } from '@fedrec/protocol';
-import { config, contributions, encodeAll, ids, layout, manifest, maxAbsDiff, plainSums, seededUniform } from './helpers.js';
+import { config, contributions, encodeAll, ids, layout, manifest, maxAbsDiff, plainSums, seededUniform } from '@fedrec/secagg/testing/helpers.js';
 
 /** The coordinator's FedAvg (the only one) on a bare shared body. */
 const fedAvgBody = (global: Float32Array, sums: AggregateSums, serverLr = 1) => fedAvg({ manifest, body: global }, sums, serverLr).body;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { aggregateErrorBounds, decodeAggregate, runInMemoryRound, SecAggClient, SecAggError, type SecAggCompleted, type SecAggServer } from '@fedrec/secagg';
+import { aggregateErrorBounds, decodeAggregate, runInMemoryRound, SecAggClient, SecAggError, type SecAggCompleted, type SecAggServer } from './index.js';
 import { type SecAggConfig } from '@fedrec/protocol';
-import { config, contributions, encodeAll, ids, layout, maxAbsDiff, plainSums } from './helpers.js';
+import { config, contributions, encodeAll, ids, layout, maxAbsDiff, plainSums } from './testing/helpers.js';
 
 function assertSumMatches(outcome: SecAggCompleted, cs: ReturnType<typeof contributions>, cfg: SecAggConfig, expectedContributors: string[]): void {
   assert.deepEqual(outcome.contributors, [...expectedContributors].sort());

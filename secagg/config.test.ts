@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { autoNeighbours, neighbourCount, roundInfeasibility, thresholdFor } from '@fedrec/secagg';
+import { autoNeighbours, neighbourCount, roundInfeasibility, thresholdFor } from './index.js';
 import { DEFAULT_SECAGG_CONFIG, parseSecAggConfig } from '@fedrec/protocol';
 
 describe('secagg config', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { SecAggClient, SecAggError, SecAggServer } from '@fedrec/secagg';
+import { SecAggClient, SecAggError, SecAggServer } from './index.js';
 import { type ForwardedShares, type Roster, type UnmaskRequest } from '@fedrec/protocol';
-import { config, contributions, encodeAll, ids } from './helpers.js';
+import { config, contributions, encodeAll, ids } from './testing/helpers.js';
 
 /** Runs stages 0–2 by hand for 6 clients (threshold 4) so a test can play a misbehaving server at stage 3. */
 async function toUnmask(dropBeforeMasked: string[] = []) {

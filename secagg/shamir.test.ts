@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { combineShares, splitSecret } from '@fedrec/secagg';
+import { combineShares, splitSecret } from './index.js';
 
 describe('secagg Shamir wrapper', () => {
   it('combines shares that arrive as Node Buffer views at odd offsets (as Socket.IO delivers them)', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { neighbourGraph, seededPermutation } from '@fedrec/secagg';
-import { ids } from './helpers.js';
+import { neighbourGraph, seededPermutation } from './index.js';
+import { ids } from './testing/helpers.js';
 
 describe('secagg+ neighbour graph', () => {
   const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 7);

@@ -1,4 +1,4 @@
-import { contributionLayout, encodeContribution, type ClientContribution } from '@fedrec/secagg';
+import { contributionLayout, encodeContribution, type ClientContribution } from '../index.js';
 import { parseSecAggConfig, type SecAggConfig, type SecAggConfigInput } from '@fedrec/protocol';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
 

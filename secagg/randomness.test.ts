@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { bytesToUint32 } from '@fedrec/secagg/bytes.js';
-import { runInMemoryRound } from '@fedrec/secagg';
+import { bytesToUint32 } from './bytes.js';
+import { runInMemoryRound } from './index.js';
 import { type MaskedInput } from '@fedrec/protocol';
-import { config, ids, seededUniform } from './helpers.js';
-import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from './uniformity.js';
+import { config, ids, seededUniform } from './testing/helpers.js';
+import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from './testing/uniformity.js';
 
 /** Runs fn with tweetnacl's randomness (keys, self-mask seeds, graph seed) seeded, then restores a CSPRNG. */
 async function withSeededNacl<T>(seed: number, fn: () => Promise<T>): Promise<T> {

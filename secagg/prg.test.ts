@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { addMask, chacha20Keystream, expandMask } from '@fedrec/secagg';
+import { addMask, chacha20Keystream, expandMask } from './index.js';
 
 const hex = (s: string) =>
   Uint8Array.from(
