@@ -51,23 +51,33 @@ function allVariables(v: LocalVariables): tf.Variable[] {
   return [v.userGmf, v.userMlp, v.itemGmf, v.itemMlp, v.itemBias, ...v.layerW, ...v.layerB, v.outW, v.outB].filter((x): x is tf.Variable => !!x);
 }
 
+/** Picks the batch's rows out of a local item table (rows × width → batch × width). */
+type RowPicker = (table: tf.Tensor2D) => tf.Tensor2D;
+
 /**
- * Logits for a batch given as a one-hot matrix over the local item table. A one-hot matmul
- * instead of tf.gather: its gradient exists on every backend (gather's, UnsortedSegmentSum,
- * is missing on wasm and slow on cpu), and the local table is small.
+ * Training picks rows with a one-hot matmul instead of tf.gather: its gradient exists on every
+ * backend (gather's, UnsortedSegmentSum, is missing on wasm and slow on cpu), and a device's local
+ * table is small. The one-hot is batch × local rows, never catalogue × catalogue.
  */
-function logits(a: NcfArch, v: LocalVariables, oneHot: tf.Tensor2D): tf.Tensor2D {
-  const batch = oneHot.shape[0];
+function oneHotPicker(oneHot: tf.Tensor2D): RowPicker {
+  return (table) => tf.matMul(oneHot, table);
+}
+
+/** Scoring needs no gradient and its local table is the candidates in order: every row, as it is. */
+const allRows: RowPicker = (table) => table;
+
+/** Logits for a batch of `batch` items, their rows chosen by `pick` from the local item tables. */
+function logits(a: NcfArch, v: LocalVariables, batch: number, pick: RowPicker): tf.Tensor2D {
   const parts: tf.Tensor2D[] = [];
   let gmf: tf.Tensor2D | undefined;
   if (v.userGmf && v.itemGmf) {
-    const g: tf.Tensor2D = tf.mul(tf.matMul(oneHot, v.itemGmf as tf.Tensor2D), v.userGmf);
+    const g: tf.Tensor2D = tf.mul(pick(v.itemGmf as tf.Tensor2D), v.userGmf);
     gmf = g;
     parts.push(g);
   }
   if (v.userMlp && v.itemMlp) {
     const ones = tf.ones([batch, 1]) as tf.Tensor2D;
-    let x = tf.concat<tf.Tensor2D>([tf.matMul(ones, v.userMlp as tf.Tensor2D) as tf.Tensor2D, tf.matMul(oneHot, v.itemMlp as tf.Tensor2D) as tf.Tensor2D], 1);
+    let x = tf.concat<tf.Tensor2D>([tf.matMul(ones, v.userMlp as tf.Tensor2D) as tf.Tensor2D, pick(v.itemMlp as tf.Tensor2D)], 1);
     v.layerW.forEach((w, l) => {
       x = tf.relu(tf.add(tf.matMul(x, w as tf.Tensor2D), v.layerB[l]!)) as tf.Tensor2D;
     });
@@ -75,7 +85,7 @@ function logits(a: NcfArch, v: LocalVariables, oneHot: tf.Tensor2D): tf.Tensor2D
   }
   if (!a.learnedOutput) {
     const s = tf.sum(gmf!, 1, true) as tf.Tensor2D;
-    return v.itemBias ? (tf.add(s, tf.matMul(oneHot, v.itemBias as tf.Tensor2D)) as tf.Tensor2D) : s;
+    return v.itemBias ? (tf.add(s, pick(v.itemBias as tf.Tensor2D)) as tf.Tensor2D) : s;
   }
   const z = parts.length === 1 ? parts[0]! : tf.concat<tf.Tensor2D>(parts, 1);
   return tf.add(tf.matMul(z, v.outW as tf.Tensor2D), v.outB!) as tf.Tensor2D;
@@ -132,7 +142,7 @@ export async function fitLocalTf(
         const count = Math.min(o.batchSize, rows.length - s);
         const oneHot = oneHotBatch(rows, s, count, nLocal);
         const y = tf.tensor2d(labels.subarray(s, s + count), [count, 1]);
-        const batchLoss = optimizer.minimize(() => meanBce(logits(a, vars, oneHot), y), true, varList);
+        const batchLoss = optimizer.minimize(() => meanBce(logits(a, vars, count, oneHotPicker(oneHot)), y), true, varList);
         loss += (batchLoss ? (await batchLoss.data())[0]! : 0) * count;
         seen += count;
         tf.dispose(batchLoss ? [oneHot, y, batchLoss] : [oneHot, y]);
@@ -146,13 +156,12 @@ export async function fitLocalTf(
   }
 }
 
-/** Logits for one user's row against given items, with tfjs (used to cross-check the JS path). */
+/** Logits for one user's row against given items, with tfjs: memory and time linear in the number of items. */
 export async function scoreTf(a: NcfArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, items: Int32Array): Promise<Float32Array> {
   const p = gatherLocalParams(a, shared, priv, items);
   const vars = makeVariables(a, p, items.length);
   try {
-    const rows = Int32Array.from(items, (_, k) => k);
-    const out = tf.tidy(() => logits(a, vars, oneHotBatch(rows, 0, rows.length, items.length)));
+    const out = tf.tidy(() => logits(a, vars, items.length, allRows));
     const values = (await out.data<'float32'>()).slice();
     out.dispose();
     return values;
