@@ -7,7 +7,12 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test-output/**', 'eslint.config.js', '.dependency-cruiser.cjs', 'types/**'] },
   ...tseslint.configs.recommended,
   {
-    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+    // scripts/check-types-and-lint.ts hands over the root program it already built; alone, ESLint builds it.
+    languageOptions: {
+      parserOptions: globalThis.fedrecLintPrograms
+        ? { programs: globalThis.fedrecLintPrograms }
+        : { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       // An unawaited promise that rejects kills the coordinator; a promise where a callback is expected hides one.
       '@typescript-eslint/no-floating-promises': 'error',

@@ -1,5 +1,8 @@
 // What the dashboard namespace pushes; shared by the Node feed and the browser app (types only).
-import type { CoordinatorStatus, RoundRecord, RoundStarted } from '@fedrec/coordinator';
+// Type imports from the files that declare them: the coordinator's index would pull express (and Node types) into the page.
+import type { CoordinatorStatus } from '@fedrec/coordinator/coordinator-status.js';
+import type { RoundStarted } from '@fedrec/coordinator/events.js';
+import type { RoundRecord } from '@fedrec/coordinator/round-record.js';
 
 /** Bytes that crossed the Socket.IO connections of federated clients during one round. */
 export interface RoundTraffic {

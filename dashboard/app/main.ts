@@ -1,6 +1,8 @@
 import './style.css';
 import { io, type Socket } from 'socket.io-client';
-import type { CoordinatorStatus, RoundStarted } from '@fedrec/coordinator';
+// Type imports from the files that declare them: the coordinator's index would pull express (and Node types) into the page.
+import type { CoordinatorStatus } from '@fedrec/coordinator/coordinator-status.js';
+import type { RoundStarted } from '@fedrec/coordinator/events.js';
 import { DASHBOARD_NAMESPACE, type DashboardClient, type DashboardRound, type DashboardServerEvents } from '../types.js';
 import { RoundChart } from './charts.js';
 import { esc, formatBytes, formatMetric, formatTime } from './format.js';

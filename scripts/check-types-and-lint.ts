@@ -1,0 +1,90 @@
+// `npm run check:ts`: type-checks the whole tree and each runtime environment, then lints, in one
+// process. The same files would otherwise be parsed and bound five times (tsc for the root program
+// and each of the three environments, and typescript-eslint once more); here every program shares
+// the parsed files, each environment checks only its own files, and ESLint lints against the root
+// program already built.
+import { ESLint } from 'eslint';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ENVIRONMENTS = ['tsconfig.universal.json', 'tsconfig.browser.json', 'tsconfig.node.json'];
+
+/** Parsed files by name and parse settings, shared between programs (as tsserver's document registry does). */
+const parsed = new Map<string, ts.SourceFile>();
+
+function sharingHost(options: ts.CompilerOptions): ts.CompilerHost {
+  const host = ts.createCompilerHost(options, true);
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, settings, onError, shouldCreate) => {
+    const key = `${fileName}|${typeof settings === 'object' ? `${settings.languageVersion}:${settings.impliedNodeFormat}` : settings}`;
+    let file = parsed.get(key);
+    if (!file) {
+      file = read(fileName, settings, onError, shouldCreate);
+      if (file) parsed.set(key, file);
+    }
+    return file;
+  };
+  return host;
+}
+
+function loadProgram(configFile: string): { program: ts.Program; own: string[]; configErrors: readonly ts.Diagnostic[] } {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${ROOT}${configFile}`,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  )!;
+  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, host: sharingHost(config.options) });
+  return { program, own: config.fileNames, configErrors: config.errors };
+}
+
+/** Diagnostics of a program; for an environment only those of its own files (the root program checks the rest). */
+function diagnostics(p: ReturnType<typeof loadProgram>, onlyOwn: boolean): ts.Diagnostic[] {
+  const files = onlyOwn ? p.own.map((f) => p.program.getSourceFile(f)).filter((f): f is ts.SourceFile => !!f) : undefined;
+  const perFile = (get: (f?: ts.SourceFile) => readonly ts.Diagnostic[]) => (files ? files.flatMap((f) => get(f)) : get());
+  return [
+    ...p.configErrors,
+    ...p.program.getOptionsDiagnostics(),
+    ...p.program.getGlobalDiagnostics(),
+    ...perFile((f) => p.program.getSyntacticDiagnostics(f)),
+    ...perFile((f) => p.program.getSemanticDiagnostics(f)),
+  ];
+}
+
+const formatHost: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' };
+let failed = false;
+const report = (what: string, found: ts.Diagnostic[], ms: number) => {
+  console.log(`${found.length ? '✖' : '✔'} tsc ${what}: ${found.length} error(s) (${(ms / 1000).toFixed(1)} s)`);
+  if (found.length) {
+    failed = true;
+    console.log(ts.formatDiagnosticsWithColorAndContext(found, formatHost));
+  }
+};
+
+let t = performance.now();
+const root = loadProgram('tsconfig.json');
+report('tsconfig.json (everything, tests included)', diagnostics(root, false), performance.now() - t);
+for (const env of ENVIRONMENTS) {
+  t = performance.now();
+  report(`${env} (its own files)`, diagnostics(loadProgram(env), true), performance.now() - t);
+}
+
+if (!process.argv.includes('--no-lint')) {
+  t = performance.now();
+  // eslint.config.js lints against this program instead of building its own (see there).
+  (globalThis as { fedrecLintPrograms?: ts.Program[] }).fedrecLintPrograms = [root.program];
+  const eslint = new ESLint({ cwd: ROOT });
+  const results = await eslint.lintFiles(['.']);
+  const errors = results.reduce((n, r) => n + r.errorCount, 0);
+  const warnings = results.reduce((n, r) => n + r.warningCount, 0);
+  console.log(`${errors ? '✖' : '✔'} eslint: ${errors} error(s), ${warnings} warning(s) (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  const text = await (await eslint.loadFormatter('stylish')).format(results);
+  if (text) console.log(text);
+  if (errors) failed = true;
+}
+process.exitCode = failed ? 1 : 0;
