@@ -1,8 +1,7 @@
-// `npm run check:ts`: type-checks the whole tree and each runtime environment, then lints, in one
-// process. The same files would otherwise be parsed and bound five times (tsc for the root program
-// and each of the three environments, and typescript-eslint once more); here every program shares
-// the parsed files, each environment checks only its own files, and ESLint lints against the root
-// program already built.
+// `npm run check`: type-checks every file once, in the program of the environment it runs in (package
+// files) or in the root program (tests, benchmarks, scripts), then lints, in one process. Separate tsc
+// runs and typescript-eslint would parse and bind the same files five times; here the programs share
+// parsed files and ESLint lints against the root program already built.
 import { ESLint } from 'eslint';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -69,35 +68,31 @@ const report = (what: string, found: ts.Diagnostic[], ms: number) => {
 // Each environment checks its own package files under its own lib/types; the root program (DOM, Node
 // and mocha types) checks what no environment owns: tests, benchmarks, scripts.
 const owned = new Set<string>();
-let t = performance.now();
 for (const env of ENVIRONMENTS) {
-  t = performance.now();
+  const started = performance.now();
   const program = loadProgram(env);
   const own = new Set(program.own);
   for (const f of own) owned.add(f);
   report(
     `${env} (its own files)`,
     diagnostics(program, (f) => own.has(f)),
-    performance.now() - t,
+    performance.now() - started,
   );
 }
-t = performance.now();
+const rootStarted = performance.now();
 const root = loadProgram('tsconfig.json');
-report(
-  'tsconfig.json (tests, benchmarks, scripts)',
-  diagnostics(root, (f) => !owned.has(f) && !f.includes('/node_modules/')),
-  performance.now() - t,
-);
+const rootFiles = (f: string) => !owned.has(f) && !f.includes('/node_modules/');
+report('tsconfig.json (tests, benchmarks, scripts)', diagnostics(root, rootFiles), performance.now() - rootStarted);
 
 if (!process.argv.includes('--no-lint')) {
-  t = performance.now();
+  const lintStarted = performance.now();
   // eslint.config.js lints against this program instead of building its own (see there).
   (globalThis as { fedrecLintPrograms?: ts.Program[] }).fedrecLintPrograms = [root.program];
   const eslint = new ESLint({ cwd: ROOT });
   const results = await eslint.lintFiles(['.']);
   const errors = results.reduce((n, r) => n + r.errorCount, 0);
   const warnings = results.reduce((n, r) => n + r.warningCount, 0);
-  console.log(`${errors ? '✖' : '✔'} eslint: ${errors} error(s), ${warnings} warning(s) (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  console.log(`${errors ? '✖' : '✔'} eslint: ${errors} error(s), ${warnings} warning(s) (${((performance.now() - lintStarted) / 1000).toFixed(1)} s)`);
   const text = await (await eslint.loadFormatter('stylish')).format(results);
   if (text) console.log(text);
   if (errors) failed = true;

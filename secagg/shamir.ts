@@ -7,10 +7,6 @@ import { MAX_SHARES } from '@fedrec/protocol';
  * which is why full SecAgg is limited to 255 clients per round (SecAgg+ neighbourhoods are far smaller).
  */
 
-export function shareLength(secretLength: number): number {
-  return secretLength + 1;
-}
-
 export async function splitSecret(secret: Uint8Array, shares: number, threshold: number): Promise<Uint8Array[]> {
   if (shares > MAX_SHARES) throw new RangeError(`cannot split into ${shares} shares: GF(2^8) Shamir allows at most ${MAX_SHARES}`);
   return split(secret, shares, threshold);

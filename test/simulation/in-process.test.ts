@@ -12,6 +12,15 @@ import { toSparseUpdate } from '@fedrec/simulate/in-process/round-sums.js';
 import { simulateFederated } from '@fedrec/simulate/in-process/run.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 
+/** 40 synthetic users, a small NeuMF and two short rounds: enough to compare two runs of the same loop. */
+function smallWorld() {
+  const data = generateSyntheticInteractions({ users: 40, items: 150, interactionsPerUser: 10, seed: 5 });
+  const split = leaveOneOut(data, { seed: 2 });
+  const a = ncfArch('neumf', { numItems: split.numItems, factors: 4 });
+  const o = { rounds: 2, clientsPerRound: 30, localEpochs: 1, batchSize: 4, clientLr: 0.5, serverLr: 1, negatives: 4, seed: 3, evalEvery: 2 };
+  return { split, a, o };
+}
+
 describe('recsys federated simulation', () => {
   it("runs the coordinator's aggregation: dense by examples, item rows by the clients that touched them", () => {
     const a = ncfArch('gmf', { numItems: 6, factors: 2 });
@@ -73,10 +82,7 @@ describe('recsys federated simulation', () => {
   });
 
   it('worker threads give the same model as the in-process run', async () => {
-    const data = generateSyntheticInteractions({ users: 40, items: 150, interactionsPerUser: 10, seed: 5 });
-    const split = leaveOneOut(data, { seed: 2 });
-    const a = ncfArch('neumf', { numItems: split.numItems, factors: 4 });
-    const o = { rounds: 2, clientsPerRound: 30, localEpochs: 1, batchSize: 4, clientLr: 0.5, serverLr: 1, negatives: 4, seed: 3, evalEvery: 2 };
+    const { split, a, o } = smallWorld();
     const inProcess = await simulateFederated(a, split.users, o);
     const pooled = await simulateFederated(a, split.users, o, { workers: 2 });
     for (const [name, t] of inProcess.shared) {
@@ -88,10 +94,7 @@ describe('recsys federated simulation', () => {
   });
 
   it('runs a registered strategy by name with its options (FedAdam here), through the same loop', async () => {
-    const data = generateSyntheticInteractions({ users: 40, items: 150, interactionsPerUser: 10, seed: 5 });
-    const split = leaveOneOut(data, { seed: 2 });
-    const a = ncfArch('neumf', { numItems: split.numItems, factors: 4 });
-    const o = { rounds: 2, clientsPerRound: 30, localEpochs: 1, batchSize: 4, clientLr: 0.5, serverLr: 1, negatives: 4, seed: 3, evalEvery: 2 };
+    const { split, a, o } = smallWorld();
     const fedavg = await simulateFederated(a, split.users, o);
     const fedadam = await simulateFederated(a, split.users, { ...o, strategy: 'fedadam', strategyOptions: { eta: 0.05 } });
     assert.equal(fedadam.history.length, 2);
