@@ -9,8 +9,10 @@ import { decodeFramed, encodeFramed } from './framed-file.js';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
 import type { RoundRecord } from './round-record.js';
+import type { StrategyState } from './strategy/strategy.js';
+import type { UpdatePolicyState } from './strategy/update-policy.js';
 
-/** What a checkpoint restores: the model, its version, the round counter and the history. */
+/** What a checkpoint restores: the model, its version, the round counter, the history, and the aggregation state. */
 export interface CheckpointState {
   modelVersion: number;
   nextRoundId: number;
@@ -18,6 +20,12 @@ export interface CheckpointState {
   weights: Weights;
   history: RoundRecord[];
   savedAt: number;
+  /** The strategy's state (FedAvgM velocity, FedAdam moments), stored after the weights in the body. */
+  strategyState?: StrategyState;
+  /** The update policy's recent norms and weights (its adaptive bound). */
+  policyState?: UpdatePolicyState;
+  /** Set when this version carries the weights of an earlier one (a rollback). */
+  rolledBackFrom?: number;
 }
 
 const headerSchema = z.object({
@@ -30,6 +38,10 @@ const headerSchema = z.object({
   history: z.array(z.custom<RoundRecord>((r) => typeof r === 'object' && r !== null)),
   savedAt: z.number(),
   bodySha256: z.string(),
+  /** Strategy state tensors, in body order after the weights (absent in older checkpoints). */
+  strategyState: z.array(z.object({ slot: z.string(), tensor: z.string(), length: z.number().int().min(0) })).optional(),
+  policyState: z.object({ norms: z.array(z.number()), weights: z.array(z.number()) }).optional(),
+  rolledBackFrom: z.number().int().min(0).optional(),
 });
 
 const FILE_PATTERN = /^checkpoint-(\d+)\.fedrec$/;
@@ -53,6 +65,19 @@ export class CheckpointStore {
   ) {}
 
   async save(state: CheckpointState): Promise<string> {
+    const extras = Object.entries(state.strategyState ?? {}).flatMap(([slot, tensors]) =>
+      Object.entries(tensors).map(([tensor, values]) => ({ slot, tensor, values })),
+    );
+    let body = state.weights.body;
+    if (extras.length > 0) {
+      body = new Float32Array(body.length + extras.reduce((n, e) => n + e.values.length, 0));
+      body.set(state.weights.body);
+      let at = state.weights.body.length;
+      for (const e of extras) {
+        body.set(e.values, at);
+        at += e.values.length;
+      }
+    }
     const header = {
       format: 'fedrec-checkpoint',
       formatVersion: 1,
@@ -62,10 +87,13 @@ export class CheckpointStore {
       manifest: state.weights.manifest,
       history: state.history,
       savedAt: state.savedAt,
-      bodySha256: sha256(state.weights.body),
+      bodySha256: sha256(body),
+      ...(extras.length > 0 ? { strategyState: extras.map(({ slot, tensor, values }) => ({ slot, tensor, length: values.length })) } : {}),
+      ...(state.policyState ? { policyState: state.policyState } : {}),
+      ...(state.rolledBackFrom !== undefined ? { rolledBackFrom: state.rolledBackFrom } : {}),
     };
     const path = join(this.dir, checkpointFileName(state.modelVersion));
-    await writeFileAtomic(path, encodeFramed(header, state.weights.body));
+    await writeFileAtomic(path, encodeFramed(header, body));
     await this.prune();
     return path;
   }
@@ -80,6 +108,15 @@ export class CheckpointStore {
       }
     }
     return null;
+  }
+
+  /** The checkpoint of one version, or null when it is not kept (or does not verify). */
+  async load(modelVersion: number): Promise<CheckpointState | null> {
+    try {
+      return decodeCheckpoint(await readFile(join(this.dir, checkpointFileName(modelVersion))));
+    } catch {
+      return null;
+    }
   }
 
   /** Checkpoint file names, oldest first. */
@@ -110,14 +147,26 @@ function versionOf(name: string): number {
 export function decodeCheckpoint(bytes: Uint8Array): CheckpointState {
   const { header, body } = decodeFramed(bytes);
   const h = headerSchema.parse(header);
-  if (body.length !== sharedSize(h.manifest)) throw new RangeError(`checkpoint body has ${body.length} floats, manifest wants ${sharedSize(h.manifest)}`);
+  const size = sharedSize(h.manifest);
+  const extra = (h.strategyState ?? []).reduce((n, e) => n + e.length, 0);
+  if (body.length !== size + extra) throw new RangeError(`checkpoint body has ${body.length} floats, manifest and strategy state want ${size + extra}`);
   if (sha256(body) !== h.bodySha256) throw new RangeError('checkpoint body checksum mismatch');
+  let strategyState: StrategyState | undefined;
+  let at = size;
+  for (const e of h.strategyState ?? []) {
+    strategyState ??= {};
+    (strategyState[e.slot] ??= {})[e.tensor] = body.slice(at, at + e.length);
+    at += e.length;
+  }
   return {
     modelVersion: h.modelVersion,
     nextRoundId: h.nextRoundId,
     modelSpec: h.modelSpec,
-    weights: { manifest: h.manifest, body },
+    weights: { manifest: h.manifest, body: extra > 0 ? body.slice(0, size) : body },
     history: h.history,
     savedAt: h.savedAt,
+    ...(strategyState ? { strategyState } : {}),
+    ...(h.policyState ? { policyState: h.policyState } : {}),
+    ...(h.rolledBackFrom !== undefined ? { rolledBackFrom: h.rolledBackFrom } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { parseCoordinatorOptions } from './options.js';
 import type { CoordinatorOptions, ResolvedOptions } from './options.js';
 import { CoordinatorPersistence } from './persistence.js';
 import { createRestApp } from './rest.js';
+import { operatorAuthorized } from './operator-auth.js';
 import { RoundEngine } from './round-engine.js';
 import { subscribeRoundMetrics } from './round-metrics.js';
 import type { RoundRecord } from './round-record.js';
@@ -20,6 +21,7 @@ import { createCoordinatorServer } from './server.js';
 import type { CoordinatorHttpServer } from './server.js';
 import type { CoordinatorState } from './state.js';
 import { coordinatorStatus } from './status.js';
+import { UpdatePolicy } from './strategy/update-policy.js';
 import type { CoordinatorStatus } from './coordinator-status.js';
 
 export interface Coordinator extends CoordinatorView {
@@ -27,6 +29,8 @@ export interface Coordinator extends CoordinatorView {
   start(): Promise<{ port: number; url: string }>;
   /** Stops the round loop, disconnects clients, closes the HTTP server. Idempotent. */
   stop(): Promise<void>;
+  /** Operator rollback: an earlier version's weights served under a new version (see RoundEngine.rollback). */
+  rollback(toVersion?: number, reason?: string): Promise<{ modelVersion: number; from: number }>;
   readonly options: ResolvedOptions;
 }
 
@@ -66,6 +70,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       current: null,
       roundsCommitted: 0,
       roundsAbandoned: 0,
+      rollbacks: 0,
+      updatePolicy: new UpdatePolicy(options.updatePolicy),
     };
     this.persistence = new CoordinatorPersistence(options);
     // First listener, so a throwing user listener cannot keep the metrics behind.
@@ -91,6 +97,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       history: () => this.state.history,
       modelFile: () => this.modelFile.get(this.state),
       metrics: this.metrics.registry,
+      rollback: (toVersion) => this.rollback(toVersion),
+      operatorAuthorized: (req) => operatorAuthorized(req, o.authToken),
       corsOrigin: o.corsOrigin,
       logger,
       extraRoutes,
@@ -116,7 +124,9 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       registry: this.registry,
       keyPair,
       emit: (event, ...args) => this.safeEmit(event, ...args),
-      persist: () => this.persistence.save(this.state),
+      persist: (snapshot) => this.persistence.save(snapshot, this.state.updatePolicy),
+      durable: this.persistence.durable,
+      loadCheckpoint: (v) => this.persistence.load(v),
       announce: (update) => server.io.emit('model:updated', update),
       logger,
     });
@@ -146,6 +156,15 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     this.state.phase = 'stopped';
     await this.server?.close();
     this.options.logger.info('coordinator stopped');
+  }
+
+  /**
+   * Serves an earlier version's weights (and strategy state) under a new version number; undefined =
+   * the newest kept model older than the one served. Waits for a round in progress.
+   */
+  rollback(toVersion?: number, reason = 'operator'): Promise<{ modelVersion: number; from: number }> {
+    if (!this.engine) return Promise.reject(new Error('coordinator not started'));
+    return this.engine.rollback(toVersion, reason);
   }
 
   status(): CoordinatorStatus {

@@ -17,6 +17,8 @@ export interface CoordinatorEvents {
   'client:disconnected': [{ clientId: string; reason: string }];
   /** The fixed number of rounds is done (never in continuous mode). */
   'training:finished': [{ modelVersion: number }];
+  /** A model was rolled back: version `modelVersion` now serves the weights of version `weightsOf`. */
+  'model:rolledBack': [{ from: number; modelVersion: number; weightsOf: number; reason: string }];
   /** Something unexpected in the round loop or checkpointing; the coordinator keeps running. */
   'engine:error': [Error];
 }

@@ -3,6 +3,7 @@ import type { Failure } from './failure.js';
 import type { Logger } from './logger.js';
 import type { ClientSocket } from './socket-types.js';
 import type { AggregateSums } from '@fedrec/protocol';
+import type { ClientUpdate, RoundInput } from './strategy/round-input.js';
 
 /** One selected client's fit task for this round. */
 export interface FitAssignment {
@@ -39,6 +40,13 @@ export interface FitRoundContext extends TaskPhaseContext {
   opener: EnvelopeOpener;
   limits: UpdateLimits;
   logger: Logger;
+  /**
+   * Where a collector that sees single updates (plain) puts each accepted one: the norm bound and
+   * weight cap, then the sums and, for buffering strategies, the buffer. The engine passes one per
+   * round (its policy's history lives across rounds); without it the plain collector adds updates to
+   * plain sums as they are. A secure-aggregation collector never sees single updates and ignores it.
+   */
+  roundInput?: RoundInput;
 }
 
 /** What a round's collect phase hands to the strategy: sums, never individual deltas. */
@@ -49,6 +57,11 @@ export interface FitCollection {
   failures: Failure[];
   /** Example-weighted mean of client-reported training metrics, when the collector can see them. */
   metrics: Record<string, number>;
+  /** Each accepted update, when the round's strategy buffers them (plain mode only). */
+  updates?: ClientUpdate[];
+  /** Updates the norm bound scaled down, and updates whose weight was capped (plain mode). */
+  clipped?: number;
+  weightCapped?: number;
   /** Set when the collector itself gave the round up (e.g. secure aggregation fell below its threshold): the engine abandons with this reason. */
   abandonReason?: string;
 }

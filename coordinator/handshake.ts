@@ -19,7 +19,7 @@ function digest(s: string): Buffer {
 }
 
 /** Compares tokens in constant time (hashing first makes the lengths equal). */
-function tokenMatches(given: string | undefined, expected: string): boolean {
+export function tokenMatches(given: string | undefined, expected: string): boolean {
   return given !== undefined && timingSafeEqual(digest(given), digest(expected));
 }
 

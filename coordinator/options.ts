@@ -10,6 +10,8 @@ import { SECAGG_MODES, MAX_SHARES, secAggConfigSchema } from '@fedrec/protocol';
 import { SecAggFitCollector } from './secagg-fit-collector.js';
 import { FedAvg } from './strategy/fedavg.js';
 import type { Strategy } from './strategy/strategy.js';
+import { isBuffering } from './strategy/aggregate-round.js';
+import { updatePolicySchema } from './strategy/update-policy.js';
 
 const MiB = 1024 * 1024;
 
@@ -73,6 +75,24 @@ export const coordinatorOptionsSchema = z.object({
     .min(64)
     .default(64 * MiB),
   maxExamplesPerUpdate: z.number().positive().default(1e9),
+  /**
+   * Plain mode: each accepted update's L2 norm bound (default adaptive: 3 × the median of the last 500
+   * norms) and weight cap (default 10 × the median of the last 500 example counts). See strategy/update-policy.ts.
+   */
+  updatePolicy: updatePolicySchema.default(updatePolicySchema.parse({})),
+  /** Roll a committed model back when its evaluation collapses, or when rounds keep failing in training. */
+  rollback: z
+    .strictObject({
+      /** Off: collapses are only logged. */
+      auto: z.boolean().default(true),
+      /** A non-finite evaluation loss, or one above factor × the median of the last good ones, is a collapse. */
+      lossFactor: z.number().gt(1).default(3),
+      /** How many recent good evaluation losses the median is taken over. */
+      lossWindow: z.number().int().min(1).default(5),
+      /** This many abandoned rounds in a row where most failures were TRAINING_FAILED also trigger a rollback (0 = never). */
+      afterFailedRounds: z.number().int().min(0).default(3),
+    })
+    .default({ auto: true, lossFactor: 3, lossWindow: 5, afterFailedRounds: 3 }),
   /** Round records kept in memory, in checkpoints and in /api/rounds. */
   historyLimit: z.number().int().min(1).default(1000),
   /** Used by the default FedAvg strategy (an injected strategy carries its own). */
@@ -112,6 +132,9 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
   }
   if (o.secureAggregation !== 'off' && o.fitCollector)
     throw new TypeError('invalid coordinator options: set either fitCollector or secureAggregation, not both');
+  if (o.secureAggregation !== 'off' && o.strategy && isBuffering(o.strategy)) {
+    throw new TypeError(`invalid coordinator options: strategy ${o.strategy.name} needs each update, which secure aggregation hides; use a streaming strategy (fedavg, fedavgm, fedadam)`);
+  }
   // GF(2^8) Shamir caps a sharing group at 255: full SecAgg shares with every other client of the round.
   const roundSize = typeof o.clientsPerRound === 'number' && o.clientsPerRound >= 1 ? o.clientsPerRound : o.minClients;
   if (o.secureAggregation === 'secagg' && roundSize > MAX_SHARES) {

@@ -4,7 +4,8 @@ import type { KeyPair } from '@fedrec/protocol';
 import { CheckpointStore } from './checkpoint-store.js';
 import { loadOrCreateKeyPair } from './key-store.js';
 import type { ResolvedOptions } from './options.js';
-import type { CoordinatorState } from './state.js';
+import type { CheckpointState } from './checkpoint-store.js';
+import type { CoordinatorState, ModelSnapshot } from './state.js';
 
 type PersistenceOptions = Pick<ResolvedOptions, 'checkpointDir' | 'keyFile' | 'keepCheckpoints' | 'initialWeights' | 'strategy' | 'logger'>;
 
@@ -42,6 +43,8 @@ export class CoordinatorPersistence {
           nextRoundId: restored.nextRoundId,
           history: restored.history,
         });
+        if (restored.strategyState) o.strategy.loadState?.(restored.weights.manifest, restored.strategyState);
+        if (restored.policyState) state.updatePolicy.restore(restored.policyState);
         o.logger.info({ modelVersion: restored.modelVersion, nextRoundId: restored.nextRoundId, dir: o.checkpointDir }, 'resumed from checkpoint');
         return;
       }
@@ -50,16 +53,33 @@ export class CoordinatorPersistence {
     if (initialized) state.global = initialized;
   }
 
-  /** Writes a checkpoint of `state` (after a commit); a no-op without a checkpointDir. */
-  async save(state: CoordinatorState): Promise<void> {
+  /** True when checkpoints are written (a checkpointDir is set). */
+  get durable(): boolean {
+    return this.store !== undefined;
+  }
+
+  /**
+   * Writes (and fsyncs) a checkpoint of `snapshot` with the strategy's and the update policy's state;
+   * a no-op without a checkpointDir. The round engine calls it before the snapshot's version is served.
+   */
+  async save(snapshot: ModelSnapshot, policy: CoordinatorState['updatePolicy']): Promise<void> {
     if (!this.store) return;
+    const strategyState = this.o.strategy.saveState?.(snapshot.global.manifest);
     await this.store.save({
-      modelVersion: state.modelVersion,
-      nextRoundId: state.nextRoundId,
-      modelSpec: state.modelSpec,
-      weights: state.global,
-      history: state.history,
+      modelVersion: snapshot.modelVersion,
+      nextRoundId: snapshot.nextRoundId,
+      modelSpec: snapshot.modelSpec,
+      weights: snapshot.global,
+      history: snapshot.history,
       savedAt: Date.now(),
+      ...(strategyState ? { strategyState } : {}),
+      policyState: policy.state(),
+      ...(snapshot.rolledBackFrom !== undefined ? { rolledBackFrom: snapshot.rolledBackFrom } : {}),
     });
+  }
+
+  /** A kept checkpoint of one version (for a rollback), or null. */
+  async load(modelVersion: number): Promise<CheckpointState | null> {
+    return this.store ? this.store.load(modelVersion) : null;
   }
 }

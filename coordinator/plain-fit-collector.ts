@@ -6,20 +6,22 @@ import type { Failure } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
 import { errorFields } from './logger.js';
 import { RoundLedger } from './round-ledger.js';
-import { UpdateAccumulator } from './strategy/update-accumulator.js';
+import { RoundInput } from './strategy/round-input.js';
+import { UpdatePolicy } from './strategy/update-policy.js';
 import { weightedMetricMean } from './strategy/fedavg-math.js';
 import { openValidatedUpdate, parseFitReply } from './update-validation.js';
 import { taskFor } from './task.js';
 
 /**
  * The collector without secure aggregation: each reply is a sealed envelope the coordinator
- * opens, validates and streams into the running sums, then forgets.
+ * opens, validates and hands to the round's input (norm bound, weight cap, then the running sums,
+ * and the buffer of a buffering strategy), then forgets.
  */
 export class PlainFitCollector implements FitCollector {
   readonly name = 'plain';
 
   async collect(ctx: FitRoundContext): Promise<FitCollection> {
-    const accumulator = new UpdateAccumulator(ctx.global.manifest);
+    const input = ctx.roundInput ?? new RoundInput(ctx.global.manifest, new UpdatePolicy({ normBound: 'off', weightCap: 'off' }), false);
     const ledger = new RoundLedger(ctx.roundId, ctx.assignments);
     const wireWeights = encodeWeights(ctx.global);
     const byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));
@@ -38,7 +40,7 @@ export class PlainFitCollector implements FitCollector {
         const binding = { roundId: ctx.roundId, clientId: a.clientId, taskId: a.taskId, modelVersion: ctx.modelVersion };
         const payload = openValidatedUpdate(envelope, binding, ctx.opener, ctx.global.manifest, ctx.limits);
         if (ctx.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
-        accumulator.add(payload.numExamples, payload.delta, payload.rowWeights);
+        input.add(clientId, { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights });
         return { numExamples: payload.numExamples, metrics: payload.metrics };
       },
       settled: (clientId, verdict) => {
@@ -55,8 +57,12 @@ export class PlainFitCollector implements FitCollector {
       },
     });
     ledger.close();
+    const { sums, updates, clipped, weightCapped } = input.finish();
     return {
-      sums: accumulator.sums,
+      sums,
+      ...(updates ? { updates } : {}),
+      clipped,
+      weightCapped,
       accepted: results.map((r) => r.clientId),
       failures: failures.map(({ clientId, code, message }): Failure => ({ clientId, taskId: byId.get(clientId)!.taskId, phase: 'fit', code, message })),
       metrics: weightedMetricMean(results.map((r) => r.result)),

@@ -16,6 +16,13 @@ export interface RestDeps {
   metrics: Registry;
   corsOrigin: string | string[] | undefined;
   logger: Logger;
+  /**
+   * Operator rollback (POST /api/rollback {"toVersion"?: n}): serves an earlier version's weights under a
+   * new version. Write access: refused unless `operatorAuthorized` accepts the request.
+   */
+  rollback?(toVersion: number | undefined): Promise<{ modelVersion: number; from: number }>;
+  /** The one operator check for write routes (today: Authorization: Bearer <authToken>; none configured = refused). */
+  operatorAuthorized?(req: Request): boolean;
   /** Extension routes, tried before the 404. */
   extraRoutes?: express.Router;
 }
@@ -69,6 +76,23 @@ export function createRestApp(deps: RestDeps): express.Express {
       return;
     }
     res.type(MODEL_CONTENT_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  });
+  app.post('/api/rollback', express.json({ limit: '1kb' }), async (req, res) => {
+    if (!deps.rollback || !deps.operatorAuthorized?.(req)) {
+      res.status(401).json({ error: 'operator credential required' });
+      return;
+    }
+    const body: unknown = req.body ?? {};
+    const toVersion = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['toVersion'] : undefined;
+    if (toVersion !== undefined && !(Number.isInteger(toVersion) && (toVersion as number) >= 0)) {
+      res.status(400).json({ error: 'toVersion must be a non-negative integer' });
+      return;
+    }
+    try {
+      res.json(await deps.rollback(toVersion as number | undefined));
+    } catch (err) {
+      res.status(409).json({ error: err instanceof Error ? err.message : String(err) });
+    }
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());

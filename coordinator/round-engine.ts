@@ -13,7 +13,13 @@ import type { ResolvedOptions } from './options.js';
 import type { EvaluationRecord, RoundRecord } from './round-record.js';
 import { sleep } from './sleep.js';
 import type { CoordinatorState } from './state.js';
-import type { ClientInstruction, ConfigureArgs } from './strategy/strategy.js';
+import type { ClientInstruction, ConfigureArgs, StrategyState } from './strategy/strategy.js';
+import { aggregateRound, isBuffering } from './strategy/aggregate-round.js';
+import { RoundInput } from './strategy/round-input.js';
+import { ModelHistory } from './model-history.js';
+import type { KeptModel } from './model-history.js';
+import type { CheckpointState } from './checkpoint-store.js';
+import type { ModelSnapshot } from './state.js';
 
 export interface RoundEngineDeps {
   options: ResolvedOptions;
@@ -21,8 +27,12 @@ export interface RoundEngineDeps {
   registry: ClientRegistry;
   keyPair: KeyPair;
   emit: EmitCoordinatorEvent;
-  /** Writes a checkpoint of the state (after a commit, before it is announced). */
-  persist(): Promise<void>;
+  /** Writes (and fsyncs) a checkpoint of a snapshot; called before the snapshot's version is served. */
+  persist(snapshot: ModelSnapshot): Promise<void>;
+  /** True when persist writes checkpoints (a failed one then keeps the version from being served). */
+  durable: boolean;
+  /** A kept checkpoint of one version, for rollbacks beyond the models kept in memory. */
+  loadCheckpoint(modelVersion: number): Promise<CheckpointState | null>;
   /** Tells connected clients about the new model. */
   announce(update: ModelUpdated): void;
   logger: Logger;
@@ -39,11 +49,31 @@ export class RoundEngine {
   private readonly abort = new AbortController();
   private readonly opener: EnvelopeOpener;
   private loop: Promise<void> | undefined;
+  /** Serialises rounds and rollbacks: an operator's rollback waits for the round in progress. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private readonly kept: ModelHistory;
+  /** Abandoned rounds in a row where most selected clients answered TRAINING_FAILED. */
+  private failedInTraining = 0;
 
   constructor(private readonly deps: RoundEngineDeps) {
     // Every in-flight request to a client listens for the stop signal: hundreds at once is normal.
     setMaxListeners(0, this.abort.signal);
     this.opener = new EnvelopeOpener(deps.keyPair.secretKey);
+    this.kept = new ModelHistory(deps.options.keepCheckpoints);
+    const { state, options: o } = deps;
+    this.kept.add({
+      modelVersion: state.modelVersion,
+      origin: state.modelVersion,
+      weights: state.global,
+      strategyState: o.strategy.saveState?.(state.global.manifest),
+      good: null,
+    });
+  }
+
+  private locked<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(work, work);
+    this.exclusive = run.catch(() => undefined);
+    return run;
   }
 
   start(): void {
@@ -77,13 +107,18 @@ export class RoundEngine {
         state.phase = 'waiting-for-clients';
         await registry.waitForCount(o.minClients, signal);
         if (signal.aborted) return;
-        outcome = await this.runRound();
+        outcome = await this.locked(() => this.runRound());
       } catch (err) {
         logger.error(errorFields(err), 'round failed unexpectedly');
         this.deps.emit('engine:error', err instanceof Error ? err : new Error(String(err)));
         outcome = 'abandoned';
       } finally {
         state.current = null;
+      }
+      if (this.pendingAutoRollback !== undefined) {
+        const reason = this.pendingAutoRollback;
+        this.pendingAutoRollback = undefined;
+        await this.locked(() => this.rollbackTo(undefined, reason)).catch((err: unknown) => logger.error(errorFields(err), 'rollback failed'));
       }
       if (outcome === 'abandoned') {
         state.phase = 'backoff';
@@ -122,6 +157,7 @@ export class RoundEngine {
       keyPair: this.deps.keyPair,
       opener: this.opener,
       limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate },
+      roundInput: new RoundInput(base.global.manifest, state.updatePolicy, isBuffering(o.strategy)),
       signal,
       logger: this.deps.logger.child({ roundId }),
     });
@@ -133,33 +169,133 @@ export class RoundEngine {
 
     let next: Weights;
     try {
-      next = await o.strategy.aggregateFit(roundId, base.global, collection.sums, collection.failures);
+      next = await aggregateRound(o.strategy, roundId, base.global, collection, collection.failures);
       if (next.body.length !== base.global.body.length) throw new Error(`strategy returned ${next.body.length} floats, expected ${base.global.body.length}`);
       if (!allFinite(next.body)) throw new Error('strategy produced non-finite weights');
     } catch (err) {
       this.deps.logger.error({ roundId, ...errorFields(err) }, 'aggregation failed');
       return this.abandon(draft, collection, `aggregation failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+    this.failedInTraining = 0;
+    const modelVersion = base.modelVersion + 1;
+    // Durable before served: the checkpoint of the new version is written and fsynced before anything
+    // (status, /api/model and its ETag, model:get, evaluation tasks, announce) can see the version.
+    const record = this.record(draft, collection, 'committed', null, null, modelVersion);
+    if (!(await this.persistSnapshot({ ...this.snapshot(), global: next, modelVersion }, roundId))) {
+      this.unrecord(record);
+      return this.abandon(draft, collection, 'checkpoint failed; the new model was not served');
+    }
     state.global = next;
-    state.modelVersion = base.modelVersion + 1;
+    state.modelVersion = modelVersion;
+    this.kept.add({ modelVersion, origin: modelVersion, weights: next, strategyState: o.strategy.saveState?.(next.manifest), good: null });
 
     const evaluation = await this.maybeEvaluate(roundId);
     if (signal.aborted) return 'stopped';
-    const record = this.record(draft, collection, 'committed', null, evaluation);
-    try {
-      await this.deps.persist();
-    } catch (err) {
-      this.deps.logger.error({ roundId, ...errorFields(err) }, 'checkpoint failed; the model stays committed in memory');
-      this.deps.emit('engine:error', err instanceof Error ? err : new Error(String(err)));
+    record.evaluation = evaluation;
+    if (evaluation) {
+      // The history now holds the evaluation: checkpoint again (the version is already durable).
+      await this.persistSnapshot(this.snapshot(), roundId);
     }
     this.deps.announce({ modelVersion: state.modelVersion, roundId });
     state.roundsCommitted += 1;
     this.deps.logger.info(
-      { roundId, modelVersion: state.modelVersion, accepted: record.participants.length, failures: record.failures.length, durationMs: record.durationMs },
+      {
+        roundId,
+        modelVersion: state.modelVersion,
+        accepted: record.participants.length,
+        failures: record.failures.length,
+        clipped: collection.clipped ?? 0,
+        weightCapped: collection.weightCapped ?? 0,
+        durationMs: record.durationMs,
+      },
       'round committed',
     );
     this.deps.emit('round:committed', record);
+    if (evaluation) await this.judge(evaluation);
     return 'committed';
+  }
+
+  /** The state a checkpoint is written from. */
+  private snapshot(): ModelSnapshot {
+    const { global, modelSpec, modelVersion, nextRoundId, history } = this.deps.state;
+    return { global, modelSpec, modelVersion, nextRoundId, history };
+  }
+
+  /** Writes a checkpoint; false when it failed and checkpoints are on (then nothing new may be served). */
+  private async persistSnapshot(snapshot: ModelSnapshot, roundId: number | undefined): Promise<boolean> {
+    try {
+      await this.deps.persist(snapshot);
+      return true;
+    } catch (err) {
+      this.deps.logger.error({ roundId, modelVersion: snapshot.modelVersion, ...errorFields(err) }, 'checkpoint failed');
+      this.deps.emit('engine:error', err instanceof Error ? err : new Error(String(err)));
+      return !this.deps.durable;
+    }
+  }
+
+  /** Marks the evaluated model good or bad; a collapse rolls back automatically when the policy says so. */
+  private async judge(evaluation: EvaluationRecord): Promise<void> {
+    const { options: o, logger } = this.deps;
+    const loss = evaluation.metrics['loss'];
+    const reason = this.collapseReason(evaluation, loss);
+    this.kept.mark(evaluation.modelVersion, reason === undefined, loss);
+    if (reason === undefined) return;
+    logger.error({ modelVersion: evaluation.modelVersion, reason }, 'the committed model collapsed');
+    if (o.rollback.auto) await this.rollbackTo(undefined, `automatic: ${reason}`);
+  }
+
+  private collapseReason(evaluation: EvaluationRecord, loss: number | undefined): string | undefined {
+    const rule = this.deps.options.rollback;
+    const asked = evaluation.participants.length + evaluation.failures.length;
+    const failedTraining = evaluation.failures.filter((f) => f.code === 'TRAINING_FAILED').length;
+    // Clients drop NaN/Infinity metrics before sending, so a blown-up model shows as missing losses and failed evaluations.
+    if (asked > 0 && failedTraining * 2 > asked) return `${failedTraining} of ${asked} evaluating clients failed (TRAINING_FAILED)`;
+    if (evaluation.participants.length > 0 && loss === undefined && this.kept.hasGoodLoss()) return 'evaluation reported no finite loss';
+    return this.kept.collapse(loss, rule);
+  }
+
+  /**
+   * Serves the weights (and strategy state) of an earlier version under a NEW version number, so no
+   * version or ETag is ever reused for other weights. undefined = the automatic target (the newest kept
+   * model with older weights, preferring one whose evaluation passed). Waits for a round in progress.
+   */
+  rollback(toVersion: number | undefined, reason: string): Promise<{ modelVersion: number; from: number }> {
+    return this.locked(() => this.rollbackTo(toVersion, reason)).then((r) => {
+      if (!r) throw new RangeError(toVersion === undefined ? 'no earlier model is kept to roll back to' : `version ${toVersion} is not kept (in memory or as a checkpoint)`);
+      return r;
+    });
+  }
+
+  private async rollbackTo(toVersion: number | undefined, reason: string): Promise<{ modelVersion: number; from: number } | undefined> {
+    const { state, options: o, logger } = this.deps;
+    let target: Pick<KeptModel, 'origin' | 'weights' | 'strategyState'> | undefined =
+      toVersion === undefined ? this.kept.rollbackTarget(state.modelVersion) : this.kept.get(toVersion);
+    if (!target && toVersion !== undefined && toVersion <= state.modelVersion) {
+      const cp = await this.deps.loadCheckpoint(toVersion);
+      if (cp && cp.weights.body.length === state.global.body.length) target = { origin: cp.rolledBackFrom ?? toVersion, weights: cp.weights, strategyState: cp.strategyState };
+    }
+    if (!target) {
+      logger.warn({ modelVersion: state.modelVersion, toVersion, reason }, 'no model to roll back to');
+      return undefined;
+    }
+    const from = state.modelVersion;
+    const modelVersion = from + 1;
+    const weights = { manifest: state.global.manifest, body: Float32Array.from(target.weights.body) };
+    const previousState = o.strategy.saveState?.(state.global.manifest);
+    restoreStrategyState(o.strategy, state.global.manifest, target.strategyState, previousState);
+    if (!(await this.persistSnapshot({ ...this.snapshot(), global: weights, modelVersion, rolledBackFrom: target.origin }, undefined))) {
+      if (previousState) o.strategy.loadState?.(state.global.manifest, previousState);
+      return undefined;
+    }
+    state.global = weights;
+    state.modelVersion = modelVersion;
+    state.rollbacks += 1;
+    this.kept.add({ modelVersion, origin: target.origin, weights, strategyState: target.strategyState, good: null });
+    this.failedInTraining = 0;
+    logger.warn({ from, modelVersion, weightsOf: target.origin, reason }, 'model rolled back');
+    this.deps.announce({ modelVersion, roundId: state.nextRoundId - 1 });
+    this.deps.emit('model:rolledBack', { from, modelVersion, weightsOf: target.origin, reason });
+    return { modelVersion, from };
   }
 
   /** Turns the strategy's instructions into tasks for connected, distinct clients with valid configs. */
@@ -217,11 +353,37 @@ export class RoundEngine {
   }
 
   private abandon(draft: Draft, collection: FitCollection, reason: string): RoundOutcome {
-    const record = this.record(draft, collection, 'abandoned', reason, null);
+    const record = this.record(draft, collection, 'abandoned', reason, null, draft.baseModelVersion);
+    this.noteTrainingFailures(draft, collection);
     this.deps.state.roundsAbandoned += 1;
     this.deps.logger.warn({ roundId: draft.roundId, reason, failures: record.failures.length }, 'round abandoned; model unchanged');
     this.deps.emit('round:abandoned', record);
     return 'abandoned';
+  }
+
+  /**
+   * No permanent stall: when most selected clients keep failing to train on the served model (a
+   * poisoned or exploded model makes local training overflow), roll back after that many rounds.
+   */
+  private noteTrainingFailures(draft: Draft, collection: FitCollection): void {
+    const { rollback } = this.deps.options;
+    const failed = collection.failures.filter((f) => f.code === 'TRAINING_FAILED').length;
+    if (draft.selected.length === 0 || failed * 2 <= draft.selected.length) {
+      this.failedInTraining = 0;
+      return;
+    }
+    this.failedInTraining += 1;
+    if (rollback.auto && rollback.afterFailedRounds > 0 && this.failedInTraining >= rollback.afterFailedRounds) {
+      this.failedInTraining = 0;
+      this.pendingAutoRollback = `automatic: ${rollback.afterFailedRounds} rounds in a row where most clients failed to train`;
+    }
+  }
+
+  private pendingAutoRollback: string | undefined;
+
+  private unrecord(record: RoundRecord): void {
+    const i = this.deps.state.history.lastIndexOf(record);
+    if (i >= 0) this.deps.state.history.splice(i, 1);
   }
 
   private record(
@@ -230,6 +392,7 @@ export class RoundEngine {
     outcome: RoundRecord['outcome'],
     reason: string | null,
     evaluation: EvaluationRecord | null,
+    modelVersion: number,
   ): RoundRecord {
     const { state, options: o } = this.deps;
     const endedAt = Date.now();
@@ -237,7 +400,7 @@ export class RoundEngine {
       roundId: draft.roundId,
       outcome,
       baseModelVersion: draft.baseModelVersion,
-      modelVersion: outcome === 'committed' ? state.modelVersion : draft.baseModelVersion,
+      modelVersion,
       startedAt: draft.startedAt,
       endedAt,
       durationMs: endedAt - draft.startedAt,
@@ -260,6 +423,16 @@ interface Draft {
   startedAt: number;
   selected: string[];
   baseModelVersion: number;
+}
+
+/** Puts a rollback target's strategy state back; a target without one resets the strategy's state to zeros. */
+function restoreStrategyState(strategy: ResolvedOptions['strategy'], manifest: Weights['manifest'], target: StrategyState | undefined, current: StrategyState | undefined): void {
+  if (!strategy.loadState) return;
+  if (target) return strategy.loadState(manifest, target);
+  if (!current) return;
+  const zeros: StrategyState = {};
+  for (const [slot, tensors] of Object.entries(current)) zeros[slot] = Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, new Float32Array(t.length)]));
+  strategy.loadState(manifest, zeros);
 }
 
 function emptyCollection(): FitCollection {

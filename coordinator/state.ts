@@ -1,5 +1,6 @@
 import type { ModelSpec, Weights } from '@fedrec/protocol';
 import type { RoundRecord } from './round-record.js';
+import type { UpdatePolicy } from './strategy/update-policy.js';
 
 export type Phase = 'idle' | 'waiting-for-clients' | 'fit' | 'evaluate' | 'backoff' | 'finished' | 'stopped';
 
@@ -22,4 +23,11 @@ export interface CoordinatorState {
   /** Counted since this process started (history is capped). */
   roundsCommitted: number;
   roundsAbandoned: number;
+  /** Rollbacks since this process started (automatic or by the operator). */
+  rollbacks: number;
+  /** The plain-mode norm bound and weight cap, with their history (checkpointed). */
+  updatePolicy: UpdatePolicy;
 }
+
+/** What a checkpoint is written from: the next model before it is served (see RoundEngine). */
+export type ModelSnapshot = Pick<CoordinatorState, 'global' | 'modelSpec' | 'modelVersion' | 'nextRoundId' | 'history'> & { rolledBackFrom?: number };

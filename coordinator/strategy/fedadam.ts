@@ -1,7 +1,9 @@
-import type { AggregateSums, Weights } from '@fedrec/protocol';
+import type { AggregateSums, WeightManifest, Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
 import { FedAvg } from './fedavg.js';
 import { averageDelta, reportedElements } from './fedavg-math.js';
+import type { StrategyState } from './strategy.js';
+import { fromTensors, toTensors } from './strategy-state.js';
 
 export interface FedAdamOptions {
   /** Server learning rate η: the largest step Adam takes per element and round. */
@@ -28,7 +30,7 @@ export const FEDADAM_DEFAULTS = { eta: 0.05, beta1: 0.9, beta2: 0.99, tau: 1e-9 
  * FedAdam (Reddi et al. 2021, "Adaptive Federated Optimization"): server Adam on FedAvg's averaged
  * delta as the pseudo-gradient, with bias correction. Elements the round says nothing about (rows
  * nobody touched, or everything when nobody reported) are masked: they neither move nor update
- * their moments or step count, as in lazy (sparse) Adam. The moments live in memory only.
+ * their moments or step count, as in lazy (sparse) Adam. The moments and step counts are checkpointed (saveState).
  */
 export class FedAdam extends FedAvg {
   override readonly name: string = 'fedadam';
@@ -69,5 +71,16 @@ export class FedAdam extends FedAvg {
       body[i] = global.body[i]! + (eta * mHat) / (Math.sqrt(vHat) + tau);
     }
     return { manifest: global.manifest, body };
+  }
+
+  saveState(manifest: WeightManifest): StrategyState | undefined {
+    if (!this.state) return undefined;
+    // Step counts travel as float32: exact up to 2^24 rounds.
+    return { m: toTensors(manifest, this.state.m), v: toTensors(manifest, this.state.v), steps: toTensors(manifest, this.state.steps) };
+  }
+
+  loadState(manifest: WeightManifest, state: StrategyState): void {
+    const steps = fromTensors(manifest, state['steps'], 'steps');
+    this.state = { m: fromTensors(manifest, state['m'], 'm'), v: fromTensors(manifest, state['v'], 'v'), steps: Uint32Array.from(steps) };
   }
 }

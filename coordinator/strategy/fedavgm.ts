@@ -1,19 +1,18 @@
-import type { Weights } from '@fedrec/protocol';
+import type { WeightManifest, Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
 import type { AggregateSums } from '@fedrec/protocol';
 import { FedAvg } from './fedavg.js';
 import type { FedAvgOptions } from './fedavg.js';
 import { applyStep, averageDelta } from './fedavg-math.js';
+import type { StrategyState } from './strategy.js';
+import { fromTensors, toTensors } from './strategy-state.js';
 
 export interface FedAvgMOptions extends FedAvgOptions {
   /** Server momentum β: velocity = β·velocity + averaged delta. */
   momentum?: number;
 }
 
-/**
- * FedAvg with server momentum (Hsu et al. 2019). The velocity lives in memory only:
- * after a restart it starts again from zero.
- */
+/** FedAvg with server momentum (Hsu et al. 2019). The velocity is checkpointed (saveState) and restored on restart. */
 export class FedAvgM extends FedAvg {
   override readonly name: string = 'fedavgm';
   private readonly momentum: number;
@@ -31,5 +30,13 @@ export class FedAvgM extends FedAvg {
     const v = this.velocity;
     for (let i = 0; i < v.length; i++) v[i] = this.momentum * v[i]! + step[i]!;
     return applyStep(global, v, this.serverLearningRate);
+  }
+
+  saveState(manifest: WeightManifest): StrategyState | undefined {
+    return this.velocity ? { velocity: toTensors(manifest, this.velocity) } : undefined;
+  }
+
+  loadState(manifest: WeightManifest, state: StrategyState): void {
+    this.velocity = fromTensors(manifest, state['velocity'], 'velocity');
   }
 }

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { FedAdam, FEDADAM_DEFAULTS } from './fedadam.js';
 import { FedAvg } from './fedavg.js';
 import { FedAvgM } from './fedavgm.js';
+import { Krum } from './krum.js';
+import { CoordinateMedian } from './median.js';
 import type { Strategy } from './strategy.js';
+import { TrimmedMean } from './trimmed-mean.js';
 
 /** What a strategy factory may be given besides its options: things that are not settings. */
 export interface StrategyDeps {
@@ -54,6 +57,28 @@ export const STRATEGIES = {
     }),
     create: (o, deps) => new FedAdam({ ...defined(o), ...deps }),
   }),
+  median: entry({
+    description: 'coordinate-wise median (Yin et al. 2018), buffers every update: memory O(clients x model); plain mode only',
+    options: z.strictObject({ serverLearningRate: serverLearningRate() }),
+    create: (o, deps) => new CoordinateMedian({ ...defined(o), ...deps }),
+  }),
+  'trimmed-mean': entry({
+    description: 'coordinate-wise trimmed mean (Yin et al. 2018), buffers every update: memory O(clients x model); plain mode only',
+    options: z.strictObject({
+      serverLearningRate: serverLearningRate(),
+      trim: z.number().min(0).lt(0.5).optional().describe('fraction dropped at each end per element (default 0.2)'),
+    }),
+    create: (o, deps) => new TrimmedMean({ ...defined(o), ...deps }),
+  }),
+  krum: entry({
+    description: 'Multi-Krum (Blanchard et al. 2017), buffers every update: memory O(clients x model), time O(clients^2 x model); plain mode only',
+    options: z.strictObject({
+      serverLearningRate: serverLearningRate(),
+      byzantineFraction: z.number().min(0).lt(0.5).optional().describe('share of updates assumed hostile (default 0.2)'),
+      select: z.union([z.number().int().min(1), z.literal('auto')]).optional().describe("updates kept and averaged (default 'auto' = n - f; 1 = Krum)"),
+    }),
+    create: (o, deps) => new Krum({ ...defined(o), ...deps }),
+  }),
 } satisfies Record<string, StrategyEntry<z.ZodObject>>;
 
 export type StrategyName = keyof typeof STRATEGIES;
@@ -102,6 +127,6 @@ export function strategyHelp(): string {
     const opts = Object.entries(e.options.shape)
       .map(([k, s]) => `${k}: ${(s as z.ZodType).description ?? ''}`)
       .join('; ');
-    return `  ${name.padEnd(8)} ${e.description}${opts ? `\n           options: ${opts}` : ''}`;
+    return `  ${name.padEnd(12)} ${e.description}${opts ? `\n               options: ${opts}` : ''}`;
   }).join('\n');
 }

@@ -1,6 +1,7 @@
 import type { TrainingConfig, Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
-import type { AggregateSums } from '@fedrec/protocol';
+import type { AggregateSums, WeightManifest } from '@fedrec/protocol';
+import type { ClientUpdate } from './round-input.js';
 
 /** A connected client as strategies see it. */
 export interface ClientInfo {
@@ -36,6 +37,13 @@ export interface EvaluateResult {
 type MaybePromise<T> = T | Promise<T>;
 
 /**
+ * A strategy's state that must survive a restart (FedAvgM's velocity, FedAdam's moments): slot name →
+ * manifest tensor name → one value per element of that shared tensor. Plain named Float32Arrays per
+ * manifest tensor, so a catalogue that appends rows to a rowwise tensor grows them the same way.
+ */
+export type StrategyState = Record<string, Record<string, Float32Array>>;
+
+/**
  * The strategy hook set, in Flower's shape. The round engine owns the sockets, deadlines and
  * failures; a strategy only decides who trains with what, and how sums become the next model.
  */
@@ -46,6 +54,17 @@ export interface Strategy {
   configureFit(args: ConfigureArgs): MaybePromise<ClientInstruction[]>;
   /** Turns the round's sums into the next global model. Never mutate `global`. */
   aggregateFit(roundId: number, global: Weights, sums: AggregateSums, failures: readonly Failure[]): MaybePromise<Weights>;
+  /**
+   * Present on buffering strategies (coordinate-wise median, trimmed mean, Krum), which need each
+   * accepted update rather than sums: the plain collector then keeps every update of the round
+   * (memory O(clients × model)) and the engine calls this instead of aggregateFit. Secure aggregation
+   * cannot provide single updates, so the coordinator refuses such a strategy with it.
+   */
+  aggregateUpdates?(roundId: number, global: Weights, updates: readonly ClientUpdate[], failures: readonly Failure[]): MaybePromise<Weights>;
+  /** The state to checkpoint (undefined when there is none yet). */
+  saveState?(manifest: WeightManifest): StrategyState | undefined;
+  /** Restores what saveState returned (from a checkpoint of the same layout). */
+  loadState?(manifest: WeightManifest, state: StrategyState): void;
   configureEvaluate(args: ConfigureArgs): MaybePromise<ClientInstruction[]>;
   aggregateEvaluate(roundId: number, results: readonly EvaluateResult[], failures: readonly Failure[]): MaybePromise<Record<string, number>>;
 }

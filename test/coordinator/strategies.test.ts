@@ -8,6 +8,10 @@ const EXPECTATIONS: Record<string, StrategyExpectations> = {
   fedavg: { firstStep: (d) => d },
   // The velocity starts at zero, so the first step is the average itself; later it keeps moving rows touched before.
   fedavgm: { firstStep: (d) => d, carriesUntouchedRows: true },
+  // With one update, its median, its trimmed mean and its Krum selection are the update itself.
+  median: { firstStep: (d) => d },
+  'trimmed-mean': { firstStep: (d) => d },
+  krum: { firstStep: (d) => d },
 };
 
 for (const name of STRATEGY_NAMES) strategyContract(name, (deps) => createStrategy(name, {}, deps), EXPECTATIONS[name]);

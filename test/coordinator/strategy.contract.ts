@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
+import { aggregateRound } from '@fedrec/coordinator/strategy/aggregate-round.js';
+import { RoundInput } from '@fedrec/coordinator/strategy/round-input.js';
+import { UpdatePolicy } from '@fedrec/coordinator/strategy/update-policy.js';
 import type { StrategyDeps } from '@fedrec/coordinator/strategy/registry.js';
 import type { ClientInfo, ConfigureArgs, Strategy } from '@fedrec/coordinator/strategy/strategy.js';
 import { DEFAULT_TRAINING_CONFIG, type Weights } from '@fedrec/protocol';
@@ -38,12 +40,19 @@ const configureArgs = (sampleSize: number): ConfigureArgs => ({
   config: DEFAULT_TRAINING_CONFIG,
 });
 
-/** Sums of results given as [numExamples, delta value for every element, row weights]. */
+/**
+ * One round's input from results given as [numExamples, delta value for every element, row weights],
+ * through the coordinator's own RoundInput with the policy off (the suite checks the strategy's maths):
+ * sums for every strategy, and each update as well, which buffering strategies receive instead.
+ */
 function sumsOf(...results: Array<[number, number, number[]]>) {
-  const acc = new UpdateAccumulator(manifest);
-  for (const [n, d, rows] of results) acc.add(n, new Float32Array(SHARED).fill(d), Float32Array.from(rows));
-  return acc.sums;
+  const input = new RoundInput(manifest, new UpdatePolicy({ normBound: 'off', weightCap: 'off' }), true);
+  for (const [i, [n, d, rows]] of results.entries()) input.add(`c${i}`, { numExamples: n, delta: new Float32Array(SHARED).fill(d), rowWeights: Float32Array.from(rows) });
+  return input.finish();
 }
+
+/** What the round engine does with a round's input: aggregateUpdates for a buffering strategy, else aggregateFit on the sums. */
+const aggregate = (strategy: Strategy, round: number, global: Weights, input: ReturnType<typeof sumsOf>) => aggregateRound(strategy, round, global, input, []);
 
 // Test manifest: kernel [0..3], item_emb rows [4,5] [6,7] [8,9] (rowwise), bias [10,11].
 const ROW = (r: number) => [4 + 2 * r, 5 + 2 * r];
@@ -88,7 +97,7 @@ export function strategyContract(name: string, factory: (deps: StrategyDeps) => 
       const global = globalOf();
       const before = Array.from(global.body);
       for (let round = 1; round <= 3; round++) {
-        const next = await strategy.aggregateFit(round, global, sumsOf([3, 0.5, [1, 2, 3]], [1, -2, [0, 1, 4]]), []);
+        const next = await aggregate(strategy, round, global, sumsOf([3, 0.5, [1, 2, 3]], [1, -2, [0, 1, 4]]));
         assert.equal(next.manifest, global.manifest, 'same manifest');
         assert.equal(next.body.length, SHARED);
         assert.notEqual(next.body, global.body, 'a fresh body');
@@ -100,7 +109,7 @@ export function strategyContract(name: string, factory: (deps: StrategyDeps) => 
     it('zero contributors leave the model unchanged', async () => {
       const strategy = factory({ random: seeded(4) });
       const global = globalOf();
-      const next = await strategy.aggregateFit(1, global, new UpdateAccumulator(manifest).sums, []);
+      const next = await aggregate(strategy, 1, global, sumsOf());
       assert.deepEqual(Array.from(next.body), Array.from(global.body));
     });
 
@@ -110,7 +119,7 @@ export function strategyContract(name: string, factory: (deps: StrategyDeps) => 
       // Row 1 is touched in round 1 only; row 2 never.
       const rounds = [sumsOf([2, 1, [1, 1, 0]]), sumsOf([2, 1, [1, 0, 0]]), sumsOf([4, -1, [3, 0, 0]])];
       for (const [i, sums] of rounds.entries()) {
-        const next = await strategy.aggregateFit(i + 1, global, sums, []);
+        const next = await aggregate(strategy, i + 1, global, sums);
         for (const k of ROW(2)) assert.equal(next.body[k], global.body[k], `row 2 element ${k} in round ${i + 1}`);
         if (i > 0 && !expect.carriesUntouchedRows) for (const k of ROW(1)) assert.equal(next.body[k], global.body[k], `row 1 element ${k} in round ${i + 1}`);
         global = next;
@@ -121,13 +130,29 @@ export function strategyContract(name: string, factory: (deps: StrategyDeps) => 
       const global = globalOf();
       for (const d of [0.5, -0.25]) {
         // A fresh strategy per delta: stateful ones (momentum, moments) must take their first step.
-        const next = await factory({ random: seeded(6) }).aggregateFit(1, global, sumsOf([5, d, new Array(ROWS).fill(2)]), []);
+        const next = await aggregate(factory({ random: seeded(6) }), 1, global, sumsOf([5, d, new Array(ROWS).fill(2)]));
         for (let k = 0; k < SHARED; k++) {
           const moved = next.body[k]! - global.body[k]!;
           if (expect.firstStep) assert.ok(Math.abs(moved - expect.firstStep(d)) < 1e-6, `element ${k}: moved ${moved}, expected ${expect.firstStep(d)}`);
           else assert.ok(Math.sign(moved) === Math.sign(d), `element ${k} moves towards the delta (moved ${moved})`);
         }
       }
+    });
+
+    it('a strategy restored from its saved state (as a checkpoint holds it) takes the same next step', async () => {
+      const a = factory({ random: seeded(8) });
+      let global = globalOf();
+      for (let round = 1; round <= 2; round++) global = await aggregate(a, round, global, sumsOf([3, 0.5 * round, [1, 2, 0]], [1, -0.2, [0, 1, 0]]));
+      const saved = a.saveState?.(manifest);
+      const b = factory({ random: seeded(8) });
+      if (saved) {
+        assert.ok(b.loadState, 'a strategy that saves state can load it');
+        b.loadState(manifest, saved);
+      }
+      const third = sumsOf([2, 0.3, [1, 1, 1]]);
+      const fromA = await aggregate(a, 3, global, third);
+      const fromB = await aggregate(b, 3, global, third);
+      for (let k = 0; k < SHARED; k++) assert.ok(Math.abs(fromA.body[k]! - fromB.body[k]!) < 1e-6, `element ${k}: ${fromA.body[k]} vs ${fromB.body[k]}`);
     });
 
     it('aggregateEvaluate weights metrics by examples', async () => {

@@ -1,0 +1,79 @@
+import type { WeightManifest } from '@fedrec/protocol';
+import type { DenseUpdate, UpdatePolicy } from './update-policy.js';
+import { UpdateAccumulator } from './update-accumulator.js';
+import type { AggregateSums } from '@fedrec/protocol';
+
+/** One accepted update as a buffering strategy receives it (after the norm bound and weight cap). */
+export interface ClientUpdate extends DenseUpdate {
+  clientId: string;
+}
+
+/** What a plain round hands to aggregation: the sums always, each update only for buffering strategies. */
+export interface RoundUpdates {
+  sums: AggregateSums;
+  /** Present when the strategy buffers updates (median, trimmed mean, Krum): O(clients × model) memory. */
+  updates?: ClientUpdate[];
+  /** How many updates the norm bound scaled down, and how many had their weight capped. */
+  clipped: number;
+  weightCapped: number;
+}
+
+/**
+ * Where a plain round's accepted updates go, one at a time: through the update policy (norm bound,
+ * weight cap), then into the streaming sums, and into a buffer when the strategy needs each update.
+ * The coordinator's plain collector and the in-process simulation both use it, so they share one path.
+ *
+ * While an adaptive bound has not yet seen enough norms (only on a coordinator's very first updates:
+ * the history is checkpointed), updates are held back until it has, or until the round ends, and are
+ * then bounded by the quantile of what was seen: one big first update cannot pass unbounded.
+ */
+export class RoundInput {
+  private readonly accumulator: UpdateAccumulator;
+  private readonly buffer: ClientUpdate[] | undefined;
+  private held: Array<{ clientId: string; update: DenseUpdate; norm: number }> = [];
+  private clipped = 0;
+  private weightCapped = 0;
+
+  constructor(
+    manifest: WeightManifest,
+    private readonly policy: UpdatePolicy,
+    buffering: boolean,
+  ) {
+    this.accumulator = new UpdateAccumulator(manifest);
+    this.buffer = buffering ? [] : undefined;
+  }
+
+  /** Takes one validated update (the arrays may be kept: do not reuse them). */
+  add(clientId: string, update: DenseUpdate): void {
+    if (this.held.length > 0 || !this.policy.ready()) {
+      this.held.push({ clientId, update, norm: this.policy.observe(update) });
+      if (this.policy.ready()) this.release();
+      return;
+    }
+    this.take(clientId, this.policy.apply(update));
+  }
+
+  /** Ends the round: releases anything held, and returns the sums (and updates, when buffering). */
+  finish(): RoundUpdates {
+    this.release();
+    return {
+      sums: this.accumulator.sums,
+      ...(this.buffer ? { updates: this.buffer } : {}),
+      clipped: this.clipped,
+      weightCapped: this.weightCapped,
+    };
+  }
+
+  private release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const h of held) this.take(h.clientId, this.policy.apply(h.update, h.norm));
+  }
+
+  private take(clientId: string, u: ReturnType<UpdatePolicy['apply']>): void {
+    if (u.clipped) this.clipped += 1;
+    if (u.weightCapped) this.weightCapped += 1;
+    this.accumulator.add(u.numExamples, u.delta, u.rowWeights);
+    this.buffer?.push({ clientId, numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights });
+  }
+}

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+
+/**
+ * What the coordinator does to each accepted plain-mode update before any strategy sees it: bound its
+ * L2 norm and cap its weight. Both act on one update at a time, so they work while streaming (O(model)
+ * memory) and in front of the buffering strategies alike.
+ *
+ * The norm bound is adaptive by default, in the spirit of Andrew et al. 2021 ("Differentially Private
+ * Learning with Adaptive Clipping", Flower's DifferentialPrivacyServerSideAdaptiveClipping): the bound
+ * follows a quantile of recent update norms. Without DP noise we can use the exact quantile of a window
+ * of recent norms instead of their geometric estimate, which tracks the honest scale from the first
+ * round rather than creeping towards it from an arbitrary initial value (Flower starts at 0.1 and moves
+ * about 10% a round). A minority of attackers moves a median very little, whatever their norms.
+ */
+export const updatePolicySchema = z.strictObject({
+  normBound: z
+    .union([
+      z.literal('off'),
+      z.strictObject({ mode: z.literal('fixed'), value: z.number().positive().finite() }),
+      z.strictObject({
+        mode: z.literal('adaptive'),
+        /** Which quantile of recent norms the bound follows. */
+        quantile: z.number().gt(0).lt(1).default(0.5),
+        /** bound = multiplier × that quantile: 1 clips every update above the quantile. */
+        multiplier: z.number().min(1).finite().default(3),
+        /** How many recent (pre-clip) norms the quantile is taken over. */
+        window: z.number().int().min(3).default(500),
+        /** Norms to see before the adaptive bound is trusted; until then updates are held back (see UpdateGate). */
+        minSamples: z.number().int().min(1).default(5),
+      }),
+    ])
+    .default({ mode: 'adaptive', quantile: 0.5, multiplier: 3, window: 500, minSamples: 5 }),
+  weightCap: z
+    .union([
+      z.literal('off'),
+      z.strictObject({ mode: z.literal('fixed'), value: z.number().positive().finite() }),
+      z.strictObject({
+        mode: z.literal('adaptive'),
+        /** cap = multiple × median of recent example counts. */
+        multiple: z.number().min(1).finite().default(10),
+        window: z.number().int().min(3).default(500),
+      }),
+    ])
+    .default({ mode: 'adaptive', multiple: 10, window: 500 }),
+});
+
+export type UpdatePolicyOptions = z.output<typeof updatePolicySchema>;
+export type UpdatePolicyInput = z.input<typeof updatePolicySchema>;
+
+export const DEFAULT_UPDATE_POLICY: UpdatePolicyOptions = updatePolicySchema.parse({});
+
+/** An update in the dense form the validator returns. */
+export interface DenseUpdate {
+  numExamples: number;
+  delta: Float32Array;
+  rowWeights: Float32Array | undefined;
+}
+
+/** The update after the policy, and what was done to it. */
+export interface PolicedUpdate extends DenseUpdate {
+  /** L2 norm of the delta as received. */
+  norm: number;
+  /** The bound applied (Infinity when none). */
+  bound: number;
+  clipped: boolean;
+  weightCapped: boolean;
+}
+
+/** The recent norms and weights (plain numbers, checkpointed so a restart keeps its bound). */
+export interface UpdatePolicyState {
+  norms: number[];
+  weights: number[];
+}
+
+export function l2Norm(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  return Math.sqrt(s);
+}
+
+/** The q-quantile (nearest rank on the sorted copy). */
+export function quantileOf(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export class UpdatePolicy {
+  private norms: number[] = [];
+  private weights: number[] = [];
+
+  constructor(readonly options: UpdatePolicyOptions = DEFAULT_UPDATE_POLICY) {}
+
+  /** True when the next update can be bounded now (fixed bound, none, or enough history). */
+  ready(): boolean {
+    const nb = this.options.normBound;
+    return nb === 'off' || nb.mode === 'fixed' || this.norms.length >= nb.minSamples;
+  }
+
+  /** Records an update's norm and weight in the history without applying anything (used to warm up). */
+  observe(u: DenseUpdate): number {
+    const norm = l2Norm(u.delta);
+    this.remember(norm, u.numExamples);
+    return norm;
+  }
+
+  /** The norm bound for the next update (Infinity when none, or when nothing has been seen yet). */
+  currentBound(): number {
+    const nb = this.options.normBound;
+    if (nb === 'off') return Infinity;
+    if (nb.mode === 'fixed') return nb.value;
+    if (this.norms.length === 0) return Infinity;
+    return nb.multiplier * quantileOf(this.norms, nb.quantile);
+  }
+
+  /** The weight cap for the next update (Infinity when none). */
+  currentWeightCap(): number {
+    const wc = this.options.weightCap;
+    if (wc === 'off') return Infinity;
+    if (wc.mode === 'fixed') return wc.value;
+    if (this.weights.length === 0) return Infinity;
+    return wc.multiple * quantileOf(this.weights, 0.5);
+  }
+
+  /**
+   * Clips one update: the delta scaled so its L2 norm is at most the bound; numExamples capped, and
+   * the row weights scaled by the same factor and each kept at most numExamples (a row cannot be
+   * touched by more examples than the update has). The bound comes from earlier updates; then this
+   * update's own norm and weight join the history. Returns fresh arrays when anything changed.
+   */
+  apply(u: DenseUpdate, observed?: number): PolicedUpdate {
+    const norm = observed ?? l2Norm(u.delta);
+    const bound = this.currentBound();
+    const cap = this.currentWeightCap();
+    if (observed === undefined) this.remember(norm, u.numExamples);
+    let delta = u.delta;
+    const clipped = norm > bound;
+    if (clipped) {
+      const scale = bound / norm;
+      delta = new Float32Array(u.delta.length);
+      for (let i = 0; i < delta.length; i++) delta[i] = u.delta[i]! * scale;
+    }
+    const weightCapped = u.numExamples > cap;
+    const numExamples = weightCapped ? cap : u.numExamples;
+    let rowWeights = u.rowWeights;
+    if (rowWeights) {
+      const factor = numExamples / u.numExamples;
+      let changed = factor !== 1;
+      for (let i = 0; i < rowWeights.length && !changed; i++) changed = rowWeights[i]! > u.numExamples;
+      if (changed) {
+        const out = new Float32Array(rowWeights.length);
+        for (let i = 0; i < out.length; i++) out[i] = Math.min(rowWeights[i]!, u.numExamples) * factor;
+        rowWeights = out;
+      }
+    }
+    return { numExamples, delta, rowWeights, norm, bound, clipped, weightCapped };
+  }
+
+  state(): UpdatePolicyState {
+    return { norms: [...this.norms], weights: [...this.weights] };
+  }
+
+  restore(s: UpdatePolicyState): void {
+    const keep = (xs: number[], n: number) => (n > 0 ? xs.slice(-n) : []);
+    this.norms = keep(s.norms.filter((x) => Number.isFinite(x) && x >= 0), this.windowOf('norm'));
+    this.weights = keep(s.weights.filter((x) => Number.isFinite(x) && x > 0), this.windowOf('weight'));
+  }
+
+  private windowOf(kind: 'norm' | 'weight'): number {
+    const o = kind === 'norm' ? this.options.normBound : this.options.weightCap;
+    return o !== 'off' && o.mode === 'adaptive' ? o.window : 0;
+  }
+
+  private remember(norm: number, weight: number): void {
+    const nw = this.windowOf('norm');
+    if (nw > 0) {
+      this.norms.push(norm);
+      if (this.norms.length > nw) this.norms.splice(0, this.norms.length - nw);
+    }
+    const ww = this.windowOf('weight');
+    if (ww > 0) {
+      this.weights.push(weight);
+      if (this.weights.length > ww) this.weights.splice(0, this.weights.length - ww);
+    }
+  }
+}
