@@ -4,11 +4,9 @@ import type { StrategyState } from './strategy/strategy.js';
 /** One committed model kept for rollbacks. */
 export interface KeptModel {
   modelVersion: number;
-  /** The version whose weights these are (differs from modelVersion after a rollback). */
-  origin: number;
   weights: Weights;
   strategyState: StrategyState | undefined;
-  /** true: its evaluation passed; false: it collapsed; null: not evaluated. */
+  /** true: its evaluation passed; false: it collapsed or clients could not train on it; null: not judged. */
   good: boolean | null;
   /** Its evaluation loss, when evaluated. */
   loss?: number;
@@ -21,12 +19,16 @@ export interface CollapseRule {
 }
 
 /**
- * The last few committed models in memory (weights and strategy state), and the rule that says
- * whether an evaluation collapsed. Memory: `keep` models (the coordinator keeps as many as checkpoints).
+ * The last few committed models in memory (weights and strategy state; `keep` of them, plus the
+ * newest one whose evaluation passed, which is never evicted), which version's weights each served
+ * version carries (rollbacks serve old weights under new versions), and the collapse rule.
  */
 export class ModelHistory {
   private models: KeptModel[] = [];
-  /** Losses of evaluations that passed, newest last (kept longer than the models themselves). */
+  private lastGood: KeptModel | undefined;
+  /** Served version → the committed version whose weights it carries (only for rollbacks). */
+  private readonly origins = new Map<number, number>();
+  /** Losses of evaluations that passed, newest last. */
   private goodLosses: number[] = [];
 
   constructor(private readonly keep: number) {}
@@ -36,8 +38,18 @@ export class ModelHistory {
     if (this.models.length > this.keep) this.models.splice(0, this.models.length - this.keep);
   }
 
+  /** Records that `modelVersion` serves the weights of committed version `origin`. */
+  alias(modelVersion: number, origin: number): void {
+    this.origins.set(modelVersion, origin);
+  }
+
+  originOf(modelVersion: number): number {
+    return this.origins.get(modelVersion) ?? modelVersion;
+  }
+
   get(modelVersion: number): KeptModel | undefined {
-    return this.models.find((m) => m.modelVersion === modelVersion);
+    const v = this.originOf(modelVersion);
+    return this.models.find((m) => m.modelVersion === v) ?? (this.lastGood?.modelVersion === v ? this.lastGood : undefined);
   }
 
   mark(modelVersion: number, good: boolean, loss: number | undefined): void {
@@ -45,20 +57,24 @@ export class ModelHistory {
     if (!m) return;
     m.good = good;
     if (loss !== undefined) m.loss = loss;
-    if (good && loss !== undefined) {
-      this.goodLosses.push(loss);
-      if (this.goodLosses.length > 100) this.goodLosses.shift();
+    if (good) {
+      if (!this.lastGood || m.modelVersion >= this.lastGood.modelVersion) this.lastGood = m;
+      if (loss !== undefined) {
+        this.goodLosses.push(loss);
+        if (this.goodLosses.length > 100) this.goodLosses.shift();
+      }
     }
   }
 
   /**
-   * Where an automatic rollback goes from the model now served: the newest kept model that carries
-   * older weights (a strictly smaller origin, so repeated rollbacks always go further back) and is
-   * not known bad, preferring one whose evaluation passed. undefined when there is none.
+   * Where an automatic rollback goes from the model now served: a kept model with older weights than
+   * it carries (so repeated rollbacks always go further back) that is not known bad, preferring the
+   * newest whose evaluation passed, else the newest. undefined when there is none.
    */
   rollbackTarget(current: number): KeptModel | undefined {
-    const origin = this.get(current)?.origin ?? current;
-    const older = this.models.filter((m) => m.origin < origin && m.good !== false).reverse();
+    const origin = this.originOf(current);
+    const pool = [...this.models, ...(this.lastGood && !this.models.includes(this.lastGood) ? [this.lastGood] : [])];
+    const older = pool.filter((m) => m.modelVersion < origin && m.good !== false).sort((x, y) => y.modelVersion - x.modelVersion);
     return older.find((m) => m.good === true) ?? older[0];
   }
 

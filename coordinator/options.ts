@@ -91,8 +91,10 @@ export const coordinatorOptionsSchema = z.object({
       lossWindow: z.number().int().min(1).default(5),
       /** This many abandoned rounds in a row where most failures were TRAINING_FAILED also trigger a rollback (0 = never). */
       afterFailedRounds: z.number().int().min(0).default(3),
+      /** Committed models kept in memory as rollback targets (plus the newest one whose evaluation passed). */
+      keepModels: z.number().int().min(1).default(5),
     })
-    .default({ auto: true, lossFactor: 3, lossWindow: 5, afterFailedRounds: 3 }),
+    .default({ auto: true, lossFactor: 3, lossWindow: 5, afterFailedRounds: 3, keepModels: 5 }),
   /** Round records kept in memory, in checkpoints and in /api/rounds. */
   historyLimit: z.number().int().min(1).default(1000),
   /** Used by the default FedAvg strategy (an injected strategy carries its own). */
@@ -133,7 +135,9 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
   if (o.secureAggregation !== 'off' && o.fitCollector)
     throw new TypeError('invalid coordinator options: set either fitCollector or secureAggregation, not both');
   if (o.secureAggregation !== 'off' && o.strategy && isBuffering(o.strategy)) {
-    throw new TypeError(`invalid coordinator options: strategy ${o.strategy.name} needs each update, which secure aggregation hides; use a streaming strategy (fedavg, fedavgm, fedadam)`);
+    throw new TypeError(
+      `invalid coordinator options: strategy ${o.strategy.name} needs each update, which secure aggregation hides; use a streaming strategy (fedavg, fedavgm, fedadam)`,
+    );
   }
   // GF(2^8) Shamir caps a sharing group at 255: full SecAgg shares with every other client of the round.
   const roundSize = typeof o.clientsPerRound === 'number' && o.clientsPerRound >= 1 ? o.clientsPerRound : o.minClients;

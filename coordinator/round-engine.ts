@@ -59,11 +59,10 @@ export class RoundEngine {
     // Every in-flight request to a client listens for the stop signal: hundreds at once is normal.
     setMaxListeners(0, this.abort.signal);
     this.opener = new EnvelopeOpener(deps.keyPair.secretKey);
-    this.kept = new ModelHistory(deps.options.keepCheckpoints);
+    this.kept = new ModelHistory(deps.options.rollback.keepModels);
     const { state, options: o } = deps;
     this.kept.add({
       modelVersion: state.modelVersion,
-      origin: state.modelVersion,
       weights: state.global,
       strategyState: o.strategy.saveState?.(state.global.manifest),
       good: null,
@@ -176,7 +175,7 @@ export class RoundEngine {
       this.deps.logger.error({ roundId, ...errorFields(err) }, 'aggregation failed');
       return this.abandon(draft, collection, `aggregation failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    this.failedInTraining = 0;
+    this.noteTrainingFailures(draft, collection);
     const modelVersion = base.modelVersion + 1;
     // Durable before served: the checkpoint of the new version is written and fsynced before anything
     // (status, /api/model and its ETag, model:get, evaluation tasks, announce) can see the version.
@@ -187,7 +186,7 @@ export class RoundEngine {
     }
     state.global = next;
     state.modelVersion = modelVersion;
-    this.kept.add({ modelVersion, origin: modelVersion, weights: next, strategyState: o.strategy.saveState?.(next.manifest), good: null });
+    this.kept.add({ modelVersion, weights: next, strategyState: o.strategy.saveState?.(next.manifest), good: null });
 
     const evaluation = await this.maybeEvaluate(roundId);
     if (signal.aborted) return 'stopped';
@@ -261,18 +260,23 @@ export class RoundEngine {
    */
   rollback(toVersion: number | undefined, reason: string): Promise<{ modelVersion: number; from: number }> {
     return this.locked(() => this.rollbackTo(toVersion, reason)).then((r) => {
-      if (!r) throw new RangeError(toVersion === undefined ? 'no earlier model is kept to roll back to' : `version ${toVersion} is not kept (in memory or as a checkpoint)`);
+      if (!r)
+        throw new RangeError(
+          toVersion === undefined ? 'no earlier model is kept to roll back to' : `version ${toVersion} is not kept (in memory or as a checkpoint)`,
+        );
       return r;
     });
   }
 
   private async rollbackTo(toVersion: number | undefined, reason: string): Promise<{ modelVersion: number; from: number } | undefined> {
     const { state, options: o, logger } = this.deps;
-    let target: Pick<KeptModel, 'origin' | 'weights' | 'strategyState'> | undefined =
+    let target: Pick<KeptModel, 'modelVersion' | 'weights' | 'strategyState'> | undefined =
       toVersion === undefined ? this.kept.rollbackTarget(state.modelVersion) : this.kept.get(toVersion);
     if (!target && toVersion !== undefined && toVersion <= state.modelVersion) {
       const cp = await this.deps.loadCheckpoint(toVersion);
-      if (cp && cp.weights.body.length === state.global.body.length) target = { origin: cp.rolledBackFrom ?? toVersion, weights: cp.weights, strategyState: cp.strategyState };
+      if (cp && cp.weights.body.length === state.global.body.length) {
+        target = { modelVersion: cp.rolledBackFrom ?? toVersion, weights: cp.weights, strategyState: cp.strategyState };
+      }
     }
     if (!target) {
       logger.warn({ modelVersion: state.modelVersion, toVersion, reason }, 'no model to roll back to');
@@ -283,18 +287,18 @@ export class RoundEngine {
     const weights = { manifest: state.global.manifest, body: Float32Array.from(target.weights.body) };
     const previousState = o.strategy.saveState?.(state.global.manifest);
     restoreStrategyState(o.strategy, state.global.manifest, target.strategyState, previousState);
-    if (!(await this.persistSnapshot({ ...this.snapshot(), global: weights, modelVersion, rolledBackFrom: target.origin }, undefined))) {
+    if (!(await this.persistSnapshot({ ...this.snapshot(), global: weights, modelVersion, rolledBackFrom: target.modelVersion }, undefined))) {
       if (previousState) o.strategy.loadState?.(state.global.manifest, previousState);
       return undefined;
     }
     state.global = weights;
     state.modelVersion = modelVersion;
     state.rollbacks += 1;
-    this.kept.add({ modelVersion, origin: target.origin, weights, strategyState: target.strategyState, good: null });
+    this.kept.alias(modelVersion, target.modelVersion);
     this.failedInTraining = 0;
-    logger.warn({ from, modelVersion, weightsOf: target.origin, reason }, 'model rolled back');
+    logger.warn({ from, modelVersion, weightsOf: target.modelVersion, reason }, 'model rolled back');
     this.deps.announce({ modelVersion, roundId: state.nextRoundId - 1 });
-    this.deps.emit('model:rolledBack', { from, modelVersion, weightsOf: target.origin, reason });
+    this.deps.emit('model:rolledBack', { from, modelVersion, weightsOf: target.modelVersion, reason });
     return { modelVersion, from };
   }
 
@@ -375,6 +379,8 @@ export class RoundEngine {
     this.failedInTraining += 1;
     if (rollback.auto && rollback.afterFailedRounds > 0 && this.failedInTraining >= rollback.afterFailedRounds) {
       this.failedInTraining = 0;
+      // The model clients trained on is the culprit: never roll back to it again.
+      this.kept.mark(draft.baseModelVersion, false, undefined);
       this.pendingAutoRollback = `automatic: ${rollback.afterFailedRounds} rounds in a row where most clients failed to train`;
     }
   }
@@ -426,12 +432,18 @@ interface Draft {
 }
 
 /** Puts a rollback target's strategy state back; a target without one resets the strategy's state to zeros. */
-function restoreStrategyState(strategy: ResolvedOptions['strategy'], manifest: Weights['manifest'], target: StrategyState | undefined, current: StrategyState | undefined): void {
+function restoreStrategyState(
+  strategy: ResolvedOptions['strategy'],
+  manifest: Weights['manifest'],
+  target: StrategyState | undefined,
+  current: StrategyState | undefined,
+): void {
   if (!strategy.loadState) return;
   if (target) return strategy.loadState(manifest, target);
   if (!current) return;
   const zeros: StrategyState = {};
-  for (const [slot, tensors] of Object.entries(current)) zeros[slot] = Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, new Float32Array(t.length)]));
+  for (const [slot, tensors] of Object.entries(current))
+    zeros[slot] = Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, new Float32Array(t.length)]));
   strategy.loadState(manifest, zeros);
 }
 

@@ -9,7 +9,13 @@ export function isBuffering(strategy: Strategy): boolean {
 }
 
 /** The one place a round's input becomes the next model: each update to a buffering strategy, the sums to the others. */
-export async function aggregateRound(strategy: Strategy, roundId: number, global: Weights, input: Pick<RoundUpdates, 'sums' | 'updates'>, failures: readonly Failure[]): Promise<Weights> {
+export async function aggregateRound(
+  strategy: Strategy,
+  roundId: number,
+  global: Weights,
+  input: Pick<RoundUpdates, 'sums' | 'updates'>,
+  failures: readonly Failure[],
+): Promise<Weights> {
   if (strategy.aggregateUpdates) {
     if (!input.updates) throw new Error(`strategy ${strategy.name} needs each update, and this round only has sums (secure aggregation?)`);
     return strategy.aggregateUpdates(roundId, global, input.updates, failures);

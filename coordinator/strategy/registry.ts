@@ -75,7 +75,10 @@ export const STRATEGIES = {
     options: z.strictObject({
       serverLearningRate: serverLearningRate(),
       byzantineFraction: z.number().min(0).lt(0.5).optional().describe('share of updates assumed hostile (default 0.2)'),
-      select: z.union([z.number().int().min(1), z.literal('auto')]).optional().describe("updates kept and averaged (default 'auto' = n - f; 1 = Krum)"),
+      select: z
+        .union([z.number().int().min(1), z.literal('auto')])
+        .optional()
+        .describe("updates kept and averaged (default 'auto' = n - f; 1 = Krum)"),
     }),
     create: (o, deps) => new Krum({ ...defined(o), ...deps }),
   }),

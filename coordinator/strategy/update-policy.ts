@@ -161,8 +161,14 @@ export class UpdatePolicy {
 
   restore(s: UpdatePolicyState): void {
     const keep = (xs: number[], n: number) => (n > 0 ? xs.slice(-n) : []);
-    this.norms = keep(s.norms.filter((x) => Number.isFinite(x) && x >= 0), this.windowOf('norm'));
-    this.weights = keep(s.weights.filter((x) => Number.isFinite(x) && x > 0), this.windowOf('weight'));
+    this.norms = keep(
+      s.norms.filter((x) => Number.isFinite(x) && x >= 0),
+      this.windowOf('norm'),
+    );
+    this.weights = keep(
+      s.weights.filter((x) => Number.isFinite(x) && x > 0),
+      this.windowOf('weight'),
+    );
   }
 
   private windowOf(kind: 'norm' | 'weight'): number {

@@ -47,7 +47,8 @@ const configureArgs = (sampleSize: number): ConfigureArgs => ({
  */
 function sumsOf(...results: Array<[number, number, number[]]>) {
   const input = new RoundInput(manifest, new UpdatePolicy({ normBound: 'off', weightCap: 'off' }), true);
-  for (const [i, [n, d, rows]] of results.entries()) input.add(`c${i}`, { numExamples: n, delta: new Float32Array(SHARED).fill(d), rowWeights: Float32Array.from(rows) });
+  for (const [i, [n, d, rows]] of results.entries())
+    input.add(`c${i}`, { numExamples: n, delta: new Float32Array(SHARED).fill(d), rowWeights: Float32Array.from(rows) });
   return input.finish();
 }
 
