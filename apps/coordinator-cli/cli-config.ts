@@ -55,6 +55,15 @@ export const cliConfigSchema = z
     secaggMaxWeight: z.coerce.number().positive().optional(),
     /** Deadline of each short secagg stage (advertise, share keys, unmask); masked input waits roundTimeoutMs. */
     secaggStageTimeoutMs: int.min(1).optional(),
+    /** Plain-mode update policy: adaptive (default), off, or a fixed L2 bound / example cap. */
+    normBound: z.union([z.enum(['adaptive', 'off']), z.coerce.number().positive()]).optional(),
+    normBoundMultiplier: z.coerce.number().min(1).optional(),
+    normBoundQuantile: z.coerce.number().gt(0).lt(1).optional(),
+    weightCap: z.union([z.enum(['adaptive', 'off']), z.coerce.number().positive()]).optional(),
+    /** Automatic rollback of a collapsed model (on by default). */
+    autoRollback: z.preprocess((v) => (v === 'on' || v === 'true' ? true : v === 'off' || v === 'false' ? false : v), z.boolean()).optional(),
+    /** Once at start: serve the weights of this kept checkpoint version under a new version. */
+    rollbackTo: int.min(0).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {

@@ -41,11 +41,29 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     },
     modelSpec,
     initialWeights,
+    updatePolicy: updatePolicyFromCli(config),
+    ...(config.autoRollback !== undefined ? { rollback: { auto: config.autoRollback } } : {}),
     secureAggregation: config.secureAggregation,
     secAgg: secAggFromCli(config),
     strategy,
     logger,
   } as CoordinatorOptions;
+}
+
+/** --norm-bound, --norm-bound-multiplier, --norm-bound-quantile and --weight-cap as the coordinator's updatePolicy. */
+function updatePolicyFromCli(config: CliConfig): Record<string, unknown> {
+  const nb = config.normBound ?? 'adaptive';
+  const wc = config.weightCap ?? 'adaptive';
+  const adaptive = Object.fromEntries(
+    [
+      ['multiplier', config.normBoundMultiplier],
+      ['quantile', config.normBoundQuantile],
+    ].filter(([, v]) => v !== undefined),
+  );
+  return {
+    normBound: nb === 'off' ? 'off' : nb === 'adaptive' ? { mode: 'adaptive', ...adaptive } : { mode: 'fixed', value: nb },
+    weightCap: wc === 'off' ? 'off' : wc === 'adaptive' ? { mode: 'adaptive' } : { mode: 'fixed', value: wc },
+  };
 }
 
 /** The flat secagg flags as the coordinator's nested secAgg settings (unset ones keep their defaults). */

@@ -52,10 +52,25 @@ function program(): Command {
     ['quantizationBits', '--quantization-bits <n>', 'secagg: fixed-point bits per value (sum of n clients needs bits + log2 n <= ~32)'],
     ['secaggMaxWeight', '--secagg-max-weight <w>', 'secagg: numExamples and row weights are clipped to [0, w]'],
     ['secaggStageTimeoutMs', '--secagg-stage-timeout-ms <ms>', 'secagg: deadline of the advertise, share-keys and unmask stages'],
+    [
+      'normBound',
+      '--norm-bound <adaptive|off|x>',
+      'plain mode: L2 bound on each update (adaptive: multiplier x the quantile of the last 500 norms; or a fixed x)',
+    ],
+    ['normBoundMultiplier', '--norm-bound-multiplier <x>', 'adaptive norm bound: multiplier of the quantile (default 3)'],
+    ['normBoundQuantile', '--norm-bound-quantile <q>', 'adaptive norm bound: quantile of recent norms (default 0.5)'],
+    ['weightCap', '--weight-cap <adaptive|off|n>', "plain mode: cap on each update's example count (adaptive: 10 x the median of the last 500; or a fixed n)"],
+    ['autoRollback', '--auto-rollback <on|off>', 'roll back a model whose evaluation collapses or that clients cannot train on (default on)'],
+    ['rollbackTo', '--rollback-to <version>', 'at start, serve the weights of this kept checkpoint version under a new version'],
     ['logLevel', '--log-level <level>', 'pino level'],
   ];
   for (const [key, flag, help] of flags) cmd.addOption(new Option(flag, `${help} [env ${envName(key)}]`).argParser((v) => v));
-  cmd.addHelpText('after', `\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}`);
+  cmd.addHelpText(
+    'after',
+    `\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}\n` +
+      `Memory: fedavg, fedavgm and fedadam stream updates into sums, O(model); median, trimmed-mean and krum buffer\n` +
+      `every accepted update of a round, O(clients x model), and work in plain mode only (not with secure aggregation).`,
+  );
   return cmd;
 }
 
@@ -101,6 +116,10 @@ async function main(): Promise<void> {
   coordinator.on('training:finished', () => logger.info('training finished; still serving the model (Ctrl-C to stop)'));
 
   const { url } = await coordinator.start();
+  if (config.rollbackTo !== undefined) {
+    const r = await coordinator.rollback(config.rollbackTo, 'operator (--rollback-to)');
+    logger.warn({ ...r, weightsOf: config.rollbackTo }, 'rolled back at start');
+  }
   logger.info({ url, model: config.model, fingerprint: coordinator.status().fingerprint }, 'fedrec coordinator ready');
 }
 
