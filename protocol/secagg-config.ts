@@ -14,6 +14,8 @@ export type SecAggMode = (typeof SECAGG_MODES)[number];
  * - quantizationBits: bits per client value; a sum of n clients needs n ≤ maxSummands(bits) (bits + log2 n ≲ 32).
  *   Steps are clipRange·maxWeight/(2^(bits-1)-1) for w·Δ and maxWeight/(2^(bits-1)-1) for weights: keep maxWeight
  *   near the largest real weight, and spend the bits n leaves free (22 bits: up to 1024 clients).
+ * - normBound: when set, an honest client scales its whole delta to L2 norm ≤ normBound before the
+ *   element clip and masking (the plain mode's norm bound, fixed: the coordinator sees no norms here).
  * - rounding: 'stochastic' (unbiased; small rare-row updates survive on average) or 'nearest' (half the bound, biased).
  */
 export const secAggConfigSchema = z
@@ -35,6 +37,7 @@ export const secAggConfigSchema = z
     maxWeight: z.number().positive().finite().default(1000),
     quantizationBits: z.number().int().min(8).max(30).default(22),
     rounding: z.enum(['stochastic', 'nearest']).default('stochastic'),
+    normBound: z.number().positive().finite().optional(),
   })
   .strict();
 

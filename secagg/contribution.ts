@@ -35,6 +35,15 @@ function clipWeight(w: number, maxWeight: number): number {
   return Math.min(w, maxWeight);
 }
 
+/** The factor that brings `delta` to L2 norm ≤ bound (1 without a bound or when already inside). */
+export function l2Scale(delta: ArrayLike<number>, bound: number | undefined): number {
+  if (bound === undefined) return 1;
+  let s = 0;
+  for (let i = 0; i < delta.length; i++) s += delta[i]! * delta[i]!;
+  const norm = Math.sqrt(s);
+  return norm > bound ? bound / norm : 1;
+}
+
 /** The quantized vector a client masks; `random` drives stochastic rounding (Math.random unless injected). */
 export function encodeContribution(c: ClientContribution, layout: ContributionLayout, config: SecAggConfig, random: UniformSource = Math.random): Uint32Array {
   if (c.delta.length !== layout.deltaLength) throw new RangeError(`delta has ${c.delta.length} values, layout wants ${layout.deltaLength}`);
@@ -46,14 +55,18 @@ export function encodeContribution(c: ClientContribution, layout: ContributionLa
   const rowWeights = new Float64Array(layout.rowWeightsLength);
   for (let r = 0; r < rowWeights.length; r++) rowWeights[r] = c.rowWeights ? clipWeight(c.rowWeights[r]!, maxWeight) : n;
 
+  // The L2 bound first (the whole delta scaled, direction kept), then the element clip the quantizer needs.
+  const scale = l2Scale(c.delta, config.normBound);
+  const delta = scale === 1 ? c.delta : c.delta.map((x) => x * scale);
+
   // Per-element weight: n everywhere, the row's weight inside rowwise tensors.
   const weighted = new Float64Array(layout.deltaLength);
-  for (let i = 0; i < weighted.length; i++) weighted[i] = n * clip(c.delta[i]!, clipRange);
+  for (let i = 0; i < weighted.length; i++) weighted[i] = n * clip(delta[i]!, clipRange);
   for (const t of layout.tables) {
     for (let r = 0; r < t.rows; r++) {
       const w = rowWeights[t.rowWeightOffset + r]!;
       const start = t.offset + r * t.cols;
-      for (let j = start; j < start + t.cols; j++) weighted[j] = w * clip(c.delta[j]!, clipRange);
+      for (let j = start; j < start + t.cols; j++) weighted[j] = w * clip(delta[j]!, clipRange);
     }
   }
 

@@ -53,6 +53,8 @@ export const cliConfigSchema = z
     clipRange: z.coerce.number().positive().optional(),
     quantizationBits: int.min(8).max(30).optional(),
     secaggMaxWeight: z.coerce.number().positive().optional(),
+    /** Secagg: each honest client scales its delta to this L2 norm before masking. */
+    secaggNormBound: z.coerce.number().positive().optional(),
     /** Deadline of each short secagg stage (advertise, share keys, unmask); masked input waits roundTimeoutMs. */
     secaggStageTimeoutMs: int.min(1).optional(),
     /** Plain-mode update policy: adaptive (default), off, or a fixed L2 bound / example cap. */

@@ -75,6 +75,7 @@ function secAggFromCli(config: CliConfig): Record<string, unknown> {
     ['clipRange', config.clipRange],
     ['quantizationBits', config.quantizationBits],
     ['maxWeight', config.secaggMaxWeight],
+    ['normBound', config.secaggNormBound],
     ['advertiseTimeoutMs', t],
     ['shareKeysTimeoutMs', t],
     ['unmaskTimeoutMs', t],

@@ -51,6 +51,7 @@ function program(): Command {
     ['clipRange', '--clip-range <x>', 'secagg: each delta value is clipped to [-x, x]'],
     ['quantizationBits', '--quantization-bits <n>', 'secagg: fixed-point bits per value (sum of n clients needs bits + log2 n <= ~32)'],
     ['secaggMaxWeight', '--secagg-max-weight <w>', 'secagg: numExamples and row weights are clipped to [0, w]'],
+    ['secaggNormBound', '--secagg-norm-bound <x>', 'secagg: each client scales its delta to L2 norm <= x before masking (default none)'],
     ['secaggStageTimeoutMs', '--secagg-stage-timeout-ms <ms>', 'secagg: deadline of the advertise, share-keys and unmask stages'],
     [
       'normBound',
