@@ -156,6 +156,20 @@ export function strategyContract(name: string, factory: (deps: StrategyDeps) => 
       for (let k = 0; k < SHARED; k++) assert.ok(Math.abs(fromA.body[k]! - fromB.body[k]!) < 1e-6, `element ${k}: ${fromA.body[k]} vs ${fromB.body[k]}`);
     });
 
+    it('behind the default update policy, one update of ×−1000 among nine honest ones cannot turn or blow up the step', async () => {
+      // What the coordinator runs in plain mode: the adaptive norm bound and weight cap, then the strategy.
+      const input = new RoundInput(manifest, new UpdatePolicy(), true);
+      const rows = Float32Array.from(new Array(ROWS).fill(4));
+      for (let i = 0; i < 9; i++) input.add(`h${i}`, { numExamples: 4, delta: new Float32Array(SHARED).fill(0.1), rowWeights: rows });
+      input.add('evil', { numExamples: 4, delta: new Float32Array(SHARED).fill(-100), rowWeights: rows });
+      const global = globalOf();
+      const next = await aggregate(factory({ random: seeded(9) }), 1, global, input.finish());
+      for (let k = 0; k < SHARED; k++) {
+        const moved = next.body[k]! - global.body[k]!;
+        assert.ok(moved > 0 && moved < 0.5, `element ${k} moved ${moved}; without the bound FedAvg moves it by -9.9`);
+      }
+    });
+
     it('aggregateEvaluate weights metrics by examples', async () => {
       const strategy = factory({ random: seeded(7) });
       const metrics = await strategy.aggregateEvaluate(
