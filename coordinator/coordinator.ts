@@ -2,7 +2,12 @@ import { EventEmitter } from 'node:events';
 import { Router } from 'express';
 import { encodeWeights, fingerprint } from '@fedrec/protocol';
 import type { KeyPair, Weights } from '@fedrec/protocol';
+import { join } from 'node:path';
+import { AddressLimits } from './address-limits.js';
 import { ClientRegistry } from './client-registry.js';
+import { EnrolmentPolicy } from './enrolment.js';
+import { IDENTITIES_FILE, IdentityRegistry } from './identity-registry.js';
+import { LogRateLimiter } from './log-limiter.js';
 import { handleConnections } from './connection-handler.js';
 import type { CoordinatorEvents } from './events.js';
 import { errorFields } from './logger.js';
@@ -47,6 +52,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   private readonly metrics = createMetrics();
   private readonly persistence: CoordinatorPersistence;
   private readonly modelFile = new ModelFileCache();
+  private readonly identities: IdentityRegistry;
+  private readonly logs: LogRateLimiter;
   private keyPair: KeyPair | undefined;
   private engine: RoundEngine | undefined;
   private server: CoordinatorHttpServer | undefined;
@@ -68,6 +75,9 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       roundsAbandoned: 0,
     };
     this.persistence = new CoordinatorPersistence(options);
+    // Bindings live beside the checkpoints: one directory is a whole coordinator.
+    this.identities = new IdentityRegistry(options.checkpointDir ? join(options.checkpointDir, IDENTITIES_FILE) : undefined, options.logger);
+    this.logs = new LogRateLimiter(options.logger, options.logLinesPerClientPerMinute);
     // First listener, so a throwing user listener cannot keep the metrics behind.
     subscribeRoundMetrics(this, this.metrics);
   }
@@ -84,6 +94,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     const keyPair = await this.persistence.loadKeyPair();
     this.keyPair = keyPair;
     await this.persistence.restoreOrInitialize(this.state);
+    await this.identities.load();
 
     const extraRoutes = Router();
     const app = createRestApp({
@@ -100,6 +111,12 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     handleConnections(server.io, {
       authToken: o.authToken,
       registry: this.registry,
+      identities: this.identities,
+      enrolment: new EnrolmentPolicy(o.allowedKeys, o.enrolmentKey),
+      limits: new AddressLimits(o),
+      logs: this.logs,
+      trustProxy: o.trustProxy,
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
       metrics: this.metrics,
       keyPair,
       emit: (event, ...args) => this.safeEmit(event, ...args),
@@ -145,6 +162,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     for (const ext of this.options.extensions) await ext.detach?.();
     this.state.phase = 'stopped';
     await this.server?.close();
+    await this.identities.flush();
+    this.logs.flush();
     this.options.logger.info('coordinator stopped');
   }
 
