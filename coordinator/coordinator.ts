@@ -8,6 +8,7 @@ import { ClientRegistry } from './client-registry.js';
 import { EnrolmentPolicy } from './enrolment.js';
 import { IDENTITIES_FILE, IdentityRegistry } from './identity-registry.js';
 import { LogRateLimiter } from './log-limiter.js';
+import { OperatorAccess, pseudonymKeyFrom } from './operator-access.js';
 import { handleConnections } from './connection-handler.js';
 import type { CoordinatorEvents } from './events.js';
 import { errorFields } from './logger.js';
@@ -96,8 +97,10 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     await this.persistence.restoreOrInitialize(this.state);
     await this.identities.load();
 
+    const operator = new OperatorAccess(o.operatorToken, pseudonymKeyFrom(keyPair.secretKey), o.tls !== undefined);
     const extraRoutes = Router();
     const app = createRestApp({
+      operator,
       status: () => this.status(),
       history: () => this.state.history,
       modelFile: () => this.modelFile.get(this.state),
@@ -124,7 +127,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       snapshot: () => ({ modelVersion: this.state.modelVersion, modelSpec: this.state.modelSpec, weights: encodeWeights(this.state.global) }),
       logger,
     });
-    for (const ext of o.extensions) await ext.attach({ routes: extraRoutes, io: server.io, coordinator: this, logger: logger.child({ extension: ext.name }) });
+    for (const ext of o.extensions)
+      await ext.attach({ routes: extraRoutes, io: server.io, coordinator: this, logger: logger.child({ extension: ext.name }), operator });
     const { port, url } = await server.listen();
 
     this.engine = new RoundEngine({
