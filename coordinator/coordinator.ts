@@ -9,6 +9,7 @@ import { EnrolmentPolicy } from './enrolment.js';
 import { IDENTITIES_FILE, IdentityRegistry } from './identity-registry.js';
 import { LogRateLimiter } from './log-limiter.js';
 import { OperatorAccess, pseudonymKeyFrom } from './operator-access.js';
+import { ensurePrivateDirectory } from './private-dir.js';
 import { handleConnections } from './connection-handler.js';
 import type { CoordinatorEvents } from './events.js';
 import { errorFields } from './logger.js';
@@ -92,6 +93,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     this.startedAt = Date.now();
     const o = this.options;
     const logger = o.logger;
+    if (o.checkpointDir) await ensurePrivateDirectory(o.checkpointDir, logger);
     const keyPair = await this.persistence.loadKeyPair();
     this.keyPair = keyPair;
     await this.persistence.restoreOrInitialize(this.state);

@@ -121,7 +121,7 @@ export class RoundEngine {
       assignments,
       keyPair: this.deps.keyPair,
       opener: this.opener,
-      limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate },
+      limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys },
       signal,
       logger: this.deps.logger.child({ roundId }),
     });
@@ -208,6 +208,7 @@ export class RoundEngine {
         deadline: Date.now() + o.roundTimeoutMs,
         assignments,
         strategy: o.strategy,
+        maxMetricKeys: o.maxMetricKeys,
         signal: this.abort.signal,
       });
     } catch (err) {

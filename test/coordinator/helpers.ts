@@ -114,7 +114,7 @@ export interface FakeClient {
 export interface FakeClientOptions {
   clientId: string;
   token?: string;
-  /** The device key (default: a fresh one). */
+  /** The device key (default: this client id's own, kept for the whole test run like a device's store keeps it). */
   identity?: SignKeyPair;
   /** Extra handshake fields (an enrolment token, ...). */
   auth?: Record<string, unknown>;
@@ -134,7 +134,7 @@ export function constantUpdate(step: number, numExamples: number, rowWeight = nu
 
 /** A client built from socket.io-client and protocol functions only (the SDK is not needed). */
 export function connectFakeClient(url: string, options: FakeClientOptions): Promise<FakeClient> {
-  const identity = options.identity ?? generateSignKeyPair();
+  const identity = options.identity ?? deviceKeyOf(options.clientId);
   const socket = connectProving(url, options.clientId, identity, { ...(options.token ? { token: options.token } : {}), ...options.auth });
   return new Promise((resolve, reject) => {
     socket.once('connect_error', (err) => {
@@ -180,6 +180,15 @@ export function connectFakeClient(url: string, options: FakeClientOptions): Prom
       resolve(client);
     });
   });
+}
+
+const deviceKeys = new Map<string, SignKeyPair>();
+
+/** The key a fake device with this id keeps (one per id per test run, as a real device keeps its store). */
+export function deviceKeyOf(clientId: string): SignKeyPair {
+  let key = deviceKeys.get(clientId);
+  if (!key) deviceKeys.set(clientId, (key = generateSignKeyPair()));
+  return key;
 }
 
 /** The handshake a client sends with its device key (the one thing every test client shares). */
