@@ -154,6 +154,10 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       },
       'coordinator listening',
     );
+    if (!o.tls && !/^(127\.|::1$|localhost$)/.test(o.host) && (o.authToken !== undefined || o.operatorToken !== undefined)) {
+      // Fine behind a TLS-terminating proxy on this host; otherwise the secrets cross the network in clear text.
+      logger.warn({ host: o.host }, 'tokens are set but TLS is not: serve with tls (--tls-cert/--tls-key) or behind a TLS reverse proxy');
+    }
     this.engine.start();
     return { port, url };
   }
