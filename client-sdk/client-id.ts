@@ -1,3 +1,4 @@
+import { fromHex, generateSignKeyPair, signKeyPairFromSecretKey, toHex, type SignKeyPair } from '@fedrec/protocol';
 import { getString, type BehaviourStore } from './store/behaviour-store.js';
 
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -23,4 +24,20 @@ export async function loadOrCreateClientId(store: BehaviourStore, generate: () =
   const id = generate();
   await store.set(CLIENT_ID_KEY, id);
   return id;
+}
+
+/** Where a device keeps its ed25519 signing key (hex secret key) in its behaviour store. */
+export const DEVICE_KEY_KEY = 'fedrec:deviceSigningKey';
+
+/**
+ * The device's signing key pair: created on first run and kept in the store next to the client id.
+ * The coordinator binds the client id to its public key at first registration, so a device that
+ * loses its store (or its key) must come back under a new client id.
+ */
+export async function loadOrCreateDeviceIdentity(store: BehaviourStore, generate: () => SignKeyPair = generateSignKeyPair): Promise<SignKeyPair> {
+  const stored = await getString(store, DEVICE_KEY_KEY);
+  if (stored && /^[0-9a-f]{128}$/.test(stored)) return signKeyPairFromSecretKey(fromHex(stored));
+  const pair = generate();
+  await store.set(DEVICE_KEY_KEY, toHex(pair.secretKey));
+  return pair;
 }

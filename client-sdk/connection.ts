@@ -7,13 +7,16 @@ import {
   type Handshake,
   type ParsedWelcome,
   type ServerToClientEvents,
+  type SignKeyPair,
+  toHex,
 } from '@fedrec/protocol';
 import { backoffDelay } from './backoff.js';
 import type { FederatedClientEvents, WelcomeInfo } from './client-events.js';
 import type { EventSink } from './emitter.js';
 import { FederatedClientError, isErrorCode } from './errors.js';
-import { checkWelcome } from './handshake.js';
+import { answerChallenge, checkWelcome } from './handshake.js';
 import type { Logger } from './logger.js';
+import { checkTransport } from './transport.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type SocketFactory = (url: string, options: Partial<ManagerOptions & SocketOptions>) => ClientSocket;
@@ -53,10 +56,22 @@ export function canTransition(from: ClientState, to: ClientState): boolean {
   return from === to || CONNECTION_TRANSITIONS[from].includes(to);
 }
 
+/** Who the device is: its client id and the signing key the id is bound to. */
+export interface PreparedClient {
+  clientId: string;
+  identity: SignKeyPair;
+}
+
 export interface ConnectionOptions {
-  /** Coordinator URL, e.g. "http://localhost:8080". */
+  /** Coordinator URL, e.g. "https://fedrec.example.com" (plain http only on loopback, or with allowInsecure). */
   url: string;
   token?: string;
+  /** Enrolment mode: the token the app's backend signed for (client id, device public key). */
+  enrolmentToken?: string;
+  /** Allow http:// / ws:// to a host other than loopback (the handshake and token then cross in clear text). */
+  allowInsecure?: boolean;
+  /** Node: extra CA certificate(s) (PEM) to trust for https, e.g. a self-signed coordinator's. Browsers use their own store. */
+  ca?: string | string[];
   /** Refuse a coordinator whose key fingerprint ("sha512:…") differs. */
   pinnedFingerprint?: string;
   reconnect?: ReconnectOptions;
@@ -68,8 +83,8 @@ export interface ConnectionOptions {
   socketFactory?: SocketFactory;
   logger: Logger;
   events: EventSink<FederatedClientEvents>;
-  /** Work before the first socket opens (client id, tfjs backend); resolves to the client id to announce. */
-  prepare(): Promise<string>;
+  /** Work before the first socket opens (client id, device key, tfjs backend); resolves to who to announce. */
+  prepare(): Promise<PreparedClient>;
   /** Adds the listeners of the client's other parts (tasks, model updates) to each new socket. */
   attach(socket: ClientSocket): void;
   /** A welcome passed the checks; called before connect() resolves and before the `welcome` event. */
@@ -103,6 +118,7 @@ export class Connection {
   private current: ClientState = 'idle';
   private socket: ClientSocket | undefined;
   private clientId: string | undefined;
+  private identity: SignKeyPair | undefined;
   private pending: PendingConnect | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private kickTimer: ReturnType<typeof setTimeout> | undefined;
@@ -175,7 +191,10 @@ export class Connection {
   }
 
   private async start(): Promise<void> {
-    this.clientId = await this.options.prepare();
+    checkTransport(this.options.url, this.options.allowInsecure ?? false);
+    const prepared = await this.options.prepare();
+    this.clientId = prepared.clientId;
+    this.identity = prepared.identity;
     if (this.current !== 'connecting') return; // closed while we were getting ready
     const timeout = this.options.connectTimeoutMs ?? 20_000;
     if (timeout > 0) {
@@ -184,11 +203,18 @@ export class Connection {
         timeout,
       );
     }
-    this.openSocket(this.clientId);
+    this.openSocket(this.clientId, prepared.identity);
   }
 
-  private openSocket(clientId: string): void {
-    const { url, path, token, logger, events } = this.options;
+  private openSocket(clientId: string, identity: SignKeyPair): void {
+    const { url, path, token, enrolmentToken, ca, logger, events } = this.options;
+    const handshake: Handshake = {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId,
+      publicKey: toHex(identity.publicKey),
+      ...(token !== undefined ? { token } : {}),
+      ...(enrolmentToken !== undefined ? { enrolment: enrolmentToken } : {}),
+    };
     const factory = this.options.socketFactory ?? (io as SocketFactory);
     const socket = factory(url, {
       autoConnect: false,
@@ -199,7 +225,8 @@ export class Connection {
       reconnectionDelayMax: this.reconnect.maxDelayMs,
       randomizationFactor: this.reconnect.jitter,
       ...(path !== undefined ? { path } : {}),
-      auth: (cb: (data: Handshake) => void) => cb({ protocolVersion: PROTOCOL_VERSION, clientId, ...(token !== undefined ? { token } : {}) }),
+      ...(ca !== undefined ? { ca } : {}),
+      auth: (cb: (data: Handshake) => void) => cb(handshake),
     });
     this.socket = socket;
 
@@ -214,9 +241,31 @@ export class Connection {
       logger.info({ attempt }, 'reconnecting');
       events.emit('reconnecting', { attempt });
     });
+    socket.on('session:challenge', (raw) => this.onChallenge(socket, raw));
     socket.on('session:welcome', (raw) => this.onWelcome(raw));
     this.options.attach(socket);
     socket.connect();
+  }
+
+  /** Signs the coordinator's nonce; a refused proof (IDENTITY_MISMATCH, PROOF_REJECTED) stops the client for good. */
+  private onChallenge(socket: ClientSocket, raw: unknown): void {
+    try {
+      const proof = answerChallenge(raw, this.clientId!, this.identity!, this.options.pinnedFingerprint);
+      socket
+        .timeout(this.options.connectTimeoutMs || 20_000)
+        .emitWithAck('session:prove', proof)
+        .then(
+          (reply) => {
+            if (this.socket !== socket || reply.ok) return;
+            const code = isErrorCode(reply.error.code) ? reply.error.code : 'UNAUTHORIZED';
+            this.fail(new FederatedClientError(code, `coordinator refused the device proof (${code}): ${reply.error.message}`));
+          },
+          // No answer: the connection dropped or the coordinator is slow; the connect timeout or a reconnect covers it.
+          (err: unknown) => this.options.logger.debug({ err: String(err) }, 'no answer to the handshake proof'),
+        );
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private onWelcome(raw: unknown): void {
@@ -256,6 +305,16 @@ export class Connection {
       return;
     }
     const code = refusalCode(err);
+    if (code === 'RATE_LIMITED' && this.reconnect.enabled) {
+      // Busy, not a verdict on us: back off and try again.
+      const delay = backoffDelay(this.reconnect, this.kicks++, this.options.random);
+      this.options.logger.info({ delay }, 'coordinator rate-limited the connection; retrying');
+      this.kickTimer = setTimeout(() => {
+        this.kickTimer = undefined;
+        if (this.socket === socket && this.current !== 'closed' && this.current !== 'failed') socket.connect();
+      }, delay);
+      return;
+    }
     this.fail(new FederatedClientError(code, `coordinator refused the connection (${code}): ${err.message}`, { cause: err }));
   }
 

@@ -1,10 +1,11 @@
+import { toHex } from '@fedrec/protocol';
 import { behaviourInputSchema, type BehaviourEvent, type BehaviourInput } from './store/behaviour-event.js';
 import type { BehaviourStore } from './store/behaviour-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import { selectBackend } from './backend.js';
 import type { FederatedClientEvents, WelcomeInfo } from './client-events.js';
-import { isValidClientId, loadOrCreateClientId } from './client-id.js';
-import { Connection, type ClientSocket, type ClientState, type ReconnectOptions, type SocketFactory } from './connection.js';
+import { isValidClientId, loadOrCreateClientId, loadOrCreateDeviceIdentity } from './client-id.js';
+import { Connection, type ClientSocket, type PreparedClient, type ClientState, type ReconnectOptions, type SocketFactory } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { FederatedClientError, errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -14,12 +15,12 @@ import { isRecommender, type Recommendation, type Trainer } from './trainer.js';
 
 // The facade's vocabulary lives with the part it belongs to; it is re-exported here, where apps have always found it.
 export type { FederatedClientEvents, TaskFailure, WelcomeInfo } from './client-events.js';
-export { CLIENT_ID_KEY } from './client-id.js';
+export { CLIENT_ID_KEY, DEVICE_KEY_KEY } from './client-id.js';
 export type { ClientSocket, ClientState, ReconnectOptions, SocketFactory } from './connection.js';
 export type { FetchedModel } from './model-fetch.js';
 
 export interface FederatedClientOptions {
-  /** Coordinator URL, e.g. "http://localhost:8080". */
+  /** Coordinator URL, e.g. "https://fedrec.example.com" (plain http only on loopback, or with allowInsecure). */
   url: string;
   trainer: Trainer;
   /** Default: read from the store, or generated and saved there. */
@@ -29,6 +30,12 @@ export interface FederatedClientOptions {
   /** Refuse a coordinator whose key fingerprint ("sha512:…") differs. */
   pinnedFingerprint?: string;
   token?: string;
+  /** Enrolment mode: the token the app's backend signed for this device (protocol signEnrolment over client id and devicePublicKey()). */
+  enrolmentToken?: string;
+  /** Allow http:// to a host other than loopback: the handshake and token then cross in clear text (default false). */
+  allowInsecure?: boolean;
+  /** Node: CA certificate(s) (PEM) to trust for https, e.g. a self-signed coordinator's. */
+  ca?: string | string[];
   logger?: Logger;
   reconnect?: ReconnectOptions;
   /** How long connect() waits for a welcome before giving up (default 20 000 ms; 0 = no limit). */
@@ -103,6 +110,9 @@ export class FederatedClient {
       logger,
       events,
       ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(options.enrolmentToken !== undefined ? { enrolmentToken: options.enrolmentToken } : {}),
+      ...(options.allowInsecure !== undefined ? { allowInsecure: options.allowInsecure } : {}),
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
       ...(options.pinnedFingerprint !== undefined ? { pinnedFingerprint: options.pinnedFingerprint } : {}),
       ...(options.reconnect !== undefined ? { reconnect: options.reconnect } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
@@ -215,9 +225,18 @@ export class FederatedClient {
 
   // ---- wiring -------------------------------------------------------------------------------
 
-  /** Before the first socket: the client id (from the store, or new) and the tfjs backend. */
-  private async prepare(): Promise<string> {
+  /**
+   * The device's public signing key (hex), created and stored on first use: what an app backend signs
+   * an enrolment token for, or what an operator puts on the allowed list.
+   */
+  async devicePublicKey(): Promise<string> {
+    return toHex((await loadOrCreateDeviceIdentity(this.store)).publicKey);
+  }
+
+  /** Before the first socket: the client id and device key (from the store, or new) and the tfjs backend. */
+  private async prepare(): Promise<PreparedClient> {
     this.id ??= await loadOrCreateClientId(this.store);
+    const identity = await loadOrCreateDeviceIdentity(this.store);
     if (this.options.backend !== false && this.chosenBackend === undefined) {
       this.chosenBackend = await selectBackend({
         logger: this.logger,
@@ -225,7 +244,7 @@ export class FederatedClient {
         ...(this.options.wasmPaths !== undefined ? { wasmPaths: this.options.wasmPaths } : {}),
       });
     }
-    return this.id;
+    return { clientId: this.id, identity };
   }
 
   /** Every new socket carries the tasks, model updates and verdicts to the parts that handle them. */

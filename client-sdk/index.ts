@@ -3,6 +3,7 @@ export {
   FederatedClient,
   createFederatedClient,
   CLIENT_ID_KEY,
+  DEVICE_KEY_KEY,
   type FederatedClientOptions,
   type FederatedClientEvents,
   type ReconnectOptions,
@@ -15,6 +16,7 @@ export {
   type ClientSocket,
 } from './federated-client.js';
 export { FederatedClientError, type ClientErrorCode } from './errors.js';
+export { checkTransport, isLoopbackHost } from './transport.js';
 export { TypedEmitter, type EventMap } from './emitter.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';
 export { isRecommender, type Trainer, type TaskContext, type FitOutcome, type EvaluateOutcome, type Recommender, type Recommendation } from './trainer.js';

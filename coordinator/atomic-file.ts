@@ -9,9 +9,10 @@ export const TEMP_PREFIX = '.tmp-';
  * Writes a file so that readers see either the old content or the new, never half of it:
  * temp file in the same directory, fsync, rename over the target, fsync the directory.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  // Private by default: what the coordinator writes (checkpoints, keys) names clients or is secret.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
     const handle = await open(temp, 'wx', mode);

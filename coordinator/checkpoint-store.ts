@@ -121,14 +121,14 @@ export class CheckpointStore {
 
   /** Checkpoint file names, oldest first. */
   async list(): Promise<string[]> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const names = (await readdir(this.dir)).filter((n) => FILE_PATTERN.test(n));
     return names.sort((a, b) => versionOf(a) - versionOf(b));
   }
 
   /** Deletes temp files left by a crash mid-write. */
   async removeLeftovers(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     for (const name of await readdir(this.dir)) {
       if (name.startsWith(`${TEMP_PREFIX}checkpoint-`)) await rm(join(this.dir, name), { force: true });
     }

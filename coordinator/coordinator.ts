@@ -2,7 +2,14 @@ import { EventEmitter } from 'node:events';
 import { Router } from 'express';
 import { encodeWeights, fingerprint } from '@fedrec/protocol';
 import type { KeyPair, Weights } from '@fedrec/protocol';
+import { join } from 'node:path';
+import { AddressLimits } from './address-limits.js';
 import { ClientRegistry } from './client-registry.js';
+import { EnrolmentPolicy } from './enrolment.js';
+import { IDENTITIES_FILE, IdentityRegistry } from './identity-registry.js';
+import { LogRateLimiter } from './log-limiter.js';
+import { OperatorAccess, pseudonymKeyFrom } from './operator-access.js';
+import { ensurePrivateDirectory } from './private-dir.js';
 import { handleConnections } from './connection-handler.js';
 import type { CoordinatorEvents } from './events.js';
 import { errorFields } from './logger.js';
@@ -51,6 +58,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   private readonly metrics = createMetrics();
   private readonly persistence: CoordinatorPersistence;
   private readonly modelFile = new ModelFileCache();
+  private readonly identities: IdentityRegistry;
+  private readonly logs: LogRateLimiter;
   private keyPair: KeyPair | undefined;
   private engine: RoundEngine | undefined;
   private server: CoordinatorHttpServer | undefined;
@@ -74,6 +83,9 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       updatePolicy: new UpdatePolicy(options.updatePolicy),
     };
     this.persistence = new CoordinatorPersistence(options);
+    // Bindings live beside the checkpoints: one directory is a whole coordinator.
+    this.identities = new IdentityRegistry(options.checkpointDir ? join(options.checkpointDir, IDENTITIES_FILE) : undefined, options.logger);
+    this.logs = new LogRateLimiter(options.logger, options.logLinesPerClientPerMinute);
     // First listener, so a throwing user listener cannot keep the metrics behind.
     subscribeRoundMetrics(this, this.metrics);
   }
@@ -87,18 +99,21 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     this.startedAt = Date.now();
     const o = this.options;
     const logger = o.logger;
+    if (o.checkpointDir) await ensurePrivateDirectory(o.checkpointDir, logger);
     const keyPair = await this.persistence.loadKeyPair();
     this.keyPair = keyPair;
     await this.persistence.restoreOrInitialize(this.state);
+    await this.identities.load();
 
+    const operator = new OperatorAccess(o.operatorToken, pseudonymKeyFrom(keyPair.secretKey), o.tls !== undefined);
     const extraRoutes = Router();
     const app = createRestApp({
+      operator,
       status: () => this.status(),
       history: () => this.state.history,
       modelFile: () => this.modelFile.get(this.state),
       metrics: this.metrics.registry,
       rollback: (toVersion) => this.rollback(toVersion),
-      operatorAuthorized: (req) => operatorAuthorized(req, o.authToken),
       corsOrigin: o.corsOrigin,
       logger,
       extraRoutes,
@@ -108,6 +123,12 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     handleConnections(server.io, {
       authToken: o.authToken,
       registry: this.registry,
+      identities: this.identities,
+      enrolment: new EnrolmentPolicy(o.allowedKeys, o.enrolmentKey),
+      limits: new AddressLimits(o),
+      logs: this.logs,
+      trustProxy: o.trustProxy,
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
       metrics: this.metrics,
       keyPair,
       emit: (event, ...args) => this.safeEmit(event, ...args),
@@ -115,7 +136,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       snapshot: () => ({ modelVersion: this.state.modelVersion, modelSpec: this.state.modelSpec, weights: encodeWeights(this.state.global) }),
       logger,
     });
-    for (const ext of o.extensions) await ext.attach({ routes: extraRoutes, io: server.io, coordinator: this, logger: logger.child({ extension: ext.name }) });
+    for (const ext of o.extensions)
+      await ext.attach({ routes: extraRoutes, io: server.io, coordinator: this, logger: logger.child({ extension: ext.name }), operator });
     const { port, url } = await server.listen();
 
     this.engine = new RoundEngine({
@@ -141,6 +163,10 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       },
       'coordinator listening',
     );
+    if (!o.tls && !/^(127\.|::1$|localhost$)/.test(o.host) && (o.authToken !== undefined || o.operatorToken !== undefined)) {
+      // Fine behind a TLS-terminating proxy on this host; otherwise the secrets cross the network in clear text.
+      logger.warn({ host: o.host }, 'tokens are set but TLS is not: serve with tls (--tls-cert/--tls-key) or behind a TLS reverse proxy');
+    }
     this.engine.start();
     return { port, url };
   }
@@ -155,6 +181,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     for (const ext of this.options.extensions) await ext.detach?.();
     this.state.phase = 'stopped';
     await this.server?.close();
+    await this.identities.flush();
+    this.logs.flush();
     this.options.logger.info('coordinator stopped');
   }
 

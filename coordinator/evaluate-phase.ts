@@ -5,9 +5,12 @@ import type { TaskPhaseContext } from './fit-collector.js';
 import type { EvaluationRecord } from './round-record.js';
 import type { EvaluateResult, Strategy } from './strategy/strategy.js';
 import { taskFor } from './task.js';
+import { checkMetricKeys } from './update-validation.js';
 
 export interface EvaluatePhaseContext extends TaskPhaseContext {
   strategy: Strategy;
+  /** Most metric names one evaluate reply may carry (TOO_LARGE beyond); unset = no limit. */
+  maxMetricKeys?: number;
 }
 
 /** Sends `round:evaluate` to the chosen clients and lets the strategy aggregate what comes back. */
@@ -20,7 +23,10 @@ export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<Evalu
     reply: evaluateReplySchema,
     deadline: ctx.deadline,
     signal: ctx.signal,
-    accept: (clientId, value): EvaluateResult => ({ clientId, numExamples: value.numExamples, metrics: value.metrics }),
+    accept: (clientId, value): EvaluateResult => {
+      checkMetricKeys(value.metrics, ctx.maxMetricKeys);
+      return { clientId, numExamples: value.numExamples, metrics: value.metrics };
+    },
   });
   const results = outcome.results.map((r) => r.result);
   const failures = outcome.failures.map(({ clientId, code, message }): Failure => ({

@@ -18,6 +18,8 @@ export interface UpdateLimits {
   maxUpdateBytes: number;
   /** Largest numExamples a single client may claim. */
   maxExamplesPerUpdate: number;
+  /** Most metric names one update may carry (TOO_LARGE beyond); unset = no limit. */
+  maxMetricKeys?: number;
 }
 
 /** What any phase that sends tasks to chosen clients works from: the model, who, and until when. */

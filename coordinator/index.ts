@@ -34,3 +34,5 @@ export { UpdateAccumulator } from './strategy/update-accumulator.js';
 export type { SparseUpdate } from './strategy/update-accumulator.js';
 export { averageDelta, applyStep, fedAvg, weightedMetricMean } from './strategy/fedavg-math.js';
 export { sampleClients } from './strategy/sampling.js';
+export { OperatorAccess, OPERATOR_COOKIE, renameRecord, renameRoundStarted, renameStatus } from './operator-access.js';
+export type { CredentialCarrier } from './operator-access.js';

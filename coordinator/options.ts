@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TRAINING_CONFIG, manifestSchema, modelSpecSchema, sharedSize, trainingConfigSchema } from '@fedrec/protocol';
+import { DEFAULT_TRAINING_CONFIG, signPublicKeyHexSchema, manifestSchema, modelSpecSchema, sharedSize, trainingConfigSchema } from '@fedrec/protocol';
 import type { Weights } from '@fedrec/protocol';
 import type { CoordinatorExtension } from './extension.js';
 import type { FitCollector } from './fit-collector.js';
@@ -66,8 +66,28 @@ export const coordinatorOptionsSchema = z.object({
   keepCheckpoints: z.number().int().min(1).default(3),
   /** X25519 key pair file; default checkpointDir/coordinator-key.json, or an ephemeral key without either. */
   keyFile: z.string().min(1).optional(),
-  /** When set, clients must present this token in the handshake. */
+  /** When set, clients must present this token in the handshake (an outer gate: device keys still decide who is who). */
   authToken: z.string().min(1).optional(),
+  /** How long a new connection has to sign the coordinator's nonce before it is dropped (the nonce expires with it). */
+  handshakeTimeoutMs: z.number().int().min(1).default(10_000),
+  /** Enrolment mode: device public keys (hex ed25519) the coordinator admits. */
+  allowedKeys: z.array(signPublicKeyHexSchema).optional(),
+  /** Enrolment mode: the app backend's ed25519 public key (hex); devices present tokens it signed (protocol signEnrolment). */
+  enrolmentKey: signPublicKeyHexSchema.optional(),
+  /** When set, the dashboard, /api/rounds, /metrics and anything listing clients require it (operator-access.ts). */
+  operatorToken: z.string().min(16, 'operatorToken: at least 16 characters').optional(),
+  /** Serve https + wss with this PEM certificate (chain) and key instead of plain http. */
+  tls: z.object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().optional() }).optional(),
+  /** Count limits per X-Forwarded-For client (only behind a reverse proxy you run; else a client picks its own address). */
+  trustProxy: z.boolean().default(false),
+  /** Most metric names one update (or evaluate reply) may carry. */
+  maxMetricKeys: z.number().int().min(0).default(32),
+  /** Most open connections from one address (0 = no limit). */
+  maxConnectionsPerAddress: z.number().int().min(0).default(256),
+  /** Most handshakes one address may start per second (0 = no limit). */
+  maxHandshakesPerSecond: z.number().int().min(0).default(50),
+  /** Most log lines one client (or address) may cause per minute; the rest are summarised as "suppressed N" (0 = no limit). */
+  logLinesPerClientPerMinute: z.number().int().min(0).default(30),
   /** Largest sealed update accepted, in bytes. */
   maxUpdateBytes: z
     .number()

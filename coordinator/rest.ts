@@ -3,26 +3,29 @@ import type { Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
+import type { CoordinatorStatus } from './coordinator-status.js';
+import { renameRecord, renameStatus } from './operator-access.js';
+import type { OperatorAccess } from './operator-access.js';
 import type { RoundRecord } from './round-record.js';
 
 /** Content type of /api/model: see framed-file.ts (u32 header length, JSON header, pad to 4, float32 LE body). */
 export const MODEL_CONTENT_TYPE = 'application/vnd.fedrec.weights';
 
 export interface RestDeps {
-  status(): unknown;
+  status(): CoordinatorStatus;
   history(): readonly RoundRecord[];
   /** The current model as a framed file, and its version (the ETag). */
   modelFile(): { modelVersion: number; bytes: Uint8Array };
   metrics: Registry;
   corsOrigin: string | string[] | undefined;
+  /** Who sees client ids: /api/rounds and /metrics need the operator credential when one is configured. */
+  operator: OperatorAccess;
   logger: Logger;
   /**
    * Operator rollback (POST /api/rollback {"toVersion"?: n}): serves an earlier version's weights under a
-   * new version. Write access: refused unless `operatorAuthorized` accepts the request.
+   * new version. Write access: refused unless an operator token is configured and presented.
    */
   rollback?(toVersion: number | undefined): Promise<{ modelVersion: number; from: number }>;
-  /** The one operator check for write routes (today: Authorization: Bearer <authToken>; none configured = refused). */
-  operatorAuthorized?(req: Request): boolean;
   /** Extension routes, tried before the 404. */
   extraRoutes?: express.Router;
 }
@@ -57,14 +60,17 @@ export function createRestApp(deps: RestDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  app.get('/api/status', (_req, res) => {
-    res.json(deps.status());
+  // Public: no client ids beyond pseudonyms (the current round's selection).
+  app.get('/api/status', (req, res) => {
+    res.json(renameStatus(deps.status(), deps.operator.namer(req)));
   });
-  app.get('/api/rounds', (req, res) => {
+  app.get('/api/rounds', deps.operator.requireHttp, (req, res) => {
     const limit = Number(req.query['limit']);
     const all = deps.history();
-    res.json({ rounds: Number.isInteger(limit) && limit > 0 ? all.slice(-limit) : all });
+    const name = deps.operator.namer(req);
+    res.json({ rounds: (Number.isInteger(limit) && limit > 0 ? all.slice(-limit) : all).map((r) => renameRecord(r, name)) });
   });
+  // Public by decision: the weights are what every client receives anyway, and they list no client.
   app.get('/api/model', (req, res) => {
     const { modelVersion, bytes } = deps.modelFile();
     const etag = modelEtag(modelVersion);
@@ -78,7 +84,8 @@ export function createRestApp(deps: RestDeps): express.Express {
     res.type(MODEL_CONTENT_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   });
   app.post('/api/rollback', express.json({ limit: '1kb' }), async (req, res) => {
-    if (!deps.rollback || !deps.operatorAuthorized?.(req)) {
+    // A write route never opens by default: it needs a configured operator token, presented.
+    if (!deps.rollback || !deps.operator.configured || !deps.operator.isOperator({ headers: req.headers })) {
       res.status(401).json({ error: 'operator credential required' });
       return;
     }
@@ -94,7 +101,7 @@ export function createRestApp(deps: RestDeps): express.Express {
       res.status(409).json({ error: err instanceof Error ? err.message : String(err) });
     }
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', deps.operator.requireHttp, async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   if (deps.extraRoutes) app.use(deps.extraRoutes);

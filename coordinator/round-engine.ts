@@ -155,7 +155,7 @@ export class RoundEngine {
       assignments,
       keyPair: this.deps.keyPair,
       opener: this.opener,
-      limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate },
+      limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys },
       roundInput: new RoundInput(base.global.manifest, state.updatePolicy, isBuffering(o.strategy)),
       signal,
       logger: this.deps.logger.child({ roundId }),
@@ -348,6 +348,7 @@ export class RoundEngine {
         deadline: Date.now() + o.roundTimeoutMs,
         assignments,
         strategy: o.strategy,
+        maxMetricKeys: o.maxMetricKeys,
         signal: this.abort.signal,
       });
     } catch (err) {

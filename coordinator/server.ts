@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { RequestListener } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { Server } from 'socket.io';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
@@ -10,6 +11,8 @@ export interface ServerOptions {
   host: string;
   maxUpdateBytes: number;
   corsOrigin?: string | string[] | undefined;
+  /** PEM certificate (chain) and key: serve https + wss instead of plain http. */
+  tls?: { cert: string; key: string; ca?: string | undefined } | undefined;
   logger: Logger;
 }
 
@@ -23,7 +26,8 @@ export interface CoordinatorHttpServer {
 }
 
 export function createCoordinatorServer(app: RequestListener, o: ServerOptions): CoordinatorHttpServer {
-  const http = createServer(app);
+  // One server either way: REST, the dashboard and Socket.IO (wss) share the TLS listener.
+  const http = o.tls ? createTlsServer({ cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca !== undefined ? { ca: o.tls.ca } : {}) }, app) : createServer(app);
   const io: CoordinatorServer = new Server(http, {
     serveClient: false,
     // An update is one ack packet: let it through up to the limit (plus room for framing) so TOO_LARGE can be reported.
@@ -44,7 +48,7 @@ export function createCoordinatorServer(app: RequestListener, o: ServerOptions):
       const address = http.address();
       const port = typeof address === 'object' && address ? address.port : o.port;
       const host = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
-      return { port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+      return { port, url: `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}` };
     },
     async close() {
       // io.close() also closes the HTTP server; open keep-alive connections would hold it up.

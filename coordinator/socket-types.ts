@@ -4,6 +4,10 @@ import type { ClientToServerEvents, ServerToClientEvents } from '@fedrec/protoco
 /** What the handshake middleware stores on each socket. */
 export interface SocketData {
   clientId: string;
+  /** The device's ed25519 key (hex) named in the handshake; proven by the signed challenge. */
+  publicKey: string;
+  /** Where limits and logs count it (see handshake.ts clientAddress). */
+  address: string;
   connectedAt: number;
 }
 

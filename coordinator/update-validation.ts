@@ -30,6 +30,7 @@ export function openValidatedUpdate(
   if (!Number.isFinite(n) || n <= 0 || n > limits.maxExamplesPerUpdate) {
     throw new ProtocolError('INVALID_PAYLOAD', `numExamples must be in (0, ${limits.maxExamplesPerUpdate}], got ${n}`);
   }
+  checkMetricKeys(payload.metrics, limits.maxMetricKeys);
   if (!allFinite(payload.delta)) throw new ProtocolError('NON_FINITE_VALUES', 'delta contains NaN or Infinity');
   if (payload.rowWeights) {
     if (!allFinite(payload.rowWeights)) throw new ProtocolError('NON_FINITE_VALUES', 'rowWeights contain NaN or Infinity');
@@ -43,4 +44,11 @@ export function parseFitReply(value: unknown): SealedEnvelope {
   const parsed = fitReplySchema.safeParse(value);
   if (!parsed.success) throw new ProtocolError('INVALID_PAYLOAD', `fit reply: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data.envelope;
+}
+
+/** Caps the metric names a client may send per message: each one would live in history and checkpoints forever. */
+export function checkMetricKeys(metrics: Record<string, number>, max: number | undefined): void {
+  if (max === undefined) return;
+  const count = Object.keys(metrics).length;
+  if (count > max) throw new ProtocolError('TOO_LARGE', `${count} metric names, limit ${max}`);
 }

@@ -23,11 +23,17 @@ export function dashboardExtension(options: DashboardOptions = {}): CoordinatorE
   return {
     name: 'dashboard',
     feed: () => feed,
-    attach({ routes, io, coordinator }) {
-      feed = new DashboardFeed(coordinator, options);
+    attach({ routes, io, coordinator, operator }) {
+      // With an operator token, only operators may watch (and they see client ids); without one, viewers see pseudonyms.
+      feed = new DashboardFeed(coordinator, {
+        clientName: operator.configured ? (id) => id : (id) => operator.pseudonym(id),
+        guard: operator.requireSocket,
+        ...options,
+      });
       feed.attach(io);
       serveBrowserAssets(routes, assetsDir);
-      routes.get(options.path ?? '/', (_req, res) => {
+      // The page needs the credential too: a browser prompts (Basic) and keeps a session cookie its socket then carries.
+      routes.get(options.path ?? '/', operator.requireHttp, (_req, res) => {
         const missing = assetsMissingPage('dashboard.js', assetsDir);
         if (missing) res.status(503).type('html').send(missing);
         else res.sendFile(PAGE);

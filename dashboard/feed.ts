@@ -1,4 +1,5 @@
 import type { Namespace } from 'socket.io';
+import { renameRecord, renameRoundStarted, renameStatus } from '@fedrec/coordinator';
 import type { CoordinatorServer, CoordinatorView, RoundRecord, RoundStarted } from '@fedrec/coordinator';
 import { DASHBOARD_NAMESPACE, type DashboardClient, type DashboardRound, type DashboardServerEvents, type DashboardSnapshot } from './types.js';
 import { WireMeter } from './wire-meter.js';
@@ -6,6 +7,10 @@ import { WireMeter } from './wire-meter.js';
 export interface DashboardFeedOptions {
   /** Rounds sent in a snapshot (the newest ones). */
   historyLimit?: number;
+  /** How client ids are shown to viewers (pseudonyms when viewers are not authenticated operators); default as they are. */
+  clientName?: (clientId: string) => string;
+  /** Namespace middleware run before a viewer connects (the operator check). */
+  guard?: (socket: never, next: (err?: Error) => void) => void;
 }
 
 /**
@@ -21,12 +26,16 @@ export class DashboardFeed {
   private nsp: Namespace<Record<string, never>, DashboardServerEvents> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly historyLimit: number;
+  private readonly name: (clientId: string) => string;
+  private readonly guard: DashboardFeedOptions['guard'];
 
   constructor(
     private readonly coordinator: CoordinatorView,
     options: DashboardFeedOptions = {},
   ) {
     this.historyLimit = options.historyLimit ?? 500;
+    this.name = options.clientName ?? ((id) => id);
+    this.guard = options.guard;
   }
 
   attach(io: CoordinatorServer): void {
@@ -34,6 +43,7 @@ export class DashboardFeed {
     // Viewers need no client handshake: the namespace has none of the main one's middleware.
     const nsp = (io as unknown as { of(name: string): Namespace<Record<string, never>, DashboardServerEvents> }).of(DASHBOARD_NAMESPACE);
     this.nsp = nsp;
+    if (this.guard) nsp.use(this.guard as (socket: unknown, next: (err?: Error) => void) => void);
     nsp.on('connection', (socket) => socket.emit('dashboard:snapshot', this.snapshot()));
 
     const c = this.coordinator;
@@ -77,18 +87,27 @@ export class DashboardFeed {
       .history()
       .slice(-this.historyLimit)
       .map((r) => this.withTraffic(r));
-    return { status: this.coordinator.status(), rounds, clients: [...this.clients.values()], current: this.current };
+    return {
+      status: renameStatus(this.coordinator.status(), this.name),
+      rounds,
+      clients: this.clientList(),
+      current: this.current ? renameRoundStarted(this.current, this.name) : null,
+    };
   }
 
   private withTraffic(r: RoundRecord): DashboardRound {
-    return { ...r, traffic: this.traffic.get(r.roundId) ?? null };
+    return { ...renameRecord(r, this.name), traffic: this.traffic.get(r.roundId) ?? null };
+  }
+
+  private clientList(): DashboardClient[] {
+    return [...this.clients.values()].map((c) => ({ ...c, clientId: this.name(c.clientId) }));
   }
 
   private roundStarted(s: RoundStarted): void {
     this.current = s;
     this.atRoundStart = this.meter.reading();
     for (const client of this.clients.values()) client.selected = s.selected.includes(client.clientId);
-    this.nsp?.emit('dashboard:round-started', s);
+    this.nsp?.emit('dashboard:round-started', renameRoundStarted(s, this.name));
     this.pushClients();
   }
 
@@ -105,11 +124,11 @@ export class DashboardFeed {
       if (r.outcome === 'committed' && r.participants.includes(client.clientId)) client.roundsContributed++;
     }
     this.nsp?.emit('dashboard:round-ended', this.withTraffic(r));
-    this.nsp?.emit('dashboard:status', this.coordinator.status());
+    this.nsp?.emit('dashboard:status', renameStatus(this.coordinator.status(), this.name));
     this.pushClients();
   }
 
   private pushClients(): void {
-    this.nsp?.emit('dashboard:clients', [...this.clients.values()]);
+    this.nsp?.emit('dashboard:clients', this.clientList());
   }
 }

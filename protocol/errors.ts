@@ -2,6 +2,16 @@
 export const ERROR_CODES = [
   'PROTOCOL_VERSION_MISMATCH',
   'UNAUTHORIZED',
+  /** The client id is bound to another device key (an impersonation attempt, or a device that lost its key). */
+  'IDENTITY_MISMATCH',
+  /** The handshake signature did not verify (wrong key, a replayed or expired nonce). */
+  'PROOF_REJECTED',
+  /** Enrolment mode: no valid enrolment token and the key is not on the allowed list. */
+  'NOT_ENROLLED',
+  /** Too many connections or handshakes from one address: retry later. */
+  'RATE_LIMITED',
+  /** A plain (non-TLS) connection outside loopback where TLS is required, or a credential that would cross in clear text. */
+  'INSECURE_TRANSPORT',
   'INVALID_PAYLOAD',
   'WRONG_ROUND',
   'NOT_SELECTED',

@@ -1,6 +1,7 @@
 import type { Ack } from './errors.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './secagg-messages.js';
 import type { Packed } from './packed.js';
+import type { Challenge, Proof } from './identity.js';
 import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, ModelUpdated, RoundResult, SecAggFitTask, Welcome } from './messages.js';
 
 /**
@@ -9,6 +10,8 @@ import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, Mod
  * Request/response goes through acks; a client that never answers is a failure, not a hang.
  */
 export interface ServerToClientEvents {
+  /** First event on a connection: a one-time nonce the device signs (answered by `session:prove`) before it is welcomed. */
+  'session:challenge': (challenge: Challenge) => void;
   'session:welcome': (welcome: Welcome) => void;
   'round:fit': (task: FitTask, ack: (reply: Ack<FitReply>) => void) => void;
   'round:evaluate': (task: EvaluateTask, ack: (reply: Ack<EvaluateReply>) => void) => void;
@@ -30,5 +33,7 @@ export interface ServerToClientEvents {
 }
 
 export interface ClientToServerEvents {
+  /** The signed challenge; the ack says whether the proof holds (then `session:welcome` follows) or why not. */
+  'session:prove': (proof: Proof, ack: (reply: Ack<null>) => void) => void;
   'model:get': (ack: (reply: Ack<ModelSnapshot>) => void) => void;
 }

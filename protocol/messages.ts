@@ -4,6 +4,7 @@ import { binarySchema } from './binary.js';
 import { modelSpecSchema, trainingConfigSchema } from './config.js';
 import { sealedEnvelopeSchema } from './envelope.js';
 import { ERROR_CODES } from './errors.js';
+import { signPublicKeyHexSchema, signatureHexSchema } from './identity.js';
 import { wireWeightsSchema } from './weights.js';
 
 const clientIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'client id: 1-128 of [A-Za-z0-9_.:-]');
@@ -13,6 +14,10 @@ export const handshakeSchema = z.object({
   protocolVersion: z.number().int(),
   clientId: clientIdSchema,
   token: z.string().max(1024).optional(),
+  /** The device's ed25519 public key (hex): the client id is bound to it at first registration. */
+  publicKey: signPublicKeyHexSchema,
+  /** Enrolment mode: the app backend's signature over (clientId, publicKey), see identity.ts. */
+  enrolment: signatureHexSchema.optional(),
 });
 export type Handshake = z.infer<typeof handshakeSchema>;
 

@@ -1,2 +1,2 @@
-/** Bumped on any incompatible change to events or payloads; checked in the handshake. */
-export const PROTOCOL_VERSION = 1;
+/** Bumped on any incompatible change to events or payloads; checked in the handshake. 2: device keys and the signed challenge. */
+export const PROTOCOL_VERSION = 2;

@@ -33,6 +33,23 @@ export const cliConfigSchema = z
     keyFile: z.string().min(1).optional(),
     authToken: z.string().min(1).optional(),
     maxUpdateBytes: int.min(64).optional(),
+    /** Credential for the dashboard, /api/rounds and /metrics (else they show pseudonyms to everyone). */
+    operatorToken: z.string().min(16, 'operator token: at least 16 characters').optional(),
+    /** PEM files: serve https + wss. */
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    /** Enrolment: a file of allowed device public keys (hex, one a line), and/or the app backend's enrolment key (hex). */
+    allowedKeysFile: z.string().min(1).optional(),
+    enrolmentKey: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'enrolment key: 64 lowercase hex digits (ed25519 public key)')
+      .optional(),
+    trustProxy: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).optional(),
+    handshakeTimeoutMs: int.min(1).optional(),
+    maxMetricKeys: int.min(0).optional(),
+    maxConnectionsPerAddress: int.min(0).optional(),
+    maxHandshakesPerSecond: int.min(0).optional(),
+    logLinesPerClientPerMinute: int.min(0).optional(),
     strategy: z.enum(STRATEGY_NAMES).default('fedavg'),
     /** The strategy's own options (its registry schema); serverLearningRate and momentum may also come flat. */
     strategyOptions: jsonRecord.optional(),
@@ -69,6 +86,9 @@ export const cliConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {
+    if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: 'give both --tls-cert and --tls-key, or neither' });
+    }
     try {
       parseStrategyOptions(config.strategy, strategyOptionsOf(config));
     } catch (err) {

@@ -7,6 +7,7 @@ import { getModel, registeredModels } from '@fedrec/models/registry.js';
 import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config.js';
 import type { CliKey } from './cli-config.js';
 import { coordinatorOptionsFromCli } from './cli-options.js';
+import { securityFilesFromCli } from './cli-security.js';
 import { STRATEGY_NAMES, strategyHelp } from '@fedrec/coordinator/strategy/registry.js';
 import { createCoordinator } from '@fedrec/coordinator/coordinator.js';
 import { dashboardExtension } from '@fedrec/dashboard';
@@ -33,8 +34,19 @@ function program(): Command {
     ['checkpointDir', '--checkpoint-dir <dir>', 'where checkpoints and the key live'],
     ['keepCheckpoints', '--keep-checkpoints <n>', 'checkpoints to keep'],
     ['keyFile', '--key-file <file>', 'X25519 key file (default <checkpoint-dir>/coordinator-key.json)'],
-    ['authToken', '--auth-token <token>', 'token clients must present'],
+    ['authToken', '--auth-token <token>', 'shared token clients must present (an outer gate; device keys decide who is who)'],
     ['maxUpdateBytes', '--max-update-bytes <n>', 'largest sealed update accepted'],
+    ['operatorToken', '--operator-token <token>', 'operator credential for the dashboard, /api/rounds and /metrics (>= 16 chars)'],
+    ['tlsCert', '--tls-cert <file>', 'PEM certificate (chain): serve https + wss (with --tls-key)'],
+    ['tlsKey', '--tls-key <file>', 'PEM private key for --tls-cert'],
+    ['allowedKeysFile', '--allowed-keys <file>', 'enrolment: admit only these device public keys (hex, one a line)'],
+    ['enrolmentKey', '--enrolment-key <hex>', "enrolment: admit devices with a token signed by the app backend's ed25519 key"],
+    ['trustProxy', '--trust-proxy <bool>', 'count limits per X-Forwarded-For client (only behind your own reverse proxy)'],
+    ['handshakeTimeoutMs', '--handshake-timeout-ms <ms>', 'time a new connection has to sign its nonce'],
+    ['maxMetricKeys', '--max-metric-keys <n>', 'metric names one update may carry (default 32)'],
+    ['maxConnectionsPerAddress', '--max-connections-per-address <n>', 'open connections per address (default 256, 0 = off)'],
+    ['maxHandshakesPerSecond', '--max-handshakes-per-second <n>', 'handshakes per address per second (default 50, 0 = off)'],
+    ['logLinesPerClientPerMinute', '--log-lines-per-client-per-minute <n>', 'log lines one client may cause a minute (default 30, 0 = off)'],
     ['strategy', '--strategy <name>', `aggregation strategy: ${STRATEGY_NAMES.join(', ')} (see Strategies below)`],
     ['strategyOptions', '--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}'],
     ['serverLearningRate', '--server-lr <x>', 'server learning rate (strategies with serverLearningRate)'],
@@ -96,7 +108,11 @@ async function main(): Promise<void> {
   }
   const initialWeights = model.initialWeights(config.modelOptions, config.seed);
   // The CLI serves the live dashboard at / (bundles built by `npm run build:browser`, run before `npm start`).
-  const coordinator = createCoordinator({ ...coordinatorOptionsFromCli(config, initialWeights, logger), extensions: [dashboardExtension()] });
+  const coordinator = createCoordinator({
+    ...coordinatorOptionsFromCli(config, initialWeights, logger),
+    ...(await securityFilesFromCli(config)),
+    extensions: [dashboardExtension()],
+  });
 
   process.on('unhandledRejection', (reason) => logger.error(errorFields(reason), 'unhandled rejection (kept running)'));
   let stopping = false;
@@ -122,6 +138,12 @@ async function main(): Promise<void> {
     logger.warn({ ...r, weightsOf: config.rollbackTo }, 'rolled back at start');
   }
   logger.info({ url, model: config.model, fingerprint: coordinator.status().fingerprint }, 'fedrec coordinator ready');
+  if (config.operatorToken === undefined) {
+    logger.warn(
+      { hint: `${envName('operatorToken')}=$(openssl rand -hex 24) npm start  (or --operator-token)` },
+      'no operator token: the dashboard, /api/rounds and /metrics are open to anyone and show client pseudonyms; set one to restrict them to operators',
+    );
+  }
 }
 
 main().catch((err: unknown) => {

@@ -16,6 +16,9 @@ describe('dashboard extension (Node side: page, assets, pushed events)', functio
   let clients: FederatedClient[] = [];
   let viewer: Socket<DashboardServerEvents> | undefined;
 
+  const OPERATOR_TOKEN = 'dashboard-operator-token';
+  const asOperator = { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } };
+
   before(async () => {
     await ensureBundles();
     const dataset = generateSyntheticInteractions({ users: 30, items: 150, interactionsPerUser: 12 });
@@ -31,6 +34,7 @@ describe('dashboard extension (Node side: page, assets, pushed events)', functio
       evaluateEvery: 1,
       trainingConfig: { localEpochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', extra: { negatives: 2 } },
       extensions: [dashboardExtension()],
+      operatorToken: OPERATOR_TOKEN,
     });
     ({ url } = await coordinator.start());
   });
@@ -41,7 +45,8 @@ describe('dashboard extension (Node side: page, assets, pushed events)', functio
   });
 
   it('serves the page and bundle, keeps the REST 404, and pushes a snapshot then rounds with their wire bytes', async () => {
-    const page = await fetch(`${url}/`);
+    assert.equal((await fetch(`${url}/`)).status, 401, 'the page needs the operator credential');
+    const page = await fetch(`${url}/`, asOperator);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<script type="module" src="\/assets\/dashboard\.js">/);
     const bundle = await fetch(`${url}/assets/dashboard.js`);
@@ -54,7 +59,7 @@ describe('dashboard extension (Node side: page, assets, pushed events)', functio
     const snapshots: DashboardSnapshot[] = [];
     const ended: DashboardRound[] = [];
     const clientLists: string[][] = [];
-    viewer = io(`${url}${DASHBOARD_NAMESPACE}`, { transports: ['websocket'], forceNew: true });
+    viewer = io(`${url}${DASHBOARD_NAMESPACE}`, { transports: ['websocket'], forceNew: true, auth: { operatorToken: OPERATOR_TOKEN } });
     viewer.on('dashboard:snapshot', (s) => snapshots.push(s));
     viewer.on('dashboard:round-ended', (r) => ended.push(r));
     viewer.on('dashboard:clients', (c) => clientLists.push(c.map((x) => x.clientId)));

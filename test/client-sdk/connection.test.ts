@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { PROTOCOL_VERSION, fingerprint, generateKeyPair } from '@fedrec/protocol';
+import { PROTOCOL_VERSION, fingerprint, generateKeyPair, generateSignKeyPair, toHex, verifyHandshakeProof } from '@fedrec/protocol';
 import { backoffDelay } from '@fedrec/client-sdk/backoff.js';
 import { CONNECTION_TRANSITIONS, Connection, canTransition, type ClientState, type ConnectionOptions } from '@fedrec/client-sdk/connection.js';
 import { FederatedClientError, TypedEmitter, silentLogger, type FederatedClientEvents } from '@fedrec/client-sdk';
 import { fakeSocketFactory, type FakeSocket } from './helpers/fake-socket.js';
 
+const device = generateSignKeyPair();
 const STATES: ClientState[] = ['idle', 'connecting', 'ready', 'reconnecting', 'failed', 'closed'];
 const keys = generateKeyPair();
 const welcomeFor = (clientId: string, publicKey = keys.publicKey) => ({
@@ -74,13 +75,13 @@ describe('connection state machine', function () {
       for (const e of ['connected', 'disconnected', 'reconnecting', 'welcome', 'error'] as const) events.on(e, () => seen.push(e));
       const attached: unknown[] = [];
       const connection = new Connection({
-        url: 'http://coordinator.test',
+        url: 'https://coordinator.test',
         token: 't0k',
         logger: silentLogger,
         events,
         socketFactory: sockets.factory,
         reconnect: { initialDelayMs: 1, maxDelayMs: 2, jitter: 0 },
-        prepare: async () => 'dev-1',
+        prepare: async () => ({ clientId: 'dev-1', identity: device }),
         attach: (socket) => attached.push(socket),
         welcomed: () => seen.push('welcomed-hook'),
         ...overrides,
@@ -102,8 +103,8 @@ describe('connection state machine', function () {
 
     it('handshakes: announces id, version and token, checks the welcome, then is ready', async () => {
       const { connection, socket, info, seen, attached } = await welcomed();
-      assert.deepEqual(socket.handshake(), { protocolVersion: PROTOCOL_VERSION, clientId: 'dev-1', token: 't0k' });
-      assert.equal(socket.url, 'http://coordinator.test');
+      assert.deepEqual(socket.handshake(), { protocolVersion: PROTOCOL_VERSION, clientId: 'dev-1', publicKey: toHex(device.publicKey), token: 't0k' });
+      assert.equal(socket.url, 'https://coordinator.test');
       assert.deepEqual(attached, [socket], 'the other parts got the socket');
       assert.deepEqual(info, { clientId: 'dev-1', protocolVersion: PROTOCOL_VERSION, fingerprint: fingerprint(keys.publicKey), modelVersion: 3 });
       assert.deepEqual(seen, ['connected', 'welcomed-hook', 'welcome']);
@@ -161,7 +162,7 @@ describe('connection state machine', function () {
     it('opens no socket when closed while preparing, and rejects the pending connect with CLOSED', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
-      const { connection, sockets } = make({ prepare: async () => (await gate, 'dev-1') });
+      const { connection, sockets } = make({ prepare: async () => (await gate, { clientId: 'dev-1', identity: device }) });
       const connected = connection.connect();
       assert.equal(connection.state, 'connecting');
       connection.close();
@@ -169,6 +170,93 @@ describe('connection state machine', function () {
       await assert.rejects(connected, (err: unknown) => err instanceof FederatedClientError && err.code === 'CLOSED');
       assert.equal(connection.state, 'closed');
       assert.equal(sockets.sockets.length, 0);
+    });
+
+    it('signs the challenge with the device key over nonce, client id, fingerprint and version', async () => {
+      const { connection, sockets } = make();
+      const socketP = sockets.next();
+      const connected = connection.connect();
+      const socket = await socketP;
+      const proofs: unknown[] = [];
+      socket.emitWithAck = async (event: string, proof: unknown) => (proofs.push([event, proof]), { ok: true, value: null });
+      const nonce = new Uint8Array(32).fill(7);
+      socket.fire('session:challenge', {
+        nonce,
+        coordinatorPublicKey: keys.publicKey,
+        fingerprint: fingerprint(keys.publicKey),
+        protocolVersion: PROTOCOL_VERSION,
+      });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(proofs.length, 1);
+      const [event, proof] = proofs[0] as [string, { signature: string }];
+      assert.equal(event, 'session:prove');
+      const context = { nonce, clientId: 'dev-1', fingerprint: fingerprint(keys.publicKey), protocolVersion: PROTOCOL_VERSION };
+      assert.ok(verifyHandshakeProof(toHex(device.publicKey), proof, context));
+      assert.ok(!verifyHandshakeProof(toHex(device.publicKey), proof, { ...context, nonce: new Uint8Array(32) }), 'bound to the nonce');
+      socket.fire('session:welcome', welcomeFor('dev-1'));
+      await connected;
+    });
+
+    it('stops with the code when the coordinator refuses the proof (IDENTITY_MISMATCH)', async () => {
+      const { connection, sockets } = make();
+      const socketP = sockets.next();
+      const connected = connection.connect();
+      const socket = await socketP;
+      socket.emitWithAck = async () => ({ ok: false, error: { code: 'IDENTITY_MISMATCH', message: 'taken' } });
+      socket.fire('session:challenge', {
+        nonce: new Uint8Array(32),
+        coordinatorPublicKey: keys.publicKey,
+        fingerprint: fingerprint(keys.publicKey),
+        protocolVersion: PROTOCOL_VERSION,
+      });
+      await assert.rejects(connected, (err: unknown) => err instanceof FederatedClientError && err.code === 'IDENTITY_MISMATCH');
+      assert.equal(connection.state, 'failed');
+    });
+
+    it('proves nothing to a coordinator whose key differs from the pin', async () => {
+      const { connection, sockets } = make({ pinnedFingerprint: fingerprint(keys.publicKey) });
+      const socketP = sockets.next();
+      const connected = connection.connect();
+      const socket = await socketP;
+      let proved = false;
+      socket.emitWithAck = async () => ((proved = true), { ok: true, value: null });
+      const other = generateKeyPair().publicKey;
+      socket.fire('session:challenge', {
+        nonce: new Uint8Array(32),
+        coordinatorPublicKey: other,
+        fingerprint: fingerprint(other),
+        protocolVersion: PROTOCOL_VERSION,
+      });
+      await assert.rejects(connected, (err: unknown) => err instanceof FederatedClientError && err.code === 'FINGERPRINT_MISMATCH');
+      assert.equal(proved, false);
+    });
+
+    it('refuses plain http outside loopback with INSECURE_TRANSPORT unless allowInsecure, and opens no socket', async () => {
+      const { connection, sockets } = make({ url: 'http://coordinator.test' });
+      await assert.rejects(connection.connect(), (err: unknown) => err instanceof FederatedClientError && err.code === 'INSECURE_TRANSPORT');
+      assert.equal(sockets.sockets.length, 0, 'nothing (not the token, not the key) was sent');
+      const loopback = make({ url: 'http://127.0.0.1:9' });
+      const opened = loopback.sockets.next();
+      void loopback.connection.connect().catch(() => undefined);
+      assert.equal((await opened).url, 'http://127.0.0.1:9');
+      const allowed = make({ url: 'http://coordinator.test', allowInsecure: true });
+      const allowedSocket = allowed.sockets.next();
+      void allowed.connection.connect().catch(() => undefined);
+      assert.equal((await allowedSocket).url, 'http://coordinator.test');
+    });
+
+    it('backs off and retries when the coordinator answers RATE_LIMITED', async () => {
+      const { connection, sockets } = make();
+      const socketP = sockets.next();
+      const connected = connection.connect();
+      const socket = await socketP;
+      socket.active = false;
+      socket.fire('connect_error', Object.assign(new Error('slow down'), { data: { code: 'RATE_LIMITED' } }));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(connection.state, 'connecting');
+      assert.equal(socket.connects, 2, 'tried again after the backoff');
+      socket.fire('session:welcome', welcomeFor('dev-1'));
+      await connected;
     });
 
     it('gives up with CONNECT_TIMEOUT when no welcome comes', async () => {

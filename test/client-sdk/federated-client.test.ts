@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import {
+  PROTOCOL_VERSION,
   ProtocolError,
   encodeWeights,
   fingerprint,
@@ -98,7 +99,7 @@ describe('FederatedClient', function () {
     const stored = await store.get(CLIENT_ID_KEY);
     assert.equal(typeof stored, 'string');
     assert.equal(client.clientId, stored);
-    assert.deepEqual(server.handshakes.at(-1), { clientId: stored, protocolVersion: 1, token: 't0k' });
+    assert.deepEqual(server.handshakes.at(-1), { clientId: stored, protocolVersion: PROTOCOL_VERSION, token: 't0k' });
 
     // A second client on the same store keeps the same id.
     await client.close();
@@ -118,7 +119,7 @@ describe('FederatedClient', function () {
   });
 
   it('rejects a welcome that announces another protocol version', async () => {
-    server = await startFakeCoordinator({ welcome: { protocolVersion: 2 } });
+    server = await startFakeCoordinator({ welcome: { protocolVersion: PROTOCOL_VERSION + 1 } });
     const client = newClient({ url: server.url, backend: false });
     await assert.rejects(client.connect(), (err: unknown) => err instanceof FederatedClientError && err.code === 'PROTOCOL_VERSION_MISMATCH');
   });

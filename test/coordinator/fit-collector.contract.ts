@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import { io as connect } from 'socket.io-client';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk';
 import { UpdateAccumulator, silentLogger } from '@fedrec/coordinator';
 import type { CoordinatorServer, FitCollection, FitCollector, FitRoundContext } from '@fedrec/coordinator';
@@ -10,10 +9,10 @@ import type { AggregateSums } from '@fedrec/protocol';
 import { ClientRegistry } from '@fedrec/coordinator/client-registry.js';
 import { handleConnections } from '@fedrec/coordinator/connection-handler.js';
 import { createMetrics } from '@fedrec/coordinator/metrics.js';
-import { DEFAULT_TRAINING_CONFIG, EnvelopeOpener, PROTOCOL_VERSION, encodeWeights, generateKeyPair, trainingConfigSchema } from '@fedrec/protocol';
+import { DEFAULT_TRAINING_CONFIG, EnvelopeOpener, encodeWeights, generateKeyPair, generateSignKeyPair, trainingConfigSchema } from '@fedrec/protocol';
 import type { RoundResult } from '@fedrec/protocol';
 import { DeterministicTrainer } from '../e2e/fixtures/deterministic-trainer.js';
-import { initialWeights, manifest, modelSpec } from './helpers.js';
+import { connectProving, initialWeights, manifest, modelSpec } from './helpers.js';
 import type { ClientIo } from './helpers.js';
 
 /** What differs between collectors and a test may rely on. */
@@ -115,16 +114,11 @@ function connectMisbehaving(
   clientId: string,
   behaviour: Misbehaviour,
 ): Promise<{ clientId: string; socket: ClientIo; verdict: Promise<RoundResult> }> {
-  const socket: ClientIo = connect(url, {
-    auth: { protocolVersion: PROTOCOL_VERSION, clientId },
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-  });
+  const socket: ClientIo = connectProving(url, clientId, generateSignKeyPair());
   const verdict = new Promise<RoundResult>((resolve) => socket.on('round:result', resolve));
   // Whatever the collector asks first (round:fit, secagg:advertise, ...), answered the same way.
   socket.onAny((event: string, ...args: unknown[]) => {
-    if (event === 'round:result' || event === 'model:updated') return;
+    if (event === 'round:result' || event === 'model:updated' || event.startsWith('session:')) return;
     const ack = args.at(-1);
     if (behaviour === 'disconnect') socket.disconnect();
     else if (behaviour === 'garbage' && typeof ack === 'function') (ack as (r: unknown) => void)({ ok: true, value: { nonsense: true } });

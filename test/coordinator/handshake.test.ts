@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { io as connect } from 'socket.io-client';
-import { PROTOCOL_VERSION, decodeWeights, fingerprint } from '@fedrec/protocol';
+import { PROTOCOL_VERSION, decodeWeights, fingerprint, generateSignKeyPair, toHex } from '@fedrec/protocol';
 import { connectErrorData, connectFakeClient, startCoordinator, stopAll, until } from './helpers.js';
 import type { ClientIo } from './helpers.js';
 
 function rawConnect(url: string, auth: Record<string, unknown>): ClientIo {
-  return connect(url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  const withKey = { publicKey: toHex(generateSignKeyPair().publicKey), ...auth };
+  return connect(url, { auth: withKey, transports: ['websocket'], reconnection: false, forceNew: true });
 }
 
 function refusal(socket: ClientIo): Promise<unknown> {
@@ -60,11 +61,12 @@ describe('coordinator: handshake and socket handlers', () => {
     assert.equal((data as { code: string }).code, 'INVALID_PAYLOAD');
   });
 
-  it('replaces an older connection that uses the same client id', async () => {
+  it('replaces an older connection of the same device (same client id and key)', async () => {
     const { coordinator, url } = await startCoordinator({ minClients: 5 });
-    const first = await connectFakeClient(url, { clientId: 'bob' });
+    const identity = generateSignKeyPair();
+    const first = await connectFakeClient(url, { clientId: 'bob', identity });
     const firstGone = new Promise<void>((resolve) => first.socket.once('disconnect', () => resolve()));
-    const second = await connectFakeClient(url, { clientId: 'bob' });
+    const second = await connectFakeClient(url, { clientId: 'bob', identity });
     try {
       await firstGone;
       await until(() => coordinator.status().connectedClients === 1, 2_000, 'one registration');

@@ -5,7 +5,19 @@ import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { createCoordinator } from '@fedrec/coordinator';
 import type { Coordinator, CoordinatorEvents, CoordinatorOptions } from '@fedrec/coordinator';
-import { PROTOCOL_VERSION, decodeWeights, encodeUpdatePayload, fitTaskSchema, seal, sharedSize, welcomeSchema } from '@fedrec/protocol';
+import {
+  PROTOCOL_VERSION,
+  challengeSchema,
+  decodeWeights,
+  encodeUpdatePayload,
+  fitTaskSchema,
+  generateSignKeyPair,
+  seal,
+  sharedSize,
+  signHandshakeProof,
+  toHex,
+  welcomeSchema,
+} from '@fedrec/protocol';
 import type {
   Ack,
   ClientToServerEvents,
@@ -17,6 +29,7 @@ import type {
   ParsedWelcome,
   RoundResult,
   ServerToClientEvents,
+  SignKeyPair,
   UpdatePayload,
   WeightManifest,
   Weights,
@@ -101,6 +114,10 @@ export interface FakeClient {
 export interface FakeClientOptions {
   clientId: string;
   token?: string;
+  /** The device key (default: this client id's own, kept for the whole test run like a device's store keeps it). */
+  identity?: SignKeyPair;
+  /** Extra handshake fields (an enrolment token, ...). */
+  auth?: Record<string, unknown>;
   fit?: (task: ParsedFitTask, client: FakeClient) => FitAnswer | Promise<FitAnswer>;
   evaluate?: (task: ParsedFitTask) => Ack<EvaluateReply> | 'silent';
 }
@@ -117,16 +134,16 @@ export function constantUpdate(step: number, numExamples: number, rowWeight = nu
 
 /** A client built from socket.io-client and protocol functions only (the SDK is not needed). */
 export function connectFakeClient(url: string, options: FakeClientOptions): Promise<FakeClient> {
-  const socket: ClientIo = connect(url, {
-    auth: { protocolVersion: PROTOCOL_VERSION, clientId: options.clientId, ...(options.token ? { token: options.token } : {}) },
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-  });
+  const identity = options.identity ?? deviceKeyOf(options.clientId);
+  const socket = connectProving(url, options.clientId, identity, { ...(options.token ? { token: options.token } : {}), ...options.auth });
   return new Promise((resolve, reject) => {
     socket.once('connect_error', (err) => {
       socket.close();
       reject(err);
+    });
+    socket.once('proof-refused' as never, (error: ErrorInfo) => {
+      socket.close();
+      reject(Object.assign(new Error(error.message), { data: error }));
     });
     socket.once('session:welcome', (raw) => {
       const client: FakeClient = {
@@ -163,6 +180,41 @@ export function connectFakeClient(url: string, options: FakeClientOptions): Prom
       resolve(client);
     });
   });
+}
+
+const deviceKeys = new Map<string, SignKeyPair>();
+
+/** The key a fake device with this id keeps (one per id per test run, as a real device keeps its store). */
+export function deviceKeyOf(clientId: string): SignKeyPair {
+  let key = deviceKeys.get(clientId);
+  if (!key) deviceKeys.set(clientId, (key = generateSignKeyPair()));
+  return key;
+}
+
+/** The handshake a client sends with its device key (the one thing every test client shares). */
+export function handshakeFor(clientId: string, identity: SignKeyPair, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { protocolVersion: PROTOCOL_VERSION, clientId, publicKey: toHex(identity.publicKey), ...extra };
+}
+
+/**
+ * A raw socket.io-client socket that answers the coordinator's challenge with `identity`; a refused
+ * proof is re-emitted locally as 'proof-refused' with the error.
+ */
+export function connectProving(url: string, clientId: string, identity: SignKeyPair, extra: Record<string, unknown> = {}): ClientIo {
+  const socket: ClientIo = connect(url, {
+    auth: handshakeFor(clientId, identity, extra),
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  socket.on('session:challenge', (raw) => {
+    const c = challengeSchema.parse(raw);
+    const proof = signHandshakeProof(identity.secretKey, { nonce: c.nonce, clientId, fingerprint: c.fingerprint, protocolVersion: PROTOCOL_VERSION });
+    socket.emit('session:prove', proof, (reply) => {
+      if (!reply.ok) (socket as unknown as { listeners(e: string): Array<(e: ErrorInfo) => void> }).listeners('proof-refused').forEach((l) => l(reply.error));
+    });
+  });
+  return socket;
 }
 
 /** The `data` a refused connection carries. */

@@ -24,13 +24,15 @@ describe('coordinator: REST API', () => {
     }
   });
 
-  it('serves /api/rounds with participants, failures and their codes', async () => {
-    const { coordinator, url } = await startCoordinator({ minClients: 2, rounds: 1, roundTimeoutMs: 200 });
+  it('serves /api/rounds with participants, failures and their codes (raw ids to the operator)', async () => {
+    const operatorToken = 'operator-token-for-tests';
+    const { coordinator, url } = await startCoordinator({ minClients: 2, rounds: 1, roundTimeoutMs: 200, operatorToken });
     const a = await connectFakeClient(url, { clientId: 'a' });
     const b = await connectFakeClient(url, { clientId: 'b', fit: () => ({ kind: 'silent' }) });
     try {
       await coordinator.waitForVersion(1);
-      const { rounds } = (await (await fetch(`${url}/api/rounds`)).json()) as { rounds: Array<Record<string, unknown>> };
+      const headers = { authorization: `Bearer ${operatorToken}` };
+      const { rounds } = (await (await fetch(`${url}/api/rounds`, { headers })).json()) as { rounds: Array<Record<string, unknown>> };
       assert.equal(rounds.length, 1);
       assert.equal(rounds[0]!['outcome'], 'committed');
       assert.deepEqual(rounds[0]!['participants'], ['a']);
@@ -73,12 +75,12 @@ describe('coordinator: REST API', () => {
   });
 
   it('exposes Prometheus metrics: rounds, connected clients and failures by code', async () => {
-    const { coordinator, url } = await startCoordinator({ minClients: 2, rounds: 1 });
+    const { coordinator, url } = await startCoordinator({ minClients: 2, rounds: 1, operatorToken: 'operator-token-for-tests' });
     const a = await connectFakeClient(url, { clientId: 'a' });
     const b = await connectFakeClient(url, { clientId: 'b', fit: () => ({ kind: 'update', payload: { ...constantUpdate(1, 1), numExamples: 0 } }) });
     try {
       await coordinator.waitForVersion(1);
-      const text = await (await fetch(`${url}/metrics`)).text();
+      const text = await (await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer operator-token-for-tests' } })).text();
       assert.match(text, /^fedrec_rounds_committed_total 1$/m);
       assert.match(text, /^fedrec_connected_clients 2$/m);
       assert.match(text, /^fedrec_client_failures_total\{phase="fit",code="INVALID_PAYLOAD"\} 1$/m);

@@ -93,10 +93,10 @@ describe('coordinator: no permanent stall after poisoning', () => {
     }
   });
 
-  it('the operator rolls back over REST with the token; without it the request is refused and nothing changes', async () => {
+  it('the operator rolls back over REST with the operator token; without it the request is refused and nothing changes', async () => {
     const token = 'operator-secret';
-    const { coordinator, url } = await startCoordinator({ minClients: 1, rounds: 3, authToken: token });
-    const c = await connectFakeClient(url, { clientId: 'a', token, fit: (task) => ({ kind: 'update', payload: constantUpdate(task.modelVersion + 1, 4) }) });
+    const { coordinator, url } = await startCoordinator({ minClients: 1, rounds: 3, operatorToken: token });
+    const c = await connectFakeClient(url, { clientId: 'a', fit: (task) => ({ kind: 'update', payload: constantUpdate(task.modelVersion + 1, 4) }) });
     try {
       await coordinator.waitForVersion(3);
       await until(() => coordinator.status().phase === 'finished', 5_000, 'finished');

@@ -41,8 +41,10 @@ export class FakeSocket extends Listeners {
     this.disconnects++;
     return this;
   }
-  timeout(_ms: number): { emitWithAck: (event: string) => Promise<unknown> } {
-    return { emitWithAck: (event) => this.ack(event) };
+  /** Answers emitWithAck of anything else (session:prove); set per test. */
+  emitWithAck: (event: string, payload: unknown) => Promise<unknown> = () => new Promise(() => {});
+  timeout(_ms: number): { emitWithAck: (event: string, payload?: unknown) => Promise<unknown> } {
+    return { emitWithAck: (event, payload) => (event === 'model:get' ? this.ack(event) : this.emitWithAck(event, payload)) };
   }
   /** The handshake the client would send (its `auth` callback). */
   handshake(): unknown {
