@@ -20,7 +20,6 @@ import { parseCoordinatorOptions } from './options.js';
 import type { CoordinatorOptions, ResolvedOptions } from './options.js';
 import { CoordinatorPersistence } from './persistence.js';
 import { createRestApp } from './rest.js';
-import { operatorAuthorized } from './operator-auth.js';
 import { RoundEngine } from './round-engine.js';
 import { subscribeRoundMetrics } from './round-metrics.js';
 import type { RoundRecord } from './round-record.js';
