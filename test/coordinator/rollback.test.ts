@@ -94,7 +94,7 @@ describe('coordinator: no permanent stall after poisoning', () => {
   });
 
   it('the operator rolls back over REST with the operator token; without it the request is refused and nothing changes', async () => {
-    const token = 'operator-secret';
+    const token = 'operator-secret-0123456789';
     const { coordinator, url } = await startCoordinator({ minClients: 1, rounds: 3, operatorToken: token });
     const c = await connectFakeClient(url, { clientId: 'a', fit: (task) => ({ kind: 'update', payload: constantUpdate(task.modelVersion + 1, 4) }) });
     try {
