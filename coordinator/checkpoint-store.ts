@@ -9,6 +9,7 @@ import { decodeFramed, encodeFramed } from './framed-file.js';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
 import type { RoundRecord } from './round-record.js';
+import { persistedCatalogueSchema, type PersistedCatalogue } from './catalogue.js';
 
 /** What a checkpoint restores: the model, its version, the round counter and the history. */
 export interface CheckpointState {
@@ -18,6 +19,8 @@ export interface CheckpointState {
   weights: Weights;
   history: RoundRecord[];
   savedAt: number;
+  /** The catalogue this model version belongs to (absent in checkpoints from before catalogues). */
+  catalogue?: PersistedCatalogue;
 }
 
 const headerSchema = z.object({
@@ -30,6 +33,7 @@ const headerSchema = z.object({
   history: z.array(z.custom<RoundRecord>((r) => typeof r === 'object' && r !== null)),
   savedAt: z.number(),
   bodySha256: z.string(),
+  catalogue: persistedCatalogueSchema.optional(),
 });
 
 const FILE_PATTERN = /^checkpoint-(\d+)\.fedrec$/;
@@ -63,6 +67,7 @@ export class CheckpointStore {
       history: state.history,
       savedAt: state.savedAt,
       bodySha256: sha256(state.weights.body),
+      ...(state.catalogue ? { catalogue: state.catalogue } : {}),
     };
     const path = join(this.dir, checkpointFileName(state.modelVersion));
     await writeFileAtomic(path, encodeFramed(header, state.weights.body));
@@ -119,5 +124,6 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointState {
     weights: { manifest: h.manifest, body },
     history: h.history,
     savedAt: h.savedAt,
+    ...(h.catalogue ? { catalogue: h.catalogue } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { PROTOCOL_VERSION, fingerprint } from '@fedrec/protocol';
-import type { KeyPair, ModelSnapshot } from '@fedrec/protocol';
+import { PROTOCOL_VERSION, catalogueGetSchema, fingerprint } from '@fedrec/protocol';
+import type { CatalogueSnapshot, KeyPair, ModelSnapshot } from '@fedrec/protocol';
 import type { ClientRegistry } from './client-registry.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import { handshakeMiddleware } from './handshake.js';
@@ -20,6 +20,9 @@ export interface ConnectionDeps {
   modelVersion(): number;
   /** Answers `model:get`. */
   snapshot(): ModelSnapshot;
+  /** The catalogue version a new client is welcomed with, and the answer to `catalogue:get`. */
+  catalogueVersion?(): number | undefined;
+  catalogue?(since?: number): CatalogueSnapshot;
   logger: Logger;
 }
 
@@ -56,9 +59,16 @@ function onConnection(socket: ClientSocket, deps: ConnectionDeps): void {
     'model:get',
     socketHandler('model:get', z.undefined(), logger, () => deps.snapshot()),
   );
+  const catalogue = deps.catalogue;
+  if (catalogue) {
+    socket.on(
+      'catalogue:get',
+      socketHandler('catalogue:get', catalogueGetSchema, logger, (request) => catalogue(request?.since)),
+    );
+  }
   // Unknown events with an ack get an answer instead of silence.
   socket.onAny((event: string, ...args: unknown[]) => {
-    if (event === 'model:get') return;
+    if (event === 'model:get' || (catalogue && event === 'catalogue:get')) return;
     const ack = args.at(-1);
     logger.warn({ clientId, event }, 'unknown event');
     if (typeof ack === 'function') {
@@ -76,5 +86,6 @@ function onConnection(socket: ClientSocket, deps: ConnectionDeps): void {
     coordinatorPublicKey: deps.keyPair.publicKey,
     fingerprint: fingerprint(deps.keyPair.publicKey),
     modelVersion: deps.modelVersion(),
+    ...(deps.catalogueVersion?.() !== undefined ? { catalogueVersion: deps.catalogueVersion() } : {}),
   });
 }

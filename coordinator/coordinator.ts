@@ -1,7 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { Router } from 'express';
-import { encodeWeights, fingerprint } from '@fedrec/protocol';
-import type { KeyPair, Weights } from '@fedrec/protocol';
+import { ProtocolError, catalogueAddRequestSchema, encodeWeights, fingerprint } from '@fedrec/protocol';
+import type { CatalogueAddResult, CatalogueItem, CatalogueSnapshot, KeyPair, ModelUpdated, Weights } from '@fedrec/protocol';
+import { Catalogue } from './catalogue.js';
+import { numItemsOf } from './catalogue-growth.js';
+import { tokenWriteGuard } from './catalogue-auth.js';
+import { CatalogueKeeper } from './catalogue-keeper.js';
+import { catalogueRoutes } from './catalogue-routes.js';
 import { ClientRegistry } from './client-registry.js';
 import { handleConnections } from './connection-handler.js';
 import type { CoordinatorEvents } from './events.js';
@@ -28,6 +33,10 @@ export interface Coordinator extends CoordinatorView {
   /** Stops the round loop, disconnects clients, closes the HTTP server. Idempotent. */
   stop(): Promise<void>;
   readonly options: ResolvedOptions;
+  /** The catalogue (app item ids -> rows, popularity), or the items added after version `since`. */
+  catalogue(since?: number): CatalogueSnapshot;
+  /** Adds items between rounds (continuous mode): grows the model, commits, checkpoints, announces. */
+  addCatalogueItems(items: readonly CatalogueItem[]): Promise<CatalogueAddResult>;
 }
 
 /** Creates an independent coordinator (no globals: several can run in one process). */
@@ -52,6 +61,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   private server: CoordinatorHttpServer | undefined;
   private startedAt: number | null = null;
   private stopping: Promise<void> | undefined;
+  private keeper: CatalogueKeeper | undefined;
 
   constructor(options: ResolvedOptions) {
     super();
@@ -60,6 +70,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       global: options.initialWeights,
       modelSpec: options.modelSpec,
       modelVersion: 0,
+      catalogue: options.catalogue ? Catalogue.of(options.catalogue) : Catalogue.numeric(numItemsOf(options.modelSpec) ?? 0),
       nextRoundId: 0,
       history: [],
       phase: 'idle',
@@ -86,6 +97,23 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     await this.persistence.restoreOrInitialize(this.state);
 
     const extraRoutes = Router();
+    // Models without item rows (no numItems) have no catalogue to announce.
+    const hasCatalogue = (): boolean => numItemsOf(this.state.modelSpec) !== undefined;
+    const announce = (update: ModelUpdated): void => {
+      this.server?.io.emit('model:updated', hasCatalogue() ? { ...update, catalogueVersion: this.state.catalogue.catalogueVersion } : update);
+    };
+    const catalogue = new CatalogueKeeper({
+      options: o,
+      state: this.state,
+      betweenRounds: (work) => {
+        if (!this.engine) return Promise.reject(new Error('coordinator not started'));
+        return this.engine.betweenRounds(work);
+      },
+      persist: () => this.persistence.save(this.state),
+      announce,
+      emit: (event, ...args) => this.safeEmit(event, ...args),
+    });
+    this.keeper = catalogue;
     const app = createRestApp({
       status: () => this.status(),
       history: () => this.state.history,
@@ -94,6 +122,13 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       corsOrigin: o.corsOrigin,
       logger,
       extraRoutes,
+      // The auth token guards catalogue writes for now; an operator credential replaces tokenWriteGuard later.
+      catalogueRoutes: catalogueRoutes({
+        snapshot: (since) => this.state.catalogue.snapshot(since),
+        add: (items) => catalogue.add(items),
+        guard: tokenWriteGuard(o.authToken),
+        logger,
+      }),
     });
     const server = createCoordinatorServer(app, o);
     this.server = server;
@@ -105,6 +140,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       emit: (event, ...args) => this.safeEmit(event, ...args),
       modelVersion: () => this.state.modelVersion,
       snapshot: () => ({ modelVersion: this.state.modelVersion, modelSpec: this.state.modelSpec, weights: encodeWeights(this.state.global) }),
+      catalogueVersion: () => (hasCatalogue() ? this.state.catalogue.catalogueVersion : undefined),
+      catalogue: (since) => this.state.catalogue.snapshot(since),
       logger,
     });
     for (const ext of o.extensions) await ext.attach({ routes: extraRoutes, io: server.io, coordinator: this, logger: logger.child({ extension: ext.name }) });
@@ -117,7 +154,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       keyPair,
       emit: (event, ...args) => this.safeEmit(event, ...args),
       persist: () => this.persistence.save(this.state),
-      announce: (update) => server.io.emit('model:updated', update),
+      announce,
+      committed: (manifest, sums, modelVersion) => this.state.catalogue.addPopularity(manifest, sums.rowWeightSums, modelVersion),
       logger,
     });
     this.metrics.modelVersion.set(this.state.modelVersion);
@@ -150,6 +188,18 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
 
   status(): CoordinatorStatus {
     return coordinatorStatus(this.options, this.state, { connectedClients: this.registry.size, keyPair: this.keyPair, startedAt: this.startedAt });
+  }
+
+  catalogue(since?: number): CatalogueSnapshot {
+    return this.state.catalogue.snapshot(since);
+  }
+
+  addCatalogueItems(items: readonly CatalogueItem[]): Promise<CatalogueAddResult> {
+    const parsed = catalogueAddRequestSchema.safeParse({ items });
+    if (!parsed.success)
+      return Promise.reject(new ProtocolError('INVALID_PAYLOAD', `invalid catalogue items: ${parsed.error.issues[0]?.message ?? 'invalid'}`));
+    if (!this.keeper) return Promise.reject(new Error('coordinator not started'));
+    return this.keeper.add(parsed.data.items);
   }
 
   history(): readonly RoundRecord[] {

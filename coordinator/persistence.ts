@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { sameSharedLayout } from '@fedrec/protocol';
 import type { KeyPair } from '@fedrec/protocol';
+import { Catalogue } from './catalogue.js';
+import { growManifest, numItemsOf } from './catalogue-growth.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { loadOrCreateKeyPair } from './key-store.js';
 import type { ResolvedOptions } from './options.js';
 import type { CoordinatorState } from './state.js';
 
-type PersistenceOptions = Pick<ResolvedOptions, 'checkpointDir' | 'keyFile' | 'keepCheckpoints' | 'initialWeights' | 'strategy' | 'logger'>;
+type PersistenceOptions = Pick<ResolvedOptions, 'checkpointDir' | 'keyFile' | 'keepCheckpoints' | 'initialWeights' | 'modelSpec' | 'strategy' | 'logger'>;
 
 /**
  * What survives a restart: the key pair (so pinned fingerprints stay valid) and the newest checkpoint
@@ -32,8 +34,19 @@ export class CoordinatorPersistence {
       await this.store.removeLeftovers();
       const restored = await this.store.loadLatest();
       if (restored) {
-        if (!sameSharedLayout(restored.weights.manifest, o.initialWeights.manifest)) {
+        // A grown catalogue leaves the item tables longer than the configured model's: compare at that size.
+        const configured = numItemsOf(o.modelSpec);
+        const restoredItems = numItemsOf(restored.modelSpec);
+        const expected =
+          configured !== undefined && restoredItems !== undefined && restoredItems > configured
+            ? growManifest(o.initialWeights.manifest, configured, restoredItems)
+            : o.initialWeights.manifest;
+        if (!sameSharedLayout(restored.weights.manifest, expected)) {
           throw new Error(`checkpoint in ${o.checkpointDir} has a different model layout than the configured model; use another checkpointDir`);
+        }
+        const catalogue = restored.catalogue ? Catalogue.restore(restored.catalogue) : Catalogue.numeric(restoredItems ?? 0);
+        if (restoredItems !== undefined && catalogue.size !== restoredItems) {
+          throw new Error(`checkpoint in ${o.checkpointDir} has ${catalogue.size} catalogue items for a model of ${restoredItems}`);
         }
         Object.assign(state, {
           global: restored.weights,
@@ -41,6 +54,7 @@ export class CoordinatorPersistence {
           modelVersion: restored.modelVersion,
           nextRoundId: restored.nextRoundId,
           history: restored.history,
+          catalogue,
         });
         o.logger.info({ modelVersion: restored.modelVersion, nextRoundId: restored.nextRoundId, dir: o.checkpointDir }, 'resumed from checkpoint');
         return;
@@ -60,6 +74,7 @@ export class CoordinatorPersistence {
       weights: state.global,
       history: state.history,
       savedAt: Date.now(),
+      catalogue: state.catalogue.toJSON(),
     });
   }
 }

@@ -18,6 +18,8 @@ export interface RestDeps {
   logger: Logger;
   /** Extension routes, tried before the 404. */
   extraRoutes?: express.Router;
+  /** The catalogue's GET and POST routes (catalogue-routes.ts). */
+  catalogueRoutes?: express.Router;
 }
 
 export function modelEtag(modelVersion: number): string {
@@ -25,7 +27,7 @@ export function modelEtag(modelVersion: number): string {
 }
 
 /** True when If-None-Match names this ETag (weak or strong) or is "*". */
-function notModified(req: Request, etag: string): boolean {
+export function notModified(req: Request, etag: string): boolean {
   const header = req.get('if-none-match');
   if (!header) return false;
   return header.split(',').some((t) => {
@@ -73,6 +75,7 @@ export function createRestApp(deps: RestDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
+  if (deps.catalogueRoutes) app.use(deps.catalogueRoutes);
   if (deps.extraRoutes) app.use(deps.extraRoutes);
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { allFinite, EnvelopeOpener, trainingConfigSchema } from '@fedrec/protocol';
-import type { KeyPair, ModelUpdated, Weights } from '@fedrec/protocol';
+import type { AggregateSums, KeyPair, ModelUpdated, WeightManifest, Weights } from '@fedrec/protocol';
 import type { ClientRegistry } from './client-registry.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import { runEvaluatePhase } from './evaluate-phase.js';
@@ -25,6 +25,8 @@ export interface RoundEngineDeps {
   persist(): Promise<void>;
   /** Tells connected clients about the new model. */
   announce(update: ModelUpdated): void;
+  /** A round committed with these sums (laid out by the base model's manifest), before it is persisted. */
+  committed?(manifest: WeightManifest, sums: AggregateSums, modelVersion: number): void;
   logger: Logger;
 }
 
@@ -39,6 +41,8 @@ export class RoundEngine {
   private readonly abort = new AbortController();
   private readonly opener: EnvelopeOpener;
   private loop: Promise<void> | undefined;
+  /** Rounds and changes between rounds (catalogue growth) take turns on the model, one at a time. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: RoundEngineDeps) {
     // Every in-flight request to a client listens for the stop signal: hundreds at once is normal.
@@ -55,6 +59,13 @@ export class RoundEngine {
     await this.loop;
     this.deps.state.phase = 'stopped';
     this.deps.state.current = null;
+  }
+
+  /** Runs `work` between rounds: after the round in flight (if any) ends, before the next one starts. */
+  betweenRounds<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   private finished(): boolean {
@@ -77,7 +88,7 @@ export class RoundEngine {
         state.phase = 'waiting-for-clients';
         await registry.waitForCount(o.minClients, signal);
         if (signal.aborted) return;
-        outcome = await this.runRound();
+        outcome = await this.betweenRounds(() => this.runRound());
       } catch (err) {
         logger.error(errorFields(err), 'round failed unexpectedly');
         this.deps.emit('engine:error', err instanceof Error ? err : new Error(String(err)));
@@ -142,6 +153,7 @@ export class RoundEngine {
     }
     state.global = next;
     state.modelVersion = base.modelVersion + 1;
+    this.deps.committed?.(base.global.manifest, collection.sums, state.modelVersion);
 
     const evaluation = await this.maybeEvaluate(roundId);
     if (signal.aborted) return 'stopped';

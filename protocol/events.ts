@@ -1,4 +1,5 @@
 import type { Ack } from './errors.js';
+import type { CatalogueGet, CatalogueSnapshot } from './catalogue.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './secagg-messages.js';
 import type { Packed } from './packed.js';
 import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, ModelUpdated, RoundResult, SecAggFitTask, Welcome } from './messages.js';
@@ -31,4 +32,6 @@ export interface ServerToClientEvents {
 
 export interface ClientToServerEvents {
   'model:get': (ack: (reply: Ack<ModelSnapshot>) => void) => void;
+  /** The catalogue (app item ids -> rows, popularity); `{ since }` asks only for items added after that version. */
+  'catalogue:get': (request: CatalogueGet, ack: (reply: Ack<CatalogueSnapshot>) => void) => void;
 }

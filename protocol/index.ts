@@ -13,3 +13,4 @@ export * from './secagg-config.js';
 export * from './secagg-messages.js';
 export * from './row-layout.js';
 export * from './aggregate-sums.js';
+export * from './catalogue.js';

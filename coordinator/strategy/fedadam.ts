@@ -1,4 +1,5 @@
-import type { AggregateSums, Weights } from '@fedrec/protocol';
+import type { AggregateSums, WeightManifest, Weights } from '@fedrec/protocol';
+import { growFlat } from '../catalogue-growth.js';
 import type { Failure } from '../failure.js';
 import { FedAvg } from './fedavg.js';
 import { averageDelta, reportedElements } from './fedavg-math.js';
@@ -69,5 +70,16 @@ export class FedAdam extends FedAvg {
       body[i] = global.body[i]! + (eta * mHat) / (Math.sqrt(vHat) + tau);
     }
     return { manifest: global.manifest, body };
+  }
+
+  /** New item rows start with zero moments and no steps (their first update is bias-corrected from scratch). */
+  growRows(from: WeightManifest, to: WeightManifest): void {
+    const s = this.state;
+    if (!s) return;
+    this.state = {
+      m: growFlat(from, to, s.m, (n) => new Float64Array(n)),
+      v: growFlat(from, to, s.v, (n) => new Float64Array(n)),
+      steps: growFlat(from, to, s.steps, (n) => new Uint32Array(n)),
+    };
   }
 }

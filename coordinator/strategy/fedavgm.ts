@@ -1,4 +1,5 @@
-import type { Weights } from '@fedrec/protocol';
+import type { WeightManifest, Weights } from '@fedrec/protocol';
+import { growFlat } from '../catalogue-growth.js';
 import type { Failure } from '../failure.js';
 import type { AggregateSums } from '@fedrec/protocol';
 import { FedAvg } from './fedavg.js';
@@ -31,5 +32,10 @@ export class FedAvgM extends FedAvg {
     const v = this.velocity;
     for (let i = 0; i < v.length; i++) v[i] = this.momentum * v[i]! + step[i]!;
     return applyStep(global, v, this.serverLearningRate);
+  }
+
+  /** New item rows start with zero velocity; the old rows keep theirs. */
+  growRows(from: WeightManifest, to: WeightManifest): void {
+    if (this.velocity) this.velocity = growFlat(from, to, this.velocity, (n) => new Float64Array(n));
   }
 }

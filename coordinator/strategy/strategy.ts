@@ -1,4 +1,4 @@
-import type { TrainingConfig, Weights } from '@fedrec/protocol';
+import type { TrainingConfig, WeightManifest, Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
 import type { AggregateSums } from '@fedrec/protocol';
 
@@ -48,4 +48,9 @@ export interface Strategy {
   aggregateFit(roundId: number, global: Weights, sums: AggregateSums, failures: readonly Failure[]): MaybePromise<Weights>;
   configureEvaluate(args: ConfigureArgs): MaybePromise<ClientInstruction[]>;
   aggregateEvaluate(roundId: number, results: readonly EvaluateResult[], failures: readonly Failure[]): MaybePromise<Record<string, number>>;
+  /**
+   * The catalogue grew between rounds: the rowwise item tables of `from` now have more rows (`to`).
+   * A stateful strategy grows its per-element state with zero rows (catalogue-growth.ts: growFlat).
+   */
+  growRows?(from: WeightManifest, to: WeightManifest): void;
 }
