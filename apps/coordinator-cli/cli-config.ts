@@ -55,6 +55,8 @@ export const cliConfigSchema = z
     secaggMaxWeight: z.coerce.number().positive().optional(),
     /** Deadline of each short secagg stage (advertise, share keys, unmask); masked input waits roundTimeoutMs. */
     secaggStageTimeoutMs: int.min(1).optional(),
+    /** Initial catalogue file (JSON or CSV): app item ids for rows 0..n-1; sets the model's numItems to n. */
+    catalogue: z.string().min(1).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {

@@ -7,6 +7,7 @@ import { getModel, registeredModels } from '@fedrec/models/registry.js';
 import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config.js';
 import type { CliKey } from './cli-config.js';
 import { coordinatorOptionsFromCli } from './cli-options.js';
+import { readCatalogueFile } from './catalogue-file.js';
 import { STRATEGY_NAMES, strategyHelp } from '@fedrec/coordinator/strategy/registry.js';
 import { createCoordinator } from '@fedrec/coordinator/coordinator.js';
 import { dashboardExtension } from '@fedrec/dashboard';
@@ -52,6 +53,7 @@ function program(): Command {
     ['quantizationBits', '--quantization-bits <n>', 'secagg: fixed-point bits per value (sum of n clients needs bits + log2 n <= ~32)'],
     ['secaggMaxWeight', '--secagg-max-weight <w>', 'secagg: numExamples and row weights are clipped to [0, w]'],
     ['secaggStageTimeoutMs', '--secagg-stage-timeout-ms <ms>', 'secagg: deadline of the advertise, share-keys and unmask stages'],
+    ['catalogue', '--catalogue <file>', 'initial catalogue (JSON or CSV id,tags,title): app item ids for the model rows; sets numItems'],
     ['logLevel', '--log-level <level>', 'pino level'],
   ];
   for (const [key, flag, help] of flags) cmd.addOption(new Option(flag, `${help} [env ${envName(key)}]`).argParser((v) => v));
@@ -78,9 +80,16 @@ async function main(): Promise<void> {
   } catch {
     throw new Error(`unknown model "${config.model}"; registered models: ${registeredModels().join(', ') || 'none'}`);
   }
+  // The catalogue file names the model's rows: its length is the model's numItems.
+  const catalogue = config.catalogue ? await readCatalogueFile(config.catalogue) : undefined;
+  if (catalogue) config.modelOptions = { ...config.modelOptions, numItems: catalogue.length };
   const initialWeights = model.initialWeights(config.modelOptions, config.seed);
   // The CLI serves the live dashboard at / (bundles built by `npm run build:browser`, run before `npm start`).
-  const coordinator = createCoordinator({ ...coordinatorOptionsFromCli(config, initialWeights, logger), extensions: [dashboardExtension()] });
+  const coordinator = createCoordinator({
+    ...coordinatorOptionsFromCli(config, initialWeights, logger),
+    ...(catalogue ? { catalogue } : {}),
+    extensions: [dashboardExtension()],
+  });
 
   process.on('unhandledRejection', (reason) => logger.error(errorFields(reason), 'unhandled rejection (kept running)'));
   let stopping = false;
