@@ -185,7 +185,7 @@ function cloneStore(s: { entries: Map<string, Float32Array> }): PrivateStore & {
 }
 
 /** Grows a copy of the trained fleet (with or without genre tags) and continues; HR@10 after each round. */
-async function continueWith(tags: boolean): Promise<Array<{ rounds: number; hr: number; ndcg: number }>> {
+async function continueWith(tags: boolean, matchNorm: boolean): Promise<Array<{ rounds: number; hr: number; ndcg: number }>> {
   const copy: Fleet = {
     ...fleet,
     global: { manifest: fleet.global.manifest, body: fleet.global.body.slice() },
@@ -195,7 +195,7 @@ async function continueWith(tags: boolean): Promise<Array<{ rounds: number; hr: 
   };
   const added = Array.from({ length: numNew }, (_, i) => catalogueItem(numOld + i)).map((it) => (tags ? it : { id: it.id }));
   const existing = tags ? copy.catalogue.all() : [];
-  const grown = growModel(copy.global, copy.spec, existing, added, { seed: 1 });
+  const grown = growModel(copy.global, copy.spec, existing, added, { seed: 1, matchNorm });
   copy.strategy.growRows?.(copy.global.manifest, grown.weights.manifest);
   copy.catalogue.append(added);
   copy.global = grown.weights;
@@ -208,22 +208,26 @@ async function continueWith(tags: boolean): Promise<Array<{ rounds: number; hr: 
   // The coordinator's popularity (row weights summed over rounds, negatives included) as a ranking.
   const p = copy.catalogue.popularity();
   const catPop = await rankBy((_u, items) => Float32Array.from(items, (i) => p[i] ?? 0))();
-  console.log(`  catalogue popularity (${tags ? 'tags' : 'no tags'} run, ${Number(opts.roundsAfter)} rounds after growth): HR@10 ${catPop.hr.toFixed(4)}`);
+  console.log(
+    `  catalogue popularity (${tags ? 'tags' : 'no tags'}${matchNorm ? ', norm matched' : ''} run, ${Number(opts.roundsAfter)} rounds after growth): HR@10 ${catPop.hr.toFixed(4)}`,
+  );
   return out;
 }
-const withTags = await continueWith(true);
-const withoutTags = await continueWith(false);
+const withTags = await continueWith(true, false);
+const withTagsNorm = await continueWith(true, true);
+const withoutTags = await continueWith(false, false);
 
 console.log('');
 console.log(`new-item HR@10 / NDCG@10 (${tests.length} users; each user's latest new-item interaction vs 99 unseen items)`);
 console.log(`ItemPop (training counts, old and new items)     HR@10 ${itemPop.hr.toFixed(4)}  NDCG@10 ${itemPop.ndcg.toFixed(4)}`);
-console.log('rounds after growth | genre-tag prior HR@10 (NDCG) | mean-row prior HR@10 (NDCG)');
-withTags.forEach((w, i) => {
-  const m = withoutTags[i]!;
-  console.log(`${String(w.rounds).padStart(19)} | ${w.hr.toFixed(4)} (${w.ndcg.toFixed(4)})          | ${m.hr.toFixed(4)} (${m.ndcg.toFixed(4)})`);
-});
-const last = withTags.at(-1)!;
-console.log(`after ${last.rounds} rounds: tag prior / ItemPop HR@10 = ${(last.hr / itemPop.hr).toFixed(3)}`);
+console.log('rounds after growth | genre-tag prior HR@10 (NDCG) | tag prior, norm matched | mean-row prior');
+const cell = (m: { hr: number; ndcg: number }) => `${m.hr.toFixed(4)} (${m.ndcg.toFixed(4)})`.padEnd(28);
+withTags.forEach((w, i) => console.log(`${String(w.rounds).padStart(19)} | ${cell(w)} | ${cell(withTagsNorm[i]!)} | ${cell(withoutTags[i]!)}`));
+const newCounts = Array.from({ length: numNew }, (_, i) => pop[numOld + i]!).sort((a, b) => a - b);
+const oldCounts = Array.from({ length: numOld }, (_, i) => pop[i]!).sort((a, b) => a - b);
+console.log(
+  `training interactions per item, median: new ${newCounts[numNew >> 1]}, old ${oldCounts[numOld >> 1]} (ItemPop ranks a new item below most of the 99; ties count against it)`,
+);
 console.log(
   `federated NeuMF: ${roundsBefore} rounds on old items, then ${Number(opts.roundsAfter)}; total wall-clock ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );

@@ -37,6 +37,11 @@ export interface GrowthOptions {
   noiseScale?: number;
   /** Seeds the noise (the coordinator uses the new catalogue version). */
   seed?: number;
+  /**
+   * Rescale each prior to the mean norm of the rows it averages (a mean of many rows is shorter than
+   * any of them, which makes a new item score like nothing in particular). Default false.
+   */
+  matchNorm?: boolean;
 }
 
 /**
@@ -72,19 +77,30 @@ export function growModel(
       }
     }
     const meanSq = mean.reduce((s, v) => s + v * v, 0) / Math.max(1, t.cols);
+    let meanNorm = 0;
+    for (let r = 0; r < n; r++) meanNorm += Math.hypot(...table.subarray(r * t.cols, (r + 1) * t.cols)) / n;
     const noiseStd = noiseScale * Math.sqrt(Math.max(0, sq - meanSq));
     const tagSums = tagMeans(table, t.cols, existing, added);
     added.forEach((item, i) => {
       const prior = new Float64Array(t.cols);
       let count = 0;
+      let norms = 0;
       for (const tag of item.tags ?? []) {
         const s = tagSums.get(tag);
         if (!s || s.count === 0) continue;
         for (let c = 0; c < t.cols; c++) prior[c]! += s.sum[c]!;
         count += s.count;
+        norms += s.normSum;
+      }
+      if (count > 0) for (let c = 0; c < t.cols; c++) prior[c]! /= count;
+      else prior.set(mean);
+      if (options.matchNorm) {
+        const target = count > 0 ? norms / count : meanNorm;
+        const norm = Math.hypot(...prior);
+        if (norm > 0) for (let c = 0; c < t.cols; c++) prior[c]! *= target / norm;
       }
       const row = t.offset + (n + i) * t.cols;
-      for (let c = 0; c < t.cols; c++) body[row + c] = (count > 0 ? prior[c]! / count : mean[c]!) + noiseStd * random();
+      for (let c = 0; c < t.cols; c++) body[row + c] = prior[c]! + noiseStd * random();
     });
   }
   const sizeOk = manifest.tensors.filter((t) => t.shared).reduce((s, t) => s + tensorSize(t), 0) === body.length;
@@ -98,16 +114,18 @@ function tagMeans(
   cols: number,
   existing: readonly CatalogueEntry[],
   added: readonly CatalogueItem[],
-): Map<string, { sum: Float64Array; count: number }> {
-  const wanted = new Map<string, { sum: Float64Array; count: number }>();
-  for (const item of added) for (const tag of item.tags ?? []) if (!wanted.has(tag)) wanted.set(tag, { sum: new Float64Array(cols), count: 0 });
+): Map<string, { sum: Float64Array; count: number; normSum: number }> {
+  const wanted = new Map<string, { sum: Float64Array; count: number; normSum: number }>();
+  for (const item of added) for (const tag of item.tags ?? []) if (!wanted.has(tag)) wanted.set(tag, { sum: new Float64Array(cols), count: 0, normSum: 0 });
   if (wanted.size === 0) return wanted;
   for (const e of existing) {
     for (const tag of e.tags ?? []) {
       const s = wanted.get(tag);
       if (!s || e.row * cols >= table.length) continue;
-      for (let c = 0; c < cols; c++) s.sum[c]! += table[e.row * cols + c]!;
+      const row = table.subarray(e.row * cols, (e.row + 1) * cols);
+      for (let c = 0; c < cols; c++) s.sum[c]! += row[c]!;
       s.count += 1;
+      s.normSum += Math.hypot(...row);
     }
   }
   return wanted;

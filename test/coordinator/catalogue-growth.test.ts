@@ -48,6 +48,19 @@ describe('coordinator: catalogue growth', () => {
     for (const v of [...x, ...y].map((v, i) => v - [4 / 3, 2][i % 2]!)) assert.ok(Math.abs(v) < 1.5, `noise ${v} is small next to the row spread`);
   });
 
+  it('matchNorm rescales a prior to the mean norm of the rows it averages', () => {
+    const existing = Catalogue.of([{ id: 'a', tags: ['red'] }, { id: 'b', tags: ['red'] }, { id: 'c' }]);
+    const { weights } = growModel(global, spec, existing.all(), [{ id: 'd', tags: ['red'] }], { noiseScale: 0, matchNorm: true });
+    const a = rowLayout(weights.manifest).tables[0]!;
+    // rows [1,0] and [3,0]: mean [2,0], mean norm 2, so the prior stays [2,0]; item_b: mean 1.5 of norms 1 and 2 -> 1.5
+    assert.deepEqual(Array.from(weights.body.subarray(a.offset + 6, a.offset + 8)), [2, 0]);
+    const { weights: w2 } = growModel(global, spec, [], [{ id: 'e' }], { noiseScale: 0, matchNorm: true });
+    // mean of all rows [4/3, 2] rescaled to the mean norm (1 + 3 + 6) / 3
+    const row = Array.from(w2.body.subarray(a.offset + 6, a.offset + 8));
+    assert.ok(Math.abs(Math.hypot(...row) - 10 / 3) < 1e-5);
+    assert.ok(Math.abs(row[0]! / row[1]! - 2 / 3) < 1e-5);
+  });
+
   it('refuses a model without numItems', () => {
     assert.throws(() => growModel(global, { name: 'logistic', options: { features: 3 } }, [], [{ id: 'x' }]), /numItems/);
   });
