@@ -233,7 +233,10 @@ export class FederatedClient {
     await this.model.refresh(trainer);
     await this.items.ready();
     const numItems = Number(trainer.model?.spec.options['numItems'] ?? 0);
-    if (this.items.stale(numItems) && this.connected) await this.items.refresh();
+    if (this.items.stale(numItems) && this.connected) {
+      // A failed refresh leaves the copy as it is: rows it does not name yet are not recommended.
+      await this.items.refresh().catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'catalogue refresh failed; using the copy held'));
+    }
     return trainer.recommend(k);
   }
 

@@ -1,4 +1,12 @@
-import { ProtocolError, sameSharedLayout, type CatalogueAddResult, type CatalogueItem, type ModelUpdated } from '@fedrec/protocol';
+import {
+  MAX_TENSOR_ELEMENTS,
+  ProtocolError,
+  sameSharedLayout,
+  tensorSize,
+  type CatalogueAddResult,
+  type CatalogueItem,
+  type ModelUpdated,
+} from '@fedrec/protocol';
 import { growModel, numItemsOf } from './catalogue-growth.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import type { ResolvedOptions } from './options.js';
@@ -39,6 +47,9 @@ export class CatalogueKeeper {
       const before = state.global.manifest;
       const grown = growModel(state.global, state.modelSpec, catalogue.all(), items, { seed: catalogue.catalogueVersion + 1 });
       if (sameSharedLayout(before, grown.weights.manifest)) throw new ProtocolError('CATALOGUE_CLOSED', 'the model has no rowwise item table to grow');
+      // Clients refuse a manifest with a tensor over MAX_TENSOR_ELEMENTS: never announce one.
+      const huge = grown.weights.manifest.tensors.find((t) => tensorSize(t) > MAX_TENSOR_ELEMENTS);
+      if (huge) throw new ProtocolError('TOO_LARGE', `${items.length} more items would make ${huge.name} larger than ${MAX_TENSOR_ELEMENTS} floats`);
       o.strategy.growRows?.(before, grown.weights.manifest);
       const added = catalogue.append(items);
       state.global = grown.weights;
