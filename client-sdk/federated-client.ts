@@ -11,6 +11,8 @@ import { FederatedClientError, errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ModelFetch, type FetchedModel } from './model-fetch.js';
 import { TaskRunner } from './task-runner.js';
+import { CatalogueFetch, isCatalogueAware } from './catalogue-fetch.js';
+import type { ItemCatalogue } from './catalogue.js';
 import { isRecommender, type Recommendation, type Trainer } from './trainer.js';
 
 // The facade's vocabulary lives with the part it belongs to; it is re-exported here, where apps have always found it.
@@ -77,6 +79,7 @@ export class FederatedClient {
   private readonly connection: Connection;
   private readonly tasks: TaskRunner;
   private readonly model: ModelFetch;
+  private readonly items: CatalogueFetch;
   private id: string | undefined;
   private chosenBackend: string | undefined;
 
@@ -96,6 +99,13 @@ export class FederatedClient {
       socket: () => this.connection.readySocket,
       logger,
       events,
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    });
+    this.items = new CatalogueFetch({
+      socket: () => this.connection.readySocket,
+      store: this.store,
+      target: isCatalogueAware(options.trainer) ? options.trainer : undefined,
+      logger,
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
     this.tasks = new TaskRunner({
@@ -122,6 +132,7 @@ export class FederatedClient {
       attach: (socket) => this.attach(socket),
       welcomed: (welcome, info) => {
         this.model.welcomed(welcome.modelVersion);
+        this.items.heard(welcome.catalogueVersion);
         logger.info({ ...info, backend: this.chosenBackend }, 'welcomed by coordinator');
       },
     });
@@ -197,7 +208,22 @@ export class FederatedClient {
     this.connection.close();
   }
 
-  /** Adds one behaviour event to the local store (timestamp defaults to now). */
+  /** The device's copy of the coordinator's catalogue (app item ids <-> model rows, popularity). */
+  get catalogue(): ItemCatalogue & { readonly size: number } {
+    return this.items.copy;
+  }
+
+  /** Brings the catalogue copy up to the coordinator's now (it also follows announcements on its own). */
+  async fetchCatalogue(): Promise<ItemCatalogue> {
+    await this.items.refresh();
+    return this.items.copy;
+  }
+
+  /**
+   * Adds one behaviour event to the local store (timestamp defaults to now). `itemId` is the app's id
+   * (a string of 1-128 of [A-Za-z0-9_.:/@+-], or a whole number n meaning the id "n"); an id the
+   * catalogue does not know yet is kept and used once it appears.
+   */
   async record(event: BehaviourInput): Promise<BehaviourEvent> {
     const parsed = behaviourInputSchema.safeParse(event);
     if (!parsed.success) throw new FederatedClientError('INVALID_PAYLOAD', `invalid behaviour event: ${parsed.error.message}`);
@@ -215,6 +241,12 @@ export class FederatedClient {
     if (!isRecommender(trainer)) throw new FederatedClientError('NOT_SUPPORTED', 'recommend() needs a trainer that can recommend (e.g. LiveRecsysTrainer)');
     if (!Number.isInteger(k) || k < 1) throw new FederatedClientError('INVALID_PAYLOAD', `recommend(k) needs a whole k >= 1, got ${k}`);
     await this.model.refresh(trainer);
+    await this.items.ready();
+    const numItems = Number(trainer.model?.spec.options['numItems'] ?? 0);
+    if (this.items.stale(numItems) && this.connected) {
+      // A failed refresh leaves the copy as it is: rows it does not name yet are not recommended.
+      await this.items.refresh().catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'catalogue refresh failed; using the copy held'));
+    }
     return trainer.recommend(k);
   }
 
@@ -237,6 +269,7 @@ export class FederatedClient {
   private async prepare(): Promise<PreparedClient> {
     this.id ??= await loadOrCreateClientId(this.store);
     const identity = await loadOrCreateDeviceIdentity(this.store);
+    await this.items.ready();
     if (this.options.backend !== false && this.chosenBackend === undefined) {
       this.chosenBackend = await selectBackend({
         logger: this.logger,
@@ -249,7 +282,10 @@ export class FederatedClient {
 
   /** Every new socket carries the tasks, model updates and verdicts to the parts that handle them. */
   private attach(socket: ClientSocket): void {
-    socket.on('model:updated', (raw) => this.model.updated(raw));
+    socket.on('model:updated', (raw) => {
+      this.model.updated(raw);
+      this.items.updated(raw);
+    });
     socket.on('round:result', (raw) => this.tasks.roundResult(raw));
     this.tasks.serve(socket);
   }

@@ -50,3 +50,6 @@ export {
 export { logisticEventsDataset, itemBucket } from './trainers/logistic-events-dataset.js';
 export { RecsysTrainer, memoryPrivateStore, type RecsysTrainerOptions, type PrivateStore } from './trainers/recsys-trainer.js';
 export { LiveRecsysTrainer, type LiveRecsysTrainerOptions, type LikedItems } from './trainers/live-recsys-trainer.js';
+export { ClientCatalogue, NUMERIC_CATALOGUE, CATALOGUE_KEY, isItemId, type ItemCatalogue, type CatalogueItemInfo } from './catalogue.js';
+export { isCatalogueAware, type CatalogueAware } from './catalogue-fetch.js';
+export { addCatalogueItems, type AddCatalogueItemsOptions } from './catalogue-admin.js';

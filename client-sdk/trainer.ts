@@ -34,10 +34,13 @@ export interface Trainer {
   evaluate(ctx: TaskContext): Promise<EvaluateOutcome>;
 }
 
-/** One recommended item, by its dense item index, with the model's score in (0, 1). */
+/** One recommended item: the app's id, its model row, and the model's score in (0, 1). */
 export interface Recommendation {
+  /** The model row (dense item index). */
   item: number;
   score: number;
+  /** The app's item id (through the catalogue; "n" for row n under the numeric default). */
+  itemId: string;
 }
 
 /**
@@ -47,6 +50,8 @@ export interface Recommendation {
 export interface Recommender {
   /** The model version the recommender last received, if any. */
   readonly modelVersion: number | undefined;
+  /** The global model the recommender holds, if any (its spec names numItems). */
+  readonly model?: { spec: ModelSpec; weights: Weights } | undefined;
   setGlobal(spec: ModelSpec, weights: Weights, modelVersion: number): void;
   /** The top k items this user has not interacted with, best first. */
   recommend(k: number): Promise<Recommendation[]>;

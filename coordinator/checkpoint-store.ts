@@ -11,6 +11,7 @@ import { errorFields } from './logger.js';
 import type { RoundRecord } from './round-record.js';
 import type { StrategyState } from './strategy/strategy.js';
 import type { UpdatePolicyState } from './strategy/update-policy.js';
+import { persistedCatalogueSchema, type PersistedCatalogue } from './catalogue.js';
 
 /** What a checkpoint restores: the model, its version, the round counter, the history, and the aggregation state. */
 export interface CheckpointState {
@@ -26,6 +27,8 @@ export interface CheckpointState {
   policyState?: UpdatePolicyState;
   /** Set when this version carries the weights of an earlier one (a rollback). */
   rolledBackFrom?: number;
+  /** The catalogue this model version belongs to (absent in checkpoints from before catalogues). */
+  catalogue?: PersistedCatalogue;
 }
 
 const headerSchema = z.object({
@@ -42,6 +45,7 @@ const headerSchema = z.object({
   strategyState: z.array(z.object({ slot: z.string(), tensor: z.string(), length: z.number().int().min(0) })).optional(),
   policyState: z.object({ norms: z.array(z.number()), weights: z.array(z.number()) }).optional(),
   rolledBackFrom: z.number().int().min(0).optional(),
+  catalogue: persistedCatalogueSchema.optional(),
 });
 
 const FILE_PATTERN = /^checkpoint-(\d+)\.fedrec$/;
@@ -91,6 +95,8 @@ export class CheckpointStore {
       ...(extras.length > 0 ? { strategyState: extras.map(({ slot, tensor, values }) => ({ slot, tensor, length: values.length })) } : {}),
       ...(state.policyState ? { policyState: state.policyState } : {}),
       ...(state.rolledBackFrom !== undefined ? { rolledBackFrom: state.rolledBackFrom } : {}),
+      bodySha256: sha256(state.weights.body),
+      ...(state.catalogue ? { catalogue: state.catalogue } : {}),
     };
     const path = join(this.dir, checkpointFileName(state.modelVersion));
     await writeFileAtomic(path, encodeFramed(header, body));
@@ -168,5 +174,6 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointState {
     ...(strategyState ? { strategyState } : {}),
     ...(h.policyState ? { policyState: h.policyState } : {}),
     ...(h.rolledBackFrom !== undefined ? { rolledBackFrom: h.rolledBackFrom } : {}),
+    ...(h.catalogue ? { catalogue: h.catalogue } : {}),
   };
 }

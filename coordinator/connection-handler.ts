@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { PROTOCOL_VERSION, ProtocolError, fingerprint, proofSchema, verifyHandshakeProof } from '@fedrec/protocol';
-import type { KeyPair, ModelSnapshot } from '@fedrec/protocol';
+import { PROTOCOL_VERSION, ProtocolError, catalogueGetSchema, fingerprint, proofSchema, verifyHandshakeProof } from '@fedrec/protocol';
+import type { CatalogueSnapshot, KeyPair, ModelSnapshot } from '@fedrec/protocol';
 import { AddressLimits } from './address-limits.js';
 import type { ClientRegistry } from './client-registry.js';
 import { EnrolmentPolicy } from './enrolment.js';
@@ -37,6 +37,9 @@ export interface ConnectionDeps extends Partial<ConnectionSecurity> {
   modelVersion(): number;
   /** Answers `model:get`. */
   snapshot(): ModelSnapshot;
+  /** The catalogue version a new client is welcomed with, and the answer to `catalogue:get`. */
+  catalogueVersion?(): number | undefined;
+  catalogue?(since?: number): CatalogueSnapshot;
   logger: Logger;
 }
 
@@ -149,9 +152,16 @@ function onProven(socket: ClientSocket, deps: ResolvedDeps): void {
     'model:get',
     socketHandler('model:get', z.undefined(), logger, () => deps.snapshot()),
   );
+  const catalogue = deps.catalogue;
+  if (catalogue) {
+    socket.on(
+      'catalogue:get',
+      socketHandler('catalogue:get', catalogueGetSchema, logger, (request) => catalogue(request?.since)),
+    );
+  }
   // Unknown events with an ack get an answer instead of silence.
   socket.onAny((event: string, ...args: unknown[]) => {
-    if (event === 'model:get' || event === 'session:prove') return;
+    if (event === 'model:get' || event === 'session:prove' || (catalogue && event === 'catalogue:get')) return;
     logger.warn({ clientId, event }, 'unknown event');
     answerError(args, 'INVALID_PAYLOAD', `unknown event ${event}`, logger);
   });
@@ -162,6 +172,7 @@ function onProven(socket: ClientSocket, deps: ResolvedDeps): void {
     coordinatorPublicKey: deps.keyPair.publicKey,
     fingerprint: fingerprint(deps.keyPair.publicKey),
     modelVersion: deps.modelVersion(),
+    ...(deps.catalogueVersion?.() !== undefined ? { catalogueVersion: deps.catalogueVersion() } : {}),
   });
 }
 

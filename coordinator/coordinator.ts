@@ -1,9 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { Router } from 'express';
-import { encodeWeights, fingerprint } from '@fedrec/protocol';
-import type { KeyPair, Weights } from '@fedrec/protocol';
+import { ProtocolError, catalogueAddRequestSchema, encodeWeights, fingerprint } from '@fedrec/protocol';
+import type { CatalogueAddResult, CatalogueItem, CatalogueSnapshot, KeyPair, ModelUpdated, Weights } from '@fedrec/protocol';
 import { join } from 'node:path';
 import { AddressLimits } from './address-limits.js';
+import { Catalogue } from './catalogue.js';
+import { numItemsOf } from './catalogue-growth.js';
+import { CatalogueKeeper } from './catalogue-keeper.js';
+import { catalogueRoutes } from './catalogue-routes.js';
 import { ClientRegistry } from './client-registry.js';
 import { EnrolmentPolicy } from './enrolment.js';
 import { IDENTITIES_FILE, IdentityRegistry } from './identity-registry.js';
@@ -38,6 +42,10 @@ export interface Coordinator extends CoordinatorView {
   /** Operator rollback: an earlier version's weights served under a new version (see RoundEngine.rollback). */
   rollback(toVersion?: number, reason?: string): Promise<{ modelVersion: number; from: number }>;
   readonly options: ResolvedOptions;
+  /** The catalogue (app item ids -> rows, popularity), or the items added after version `since`. */
+  catalogue(since?: number): CatalogueSnapshot;
+  /** Adds items between rounds (continuous mode): grows the model, commits, checkpoints, announces. */
+  addCatalogueItems(items: readonly CatalogueItem[]): Promise<CatalogueAddResult>;
 }
 
 /** Creates an independent coordinator (no globals: several can run in one process). */
@@ -64,6 +72,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   private server: CoordinatorHttpServer | undefined;
   private startedAt: number | null = null;
   private stopping: Promise<void> | undefined;
+  private keeper: CatalogueKeeper | undefined;
 
   constructor(options: ResolvedOptions) {
     super();
@@ -72,6 +81,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       global: options.initialWeights,
       modelSpec: options.modelSpec,
       modelVersion: 0,
+      catalogue: options.catalogue ? Catalogue.of(options.catalogue) : Catalogue.numeric(numItemsOf(options.modelSpec) ?? 0),
       nextRoundId: 0,
       history: [],
       phase: 'idle',
@@ -104,8 +114,25 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     await this.persistence.restoreOrInitialize(this.state);
     await this.identities.load();
 
-    const operator = new OperatorAccess(o.operatorToken, pseudonymKeyFrom(keyPair.secretKey), o.tls !== undefined);
+    const operator = new OperatorAccess(o.operatorToken, pseudonymKeyFrom(keyPair.secretKey), o.tls !== undefined, o.trustProxy);
     const extraRoutes = Router();
+    // Models without item rows (no numItems) have no catalogue to announce.
+    const hasCatalogue = (): boolean => numItemsOf(this.state.modelSpec) !== undefined;
+    const announce = (update: ModelUpdated): void => {
+      this.server?.io.emit('model:updated', hasCatalogue() ? { ...update, catalogueVersion: this.state.catalogue.catalogueVersion } : update);
+    };
+    const catalogue = new CatalogueKeeper({
+      options: o,
+      state: this.state,
+      betweenRounds: (work) => {
+        if (!this.engine) return Promise.reject(new Error('coordinator not started'));
+        return this.engine.betweenRounds(work);
+      },
+      persist: (snapshot, grown) => this.persistence.save(snapshot, this.state.updatePolicy, grown.toJSON()),
+      announce,
+      emit: (event, ...args) => this.safeEmit(event, ...args),
+    });
+    this.keeper = catalogue;
     const app = createRestApp({
       operator,
       status: () => this.status(),
@@ -116,6 +143,13 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       corsOrigin: o.corsOrigin,
       logger,
       extraRoutes,
+      // Catalogue writes take the operator's write check, like every other write route.
+      catalogueRoutes: catalogueRoutes({
+        snapshot: (since) => this.state.catalogue.snapshot(since),
+        add: (items) => catalogue.add(items),
+        guard: operator.writeGuard,
+        logger,
+      }),
     });
     const server = createCoordinatorServer(app, o);
     this.server = server;
@@ -133,6 +167,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       emit: (event, ...args) => this.safeEmit(event, ...args),
       modelVersion: () => this.state.modelVersion,
       snapshot: () => ({ modelVersion: this.state.modelVersion, modelSpec: this.state.modelSpec, weights: encodeWeights(this.state.global) }),
+      catalogueVersion: () => (hasCatalogue() ? this.state.catalogue.catalogueVersion : undefined),
+      catalogue: (since) => this.state.catalogue.snapshot(since),
       logger,
     });
     for (const ext of o.extensions)
@@ -145,10 +181,11 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       registry: this.registry,
       keyPair,
       emit: (event, ...args) => this.safeEmit(event, ...args),
-      persist: (snapshot) => this.persistence.save(snapshot, this.state.updatePolicy),
+      persist: (snapshot) => this.persistence.save(snapshot, this.state.updatePolicy, this.state.catalogue.toJSON()),
       durable: this.persistence.durable,
       loadCheckpoint: (v) => this.persistence.load(v),
-      announce: (update) => server.io.emit('model:updated', update),
+      announce,
+      committed: (manifest, sums, modelVersion) => this.state.catalogue.addPopularity(manifest, sums.rowWeightSums, modelVersion),
       logger,
     });
     this.metrics.modelVersion.set(this.state.modelVersion);
@@ -196,6 +233,18 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
 
   status(): CoordinatorStatus {
     return coordinatorStatus(this.options, this.state, { connectedClients: this.registry.size, keyPair: this.keyPair, startedAt: this.startedAt });
+  }
+
+  catalogue(since?: number): CatalogueSnapshot {
+    return this.state.catalogue.snapshot(since);
+  }
+
+  addCatalogueItems(items: readonly CatalogueItem[]): Promise<CatalogueAddResult> {
+    const parsed = catalogueAddRequestSchema.safeParse({ items });
+    if (!parsed.success)
+      return Promise.reject(new ProtocolError('INVALID_PAYLOAD', `invalid catalogue items: ${parsed.error.issues[0]?.message ?? 'invalid'}`));
+    if (!this.keeper) return Promise.reject(new Error('coordinator not started'));
+    return this.keeper.add(parsed.data.items);
   }
 
   history(): readonly RoundRecord[] {

@@ -1,3 +1,4 @@
+import type { CatalogueAddResult } from '@fedrec/protocol';
 import type { RoundRecord } from './round-record.js';
 
 export interface RoundStarted {
@@ -21,6 +22,8 @@ export interface CoordinatorEvents {
   'model:rolledBack': [{ from: number; modelVersion: number; weightsOf: number; reason: string }];
   /** Something unexpected in the round loop or checkpointing; the coordinator keeps running. */
   'engine:error': [Error];
+  /** Items were added between rounds: a new model version with more item rows is committed. */
+  'catalogue:grown': [CatalogueAddResult];
 }
 
 export type EmitCoordinatorEvent = <K extends keyof CoordinatorEvents>(event: K, ...args: CoordinatorEvents[K]) => void;

@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
+import { ProtocolError } from '@fedrec/protocol';
 import type { CoordinatorStatus } from './coordinator-status.js';
 import type { RoundStarted } from './events.js';
 import type { Failure } from './failure.js';
@@ -16,6 +17,11 @@ function sha256(s: string): Buffer {
 function equalSecrets(given: string, expected: string): boolean {
   return timingSafeEqual(sha256(given), sha256(expected));
 }
+
+/** Who may change the coordinator (catalogue additions, rollbacks): throws ProtocolError('UNAUTHORIZED') otherwise. */
+export type WriteGuard = (req: Request) => void;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /** A request or a Socket.IO handshake, as far as the operator check needs them. */
 export interface CredentialCarrier {
@@ -39,6 +45,8 @@ export class OperatorAccess {
     /** Secret behind pseudonyms: stable while the coordinator key is, unguessable without it. */
     private readonly pseudonymKey: Uint8Array,
     private readonly secureCookie = false,
+    /** Behind a proxy every caller looks like loopback: then writes always need the operator token. */
+    private readonly behindProxy = false,
   ) {
     this.cookieValue = token === undefined ? undefined : createHmac('sha256', token).update('fedrec-operator-session').digest('hex');
   }
@@ -67,6 +75,21 @@ export class OperatorAccess {
     const auth = c.auth as { operatorToken?: unknown } | undefined;
     return typeof auth?.operatorToken === 'string' && equalSecrets(auth.operatorToken, token);
   }
+
+  /**
+   * The one check for write routes. With an operator token configured the caller must present it;
+   * without one only callers on this machine (loopback, and never behind a proxy) may write, so a
+   * development coordinator is not an open door and a production one needs the token.
+   */
+  writeGuard: WriteGuard = (req) => {
+    if (this.configured) {
+      if (!this.isOperator({ headers: req.headers })) throw new ProtocolError('UNAUTHORIZED', 'operator credential required (Authorization: Bearer <operator token>)');
+      return;
+    }
+    if (this.behindProxy || !LOOPBACK.has(req.socket.remoteAddress ?? '')) {
+      throw new ProtocolError('UNAUTHORIZED', 'writes need an operator token on the coordinator (--operator-token), or a caller on the same machine');
+    }
+  };
 
   /** Express middleware: operators pass (and get the session cookie); others get 401 when a token is configured. */
   requireHttp = (req: Request, res: Response, next: NextFunction): void => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TRAINING_CONFIG, signPublicKeyHexSchema, manifestSchema, modelSpecSchema, sharedSize, trainingConfigSchema } from '@fedrec/protocol';
+import { DEFAULT_TRAINING_CONFIG, catalogueListSchema, signPublicKeyHexSchema, manifestSchema, modelSpecSchema, sharedSize, trainingConfigSchema } from '@fedrec/protocol';
 import type { Weights } from '@fedrec/protocol';
 import type { CoordinatorExtension } from './extension.js';
 import type { FitCollector } from './fit-collector.js';
@@ -60,6 +60,11 @@ export const coordinatorOptionsSchema = z.object({
   modelSpec: modelSpecSchema,
   /** Starting shared weights (ignored when a checkpoint is resumed). */
   initialWeights: weightsSchema,
+  /**
+   * The app's item ids for rows 0..numItems-1 (one per row, in row order; ignored when a checkpoint is
+   * resumed). Default: ids "0".."numItems-1", so numeric item ids keep working.
+   */
+  catalogue: catalogueListSchema.optional(),
   /** Where checkpoints (and by default the key file) live; none = in memory only. */
   checkpointDir: z.string().min(1).optional(),
   /** How many checkpoints to keep. */
@@ -151,6 +156,12 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
   if (o.minResults > o.minClients && o.clientsPerRound === 'all') {
     // Not an error (more clients may connect), but the first rounds would abandon: worth saying.
     (o.logger ?? silentLogger).warn({ minResults: o.minResults, minClients: o.minClients }, 'minResults exceeds minClients');
+  }
+  const numItems = Number(o.modelSpec.options['numItems']);
+  if (o.catalogue && o.catalogue.length !== numItems) {
+    throw new TypeError(
+      `invalid coordinator options: the catalogue has ${o.catalogue.length} items, the model's numItems is ${String(o.modelSpec.options['numItems'])}`,
+    );
   }
   if (o.secureAggregation !== 'off' && o.fitCollector)
     throw new TypeError('invalid coordinator options: set either fitCollector or secureAggregation, not both');

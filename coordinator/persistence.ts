@@ -1,13 +1,15 @@
 import { join } from 'node:path';
 import { sameSharedLayout } from '@fedrec/protocol';
 import type { KeyPair } from '@fedrec/protocol';
+import { Catalogue, type PersistedCatalogue } from './catalogue.js';
+import { growManifest, numItemsOf } from './catalogue-growth.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { loadOrCreateKeyPair } from './key-store.js';
 import type { ResolvedOptions } from './options.js';
 import type { CheckpointState } from './checkpoint-store.js';
 import type { CoordinatorState, ModelSnapshot } from './state.js';
 
-type PersistenceOptions = Pick<ResolvedOptions, 'checkpointDir' | 'keyFile' | 'keepCheckpoints' | 'initialWeights' | 'strategy' | 'logger'>;
+type PersistenceOptions = Pick<ResolvedOptions, 'checkpointDir' | 'keyFile' | 'keepCheckpoints' | 'initialWeights' | 'modelSpec' | 'strategy' | 'logger'>;
 
 /**
  * What survives a restart: the key pair (so pinned fingerprints stay valid) and the newest checkpoint
@@ -33,8 +35,19 @@ export class CoordinatorPersistence {
       await this.store.removeLeftovers();
       const restored = await this.store.loadLatest();
       if (restored) {
-        if (!sameSharedLayout(restored.weights.manifest, o.initialWeights.manifest)) {
+        // A grown catalogue leaves the item tables longer than the configured model's: compare at that size.
+        const configured = numItemsOf(o.modelSpec);
+        const restoredItems = numItemsOf(restored.modelSpec);
+        const expected =
+          configured !== undefined && restoredItems !== undefined && restoredItems > configured
+            ? growManifest(o.initialWeights.manifest, configured, restoredItems)
+            : o.initialWeights.manifest;
+        if (!sameSharedLayout(restored.weights.manifest, expected)) {
           throw new Error(`checkpoint in ${o.checkpointDir} has a different model layout than the configured model; use another checkpointDir`);
+        }
+        const catalogue = restored.catalogue ? Catalogue.restore(restored.catalogue) : Catalogue.numeric(restoredItems ?? 0);
+        if (restoredItems !== undefined && catalogue.size !== restoredItems) {
+          throw new Error(`checkpoint in ${o.checkpointDir} has ${catalogue.size} catalogue items for a model of ${restoredItems}`);
         }
         Object.assign(state, {
           global: restored.weights,
@@ -42,6 +55,7 @@ export class CoordinatorPersistence {
           modelVersion: restored.modelVersion,
           nextRoundId: restored.nextRoundId,
           history: restored.history,
+          catalogue,
         });
         if (restored.strategyState) o.strategy.loadState?.(restored.weights.manifest, restored.strategyState);
         if (restored.policyState) state.updatePolicy.restore(restored.policyState);
@@ -59,10 +73,11 @@ export class CoordinatorPersistence {
   }
 
   /**
-   * Writes (and fsyncs) a checkpoint of `snapshot` with the strategy's and the update policy's state;
-   * a no-op without a checkpointDir. The round engine calls it before the snapshot's version is served.
+   * Writes (and fsyncs) a checkpoint of `snapshot` with the strategy's and the update policy's state and
+   * the catalogue the snapshot's item rows belong to; a no-op without a checkpointDir. Called before the
+   * snapshot's version is served (by the round engine, and by the catalogue keeper when it grows the model).
    */
-  async save(snapshot: ModelSnapshot, policy: CoordinatorState['updatePolicy']): Promise<void> {
+  async save(snapshot: ModelSnapshot, policy: CoordinatorState['updatePolicy'], catalogue: PersistedCatalogue): Promise<void> {
     if (!this.store) return;
     const strategyState = this.o.strategy.saveState?.(snapshot.global.manifest);
     await this.store.save({
@@ -75,6 +90,7 @@ export class CoordinatorPersistence {
       ...(strategyState ? { strategyState } : {}),
       policyState: policy.state(),
       ...(snapshot.rolledBackFrom !== undefined ? { rolledBackFrom: snapshot.rolledBackFrom } : {}),
+      catalogue,
     });
   }
 

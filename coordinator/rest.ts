@@ -1,4 +1,5 @@
 import express from 'express';
+import { ProtocolError } from '@fedrec/protocol';
 import type { Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
@@ -23,11 +24,13 @@ export interface RestDeps {
   logger: Logger;
   /**
    * Operator rollback (POST /api/rollback {"toVersion"?: n}): serves an earlier version's weights under a
-   * new version. Write access: refused unless an operator token is configured and presented.
+   * new version. Write access: refused unless the operator's write check passes (OperatorAccess.writeGuard).
    */
   rollback?(toVersion: number | undefined): Promise<{ modelVersion: number; from: number }>;
   /** Extension routes, tried before the 404. */
   extraRoutes?: express.Router;
+  /** The catalogue's GET and POST routes (catalogue-routes.ts). */
+  catalogueRoutes?: express.Router;
 }
 
 export function modelEtag(modelVersion: number): string {
@@ -35,7 +38,7 @@ export function modelEtag(modelVersion: number): string {
 }
 
 /** True when If-None-Match names this ETag (weak or strong) or is "*". */
-function notModified(req: Request, etag: string): boolean {
+export function notModified(req: Request, etag: string): boolean {
   const header = req.get('if-none-match');
   if (!header) return false;
   return header.split(',').some((t) => {
@@ -84,9 +87,11 @@ export function createRestApp(deps: RestDeps): express.Express {
     res.type(MODEL_CONTENT_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   });
   app.post('/api/rollback', express.json({ limit: '1kb' }), async (req, res) => {
-    // A write route never opens by default: it needs a configured operator token, presented.
-    if (!deps.rollback || !deps.operator.configured || !deps.operator.isOperator({ headers: req.headers })) {
-      res.status(401).json({ error: 'operator credential required' });
+    try {
+      if (!deps.rollback) throw new ProtocolError('UNAUTHORIZED', 'rollbacks are not available here');
+      deps.operator.writeGuard(req);
+    } catch (err) {
+      res.status(401).json({ error: err instanceof Error ? err.message : String(err), code: 'UNAUTHORIZED' });
       return;
     }
     const body: unknown = req.body ?? {};
@@ -96,7 +101,7 @@ export function createRestApp(deps: RestDeps): express.Express {
       return;
     }
     try {
-      res.json(await deps.rollback(toVersion as number | undefined));
+      res.json(await deps.rollback!(toVersion as number | undefined));
     } catch (err) {
       res.status(409).json({ error: err instanceof Error ? err.message : String(err) });
     }
@@ -104,6 +109,7 @@ export function createRestApp(deps: RestDeps): express.Express {
   app.get('/metrics', deps.operator.requireHttp, async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
+  if (deps.catalogueRoutes) app.use(deps.catalogueRoutes);
   if (deps.extraRoutes) app.use(deps.extraRoutes);
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

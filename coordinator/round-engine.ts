@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { allFinite, EnvelopeOpener, trainingConfigSchema } from '@fedrec/protocol';
-import type { KeyPair, ModelUpdated, Weights } from '@fedrec/protocol';
+import type { AggregateSums, KeyPair, ModelUpdated, WeightManifest, Weights } from '@fedrec/protocol';
 import type { ClientRegistry } from './client-registry.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import { runEvaluatePhase } from './evaluate-phase.js';
@@ -35,6 +35,8 @@ export interface RoundEngineDeps {
   loadCheckpoint(modelVersion: number): Promise<CheckpointState | null>;
   /** Tells connected clients about the new model. */
   announce(update: ModelUpdated): void;
+  /** A round committed with these sums (laid out by the base model's manifest), before it is persisted. */
+  committed?(manifest: WeightManifest, sums: AggregateSums, modelVersion: number): void;
   logger: Logger;
 }
 
@@ -49,7 +51,10 @@ export class RoundEngine {
   private readonly abort = new AbortController();
   private readonly opener: EnvelopeOpener;
   private loop: Promise<void> | undefined;
-  /** Serialises rounds and rollbacks: an operator's rollback waits for the round in progress. */
+  /**
+   * Serialises rounds, rollbacks and changes between rounds (catalogue growth): an operator's rollback
+   * or a growth waits for the round in progress, and the next round waits for them.
+   */
   private exclusive: Promise<unknown> = Promise.resolve();
   private readonly kept: ModelHistory;
   /** Abandoned rounds in a row where most selected clients answered TRAINING_FAILED. */
@@ -84,6 +89,11 @@ export class RoundEngine {
     await this.loop;
     this.deps.state.phase = 'stopped';
     this.deps.state.current = null;
+  }
+
+  /** Runs `work` between rounds: after the round in flight (if any) ends, before the next one starts. */
+  betweenRounds<T>(work: () => Promise<T>): Promise<T> {
+    return this.locked(work);
   }
 
   private finished(): boolean {
@@ -180,6 +190,8 @@ export class RoundEngine {
     // Durable before served: the checkpoint of the new version is written and fsynced before anything
     // (status, /api/model and its ETag, model:get, evaluation tasks, announce) can see the version.
     const record = this.record(draft, collection, 'committed', null, null, modelVersion);
+    // Popularity counts go into the same checkpoint as the version they came with.
+    this.deps.committed?.(base.global.manifest, collection.sums, modelVersion);
     if (!(await this.persistSnapshot({ ...this.snapshot(), global: next, modelVersion }, roundId))) {
       this.unrecord(record);
       return this.abandon(draft, collection, 'checkpoint failed; the new model was not served');
@@ -280,6 +292,11 @@ export class RoundEngine {
     }
     if (!target) {
       logger.warn({ modelVersion: state.modelVersion, toVersion, reason }, 'no model to roll back to');
+      return undefined;
+    }
+    if (target.weights.body.length !== state.global.body.length) {
+      // The catalogue grew since: the older weights have fewer item rows than the catalogue has items.
+      logger.warn({ modelVersion: state.modelVersion, toVersion: target.modelVersion, reason }, 'cannot roll back across a catalogue growth');
       return undefined;
     }
     const from = state.modelVersion;

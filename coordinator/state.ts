@@ -1,4 +1,5 @@
 import type { ModelSpec, Weights } from '@fedrec/protocol';
+import type { Catalogue } from './catalogue.js';
 import type { RoundRecord } from './round-record.js';
 import type { UpdatePolicy } from './strategy/update-policy.js';
 
@@ -16,6 +17,8 @@ export interface CoordinatorState {
   global: Weights;
   modelSpec: ModelSpec;
   modelVersion: number;
+  /** App item ids -> model rows, with popularity; persisted with the model it belongs to. */
+  catalogue: Catalogue;
   nextRoundId: number;
   history: RoundRecord[];
   phase: Phase;

@@ -24,6 +24,10 @@ export const ERROR_CODES = [
   'TRAINING_FAILED',
   'BUSY',
   'INTERNAL',
+  /** A catalogue addition names an id the catalogue already has. */
+  'DUPLICATE_ITEM',
+  /** The catalogue cannot grow here: a fixed-round run, or a model without numItems. */
+  'CATALOGUE_CLOSED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,4 +1,5 @@
 import type { Ack } from './errors.js';
+import type { CatalogueGet, CatalogueSnapshot } from './catalogue.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './secagg-messages.js';
 import type { Packed } from './packed.js';
 import type { Challenge, Proof } from './identity.js';
@@ -36,4 +37,6 @@ export interface ClientToServerEvents {
   /** The signed challenge; the ack says whether the proof holds (then `session:welcome` follows) or why not. */
   'session:prove': (proof: Proof, ack: (reply: Ack<null>) => void) => void;
   'model:get': (ack: (reply: Ack<ModelSnapshot>) => void) => void;
+  /** The catalogue (app item ids -> rows, popularity); `{ since }` asks only for items added after that version. */
+  'catalogue:get': (request: CatalogueGet, ack: (reply: Ack<CatalogueSnapshot>) => void) => void;
 }

@@ -14,3 +14,4 @@ export * from './secagg-messages.js';
 export * from './row-layout.js';
 export * from './aggregate-sums.js';
 export * from './identity.js';
+export * from './catalogue.js';

@@ -28,6 +28,8 @@ export const welcomeSchema = z.object({
   coordinatorPublicKey: binarySchema.refine((b) => b.length === 32, 'public key must be 32 bytes'),
   fingerprint: z.string(),
   modelVersion: z.number().int().min(0),
+  /** The catalogue version (app item ids -> rows); a client holding an older copy fetches `catalogue:get`. */
+  catalogueVersion: z.number().int().min(0).optional(),
 });
 export type Welcome = z.input<typeof welcomeSchema>;
 export type ParsedWelcome = z.output<typeof welcomeSchema>;
@@ -70,7 +72,12 @@ export const modelSnapshotSchema = z.object({
 export type ModelSnapshot = z.input<typeof modelSnapshotSchema>;
 export type ParsedModelSnapshot = z.output<typeof modelSnapshotSchema>;
 
-export const modelUpdatedSchema = z.object({ modelVersion: z.number().int().min(0), roundId: z.number().int().min(0) });
+export const modelUpdatedSchema = z.object({
+  modelVersion: z.number().int().min(0),
+  roundId: z.number().int().min(0),
+  /** The catalogue version the model belongs to (it grows when items are added). */
+  catalogueVersion: z.number().int().min(0).optional(),
+});
 export type ModelUpdated = z.infer<typeof modelUpdatedSchema>;
 
 /** The coordinator's verdict on one fit result, so a client learns whether its update counted and why not. */

@@ -83,6 +83,8 @@ export const cliConfigSchema = z
     autoRollback: z.preprocess((v) => (v === 'on' || v === 'true' ? true : v === 'off' || v === 'false' ? false : v), z.boolean()).optional(),
     /** Once at start: serve the weights of this kept checkpoint version under a new version. */
     rollbackTo: int.min(0).optional(),
+    /** Initial catalogue file (JSON or CSV): app item ids for rows 0..n-1; sets the model's numItems to n. */
+    catalogue: z.string().min(1).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {

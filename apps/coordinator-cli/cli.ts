@@ -8,6 +8,7 @@ import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config
 import type { CliKey } from './cli-config.js';
 import { coordinatorOptionsFromCli } from './cli-options.js';
 import { securityFilesFromCli } from './cli-security.js';
+import { readCatalogueFile } from './catalogue-file.js';
 import { STRATEGY_NAMES, strategyHelp } from '@fedrec/coordinator/strategy/registry.js';
 import { createCoordinator } from '@fedrec/coordinator/coordinator.js';
 import { dashboardExtension } from '@fedrec/dashboard';
@@ -75,6 +76,7 @@ function program(): Command {
     ['weightCap', '--weight-cap <adaptive|off|n>', "plain mode: cap on each update's example count (adaptive: 10 x the median of the last 500; or a fixed n)"],
     ['autoRollback', '--auto-rollback <on|off>', 'roll back a model whose evaluation collapses or that clients cannot train on (default on)'],
     ['rollbackTo', '--rollback-to <version>', 'at start, serve the weights of this kept checkpoint version under a new version'],
+    ['catalogue', '--catalogue <file>', 'initial catalogue (JSON or CSV id,tags,title): app item ids for the model rows; sets numItems'],
     ['logLevel', '--log-level <level>', 'pino level'],
   ];
   for (const [key, flag, help] of flags) cmd.addOption(new Option(flag, `${help} [env ${envName(key)}]`).argParser((v) => v));
@@ -106,11 +108,15 @@ async function main(): Promise<void> {
   } catch {
     throw new Error(`unknown model "${config.model}"; registered models: ${registeredModels().join(', ') || 'none'}`);
   }
+  // The catalogue file names the model's rows: its length is the model's numItems.
+  const catalogue = config.catalogue ? await readCatalogueFile(config.catalogue) : undefined;
+  if (catalogue) config.modelOptions = { ...config.modelOptions, numItems: catalogue.length };
   const initialWeights = model.initialWeights(config.modelOptions, config.seed);
   // The CLI serves the live dashboard at / (bundles built by `npm run build:browser`, run before `npm start`).
   const coordinator = createCoordinator({
     ...coordinatorOptionsFromCli(config, initialWeights, logger),
     ...(await securityFilesFromCli(config)),
+    ...(catalogue ? { catalogue } : {}),
     extensions: [dashboardExtension()],
   });
 

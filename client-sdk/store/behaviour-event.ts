@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { itemIdSchema } from '@fedrec/protocol';
 
 export const BEHAVIOUR_KINDS = ['view', 'click', 'purchase', 'rating'] as const;
 
 /** One thing a user did with an item; it never leaves the device. */
 export const behaviourEventSchema = z.object({
-  itemId: z.union([z.string().min(1).max(256), z.number().int().min(0)]),
+  /** The app's item id (1-128 of [A-Za-z0-9_.:/@+-]), or a whole number n meaning the id "n". */
+  itemId: z.union([itemIdSchema, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]),
   kind: z.enum(BEHAVIOUR_KINDS),
   value: z.number().finite().optional(),
   /** Epoch milliseconds. */

@@ -6,6 +6,7 @@ import { ProtocolError, type ModelSpec, type Weights } from '@fedrec/protocol';
 import type { ModelRegistry } from '@fedrec/models/registry.js';
 import { RecsysTrainer, type PrivateStore } from './recsys-trainer.js';
 import { holdOutLatest, type UserData } from '@fedrec/recsys/split.js';
+import { NUMERIC_CATALOGUE, type ItemCatalogue } from '../catalogue.js';
 
 export interface LiveRecsysTrainerOptions {
   /** The device's store: behaviour events in, private embeddings kept. */
@@ -21,11 +22,21 @@ export interface LiveRecsysTrainerOptions {
   models?: ModelRegistry;
   /** Local epochs of on-device personalization after each action. */
   personalizeEpochs?: number;
+  /**
+   * App item ids <-> rows. Default: the numeric catalogue ("n" is row n) until a FederatedClient hands
+   * over the coordinator's catalogue (setCatalogue).
+   */
+  catalogue?: ItemCatalogue;
+  /** A per-row popularity prior for cold start (default: the catalogue's popularity, when it has one). */
+  prior?: () => Float32Array | undefined;
 }
 
 /** The items a user likes, by the latest event per item, with when they were last touched. */
 export interface LikedItems {
+  /** Model rows. */
   items: number[];
+  /** The app ids of `items`, in the same order. */
+  ids: string[];
   timestamps: number[];
   /** Every item the user did anything with (excluded from recommendations). */
   seen: Set<number>;
@@ -46,14 +57,28 @@ function privateStore(store: BehaviourStore, prefix: string): PrivateStore {
  * item so recommendations follow the user's clicks at once; its shared delta is discarded.
  */
 export class LiveRecsysTrainer implements Trainer, Recommender {
-  private readonly o: Required<Omit<LiveRecsysTrainerOptions, 'models'>> & Pick<LiveRecsysTrainerOptions, 'models'>;
+  private readonly o: Required<Omit<LiveRecsysTrainerOptions, 'models' | 'catalogue' | 'prior'>> & Pick<LiveRecsysTrainerOptions, 'models' | 'prior'>;
+  private catalogue: ItemCatalogue;
   private global: { spec: ModelSpec; weights: Weights; version: number } | undefined;
   /** What the personal embedding was last tuned on: stale when events or the model moved on. */
   private personalizedFor: { events: number; version: number } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: LiveRecsysTrainerOptions) {
-    this.o = { seed: 1, minLiked: 2, engine: 'tfjs', personalizeEpochs: 5, ...options };
+    const { catalogue, ...rest } = options;
+    this.o = { seed: 1, minLiked: 2, engine: 'tfjs', personalizeEpochs: 5, ...rest };
+    this.catalogue = catalogue ?? NUMERIC_CATALOGUE;
+  }
+
+  /** The catalogue ids are mapped through from now on (events for ids it did not know start to count). */
+  setCatalogue(catalogue: ItemCatalogue): void {
+    this.catalogue = catalogue;
+    this.personalizedFor = undefined;
+  }
+
+  /** Per-row popularity for cold-start ranking: the `prior` option, else the catalogue's, else none. */
+  prior(): Float32Array | undefined {
+    return this.o.prior?.() ?? this.catalogue.popularity();
   }
 
   /** The global model recommendations use. */
@@ -69,15 +94,25 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
     this.global = { spec, weights, version: modelVersion };
   }
 
-  async liked(): Promise<LikedItems> {
+  /**
+   * The user's items as model rows, through the catalogue. Events for ids the catalogue does not know
+   * (yet), or beyond the model's `numItems`, stay in the store and count once the catalogue has them.
+   */
+  async liked(numItems: number = this.numItems() ?? Number.MAX_SAFE_INTEGER): Promise<LikedItems> {
     const latest = new Map<number, { positive: boolean; timestamp: number }>();
     for (const e of await this.o.store.list()) {
-      const item = Number(e.itemId);
-      if (!Number.isInteger(item) || item < 0) continue;
+      const item = this.catalogue.rowOf(e.itemId, numItems);
+      if (item === undefined) continue;
       latest.set(item, { positive: isPositive(e), timestamp: e.timestamp });
     }
     const liked = [...latest].filter(([, v]) => v.positive);
-    return { items: liked.map(([i]) => i), timestamps: liked.map(([, v]) => v.timestamp), seen: new Set(latest.keys()) };
+    const items = liked.map(([i]) => i);
+    return { items, ids: items.map((i) => this.catalogue.idOf(i) ?? String(i)), timestamps: liked.map(([, v]) => v.timestamp), seen: new Set(latest.keys()) };
+  }
+
+  private numItems(spec: ModelSpec | undefined = this.global?.spec): number | undefined {
+    const n = Number(spec?.options['numItems']);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
   }
 
   fit(ctx: TaskContext): Promise<FitOutcome> {
@@ -95,8 +130,9 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   personalize(config: Partial<TaskContext['config']> = {}): Promise<boolean> {
     return this.serial(async () => {
       const g = this.global;
-      const { items } = await this.liked();
-      if (!g || items.length === 0) return false;
+      if (!g) return false;
+      const { items } = await this.liked(this.numItems(g.spec));
+      if (items.length === 0) return false;
       this.personalizedFor = { events: await this.o.store.count(), version: g.version };
       const numItems = Number(g.spec.options['numItems']);
       const data: UserData = { user: this.o.user, numItems, trainItems: Int32Array.from(items).sort(), testItem: -1, testNegatives: new Int32Array(0) };
@@ -120,12 +156,15 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
     return this.serial(async () => {
       const g = this.global;
       if (!g) return [];
-      const { seen } = await this.liked();
       const numItems = Number(g.spec.options['numItems']);
+      const { seen } = await this.liked(numItems);
+      // Rows the catalogue copy does not name yet (it trails the model) are not recommended.
+      for (let row = numItems - 1; row >= 0 && this.catalogue.idOf(row) === undefined; row--) seen.add(row);
       const data: UserData = { user: this.o.user, numItems, trainItems: new Int32Array(0), testItem: -1, testNegatives: new Int32Array(0) };
       const trainer = this.trainerFor(data, PERSONAL_PREFIX);
       trainer.setGlobal(g.spec, g.weights);
-      return trainer.recommend(k, seen);
+      const recs = await trainer.recommend(k, seen);
+      return recs.map((r) => ({ ...r, itemId: this.catalogue.idOf(r.item) ?? String(r.item) }));
     });
   }
 
@@ -140,7 +179,7 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   }
 
   private async heldOut(ctx: TaskContext): Promise<UserData> {
-    const { items, timestamps } = await this.liked();
+    const { items, timestamps } = await this.liked(this.numItems(ctx.modelSpec));
     if (items.length < this.o.minLiked) {
       throw new ProtocolError('TRAINING_FAILED', `this device has ${items.length} liked item(s); it takes part once it has ${this.o.minLiked}`);
     }

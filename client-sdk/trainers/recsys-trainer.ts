@@ -89,7 +89,7 @@ export class RecsysTrainer implements Trainer {
     const items = Int32Array.from({ length: engine.numItems(spec.options) }, (_, i) => i).filter((i) => !skip.has(i));
     const logits = await this.score(engine, spec, weights, items);
     const order = Array.from(items.keys()).sort((x, y) => logits[y]! - logits[x]!);
-    return order.slice(0, k).map((j) => ({ item: items[j]!, score: 1 / (1 + Math.exp(-logits[j]!)) }));
+    return order.slice(0, k).map((j) => ({ item: items[j]!, itemId: String(items[j]!), score: 1 / (1 + Math.exp(-logits[j]!)) }));
   }
 
   /** Remembers a global model for recommend() without a task. */

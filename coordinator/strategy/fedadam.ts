@@ -1,4 +1,5 @@
 import type { AggregateSums, WeightManifest, Weights } from '@fedrec/protocol';
+import { growFlat } from '../catalogue-growth.js';
 import type { Failure } from '../failure.js';
 import { FedAvg } from './fedavg.js';
 import { averageDelta, reportedElements } from './fedavg-math.js';
@@ -82,5 +83,14 @@ export class FedAdam extends FedAvg {
   loadState(manifest: WeightManifest, state: StrategyState): void {
     const steps = fromTensors(manifest, state['steps'], 'steps');
     this.state = { m: fromTensors(manifest, state['m'], 'm'), v: fromTensors(manifest, state['v'], 'v'), steps: Uint32Array.from(steps) };
+  /** New item rows start with zero moments and no steps (their first update is bias-corrected from scratch). */
+  growRows(from: WeightManifest, to: WeightManifest): void {
+    const s = this.state;
+    if (!s) return;
+    this.state = {
+      m: growFlat(from, to, s.m, (n) => new Float64Array(n)),
+      v: growFlat(from, to, s.v, (n) => new Float64Array(n)),
+      steps: growFlat(from, to, s.steps, (n) => new Uint32Array(n)),
+    };
   }
 }

@@ -1,4 +1,5 @@
 import type { WeightManifest, Weights } from '@fedrec/protocol';
+import { growFlat } from '../catalogue-growth.js';
 import type { Failure } from '../failure.js';
 import type { AggregateSums } from '@fedrec/protocol';
 import { FedAvg } from './fedavg.js';
@@ -38,5 +39,8 @@ export class FedAvgM extends FedAvg {
 
   loadState(manifest: WeightManifest, state: StrategyState): void {
     this.velocity = fromTensors(manifest, state['velocity'], 'velocity');
+  /** New item rows start with zero velocity; the old rows keep theirs. */
+  growRows(from: WeightManifest, to: WeightManifest): void {
+    if (this.velocity) this.velocity = growFlat(from, to, this.velocity, (n) => new Float64Array(n));
   }
 }

@@ -1,4 +1,4 @@
-import type { TrainingConfig, Weights } from '@fedrec/protocol';
+import type { TrainingConfig, WeightManifest, Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
 import type { AggregateSums, WeightManifest } from '@fedrec/protocol';
 import type { ClientUpdate } from './round-input.js';
@@ -67,4 +67,9 @@ export interface Strategy {
   loadState?(manifest: WeightManifest, state: StrategyState): void;
   configureEvaluate(args: ConfigureArgs): MaybePromise<ClientInstruction[]>;
   aggregateEvaluate(roundId: number, results: readonly EvaluateResult[], failures: readonly Failure[]): MaybePromise<Record<string, number>>;
+  /**
+   * The catalogue grew between rounds: the rowwise item tables of `from` now have more rows (`to`).
+   * A stateful strategy grows its per-element state with zero rows (catalogue-growth.ts: growFlat).
+   */
+  growRows?(from: WeightManifest, to: WeightManifest): void;
 }
