@@ -2,7 +2,7 @@ import { catalogueAddRequestSchema, catalogueAddResultSchema, type CatalogueAddR
 import { FederatedClientError, errorMessage, isErrorCode } from './errors.js';
 
 export interface AddCatalogueItemsOptions {
-  /** The coordinator's auth token (sent as `Authorization: Bearer`). */
+  /** The coordinator's operator token (sent as `Authorization: Bearer`). */
   token?: string;
   /** Swap the fetch function (default: the global fetch of Node 20+ and browsers). */
   fetch?: typeof fetch;

@@ -95,7 +95,6 @@ export class CheckpointStore {
       ...(extras.length > 0 ? { strategyState: extras.map(({ slot, tensor, values }) => ({ slot, tensor, length: values.length })) } : {}),
       ...(state.policyState ? { policyState: state.policyState } : {}),
       ...(state.rolledBackFrom !== undefined ? { rolledBackFrom: state.rolledBackFrom } : {}),
-      bodySha256: sha256(state.weights.body),
       ...(state.catalogue ? { catalogue: state.catalogue } : {}),
     };
     const path = join(this.dir, checkpointFileName(state.modelVersion));

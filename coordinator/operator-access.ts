@@ -83,7 +83,8 @@ export class OperatorAccess {
    */
   writeGuard: WriteGuard = (req) => {
     if (this.configured) {
-      if (!this.isOperator({ headers: req.headers })) throw new ProtocolError('UNAUTHORIZED', 'operator credential required (Authorization: Bearer <operator token>)');
+      if (!this.isOperator({ headers: req.headers }))
+        throw new ProtocolError('UNAUTHORIZED', 'operator credential required (Authorization: Bearer <operator token>)');
       return;
     }
     if (this.behindProxy || !LOOPBACK.has(req.socket.remoteAddress ?? '')) {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { DEFAULT_TRAINING_CONFIG, catalogueListSchema, signPublicKeyHexSchema, manifestSchema, modelSpecSchema, sharedSize, trainingConfigSchema } from '@fedrec/protocol';
+import {
+  DEFAULT_TRAINING_CONFIG,
+  catalogueListSchema,
+  signPublicKeyHexSchema,
+  manifestSchema,
+  modelSpecSchema,
+  sharedSize,
+  trainingConfigSchema,
+} from '@fedrec/protocol';
 import type { Weights } from '@fedrec/protocol';
 import type { CoordinatorExtension } from './extension.js';
 import type { FitCollector } from './fit-collector.js';

@@ -6,7 +6,7 @@ import { readCatalogueFile } from './catalogue-file.js';
 
 async function add(file: string, opts: { url: string; token?: string }): Promise<void> {
   const items = await readCatalogueFile(file);
-  const token = opts.token ?? process.env['FEDREC_AUTH_TOKEN'];
+  const token = opts.token ?? process.env['FEDREC_OPERATOR_TOKEN'];
   // Large files go in batches (one catalogue version and one model version each).
   for (let i = 0; i < items.length; i += MAX_CATALOGUE_ITEMS_PER_REQUEST) {
     const batch = items.slice(i, i + MAX_CATALOGUE_ITEMS_PER_REQUEST);
@@ -30,7 +30,7 @@ program
   .command('add')
   .description('add the items of a JSON or CSV file (see README: Catalogue)')
   .requiredOption('--url <url>', 'coordinator URL, e.g. http://localhost:8080')
-  .option('--token <token>', 'the coordinator auth token (default: FEDREC_AUTH_TOKEN)')
+  .option('--token <token>', 'the coordinator operator token (default: FEDREC_OPERATOR_TOKEN)')
   .argument('<file>', 'catalogue file (.json, or CSV with id,tags,title)')
   .action((file: string, opts: { url: string; token?: string }) => add(file, opts));
 program.parseAsync(process.argv).catch((err: unknown) => {

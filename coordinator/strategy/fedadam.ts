@@ -83,6 +83,8 @@ export class FedAdam extends FedAvg {
   loadState(manifest: WeightManifest, state: StrategyState): void {
     const steps = fromTensors(manifest, state['steps'], 'steps');
     this.state = { m: fromTensors(manifest, state['m'], 'm'), v: fromTensors(manifest, state['v'], 'v'), steps: Uint32Array.from(steps) };
+  }
+
   /** New item rows start with zero moments and no steps (their first update is bias-corrected from scratch). */
   growRows(from: WeightManifest, to: WeightManifest): void {
     const s = this.state;

@@ -39,6 +39,8 @@ export class FedAvgM extends FedAvg {
 
   loadState(manifest: WeightManifest, state: StrategyState): void {
     this.velocity = fromTensors(manifest, state['velocity'], 'velocity');
+  }
+
   /** New item rows start with zero velocity; the old rows keep theirs. */
   growRows(from: WeightManifest, to: WeightManifest): void {
     if (this.velocity) this.velocity = growFlat(from, to, this.velocity, (n) => new Float64Array(n));

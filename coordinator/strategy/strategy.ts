@@ -1,6 +1,6 @@
 import type { TrainingConfig, WeightManifest, Weights } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
-import type { AggregateSums, WeightManifest } from '@fedrec/protocol';
+import type { AggregateSums } from '@fedrec/protocol';
 import type { ClientUpdate } from './round-input.js';
 
 /** A connected client as strategies see it. */

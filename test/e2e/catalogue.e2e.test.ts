@@ -44,6 +44,8 @@ describe('end to end: app item ids and a growing catalogue over real Socket.IO',
       roundTimeoutMs: 30_000,
       rounds: 'continuous',
       authToken: TOKEN,
+      // The same string doubles as the operator credential that catalogue writes need.
+      operatorToken: TOKEN,
       modelSpec: { name: 'neumf', options },
       initialWeights: neumfModel.initialWeights(options, 3),
       trainingConfig: recsysTrainingConfig(),
