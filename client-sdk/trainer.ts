@@ -34,10 +34,19 @@ export interface Trainer {
   evaluate(ctx: TaskContext): Promise<EvaluateOutcome>;
 }
 
+/**
+ * Why an item was recommended, computed on the device (client-sdk/trainers/explain.ts):
+ * the liked item whose item embedding is closest (cosine) to it, or the popularity prior
+ * when the device knows no liked item yet (cold start).
+ */
+export type RecommendationReason = { kind: 'similar-to-liked'; item: number; similarity: number } | { kind: 'popular' };
+
 /** One recommended item, by its dense item index, with the model's score in (0, 1). */
 export interface Recommendation {
   item: number;
   score: number;
+  /** Why it is here, when the recommender explains itself ("because you liked X"). */
+  reason?: RecommendationReason;
 }
 
 /**

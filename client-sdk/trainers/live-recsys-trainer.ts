@@ -1,4 +1,7 @@
 import type { EvaluateOutcome, FitOutcome, Recommendation, Recommender, TaskContext, Trainer } from '../trainer.js';
+import { coldStartScores, personalWeight, popularityScores } from './cold-start.js';
+import { explainRecommendations, itemEmbeddings } from './explain.js';
+import { topK } from './top-k.js';
 import { isPositive } from '../store/behaviour-event.js';
 import type { BehaviourStore } from '../store/behaviour-store.js';
 import { getFloat32 } from '../store/behaviour-store.js';
@@ -21,7 +24,20 @@ export interface LiveRecsysTrainerOptions {
   models?: ModelRegistry;
   /** Local epochs of on-device personalization after each action. */
   personalizeEpochs?: number;
+  /**
+   * Per-row popularity (interaction counts) for cold start: ranks the catalogue while the user has
+   * no liked item and is blended in while it has fewer than three (client-sdk/trainers/cold-start.ts).
+   * Without it (or when it returns undefined) the global model's score for a neutral user stands in.
+   */
+  prior?: () => Float32Array | undefined;
 }
+
+/**
+ * On-device personalization, chosen for real time (see the README's cold-start section): each
+ * time the liked set or the model changes, the personal embedding restarts from the neutral
+ * (all-zero) user and takes enough small-batch SGD steps to point at the liked items.
+ */
+export const PERSONALIZE_DEFAULTS = { epochs: 10, batchSize: 4, learningRate: 0.5, negatives: 4 };
 
 /** The items a user likes, by the latest event per item, with when they were last touched. */
 export interface LikedItems {
@@ -35,8 +51,16 @@ export interface LikedItems {
 const FEDERATED_PREFIX = 'fedrec:private:';
 const PERSONAL_PREFIX = 'fedrec:personal:';
 
+const NEUTRAL_PREFIX = 'fedrec:neutral:';
+
 function privateStore(store: BehaviourStore, prefix: string): PrivateStore {
   return { get: (k) => getFloat32(store, prefix + k), set: (k, v) => store.set(prefix + k, v) };
+}
+
+/** The neutral user: every private tensor all zeros (read only; nothing is kept). */
+function neutralStore(weights: Weights): PrivateStore {
+  const size = new Map(weights.manifest.tensors.filter((t) => !t.shared).map((t) => [t.name, t.shape.reduce((x, y) => x * y, 1)]));
+  return { get: (k) => new Float32Array(size.get(k.slice(k.indexOf('/') + 1)) ?? 0), set: () => undefined };
 }
 
 /**
@@ -46,14 +70,16 @@ function privateStore(store: BehaviourStore, prefix: string): PrivateStore {
  * item so recommendations follow the user's clicks at once; its shared delta is discarded.
  */
 export class LiveRecsysTrainer implements Trainer, Recommender {
-  private readonly o: Required<Omit<LiveRecsysTrainerOptions, 'models'>> & Pick<LiveRecsysTrainerOptions, 'models'>;
+  private readonly o: Required<Omit<LiveRecsysTrainerOptions, 'models' | 'prior'>> & Pick<LiveRecsysTrainerOptions, 'models' | 'prior'>;
   private global: { spec: ModelSpec; weights: Weights; version: number } | undefined;
   /** What the personal embedding was last tuned on: stale when events or the model moved on. */
   private personalizedFor: { events: number; version: number } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Catalogue-sized logits kept between recommend() calls: recomputed only when their inputs moved. */
+  private cached: { personal?: { key: string; logits: Float32Array }; neutral?: { version: number; logits: Float32Array }; blend?: Float32Array } = {};
 
   constructor(options: LiveRecsysTrainerOptions) {
-    this.o = { seed: 1, minLiked: 2, engine: 'tfjs', personalizeEpochs: 5, ...options };
+    this.o = { seed: 1, minLiked: 2, engine: 'tfjs', personalizeEpochs: PERSONALIZE_DEFAULTS.epochs, ...options };
   }
 
   /** The global model recommendations use. */
@@ -91,42 +117,118 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
     return this.serial(async () => this.trainerFor(await this.heldOut(ctx), FEDERATED_PREFIX).evaluate(ctx));
   }
 
-  /** Tunes the personal embedding on all liked items under the current global model; nothing is sent. */
+  /**
+   * Tunes the personal embedding on all liked items under the current global model, from the
+   * neutral user (PERSONALIZE_DEFAULTS); nothing is sent: the shared delta stays here and is dropped.
+   */
   personalize(config: Partial<TaskContext['config']> = {}): Promise<boolean> {
     return this.serial(async () => {
       const g = this.global;
-      const { items } = await this.liked();
-      if (!g || items.length === 0) return false;
-      this.personalizedFor = { events: await this.o.store.count(), version: g.version };
+      if (!g) return false;
       const numItems = Number(g.spec.options['numItems']);
+      const items = (await this.liked()).items.filter((i) => i < numItems);
+      if (items.length === 0) return false;
+      this.personalizedFor = { events: await this.o.store.count(), version: g.version };
+      await this.resetPersonal(g.spec, g.weights);
       const data: UserData = { user: this.o.user, numItems, trainItems: Int32Array.from(items).sort(), testItem: -1, testNegatives: new Int32Array(0) };
+      const d = PERSONALIZE_DEFAULTS;
       const ctx: TaskContext = {
         roundId: Date.now() % 1_000_000,
         modelVersion: 0,
         modelSpec: g.spec,
         global: g.weights,
-        config: { localEpochs: this.o.personalizeEpochs, batchSize: 32, learningRate: 0.05, optimizer: 'sgd', extra: { negatives: 4 }, ...config },
+        config: {
+          localEpochs: this.o.personalizeEpochs,
+          batchSize: d.batchSize,
+          learningRate: d.learningRate,
+          optimizer: 'sgd',
+          extra: { negatives: d.negatives },
+          ...config,
+        },
       };
-      await this.trainerFor(data, PERSONAL_PREFIX).fit(ctx); // the shared delta stays here and is dropped
+      await this.trainerFor(data, PERSONAL_PREFIX).fit(ctx);
+      delete this.cached.personal;
       return true;
     });
   }
 
-  /** Top-k unseen items scored on this device: global shared weights + the personal embedding. */
+  /**
+   * Top-k unseen items scored on this device: global shared weights + the personal embedding,
+   * blended with the popularity prior while few items are liked (cold-start.ts), each with its
+   * reason (explain.ts). Re-personalizes first when events or the model changed since last time.
+   */
   async recommend(k: number): Promise<Recommendation[]> {
-    const current = this.global;
-    const last = this.personalizedFor;
-    if (current && (!last || last.version !== current.version || last.events !== (await this.o.store.count()))) await this.personalize();
+    await this.refreshPersonal();
     return this.serial(async () => {
       const g = this.global;
       if (!g) return [];
-      const { seen } = await this.liked();
-      const numItems = Number(g.spec.options['numItems']);
-      const data: UserData = { user: this.o.user, numItems, trainItems: new Int32Array(0), testItem: -1, testNegatives: new Int32Array(0) };
-      const trainer = this.trainerFor(data, PERSONAL_PREFIX);
-      trainer.setGlobal(g.spec, g.weights);
-      return trainer.recommend(k, seen);
+      const { items, seen } = await this.liked();
+      const ranked = await this.rankingScores(g, items.length);
+      const top = topK(ranked.scores, k, seen);
+      const reasons = explainRecommendations(itemEmbeddings(g.weights), top, items);
+      return top.map((item, j) => ({ item, score: 1 / (1 + Math.exp(-ranked.personal[item]!)), reason: reasons[j]! }));
     });
+  }
+
+  /**
+   * The ranking score of every catalogue item (row order) that recommend() ranks by, before seen
+   * items are dropped; undefined before the first global model. For benchmarks and evaluation.
+   */
+  async scores(): Promise<Float32Array | undefined> {
+    await this.refreshPersonal();
+    return this.serial(async () => {
+      const g = this.global;
+      if (!g) return undefined;
+      return (await this.rankingScores(g, (await this.liked()).items.length)).scores.slice();
+    });
+  }
+
+  private async refreshPersonal(): Promise<void> {
+    const current = this.global;
+    const last = this.personalizedFor;
+    if (current && (!last || last.version !== current.version || last.events !== (await this.o.store.count()))) await this.personalize();
+  }
+
+  /** Personal logits, the prior and their blend for a user with `liked` liked items (inside serial()). */
+  private async rankingScores(g: NonNullable<LiveRecsysTrainer['global']>, liked: number): Promise<{ scores: Float32Array; personal: Float32Array }> {
+    const numItems = Number(g.spec.options['numItems']);
+    const key = `${g.version}:${this.personalizedFor?.events ?? -1}:${liked}`;
+    if (this.cached.personal?.key !== key) {
+      if (liked === 0) await this.resetPersonal(g.spec, g.weights); // nothing liked: the neutral user
+      this.cached.personal = { key, logits: await this.scoreWith(g, PERSONAL_PREFIX) };
+    }
+    const personal = this.cached.personal.logits;
+    if (personalWeight(liked) >= 1) return { scores: personal, personal };
+    const counts = this.o.prior?.();
+    let prior: Float32Array;
+    if (counts) prior = popularityScores(counts, numItems);
+    else {
+      if (this.cached.neutral?.version !== g.version) this.cached.neutral = { version: g.version, logits: await this.scoreWith(g, NEUTRAL_PREFIX) };
+      prior = this.cached.neutral.logits;
+    }
+    if (this.cached.blend?.length !== numItems) this.cached.blend = new Float32Array(numItems);
+    return { scores: coldStartScores(prior, personal, liked, this.cached.blend), personal };
+  }
+
+  private async scoreWith(g: NonNullable<LiveRecsysTrainer['global']>, prefix: string): Promise<Float32Array> {
+    const data: UserData = {
+      user: this.o.user,
+      numItems: Number(g.spec.options['numItems']),
+      trainItems: new Int32Array(0),
+      testItem: -1,
+      testNegatives: new Int32Array(0),
+    };
+    const trainer = this.trainerFor(data, prefix, prefix === NEUTRAL_PREFIX ? neutralStore(g.weights) : undefined);
+    trainer.setGlobal(g.spec, g.weights);
+    return trainer.scoreAll();
+  }
+
+  /** Sets the personal embedding to the neutral user: all zeros, the shape of the model's private tensors. */
+  private async resetPersonal(spec: ModelSpec, weights: Weights): Promise<void> {
+    for (const t of weights.manifest.tensors) {
+      if (t.shared) continue;
+      await this.o.store.set(`${PERSONAL_PREFIX}${spec.name}/${t.name}`, new Float32Array(t.shape.reduce((x, y) => x * y, 1)));
+    }
   }
 
   /** Floats of private embedding kept on this device (for the "stays here" panel). */
@@ -148,10 +250,10 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
     return holdOutLatest(this.o.user, items, timestamps, numItems, { negatives: Math.min(99, numItems - items.length), seed: this.o.seed });
   }
 
-  private trainerFor(data: UserData, prefix: string): RecsysTrainer {
+  private trainerFor(data: UserData, prefix: string, store?: PrivateStore): RecsysTrainer {
     return new RecsysTrainer({
       data,
-      store: privateStore(this.o.store, prefix),
+      store: store ?? privateStore(this.o.store, prefix),
       engine: this.o.engine,
       seed: this.o.seed,
       ...(this.o.models ? { models: this.o.models } : {}),

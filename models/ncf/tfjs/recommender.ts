@@ -2,6 +2,7 @@ import type { RecommenderEngine } from '../../recommender-engine.js';
 import { ncfArch, type NcfKind } from '../arch.js';
 import { ncfJsEngine } from '../engine/recommender.js';
 import { fitLocalTf, scoreTf } from './local-fit.js';
+import { scoreCatalogueTf } from './score-catalogue.js';
 
 /** The tfjs NCF engine on the active backend (wasm, webgl, cpu, ...): the device path. */
 export function ncfTfjsEngine(kind: NcfKind): RecommenderEngine {
@@ -9,5 +10,6 @@ export function ncfTfjsEngine(kind: NcfKind): RecommenderEngine {
     ...ncfJsEngine(kind),
     fit: (options, shared, priv, plan, o) => fitLocalTf(ncfArch(kind, options), shared, priv, plan, o),
     score: (options, shared, priv, items) => scoreTf(ncfArch(kind, options), shared, priv, items),
+    scoreAll: (options, shared, priv) => scoreCatalogueTf(ncfArch(kind, options), shared, priv),
   };
 }
