@@ -6,7 +6,7 @@ import { isPositive } from '../store/behaviour-event.js';
 import type { BehaviourStore } from '../store/behaviour-store.js';
 import { getFloat32 } from '../store/behaviour-store.js';
 import { ProtocolError, type ModelSpec, type Weights } from '@fedrec/protocol';
-import type { ModelRegistry } from '@fedrec/models/registry.js';
+import { defaultModelRegistry, type ModelRegistry } from '@fedrec/models/registry.js';
 import { RecsysTrainer, type PrivateStore } from './recsys-trainer.js';
 import { holdOutLatest, type UserData } from '@fedrec/recsys/split.js';
 
@@ -30,6 +30,13 @@ export interface LiveRecsysTrainerOptions {
    * Without it (or when it returns undefined) the global model's score for a neutral user stands in.
    */
   prior?: () => Float32Array | undefined;
+  /**
+   * The engine of on-device personalization and recommend() scoring. Default: 'js' when the model
+   * registers it, else `engine`. One user's row in batches of four costs a GPU backend a dispatch per
+   * step (tfjs on WebGL took seconds per action where the plain-JS engine takes milliseconds:
+   * `npm run bench -- device`), so real time runs on the CPU while rounds use `engine`.
+   */
+  personalizeEngine?: string;
 }
 
 /**
@@ -70,7 +77,8 @@ function neutralStore(weights: Weights): PrivateStore {
  * item so recommendations follow the user's clicks at once; its shared delta is discarded.
  */
 export class LiveRecsysTrainer implements Trainer, Recommender {
-  private readonly o: Required<Omit<LiveRecsysTrainerOptions, 'models' | 'prior'>> & Pick<LiveRecsysTrainerOptions, 'models' | 'prior'>;
+  private readonly o: Required<Omit<LiveRecsysTrainerOptions, 'models' | 'prior' | 'personalizeEngine'>> &
+    Pick<LiveRecsysTrainerOptions, 'models' | 'prior' | 'personalizeEngine'>;
   private global: { spec: ModelSpec; weights: Weights; version: number } | undefined;
   /** What the personal embedding was last tuned on: stale when events or the model moved on. */
   private personalizedFor: { events: number; version: number } | undefined;
@@ -146,7 +154,7 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
           ...config,
         },
       };
-      await this.trainerFor(data, PERSONAL_PREFIX).fit(ctx);
+      await this.trainerFor(data, PERSONAL_PREFIX, undefined, this.realTimeEngine(g.spec)).fit(ctx);
       delete this.cached.personal;
       return true;
     });
@@ -218,7 +226,7 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
       testItem: -1,
       testNegatives: new Int32Array(0),
     };
-    const trainer = this.trainerFor(data, prefix, prefix === NEUTRAL_PREFIX ? neutralStore(g.weights) : undefined);
+    const trainer = this.trainerFor(data, prefix, prefix === NEUTRAL_PREFIX ? neutralStore(g.weights) : undefined, this.realTimeEngine(g.spec));
     trainer.setGlobal(g.spec, g.weights);
     return trainer.scoreAll();
   }
@@ -250,11 +258,18 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
     return holdOutLatest(this.o.user, items, timestamps, numItems, { negatives: Math.min(99, numItems - items.length), seed: this.o.seed });
   }
 
-  private trainerFor(data: UserData, prefix: string, store?: PrivateStore): RecsysTrainer {
+  /** personalizeEngine, else 'js' where the model has it, else the round engine. */
+  private realTimeEngine(spec: ModelSpec): string {
+    if (this.o.personalizeEngine) return this.o.personalizeEngine;
+    const registry = this.o.models ?? defaultModelRegistry;
+    return registry.names().includes(spec.name) && 'js' in registry.get(spec.name).engines ? 'js' : this.o.engine;
+  }
+
+  private trainerFor(data: UserData, prefix: string, store?: PrivateStore, engine = this.o.engine): RecsysTrainer {
     return new RecsysTrainer({
       data,
       store: store ?? privateStore(this.o.store, prefix),
-      engine: this.o.engine,
+      engine,
       seed: this.o.seed,
       ...(this.o.models ? { models: this.o.models } : {}),
     });
