@@ -111,7 +111,8 @@ async function runBrowser(rows: Row[]): Promise<void> {
           const row = await page.evaluate(
             async ({ items, engine, budget }) => {
               await import('/assets/bench-device.js' as string);
-              const b = (globalThis as unknown as { fedrecDeviceBench: { selectBackend(): Promise<string>; measureDevice(o: object): Promise<DeviceRow> } }).fedrecDeviceBench;
+              const b = (globalThis as unknown as { fedrecDeviceBench: { selectBackend(): Promise<string>; measureDevice(o: object): Promise<DeviceRow> } })
+                .fedrecDeviceBench;
               const backend = await b.selectBackend();
               return { ...(await b.measureDevice({ numItems: items, ...(engine === 'default' ? {} : { engine }), budgetMs: budget })), backend };
             },

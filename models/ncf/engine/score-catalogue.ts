@@ -37,7 +37,9 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
 function itemProjection(itemMlp: Float32Array, w0: Float32Array, n: number, m: number, h0: number): Float32Array {
   const checksum = tableChecksum(itemMlp);
   const list = projections.get(itemMlp.buffer) ?? [];
-  const hit = list.find((p) => p.table.byteOffset === itemMlp.byteOffset && p.table.length === itemMlp.length && p.checksum === checksum && sameValues(p.w0, w0));
+  const hit = list.find(
+    (p) => p.table.byteOffset === itemMlp.byteOffset && p.table.length === itemMlp.length && p.checksum === checksum && sameValues(p.w0, w0),
+  );
   if (hit) return hit.proj;
   const proj = new Float32Array(n * h0);
   for (let i = 0; i < n; i++) {
@@ -63,7 +65,12 @@ function itemProjection(itemMlp: Float32Array, w0: Float32Array, n: number, m: n
  * cached per model (itemProjection); each item then costs the rest of the MLP and two dot products.
  * Same maths as NcfNet.forward (the SDK's tests check them against each other).
  */
-export function scoreCatalogueJs(a: NcfArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, out = new Float32Array(a.numItems)): Float32Array {
+export function scoreCatalogueJs(
+  a: NcfArch,
+  shared: Map<string, Float32Array>,
+  priv: Map<string, Float32Array>,
+  out = new Float32Array(a.numItems),
+): Float32Array {
   const n = a.numItems;
   const f = a.gmfDim;
   const m = a.mlpDim;
