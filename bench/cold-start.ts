@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { MemoryStore } from '@fedrec/client-sdk/store/memory-store.js';
 import { LiveRecsysTrainer } from '@fedrec/client-sdk/trainers/live-recsys-trainer.js';
+import { topK } from '@fedrec/client-sdk/trainers/top-k.js';
 import { RecsysTrainer, memoryPrivateStore } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { selectBackend } from '@fedrec/client-sdk/node/index.js';
 import { ncfArch } from '@fedrec/models/ncf/arch.js';
@@ -173,7 +174,8 @@ async function nowPath(h: (typeof held)[number], known: number, likes: number[])
   for (const { item, t } of h.list.slice(0, known)) await store.append({ itemId: item, kind: 'click', timestamp: t * 1000 });
   const trainer = new LiveRecsysTrainer({ store, user: h.u, prior: () => popularity });
   trainer.setGlobal(spec, weights, 1);
-  const before = (await trainer.recommend(10)).map((r) => r.item);
+  // Before: the top 10 over the same candidates as after (the titles about to be liked left out).
+  const before = topK((await trainer.scores())!, 10, new Set([...h.list.slice(0, known).map((x) => x.item), ...likes]));
   let ms = 0;
   for (const [k, item] of likes.entries()) {
     const t = performance.now();
@@ -195,16 +197,16 @@ async function oldPath(h: (typeof held)[number], known: number, likes: number[])
       store: priv,
       engine: 'tfjs',
     });
-  const personalizeAndRank = async () => {
+  const personalizeAndRank = async (alsoExclude: number[] = []) => {
     if (liked.length > 0) {
       const config = { localEpochs: 5, batchSize: 32, learningRate: 0.05, optimizer: 'sgd' as const, extra: { negatives: 4 } };
       await trainerFor().fit({ roundId: liked.length, modelVersion: 0, modelSpec: spec, global: weights, config });
     }
     const t = trainerFor();
     t.setGlobal(spec, weights);
-    return (await t.recommend(10, liked)).map((r) => r.item);
+    return (await t.recommend(10, [...liked, ...alsoExclude])).map((r) => r.item);
   };
-  const before = await personalizeAndRank();
+  const before = await personalizeAndRank(likes);
   let out = { before, after: before, ms: 0 };
   for (const item of likes) {
     const t = performance.now();

@@ -27,4 +27,15 @@ export interface RecommenderEngine {
    * whole catalogue. Optional: without it, callers score() every item.
    */
   scoreAll?(options: ModelSpec['options'], shared: Map<string, Float32Array>, priv: Map<string, Float32Array>): Promise<Float32Array>;
+  /**
+   * Trains only the private tensors against frozen shared weights (on-device personalization between
+   * rounds); returns them after training. Optional: without it, devices personalize with fit().
+   */
+  personalize?(
+    options: ModelSpec['options'],
+    shared: Map<string, Float32Array>,
+    priv: Map<string, Float32Array>,
+    plan: LocalPlan,
+    o: LocalFitOptions,
+  ): Promise<Map<string, Float32Array>>;
 }

@@ -4,7 +4,10 @@ import { ncfJsEngine } from '../engine/recommender.js';
 import { fitLocalTf, scoreTf } from './local-fit.js';
 import { scoreCatalogueTf } from './score-catalogue.js';
 
-/** The tfjs NCF engine on the active backend (wasm, webgl, cpu, ...): the device path. */
+/**
+ * The tfjs NCF engine on the active backend (wasm, webgl, cpu, ...): the device path. Personalization
+ * (one user's rows, shared weights frozen) stays the plain-JS one: it has no tensor work worth a dispatch.
+ */
 export function ncfTfjsEngine(kind: NcfKind): RecommenderEngine {
   return {
     ...ncfJsEngine(kind),
