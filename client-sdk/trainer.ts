@@ -34,13 +34,25 @@ export interface Trainer {
   evaluate(ctx: TaskContext): Promise<EvaluateOutcome>;
 }
 
-/** One recommended item: the app's id, its model row, and the model's score in (0, 1). */
+/**
+ * Why an item was recommended, computed on the device (client-sdk/trainers/explain.ts):
+ * the liked item whose item embedding is closest (cosine) to it, or the popularity prior
+ * when the device knows no liked item yet (cold start).
+ */
+export type RecommendationReason =
+  /** `item` is the liked item's model row; `itemId` its app id (filled in by LiveRecsysTrainer through the catalogue). */
+  | { kind: 'similar-to-liked'; item: number; itemId?: string; similarity: number }
+  | { kind: 'popular' };
+
+/** One recommended item: the app's id, its model row, the model's score in (0, 1), and why. */
 export interface Recommendation {
   /** The model row (dense item index). */
   item: number;
   score: number;
   /** The app's item id (through the catalogue; "n" for row n under the numeric default). */
   itemId: string;
+  /** Why it is here, when the recommender explains itself ("because you liked X"). */
+  reason?: RecommendationReason;
 }
 
 /**

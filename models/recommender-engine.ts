@@ -22,4 +22,20 @@ export interface RecommenderEngine {
   ): Promise<LocalFitResult>;
   /** Logits of this user against the given items. */
   score(options: ModelSpec['options'], shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, items: Int32Array): Promise<Float32Array>;
+  /**
+   * Logits of this user against every item, in row order: one dense pass for recommend() over a
+   * whole catalogue. Optional: without it, callers score() every item.
+   */
+  scoreAll?(options: ModelSpec['options'], shared: Map<string, Float32Array>, priv: Map<string, Float32Array>): Promise<Float32Array>;
+  /**
+   * Trains only the private tensors against frozen shared weights (on-device personalization between
+   * rounds); returns them after training. Optional: without it, devices personalize with fit().
+   */
+  personalize?(
+    options: ModelSpec['options'],
+    shared: Map<string, Float32Array>,
+    priv: Map<string, Float32Array>,
+    plan: LocalPlan,
+    o: LocalFitOptions,
+  ): Promise<Map<string, Float32Array>>;
 }

@@ -92,6 +92,25 @@ export class RecsysTrainer implements Trainer {
     return order.slice(0, k).map((j) => ({ item: items[j]!, itemId: String(items[j]!), score: 1 / (1 + Math.exp(-logits[j]!)) }));
   }
 
+  /**
+   * Logits of every catalogue item, in row order, under the latest global weights and this user's
+   * private rows: the engine's dense scoreAll when it has one, else score() over every item.
+   */
+  async scoreAll(): Promise<Float32Array> {
+    if (!this.lastGlobal) throw new Error('no global model yet: scoreAll() needs a fit or evaluate task first (or setGlobal)');
+    const { spec, weights } = this.lastGlobal;
+    const engine = await this.engineFor({ modelSpec: spec, global: weights });
+    const shared = splitShared(weights.manifest, weights.body);
+    const priv = await this.loadPrivate(engine, spec);
+    if (engine.scoreAll) return engine.scoreAll(spec.options, shared, priv);
+    return engine.score(
+      spec.options,
+      shared,
+      priv,
+      Int32Array.from({ length: engine.numItems(spec.options) }, (_, i) => i),
+    );
+  }
+
   /** Remembers a global model for recommend() without a task. */
   setGlobal(spec: ModelSpec, weights: Weights): void {
     this.check({ modelSpec: spec, global: weights });

@@ -53,10 +53,10 @@ export class DemoDevice {
     readonly clientId: string,
   ) {}
 
-  static async open(url: string): Promise<DemoDevice> {
+  static async open(url: string, prior?: Float32Array): Promise<DemoDevice> {
     const store = await openIndexedDbStore({ name: 'fedrec-demo' });
     const clientId = await deviceClientId(store);
-    const trainer = new LiveRecsysTrainer({ store, user: hashToUser(clientId) });
+    const trainer = new LiveRecsysTrainer({ store, user: hashToUser(clientId), ...(prior ? { prior: () => prior } : {}) });
     const client = await createBrowserClient({ url, trainer, store, clientId, reconnect: { initialDelayMs: 300 } });
     const device = new DemoDevice(store, client, trainer, clientId);
     device.wire();

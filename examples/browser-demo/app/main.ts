@@ -1,6 +1,7 @@
 import './style.css';
 import type { BehaviourEvent } from '@fedrec/client-sdk/browser/index.js';
 import type { Catalog, CatalogItem } from '../catalog-types.js';
+import { reasonText } from '@fedrec/client-sdk/trainers/explain.js';
 import { DemoDevice } from './device.js';
 
 const $ = (id: string): HTMLElement => {
@@ -39,7 +40,12 @@ function renderItems(device: DemoDevice): void {
 
 function renderRecs(device: DemoDevice): void {
   $('recs').innerHTML = device.recommendations
-    .map((r) => `<li data-item="${r.item}"><span class="title">${esc(title(r.item))}</span> <span class="score">${r.score.toFixed(3)}</span></li>`)
+    .map(
+      (r) =>
+        `<li data-item="${r.item}"><span class="title">${esc(title(r.item))}</span> <span class="score">${r.score.toFixed(3)}</span>` +
+        (r.reason ? `<span class="reason">${esc(reasonText(r.reason, title))}</span>` : '') +
+        '</li>',
+    )
     .join('');
   $('rec-info').textContent = device.trainer.model
     ? `global model v${device.modelVersion} + your private embedding · re-ranked in ${device.lastRecommendMs.toFixed(0)} ms on ${device.client.backend ?? '?'}`
@@ -103,7 +109,10 @@ async function main(): Promise<void> {
   catalog = (await (await fetch('/demo/catalog.json')).json()) as Catalog;
   titles = new Map(catalog.items.map((i) => [i.item, i.title]));
   $('catalog-source').textContent = `${catalog.items.length} titles (${catalog.source === 'movielens-100k' ? 'MovieLens 100K' : 'synthetic'})`;
-  const device = await DemoDevice.open(location.origin);
+  // The catalogue's popularity is the cold-start prior: a new visitor sees popular titles at once.
+  const prior = new Float32Array(Math.max(0, ...catalog.items.map((i) => i.item + 1)));
+  for (const i of catalog.items) prior[i.item] = i.popularity;
+  const device = await DemoDevice.open(location.origin, prior);
   let pending = false;
   const rerender = () => {
     if (pending) return;
