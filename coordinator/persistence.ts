@@ -41,6 +41,10 @@ export class CoordinatorPersistence {
           modelVersion: restored.modelVersion,
           nextRoundId: restored.nextRoundId,
           history: restored.history,
+          // The counters go on from the checkpoint (every commit made one version; every round took one id),
+          // not from 0, so a restarted service's dashboard and /api/status agree with its model version.
+          roundsCommitted: restored.modelVersion,
+          roundsAbandoned: Math.max(0, restored.nextRoundId - restored.modelVersion),
         });
         o.logger.info({ modelVersion: restored.modelVersion, nextRoundId: restored.nextRoundId, dir: o.checkpointDir }, 'resumed from checkpoint');
         return;

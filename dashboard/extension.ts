@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { CoordinatorExtension } from '@fedrec/coordinator';
+import { serveFavicon } from './favicon.js';
 import { DashboardFeed, type DashboardFeedOptions } from './feed.js';
 import { BROWSER_ASSETS_DIR, assetsMissingPage, serveBrowserAssets } from './static.js';
 
@@ -27,6 +28,7 @@ export function dashboardExtension(options: DashboardOptions = {}): CoordinatorE
       feed = new DashboardFeed(coordinator, options);
       feed.attach(io);
       serveBrowserAssets(routes, assetsDir);
+      serveFavicon(routes);
       routes.get(options.path ?? '/', (_req, res) => {
         const missing = assetsMissingPage('dashboard.js', assetsDir);
         if (missing) res.status(503).type('html').send(missing);

@@ -6,6 +6,8 @@ import { WireMeter } from './wire-meter.js';
 export interface DashboardFeedOptions {
   /** Rounds sent in a snapshot (the newest ones). */
   historyLimit?: number;
+  /** How often the coordinator's status is checked for a change worth pushing (phase, clients, version). */
+  statusEveryMs?: number;
 }
 
 /**
@@ -21,12 +23,16 @@ export class DashboardFeed {
   private nsp: Namespace<Record<string, never>, DashboardServerEvents> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly historyLimit: number;
+  private readonly statusEveryMs: number;
+  private statusTimer: ReturnType<typeof setInterval> | undefined;
+  private lastStatusKey = '';
 
   constructor(
     private readonly coordinator: CoordinatorView,
     options: DashboardFeedOptions = {},
   ) {
     this.historyLimit = options.historyLimit ?? 500;
+    this.statusEveryMs = options.statusEveryMs ?? 500;
   }
 
   attach(io: CoordinatorServer): void {
@@ -57,6 +63,10 @@ export class DashboardFeed {
     c.on('round:abandoned', onEnded);
     c.on('client:connected', onConnected);
     c.on('client:disconnected', onDisconnected);
+    // The engine moves between phases without an event (waiting for clients, the pause between rounds):
+    // a cheap check pushes each change, so the page's phase never lags behind /api/status.
+    this.statusTimer = setInterval(() => this.pushStatusIfChanged(), this.statusEveryMs);
+    this.statusTimer.unref();
     this.unsubscribe = () => {
       c.off('round:started', onStarted);
       c.off('round:committed', onEnded);
@@ -67,6 +77,8 @@ export class DashboardFeed {
   }
 
   detach(): void {
+    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
+    this.statusTimer = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.nsp?.disconnectSockets(true);
@@ -90,6 +102,7 @@ export class DashboardFeed {
     for (const client of this.clients.values()) client.selected = s.selected.includes(client.clientId);
     this.nsp?.emit('dashboard:round-started', s);
     this.pushClients();
+    this.pushStatusIfChanged();
   }
 
   private roundEnded(r: RoundRecord): void {
@@ -105,8 +118,17 @@ export class DashboardFeed {
       if (r.outcome === 'committed' && r.participants.includes(client.clientId)) client.roundsContributed++;
     }
     this.nsp?.emit('dashboard:round-ended', this.withTraffic(r));
-    this.nsp?.emit('dashboard:status', this.coordinator.status());
     this.pushClients();
+    // The engine leaves the round's phase just after this event: push the status it moves to.
+    setImmediate(() => this.pushStatusIfChanged(true));
+  }
+
+  private pushStatusIfChanged(force = false): void {
+    const status = this.coordinator.status();
+    const key = `${status.phase}|${status.currentRound?.roundId ?? ''}|${status.connectedClients}|${status.modelVersion}|${status.roundsAbandoned}`;
+    if (!force && key === this.lastStatusKey) return;
+    this.lastStatusKey = key;
+    this.nsp?.emit('dashboard:status', status);
   }
 
   private pushClients(): void {
