@@ -1,5 +1,6 @@
 // What a person should do about each way a client can fail to join a coordinator; the examples
-// print this instead of a stack trace (README "Troubleshooting" lists the same causes).
+// print this instead of a stack trace (README "Troubleshooting" lists the same causes). Universal: the
+// own-data page shows it too.
 import { FederatedClientError } from '@fedrec/client-sdk';
 
 const WHAT_TO_DO: Record<string, (url: string) => string> = {
@@ -19,13 +20,4 @@ export function explainConnectError(err: unknown, url: string): string | undefin
   if (!(err instanceof FederatedClientError)) return undefined;
   const todo = WHAT_TO_DO[err.code];
   return todo ? `${err.code}: ${err.message}\n  what to do: ${todo(url)}` : `${err.code}: ${err.message}`;
-}
-
-/** Prints an error for a person (no stack unless verbose) and exits with status 1. */
-export function exitWithError(program: string, err: unknown, url: string, verbose: boolean): never {
-  const explained = explainConnectError(err, url);
-  console.error(`${program}: ${explained ?? (err instanceof Error ? err.message : String(err))}`);
-  if (verbose && err instanceof Error && err.stack) console.error(err.stack);
-  else if (!explained) console.error('(run with --verbose for the stack trace)');
-  process.exit(1);
 }

@@ -3,13 +3,17 @@
 //   npm start &                       # a coordinator with the default recommender
 //   npm run example:node-app          # one device; run it again with another --device-dir for another user
 //   npm run example:node-app -- --help
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadOrCreateClientId } from '@fedrec/client-sdk/client-id.js';
-import { exitWithError } from './connect-errors.js';
+import { exitWithError, UsageError } from './exit-with-error.js';
 import { readEventsFile } from './events-file.js';
 import { stableHash, syntheticHistoryFor } from './synthetic-history.js';
 import type { BehaviourInput } from '@fedrec/client-sdk';
 
+const positive = (v: string): number => {
+  if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError('expected a whole number >= 1.');
+  return Number(v);
+};
 const ids = (v: string) => v.split(',').map((s) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim()));
 const opts = new Command('node-app')
   .description('One device running the fedrec client SDK: records behaviour, joins rounds, recommends on the device.')
@@ -20,8 +24,8 @@ const opts = new Command('node-app')
   .option('--events <file>', 'record these events first: CSV lines itemId,kind[,value[,timestamp]]')
   .option('--click <ids>', 'record clicks on these item ids (comma-separated)', ids)
   .option('--purchase <ids>', 'record purchases of these item ids (comma-separated)', ids)
-  .option('--top <k>', 'recommendations to print', (v) => Number(v), 5)
-  .option('--exit-after-rounds <n>', 'leave after taking part in n rounds (default: stay until Ctrl-C)', (v) => Number(v))
+  .option('--top <k>', 'recommendations to print', positive, 5)
+  .option('--exit-after-rounds <n>', 'leave after taking part in n rounds (default: stay until Ctrl-C)', positive)
   .option('--verbose', 'print stack traces')
   .addHelpText(
     'after',
@@ -44,11 +48,15 @@ const opts = new Command('node-app')
 try {
   new URL(opts.url);
 } catch {
-  exitWithError('node-app', new Error(`--url ${opts.url}: not a URL (expected e.g. http://localhost:8080)`), opts.url, false);
+  exitWithError('node-app', new UsageError(`--url ${opts.url}: not a URL (expected e.g. http://localhost:8080)`), opts.url, false);
 }
 // Read and check the events before anything connects: a bad file changes nothing.
 const given: BehaviourInput[] = [
-  ...(opts.events ? await readEventsFile(opts.events).catch((err: unknown) => exitWithError('node-app', err, opts.url, opts.verbose === true)) : []),
+  ...(opts.events
+    ? await readEventsFile(opts.events).catch((err: unknown) =>
+        exitWithError('node-app', new UsageError(`--events ${opts.events}: ${err instanceof Error ? err.message : String(err)}`), opts.url, false),
+      )
+    : []),
   ...(opts.click ?? []).map((itemId): BehaviourInput => ({ itemId, kind: 'click' })),
   ...(opts.purchase ?? []).map((itemId): BehaviourInput => ({ itemId, kind: 'purchase' })),
 ];

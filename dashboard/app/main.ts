@@ -90,6 +90,13 @@ function renderTiles(): void {
     : '–';
 }
 
+function renderCurrent(): void {
+  const c = state.current;
+  $('current').innerHTML = c
+    ? `<div class="big">round ${c.roundId}</div><div>training on model v${c.modelVersion}</div><div>${c.selected.length} clients selected</div><div>deadline ${formatTime(c.deadline)}</div>`
+    : `<div class="big">${state.status ? esc(phaseText(state.status)) : 'idle'}</div><div>${state.rounds.length ? `last round ${state.rounds.at(-1)!.roundId} ${state.rounds.at(-1)!.outcome}` : 'waiting for clients'}</div>`;
+}
+
 function renderClients(): void {
   const rows = [...state.clients]
     .sort((a, b) => a.clientId.localeCompare(b.clientId))
