@@ -103,7 +103,6 @@ async function main(): Promise<void> {
       .map(([k, v]) => [k === 'serverLr' ? 'serverLearningRate' : k, v] as const)
       .filter(([k]) => (CLI_KEYS as string[]).includes(k)),
   );
-  delete flagSettings['verbose'];
   const fileSettings = typeof configFile === 'string' ? await readConfigFile(configFile) : {};
   // Every setting is checked here, before any model is built or data is read.
   const config = resolveCliConfig(fileSettings, configFromEnv(process.env), flagSettings);
