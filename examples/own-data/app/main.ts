@@ -50,9 +50,22 @@ async function loadFile(input: HTMLInputElement): Promise<void> {
 }
 $<HTMLInputElement>('file').addEventListener('change', (ev) => void loadFile(ev.target as HTMLInputElement));
 
+let ranking: Promise<void> | undefined;
+let rankAgain = false;
+/** Re-ranks on the device; model updates that arrive meanwhile fold into one more pass, so ranking never piles up. */
 async function showRecommendations(client: FederatedClient): Promise<void> {
-  const top = await client.recommend(10);
-  $('recs').innerHTML = top.map((r) => `<li>item ${r.item} <span class="hint">${r.score.toFixed(3)}</span></li>`).join('');
+  if (ranking) {
+    rankAgain = true;
+    return ranking;
+  }
+  ranking = (async () => {
+    do {
+      rankAgain = false;
+      const top = await client.recommend(10);
+      $('recs').innerHTML = top.map((r) => `<li>item ${r.item} <span class="hint">${r.score.toFixed(3)}</span></li>`).join('');
+    } while (rankAgain);
+  })().finally(() => (ranking = undefined));
+  return ranking;
 }
 
 async function join(): Promise<void> {
