@@ -15,6 +15,7 @@ import type { FederatedClientEvents, WelcomeInfo } from './client-events.js';
 import type { EventSink } from './emitter.js';
 import { FederatedClientError, isErrorCode } from './errors.js';
 import { answerChallenge, checkWelcome } from './handshake.js';
+import { transportFailure } from './transport-errors.js';
 import type { Logger } from './logger.js';
 import { checkTransport } from './transport.js';
 
@@ -77,6 +78,12 @@ export interface ConnectionOptions {
   reconnect?: ReconnectOptions;
   /** How long connect() waits for a welcome before giving up (default 20 000 ms; 0 = no limit). */
   connectTimeoutMs?: number;
+  /**
+   * Keep retrying a first connect() that finds the coordinator refusing connections, unknown in DNS or
+   * failing TLS, until connectTimeoutMs (default false: reject at once with CONNECTION_REFUSED,
+   * HOST_NOT_FOUND or TLS_ERROR). After a first welcome, drops are always retried.
+   */
+  waitForCoordinator?: boolean;
   /** Socket.IO path on the server. */
   path?: string;
   /** Default: socket.io-client's `io`. */
@@ -298,7 +305,13 @@ export class Connection {
     }
   }
 
-  private onConnectError(socket: ClientSocket, err: Error & { data?: unknown }): void {
+  private onConnectError(socket: ClientSocket, err: Error & { data?: unknown; description?: unknown }): void {
+    // A first connect that cannot reach the coordinator says why at once rather than after the timeout.
+    const unreachable = this.pending && this.lastWelcome === undefined && !this.options.waitForCoordinator ? transportFailure(err) : undefined;
+    if (unreachable) {
+      this.fail(new FederatedClientError(unreachable.code, `cannot reach the coordinator at ${this.options.url} (${unreachable.detail})`, { cause: err }));
+      return;
+    }
     if (socket.active) {
       // A transport problem (coordinator down, network): socket.io retries with backoff.
       this.options.logger.debug({ err: err.message }, 'connection attempt failed, will retry');

@@ -1,7 +1,17 @@
 import { ERROR_CODES, type ErrorCode } from '@fedrec/protocol';
 
 /** Codes the client raises on its own, besides the ones a coordinator can send. */
-export type ClientErrorCode = ErrorCode | 'FINGERPRINT_MISMATCH' | 'CONNECT_TIMEOUT' | 'NOT_CONNECTED' | 'CLOSED' | 'NOT_SUPPORTED';
+export type ClientErrorCode =
+  | ErrorCode
+  | 'FINGERPRINT_MISMATCH'
+  | 'CONNECT_TIMEOUT'
+  | 'NOT_CONNECTED'
+  | 'CLOSED'
+  | 'NOT_SUPPORTED'
+  // The coordinator could not be reached at all (see transport-errors.ts):
+  | 'CONNECTION_REFUSED'
+  | 'HOST_NOT_FOUND'
+  | 'TLS_ERROR';
 
 /** An error with a code an app can branch on (connect refusals, pinning failures, ...). */
 export class FederatedClientError extends Error {

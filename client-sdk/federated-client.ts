@@ -42,6 +42,8 @@ export interface FederatedClientOptions {
   reconnect?: ReconnectOptions;
   /** How long connect() waits for a welcome before giving up (default 20 000 ms; 0 = no limit). */
   connectTimeoutMs?: number;
+  /** Keep retrying a first connect() to an unreachable coordinator until connectTimeoutMs (default false: reject at once). */
+  waitForCoordinator?: boolean;
   /** Ack timeout for requests the client makes (model:get), default 30 000 ms. */
   requestTimeoutMs?: number;
   /** A tfjs backend to force, or false to skip backend selection (a trainer without tfjs). */
@@ -126,6 +128,7 @@ export class FederatedClient {
       ...(options.pinnedFingerprint !== undefined ? { pinnedFingerprint: options.pinnedFingerprint } : {}),
       ...(options.reconnect !== undefined ? { reconnect: options.reconnect } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(options.waitForCoordinator !== undefined ? { waitForCoordinator: options.waitForCoordinator } : {}),
       ...(options.path !== undefined ? { path: options.path } : {}),
       ...(options.socketFactory !== undefined ? { socketFactory: options.socketFactory } : {}),
       prepare: () => this.prepare(),

@@ -9,6 +9,10 @@ export interface CoordinatorStatus {
   nextRoundId: number;
   currentRound: CoordinatorState['current'];
   connectedClients: number;
+  /** Clients that must be connected before a round starts (a waiting coordinator waits for minClients - connectedClients more). */
+  minClients: number;
+  /** Accepted results a round needs to commit. */
+  minResults: number;
   roundsCommitted: number;
   roundsAbandoned: number;
   mode: 'continuous' | 'fixed';

@@ -56,6 +56,10 @@ export class CoordinatorPersistence {
           nextRoundId: restored.nextRoundId,
           history: restored.history,
           catalogue,
+          // The counters go on from the checkpoint (every commit made one version; every round took one id),
+          // not from 0, so a restarted service's dashboard and /api/status agree with its model version.
+          roundsCommitted: restored.modelVersion,
+          roundsAbandoned: Math.max(0, restored.nextRoundId - restored.modelVersion),
         });
         if (restored.strategyState) o.strategy.loadState?.(restored.weights.manifest, restored.strategyState);
         if (restored.policyState) state.updatePolicy.restore(restored.policyState);

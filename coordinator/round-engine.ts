@@ -132,8 +132,10 @@ export class RoundEngine {
       if (outcome === 'abandoned') {
         state.phase = 'backoff';
         await sleep(o.retryDelayMs, signal);
-      } else if (outcome === 'committed' && o.roundIntervalMs > 0) {
-        await sleep(o.roundIntervalMs, signal);
+      } else if (outcome === 'committed') {
+        // Between rounds: neither fitting nor evaluating, and status (and the dashboard) says so.
+        state.phase = 'idle';
+        if (o.roundIntervalMs > 0) await sleep(o.roundIntervalMs, signal);
       }
     }
   }

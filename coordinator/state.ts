@@ -23,7 +23,7 @@ export interface CoordinatorState {
   history: RoundRecord[];
   phase: Phase;
   current: CurrentRound | null;
-  /** Counted since this process started (history is capped). */
+  /** Counted across restarts: resumed from the checkpoint's version and round counter (history is capped). */
   roundsCommitted: number;
   roundsAbandoned: number;
   /** Rollbacks since this process started (automatic or by the operator). */

@@ -5,7 +5,7 @@ import type { CoordinatorState } from './state.js';
 import type { CoordinatorStatus } from './coordinator-status.js';
 
 export function coordinatorStatus(
-  o: Pick<ResolvedOptions, 'rounds' | 'strategy' | 'fitCollector'>,
+  o: Pick<ResolvedOptions, 'rounds' | 'strategy' | 'fitCollector' | 'minClients' | 'minResults'>,
   state: CoordinatorState,
   live: { connectedClients: number; keyPair: KeyPair | undefined; startedAt: number | null },
 ): CoordinatorStatus {
@@ -17,6 +17,8 @@ export function coordinatorStatus(
     nextRoundId: state.nextRoundId,
     currentRound: state.current,
     connectedClients: live.connectedClients,
+    minClients: o.minClients,
+    minResults: o.minResults,
     roundsCommitted: state.roundsCommitted,
     roundsAbandoned: state.roundsAbandoned,
     mode: o.rounds === 'continuous' ? 'continuous' : 'fixed',

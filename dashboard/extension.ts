@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { CoordinatorExtension } from '@fedrec/coordinator';
+import { serveFavicon } from './favicon.js';
 import { DashboardFeed, type DashboardFeedOptions } from './feed.js';
 import { BROWSER_ASSETS_DIR, assetsMissingPage, serveBrowserAssets } from './static.js';
 
@@ -32,6 +33,7 @@ export function dashboardExtension(options: DashboardOptions = {}): CoordinatorE
       });
       feed.attach(io);
       serveBrowserAssets(routes, assetsDir);
+      serveFavicon(routes);
       // The page needs the credential too: a browser prompts (Basic) and keeps a session cookie its socket then carries.
       routes.get(options.path ?? '/', operator.requireHttp, (_req, res) => {
         const missing = assetsMissingPage('dashboard.js', assetsDir);

@@ -11,6 +11,8 @@ export interface DashboardFeedOptions {
   clientName?: (clientId: string) => string;
   /** Namespace middleware run before a viewer connects (the operator check). */
   guard?: (socket: never, next: (err?: Error) => void) => void;
+  /** How often the coordinator's status is checked for a change worth pushing (phase, clients, version). */
+  statusEveryMs?: number;
 }
 
 /**
@@ -28,6 +30,9 @@ export class DashboardFeed {
   private readonly historyLimit: number;
   private readonly name: (clientId: string) => string;
   private readonly guard: DashboardFeedOptions['guard'];
+  private readonly statusEveryMs: number;
+  private statusTimer: ReturnType<typeof setInterval> | undefined;
+  private lastStatusKey = '';
 
   constructor(
     private readonly coordinator: CoordinatorView,
@@ -36,6 +41,7 @@ export class DashboardFeed {
     this.historyLimit = options.historyLimit ?? 500;
     this.name = options.clientName ?? ((id) => id);
     this.guard = options.guard;
+    this.statusEveryMs = options.statusEveryMs ?? 500;
   }
 
   attach(io: CoordinatorServer): void {
@@ -67,6 +73,10 @@ export class DashboardFeed {
     c.on('round:abandoned', onEnded);
     c.on('client:connected', onConnected);
     c.on('client:disconnected', onDisconnected);
+    // The engine moves between phases without an event (waiting for clients, the pause between rounds):
+    // a cheap check pushes each change, so the page's phase never lags behind /api/status.
+    this.statusTimer = setInterval(() => this.pushStatusIfChanged(), this.statusEveryMs);
+    this.statusTimer.unref();
     this.unsubscribe = () => {
       c.off('round:started', onStarted);
       c.off('round:committed', onEnded);
@@ -77,6 +87,8 @@ export class DashboardFeed {
   }
 
   detach(): void {
+    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
+    this.statusTimer = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.nsp?.disconnectSockets(true);
@@ -109,6 +121,7 @@ export class DashboardFeed {
     for (const client of this.clients.values()) client.selected = s.selected.includes(client.clientId);
     this.nsp?.emit('dashboard:round-started', renameRoundStarted(s, this.name));
     this.pushClients();
+    this.pushStatusIfChanged();
   }
 
   private roundEnded(r: RoundRecord): void {
@@ -124,8 +137,17 @@ export class DashboardFeed {
       if (r.outcome === 'committed' && r.participants.includes(client.clientId)) client.roundsContributed++;
     }
     this.nsp?.emit('dashboard:round-ended', this.withTraffic(r));
-    this.nsp?.emit('dashboard:status', renameStatus(this.coordinator.status(), this.name));
     this.pushClients();
+    // The engine leaves the round's phase just after this event: push the status it moves to.
+    setImmediate(() => this.pushStatusIfChanged(true));
+  }
+
+  private pushStatusIfChanged(force = false): void {
+    const status = this.coordinator.status();
+    const key = `${status.phase}|${status.currentRound?.roundId ?? ''}|${status.connectedClients}|${status.modelVersion}|${status.roundsAbandoned}`;
+    if (!force && key === this.lastStatusKey) return;
+    this.lastStatusKey = key;
+    this.nsp?.emit('dashboard:status', renameStatus(status, this.name));
   }
 
   private pushClients(): void {

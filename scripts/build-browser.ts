@@ -13,6 +13,7 @@ export const BROWSER_ENTRIES: Record<string, string> = {
   'fedrec-client': 'client-sdk/browser/index.ts',
   dashboard: 'dashboard/app/main.ts',
   demo: 'examples/browser-demo/app/main.ts',
+  'own-data': 'examples/own-data/app/main.ts',
 };
 
 /** Inputs that must never reach a browser bundle (server code, Node-only packages). */

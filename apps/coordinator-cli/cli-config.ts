@@ -1,33 +1,58 @@
 import { z } from 'zod';
 import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
+import { DEFAULT_MODEL_NAME } from './default-model.js';
 
 /**
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
  * Sources are merged with flags > env > file > defaults, then parsed once here.
  */
-const jsonRecord = z.preprocess((v) => (typeof v === 'string' ? JSON.parse(v) : v), z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])));
+const jsonRecord = z.preprocess(
+  (v, ctx) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch (err) {
+      // JSON.parse's own message names no setting; the issue's path does (see cliErrorMessage).
+      ctx.addIssue({ code: 'custom', message: `not valid JSON (${err instanceof Error ? err.message : String(err)}): ${v}`, input: v });
+      return z.NEVER;
+    }
+  },
+  z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+);
 const int = z.coerce.number().int();
+
+/** Pause between committed rounds when `npm start` is not told otherwise. */
+export const DEFAULT_ROUND_INTERVAL_MS = 1000;
 
 export const cliConfigSchema = z
   .object({
     port: int.min(0).max(65535).default(8080),
     host: z.string().min(1).default('0.0.0.0'),
-    model: z.string().min(1).default('logistic'),
+    /** The recommender unless told otherwise (default-model.ts decides, and fills in its options). */
+    model: z.string().min(1).default(DEFAULT_MODEL_NAME),
     modelOptions: jsonRecord.default({}),
     /** Seed for the initial weights. */
     seed: int.default(42),
     rounds: z
-      .preprocess((v) => (v === 'continuous' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('continuous'), z.number().int().min(1)]))
+      .preprocess(
+        (v) => (v === 'continuous' ? v : typeof v === 'string' ? Number(v) : v),
+        z.union([z.literal('continuous'), z.number().int().min(1)], { error: 'expected a whole number >= 1 or "continuous"' }),
+      )
       .default('continuous'),
     minClients: int.min(1).optional(),
     clientsPerRound: z
-      .preprocess((v) => (v === 'all' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('all'), z.number().positive()]))
+      .preprocess(
+        (v) => (v === 'all' ? v : typeof v === 'string' ? Number(v) : v),
+        z.union([z.literal('all'), z.number().positive()], { error: 'expected a count >= 1, a fraction in (0, 1) or "all"' }),
+      )
       .optional(),
     roundTimeoutMs: int.min(1).optional(),
     minResults: int.min(1).optional(),
     retryDelayMs: int.min(0).optional(),
-    roundIntervalMs: int.min(0).optional(),
-    evaluateEvery: int.min(0).optional(),
+    /** A service need not train back to back: one round a second unless told otherwise. */
+    roundIntervalMs: int.min(0).default(DEFAULT_ROUND_INTERVAL_MS),
+    /** Evaluate every few commits so the dashboard shows HR@10 from the start. */
+    evaluateEvery: int.min(0).default(5),
     checkpointDir: z.string().min(1).optional(),
     keepCheckpoints: int.min(1).optional(),
     keyFile: z.string().min(1).optional(),
@@ -65,7 +90,10 @@ export const cliConfigSchema = z
     /** A share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
     secaggThreshold: z.coerce.number().positive().optional(),
     secaggNeighbours: z
-      .preprocess((v) => (v === 'auto' ? v : typeof v === 'string' ? Number(v) : v), z.union([z.literal('auto'), z.number().int().min(2)]))
+      .preprocess(
+        (v) => (v === 'auto' ? v : typeof v === 'string' ? Number(v) : v),
+        z.union([z.literal('auto'), z.number().int().min(2)], { error: 'expected an even whole number >= 2 or "auto"' }),
+      )
       .optional(),
     clipRange: z.coerce.number().positive().optional(),
     quantizationBits: int.min(8).max(30).optional(),
@@ -86,6 +114,8 @@ export const cliConfigSchema = z
     /** Initial catalogue file (JSON or CSV): app item ids for rows 0..n-1; sets the model's numItems to n. */
     catalogue: z.string().min(1).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** pretty on a terminal, json when piped (auto), or forced either way. */
+    logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
   })
   .superRefine((config, ctx) => {
     if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
@@ -133,8 +163,35 @@ export function resolveCliConfig(...sources: Array<Partial<Record<string, unknow
     for (const [key, value] of Object.entries(source)) if (value !== undefined) merged[key] = value;
   }
   const unknownKeys = Object.keys(merged).filter((k) => !(CLI_KEYS as string[]).includes(k));
-  if (unknownKeys.length) throw new Error(`unknown setting(s): ${unknownKeys.join(', ')}`);
+  if (unknownKeys.length) throw new CliUsageError(`unknown setting(s): ${unknownKeys.join(', ')}`);
   const parsed = cliConfigSchema.safeParse(merged);
-  if (!parsed.success) throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new CliUsageError(parsed.error.issues.map((issue) => issueLine(issue, merged)).join('\n'));
   return parsed.data;
+}
+
+/** A mistake in the operator's settings: the CLI prints its message (naming the flag), never a stack trace. */
+export class CliUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}
+
+/** Flags whose name is not the key in kebab case. */
+const FLAG_EXCEPTIONS: Partial<Record<string, string>> = { serverLearningRate: '--server-lr' };
+
+/** The command-line flag of a setting: minClients → --min-clients. */
+export function flagName(key: string): string {
+  return FLAG_EXCEPTIONS[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** "--min-clients (minClients, env FEDREC_MIN_CLIENTS): Invalid input: expected number, received NaN". */
+function issueLine(issue: z.core.$ZodIssue, given: Record<string, unknown>): string {
+  const key = issue.path[0];
+  if (typeof key !== 'string') return issue.message;
+  const where = (CLI_KEYS as string[]).includes(key) ? `${flagName(key)} (${key}, env ${envName(key as CliKey)})` : key;
+  const rest = issue.path.slice(1).join('.');
+  const value = given[key];
+  const shown = typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
+  return `${where}${rest ? ` ${rest}` : ''}: ${issue.message}${shown}`;
 }

@@ -4,10 +4,18 @@ import { strategyOptionsOf, type CliConfig } from './cli-config.js';
 import type { Logger } from '@fedrec/coordinator/logger.js';
 import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
+import { defaultTrainingConfigFor, resolveModelSpec } from './default-model.js';
+
+/** The model the settings name, with the default options filled in (see default-model.ts). */
+export function modelSpecOf(config: Pick<CliConfig, 'model' | 'modelOptions'>): ModelSpec {
+  return resolveModelSpec(config.model, config.modelOptions);
+}
 
 /** Turns validated CLI settings plus the model's initial weights into coordinator options. */
 export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Weights, logger: Logger): CoordinatorOptions {
-  const modelSpec: ModelSpec = { name: config.model, options: config.modelOptions };
+  const modelSpec = modelSpecOf(config);
+  // A recommender gets recsys/defaults.ts's client settings; flags override each one.
+  const training = defaultTrainingConfigFor(config.model) ?? DEFAULT_TRAINING_CONFIG;
   const serverLearningRate = config.serverLearningRate ?? 1;
   // serverLearningRate defaults to 1 for the strategies that take it, as the coordinator's own FedAvg does.
   const strategy = createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate }));
@@ -41,11 +49,11 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     ),
     serverLearningRate,
     trainingConfig: {
-      localEpochs: config.localEpochs ?? DEFAULT_TRAINING_CONFIG.localEpochs,
-      batchSize: config.batchSize ?? DEFAULT_TRAINING_CONFIG.batchSize,
-      learningRate: config.learningRate ?? DEFAULT_TRAINING_CONFIG.learningRate,
-      optimizer: config.optimizer ?? DEFAULT_TRAINING_CONFIG.optimizer,
-      extra: config.trainingExtra ?? {},
+      localEpochs: config.localEpochs ?? training.localEpochs,
+      batchSize: config.batchSize ?? training.batchSize,
+      learningRate: config.learningRate ?? training.learningRate,
+      optimizer: config.optimizer ?? training.optimizer,
+      extra: config.trainingExtra ?? training.extra,
     },
     modelSpec,
     initialWeights,

@@ -2,13 +2,14 @@
 // The coordinator service entry: the only coordinator file that reads process.env, argv and files.
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
 import { getModel, registeredModels } from '@fedrec/models/registry.js';
-import { CLI_KEYS, configFromEnv, envName, resolveCliConfig } from './cli-config.js';
-import type { CliKey } from './cli-config.js';
-import { coordinatorOptionsFromCli } from './cli-options.js';
+import { CLI_KEYS, CliUsageError, configFromEnv, envName, resolveCliConfig } from './cli-config.js';
+import type { CliConfig, CliKey } from './cli-config.js';
+import { coordinatorOptionsFromCli, modelSpecOf } from './cli-options.js';
 import { securityFilesFromCli } from './cli-security.js';
 import { readCatalogueFile } from './catalogue-file.js';
+import { createCliLogger } from './cli-logger.js';
+import { cliDefaults } from './help-defaults.js';
 import { STRATEGY_NAMES, strategyHelp } from '@fedrec/coordinator/strategy/registry.js';
 import { createCoordinator } from '@fedrec/coordinator/coordinator.js';
 import { dashboardExtension } from '@fedrec/dashboard';
@@ -17,12 +18,13 @@ import { errorFields } from '@fedrec/coordinator/logger.js';
 function program(): Command {
   const cmd = new Command('fedrec-coordinator')
     .description('Federated learning coordinator for recommendation models (REST + Socket.IO on one port).')
-    .option('--config <file>', 'JSON config file (keys as below, camelCase)');
+    .option('--config <file>', 'JSON config file (keys as below, camelCase)')
+    .option('--verbose', 'print the stack trace of a fatal error');
   const flags: Array<[CliKey, string, string]> = [
     ['port', '-p, --port <n>', 'TCP port (0 = any free port); also PORT'],
     ['host', '--host <host>', 'interface to listen on'],
-    ['model', '--model <name>', 'model name from the registry'],
-    ['modelOptions', '--model-options <json>', 'model options as JSON, e.g. {"features":8}'],
+    ['model', '--model <name>', `model name from the registry: ${registeredModels().join(', ')}`],
+    ['modelOptions', '--model-options <json>', 'model options as JSON, e.g. {"numItems":1682}'],
     ['seed', '--seed <n>', 'seed for the initial weights'],
     ['rounds', '--rounds <n|continuous>', 'rounds to commit, or continuous'],
     ['minClients', '--min-clients <n>', 'clients needed before a round starts'],
@@ -30,7 +32,7 @@ function program(): Command {
     ['roundTimeoutMs', '--round-timeout-ms <ms>', 'deadline for fit/evaluate answers'],
     ['minResults', '--min-results <n>', 'accepted results needed to commit a round'],
     ['retryDelayMs', '--retry-delay-ms <ms>', 'pause after an abandoned round'],
-    ['roundIntervalMs', '--round-interval-ms <ms>', 'pause between committed rounds'],
+    ['roundIntervalMs', '--round-interval-ms <ms>', 'pause between committed rounds (0 = back to back)'],
     ['evaluateEvery', '--evaluate-every <k>', 'evaluate after every k-th commit (0 = never)'],
     ['checkpointDir', '--checkpoint-dir <dir>', 'where checkpoints and the key live'],
     ['keepCheckpoints', '--keep-checkpoints <n>', 'checkpoints to keep'],
@@ -78,15 +80,45 @@ function program(): Command {
     ['rollbackTo', '--rollback-to <version>', 'at start, serve the weights of this kept checkpoint version under a new version'],
     ['catalogue', '--catalogue <file>', 'initial catalogue (JSON or CSV id,tags,title): app item ids for the model rows; sets numItems'],
     ['logLevel', '--log-level <level>', 'pino level'],
+    ['logFormat', '--log-format <auto|pretty|json>', 'pretty on a terminal and JSON when piped (auto), or either always'],
   ];
-  for (const [key, flag, help] of flags) cmd.addOption(new Option(flag, `${help} [env ${envName(key)}]`).argParser((v) => v));
+  const defaults = cliDefaults();
+  for (const [key, flag, help] of flags) {
+    const shown = defaults[key] === undefined ? '' : ` (default: ${defaults[key]})`;
+    cmd.addOption(new Option(flag, `${help}${shown} [env ${envName(key)}]`).argParser((v) => v));
+  }
   cmd.addHelpText(
     'after',
-    `\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}\n` +
+    `\nModels (--model): ${registeredModels().join(', ')}\n\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}\n` +
       `Memory: fedavg, fedavgm and fedadam stream updates into sums, O(model); median, trimmed-mean and krum buffer\n` +
       `every accepted update of a round, O(clients x model), and work in plain mode only (not with secure aggregation).`,
   );
   return cmd;
+}
+
+async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliUsageError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new CliUsageError(`--config ${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** Every URL an operator needs, from the one the server listens on. */
+function serviceUrls(url: string, config: CliConfig): Record<string, string> {
+  return {
+    dashboard: `${url}/`,
+    api: `${url}/api/status`,
+    metrics: `${url}/metrics`,
+    clients: `${url} (Socket.IO${config.authToken ? ', token required' : ''})`,
+    listening: `${config.host}:${new URL(url).port}`,
+  };
 }
 
 async function main(): Promise<void> {
@@ -98,20 +130,28 @@ async function main(): Promise<void> {
       .map(([k, v]) => [k === 'serverLr' ? 'serverLearningRate' : k, v] as const)
       .filter(([k]) => (CLI_KEYS as string[]).includes(k)),
   );
-  const fileSettings = typeof configFile === 'string' ? (JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>) : {};
+  const fileSettings = typeof configFile === 'string' ? await readConfigFile(configFile) : {};
+  // Every setting is checked here, before any model is built or data is read.
   const config = resolveCliConfig(fileSettings, configFromEnv(process.env), flagSettings);
 
-  const logger = pino({ level: config.logLevel, base: { service: 'fedrec-coordinator' } });
   let model;
   try {
     model = getModel(config.model);
   } catch {
-    throw new Error(`unknown model "${config.model}"; registered models: ${registeredModels().join(', ') || 'none'}`);
+    throw new CliUsageError(`--model: unknown model "${config.model}"; registered models: ${registeredModels().join(', ') || 'none'}`);
   }
   // The catalogue file names the model's rows: its length is the model's numItems.
-  const catalogue = config.catalogue ? await readCatalogueFile(config.catalogue) : undefined;
-  if (catalogue) config.modelOptions = { ...config.modelOptions, numItems: catalogue.length };
-  const initialWeights = model.initialWeights(config.modelOptions, config.seed);
+  let catalogue;
+  if (config.catalogue) {
+    try {
+      catalogue = await readCatalogueFile(config.catalogue);
+    } catch (err) {
+      throw new CliUsageError(`--catalogue ${config.catalogue}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    config.modelOptions = { ...config.modelOptions, numItems: catalogue.length };
+  }
+  const logger = createCliLogger(config.logLevel, config.logFormat);
+  const initialWeights = model.initialWeights(modelSpecOf(config).options, config.seed);
   // The CLI serves the live dashboard at / (bundles built by `npm run build:browser`, run before `npm start`).
   const coordinator = createCoordinator({
     ...coordinatorOptionsFromCli(config, initialWeights, logger),
@@ -138,12 +178,27 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   coordinator.on('training:finished', () => logger.info('training finished; still serving the model (Ctrl-C to stop)'));
 
-  const { url } = await coordinator.start();
+  let url: string;
+  try {
+    ({ url } = await coordinator.start());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new CliUsageError(
+        `--port ${config.port}: the port is in use on ${config.host}; stop what holds it or pick another port (--port 0 picks a free one)`,
+      );
+    }
+    throw err;
+  }
   if (config.rollbackTo !== undefined) {
     const r = await coordinator.rollback(config.rollbackTo, 'operator (--rollback-to)');
     logger.warn({ ...r, weightsOf: config.rollbackTo }, 'rolled back at start');
   }
-  logger.info({ url, model: config.model, fingerprint: coordinator.status().fingerprint }, 'fedrec coordinator ready');
+  const urls = serviceUrls(url, config);
+  logger.info(
+    { url, ...urls, model: config.model, fingerprint: coordinator.status().fingerprint },
+    // The message stays fixed for whoever waits on it; pino-pretty prints each URL on its own line.
+    'fedrec coordinator ready',
+  );
   if (config.operatorToken === undefined) {
     logger.warn(
       { hint: `${envName('operatorToken')}=$(openssl rand -hex 24) npm start  (or --operator-token)` },
@@ -152,7 +207,12 @@ async function main(): Promise<void> {
   }
 }
 
+const verbose = process.argv.includes('--verbose');
 main().catch((err: unknown) => {
-  console.error(`fedrec-coordinator: ${err instanceof Error ? err.message : String(err)}`);
+  // A usage mistake is the operator's to fix and says how; anything else is a bug worth its stack with --verbose.
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`fedrec-coordinator: ${message}`);
+  if (verbose && err instanceof Error && err.stack) console.error(err.stack);
+  else if (!(err instanceof CliUsageError)) console.error('(run with --verbose for the stack trace)');
   process.exit(1);
 });

@@ -6,6 +6,7 @@ import type { RoundStarted } from '@fedrec/coordinator/events.js';
 import { DASHBOARD_NAMESPACE, type DashboardClient, type DashboardRound, type DashboardServerEvents } from '../types.js';
 import { RoundChart } from './charts.js';
 import { esc, formatBytes, formatMetric, formatTime } from './format.js';
+import { phaseText, waitingText } from './status-text.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -48,12 +49,17 @@ const charts = {
     { yTitle: 'clients', y1Title: 'examples' },
   ),
   failures: new RoundChart(canvas('c-failures'), [], { stacked: true, yTitle: 'clients' }),
-  bytes: new RoundChart(
-    canvas('c-bytes'),
-    [
-      { label: 'up (sealed updates)', value: (r) => (r.traffic ? r.traffic.bytesUp / 1024 : null), kind: 'bar' },
-      { label: 'down (tasks + global weights)', value: (r) => (r.traffic ? r.traffic.bytesDown / 1024 : null), kind: 'bar' },
-    ],
+  // Up and down differ by orders of magnitude (a sealed delta vs the whole model to every client): one chart each, each on its own scale.
+  bytesUp: new RoundChart(
+    canvas('c-bytes-up'),
+    [{ label: 'up: sealed updates (KB)', value: (r) => (r.traffic ? r.traffic.bytesUp / 1024 : null), kind: 'bar' }],
+    {
+      yTitle: 'KB',
+    },
+  ),
+  bytesDown: new RoundChart(
+    canvas('c-bytes-down'),
+    [{ label: 'down: tasks with the global weights (KB)', value: (r) => (r.traffic ? r.traffic.bytesDown / 1024 : null), kind: 'bar' }],
     { yTitle: 'KB' },
   ),
   duration: new RoundChart(canvas('c-duration'), [{ label: 'duration (s)', value: (r) => r.durationMs / 1000, kind: 'bar' }], { yTitle: 'seconds' }),
@@ -73,7 +79,8 @@ function renderTiles(): void {
   const s = state.status;
   if (!s) return;
   $('t-version').textContent = String(s.modelVersion);
-  $('t-phase').textContent = s.phase;
+  $('t-phase').textContent = phaseText(s);
+  $('t-waiting').textContent = waitingText(s, state.current);
   $('t-clients').textContent = String(state.clients.length);
   $('t-rounds').textContent = `${s.roundsCommitted} / ${s.roundsAbandoned}`;
   $('t-model').textContent = `${s.modelSpec.name} · ${s.strategy} · ${s.mode === 'fixed' ? `${s.roundsTarget} rounds` : 'continuous'}`;
@@ -87,7 +94,7 @@ function renderCurrent(): void {
   const c = state.current;
   $('current').innerHTML = c
     ? `<div class="big">round ${c.roundId}</div><div>training on model v${c.modelVersion}</div><div>${c.selected.length} clients selected</div><div>deadline ${formatTime(c.deadline)}</div>`
-    : `<div class="big">idle</div><div>${state.rounds.length ? `last round ${state.rounds.at(-1)!.roundId} ${state.rounds.at(-1)!.outcome}` : 'waiting for clients'}</div>`;
+    : `<div class="big">${state.status ? esc(phaseText(state.status)) : 'idle'}</div><div>${state.rounds.length ? `last round ${state.rounds.at(-1)!.roundId} ${state.rounds.at(-1)!.outcome}` : 'waiting for clients'}</div>`;
 }
 
 function renderClients(): void {
@@ -144,6 +151,7 @@ socket.on('dashboard:snapshot', (snap) => {
 socket.on('dashboard:round-started', (started) => {
   state.current = started;
   renderCurrent();
+  renderTiles();
 });
 socket.on('dashboard:round-ended', (round) => {
   state.current = null;
@@ -157,7 +165,10 @@ socket.on('dashboard:clients', (clients) => {
 });
 socket.on('dashboard:status', (status) => {
   state.status = status;
+  // The status is the coordinator's own word on whether a round runs; the round panel follows it.
+  if (!status.currentRound) state.current = null;
   renderTiles();
+  renderCurrent();
 });
 
 // For tests and the curious: what the page has received so far.

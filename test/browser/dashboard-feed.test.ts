@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { io, type Socket } from 'socket.io-client';
 import type { FederatedClient } from '@fedrec/client-sdk';
+import type { CoordinatorStatus } from '@fedrec/coordinator/coordinator-status.js';
 import { createCoordinator, type Coordinator } from '@fedrec/coordinator';
 import { dashboardExtension, DASHBOARD_NAMESPACE, type DashboardRound, type DashboardServerEvents, type DashboardSnapshot } from '@fedrec/dashboard';
 import { startSimulatedClients } from '@fedrec/examples/browser-demo/simulated-clients.js';
@@ -63,6 +64,8 @@ describe('dashboard extension (Node side: page, assets, pushed events)', functio
     viewer.on('dashboard:snapshot', (s) => snapshots.push(s));
     viewer.on('dashboard:round-ended', (r) => ended.push(r));
     viewer.on('dashboard:clients', (c) => clientLists.push(c.map((x) => x.clientId)));
+    const statuses: CoordinatorStatus[] = [];
+    viewer.on('dashboard:status', (s) => statuses.push(s));
     const snap = await waitFor('the snapshot', () => snapshots[0]);
     assert.equal(snap.status.modelVersion, 0);
     assert.deepEqual(snap.rounds, []);
@@ -86,5 +89,20 @@ describe('dashboard extension (Node side: page, assets, pushed events)', functio
       clientLists.some((l) => clients.every((c) => l.includes(c.clientId!))),
       'connected clients were pushed',
     );
+
+    // Phase and current round agree in every pushed status, and the pause after a commit is pushed as such.
+    await waitFor('a status between rounds', () => statuses.find((s) => s.phase === 'idle' && s.modelVersion > 0), 30_000);
+    for (const s of statuses) assert.equal(s.phase === 'fit' || s.phase === 'evaluate', s.currentRound !== null, JSON.stringify(s));
+    assert.equal(snap.status.minClients, 2, 'the status says how many clients a round waits for');
+  });
+
+  it('serves a favicon, so no page load logs a 404', async () => {
+    for (const path of ['/favicon.ico', '/favicon.svg']) {
+      const res = await fetch(`${url}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-type') ?? '', /image\/svg\+xml/);
+      assert.match(await res.text(), /^<svg /);
+    }
+    assert.match(await (await fetch(`${url}/`)).text(), /<link rel="icon"[^>]*href="\/favicon\.svg"/);
   });
 });

@@ -6,9 +6,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import express from 'express';
 import { BROWSER_ASSETS_DIR } from '@fedrec/dashboard/static.js';
 import { buildBrowser, DEFAULT_OUT_DIR } from '../../scripts/build-browser.js';
+import { findChromium } from '../../scripts/chromium.js';
 
-/** Debian's Chromium with WebGL through SwiftShader; never a downloaded browser. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Debian's Chromium (found by scripts/chromium.ts; `npm test`'s pretest installs it) with WebGL through SwiftShader; never a downloaded browser. */
+export const CHROMIUM_PATH = findChromium() ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--use-angle=swiftshader',

@@ -405,14 +405,20 @@ describe('FederatedClient', function () {
     assert.equal(await store.count(), 2);
   });
 
-  it('gives up with CONNECT_TIMEOUT when no coordinator answers', async () => {
+  it('says CONNECTION_REFUSED at once when nothing listens, and CONNECT_TIMEOUT when told to wait', async () => {
     // Bind a port and close it so nothing listens there.
     const probe = await startFakeCoordinator();
     const url = probe.url;
     await probe.close();
-    const client = newClient({ url, backend: false, connectTimeoutMs: 300 });
-    await assert.rejects(client.connect(), (err: unknown) => err instanceof FederatedClientError && err.code === 'CONNECT_TIMEOUT');
+    // The timeout is far beyond the test's own: only the refusal itself can end this connect().
+    const client = newClient({ url, backend: false, connectTimeoutMs: 600_000 });
+    await assert.rejects(
+      client.connect(),
+      (err: unknown) => err instanceof FederatedClientError && err.code === 'CONNECTION_REFUSED' && /ECONNREFUSED/.test(err.message),
+    );
     assert.equal(client.status.state, 'failed');
+    const patient = newClient({ url, backend: false, connectTimeoutMs: 300, waitForCoordinator: true });
+    await assert.rejects(patient.connect(), (err: unknown) => err instanceof FederatedClientError && err.code === 'CONNECT_TIMEOUT');
   });
 
   it('ignores listener exceptions', async () => {

@@ -4,7 +4,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { configFromEnv, envName, resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
+import { configFromEnv, DEFAULT_ROUND_INTERVAL_MS, envName, flagName, resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
+import { DEFAULT_CATALOGUE_SIZE, resolveModelSpec } from '@fedrec/coordinator-cli/default-model.js';
+import { cliDefaults } from '@fedrec/coordinator-cli/help-defaults.js';
+import { registeredModels } from '@fedrec/models/registry.js';
+import { recsysModelSpec, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { coordinatorOptionsFromCli } from '@fedrec/coordinator-cli/cli-options.js';
 import { silentLogger } from '@fedrec/coordinator/logger.js';
 import { STRATEGY_NAMES } from '@fedrec/coordinator/strategy/registry.js';
@@ -109,6 +113,69 @@ describe('coordinator: CLI process', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     assert.equal(code, 0);
     for (const name of STRATEGY_NAMES) assert.match(stdout, new RegExp(`^  ${name} +\\S`, 'm'), `${name} in --help`);
+    // The registered models, from the model registry, and the defaults that apply when nothing is set.
+    assert.match(stdout, new RegExp(`^Models \\(--model\\): ${registeredModels().join(', ')}$`, 'm'));
+    const flat = stdout.replace(/\s+/g, ' ');
+    const defaults = cliDefaults();
+    for (const key of ['port', 'model', 'rounds', 'roundIntervalMs', 'minClients', 'clientsPerRound', 'batchSize', 'learningRate', 'strategy'] as const) {
+      assert.ok(flat.includes(`(default: ${defaults[key]})`), `--help shows the default of ${key} (${defaults[key]})`);
+    }
+    assert.equal(defaults.model, 'neumf');
+    assert.equal(defaults.port, '8080');
+    assert.equal(defaults.roundIntervalMs, String(DEFAULT_ROUND_INTERVAL_MS));
+    assert.equal(defaults.batchSize, String(recsysTrainingConfig().batchSize), 'the recommender gets recsys/defaults.ts');
+  });
+
+  it('names the flag of every bad setting, before building any model, without a stack trace', async function () {
+    this.timeout(60_000);
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--clients-per-round', 'lots'],
+        /^fedrec-coordinator: --clients-per-round \(clientsPerRound, env FEDREC_CLIENTS_PER_ROUND\): expected a count >= 1, a fraction in \(0, 1\) or "all" \(got "lots"\)$/m,
+      ],
+      [['--model-options', '{x'], /^fedrec-coordinator: --model-options \(modelOptions, env FEDREC_MODEL_OPTIONS\): not valid JSON/m],
+      [['--config', '/no/such/file.json'], /^fedrec-coordinator: --config \/no\/such\/file\.json: cannot read it \(ENOENT\)$/m],
+      [['--log-format', 'xml'], /^fedrec-coordinator: --log-format \(logFormat, env FEDREC_LOG_FORMAT\): /m],
+    ];
+    const runs = cases.map(async ([args, expected]) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'apps/coordinator-cli/cli.ts', ...args, '--port', '0'], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      let stdout = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      assert.equal(code, 1, args.join(' '));
+      assert.match(stderr, expected);
+      assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+      assert.equal(stdout, '', 'nothing started: not even the logger wrote');
+    });
+    await Promise.all(runs);
+  });
+
+  it('settings name their flag in the error even when they come from a file or the environment', () => {
+    assert.throws(
+      () => resolveCliConfig({ rounds: 'forever' }),
+      /--rounds \(rounds, env FEDREC_ROUNDS\): expected a whole number >= 1 or "continuous" \(got "forever"\)/,
+    );
+    assert.throws(() => resolveCliConfig(configFromEnv({ FEDREC_MODEL_OPTIONS: 'nope' })), /--model-options .*not valid JSON/);
+    assert.equal(flagName('serverLearningRate'), '--server-lr');
+    assert.equal(flagName('secaggStageTimeoutMs'), '--secagg-stage-timeout-ms');
+  });
+
+  it('fills in the recommender by default: npm start with no flags trains NeuMF on the default catalogue with recsys/defaults.ts', () => {
+    const config = resolveCliConfig({});
+    const options = coordinatorOptionsFromCli(config, initialWeights(), silentLogger);
+    assert.equal(options.modelSpec.name, 'neumf');
+    assert.equal(options.modelSpec.options['numItems'], DEFAULT_CATALOGUE_SIZE);
+    assert.deepEqual(options.trainingConfig, recsysTrainingConfig());
+    assert.equal(options.roundIntervalMs, DEFAULT_ROUND_INTERVAL_MS);
+    // An option the operator gives wins; the rest keep the recommender's defaults.
+    const sized = resolveModelSpec('neumf', { numItems: 1682 });
+    assert.deepEqual(sized.options, { ...recsysModelSpec(1682).options });
+    assert.deepEqual(resolveModelSpec('logistic', { features: 3 }), { name: 'logistic', options: { features: 3 } });
   });
 
   it('fails with a clear message for an unknown model', async function () {

@@ -70,6 +70,9 @@ describe('end to end: a restarted coordinator resumes and pinned clients come ba
     assert.equal(second.status().modelVersion, 2);
     assert.deepEqual(Array.from(second.currentWeights().body), Array.from(weightsBefore));
     assert.equal(second.history().length, historyBefore);
+    // The counters the dashboard shows go on from the checkpoint rather than from 0.
+    assert.equal(second.status().roundsCommitted, first.history().filter((r) => r.outcome === 'committed').length);
+    assert.equal(second.status().roundsCommitted + second.status().roundsAbandoned, second.status().nextRoundId);
 
     // The same clients reconnect on their own, trust the same key, and the rounds go on.
     await second.waitForVersion(4, 60_000);

@@ -1,0 +1,35 @@
+import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
+import { RECSYS_DEFAULTS, recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
+import { DEFAULT_SYNTHETIC } from '@fedrec/recsys/data/synthetic.js';
+
+/**
+ * The one place that decides what `npm start` trains when no flag says otherwise: the recommender
+ * (NeuMF with recsys/defaults.ts), over a catalogue as large as the synthetic generator's default,
+ * so the node-app example and the quickstart work against a bare `npm start`. A real catalogue
+ * (e.g. a `--catalogue FILE` flag) hooks in by passing its size as `catalogueSize`.
+ */
+export const DEFAULT_MODEL_NAME = RECSYS_DEFAULTS.model;
+export const DEFAULT_CATALOGUE_SIZE = DEFAULT_SYNTHETIC.items;
+
+/** The recommender family whose options and training settings recsys/defaults.ts fills in. */
+const RECSYS_MODELS: readonly string[] = ['neumf', 'gmf', 'mf', 'mlp'];
+
+export function isRecsysModel(name: string): boolean {
+  return RECSYS_MODELS.includes(name);
+}
+
+/**
+ * The model spec for `name` with the options the operator gave: a recommender gets recsys/defaults.ts
+ * for every option left out (numItems defaults to the catalogue size); any other model takes its options as given.
+ */
+export function resolveModelSpec(name: string, given: ModelSpec['options'], catalogueSize: number = DEFAULT_CATALOGUE_SIZE): ModelSpec {
+  if (!isRecsysModel(name)) return { name, options: given };
+  const numItems = typeof given['numItems'] === 'number' ? given['numItems'] : catalogueSize;
+  const factors = typeof given['factors'] === 'number' ? given['factors'] : undefined;
+  return { name, options: { ...recsysModelOptions(numItems, factors === undefined ? {} : { factors }), ...given, numItems } };
+}
+
+/** The client training settings a model gets when no flag sets them: recsys/defaults.ts for a recommender. */
+export function defaultTrainingConfigFor(name: string): TrainingConfig | undefined {
+  return isRecsysModel(name) ? recsysTrainingConfig() : undefined;
+}
