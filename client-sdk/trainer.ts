@@ -41,8 +41,7 @@ export interface Trainer {
  */
 export type RecommendationReason =
   /** `item` is the liked item's model row; `itemId` its app id (filled in by LiveRecsysTrainer through the catalogue). */
-  | { kind: 'similar-to-liked'; item: number; itemId?: string; similarity: number }
-  | { kind: 'popular' };
+  { kind: 'similar-to-liked'; item: number; itemId?: string; similarity: number } | { kind: 'popular' };
 
 /** One recommended item: the app's id, its model row, the model's score in (0, 1), and why. */
 export interface Recommendation {

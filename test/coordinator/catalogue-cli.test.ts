@@ -85,7 +85,8 @@ describe('coordinator: catalogue files and the catalogue CLI', function () {
       const refused = await run(['apps/coordinator-cli/catalogue-cli.ts', 'add', '--url', url, '--token', 'wrong', more]).exited;
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /401 UNAUTHORIZED/);
-      const added = await run(['apps/coordinator-cli/catalogue-cli.ts', 'add', '--url', url, more], { FEDREC_OPERATOR_TOKEN: 'operator-token-0123456789' }).exited;
+      const added = await run(['apps/coordinator-cli/catalogue-cli.ts', 'add', '--url', url, more], { FEDREC_OPERATOR_TOKEN: 'operator-token-0123456789' })
+        .exited;
       assert.equal(added.code, 0, added.stderr);
       assert.match(added.stdout, /added 1 items: catalogue v1, model v1, 21 items/);
       const status = (await (await fetch(`${url}/api/status`)).json()) as { modelSpec: { options: { numItems: number } } };
