@@ -15,8 +15,10 @@ const positive = (v: string): number => {
   return Number(v);
 };
 const ids = (v: string) => v.split(',').map((s) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim()));
-const opts = new Command('node-app')
+const program = new Command('node-app')
   .description('One device running the fedrec client SDK: records behaviour, joins rounds, recommends on the device.')
+  // The URL as a bare first argument still works, as earlier READMEs wrote it.
+  .argument('[url]', 'same as --url')
   .option('--url <url>', 'coordinator URL', 'http://localhost:8080')
   .option('--token <token>', 'token the coordinator wants (its --auth-token)')
   .option('--fingerprint <sha512:...>', "pin the coordinator's key fingerprint (GET /api/status shows it)")
@@ -31,19 +33,20 @@ const opts = new Command('node-app')
     'after',
     '\nWith no --events, --click or --purchase, an empty device records a synthetic history picked by its client id,\nso each --device-dir is a different user.',
   )
-  .parse()
-  .opts<{
-    url: string;
-    token?: string;
-    fingerprint?: string;
-    deviceDir: string;
-    events?: string;
-    click?: Array<string | number>;
-    purchase?: Array<string | number>;
-    top: number;
-    exitAfterRounds?: number;
-    verbose?: boolean;
-  }>();
+  .parse();
+const opts = program.opts<{
+  url: string;
+  token?: string;
+  fingerprint?: string;
+  deviceDir: string;
+  events?: string;
+  click?: Array<string | number>;
+  purchase?: Array<string | number>;
+  top: number;
+  exitAfterRounds?: number;
+  verbose?: boolean;
+}>();
+if (program.args[0] !== undefined) opts.url = program.args[0];
 
 try {
   new URL(opts.url);
