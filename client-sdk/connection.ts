@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION,
   type ClientToServerEvents,
   type ErrorCode,
+  type ClientRuntime,
   type Handshake,
   type ParsedWelcome,
   type ServerToClientEvents,
@@ -76,6 +77,8 @@ export interface ConnectionOptions {
   welcomed(welcome: ParsedWelcome, info: WelcomeInfo): void;
   /** Draws the jitter of the hang-up backoff (default Math.random). */
   random?: () => number;
+  /** The engine and tfjs backend to announce in the handshake, read at each (re)connect. */
+  runtime?: () => ClientRuntime;
 }
 
 interface PendingConnect {
@@ -199,7 +202,10 @@ export class Connection {
       reconnectionDelayMax: this.reconnect.maxDelayMs,
       randomizationFactor: this.reconnect.jitter,
       ...(path !== undefined ? { path } : {}),
-      auth: (cb: (data: Handshake) => void) => cb({ protocolVersion: PROTOCOL_VERSION, clientId, ...(token !== undefined ? { token } : {}) }),
+      auth: (cb: (data: Handshake) => void) => {
+        const runtime = this.options.runtime?.();
+        cb({ protocolVersion: PROTOCOL_VERSION, clientId, ...(token !== undefined ? { token } : {}), ...(runtime ? { runtime } : {}) });
+      },
     });
     this.socket = socket;
 

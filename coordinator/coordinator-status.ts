@@ -9,6 +9,8 @@ export interface CoordinatorStatus {
   nextRoundId: number;
   currentRound: CoordinatorState['current'];
   connectedClients: number;
+  /** Connected clients by the engine and tfjs backend they announced: "js/none", "tfjs/webgl", ... → count. */
+  clientRuntimes: Record<string, number>;
   roundsCommitted: number;
   roundsAbandoned: number;
   mode: 'continuous' | 'fixed';

@@ -1,3 +1,4 @@
+import type { ClientRuntime } from '@fedrec/protocol';
 import type { RoundRecord } from './round-record.js';
 
 export interface RoundStarted {
@@ -13,7 +14,7 @@ export interface CoordinatorEvents {
   'round:started': [RoundStarted];
   'round:committed': [RoundRecord];
   'round:abandoned': [RoundRecord];
-  'client:connected': [{ clientId: string }];
+  'client:connected': [{ clientId: string; runtime?: ClientRuntime }];
   'client:disconnected': [{ clientId: string; reason: string }];
   /** The fixed number of rounds is done (never in continuous mode). */
   'training:finished': [{ modelVersion: number }];

@@ -40,6 +40,7 @@ export function handshakeMiddleware(authToken: string | undefined, logger: Logge
     if (authToken !== undefined && !tokenMatches(parsed.data.token, authToken)) return refuse('UNAUTHORIZED', 'missing or wrong token');
     socket.data.clientId = parsed.data.clientId;
     socket.data.connectedAt = Date.now();
+    if (parsed.data.runtime) socket.data.runtime = parsed.data.runtime;
     next();
   };
 }

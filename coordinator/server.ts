@@ -10,6 +10,8 @@ export interface ServerOptions {
   host: string;
   maxUpdateBytes: number;
   corsOrigin?: string | string[] | undefined;
+  pingIntervalMs?: number | undefined;
+  pingTimeoutMs?: number | undefined;
   logger: Logger;
 }
 
@@ -29,6 +31,8 @@ export function createCoordinatorServer(app: RequestListener, o: ServerOptions):
     // An update is one ack packet: let it through up to the limit (plus room for framing) so TOO_LARGE can be reported.
     maxHttpBufferSize: o.maxUpdateBytes + 1024 * 1024,
     ...(o.corsOrigin !== undefined ? { cors: { origin: o.corsOrigin } } : {}),
+    ...(o.pingIntervalMs !== undefined ? { pingInterval: o.pingIntervalMs } : {}),
+    ...(o.pingTimeoutMs !== undefined ? { pingTimeout: o.pingTimeoutMs } : {}),
   });
   return {
     io,

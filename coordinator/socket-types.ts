@@ -1,10 +1,12 @@
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '@fedrec/protocol';
+import type { ClientRuntime, ClientToServerEvents, ServerToClientEvents } from '@fedrec/protocol';
 
 /** What the handshake middleware stores on each socket. */
 export interface SocketData {
   clientId: string;
   connectedAt: number;
+  /** The engine and tfjs backend the client announced in its handshake (optional there). */
+  runtime?: ClientRuntime;
 }
 
 type InterServerEvents = Record<string, never>;

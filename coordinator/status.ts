@@ -7,7 +7,7 @@ import type { CoordinatorStatus } from './coordinator-status.js';
 export function coordinatorStatus(
   o: Pick<ResolvedOptions, 'rounds' | 'strategy' | 'fitCollector'>,
   state: CoordinatorState,
-  live: { connectedClients: number; keyPair: KeyPair | undefined; startedAt: number | null },
+  live: { connectedClients: number; clientRuntimes: Record<string, number>; keyPair: KeyPair | undefined; startedAt: number | null },
 ): CoordinatorStatus {
   return {
     protocolVersion: PROTOCOL_VERSION,
@@ -17,6 +17,7 @@ export function coordinatorStatus(
     nextRoundId: state.nextRoundId,
     currentRound: state.current,
     connectedClients: live.connectedClients,
+    clientRuntimes: live.clientRuntimes,
     roundsCommitted: state.roundsCommitted,
     roundsAbandoned: state.roundsAbandoned,
     mode: o.rounds === 'continuous' ? 'continuous' : 'fixed',

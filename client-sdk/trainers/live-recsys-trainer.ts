@@ -3,7 +3,9 @@ import { isPositive } from '../store/behaviour-event.js';
 import type { BehaviourStore } from '../store/behaviour-store.js';
 import { getFloat32 } from '../store/behaviour-store.js';
 import { ProtocolError, type ModelSpec, type Weights } from '@fedrec/protocol';
+import { AUTO_ENGINE, chooseEngine, type EngineRequest } from '@fedrec/models/engine-choice.js';
 import type { ModelRegistry } from '@fedrec/models/registry.js';
+import { currentBackendInfo } from '../selected-backend.js';
 import { RecsysTrainer, type PrivateStore } from './recsys-trainer.js';
 import { holdOutLatest, type UserData } from '@fedrec/recsys/split.js';
 
@@ -15,8 +17,8 @@ export interface LiveRecsysTrainerOptions {
   seed?: number;
   /** Liked items needed before the device trains (one is held out for evaluation). */
   minLiked?: number;
-  /** The model's engine by registry name ('tfjs' default, or 'js'). */
-  engine?: string;
+  /** The model's engine: 'auto' (default; the shared rule, @fedrec/models/engine-choice.ts), or 'js' / 'tfjs'. */
+  engine?: EngineRequest;
   /** Where models are looked up by name (default: the built-in registry). */
   models?: ModelRegistry;
   /** Local epochs of on-device personalization after each action. */
@@ -53,7 +55,12 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: LiveRecsysTrainerOptions) {
-    this.o = { seed: 1, minLiked: 2, engine: 'tfjs', personalizeEpochs: 5, ...options };
+    this.o = { seed: 1, minLiked: 2, engine: AUTO_ENGINE, personalizeEpochs: 5, ...options };
+  }
+
+  /** The engine its tasks run on, under the shared rule and the selected tfjs backend. */
+  get engine(): string {
+    return chooseEngine(this.o.engine, currentBackendInfo());
   }
 
   /** The global model recommendations use. */
