@@ -3,7 +3,9 @@ import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { getModel } from '@fedrec/models/registry.js';
 import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
+import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import { startClientFleet } from './client-fleet.js';
+import { summarizeFailures, type FailureGroup } from './failure-summary.js';
 import type { FleetWorkerMessage } from './fleet-messages.js';
 import { wireMeterExtension } from './wire-meter-extension.js';
 
@@ -20,10 +22,13 @@ export interface SocketSimulationOptions {
   /** Federated evaluation after every k-th round (the last round is always evaluated). */
   evaluateEvery: number;
   workers: number;
-  engine: 'js' | 'tfjs';
+  /** 'auto' (the SDK's rule, @fedrec/models/engine-choice.ts), 'js' or 'tfjs'. */
+  engine: EngineRequest;
   seed: number;
   roundTimeoutMs?: number;
   logger?: Logger;
+  /** Every device connected: how many, and the engine and tfjs backend they run. */
+  onReady?: (fleet: { clients: number; backend: string | undefined; engine: string | undefined }) => void;
   onRoundStarted?: (round: { roundId: number; selected: number }) => void;
   onDeviceMessage?: (message: FleetWorkerMessage) => void;
   onRound?: (row: RoundRow) => void;
@@ -36,6 +41,12 @@ export interface RoundRow {
   outcome: 'committed' | 'abandoned';
   participants: number;
   failures: number;
+  /** The longest any device worker's event loop was blocked during the round (ms): pings wait this long. */
+  maxWorkerLagMs: number;
+  /** The failures by code with their most common reason (empty when none failed). */
+  failureGroups: FailureGroup[];
+  /** Why the round was abandoned; null when it committed. */
+  abandonReason: string | null;
   /** Example-weighted mean training loss the devices reported. */
   trainLoss: number | null;
   hr10: number | null;
@@ -54,10 +65,12 @@ export interface SocketSimulationResult {
   wallClockMs: number;
   connectMs: number;
   backend: string | undefined;
+  /** The engine the devices trained with (what 'auto' resolved to). */
+  engine: string | undefined;
   fingerprint: string | null;
 }
 
-function rowOf(record: RoundRecord, bytes: { up: number; down: number }): RoundRow {
+function rowOf(record: RoundRecord, bytes: { up: number; down: number }, maxWorkerLagMs: number): RoundRow {
   const evaluation = record.evaluation?.metrics;
   return {
     round: record.roundId,
@@ -65,6 +78,9 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }): RoundR
     outcome: record.outcome,
     participants: record.participants.length,
     failures: record.failures.length,
+    maxWorkerLagMs: Math.round(maxWorkerLagMs),
+    failureGroups: summarizeFailures(record.failures),
+    abandonReason: record.abandonReason,
     trainLoss: record.fitMetrics['loss'] ?? null,
     hr10: evaluation?.['hr10'] ?? null,
     ndcg10: evaluation?.['ndcg10'] ?? null,
@@ -102,13 +118,15 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
   });
   const rows: RoundRow[] = [];
   let mark = wire.meter.reading();
+  let roundLag = 0;
   coordinator.on('round:started', (r) => {
     mark = wire.meter.reading();
+    roundLag = 0;
     o.onRoundStarted?.({ roundId: r.roundId, selected: r.selected.length });
   });
   const onRecord = (record: RoundRecord) => {
     const now = wire.meter.reading();
-    const row = rowOf(record, { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown });
+    const row = rowOf(record, { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown }, roundLag);
     rows.push(row);
     o.onRound?.(row);
   };
@@ -124,10 +142,15 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     workers: o.workers,
     engine: o.engine,
     seed: o.seed,
-    ...(o.onDeviceMessage ? { onMessage: o.onDeviceMessage } : {}),
+    onMessage: (m) => {
+      if (m.type === 'lag') roundLag = Math.max(roundLag, m.maxMs);
+      o.onDeviceMessage?.(m);
+    },
   });
   try {
-    const { backend } = await fleet.ready;
+    const ready = await fleet.ready;
+    const { backend, engine } = ready;
+    o.onReady?.(ready);
     const connectMs = Date.now() - started;
     await finished;
     const wallClockMs = Date.now() - started;
@@ -138,6 +161,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
       wallClockMs,
       connectMs,
       backend,
+      engine,
       fingerprint: coordinator.status().fingerprint,
     };
   } finally {
