@@ -110,7 +110,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 function roundLine(r: RoundRow): string {
   const quality = r.hr10 !== null ? `HR@10 ${pct(r.hr10)}  NDCG@10 ${pct(r.ndcg10!)}` : ''.padEnd(30);
   const loss = r.trainLoss !== null ? r.trainLoss.toFixed(4) : '-';
-  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs} ms`;
+  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms`;
   // Why, not just how many: each failure code with its most common reason, and why a round was abandoned.
   const why = [
     ...(r.failures ? [`round ${r.round}: ${r.failures} failed: ${formatFailureGroups(r.failureGroups)}`] : []),

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { getModel } from '@fedrec/models/registry.js';
@@ -43,6 +44,8 @@ export interface RoundRow {
   failures: number;
   /** The longest any device worker's event loop was blocked during the round (ms): pings wait this long. */
   maxWorkerLagMs: number;
+  /** The longest the coordinator's own event loop was blocked during the round (ms). */
+  maxCoordinatorLagMs: number;
   /** The failures by code with their most common reason (empty when none failed). */
   failureGroups: FailureGroup[];
   /** Why the round was abandoned; null when it committed. */
@@ -70,7 +73,7 @@ export interface SocketSimulationResult {
   fingerprint: string | null;
 }
 
-function rowOf(record: RoundRecord, bytes: { up: number; down: number }, maxWorkerLagMs: number): RoundRow {
+function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { workers: number; coordinator: number }): RoundRow {
   const evaluation = record.evaluation?.metrics;
   return {
     round: record.roundId,
@@ -78,7 +81,8 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }, maxWork
     outcome: record.outcome,
     participants: record.participants.length,
     failures: record.failures.length,
-    maxWorkerLagMs: Math.round(maxWorkerLagMs),
+    maxWorkerLagMs: Math.round(lag.workers),
+    maxCoordinatorLagMs: Math.round(lag.coordinator),
     failureGroups: summarizeFailures(record.failures),
     abandonReason: record.abandonReason,
     trainLoss: record.fitMetrics['loss'] ?? null,
@@ -97,6 +101,9 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }, maxWork
  */
 export async function runSocketSimulation(o: SocketSimulationOptions): Promise<SocketSimulationResult> {
   const wire = wireMeterExtension();
+  const roundTimeoutMs = o.roundTimeoutMs ?? 300_000;
+  const coordinatorLag = monitorEventLoopDelay({ resolution: 10 });
+  coordinatorLag.enable();
   const perRound = o.clientsPerRound === 'all' ? o.users.length : Math.min(o.clientsPerRound, o.users.length);
   const coordinator = createCoordinator({
     port: 0,
@@ -106,7 +113,12 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     // A round commits with at least half of the devices asked; the rest are failures on record.
     minResults: Math.max(1, Math.floor(perRound / 2)),
     rounds: o.rounds,
-    roundTimeoutMs: o.roundTimeoutMs ?? 300_000,
+    roundTimeoutMs,
+    // Hundreds of simulated devices share each worker thread's event loop (a real device has its
+    // own), and the coordinator shares the same cores: a heartbeat as long as the round deadline
+    // keeps the simulation from dropping devices that are only waiting for a core. A device that
+    // really stops answering is still a failure: TIMEOUT at the deadline.
+    pingTimeoutMs: roundTimeoutMs,
     evaluateEvery: o.evaluateEvery,
     modelSpec: o.modelSpec,
     initialWeights: getModel(o.modelSpec.name).initialWeights(o.modelSpec.options, o.seed),
@@ -122,11 +134,16 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
   coordinator.on('round:started', (r) => {
     mark = wire.meter.reading();
     roundLag = 0;
+    coordinatorLag.reset();
     o.onRoundStarted?.({ roundId: r.roundId, selected: r.selected.length });
   });
   const onRecord = (record: RoundRecord) => {
     const now = wire.meter.reading();
-    const row = rowOf(record, { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown }, roundLag);
+    const row = rowOf(
+      record,
+      { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown },
+      { workers: roundLag, coordinator: coordinatorLag.max / 1e6 },
+    );
     rows.push(row);
     o.onRound?.(row);
   };
@@ -165,6 +182,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
       fingerprint: coordinator.status().fingerprint,
     };
   } finally {
+    coordinatorLag.disable();
     await fleet.close();
     await coordinator.stop();
   }
