@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { errorMessage } from './errors.js';
+import { setSelectedBackend } from './selected-backend.js';
+
+export { currentBackendInfo } from './selected-backend.js';
 import { silentLogger, type Logger } from './logger.js';
 
 export type Platform = 'node' | 'browser';
@@ -135,6 +138,7 @@ async function runSelection(options: SelectBackendOptions): Promise<string> {
     }
     if (!selected) throw new Error(`no tfjs backend could be initialised (tried ${candidates.map((c) => c.id).join(', ')})`);
   }
+  setSelectedBackend({ backend: selected.backend, candidate: selected.id });
   logger.info({ backend: selected.backend, candidate: selected.id, platform }, 'tfjs backend selected');
   return selected.backend;
 }
@@ -142,6 +146,7 @@ async function runSelection(options: SelectBackendOptions): Promise<string> {
 /** Forgets the choice so the next selectBackend walks the candidate list again (tests, hot-plugged GPUs). */
 export function resetBackendSelection(): void {
   selected = undefined;
+  setSelectedBackend(undefined);
 }
 
 /**
@@ -153,7 +158,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   if (selected && (options.force === undefined || options.force === selected.backend || options.force === selected.id)) {
     return selected.backend;
   }
-  if (options.force !== undefined) selected = undefined;
+  if (options.force !== undefined) {
+    selected = undefined;
+    setSelectedBackend(undefined);
+  }
   inFlight = runSelection(options);
   try {
     return await inFlight;

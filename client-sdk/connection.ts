@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION,
   type ClientToServerEvents,
   type ErrorCode,
+  type ClientRuntime,
   type Handshake,
   type ParsedWelcome,
   type ServerToClientEvents,
@@ -98,6 +99,8 @@ export interface ConnectionOptions {
   welcomed(welcome: ParsedWelcome, info: WelcomeInfo): void;
   /** Draws the jitter of the hang-up backoff (default Math.random). */
   random?: () => number;
+  /** The engine and tfjs backend to announce in the handshake, read at each (re)connect. */
+  runtime?: () => ClientRuntime;
 }
 
 interface PendingConnect {
@@ -233,7 +236,10 @@ export class Connection {
       randomizationFactor: this.reconnect.jitter,
       ...(path !== undefined ? { path } : {}),
       ...(ca !== undefined ? { ca } : {}),
-      auth: (cb: (data: Handshake) => void) => cb(handshake),
+      auth: (cb: (data: Handshake) => void) => {
+        const runtime = this.options.runtime?.();
+        cb({ ...handshake, ...(runtime ? { runtime } : {}) });
+      },
     });
     this.socket = socket;
 

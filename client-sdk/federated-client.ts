@@ -64,6 +64,8 @@ export interface ClientStatus {
   lastRoundId: number | undefined;
   modelVersion: number | undefined;
   backend: string | undefined;
+  /** The trainer's engine ("js", "tfjs"), when it reports one: with `backend`, what this device computes with. */
+  engine: string | undefined;
   busy: boolean;
 }
 
@@ -132,6 +134,7 @@ export class FederatedClient {
       ...(options.path !== undefined ? { path: options.path } : {}),
       ...(options.socketFactory !== undefined ? { socketFactory: options.socketFactory } : {}),
       prepare: () => this.prepare(),
+      runtime: () => ({ engine: this.engine ?? 'unknown', backend: this.chosenBackend ?? 'none' }),
       attach: (socket) => this.attach(socket),
       welcomed: (welcome, info) => {
         this.model.welcomed(welcome.modelVersion);
@@ -182,6 +185,11 @@ export class FederatedClient {
     return this.chosenBackend;
   }
 
+  /** The engine the trainer runs ('js', 'tfjs'; under 'auto', the shared rule's pick for the selected backend). */
+  get engine(): string | undefined {
+    return this.options.trainer.engine;
+  }
+
   get status(): ClientStatus {
     return {
       state: this.connection.state,
@@ -191,6 +199,7 @@ export class FederatedClient {
       lastRoundId: this.tasks.lastRoundId,
       modelVersion: this.model.version,
       backend: this.chosenBackend,
+      engine: this.engine,
       busy: this.tasks.isBusy(),
     };
   }

@@ -25,6 +25,7 @@ export type { SecAggParticipantHost, SecAggStageName } from './secagg-participan
 export {
   selectBackend,
   currentBackend,
+  currentBackendInfo,
   resetBackendSelection,
   detectPlatform,
   registerBackendCandidates,

@@ -32,6 +32,8 @@ export interface EvaluateOutcome {
 export interface Trainer {
   fit(ctx: TaskContext): Promise<FitOutcome>;
   evaluate(ctx: TaskContext): Promise<EvaluateOutcome>;
+  /** The engine it trains with ('js', 'tfjs', ...), when it has a choice: status and the hello report it. */
+  readonly engine?: string | undefined;
 }
 
 /**

@@ -29,6 +29,17 @@ export class ClientRegistry {
     return this.sockets.size;
   }
 
+  /** Connected clients by the runtime they announced, "engine/backend" → count ("unreported" for none). */
+  runtimes(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const s of this.sockets.values()) {
+      const r = s.data.runtime;
+      const key = r ? `${r.engine}/${r.backend}` : 'unreported';
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   list(): ClientInfo[] {
     return [...this.sockets.values()].map((s) => ({ clientId: s.data.clientId, connectedAt: s.data.connectedAt }));
   }

@@ -139,7 +139,7 @@ function onProven(socket: ClientSocket, deps: ResolvedDeps): void {
   }
   metrics.connectedClients.set(registry.size);
   logger.info({ clientId, connected: registry.size }, 'client connected');
-  deps.emit('client:connected', { clientId });
+  deps.emit('client:connected', { clientId, ...(socket.data.runtime ? { runtime: socket.data.runtime } : {}) });
 
   socket.on('disconnect', (reason) => {
     if (registry.remove(socket)) {

@@ -13,6 +13,8 @@ export interface CoordinatorStatus {
   minClients: number;
   /** Accepted results a round needs to commit. */
   minResults: number;
+  /** Connected clients by the engine and tfjs backend they announced: "js/none", "tfjs/webgl", ... → count. */
+  clientRuntimes: Record<string, number>;
   roundsCommitted: number;
   roundsAbandoned: number;
   mode: 'continuous' | 'fixed';

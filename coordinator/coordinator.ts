@@ -232,7 +232,12 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   }
 
   status(): CoordinatorStatus {
-    return coordinatorStatus(this.options, this.state, { connectedClients: this.registry.size, keyPair: this.keyPair, startedAt: this.startedAt });
+    return coordinatorStatus(this.options, this.state, {
+      connectedClients: this.registry.size,
+      clientRuntimes: this.registry.runtimes(),
+      keyPair: this.keyPair,
+      startedAt: this.startedAt,
+    });
   }
 
   catalogue(since?: number): CatalogueSnapshot {

@@ -1,4 +1,5 @@
 import type { CatalogueAddResult } from '@fedrec/protocol';
+import type { ClientRuntime } from '@fedrec/protocol';
 import type { RoundRecord } from './round-record.js';
 
 export interface RoundStarted {
@@ -14,7 +15,7 @@ export interface CoordinatorEvents {
   'round:started': [RoundStarted];
   'round:committed': [RoundRecord];
   'round:abandoned': [RoundRecord];
-  'client:connected': [{ clientId: string }];
+  'client:connected': [{ clientId: string; runtime?: ClientRuntime }];
   'client:disconnected': [{ clientId: string; reason: string }];
   /** The fixed number of rounds is done (never in continuous mode). */
   'training:finished': [{ modelVersion: number }];

@@ -77,6 +77,7 @@ export function handshakeMiddleware(deps: HandshakeDeps) {
     socket.data.publicKey = publicKey;
     socket.data.address = address;
     socket.data.connectedAt = Date.now();
+    if (parsed.data.runtime) socket.data.runtime = parsed.data.runtime;
     next();
   };
 }

@@ -132,6 +132,12 @@ export const coordinatorOptionsSchema = z.object({
   historyLimit: z.number().int().min(1).default(1000),
   /** Used by the default FedAvg strategy (an injected strategy carries its own). */
   serverLearningRate: z.number().positive().finite().default(1),
+  /**
+   * Socket.IO heartbeat: a ping every pingIntervalMs, and a client that has not answered within
+   * pingTimeoutMs more is dropped (Socket.IO's defaults: 25 000 and 20 000).
+   */
+  pingIntervalMs: z.number().int().min(1).optional(),
+  pingTimeoutMs: z.number().int().min(1).optional(),
   /** Origins allowed for browser clients (Socket.IO and REST); none = same origin only. */
   corsOrigin: z.union([z.string(), z.array(z.string())]).optional(),
   /** 'off' = sealed FedAvg (the coordinator opens each delta); 'secagg' = all-pairs masks (at most 255 clients a round); 'secagg+' = k-regular neighbour masks. */

@@ -13,6 +13,8 @@ export interface ServerOptions {
   corsOrigin?: string | string[] | undefined;
   /** PEM certificate (chain) and key: serve https + wss instead of plain http. */
   tls?: { cert: string; key: string; ca?: string | undefined } | undefined;
+  pingIntervalMs?: number | undefined;
+  pingTimeoutMs?: number | undefined;
   logger: Logger;
 }
 
@@ -33,6 +35,8 @@ export function createCoordinatorServer(app: RequestListener, o: ServerOptions):
     // An update is one ack packet: let it through up to the limit (plus room for framing) so TOO_LARGE can be reported.
     maxHttpBufferSize: o.maxUpdateBytes + 1024 * 1024,
     ...(o.corsOrigin !== undefined ? { cors: { origin: o.corsOrigin } } : {}),
+    ...(o.pingIntervalMs !== undefined ? { pingInterval: o.pingIntervalMs } : {}),
+    ...(o.pingTimeoutMs !== undefined ? { pingTimeout: o.pingTimeoutMs } : {}),
   });
   return {
     io,

@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '@fedrec/protocol';
+import type { ClientRuntime, ClientToServerEvents, ServerToClientEvents } from '@fedrec/protocol';
 
 /** What the handshake middleware stores on each socket. */
 export interface SocketData {
@@ -9,6 +9,8 @@ export interface SocketData {
   /** Where limits and logs count it (see handshake.ts clientAddress). */
   address: string;
   connectedAt: number;
+  /** The engine and tfjs backend the client announced in its handshake (optional there). */
+  runtime?: ClientRuntime;
 }
 
 type InterServerEvents = Record<string, never>;

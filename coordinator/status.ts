@@ -7,7 +7,7 @@ import type { CoordinatorStatus } from './coordinator-status.js';
 export function coordinatorStatus(
   o: Pick<ResolvedOptions, 'rounds' | 'strategy' | 'fitCollector' | 'minClients' | 'minResults'>,
   state: CoordinatorState,
-  live: { connectedClients: number; keyPair: KeyPair | undefined; startedAt: number | null },
+  live: { connectedClients: number; clientRuntimes: Record<string, number>; keyPair: KeyPair | undefined; startedAt: number | null },
 ): CoordinatorStatus {
   return {
     protocolVersion: PROTOCOL_VERSION,
@@ -19,6 +19,7 @@ export function coordinatorStatus(
     connectedClients: live.connectedClients,
     minClients: o.minClients,
     minResults: o.minResults,
+    clientRuntimes: live.clientRuntimes,
     roundsCommitted: state.roundsCommitted,
     roundsAbandoned: state.roundsAbandoned,
     mode: o.rounds === 'continuous' ? 'continuous' : 'fixed',

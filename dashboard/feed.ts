@@ -55,12 +55,13 @@ export class DashboardFeed {
     const c = this.coordinator;
     const onStarted = (s: RoundStarted) => this.roundStarted(s);
     const onEnded = (r: RoundRecord) => this.roundEnded(r);
-    const onConnected = ({ clientId }: { clientId: string }) => {
+    const onConnected = ({ clientId, runtime }: { clientId: string; runtime?: { engine: string; backend: string } }) => {
       this.clients.set(clientId, {
         clientId,
         connectedAt: Date.now(),
         selected: this.current?.selected.includes(clientId) ?? false,
         roundsContributed: this.clients.get(clientId)?.roundsContributed ?? 0,
+        ...(runtime ? { runtime: `${runtime.engine}/${runtime.backend}` } : {}),
       });
       this.pushClients();
     };

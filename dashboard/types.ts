@@ -26,6 +26,8 @@ export interface DashboardClient {
   selected: boolean;
   /** Rounds whose aggregate included this client, since the dashboard attached. */
   roundsContributed: number;
+  /** "engine/backend" the client announced (e.g. "js/none", "tfjs/webgl"); absent when it did not say. */
+  runtime?: string;
 }
 
 export interface DashboardSnapshot {

@@ -9,6 +9,12 @@ import { wireWeightsSchema } from './weights.js';
 
 const clientIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'client id: 1-128 of [A-Za-z0-9_.:-]');
 
+const runtimeNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/, 'runtime name: 1-32 of [A-Za-z0-9_.:-]');
+
+/** What a device computes with: its training engine ("js", "tfjs") and tfjs backend ("webgl", "wasm", "none"). */
+export const clientRuntimeSchema = z.object({ engine: runtimeNameSchema, backend: runtimeNameSchema }).strict();
+export type ClientRuntime = z.infer<typeof clientRuntimeSchema>;
+
 /** Sent by the client as Socket.IO `auth` when it connects. */
 export const handshakeSchema = z.object({
   protocolVersion: z.number().int(),
@@ -18,6 +24,8 @@ export const handshakeSchema = z.object({
   publicKey: signPublicKeyHexSchema,
   /** Enrolment mode: the app backend's signature over (clientId, publicKey), see identity.ts. */
   enrolment: signatureHexSchema.optional(),
+  /** Optional: lets the coordinator's status and dashboard count clients by engine and backend. */
+  runtime: clientRuntimeSchema.optional(),
 });
 export type Handshake = z.infer<typeof handshakeSchema>;
 

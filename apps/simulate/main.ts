@@ -14,6 +14,7 @@ import { formatLoadSummary, type InteractionDataset } from '@fedrec/recsys/data/
 import { RECSYS_DEFAULTS, recsysModelOptions } from '@fedrec/recsys/defaults.js';
 import { metricsChartSvg } from './socket/chart.js';
 import { ratiosOf, type SimulationReport } from './socket/report.js';
+import { formatFailureGroups } from './socket/failure-summary.js';
 import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
@@ -52,7 +53,11 @@ const program = new Command('simulate')
   .option('--factors <n>', 'predictive factors', int, RECSYS_DEFAULTS.factors)
   .option('--evaluate-every <k>', 'federated evaluation every k rounds (the last is always evaluated)', int, 10)
   .option('--workers <n>', 'worker threads hosting the devices', int, Math.max(1, Math.min(2, availableParallelism())))
-  .addOption(new Option('--engine <name>', 'device trainer: js (fast path) or tfjs').choices(['js', 'tfjs']).default('js'))
+  .addOption(
+    new Option('--engine <name>', "device engine: auto (the SDK's rule: tfjs on a GPU backend, else js), js or tfjs")
+      .choices(['auto', 'js', 'tfjs'])
+      .default('auto'),
+  )
   .option('--seed <n>', 'seed for data, split, init and sampling', int, 42)
   .option('--synthetic-users <n>', 'users of the synthetic data', int)
   .option('--synthetic-items <n>', 'items of the synthetic data', int)
@@ -77,7 +82,7 @@ interface Flags {
   factors: number;
   evaluateEvery: number;
   workers: number;
-  engine: 'js' | 'tfjs';
+  engine: 'auto' | 'js' | 'tfjs';
   seed: number;
   syntheticUsers?: number;
   syntheticItems?: number;
@@ -105,7 +110,13 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 function roundLine(r: RoundRow): string {
   const quality = r.hr10 !== null ? `HR@10 ${pct(r.hr10)}  NDCG@10 ${pct(r.ndcg10!)}` : ''.padEnd(30);
   const loss = r.trainLoss !== null ? r.trainLoss.toFixed(4) : '-';
-  return `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}`;
+  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms`;
+  // Why, not just how many: each failure code with its most common reason, and why a round was abandoned.
+  const why = [
+    ...(r.failures ? [`round ${r.round}: ${r.failures} failed: ${formatFailureGroups(r.failureGroups)}`] : []),
+    ...(r.abandonReason ? [`round ${r.round}: abandoned: ${r.abandonReason}`] : []),
+  ];
+  return [line, ...why.map((w) => `    ${w}`)].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -160,6 +171,7 @@ async function main(): Promise<void> {
     workers: f.workers,
     engine: f.engine,
     seed: f.seed,
+    onReady: ({ clients, engine, backend }) => console.log(`${clients} devices connected: engine ${engine ?? '?'}, tfjs backend ${backend ?? 'none'}`),
     onRoundStarted: ({ roundId, selected }) => {
       fitted = 0;
       bar?.start(selected, 0, { round: roundId });
@@ -211,7 +223,15 @@ async function main(): Promise<void> {
       },
       itemPop: { hr10: itemPop.hr10, ndcg10: itemPop.ndcg10 },
       centralized,
-      federated: { ...federated, rounds: result.rounds, connectMs: result.connectMs, backend: result.backend ?? null, bytesUp, bytesDown },
+      federated: {
+        ...federated,
+        rounds: result.rounds,
+        connectMs: result.connectMs,
+        backend: result.backend ?? null,
+        engine: result.engine ?? null,
+        bytesUp,
+        bytesDown,
+      },
       ratios,
     };
     await writeFile(f.report, `${JSON.stringify(report, null, 2)}\n`);

@@ -6,7 +6,9 @@ import { isPositive } from '../store/behaviour-event.js';
 import type { BehaviourStore } from '../store/behaviour-store.js';
 import { getFloat32 } from '../store/behaviour-store.js';
 import { ProtocolError, splitShared, type ModelSpec, type Weights } from '@fedrec/protocol';
+import { AUTO_ENGINE, chooseEngine, type EngineRequest } from '@fedrec/models/engine-choice.js';
 import { defaultModelRegistry, type ModelRegistry } from '@fedrec/models/registry.js';
+import { currentBackendInfo } from '../selected-backend.js';
 import { RecsysTrainer, type PrivateStore } from './recsys-trainer.js';
 import { holdOutLatest, userSeed, type UserData } from '@fedrec/recsys/split.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
@@ -21,8 +23,8 @@ export interface LiveRecsysTrainerOptions {
   seed?: number;
   /** Liked items needed before the device trains (one is held out for evaluation). */
   minLiked?: number;
-  /** The model's engine by registry name ('tfjs' default, or 'js'). */
-  engine?: string;
+  /** The model's engine: 'auto' (default; the shared rule, @fedrec/models/engine-choice.ts), or 'js' / 'tfjs'. */
+  engine?: EngineRequest;
   /** Where models are looked up by name (default: the built-in registry). */
   models?: ModelRegistry;
   /** Local epochs of on-device personalization after each action. */
@@ -40,12 +42,10 @@ export interface LiveRecsysTrainerOptions {
    */
   prior?: () => Float32Array | undefined;
   /**
-   * The engine of on-device personalization and recommend() scoring. Default: 'js' when the model
-   * registers it, else `engine`. One user's row in batches of four costs a GPU backend a dispatch per
-   * step (tfjs on WebGL took seconds per action where the plain-JS engine takes milliseconds:
-   * `npm run bench -- device`), so real time runs on the CPU while rounds use `engine`.
+   * The engine of on-device personalization and recommend() scoring: 'auto' (default) takes the shared
+   * rule's real-time choice (engine-choice.ts: the plain-JS engine whenever the model has one), or a name.
    */
-  personalizeEngine?: string;
+  personalizeEngine?: EngineRequest;
 }
 
 /**
@@ -110,7 +110,7 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
 
   constructor(options: LiveRecsysTrainerOptions) {
     const { catalogue, ...rest } = options;
-    this.o = { seed: 1, minLiked: 2, engine: 'tfjs', personalizeEpochs: PERSONALIZE_DEFAULTS.epochs, ...rest };
+    this.o = { seed: 1, minLiked: 2, engine: AUTO_ENGINE, personalizeEpochs: PERSONALIZE_DEFAULTS.epochs, ...rest };
     this.catalogue = catalogue ?? NUMERIC_CATALOGUE;
   }
 
@@ -124,6 +124,11 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   /** Per-row popularity for cold-start ranking: the `prior` option, else the catalogue's, else none. */
   prior(): Float32Array | undefined {
     return this.o.prior?.() ?? this.catalogue.popularity();
+  }
+
+  /** The engine its round tasks run on, under the shared rule (engine-choice.ts) and the selected tfjs backend. */
+  get engine(): string {
+    return chooseEngine(this.o.engine, currentBackendInfo());
   }
 
   /** The global model recommendations use. */
@@ -333,11 +338,11 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
     return holdOutLatest(this.o.user, items, timestamps, numItems, { negatives: Math.min(99, numItems - items.length), seed: this.o.seed });
   }
 
-  /** personalizeEngine, else 'js' where the model has it, else the round engine. */
+  /** The real-time engine under the shared rule (engine-choice.ts, workload 'real-time'). */
   private realTimeEngine(spec: ModelSpec): string {
-    if (this.o.personalizeEngine) return this.o.personalizeEngine;
     const registry = this.o.models ?? defaultModelRegistry;
-    return registry.names().includes(spec.name) && 'js' in registry.get(spec.name).engines ? 'js' : this.o.engine;
+    const engines = registry.names().includes(spec.name) ? Object.keys(registry.get(spec.name).engines) : undefined;
+    return chooseEngine(this.o.personalizeEngine, currentBackendInfo(), engines, 'real-time');
   }
 
   /** The real-time engine itself when it is a name the registry knows (else undefined: go through RecsysTrainer). */

@@ -3,6 +3,8 @@ import { sameSharedLayout, splitShared, type ModelSpec, type Weights } from '@fe
 import { flattenLocalResult } from '@fedrec/models/ncf/engine/flat.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
 import type { RecommenderEngine } from '@fedrec/models/recommender-engine.js';
+import { AUTO_ENGINE, chooseEngine, type EngineRequest } from '@fedrec/models/engine-choice.js';
+import { currentBackendInfo } from '../selected-backend.js';
 import { defaultModelRegistry, type EngineLoader, type ModelRegistry } from '@fedrec/models/registry.js';
 import { heldOutMetrics } from '@fedrec/recsys/metrics.js';
 import { userSeed, type UserData } from '@fedrec/recsys/split.js';
@@ -24,8 +26,11 @@ export interface RecsysTrainerOptions {
   data: UserData;
   /** Persists the private user embedding across rounds and restarts; in memory by default. */
   store?: PrivateStore;
-  /** The model's engine by registry name: 'tfjs' (default; the active tfjs backend) or 'js' (the plain-JS fast path). */
-  engine?: string;
+  /**
+   * The model's engine: 'auto' (default: the shared rule in @fedrec/models/engine-choice.ts, tfjs on a
+   * GPU backend, else the plain-JS engine), or a registry name such as 'js' or 'tfjs'.
+   */
+  engine?: EngineRequest;
   /** Where models are looked up by name (default: the built-in registry); each needs a recommender engine. */
   models?: ModelRegistry;
   /** Seeds the private init and the per-round negative sampling. */
@@ -39,7 +44,8 @@ export interface RecsysTrainerOptions {
 export class RecsysTrainer implements Trainer {
   private readonly data: UserData;
   private readonly store: PrivateStore;
-  private readonly engine: string;
+  private readonly engineRequest: EngineRequest;
+  private lastEngine: string | undefined;
   private readonly models: ModelRegistry;
   private readonly seed: number;
   private lastGlobal?: { spec: ModelSpec; weights: Weights };
@@ -47,14 +53,15 @@ export class RecsysTrainer implements Trainer {
   constructor(options: RecsysTrainerOptions) {
     this.data = options.data;
     this.store = options.store ?? memoryPrivateStore();
-    this.engine = options.engine ?? 'tfjs';
+    this.engineRequest = options.engine ?? AUTO_ENGINE;
     this.models = options.models ?? defaultModelRegistry;
     this.seed = options.seed ?? 1;
   }
 
   async fit(ctx: TaskContext): Promise<FitOutcome> {
+    const { optimizer } = ctx.config;
+    if (optimizer !== 'sgd' && optimizer !== 'adam') throw new Error(`RecsysTrainer supports optimizers "sgd" and "adam", not "${optimizer}"`);
     const engine = await this.engineFor(ctx);
-    if (ctx.config.optimizer !== 'sgd') throw new Error(`RecsysTrainer supports optimizer "sgd", not "${ctx.config.optimizer}"`);
     const { options } = ctx.modelSpec;
     const shared = splitShared(ctx.global.manifest, ctx.global.body);
     const priv = await this.loadPrivate(engine, ctx.modelSpec);
@@ -64,7 +71,7 @@ export class RecsysTrainer implements Trainer {
       negatives,
       seed: userSeed(this.seed + 7919 * ctx.roundId, this.data.user),
     });
-    const result = await engine.fit(options, shared, priv, plan, { learningRate: ctx.config.learningRate, batchSize: ctx.config.batchSize });
+    const result = await engine.fit(options, shared, priv, plan, { learningRate: ctx.config.learningRate, batchSize: ctx.config.batchSize, optimizer });
     await this.savePrivate(ctx.modelSpec.name, result.privateAfter);
     const { delta, rowWeights } = flattenLocalResult(ctx.global.manifest, result);
     return { delta, numExamples: result.numExamples, rowWeights, metrics: { loss: result.loss } };
@@ -116,14 +123,24 @@ export class RecsysTrainer implements Trainer {
     this.check({ modelSpec: spec, global: weights });
   }
 
+  /**
+   * The engine this trainer runs (or, before its first task, would run for a model with both
+   * engines) under the shared rule and the tfjs backend the SDK selected.
+   */
+  get engine(): string {
+    return this.lastEngine ?? chooseEngine(this.engineRequest, currentBackendInfo());
+  }
+
   /** The model must be registered with a recommender engine and the weights must be its shared layout. */
   private check(ctx: Pick<TaskContext, 'modelSpec' | 'global'>): Extract<EngineLoader, { kind: 'recommender' }> {
     const { name, options } = ctx.modelSpec;
-    const loader = this.models.engine(name, this.engine);
+    const engineName = chooseEngine(this.engineRequest, currentBackendInfo(), Object.keys(this.models.get(name).engines));
+    const loader = this.models.engine(name, engineName);
     if (loader.kind !== 'recommender') throw new Error(`RecsysTrainer trains models with a recommender engine; "${name}" has a ${loader.kind} engine`);
     if (!sameSharedLayout(this.models.definition(name).manifest(options), ctx.global.manifest))
       throw new Error(`global weights do not match model ${name} with these options`);
     this.lastGlobal = { spec: ctx.modelSpec, weights: ctx.global };
+    this.lastEngine = engineName;
     return loader;
   }
 

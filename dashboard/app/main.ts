@@ -82,6 +82,7 @@ function renderTiles(): void {
   $('t-phase').textContent = phaseText(s);
   $('t-waiting').textContent = waitingText(s, state.current);
   $('t-clients').textContent = String(state.clients.length);
+  renderRuntimes();
   $('t-rounds').textContent = `${s.roundsCommitted} / ${s.roundsAbandoned}`;
   $('t-model').textContent = `${s.modelSpec.name} · ${s.strategy} · ${s.mode === 'fixed' ? `${s.roundsTarget} rounds` : 'continuous'}`;
   const lastEval = [...state.rounds].reverse().find((r) => r.evaluation);
@@ -95,6 +96,17 @@ function renderCurrent(): void {
   $('current').innerHTML = c
     ? `<div class="big">round ${c.roundId}</div><div>training on model v${c.modelVersion}</div><div>${c.selected.length} clients selected</div><div>deadline ${formatTime(c.deadline)}</div>`
     : `<div class="big">${state.status ? esc(phaseText(state.status)) : 'idle'}</div><div>${state.rounds.length ? `last round ${state.rounds.at(-1)!.roundId} ${state.rounds.at(-1)!.outcome}` : 'waiting for clients'}</div>`;
+}
+
+/** Connected clients counted by the engine/backend they announced: which engines the fleet really runs. */
+function renderRuntimes(): void {
+  const counts = new Map<string, number>();
+  for (const c of state.clients) counts.set(c.runtime ?? 'unreported', (counts.get(c.runtime ?? 'unreported') ?? 0) + 1);
+  const text = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([runtime, n]) => `${n} ${runtime}`)
+    .join(' · ');
+  $('t-runtimes').textContent = text || '–';
 }
 
 function renderClients(): void {

@@ -15,7 +15,7 @@ export interface SimulatedClientsOptions {
 
 /**
  * Node devices standing in for other users: each holds exactly one dataset user's history and
- * trains with the plain-JS engine (no tfjs backend needed), through the same FederatedClient.
+ * trains through the same FederatedClient on the engine the SDK's rule picks without a tfjs backend (plain JS).
  */
 export async function startSimulatedClients(o: SimulatedClientsOptions): Promise<FederatedClient[]> {
   const split = leaveOneOut(o.dataset, { seed: o.seed ?? 42 });
@@ -26,7 +26,7 @@ export async function startSimulatedClients(o: SimulatedClientsOptions): Promise
       new FederatedClient({
         url: o.url,
         clientId: `sim-user-${data.user}`,
-        trainer: new RecsysTrainer({ data, engine: 'js', seed: 1 }),
+        trainer: new RecsysTrainer({ data, seed: 1 }),
         backend: false,
         reconnect: { initialDelayMs: 200 },
         ...(o.logger ? { logger: o.logger } : {}),

@@ -6,6 +6,7 @@ import { getFloat32 } from '@fedrec/client-sdk/store/behaviour-store.js';
 import { MemoryStore } from '@fedrec/client-sdk/store/memory-store.js';
 import { LayersTrainer, privateTensorKey } from '@fedrec/client-sdk/trainers/layers-trainer.js';
 import { RecsysTrainer, memoryPrivateStore } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
+import { RECSYS_DEFAULTS, recsysModelOptions } from '@fedrec/recsys/defaults.js';
 import type { UserData } from '@fedrec/recsys/split.js';
 import type { EngineFixtureFactory } from './engine.contract.js';
 
@@ -90,6 +91,52 @@ export function layersFixture(registry: ModelRegistry, model: string, engine: st
       },
       untouched,
       dispose: () => trainer.dispose(),
+    };
+  };
+}
+
+/** What a realistic-size recommender fixture trains with. */
+export interface RealisticFit {
+  model: string;
+  optimizer: 'sgd' | 'adam';
+  batchSize: number;
+  learningRate: number;
+}
+
+/**
+ * A recommender device at ML-100K size: a 1,682-item catalogue, the default model sizes
+ * (recsys/defaults.ts), 106 liked items (ML-100K's mean per user), 4 sampled negatives each, one epoch.
+ */
+export function realisticRecommenderFixture(registry: ModelRegistry, engine: string, fit: RealisticFit): EngineFixtureFactory {
+  const numItems = 1682;
+  const spec: ModelSpec = { name: fit.model, options: recsysModelOptions(numItems) };
+  const config: TrainingConfig = {
+    localEpochs: 1,
+    batchSize: fit.batchSize,
+    learningRate: fit.learningRate,
+    optimizer: fit.optimizer,
+    extra: { negatives: RECSYS_DEFAULTS.federated.negatives },
+  };
+  const rng = new SeededRandom(5);
+  const liked = new Set<number>();
+  while (liked.size < 107) liked.add(rng.int(numItems));
+  const [testItem, ...trainItems] = [...liked];
+  const negatives = new Set<number>();
+  while (negatives.size < 99) {
+    const j = rng.int(numItems);
+    if (!liked.has(j)) negatives.add(j);
+  }
+  const data: UserData = { user: 11, numItems, trainItems: Int32Array.from(trainItems), testItem: testItem!, testNegatives: Int32Array.from(negatives) };
+  const global = registry.definition(fit.model).initialWeights(spec.options, 9);
+  return async (seed) => {
+    const store = memoryPrivateStore();
+    const trainer = new RecsysTrainer({ data, store, engine, seed, models: registry });
+    return {
+      trainer,
+      task: (roundId) => ({ roundId, modelVersion: roundId, config, modelSpec: spec, global }),
+      privateTensors: async () => new Map([...store.entries].map(([key, v]) => [key.slice(fit.model.length + 1), v])),
+      untouched: [],
+      dispose: () => undefined,
     };
   };
 }

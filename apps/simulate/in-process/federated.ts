@@ -5,6 +5,7 @@ import { ncfManifest, type NcfArch } from '@fedrec/models/ncf/arch.js';
 import { ncfInitialPrivate, ncfInitialWeights } from '@fedrec/models/ncf/init.js';
 import { SeededRandom } from '@fedrec/models/random.js';
 import { splitShared, type Weights } from '@fedrec/protocol';
+import { chooseEngine } from '@fedrec/models/engine-choice.js';
 import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
 import { userSeed, type UserData } from '@fedrec/recsys/split.js';
@@ -55,6 +56,8 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
     }
     return p;
   };
+  // The SDK's rule in a worker thread without a tfjs backend (no GPU) picks the plain-JS engine: these loops are it.
+  if (chooseEngine('auto', undefined) !== 'js') throw new Error('the in-process simulation runs the plain-JS engine only');
   const run: RoundRunner = async (round, users, shared) => {
     const acc = new UpdateAccumulator(manifest);
     let lossSum = 0;

@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import type { UserData } from '@fedrec/recsys/split.js';
 import type { FleetCommand, FleetWorkerInit, FleetWorkerMessage } from './fleet-messages.js';
 import { startModuleWorker } from '../module-worker.js';
@@ -8,14 +9,14 @@ export interface ClientFleetOptions {
   users: UserData[];
   /** Worker threads to spread the devices over (one per core uses the machine). */
   workers: number;
-  engine: 'js' | 'tfjs';
+  engine: EngineRequest;
   seed: number;
   onMessage?: (message: FleetWorkerMessage) => void;
 }
 
 export interface ClientFleet {
   /** Resolves once every device has connected and been welcomed. */
-  ready: Promise<{ clients: number; backend: string | undefined }>;
+  ready: Promise<{ clients: number; backend: string | undefined; engine: string | undefined }>;
   close(): Promise<void>;
 }
 
@@ -28,12 +29,12 @@ export function startClientFleet(o: ClientFleetOptions): ClientFleet {
     .filter((users) => users.length > 0)
     .map(
       (users) =>
-        new Promise<{ clients: number; backend: string | undefined }>((resolve, reject) => {
+        new Promise<{ clients: number; backend: string | undefined; engine: string | undefined }>((resolve, reject) => {
           const init: FleetWorkerInit = { url: o.url, users, engine: o.engine, seed: o.seed, connectConcurrency: 64 };
           const worker = startModuleWorker(import.meta.url, 'fleet-worker', init);
           workers.push(worker);
           worker.on('message', (m: FleetWorkerMessage) => {
-            if (m.type === 'ready') resolve({ clients: m.clients, backend: m.backend });
+            if (m.type === 'ready') resolve({ clients: m.clients, backend: m.backend, engine: m.engine });
             if (m.type === 'error') reject(new Error(`simulated devices failed: ${m.message}`));
             o.onMessage?.(m);
           });
@@ -43,6 +44,7 @@ export function startClientFleet(o: ClientFleetOptions): ClientFleet {
   const ready = Promise.all(readies).then((parts) => ({
     clients: parts.reduce((n, p) => n + p.clients, 0),
     backend: parts[0]?.backend,
+    engine: parts[0]?.engine,
   }));
   const close = async () => {
     await Promise.all(

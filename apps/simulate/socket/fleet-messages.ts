@@ -1,10 +1,11 @@
+import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import type { UserData } from '@fedrec/recsys/split.js';
 
 /** What the main thread gives a worker that hosts a slice of the simulated devices. */
 export interface FleetWorkerInit {
   url: string;
   users: UserData[];
-  engine: 'js' | 'tfjs';
+  engine: EngineRequest;
   seed: number;
   /** Devices connecting at once; the rest wait, so the coordinator is not hit by a thundering herd. */
   connectConcurrency: number;
@@ -12,10 +13,12 @@ export interface FleetWorkerInit {
 
 /** Worker to main thread. */
 export type FleetWorkerMessage =
-  | { type: 'ready'; clients: number; backend: string | undefined }
+  | { type: 'ready'; clients: number; backend: string | undefined; engine: string | undefined }
   | { type: 'fit'; roundId: number; bytesSent: number }
   | { type: 'failed'; roundId: number | undefined; code: string; message: string }
   | { type: 'error'; message: string }
+  /** The longest the worker's event loop was blocked in the last interval (ms). */
+  | { type: 'lag'; maxMs: number }
   | { type: 'closed' };
 
 /** Main thread to worker. */

@@ -15,7 +15,8 @@ export interface SimulationReport {
   config: Record<string, unknown>;
   itemPop: { hr10: number; ndcg10: number };
   centralized: (QualityFigures & { epochs: number }) | null;
-  federated: QualityFigures & { rounds: RoundRow[]; connectMs: number; backend: string | null; bytesUp: number; bytesDown: number };
+  /** engine: what the devices trained with ("js", "tfjs"); backend: their tfjs backend (null when none was selected). */
+  federated: QualityFigures & { rounds: RoundRow[]; connectMs: number; backend: string | null; engine: string | null; bytesUp: number; bytesDown: number };
   /** Federated over centralized, when both ran. */
   ratios: { hr10: number; ndcg10: number } | null;
 }

@@ -1,9 +1,12 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { getModel } from '@fedrec/models/registry.js';
 import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
+import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import { startClientFleet } from './client-fleet.js';
+import { summarizeFailures, type FailureGroup } from './failure-summary.js';
 import type { FleetWorkerMessage } from './fleet-messages.js';
 import { wireMeterExtension } from './wire-meter-extension.js';
 
@@ -20,10 +23,13 @@ export interface SocketSimulationOptions {
   /** Federated evaluation after every k-th round (the last round is always evaluated). */
   evaluateEvery: number;
   workers: number;
-  engine: 'js' | 'tfjs';
+  /** 'auto' (the SDK's rule, @fedrec/models/engine-choice.ts), 'js' or 'tfjs'. */
+  engine: EngineRequest;
   seed: number;
   roundTimeoutMs?: number;
   logger?: Logger;
+  /** Every device connected: how many, and the engine and tfjs backend they run. */
+  onReady?: (fleet: { clients: number; backend: string | undefined; engine: string | undefined }) => void;
   onRoundStarted?: (round: { roundId: number; selected: number }) => void;
   onDeviceMessage?: (message: FleetWorkerMessage) => void;
   onRound?: (row: RoundRow) => void;
@@ -36,6 +42,14 @@ export interface RoundRow {
   outcome: 'committed' | 'abandoned';
   participants: number;
   failures: number;
+  /** The longest any device worker's event loop was blocked during the round (ms): pings wait this long. */
+  maxWorkerLagMs: number;
+  /** The longest the coordinator's own event loop was blocked during the round (ms). */
+  maxCoordinatorLagMs: number;
+  /** The failures by code with their most common reason (empty when none failed). */
+  failureGroups: FailureGroup[];
+  /** Why the round was abandoned; null when it committed. */
+  abandonReason: string | null;
   /** Example-weighted mean training loss the devices reported. */
   trainLoss: number | null;
   hr10: number | null;
@@ -54,10 +68,12 @@ export interface SocketSimulationResult {
   wallClockMs: number;
   connectMs: number;
   backend: string | undefined;
+  /** The engine the devices trained with (what 'auto' resolved to). */
+  engine: string | undefined;
   fingerprint: string | null;
 }
 
-function rowOf(record: RoundRecord, bytes: { up: number; down: number }): RoundRow {
+function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { workers: number; coordinator: number }): RoundRow {
   const evaluation = record.evaluation?.metrics;
   return {
     round: record.roundId,
@@ -65,6 +81,10 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }): RoundR
     outcome: record.outcome,
     participants: record.participants.length,
     failures: record.failures.length,
+    maxWorkerLagMs: Math.round(lag.workers),
+    maxCoordinatorLagMs: Math.round(lag.coordinator),
+    failureGroups: summarizeFailures(record.failures),
+    abandonReason: record.abandonReason,
     trainLoss: record.fitMetrics['loss'] ?? null,
     hr10: evaluation?.['hr10'] ?? null,
     ndcg10: evaluation?.['ndcg10'] ?? null,
@@ -81,6 +101,9 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }): RoundR
  */
 export async function runSocketSimulation(o: SocketSimulationOptions): Promise<SocketSimulationResult> {
   const wire = wireMeterExtension();
+  const roundTimeoutMs = o.roundTimeoutMs ?? 300_000;
+  const coordinatorLag = monitorEventLoopDelay({ resolution: 10 });
+  coordinatorLag.enable();
   const perRound = o.clientsPerRound === 'all' ? o.users.length : Math.min(o.clientsPerRound, o.users.length);
   const coordinator = createCoordinator({
     port: 0,
@@ -90,7 +113,12 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     // A round commits with at least half of the devices asked; the rest are failures on record.
     minResults: Math.max(1, Math.floor(perRound / 2)),
     rounds: o.rounds,
-    roundTimeoutMs: o.roundTimeoutMs ?? 300_000,
+    roundTimeoutMs,
+    // Hundreds of simulated devices share each worker thread's event loop (a real device has its
+    // own), and the coordinator shares the same cores: a heartbeat as long as the round deadline
+    // keeps the simulation from dropping devices that are only waiting for a core. A device that
+    // really stops answering is still a failure: TIMEOUT at the deadline.
+    pingTimeoutMs: roundTimeoutMs,
     evaluateEvery: o.evaluateEvery,
     modelSpec: o.modelSpec,
     initialWeights: getModel(o.modelSpec.name).initialWeights(o.modelSpec.options, o.seed),
@@ -105,13 +133,20 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
   });
   const rows: RoundRow[] = [];
   let mark = wire.meter.reading();
+  let roundLag = 0;
   coordinator.on('round:started', (r) => {
     mark = wire.meter.reading();
+    roundLag = 0;
+    coordinatorLag.reset();
     o.onRoundStarted?.({ roundId: r.roundId, selected: r.selected.length });
   });
   const onRecord = (record: RoundRecord) => {
     const now = wire.meter.reading();
-    const row = rowOf(record, { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown });
+    const row = rowOf(
+      record,
+      { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown },
+      { workers: roundLag, coordinator: coordinatorLag.max / 1e6 },
+    );
     rows.push(row);
     o.onRound?.(row);
   };
@@ -127,10 +162,15 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     workers: o.workers,
     engine: o.engine,
     seed: o.seed,
-    ...(o.onDeviceMessage ? { onMessage: o.onDeviceMessage } : {}),
+    onMessage: (m) => {
+      if (m.type === 'lag') roundLag = Math.max(roundLag, m.maxMs);
+      o.onDeviceMessage?.(m);
+    },
   });
   try {
-    const { backend } = await fleet.ready;
+    const ready = await fleet.ready;
+    const { backend, engine } = ready;
+    o.onReady?.(ready);
     const connectMs = Date.now() - started;
     await finished;
     const wallClockMs = Date.now() - started;
@@ -141,9 +181,11 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
       wallClockMs,
       connectMs,
       backend,
+      engine,
       fingerprint: coordinator.status().fingerprint,
     };
   } finally {
+    coordinatorLag.disable();
     await fleet.close();
     await coordinator.stop();
   }

@@ -1,5 +1,6 @@
 import type { NcfArch } from '../arch.js';
-import { NcfNet } from './net.js';
+import { TimeSlicer } from '../../yield-to-event-loop.js';
+import { NcfNet, type NcfOptimizer } from './net.js';
 import { denseEntries, itemTableEntries, userTableEntries, zeroParams, type NcfParams } from './params.js';
 import type { LocalPlan } from './plan.js';
 
@@ -22,6 +23,8 @@ export interface LocalFitResult {
 export interface LocalFitOptions {
   learningRate: number;
   batchSize: number;
+  /** 'sgd' (default) or 'adam' (tf.train.adam's semantics; fresh moments each fit, over the local rows only). */
+  optimizer?: NcfOptimizer;
 }
 
 /** Copies rows `rows` of a row-major table into a new small table. */
@@ -62,7 +65,36 @@ export function localResult(a: NcfArch, plan: LocalPlan, before: NcfParams, afte
   };
 }
 
-/** Plain-JS local training on the gathered rows (the simulation fast path). */
+/**
+ * Plain-JS local training on the gathered rows, one batch per step: the generator yields after
+ * each batch so the async driver can give the event loop a turn, and returns the result.
+ */
+function* fitLocalJsSteps(
+  a: NcfArch,
+  shared: Map<string, Float32Array>,
+  priv: Map<string, Float32Array>,
+  plan: LocalPlan,
+  o: LocalFitOptions,
+): Generator<void, LocalFitResult, void> {
+  const before = gatherLocalParams(a, shared, priv, plan.localItems);
+  const params = gatherLocalParams(a, shared, priv, plan.localItems);
+  // Adam over every local row each step, as tf.train.adam does on the tfjs engine's local variables.
+  const net = new NcfNet(a, params, 1, plan.localItems.length, { adamRows: 'all' });
+  let loss = 0;
+  let seen = 0;
+  for (const { rows, labels } of plan.epochs) {
+    const users = new Int32Array(rows.length);
+    for (let s = 0; s < rows.length; s += o.batchSize) {
+      const count = Math.min(o.batchSize, rows.length - s);
+      loss += net.trainBatch(users, rows, labels, s, count, o.learningRate, o.optimizer ?? 'sgd');
+      seen += count;
+      yield;
+    }
+  }
+  return localResult(a, plan, before, params, seen ? loss / seen : 0);
+}
+
+/** Plain-JS local training in one go (the in-process simulation's workers, which have no socket to keep). */
 export function fitLocalJs(
   a: NcfArch,
   shared: Map<string, Float32Array>,
@@ -70,18 +102,29 @@ export function fitLocalJs(
   plan: LocalPlan,
   o: LocalFitOptions,
 ): LocalFitResult {
-  const before = gatherLocalParams(a, shared, priv, plan.localItems);
-  const params = gatherLocalParams(a, shared, priv, plan.localItems);
-  const net = new NcfNet(a, params, 1, plan.localItems.length);
-  let loss = 0;
-  let seen = 0;
-  for (const { rows, labels } of plan.epochs) {
-    const users = new Int32Array(rows.length);
-    for (let s = 0; s < rows.length; s += o.batchSize) {
-      const count = Math.min(o.batchSize, rows.length - s);
-      loss += net.trainBatch(users, rows, labels, s, count, o.learningRate);
-      seen += count;
-    }
+  const steps = fitLocalJsSteps(a, shared, priv, plan, o);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
   }
-  return localResult(a, plan, before, params, seen ? loss / seen : 0);
+}
+
+/**
+ * The same training, giving the event loop a turn every few milliseconds (TimeSlicer): a device
+ * in the middle of a fit keeps answering Socket.IO pings and its UI stays live.
+ */
+export async function fitLocalJsSliced(
+  a: NcfArch,
+  shared: Map<string, Float32Array>,
+  priv: Map<string, Float32Array>,
+  plan: LocalPlan,
+  o: LocalFitOptions,
+  slicer: TimeSlicer = new TimeSlicer(),
+): Promise<LocalFitResult> {
+  const steps = fitLocalJsSteps(a, shared, priv, plan, o);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (slicer.due()) await slicer.pause();
+  }
 }

@@ -10,10 +10,22 @@ export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
+export type NcfOptimizer = 'sgd' | 'adam';
+
+/** tf.train.adam's defaults (beta1, beta2) and the epsilon its float32 backends use (backend.epsilon()). */
+export const ADAM_BETA1 = 0.9;
+export const ADAM_BETA2 = 0.999;
+export const ADAM_EPSILON = 1e-7;
+
+export interface NcfNetOptions {
+  /** Which table rows an Adam step updates: 'touched' (default, LazyAdam) or 'all' (tfjs's dense Adam). */
+  adamRows?: 'touched' | 'all';
+}
+
 /**
  * Hand-written NCF forward/backward in plain JS: the fast path for simulation and
- * centralized baselines (the device trainer uses tfjs; tests check the two agree).
- * Mini-batch SGD on the mean BCE, gradients accumulated sample by sample.
+ * centralized baselines, and the CPU engine of devices (tests check it agrees with tfjs).
+ * Mini-batch SGD or Adam on the mean BCE, gradients accumulated sample by sample.
  */
 export class NcfNet {
   private readonly acts: Float32Array[];
@@ -25,14 +37,15 @@ export class NcfNet {
   private readonly userMark: Uint8Array;
   private readonly itemMark: Uint8Array;
   readonly grads: NcfParams;
-  /** Adam moments, allocated on first Adam step (lazy on embedding rows, like LazyAdam). */
-  private adam?: { m: NcfParams; v: NcfParams; t: number };
+  /** Adam moments and the running products of the betas, allocated on the first Adam step. */
+  private adam?: { m: NcfParams; v: NcfParams; accBeta1: number; accBeta2: number };
 
   constructor(
     readonly arch: NcfArch,
     readonly params: NcfParams,
     userRows: number,
     itemRows: number,
+    private readonly options: NcfNetOptions = {},
   ) {
     const widths = [2 * arch.mlpDim, ...arch.hidden];
     this.acts = widths.map((w) => new Float32Array(w));
@@ -159,7 +172,7 @@ export class NcfNet {
   }
 
   /**
-   * One SGD step on the mean BCE over a batch; returns the summed loss.
+   * One optimizer step on the mean BCE over a batch; returns the summed loss.
    * userRows/itemRows/labels are read from `start` for `count` samples.
    */
   trainBatch(
@@ -169,7 +182,7 @@ export class NcfNet {
     start: number,
     count: number,
     lr: number,
-    optimizer: 'sgd' | 'adam' = 'sgd',
+    optimizer: NcfOptimizer = 'sgd',
   ): number {
     let loss = 0;
     const scale = 1 / count;
@@ -181,58 +194,78 @@ export class NcfNet {
       loss += bceWithLogit(logit, y);
       this.backward(u, i, (sigmoid(logit) - y) * scale);
     }
-    this.applyStep(lr, optimizer);
+    if (optimizer === 'adam') this.adamStep(lr);
+    else this.sgdStep(lr);
+    this.clearTouched();
     return loss;
   }
 
-  /** Updates everything touched by the batch (SGD or Adam), then clears the gradients. */
-  private applyStep(lr: number, optimizer: 'sgd' | 'adam'): void {
+  /** Plain SGD on the rows the batch touched and the dense layers; clears their gradients. */
+  private sgdStep(lr: number): void {
+    const update = (param: Float32Array, grad: Float32Array, from: number, to: number) => {
+      for (let k = from; k < to; k++) {
+        param[k]! -= lr * grad[k]!;
+        grad[k] = 0;
+      }
+    };
+    this.forEachSlice((pick, from, to) => update(pick(this.params), pick(this.grads), from, to));
+  }
+
+  /**
+   * Adam as tf.train.adam computes it: m and v in float32, bias-corrected by the running products
+   * of beta1 and beta2, step lr·m̂/(√v̂ + ε) with ε the float32 backends' epsilon (1e-7).
+   * adamRows 'all' updates every row of the tables each step, as tfjs does on a dense variable
+   * (a row's moments decay and its momentum keeps moving it after its last gradient); 'touched'
+   * updates only the rows the batch reached (LazyAdam; for full-catalogue centralized training).
+   */
+  private adamStep(lr: number): void {
     const a = this.arch;
-    const p = this.params;
-    const g = this.grads;
-    let update: (param: Float32Array, grad: Float32Array, m: Float32Array | undefined, v: Float32Array | undefined, from: number, to: number) => void;
-    let mp: NcfParams | undefined;
-    let vp: NcfParams | undefined;
-    if (optimizer === 'adam') {
-      this.adam ??= { m: zeroParams(a, this.userMark.length, this.itemMark.length), v: zeroParams(a, this.userMark.length, this.itemMark.length), t: 0 };
-      const t = ++this.adam.t;
-      const b1 = 0.9;
-      const b2 = 0.999;
-      const step = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
-      mp = this.adam.m;
-      vp = this.adam.v;
-      update = (param, grad, m, v, from, to) => {
-        for (let k = from; k < to; k++) {
-          const gk = grad[k]!;
-          const mk = (m![k] = b1 * m![k]! + (1 - b1) * gk);
-          const vk = (v![k] = b2 * v![k]! + (1 - b2) * gk * gk);
-          param[k]! -= (step * mk) / (Math.sqrt(vk) + 1e-8);
-          grad[k] = 0;
-        }
-      };
-    } else {
-      update = (param, grad, _m, _v, from, to) => {
-        for (let k = from; k < to; k++) {
-          param[k]! -= lr * grad[k]!;
-          grad[k] = 0;
-        }
-      };
-    }
+    const state = (this.adam ??= {
+      m: zeroParams(a, this.userMark.length, this.itemMark.length),
+      v: zeroParams(a, this.userMark.length, this.itemMark.length),
+      accBeta1: 1,
+      accBeta2: 1,
+    });
+    // tfjs keeps the running products in float32 variables; round the same way.
+    state.accBeta1 = Math.fround(state.accBeta1 * ADAM_BETA1);
+    state.accBeta2 = Math.fround(state.accBeta2 * ADAM_BETA2);
+    const c1 = Math.fround(1 - state.accBeta1);
+    const c2 = Math.fround(1 - state.accBeta2);
+    const update = (param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, from: number, to: number) => {
+      for (let k = from; k < to; k++) {
+        const g = grad[k]!;
+        const mk = (m[k] = ADAM_BETA1 * m[k]! + (1 - ADAM_BETA1) * g);
+        const vk = (v[k] = ADAM_BETA2 * v[k]! + (1 - ADAM_BETA2) * g * g);
+        param[k]! -= (lr * (mk / c1)) / (Math.sqrt(vk / c2) + ADAM_EPSILON);
+        grad[k] = 0;
+      }
+    };
+    this.forEachSlice((pick, from, to) => update(pick(this.params), pick(this.grads), pick(state.m), pick(state.v), from, to), this.options.adamRows === 'all');
+  }
+
+  /** Calls `visit` for each span of parameters a step updates: touched (or all) table rows, then every dense tensor. */
+  private forEachSlice(visit: (pick: (q: NcfParams) => Float32Array, from: number, to: number) => void, allRows = false): void {
+    const a = this.arch;
     const rows = (list: number[], width: number, pick: (q: NcfParams) => Float32Array) => {
-      for (const r of list) update(pick(p), pick(g), mp && pick(mp), vp && pick(vp), r * width, (r + 1) * width);
+      if (width === 0) return;
+      if (allRows) visit(pick, 0, pick(this.params).length);
+      else for (const r of list) visit(pick, r * width, (r + 1) * width);
     };
     rows(this.touchedUsers, a.gmfDim, (q) => q.userGmf);
     rows(this.touchedUsers, a.mlpDim, (q) => q.userMlp);
     rows(this.touchedItems, a.gmfDim, (q) => q.itemGmf);
     rows(this.touchedItems, a.mlpDim, (q) => q.itemMlp);
     if (a.itemBias) rows(this.touchedItems, 1, (q) => q.itemBias);
-    const dense = (pick: (q: NcfParams) => Float32Array) => update(pick(p), pick(g), mp && pick(mp), vp && pick(vp), 0, pick(p).length);
+    const dense = (pick: (q: NcfParams) => Float32Array) => visit(pick, 0, pick(this.params).length);
     for (let l = 0; l < a.hidden.length; l++) {
       dense((q) => q.layerW[l]!);
       dense((q) => q.layerB[l]!);
     }
     dense((q) => q.outW);
     dense((q) => q.outB);
+  }
+
+  private clearTouched(): void {
     for (const u of this.touchedUsers) this.userMark[u] = 0;
     for (const i of this.touchedItems) this.itemMark[i] = 0;
     this.touchedUsers = [];

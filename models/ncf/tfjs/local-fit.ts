@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NcfArch } from '../arch.js';
 import { gatherLocalParams, localResult, type LocalFitOptions, type LocalFitResult } from '../engine/local-fit.js';
+import { ADAM_BETA1, ADAM_BETA2 } from '../engine/net.js';
 import { zeroParams, type NcfParams } from '../engine/params.js';
+import { TimeSlicer } from '../../yield-to-event-loop.js';
 import type { LocalPlan } from '../engine/plan.js';
 
 /** tf.Variables over the local parameters, keyed like NcfParams. */
@@ -55,12 +57,19 @@ function allVariables(v: LocalVariables): tf.Variable[] {
 type RowPicker = (table: tf.Tensor2D) => tf.Tensor2D;
 
 /**
- * Training picks rows with a one-hot matmul instead of tf.gather: its gradient exists on every
- * backend (gather's, UnsortedSegmentSum, is missing on wasm and slow on cpu), and a device's local
- * table is small. The one-hot is batch × local rows, never catalogue × catalogue.
+ * Training picks the batch's rows with tf.gather, under a custom gradient that scatters the rows'
+ * gradients back with tf.scatterND (which sums repeated rows). gather's own gradient,
+ * UnsortedSegmentSum, is missing on wasm and O(rows × table) on cpu; a one-hot matmul costs
+ * batch × local rows × width, which for a heavy user is the catalogue. This is batch × width both ways.
  */
-function oneHotPicker(oneHot: tf.Tensor2D): RowPicker {
-  return (table) => tf.matMul(oneHot, table);
+function gatherPicker(rows: tf.Tensor1D, indices: tf.Tensor2D): RowPicker {
+  return (table) => {
+    const pick = tf.customGrad((t) => {
+      const value = tf.gather(t as tf.Tensor2D, rows) as tf.Tensor2D;
+      return { value, gradFunc: (dy) => tf.scatterND(indices, dy as tf.Tensor2D, (t as tf.Tensor2D).shape) };
+    });
+    return pick(table) as tf.Tensor2D;
+  };
 }
 
 /** Scoring needs no gradient and its local table is the candidates in order: every row, as it is. */
@@ -96,12 +105,6 @@ function meanBce(z: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log(tf.add(1, tf.exp(tf.neg(tf.abs(z))))))) as tf.Scalar;
 }
 
-function oneHotBatch(rows: Int32Array, start: number, count: number, nLocal: number): tf.Tensor2D {
-  const m = new Float32Array(count * nLocal);
-  for (let s = 0; s < count; s++) m[s * nLocal + rows[start + s]!] = 1;
-  return tf.tensor2d(m, [count, nLocal]);
-}
-
 async function readBack(a: NcfArch, v: LocalVariables, nLocal: number): Promise<NcfParams> {
   const p = zeroParams(a, 1, nLocal);
   const read = async (dst: Float32Array, src: tf.Variable | undefined) => {
@@ -133,19 +136,25 @@ export async function fitLocalTf(
   const nLocal = plan.localItems.length;
   const vars = makeVariables(a, before, nLocal);
   const varList = allVariables(vars);
-  const optimizer = tf.train.sgd(o.learningRate);
+  // Adam with tfjs's defaults (beta1 0.9, beta2 0.999, epsilon = the backend's): the JS engine matches them.
+  const optimizer = o.optimizer === 'adam' ? tf.train.adam(o.learningRate, ADAM_BETA1, ADAM_BETA2) : tf.train.sgd(o.learningRate);
+  const slicer = new TimeSlicer();
   let loss = 0;
   let seen = 0;
   try {
     for (const { rows, labels } of plan.epochs) {
       for (let s = 0; s < rows.length; s += o.batchSize) {
         const count = Math.min(o.batchSize, rows.length - s);
-        const oneHot = oneHotBatch(rows, s, count, nLocal);
+        const batchRows = rows.subarray(s, s + count);
+        const picked = tf.tensor1d(batchRows, 'int32');
+        const indices = tf.tensor2d(batchRows, [count, 1], 'int32');
         const y = tf.tensor2d(labels.subarray(s, s + count), [count, 1]);
-        const batchLoss = optimizer.minimize(() => meanBce(logits(a, vars, count, oneHotPicker(oneHot)), y), true, varList);
+        const batchLoss = optimizer.minimize(() => meanBce(logits(a, vars, count, gatherPicker(picked, indices)), y), true, varList);
         loss += (batchLoss ? (await batchLoss.data())[0]! : 0) * count;
         seen += count;
-        tf.dispose(batchLoss ? [oneHot, y, batchLoss] : [oneHot, y]);
+        tf.dispose(batchLoss ? [picked, indices, y, batchLoss] : [picked, indices, y]);
+        // data() above settles as a microtask on cpu and wasm: without this, a fit starves sockets and timers.
+        if (slicer.due()) await slicer.pause();
       }
     }
     const after = await readBack(a, vars, nLocal);
