@@ -149,7 +149,7 @@ describe('coordinator: hostile input (property-based, over real Socket.IO)', fun
     });
     await new Promise((r) => unproven.once('session:challenge', r));
     const send = (socket: ClientIo, event: string, args: unknown[]) =>
-      (socket as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<unknown> } }).timeout(10_000).emitWithAck(event, ...args);
+      (socket as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<unknown> } }).timeout(30_000).emitWithAck(event, ...args);
     const replies = await Promise.all(
       events.map(([event, args], i) => send(i % 6 === 5 ? unproven : proven.socket, event, args).catch((e: unknown) => String(e))),
     );
