@@ -2,10 +2,14 @@ import assert from 'node:assert/strict';
 import { fitTaskSchema, handshakeSchema, PROTOCOL_VERSION, trainingConfigSchema } from './index.js';
 
 describe('protocol: message schemas', () => {
-  it('accepts a well-formed handshake and refuses hostile client ids', () => {
-    assert.ok(handshakeSchema.safeParse({ protocolVersion: PROTOCOL_VERSION, clientId: 'device-1' }).success);
+  it('accepts a well-formed handshake and refuses hostile client ids and keys', () => {
+    const publicKey = 'ab'.repeat(32);
+    assert.ok(handshakeSchema.safeParse({ protocolVersion: PROTOCOL_VERSION, clientId: 'device-1', publicKey }).success);
     for (const clientId of ['', 'a b', '../etc/passwd', 'x'.repeat(129), 42]) {
-      assert.ok(!handshakeSchema.safeParse({ protocolVersion: PROTOCOL_VERSION, clientId }).success, String(clientId));
+      assert.ok(!handshakeSchema.safeParse({ protocolVersion: PROTOCOL_VERSION, clientId, publicKey }).success, String(clientId));
+    }
+    for (const key of [undefined, '', 'ab'.repeat(31), 'AB'.repeat(32), 'zz'.repeat(32), 42]) {
+      assert.ok(!handshakeSchema.safeParse({ protocolVersion: PROTOCOL_VERSION, clientId: 'device-1', publicKey: key }).success, String(key));
     }
   });
 
