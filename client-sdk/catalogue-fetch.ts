@@ -52,11 +52,16 @@ export class CatalogueFetch {
     return this.loaded;
   }
 
-  /** A welcome or an announcement named the coordinator's catalogue version: fetch in the background if newer. */
+  /**
+   * A welcome or an announcement named the coordinator's catalogue version: fetch in the background if
+   * newer and a trainer maps ids through it (otherwise only fetchCatalogue() asks: a fleet of simulated
+   * devices with row-index trainers need not each download the catalogue).
+   */
   heard(catalogueVersion: number | undefined): void {
     if (catalogueVersion === undefined) return;
     this.newest = Math.max(this.newest ?? 0, catalogueVersion);
-    if (this.stale()) this.refresh().catch((err: unknown) => this.o.logger.warn({ err: errorMessage(err) }, 'catalogue refresh failed; retried when needed'));
+    if (this.o.target && this.stale())
+      this.refresh().catch((err: unknown) => this.o.logger.warn({ err: errorMessage(err) }, 'catalogue refresh failed; retried when needed'));
   }
 
   /** The model:updated listener's share: the announcement carries the catalogue version. */

@@ -266,6 +266,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       const cleanup = (): void => {
         clearTimeout(timer);
         this.off('round:committed', onCommit);
+        this.off('catalogue:grown', onCommit);
         this.off('training:finished', onFinished);
       };
       const onCommit = (): void => {
@@ -282,6 +283,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
         reject(new Error(`model version ${version} not reached within ${timeoutMs} ms (at ${this.state.modelVersion})`));
       }, timeoutMs);
       this.on('round:committed', onCommit);
+      // A catalogue growth commits a version too.
+      this.on('catalogue:grown', onCommit);
       this.on('training:finished', onFinished);
     });
   }

@@ -219,8 +219,10 @@ describe('end to end: app item ids and a growing catalogue over real Socket.IO',
     const dir = await mkdtemp(join(tmpdir(), 'fedrec-catalogue-'));
     dirs.push(dir);
     const first = await start({ checkpointDir: dir });
+    const grown = first.coordinator.waitForVersion(1, 30_000); // a growth commits a version, as a round does
     const added = await first.coordinator.addCatalogueItems([{ id: 'later-1', tags: ['odd'] }, { id: 'later-2' }]);
     assert.equal(added.modelVersion, 1);
+    await grown;
     const weights = Float32Array.from(first.coordinator.currentWeights().body);
     const catalogue = first.coordinator.catalogue();
     await first.coordinator.stop();
