@@ -191,12 +191,13 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
       const numItems = Number(g.spec.options['numItems']);
       const items = (await this.liked(numItems)).items;
       if (items.length === 0) return false;
-      this.personalizedFor = { events: await this.o.store.count(), version: g.version };
+      const events = await this.o.store.count();
+      this.personalizedFor = { events, version: g.version };
       await this.resetPersonal(g.spec, g.weights);
       const data: UserData = { user: this.o.user, numItems, trainItems: Int32Array.from(items).sort(), testItem: -1, testNegatives: new Int32Array(0) };
       const d = PERSONALIZE_DEFAULTS;
       const ctx: TaskContext = {
-        roundId: Date.now() % 1_000_000,
+        roundId: events, // seeds the sampled negatives: the same events give the same personal embedding
         modelVersion: 0,
         modelSpec: g.spec,
         global: g.weights,
