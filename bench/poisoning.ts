@@ -43,7 +43,11 @@ const opts = new Command()
   .option('--clients <n>', 'clients per round', '150')
   .option('--malicious <x>', 'share of clients that attack', '0.1')
   .option('--attacks <list>', 'comma-separated: scale, signflip, targeted', 'scale,signflip,targeted')
-  .option('--defences <list>', 'comma-separated: fedavg, default, weight-cap, median, trimmed-mean, krum', 'fedavg,default,weight-cap,median,trimmed-mean,krum')
+  .option(
+    '--defences <list>',
+    'comma-separated: fedavg, default, weight-cap, median, trimmed-mean, krum, row-bound',
+    'fedavg,default,weight-cap,median,trimmed-mean,krum',
+  )
   .option('--boost <x>', 'targeted attack: the target row is moved to boost × the centroid of the popular rows', '8')
   .option('--seed <n>', 'seed', '1')
   .parse()
@@ -65,6 +69,8 @@ const DEFENCES: Record<string, Defence> = {
   median: { strategy: 'median', policy: {} },
   'trimmed-mean': { strategy: 'trimmed-mean', policy: {} },
   krum: { strategy: 'krum', policy: {} },
+  // Not a default: the per-row bound (see update-policy.ts), at a high quantile of recent row norms.
+  'row-bound': { strategy: 'fedavg', policy: { rowNormBound: { mode: 'adaptive', quantile: 0.99, multiplier: 2 } } },
 };
 
 const started = Date.now();
@@ -266,6 +272,6 @@ async function run(attack: Attack, defence: string): Promise<void> {
 }
 
 await run('none', 'fedavg');
-await run('none', 'default');
+for (const defence of defences) if (defence !== 'fedavg') await run('none', defence);
 for (const attack of attacks) for (const defence of defences) await run(attack, defence);
 console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -95,8 +95,8 @@ describe('update policy: norm bound and weight cap while streaming', () => {
     assert.deepEqual(Array.from(u.rowWeights!), [1, 4, 4]);
   });
 
-  it('bounds each touched item row, so a push on one row inside an ordinary-sized update is cut down', () => {
-    const policy = new UpdatePolicy();
+  it('with the row bound on, bounds each touched item row, so a push on one row is cut down', () => {
+    const policy = new UpdatePolicy({ rowNormBound: { mode: 'adaptive' } });
     const input = new RoundInput(manifest, policy, true);
     for (let i = 0; i < 6; i++) input.add(`h${i}`, honest(i, 0.1));
     // Row 2 of item_emb (elements 8, 9) pushed hard; the rest of the update zero, so its total norm is ordinary-ish.
@@ -112,13 +112,15 @@ describe('update policy: norm bound and weight cap while streaming', () => {
   });
 
   it('state survives a save and restore (what the checkpoint keeps)', () => {
-    const a = new UpdatePolicy();
-    for (let i = 0; i < 7; i++) a.apply(honest(i, 0.1 * (i + 1)));
-    const b = new UpdatePolicy();
+    const on = { rowNormBound: { mode: 'adaptive' as const } };
+    const a = new UpdatePolicy(on);
+    for (let i = 0; i < 7; i++) a.apply(honest(i, 0.1 * (i + 1)), undefined, [{ name: 'item_emb', offset: 4, rows: 3, cols: 2, rowWeightOffset: 0 }]);
+    const b = new UpdatePolicy(on);
     b.restore(a.state());
     assert.equal(b.currentBound(), a.currentBound());
     assert.equal(b.currentWeightCap(), a.currentWeightCap());
     assert.equal(b.currentRowBound(), a.currentRowBound());
+    assert.ok(Number.isFinite(b.currentRowBound()));
     assert.ok(b.ready());
   });
 });
