@@ -43,7 +43,7 @@ const headerSchema = z.object({
   bodySha256: z.string(),
   /** Strategy state tensors, in body order after the weights (absent in older checkpoints). */
   strategyState: z.array(z.object({ slot: z.string(), tensor: z.string(), length: z.number().int().min(0) })).optional(),
-  policyState: z.object({ norms: z.array(z.number()), weights: z.array(z.number()) }).optional(),
+  policyState: z.object({ norms: z.array(z.number()), weights: z.array(z.number()), rowNorms: z.array(z.number()).optional() }).optional(),
   rolledBackFrom: z.number().int().min(0).optional(),
   catalogue: persistedCatalogueSchema.optional(),
 });

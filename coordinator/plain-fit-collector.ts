@@ -21,7 +21,7 @@ export class PlainFitCollector implements FitCollector {
   readonly name = 'plain';
 
   async collect(ctx: FitRoundContext): Promise<FitCollection> {
-    const input = ctx.roundInput ?? new RoundInput(ctx.global.manifest, new UpdatePolicy({ normBound: 'off', weightCap: 'off' }), false);
+    const input = ctx.roundInput ?? new RoundInput(ctx.global.manifest, new UpdatePolicy({ normBound: 'off', weightCap: 'off', rowNormBound: 'off' }), false);
     const ledger = new RoundLedger(ctx.roundId, ctx.assignments);
     const wireWeights = encodeWeights(ctx.global);
     const byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));

@@ -1,4 +1,5 @@
-import type { WeightManifest } from '@fedrec/protocol';
+import { rowLayout } from '@fedrec/protocol';
+import type { RowTable, WeightManifest } from '@fedrec/protocol';
 import type { DenseUpdate, UpdatePolicy } from './update-policy.js';
 import { UpdateAccumulator } from './update-accumulator.js';
 import type { AggregateSums } from '@fedrec/protocol';
@@ -16,6 +17,8 @@ export interface RoundUpdates {
   /** How many updates the norm bound scaled down, and how many had their weight capped. */
   clipped: number;
   weightCapped: number;
+  /** Item-table rows the row bound scaled down. */
+  rowsClipped: number;
 }
 
 /**
@@ -30,6 +33,8 @@ export interface RoundUpdates {
 export class RoundInput {
   private readonly accumulator: UpdateAccumulator;
   private readonly buffer: ClientUpdate[] | undefined;
+  private readonly tables: readonly RowTable[];
+  private rowsClipped = 0;
   private held: Array<{ clientId: string; update: DenseUpdate; norm: number }> = [];
   private clipped = 0;
   private weightCapped = 0;
@@ -40,17 +45,18 @@ export class RoundInput {
     buffering: boolean,
   ) {
     this.accumulator = new UpdateAccumulator(manifest);
+    this.tables = rowLayout(manifest).tables;
     this.buffer = buffering ? [] : undefined;
   }
 
   /** Takes one validated update (the arrays may be kept: do not reuse them). */
   add(clientId: string, update: DenseUpdate): void {
     if (this.held.length > 0 || !this.policy.ready()) {
-      this.held.push({ clientId, update, norm: this.policy.observe(update) });
+      this.held.push({ clientId, update, norm: this.policy.observe(update, this.tables) });
       if (this.policy.ready()) this.release();
       return;
     }
-    this.take(clientId, this.policy.apply(update));
+    this.take(clientId, this.policy.apply(update, undefined, this.tables));
   }
 
   /** Ends the round: releases anything held, and returns the sums (and updates, when buffering). */
@@ -61,18 +67,20 @@ export class RoundInput {
       ...(this.buffer ? { updates: this.buffer } : {}),
       clipped: this.clipped,
       weightCapped: this.weightCapped,
+      rowsClipped: this.rowsClipped,
     };
   }
 
   private release(): void {
     const held = this.held;
     this.held = [];
-    for (const h of held) this.take(h.clientId, this.policy.apply(h.update, h.norm));
+    for (const h of held) this.take(h.clientId, this.policy.apply(h.update, h.norm, this.tables));
   }
 
   private take(clientId: string, u: ReturnType<UpdatePolicy['apply']>): void {
     if (u.clipped) this.clipped += 1;
     if (u.weightCapped) this.weightCapped += 1;
+    this.rowsClipped += u.rowsClipped;
     this.accumulator.add(u.numExamples, u.delta, u.rowWeights);
     this.buffer?.push({ clientId, numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights });
   }

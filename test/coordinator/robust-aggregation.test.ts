@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { aggregateRound } from '@fedrec/coordinator/strategy/aggregate-round.js';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { RoundInput } from '@fedrec/coordinator/strategy/round-input.js';
-import { UpdatePolicy, l2Norm, updatePolicySchema } from '@fedrec/coordinator/strategy/update-policy.js';
+import { UpdatePolicy, l2Norm } from '@fedrec/coordinator/strategy/update-policy.js';
 import type { Weights } from '@fedrec/protocol';
 import { ROWS, SHARED, manifest } from './helpers.js';
 
 const global: Weights = { manifest, body: new Float32Array(SHARED) };
-const off = () => new UpdatePolicy({ normBound: 'off', weightCap: 'off' });
+const off = () => new UpdatePolicy({ normBound: 'off', weightCap: 'off', rowNormBound: 'off' });
 
 /** A seeded honest delta around `centre` (every element), all rows touched. */
 function honest(i: number, centre: number): { numExamples: number; delta: Float32Array; rowWeights: Float32Array } {
@@ -73,7 +73,7 @@ describe('update policy: norm bound and weight cap while streaming', () => {
   });
 
   it('a fixed bound scales an update down to exactly the bound and leaves smaller ones alone', () => {
-    const policy = new UpdatePolicy(updatePolicySchema.parse({ normBound: { mode: 'fixed', value: 0.5 }, weightCap: 'off' }));
+    const policy = new UpdatePolicy({ normBound: { mode: 'fixed', value: 0.5 }, weightCap: 'off' });
     const big = policy.apply({ numExamples: 1, delta: new Float32Array(SHARED).fill(1), rowWeights: undefined });
     assert.ok(big.clipped && Math.abs(l2Norm(big.delta) - 0.5) < 1e-6);
     const small = policy.apply({ numExamples: 1, delta: new Float32Array(SHARED).fill(0.01), rowWeights: undefined });
@@ -90,18 +90,37 @@ describe('update policy: norm bound and weight cap while streaming', () => {
   });
 
   it('keeps each row weight at most the update’s example count', () => {
-    const policy = new UpdatePolicy({ normBound: 'off', weightCap: 'off' });
+    const policy = new UpdatePolicy({ normBound: 'off', weightCap: 'off', rowNormBound: 'off' });
     const u = policy.apply({ numExamples: 4, delta: new Float32Array(SHARED), rowWeights: Float32Array.from([1, 4, 1e6]) });
     assert.deepEqual(Array.from(u.rowWeights!), [1, 4, 4]);
   });
 
+  it('with the row bound on, bounds each touched item row, so a push on one row is cut down', () => {
+    const policy = new UpdatePolicy({ rowNormBound: { mode: 'adaptive' } });
+    const input = new RoundInput(manifest, policy, true);
+    for (let i = 0; i < 6; i++) input.add(`h${i}`, honest(i, 0.1));
+    // Row 2 of item_emb (elements 8, 9) pushed hard; the rest of the update zero, so its total norm is ordinary-ish.
+    const push = { numExamples: 10, delta: new Float32Array(SHARED), rowWeights: new Float32Array(ROWS).fill(5) };
+    push.delta[8] = 3;
+    push.delta[9] = 3;
+    input.add('evil', push);
+    const out = input.finish();
+    assert.ok(out.rowsClipped >= 1);
+    const evil = out.updates!.find((u) => u.clientId === 'evil')!;
+    const rowNorm = Math.hypot(evil.delta[8]!, evil.delta[9]!);
+    assert.ok(rowNorm <= 3 * Math.hypot(0.11, 0.11), `row norm ${rowNorm} is within 3 × an honest row's`);
+  });
+
   it('state survives a save and restore (what the checkpoint keeps)', () => {
-    const a = new UpdatePolicy();
-    for (let i = 0; i < 7; i++) a.apply(honest(i, 0.1 * (i + 1)));
-    const b = new UpdatePolicy();
+    const on = { rowNormBound: { mode: 'adaptive' as const } };
+    const a = new UpdatePolicy(on);
+    for (let i = 0; i < 7; i++) a.apply(honest(i, 0.1 * (i + 1)), undefined, [{ name: 'item_emb', offset: 4, rows: 3, cols: 2, rowWeightOffset: 0 }]);
+    const b = new UpdatePolicy(on);
     b.restore(a.state());
     assert.equal(b.currentBound(), a.currentBound());
     assert.equal(b.currentWeightCap(), a.currentWeightCap());
+    assert.equal(b.currentRowBound(), a.currentRowBound());
+    assert.ok(Number.isFinite(b.currentRowBound()));
     assert.ok(b.ready());
   });
 });

@@ -11,7 +11,12 @@ describe('coordinator: round engine', () => {
 
   it('commits a FedAvg round from real socket clients and broadcasts model:updated', async () => {
     // The policy off: this checks FedAvg's maths; the default adaptive bound would clip the 5 to 3 × the median norm.
-    const { coordinator, url } = await startCoordinator({ minClients: 2, minResults: 2, rounds: 1, updatePolicy: { normBound: 'off', weightCap: 'off' } });
+    const { coordinator, url } = await startCoordinator({
+      minClients: 2,
+      minResults: 2,
+      rounds: 1,
+      updatePolicy: { normBound: 'off', weightCap: 'off', rowNormBound: 'off' },
+    });
     const started = next(coordinator, 'round:started');
     const a = await connectFakeClient(url, { clientId: 'a', fit: () => ({ kind: 'update', payload: constantUpdate(1, 1) }) });
     const b = await connectFakeClient(url, { clientId: 'b', fit: () => ({ kind: 'update', payload: constantUpdate(5, 3) }) });
