@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { errorMessage } from './errors.js';
 import { setSelectedBackend } from './selected-backend.js';
+import { isSoftwareWebgl, webglRenderer } from './software-renderer.js';
 
 export { currentBackendInfo } from './selected-backend.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -138,8 +139,12 @@ async function runSelection(options: SelectBackendOptions): Promise<string> {
     }
     if (!selected) throw new Error(`no tfjs backend could be initialised (tried ${candidates.map((c) => c.id).join(', ')})`);
   }
-  setSelectedBackend({ backend: selected.backend, candidate: selected.id });
-  logger.info({ backend: selected.backend, candidate: selected.id, platform }, 'tfjs backend selected');
+  const software = isSoftwareWebgl(selected.backend);
+  setSelectedBackend({ backend: selected.backend, candidate: selected.id, ...(software ? { software } : {}) });
+  logger.info(
+    { backend: selected.backend, candidate: selected.id, platform, ...(selected.backend === 'webgl' ? { renderer: webglRenderer(), software } : {}) },
+    'tfjs backend selected',
+  );
   return selected.backend;
 }
 

@@ -12,6 +12,14 @@ const WHAT_TO_DO: Record<string, (url: string) => string> = {
   UNAUTHORIZED: () => 'the coordinator wants a token: pass --token with the value it was started with (--auth-token / FEDREC_AUTH_TOKEN)',
   FINGERPRINT_MISMATCH: () =>
     "the coordinator's key is not the one pinned with --fingerprint: if its key was replaced on purpose, pin the new fingerprint (GET /api/status); otherwise do not trust this server",
+  INSECURE_TRANSPORT: (url) =>
+    `${url} is plain http to another machine, where a token or a device proof could be read on the way: use https:// (the coordinator's --tls-cert/--tls-key, or a TLS reverse proxy), or pass --allow-insecure on a network you trust`,
+  IDENTITY_MISMATCH: () =>
+    'the coordinator already knows this client id with another device key: use the --device-dir this device was created with, or a new one (a new id)',
+  PROOF_REJECTED: () =>
+    "the coordinator did not accept this device's signature: retry; if it persists, check the clocks and that nothing rewrites the connection",
+  NOT_ENROLLED: () => "the coordinator admits enrolled devices only: have the app's backend enrol this device's key (client.devicePublicKey())",
+  RATE_LIMITED: () => 'too many connections or handshakes from this address: wait a moment and retry, or ask the operator to raise the limits',
   CONNECT_TIMEOUT: (url) => `no welcome from ${url} in time: is it a fedrec coordinator, and does a proxy or firewall pass WebSockets?`,
 };
 

@@ -8,7 +8,7 @@ import { loadOrCreateClientId } from '@fedrec/client-sdk/client-id.js';
 import { exitWithError, UsageError } from './exit-with-error.js';
 import { readEventsFile } from './events-file.js';
 import { stableHash, syntheticHistoryFor } from './synthetic-history.js';
-import type { BehaviourInput } from '@fedrec/client-sdk';
+import type { BehaviourInput, Recommendation } from '@fedrec/client-sdk';
 
 const positive = (v: string): number => {
   if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError('expected a whole number >= 1.');
@@ -21,6 +21,7 @@ const program = new Command('node-app')
   .argument('[url]', 'same as --url')
   .option('--url <url>', 'coordinator URL', 'http://localhost:8080')
   .option('--token <token>', 'token the coordinator wants (its --auth-token)')
+  .option('--allow-insecure', 'allow plain http:// to another machine (only on a network you trust; loopback is always allowed)')
   .option('--fingerprint <sha512:...>', "pin the coordinator's key fingerprint (GET /api/status shows it)")
   .option('--device-dir <dir>', 'where this device keeps its events, client id and private embedding', '.fedrec/device-1')
   .option('--events <file>', 'record these events first: CSV lines itemId,kind[,value[,timestamp]]')
@@ -38,6 +39,7 @@ const opts = program.opts<{
   url: string;
   token?: string;
   fingerprint?: string;
+  allowInsecure?: boolean;
   deviceDir: string;
   events?: string;
   click?: Array<string | number>;
@@ -70,7 +72,8 @@ import { createNodeClient, LiveRecsysTrainer, openFileStore } from '@fedrec/clie
 // Events, the client id and the private embedding all live in this directory, on the device.
 const store = await openFileStore(opts.deviceDir);
 const deviceId = await loadOrCreateClientId(store);
-const trainer = new LiveRecsysTrainer({ store, user: stableHash(deviceId), engine: 'js' });
+// The engine follows the SDK's rule ('auto': the plain-JS engine here, without a GPU backend).
+const trainer = new LiveRecsysTrainer({ store, user: stableHash(deviceId) });
 const client = await createNodeClient({
   url: opts.url,
   store,
@@ -78,18 +81,21 @@ const client = await createNodeClient({
   backend: false,
   ...(opts.token ? { token: opts.token } : {}),
   ...(opts.fingerprint ? { pinnedFingerprint: opts.fingerprint } : {}),
+  ...(opts.allowInsecure ? { allowInsecure: true } : {}),
 });
 
-// What the app sees the user do; item ids are the model's item indices (0 .. numItems-1).
+// What the app sees the user do, by the app's item ids (the coordinator's default catalogue names rows "0".."numItems-1").
 if ((await store.count()) === 0) {
   const events = given.length ? given : syntheticHistoryFor(deviceId).events.map((e): BehaviourInput => ({ ...e, kind: 'click' }));
   for (const event of events) await client.record(event);
 }
 
+// Each recommendation carries its reason, computed on the device.
+const because = (r: Recommendation): string => (r.reason?.kind === 'similar-to-liked' ? `, because you liked ${r.reason.itemId ?? r.reason.item}` : '');
 client.on('fit:done', (e) => console.log(`round ${e.roundId}: sent a sealed delta of ${e.bytesSent} bytes (${e.numExamples} examples)`));
 client.on('model:updated', ({ modelVersion }) => {
   client.recommend(opts.top).then(
-    (top) => console.log(`model v${modelVersion}: recommended ${top.map((r) => `${r.item} (${r.score.toFixed(3)})`).join(', ')}`),
+    (top) => console.log(`model v${modelVersion}: recommended ${top.map((r) => `${r.itemId} (${r.score.toFixed(3)}${because(r)})`).join(', ')}`),
     (err: unknown) => console.error(`model v${modelVersion}: recommend failed: ${err instanceof Error ? err.message : String(err)}`),
   );
 });

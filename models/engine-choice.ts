@@ -5,7 +5,7 @@
  *
  * - an explicit engine name ('js', 'tfjs', or any other registered engine) is used as asked;
  * - 'auto' (the default) takes tfjs when the active tfjs backend computes on a GPU (webgl, webgpu,
- *   tfjs-node-gpu), else the plain-JS engine when the model has one (hand-written loops are 10-60x
+ *   tfjs-node-gpu; not WebGL rendered in software, such as headless Chromium's SwiftShader), else the plain-JS engine when the model has one (hand-written loops are 10-60x
  *   faster than tfjs on wasm or cpu for NCF-sized steps: bench/recsys-train.ts), else the model's first engine;
  * - for the 'real-time' workload (on-device personalization of one user's row after each action, and
  *   recommend()'s scoring), 'auto' takes the plain-JS engine whenever the model has one, GPU or not:
@@ -23,6 +23,8 @@ export type EngineWorkload = 'rounds' | 'real-time';
 export interface TfjsBackendInfo {
   backend: string;
   candidate?: string;
+  /** A GPU backend rendered in software (WebGL on SwiftShader or llvmpipe): a CPU, for the rule. */
+  software?: boolean;
 }
 
 const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
@@ -30,7 +32,7 @@ const GPU_CANDIDATES = new Set(['tfjs-node-gpu']);
 
 /** Whether this tfjs backend runs on a GPU (tfjs-node's "tensorflow" only when it is the CUDA build). */
 export function isGpuBackend(info: TfjsBackendInfo | undefined): boolean {
-  if (!info) return false;
+  if (!info || info.software) return false;
   return GPU_BACKENDS.has(info.backend) || (info.candidate !== undefined && GPU_CANDIDATES.has(info.candidate));
 }
 

@@ -103,6 +103,6 @@ describe('dashboard extension (Node side: page, assets, pushed events)', functio
       assert.match(res.headers.get('content-type') ?? '', /image\/svg\+xml/);
       assert.match(await res.text(), /^<svg /);
     }
-    assert.match(await (await fetch(`${url}/`)).text(), /<link rel="icon"[^>]*href="\/favicon\.svg"/);
+    assert.match(await (await fetch(`${url}/`, asOperator)).text(), /<link rel="icon"[^>]*href="\/favicon\.svg"/);
   });
 });

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
-import { io as connect } from 'socket.io-client';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
 import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { PROTOCOL_VERSION } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
-import { connectErrorData, startCoordinator, stopAll, until } from '../coordinator/helpers.js';
+import { connectErrorData, connectProving, deviceKeyOf, startCoordinator, stopAll, until } from '../coordinator/helpers.js';
 
 const user: UserData = { user: 1, numItems: 20, trainItems: Int32Array.from([1, 2, 3]), testItem: 4, testNegatives: Int32Array.from([5, 6]) };
 
-/** Connects a raw Socket.IO client with this handshake; resolves with the refusal's data, or null when accepted. */
-function handshake(url: string, auth: Record<string, unknown>): Promise<unknown> {
-  const socket = connect(url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+/**
+ * Connects a raw Socket.IO client with a device key and these extra handshake fields (it answers the
+ * coordinator's challenge); resolves with the refusal's data, or null when welcomed.
+ */
+function handshake(url: string, clientId: string, extra: Record<string, unknown> = {}): Promise<unknown> {
+  const socket = connectProving(url, clientId, deviceKeyOf(clientId), extra);
   return new Promise((resolve) => {
     socket.once('session:welcome', () => {
       resolve(null);
@@ -39,7 +41,7 @@ describe('end to end: clients announce the engine and backend they run', functio
     assert.equal(client.engine, 'js');
     assert.equal(client.status.engine, 'js');
     assert.equal(client.status.backend, undefined);
-    assert.equal(await handshake(url, { protocolVersion: PROTOCOL_VERSION, clientId: 'old-sdk' }), null, 'runtime is optional');
+    assert.equal(await handshake(url, 'old-sdk'), null, 'runtime is optional');
     await until(() => coordinator.status().connectedClients === 2, 5_000, 'both registered');
     assert.deepEqual(coordinator.status().clientRuntimes, { 'js/none': 1, unreported: 1 });
   });
@@ -53,7 +55,7 @@ describe('end to end: clients announce the engine and backend they run', functio
       { engine: 'js', backend: 'wasm', extra: 1 },
       'js',
     ]) {
-      const data = await handshake(url, { protocolVersion: PROTOCOL_VERSION, clientId: 'bad', runtime });
+      const data = await handshake(url, 'bad', { runtime });
       assert.equal((data as { code?: string } | null)?.code, 'INVALID_PAYLOAD', JSON.stringify(runtime));
     }
     assert.equal(coordinator.status().connectedClients, 0);

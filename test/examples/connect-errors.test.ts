@@ -38,8 +38,10 @@ describe('examples: every refusal names its cause and what to do (node-app over 
     const probe = await startFakeCoordinator();
     await probe.close(); // nothing listens on this port now
     results.set('refused', nodeApp(['--url', probe.url]));
-    // .invalid never resolves (RFC 2606); without any DNS the lookup fails the same way.
-    results.set('dns', nodeApp(['--url', 'http://no-such-host.invalid:8080']));
+    // .invalid never resolves (RFC 2606); without any DNS the lookup fails the same way. https: the
+    // SDK refuses plain http to a host off this machine before any lookup (INSECURE_TRANSPORT, below).
+    results.set('dns', nodeApp(['--url', 'https://no-such-host.invalid:8080']));
+    results.set('plain-http-remote', nodeApp(['--url', 'http://no-such-host.invalid:8080']));
     const plain = await fake();
     results.set('https-to-http', nodeApp(['--url', plain.url.replace('http:', 'https:')]));
     // A self-signed certificate (openssl is part of Debian's base system).
@@ -82,6 +84,10 @@ describe('examples: every refusal names its cause and what to do (node-app over 
 
   it('unknown host: names DNS and the --url to check', async () => {
     await assertExplained('dns', 'HOST_NOT_FOUND', /does not resolve: check --url/);
+  });
+
+  it('plain http to another machine: refused before anything is sent, says to use https', async () => {
+    await assertExplained('plain-http-remote', 'INSECURE_TRANSPORT', /use https:\/\//);
   });
 
   it('TLS: https against a plain coordinator, and a certificate nobody vouches for', async () => {

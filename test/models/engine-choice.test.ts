@@ -7,11 +7,23 @@ describe('engine choice: one rule for the SDK and the simulations', () => {
       assert.equal(isGpuBackend(backend), true, JSON.stringify(backend));
       assert.equal(chooseEngine('auto', backend), 'tfjs', JSON.stringify(backend));
     }
-    for (const backend of [undefined, { backend: 'wasm' }, { backend: 'cpu' }, { backend: 'tensorflow', candidate: 'tfjs-node' }]) {
+    for (const backend of [
+      undefined,
+      { backend: 'wasm' },
+      { backend: 'cpu' },
+      { backend: 'tensorflow', candidate: 'tfjs-node' },
+      { backend: 'webgl', software: true },
+    ]) {
       assert.equal(isGpuBackend(backend), false, JSON.stringify(backend));
       assert.equal(chooseEngine('auto', backend), 'js', JSON.stringify(backend));
       assert.equal(chooseEngine(undefined, backend), 'js', 'auto is the default');
     }
+  });
+
+  it('the real-time workload (personalization, recommend scoring) takes the plain-JS engine even on a GPU', () => {
+    assert.equal(chooseEngine('auto', { backend: 'webgl' }, ['js', 'tfjs'], 'real-time'), 'js');
+    assert.equal(chooseEngine('auto', { backend: 'webgl' }, ['tfjs'], 'real-time'), 'tfjs', 'no js engine: the one it has');
+    assert.equal(chooseEngine('tfjs', { backend: 'wasm' }, ['js', 'tfjs'], 'real-time'), 'tfjs', 'asked for');
   });
 
   it('an explicit engine is used as asked, whatever the backend', () => {
