@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
 import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
-import { PROTOCOL_VERSION } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
 import { connectErrorData, connectProving, deviceKeyOf, startCoordinator, stopAll, until } from '../coordinator/helpers.js';
 
