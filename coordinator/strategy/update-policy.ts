@@ -177,8 +177,7 @@ export class UpdatePolicy {
 
   /**
    * Clips one update: the delta scaled so its L2 norm is at most the bound; numExamples capped, and
-   * the row weights scaled by the same factor and each kept at most numExamples (a row cannot be
-   * touched by more examples than the update has). The bound comes from earlier updates; then this
+   * the row weights scaled by the same factor. The bound comes from earlier updates; then this
    * update's own norm and weight join the history. Returns fresh arrays when anything changed.
    */
   apply(u: DenseUpdate, observed?: number, tables: readonly RowTable[] = []): PolicedUpdate {
@@ -212,15 +211,11 @@ export class UpdatePolicy {
     const weightCapped = u.numExamples > cap;
     const numExamples = weightCapped ? cap : u.numExamples;
     let rowWeights = u.rowWeights;
-    if (rowWeights) {
+    // Row weights scale with the capped example count. They are not clamped to it: a trainer may count a
+    // row's examples over all local epochs while numExamples is one epoch's (the SDK's live trainer does).
+    if (rowWeights && weightCapped) {
       const factor = numExamples / u.numExamples;
-      let changed = factor !== 1;
-      for (let i = 0; i < rowWeights.length && !changed; i++) changed = rowWeights[i]! > u.numExamples;
-      if (changed) {
-        const out = new Float32Array(rowWeights.length);
-        for (let i = 0; i < out.length; i++) out[i] = Math.min(rowWeights[i]!, u.numExamples) * factor;
-        rowWeights = out;
-      }
+      rowWeights = rowWeights.map((w) => w * factor);
     }
     return { numExamples, delta, rowWeights, norm: received, bound, clipped, weightCapped, rowsClipped };
   }
