@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ncfArch, type NcfKind } from '@fedrec/models/ncf/arch.js';
 import { trainCentralized } from '@fedrec/recsys/baselines/centralized.js';
 import { evaluateItemPop } from '@fedrec/recsys/baselines/item-pop.js';
@@ -22,18 +22,23 @@ import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } fr
 const F = RECSYS_DEFAULTS.federated;
 const int = (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a whole number, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
   return n;
 };
 const num = (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got "${v}"`);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${v}"`);
   return n;
 };
 
 const json = (v: string): Record<string, unknown> => {
-  const parsed: unknown = JSON.parse(v);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`expected a JSON object, got "${v}"`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (err) {
+    throw new InvalidArgumentError(`not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`expected a JSON object, got "${v}"`);
   return parsed as Record<string, unknown>;
 };
 
@@ -42,7 +47,8 @@ const program = new Command('simulate')
   .option('--data <path|synthetic>', 'interactions: a MovieLens u.data file, a CSV/TSV file, or synthetic', 'synthetic')
   .option('--clients <n>', 'simulated devices (users), default all', int)
   .option('--rounds <n>', 'federated rounds', int, F.rounds)
-  .option('--clients-per-round <n|all>', 'devices trained per round', 'all')
+  // Parsed with the flags (commander names the flag), before any data loads.
+  .option('--clients-per-round <n|all>', 'devices trained per round', (v: string) => (v === 'all' ? v : String(int(v))), 'all')
   .option('--local-epochs <n>', 'local epochs per round', int, F.localEpochs)
   .option('--batch-size <n>', 'client batch size', int, F.batchSize)
   .option('--lr <x>', 'client learning rate', num, F.clientLr)

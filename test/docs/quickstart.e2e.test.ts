@@ -83,7 +83,7 @@ describe('README quick start, run as written (npm start, the node app, bring you
       assert.equal(codes[i], 0, d.stderr());
       assert.match(d.stdout(), /^connected as client-\w+ to coordinator sha512:\w+/m);
       assert.match(d.stdout(), /^round \d+: sent a sealed delta of \d+ bytes \(\d+ examples\)$/m);
-      assert.match(d.stdout(), /^model v\d+: recommended (\d+ \([\d.]+\)(, )?){5}$/m);
+      assert.match(d.stdout(), /^model v\d+: recommended (\S+ \([\d.]+(, because you liked \S+)?\)(, )?){5}$/m);
     }
     // Each device recorded the synthetic history of a user picked by its id: two devices, two histories.
     const histories = devices.map((d) => /(\d+) events on this device/.exec(d.stdout())?.[1]);

@@ -57,8 +57,15 @@ describe('end to end: training never starves the connection', function () {
         pingTimeoutMs: PING_TIMEOUT_MS,
         modelSpec,
         initialWeights: getModel('neumf').initialWeights(options, 1),
-        // Batch 64 keeps the tfjs engine (wasm) to seconds; the JS engine trains the same examples.
-        trainingConfig: { localEpochs: 1, batchSize: engine === 'js' ? 4 : 64, learningRate: 0.05, optimizer: 'sgd', extra: { negatives: 4 } },
+        // Batch 64 keeps the tfjs engine (wasm) to seconds a pass. Enough passes that the fit outlasts two
+        // heartbeat windows even on an idle machine (an epoch took ~2.4 s with js, ~0.9 s with tfjs here).
+        trainingConfig: {
+          localEpochs: engine === 'js' ? 4 : 10,
+          batchSize: engine === 'js' ? 4 : 64,
+          learningRate: 0.05,
+          optimizer: 'sgd',
+          extra: { negatives: 4 },
+        },
       });
       const drops: string[] = [];
       coordinator.on('client:disconnected', ({ reason }) => drops.push(`coordinator saw: ${reason}`));
