@@ -3,7 +3,7 @@
 // code, go on for a few rounds, and report HR@10 on each user's latest interaction with a new item.
 // Run: npm run bench -- cold-items [--rounds-before 40] [--rounds-after 5]
 import { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Catalogue } from '@fedrec/coordinator/catalogue.js';
 import { growModel } from '@fedrec/coordinator/catalogue-growth.js';
@@ -14,7 +14,7 @@ import { RecsysTrainer, memoryPrivateStore, type PrivateStore } from '@fedrec/cl
 import { neumfModel } from '@fedrec/models/neumf.js';
 import { SeededRandom } from '@fedrec/models/random.js';
 import type { CatalogueItem, ModelSpec, Weights } from '@fedrec/protocol';
-import { ML100K_PATH, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
+import { ML100K_PATH, loadMovieLensFile, loadMovieLensItems } from '@fedrec/recsys/data/files.js';
 import { RECSYS_DEFAULTS, recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { heldOutMetrics } from '@fedrec/recsys/metrics.js';
 import { sampleUnseen, type UserData } from '@fedrec/recsys/split.js';
@@ -34,36 +34,7 @@ if (!existsSync(opts.data)) {
 }
 const started = Date.now();
 const data = loadMovieLensFile(opts.data);
-const GENRES = [
-  'unknown',
-  'Action',
-  'Adventure',
-  'Animation',
-  "Children's",
-  'Comedy',
-  'Crime',
-  'Documentary',
-  'Drama',
-  'Fantasy',
-  'Film-Noir',
-  'Horror',
-  'Musical',
-  'Mystery',
-  'Romance',
-  'Sci-Fi',
-  'Thriller',
-  'War',
-  'Western',
-];
-const genresOf = new Map<string, string[]>();
-for (const line of readFileSync(join(dirname(opts.data), 'u.item'), 'latin1').split('\n')) {
-  const f = line.split('|');
-  if (f.length < 24) continue;
-  genresOf.set(
-    f[0]!,
-    GENRES.filter((_, g) => f[5 + g] === '1'),
-  );
-}
+const genresOf = new Map([...loadMovieLensItems(join(dirname(opts.data), 'u.item'))].map(([id, item]) => [id, item.genres]));
 
 // Items by first-seen time; the last fraction are the new items, appended as rows n_old.. in that order.
 const firstSeen = new Float64Array(data.numItems).fill(Infinity);

@@ -21,7 +21,7 @@ import { ncfArch } from '@fedrec/models/ncf/arch.js';
 import { SeededRandom } from '@fedrec/models/random.js';
 import { defaultModelRegistry } from '@fedrec/models/registry.js';
 import { joinShared, type ModelSpec, type Weights } from '@fedrec/protocol';
-import { ML100K_PATH, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
+import { ML100K_PATH, loadMovieLensFile, loadMovieLensItems } from '@fedrec/recsys/data/files.js';
 import { RECSYS_DEFAULTS, recsysModelSpec } from '@fedrec/recsys/defaults.js';
 import { heldOutMetrics } from '@fedrec/recsys/metrics.js';
 import { holdOutLatest, sampleUnseen, userSeed, type UserData } from '@fedrec/recsys/split.js';
@@ -134,35 +134,11 @@ for (const known of [0, 1, 3, 5]) {
 }
 
 // Real time: genre share in the top 10 before and after liking a genre's three most popular unseen titles.
-const GENRE_NAMES = [
-  'unknown',
-  'Action',
-  'Adventure',
-  'Animation',
-  "Children's",
-  'Comedy',
-  'Crime',
-  'Documentary',
-  'Drama',
-  'Fantasy',
-  'Film-Noir',
-  'Horror',
-  'Musical',
-  'Mystery',
-  'Romance',
-  'Sci-Fi',
-  'Thriller',
-  'War',
-  'Western',
-];
-const genresOf = new Map<number, Set<string>>();
-const itemPath = join(dirname(opts.data), 'u.item');
 const denseOf = new Map(data.itemIds.map((id, dense) => [id, dense]));
-for (const line of existsSync(itemPath) ? readFileSync(itemPath, 'latin1').split('\n') : []) {
-  const fields = line.split('|');
-  const dense = denseOf.get(fields[0]?.trim() ?? '');
-  if (dense === undefined) continue;
-  genresOf.set(dense, new Set(fields.slice(5).flatMap((v, g) => (v.trim() === '1' ? [GENRE_NAMES[g]!] : []))));
+const genresOf = new Map<number, Set<string>>();
+for (const [id, item] of loadMovieLensItems(join(dirname(opts.data), 'u.item'))) {
+  const dense = denseOf.get(id);
+  if (dense !== undefined) genresOf.set(dense, new Set(item.genres));
 }
 const byPopularity = Array.from(popularity.keys()).sort((x, y) => popularity[y]! - popularity[x]!);
 const share = (items: number[], genre: string) => items.filter((i) => genresOf.get(i)?.has(genre)).length / (items.length || 1);

@@ -1,8 +1,8 @@
 // Node side: the demo's data (ML-100K when present next to the repo, synthetic otherwise) and item titles.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
-import { ML100K_PATH, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
+import { ML100K_PATH, loadMovieLensFile, loadMovieLensItems } from '@fedrec/recsys/data/files.js';
 import type { InteractionDataset } from '@fedrec/recsys/data/types.js';
 import type { Catalog } from './catalog-types.js';
 
@@ -11,14 +11,9 @@ export interface DemoData {
   catalog: Catalog;
 }
 
-/** u.item: `id|title|date|…`, Latin-1; read at run time, never copied into the repository. */
+/** u.item's titles (Latin-1; read at run time, never copied into the repository). */
 function readMovieTitles(path: string): Map<string, string> {
-  const titles = new Map<string, string>();
-  for (const line of readFileSync(path, 'latin1').split('\n')) {
-    const [id, title] = line.split('|');
-    if (id && title) titles.set(id.trim(), title.trim());
-  }
-  return titles;
+  return new Map([...loadMovieLensItems(path)].map(([id, item]) => [id, item.title]));
 }
 
 const GENRES = ['drama', 'comedy', 'thriller', 'sci-fi', 'romance', 'documentary', 'animation', 'western'];

@@ -1,8 +1,9 @@
 // Node-only file readers; the parsers they call run anywhere.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDelimitedInteractions, type DelimitedOptions } from './delimited.js';
 import { parseMovieLens } from './movielens.js';
+import { parseMovieLensItems, type MovieLensItem } from './movielens-items.js';
 import type { InteractionDataset } from './types.js';
 
 /** ML-100K as shipped next to the repo (never copied into it: its licence forbids redistribution). */
@@ -14,4 +15,9 @@ export function loadMovieLensFile(path: string = ML100K_PATH): InteractionDatase
 
 export function loadInteractionsFile(path: string, options: DelimitedOptions = {}): InteractionDataset {
   return parseDelimitedInteractions(readFileSync(path, 'utf8'), options);
+}
+
+/** u.item beside a u.data file (Latin-1), by MovieLens item id; empty when the file is absent. */
+export function loadMovieLensItems(itemPath: string): Map<string, MovieLensItem> {
+  return existsSync(itemPath) ? parseMovieLensItems(readFileSync(itemPath, 'latin1')) : new Map();
 }

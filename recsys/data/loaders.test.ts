@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseDelimitedInteractions, detectDelimiter } from './delimited.js';
 import { parseMovieLens } from './movielens.js';
+import { MOVIELENS_GENRES, parseMovieLensItems } from './movielens-items.js';
 import { generateSyntheticInteractions } from './synthetic.js';
 import { formatLoadSummary } from './types.js';
 
@@ -61,5 +62,21 @@ describe('recsys loaders', () => {
     counts.sort((x, y) => y - x);
     const top = counts.slice(0, 8).reduce((s, x) => s + x, 0);
     assert.ok(top > 0.2 * a.items.length, `top 10% of items hold ${top}/${a.items.length} interactions`);
+  });
+});
+
+describe('parseMovieLensItems (u.item)', () => {
+  it('reads titles and the 19 genre flags by item id, and skips broken lines', () => {
+    const flags = (...on: number[]) => Array.from({ length: MOVIELENS_GENRES.length }, (_, g) => (on.includes(g) ? '1' : '0')).join('|');
+    const text = [
+      `1|Toy Story (1995)|01-Jan-1995||http://x|${flags(3, 4, 5)}`,
+      `50|Star Wars (1977)|01-Jan-1977||http://y|${flags(1, 2, 14, 15, 17)}`,
+      '7|too short',
+      '',
+    ].join('\n');
+    const items = parseMovieLensItems(text);
+    assert.deepEqual([...items.keys()], ['1', '50']);
+    assert.deepEqual(items.get('1'), { title: 'Toy Story (1995)', genres: ['Animation', "Children's", 'Comedy'] });
+    assert.deepEqual(items.get('50')!.genres, ['Action', 'Adventure', 'Romance', 'Sci-Fi', 'War']);
   });
 });
