@@ -22,19 +22,24 @@ function describe(e: BehaviourEvent): string {
   return e.kind === 'click' ? 'liked' : e.kind;
 }
 
+let renderedItems: string | undefined;
+
 function renderItems(device: DemoDevice): void {
   const q = ($('search') as HTMLInputElement).value.trim().toLowerCase();
   const liked = new Set(events.filter((e) => e.kind === 'click' || (e.kind === 'rating' && (e.value ?? 0) >= 4)).map((e) => Number(e.itemId)));
   const list: CatalogItem[] = (
     q ? catalog.items.filter((i) => i.title.toLowerCase().includes(q)) : [...catalog.items].sort((a, b) => b.popularity - a.popularity)
   ).slice(0, 40);
-  $('items').innerHTML = list
+  const html = list
     .map(
       (i) =>
         `<li data-item="${i.item}" class="${liked.has(i.item) ? 'liked' : ''}"><span class="title" title="${esc(i.title)}">${esc(i.title)}</span>` +
         `<button class="like" data-act="like">♥ like</button><span class="stars">${[1, 2, 3, 4, 5].map((v) => `<button data-act="rate" data-value="${v}">${v}★</button>`).join('')}</span></li>`,
     )
     .join('');
+  // Rewritten only when it changed: every round re-renders the page, and replacing unchanged buttons
+  // would pull them from under a click that is on its way.
+  if (html !== renderedItems) $('items').innerHTML = renderedItems = html;
   void device;
 }
 
