@@ -1,7 +1,8 @@
 import { catalogueSnapshotSchema, modelUpdatedSchema } from '@fedrec/protocol';
 import { ClientCatalogue, type ItemCatalogue } from './catalogue.js';
 import type { ClientSocket } from './connection.js';
-import { FederatedClientError, errorMessage, isErrorCode } from './errors.js';
+import { requestFromCoordinator } from './coordinator-request.js';
+import { FederatedClientError, errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import type { BehaviourStore } from './store/behaviour-store.js';
 
@@ -96,18 +97,10 @@ export class CatalogueFetch {
   private async request(since: number | undefined): Promise<boolean> {
     const socket = this.o.socket();
     if (!socket) throw new FederatedClientError('NOT_CONNECTED', 'fetching the catalogue needs a connected client');
-    let reply: unknown;
-    try {
-      reply = await socket.timeout(this.o.requestTimeoutMs ?? 30_000).emitWithAck('catalogue:get', since === undefined ? {} : { since });
-    } catch (err) {
-      throw new FederatedClientError('INTERNAL', `catalogue:get got no answer: ${errorMessage(err)}`, { cause: err });
-    }
-    const ack = reply as { ok?: unknown; value?: unknown; error?: { code?: unknown; message?: unknown } };
-    if (ack?.ok !== true) {
-      const code = isErrorCode(ack?.error?.code) ? ack.error.code : 'INTERNAL';
-      throw new FederatedClientError(code, `catalogue:get refused: ${String(ack?.error?.message ?? 'malformed reply')}`);
-    }
-    const snapshot = catalogueSnapshotSchema.safeParse(ack.value);
+    const value = await requestFromCoordinator('catalogue:get', () =>
+      socket.timeout(this.o.requestTimeoutMs ?? 30_000).emitWithAck('catalogue:get', since === undefined ? {} : { since }),
+    );
+    const snapshot = catalogueSnapshotSchema.safeParse(value);
     if (!snapshot.success) throw new FederatedClientError('INVALID_PAYLOAD', `malformed catalogue: ${snapshot.error.message}`);
     return this.copy.apply(snapshot.data);
   }

@@ -2,7 +2,8 @@ import { decodeWeights, modelSnapshotSchema, modelUpdatedSchema, type ModelSpec,
 import type { FederatedClientEvents } from './client-events.js';
 import type { ClientSocket } from './connection.js';
 import type { EventSink } from './emitter.js';
-import { FederatedClientError, errorMessage, isErrorCode } from './errors.js';
+import { requestFromCoordinator } from './coordinator-request.js';
+import { FederatedClientError, errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Recommender } from './trainer.js';
 
@@ -55,18 +56,8 @@ export class ModelFetch {
   async fetch(): Promise<FetchedModel> {
     const socket = this.options.socket();
     if (!socket) throw new FederatedClientError('NOT_CONNECTED', 'fetchModel() needs a connected client');
-    let reply: unknown;
-    try {
-      reply = await socket.timeout(this.options.requestTimeoutMs ?? 30_000).emitWithAck('model:get');
-    } catch (err) {
-      throw new FederatedClientError('INTERNAL', `model:get got no answer: ${errorMessage(err)}`, { cause: err });
-    }
-    const ack = reply as { ok?: unknown; value?: unknown; error?: { code?: unknown; message?: unknown } };
-    if (ack?.ok !== true) {
-      const code = isErrorCode(ack?.error?.code) ? ack.error.code : 'INTERNAL';
-      throw new FederatedClientError(code, `model:get refused: ${String(ack?.error?.message ?? 'malformed reply')}`);
-    }
-    const snapshot = modelSnapshotSchema.safeParse(ack.value);
+    const value = await requestFromCoordinator('model:get', () => socket.timeout(this.options.requestTimeoutMs ?? 30_000).emitWithAck('model:get'));
+    const snapshot = modelSnapshotSchema.safeParse(value);
     if (!snapshot.success) throw new FederatedClientError('INVALID_PAYLOAD', `malformed model snapshot: ${snapshot.error.message}`);
     let weights: Weights;
     try {

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { createCoordinator, type Coordinator } from '@fedrec/coordinator';
 import { dashboardExtension } from '@fedrec/dashboard';
 import { logisticModel } from '@fedrec/models/logistic.js';
-import { ensureBundles, launchChromium, newDevicePage, waitFor } from './helpers.js';
+import { ensureBundles, launchChromium, newDevicePage, waitFor, watchPageProblems } from './helpers.js';
 
 describe('dashboard page in Chromium: what a first-time operator sees', function () {
   this.timeout(120_000);
@@ -32,12 +32,7 @@ describe('dashboard page in Chromium: what a first-time operator sees', function
 
   it('loads without a failed request (favicon included) and says how many clients the first round waits for', async () => {
     const page = await newDevicePage(browser!);
-    const failed: string[] = [];
-    page.on('response', (r) => {
-      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
-    });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { failed, errors } = watchPageProblems(page);
     await page.goto(`${url}/`);
     const waiting = await waitFor('the waiting tile', async () => {
       const text = await page.textContent('#t-waiting');

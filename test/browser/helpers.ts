@@ -70,3 +70,13 @@ export async function serveAssets(): Promise<{ origin: string; close(): Promise<
   const port = (server.address() as AddressInfo).port;
   return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
+
+/** What goes wrong on a page while a test drives it: failed requests (status >= 400) and uncaught page errors. */
+export function watchPageProblems(page: Page): { failed: string[]; errors: string[] } {
+  const problems = { failed: [] as string[], errors: [] as string[] };
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.failed.push(`${r.status()} ${r.url()}`);
+  });
+  page.on('pageerror', (e) => problems.errors.push(e.message));
+  return problems;
+}

@@ -5,7 +5,7 @@ import { dashboardExtension } from '@fedrec/dashboard';
 import { ownDataExtension } from '@fedrec/examples/own-data/extension.js';
 import { getModel } from '@fedrec/models/registry.js';
 import { recsysModelSpec, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
-import { ensureBundles, launchChromium, newDevicePage, waitFor } from './helpers.js';
+import { ensureBundles, launchChromium, newDevicePage, waitFor, watchPageProblems } from './helpers.js';
 
 interface OwnDataPage {
   events: unknown[];
@@ -43,12 +43,7 @@ describe('own-data example page (a person loads their own file in Chromium and t
 
   it('refuses a bad file naming its line, then trains on a good one in the browser and recommends on the device', async () => {
     const page = await newDevicePage(browser!);
-    const failed: string[] = [];
-    page.on('response', (r) => {
-      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
-    });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { failed, errors } = watchPageProblems(page);
     await page.goto(`${url}/own-data`);
     const state = () => page.evaluate(() => (globalThis as unknown as { fedrecOwnData?: OwnDataPage }).fedrecOwnData);
     await waitFor('the page script', state);

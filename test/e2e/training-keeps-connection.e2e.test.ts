@@ -3,7 +3,7 @@ import { createCoordinator, type Coordinator, type RoundRecord } from '@fedrec/c
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
 import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { defaultModelRegistry, getModel } from '@fedrec/models/registry.js';
-import { SeededRandom } from '@fedrec/models/random.js';
+import { seededUser } from '../models/engine-fixtures.js';
 import { recsysModelOptions } from '@fedrec/recsys/defaults.js';
 import type { UserData } from '@fedrec/recsys/split.js';
 
@@ -14,18 +14,7 @@ const PING_INTERVAL_MS = 500;
 const PING_TIMEOUT_MS = 1500;
 
 /** One heavy user: 1,500 liked items of a 4,000-item catalogue, NeuMF with 64 factors, 4 negatives each. */
-function heavyUser(numItems: number): UserData {
-  const rng = new SeededRandom(4);
-  const liked = new Set<number>();
-  while (liked.size < 1501) liked.add(rng.int(numItems));
-  const [testItem, ...train] = [...liked];
-  const negatives = new Set<number>();
-  while (negatives.size < 99) {
-    const j = rng.int(numItems);
-    if (!liked.has(j)) negatives.add(j);
-  }
-  return { user: 1, numItems, trainItems: Int32Array.from(train), testItem: testItem!, testNegatives: Int32Array.from(negatives) };
-}
+const heavyUser = (numItems: number): UserData => seededUser({ seed: 4, user: 1, numItems, liked: 1501 });
 
 describe('end to end: training never starves the connection', function () {
   this.timeout(300_000);

@@ -96,6 +96,23 @@ export function layersFixture(registry: ModelRegistry, model: string, engine: st
 }
 
 /** What a realistic-size recommender fixture trains with. */
+/**
+ * A seeded user with `liked` distinct items (the first held out, the rest to train) and 99 held-out
+ * negatives it never liked: the He et al. split, for engine and connection tests.
+ */
+export function seededUser(o: { seed: number; user: number; numItems: number; liked: number }): UserData {
+  const rng = new SeededRandom(o.seed);
+  const liked = new Set<number>();
+  while (liked.size < o.liked) liked.add(rng.int(o.numItems));
+  const [testItem, ...trainItems] = [...liked];
+  const negatives = new Set<number>();
+  while (negatives.size < 99) {
+    const j = rng.int(o.numItems);
+    if (!liked.has(j)) negatives.add(j);
+  }
+  return { user: o.user, numItems: o.numItems, trainItems: Int32Array.from(trainItems), testItem: testItem!, testNegatives: Int32Array.from(negatives) };
+}
+
 export interface RealisticFit {
   model: string;
   optimizer: 'sgd' | 'adam';
@@ -117,16 +134,7 @@ export function realisticRecommenderFixture(registry: ModelRegistry, engine: str
     optimizer: fit.optimizer,
     extra: { negatives: RECSYS_DEFAULTS.federated.negatives },
   };
-  const rng = new SeededRandom(5);
-  const liked = new Set<number>();
-  while (liked.size < 107) liked.add(rng.int(numItems));
-  const [testItem, ...trainItems] = [...liked];
-  const negatives = new Set<number>();
-  while (negatives.size < 99) {
-    const j = rng.int(numItems);
-    if (!liked.has(j)) negatives.add(j);
-  }
-  const data: UserData = { user: 11, numItems, trainItems: Int32Array.from(trainItems), testItem: testItem!, testNegatives: Int32Array.from(negatives) };
+  const data = seededUser({ seed: 5, user: 11, numItems, liked: 107 });
   const global = registry.definition(fit.model).initialWeights(spec.options, 9);
   return async (seed) => {
     const store = memoryPrivateStore();
