@@ -115,14 +115,14 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Sealed FedAvg as the project does it without secagg, in a session's steady state: each client's
  * EnvelopeSealer and the coordinator's EnvelopeOpener have agreed their keys (once per connection).
  */
-function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): RoundFigures {
+async function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): Promise<RoundFigures> {
   const coordinator = generateKeyPair();
   const opener = new EnvelopeOpener(coordinator.secretKey);
   const sealers = new Map<string, EnvelopeSealer>();
   for (const id of cs.keys()) {
     const sealer = new EnvelopeSealer(coordinator.publicKey);
     const hello = { roundId: 0, clientId: id, taskId: 't0', modelVersion: 0 };
-    opener.open(sealer.seal(new Uint8Array(1), hello), hello);
+    await opener.open(await sealer.seal(new Uint8Array(1), hello), hello);
     sealers.set(id, sealer);
   }
   const t0 = performance.now();
@@ -135,11 +135,11 @@ function plainRound(cs: Map<string, ClientContribution>, dropped: Set<string>): 
     if (dropped.has(id)) continue;
     const binding = { roundId: 1, clientId: id, taskId: 't1', modelVersion: 1 };
     let t = performance.now();
-    const envelope = sealers.get(id)!.seal(encodeUpdatePayload({ numExamples: c.numExamples, metrics: { loss: 0.5 }, delta: c.delta }), binding);
+    const envelope = await sealers.get(id)!.seal(encodeUpdatePayload({ numExamples: c.numExamples, metrics: { loss: 0.5 }, delta: c.delta }), binding);
     clientMs.push(performance.now() - t);
     uploads.push(wireBytes({ envelope }));
     t = performance.now();
-    const payload = decodeUpdatePayload(opener.open(envelope, binding));
+    const payload = decodeUpdatePayload(await opener.open(envelope, binding));
     acc.add(payload.numExamples, payload.delta, payload.rowWeights);
     serverMs += performance.now() - t;
   }
@@ -356,9 +356,9 @@ async function main(): Promise<void> {
       // One small untimed round first so the JIT has compiled every path.
       const warm = new Map([...cs].slice(0, 8));
       if (config) await secaggRound(warm, new Set(), config);
-      else plainRound(warm, new Set());
+      else await plainRound(warm, new Set());
       const figures: RoundFigures[] = [];
-      for (let r = 0; r < reps; r++) figures.push(config ? await secaggRound(cs, dropped, config) : plainRound(cs, dropped));
+      for (let r = 0; r < reps; r++) figures.push(config ? await secaggRound(cs, dropped, config) : await plainRound(cs, dropped));
       const pick = (k: keyof RoundFigures) => median(figures.map((f) => f[k]));
       rows.push([
         mode,

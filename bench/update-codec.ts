@@ -34,7 +34,7 @@ const key = generateKeyPair();
 const binding = { roundId: 0, clientId: 'c', taskId: 't', modelVersion: 0 };
 
 /** Median seal+open time per update and sealed bytes, for one way of sealing. */
-function measure(label: string, sparse: boolean, session: boolean): { ms: number; bytes: number } {
+async function measure(label: string, sparse: boolean, session: boolean): Promise<{ ms: number; bytes: number }> {
   const sealer = new EnvelopeSealer(key.publicKey);
   const opener = new EnvelopeOpener(key.secretKey);
   const perUpdate: number[] = [];
@@ -43,8 +43,8 @@ function measure(label: string, sparse: boolean, session: boolean): { ms: number
     for (const u of updates) {
       const t0 = performance.now();
       const plaintext = encodeUpdatePayload(u, sparse ? manifest : undefined);
-      const envelope = session ? sealer.seal(plaintext, binding) : seal(plaintext, binding, key.publicKey);
-      decodeUpdatePayload(session ? opener.open(envelope, binding) : open(envelope, binding, key.secretKey), manifest);
+      const envelope = session ? await sealer.seal(plaintext, binding) : await seal(plaintext, binding, key.publicKey);
+      decodeUpdatePayload(session ? await opener.open(envelope, binding) : await open(envelope, binding, key.secretKey), manifest);
       perUpdate.push(performance.now() - t0);
       if (rep === 0) bytes += envelope.ciphertext.byteLength;
     }
@@ -56,8 +56,8 @@ function measure(label: string, sparse: boolean, session: boolean): { ms: number
 }
 
 console.log(`${users.length} users' first-round NeuMF updates (${existsSync(ML100K_PATH) ? 'MovieLens 100K' : 'synthetic stand-in'}), 3 passes`);
-const before = measure('dense, key agreed per message', false, false);
-const sparseOnly = measure('sparse rows, key agreed per message', true, false);
-const after = measure('sparse rows, key agreed per session', true, true);
+const before = await measure('dense, key agreed per message', false, false);
+const sparseOnly = await measure('sparse rows, key agreed per message', true, false);
+const after = await measure('sparse rows, key agreed per session', true, true);
 console.log(`sparse rows alone: time ${(sparseOnly.ms / before.ms).toFixed(2)}x, bytes ${(sparseOnly.bytes / before.bytes).toFixed(2)}x`);
 console.log(`sparse rows + session key: time ${(after.ms / before.ms).toFixed(2)}x, bytes ${(after.bytes / before.bytes).toFixed(2)}x`);

@@ -43,7 +43,7 @@ export function startFit(host: FitHost, task: FitTaskMeta, context: () => TaskCo
 export async function finishFit<R>(
   host: FitHost,
   run: FitRun,
-  send: (trained: TrainedFit & { ctx: TaskContext }) => SentUpdate<R>,
+  send: (trained: TrainedFit & { ctx: TaskContext }) => SentUpdate<R> | Promise<SentUpdate<R>>,
   now: () => number = Date.now,
 ): Promise<R> {
   let trained;
@@ -53,7 +53,7 @@ export async function finishFit<R>(
     host.fitFailed(run.task, err);
     throw err;
   }
-  const sent = send(trained);
+  const sent = await send(trained);
   host.fitDone({
     roundId: run.task.roundId,
     taskId: run.task.taskId,

@@ -80,13 +80,13 @@ export async function trainFit(trainer: Trainer, ctx: TaskContext): Promise<Trai
 }
 
 /** Seals a trained fit to the coordinator, bound to this task (the plain, unmasked path). */
-export function sealUpdate(
+export async function sealUpdate(
   trained: TrainedFit,
   task: ParsedFitTask,
   global: Weights,
   clientId: string,
   sealer: EnvelopeSealer,
-): SentUpdate<{ envelope: SealedEnvelope }> {
+): Promise<SentUpdate<{ envelope: SealedEnvelope }>> {
   const { outcome, metrics } = trained;
   // With the manifest, rows this device never touched are left out of the payload (lossless).
   const plaintext = encodeUpdatePayload(
@@ -99,7 +99,7 @@ export function sealUpdate(
     global.manifest,
   );
   const binding = { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion };
-  const envelope = sealer.seal(plaintext, binding);
+  const envelope = await sealer.seal(plaintext, binding);
   return { reply: { envelope }, bytesSent: envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length };
 }
 

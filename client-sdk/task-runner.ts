@@ -98,9 +98,9 @@ export class TaskRunner implements SecAggParticipantHost {
     return finishFit(
       this,
       run,
-      (trained) => {
+      async (trained) => {
         try {
-          return sealUpdate(trained, task, trained.ctx.global, clientId, sealer);
+          return await sealUpdate(trained, task, trained.ctx.global, clientId, sealer);
         } catch (err) {
           this.fitFailed(task, err); // a plain fit that cannot be sealed failed as a task
           throw err;

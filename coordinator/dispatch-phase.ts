@@ -38,7 +38,7 @@ export interface DispatchPhaseOptions<E extends RequestEvent, T, R> {
   /** Aborts every open request (the coordinator is stopping): they become ABORTED. */
   signal: AbortSignal;
   /** Checks and uses one valid answer; throws (a ProtocolError says which code) to reject it. */
-  accept: (clientId: string, value: T) => R;
+  accept: (clientId: string, value: T) => R | Promise<R>;
   /** Called once per client as soon as its verdict is known (e.g. to tell it at once). */
   settled?: (clientId: string, verdict: PhaseVerdict<R>) => void;
 }
@@ -71,7 +71,7 @@ export async function dispatchPhase<E extends RequestEvent, T, R>(options: Dispa
     if (!ack.success) return fail('malformed', 'INVALID_PAYLOAD', `malformed ${event} ack: ${ack.error.issues[0]?.message ?? 'invalid'}`);
     if (!ack.data.ok) return fail('refused', knownCode(ack.data.error.code), `client reported: ${ack.data.error.message}`);
     try {
-      return { ok: true, result: accept(request.clientId, ack.data.value as T) };
+      return { ok: true, result: await accept(request.clientId, ack.data.value as T) };
     } catch (err) {
       const info = failFrom(err);
       const error = info.ok ? { code: 'INTERNAL' as const, message: 'unexpected' } : info.error;

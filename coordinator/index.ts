@@ -12,7 +12,7 @@ export type { Logger, LogFn } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { FitCollector, FitCollection, FitRoundContext, FitAssignment, TaskPhaseContext, UpdateLimits } from './fit-collector.js';
 export { PlainFitCollector } from './plain-fit-collector.js';
-export { openValidatedUpdate, parseFitReply } from './update-validation.js';
+export { openValidatedUpdate, parseFitReply, validateUpdate } from './update-validation.js';
 export { RoundLedger } from './round-ledger.js';
 export { requestWithDeadline, type RequestEvent, type RequestPayload } from './request.js';
 export type { RequestOutcome } from './request.js';

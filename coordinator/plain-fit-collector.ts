@@ -33,12 +33,12 @@ export class PlainFitCollector implements FitCollector {
       reply: z.unknown(),
       deadline: ctx.deadline,
       signal: ctx.signal,
-      accept: (clientId, value) => {
+      accept: async (clientId, value) => {
         const a = byId.get(clientId)!;
         ledger.claim(ctx.roundId, a.taskId, a.clientId);
         const envelope = parseFitReply(value);
         const binding = { roundId: ctx.roundId, clientId: a.clientId, taskId: a.taskId, modelVersion: ctx.modelVersion };
-        const payload = openValidatedUpdate(envelope, binding, ctx.opener, ctx.global.manifest, ctx.limits);
+        const payload = await openValidatedUpdate(envelope, binding, ctx.opener, ctx.global.manifest, ctx.limits);
         if (ctx.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
         input.add(clientId, { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights });
         return { numExamples: payload.numExamples, metrics: payload.metrics };

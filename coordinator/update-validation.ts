@@ -1,4 +1,4 @@
-import { ProtocolError, allFinite, decodeUpdatePayload, fitReplySchema, rowWeightsSize, sharedSize } from '@fedrec/protocol';
+import { ProtocolError, allFinite, decodeUpdatePayload, fitReplySchema, refuseLegacyEnvelope, rowWeightsSize, sharedSize } from '@fedrec/protocol';
 import type { EnvelopeBinding, EnvelopeOpener, SealedEnvelope, UpdatePayload, WeightManifest } from '@fedrec/protocol';
 import type { UpdateLimits } from './fit-collector.js';
 
@@ -7,17 +7,29 @@ import type { UpdateLimits } from './fit-collector.js';
  * Returns the payload only when it is safe to add to the sums; otherwise throws a
  * ProtocolError whose code says why (and nothing has been touched).
  */
-export function openValidatedUpdate(
+export async function openValidatedUpdate(
   envelope: SealedEnvelope,
   binding: EnvelopeBinding,
   opener: EnvelopeOpener,
   manifest: WeightManifest,
   limits: UpdateLimits,
-): UpdatePayload {
+): Promise<UpdatePayload> {
+  checkUpdateSize(envelope, limits);
+  return validateUpdate(decodeUpdatePayload(await opener.open(envelope, binding), manifest), manifest, limits);
+}
+
+/** The size limit, checked before any decryption work. */
+export function checkUpdateSize(envelope: SealedEnvelope, limits: UpdateLimits): void {
   const size = envelope.ciphertext.byteLength;
   if (size > limits.maxUpdateBytes) throw new ProtocolError('TOO_LARGE', `update is ${size} bytes, limit ${limits.maxUpdateBytes}`);
-  const payload = decodeUpdatePayload(opener.open(envelope, binding), manifest);
+}
 
+/**
+ * The checks on an opened, decoded update (lengths against the manifest, numExamples, metric names,
+ * finiteness, row weights >= 0). The one validation path: the in-thread collector and the update
+ * pool's workers both call it.
+ */
+export function validateUpdate(payload: UpdatePayload, manifest: WeightManifest, limits: UpdateLimits): UpdatePayload {
   const expectedDelta = sharedSize(manifest);
   if (payload.delta.length !== expectedDelta) {
     throw new ProtocolError('MANIFEST_MISMATCH', `delta has ${payload.delta.length} values, manifest wants ${expectedDelta}`);
@@ -41,6 +53,7 @@ export function openValidatedUpdate(
 
 /** Parses the value of a successful fit ack into a sealed envelope (INVALID_PAYLOAD otherwise). */
 export function parseFitReply(value: unknown): SealedEnvelope {
+  if (typeof value === 'object' && value !== null) refuseLegacyEnvelope((value as { envelope?: unknown }).envelope);
   const parsed = fitReplySchema.safeParse(value);
   if (!parsed.success) throw new ProtocolError('INVALID_PAYLOAD', `fit reply: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data.envelope;

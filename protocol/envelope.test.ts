@@ -14,6 +14,16 @@ import {
 
 const binding: EnvelopeBinding = { roundId: 7, clientId: 'alice', taskId: 't-7-alice', modelVersion: 6 };
 
+async function rejectedAsync(fn: () => Promise<unknown>): Promise<ProtocolError> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the envelope to be rejected');
+}
+
 function rejected(fn: () => unknown): ProtocolError {
   try {
     fn();
@@ -33,42 +43,42 @@ describe('protocol: sealed update envelopes', () => {
     rowWeights: Float32Array.from([0, 4]),
   });
 
-  it('round-trips a sealed update to the coordinator key', () => {
-    const envelope = seal(payload, binding, coordinator.publicKey);
-    const back = decodeUpdatePayload(open(envelope, binding, coordinator.secretKey));
+  it('round-trips a sealed update to the coordinator key', async () => {
+    const envelope = await seal(payload, binding, coordinator.publicKey);
+    const back = decodeUpdatePayload(await open(envelope, binding, coordinator.secretKey));
     assert.equal(back.numExamples, 42);
     assert.deepEqual(back.metrics, { loss: 0.25 });
     assert.deepEqual(Array.from(back.delta), [1, -2, 3.5]);
     assert.deepEqual(Array.from(back.rowWeights!), [0, 4]);
   });
 
-  it('does not carry the plaintext in the clear', () => {
-    const envelope = seal(payload, binding, coordinator.publicKey);
+  it('does not carry the plaintext in the clear', async () => {
+    const envelope = await seal(payload, binding, coordinator.publicKey);
     const hay = Buffer.from(envelope.ciphertext).toString('latin1');
     assert.ok(!hay.includes('numExamples'));
   });
 
-  it('rejects an altered envelope', () => {
-    const envelope = seal(payload, binding, coordinator.publicKey);
+  it('rejects an altered envelope', async () => {
+    const envelope = await seal(payload, binding, coordinator.publicKey);
     envelope.ciphertext[envelope.ciphertext.length - 1]! ^= 1;
-    assert.equal(rejected(() => open(envelope, binding, coordinator.secretKey)).code, 'ENVELOPE_REJECTED');
+    assert.equal((await rejectedAsync(() => open(envelope, binding, coordinator.secretKey))).code, 'ENVELOPE_REJECTED');
   });
 
-  it('rejects an envelope sealed to another key', () => {
+  it('rejects an envelope sealed to another key', async () => {
     const other = generateKeyPair();
-    const envelope = seal(payload, binding, other.publicKey);
-    assert.equal(rejected(() => open(envelope, binding, coordinator.secretKey)).code, 'ENVELOPE_REJECTED');
+    const envelope = await seal(payload, binding, other.publicKey);
+    assert.equal((await rejectedAsync(() => open(envelope, binding, coordinator.secretKey))).code, 'ENVELOPE_REJECTED');
   });
 
-  it('rejects a replay into a later round and a swap to another client or task', () => {
-    const envelope = seal(payload, binding, coordinator.publicKey);
+  it('rejects a replay into a later round and a swap to another client or task', async () => {
+    const envelope = await seal(payload, binding, coordinator.publicKey);
     for (const other of [
       { ...binding, roundId: 8 },
       { ...binding, clientId: 'mallory' },
       { ...binding, taskId: 't-7-mallory' },
       { ...binding, modelVersion: 7 },
     ]) {
-      const err = rejected(() => open(envelope, other, coordinator.secretKey));
+      const err = await rejectedAsync(() => open(envelope, other, coordinator.secretKey));
       assert.equal(err.code, 'ENVELOPE_REJECTED');
       assert.match(err.message, /bound to another/);
     }
@@ -108,31 +118,31 @@ describe('protocol: session sealing', () => {
   const coordinator = generateKeyPair();
   const payload = encodeUpdatePayload({ numExamples: 1, metrics: {}, delta: Float32Array.from([4, 5]) });
 
-  it('seals a session with one sender key that opens with the plain open() and with an opener', () => {
+  it('seals a session with one sender key that opens with the plain open() and with an opener', async () => {
     const sealer = new EnvelopeSealer(coordinator.publicKey);
     const opener = new EnvelopeOpener(coordinator.secretKey);
-    const first = sealer.seal(payload, binding);
-    const second = sealer.seal(payload, { ...binding, roundId: 8 });
+    const first = await sealer.seal(payload, binding);
+    const second = await sealer.seal(payload, { ...binding, roundId: 8 });
     assert.deepEqual(first.senderPublicKey, second.senderPublicKey);
     assert.notDeepEqual(first.nonce, second.nonce);
-    assert.deepEqual(open(first, binding, coordinator.secretKey), payload);
-    assert.deepEqual(opener.open(second, { ...binding, roundId: 8 }), payload);
+    assert.deepEqual(await open(first, binding, coordinator.secretKey), payload);
+    assert.deepEqual(await opener.open(second, { ...binding, roundId: 8 }), payload);
   });
 
-  it('still rejects replays, swaps, tampering and other keys through a caching opener', () => {
+  it('still rejects replays, swaps, tampering and other keys through a caching opener', async () => {
     const sealer = new EnvelopeSealer(coordinator.publicKey);
     const opener = new EnvelopeOpener(coordinator.secretKey, 2);
-    const envelope = sealer.seal(payload, binding);
-    assert.deepEqual(opener.open(envelope, binding), payload);
-    assert.equal(rejected(() => opener.open(envelope, { ...binding, roundId: 8 })).code, 'ENVELOPE_REJECTED');
-    assert.equal(rejected(() => opener.open(envelope, { ...binding, clientId: 'mallory' })).code, 'ENVELOPE_REJECTED');
+    const envelope = await sealer.seal(payload, binding);
+    assert.deepEqual(await opener.open(envelope, binding), payload);
+    assert.equal((await rejectedAsync(() => opener.open(envelope, { ...binding, roundId: 8 }))).code, 'ENVELOPE_REJECTED');
+    assert.equal((await rejectedAsync(() => opener.open(envelope, { ...binding, clientId: 'mallory' }))).code, 'ENVELOPE_REJECTED');
     const tampered = { ...envelope, ciphertext: Uint8Array.from(envelope.ciphertext) };
-    tampered.ciphertext[70]! ^= 4;
-    assert.equal(rejected(() => opener.open(tampered, binding)).code, 'ENVELOPE_REJECTED');
-    const stranger = new EnvelopeSealer(generateKeyPair().publicKey).seal(payload, binding);
-    assert.equal(rejected(() => opener.open(stranger, binding)).code, 'ENVELOPE_REJECTED');
+    tampered.ciphertext[5]! ^= 4;
+    assert.equal((await rejectedAsync(() => opener.open(tampered, binding))).code, 'ENVELOPE_REJECTED');
+    const stranger = await new EnvelopeSealer(generateKeyPair().publicKey).seal(payload, binding);
+    assert.equal((await rejectedAsync(() => opener.open(stranger, binding))).code, 'ENVELOPE_REJECTED');
     // More senders than the cache holds: evicted ones still open (the key is agreed again).
-    for (let i = 0; i < 3; i++) opener.open(new EnvelopeSealer(coordinator.publicKey).seal(payload, binding), binding);
-    assert.deepEqual(opener.open(envelope, binding), payload);
+    for (let i = 0; i < 3; i++) await opener.open(await new EnvelopeSealer(coordinator.publicKey).seal(payload, binding), binding);
+    assert.deepEqual(await opener.open(envelope, binding), payload);
   });
 });

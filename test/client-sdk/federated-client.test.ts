@@ -159,7 +159,7 @@ describe('FederatedClient', function () {
 
     const task = makeFitTask({ weights: globalWeights, roundId: 3, taskId: 'r3-x', modelVersion: 2 });
     const reply = await sendFit(socket, task);
-    const payload = openFitReply(reply, task, client.clientId!, server.keys.secretKey);
+    const payload = await openFitReply(reply, task, client.clientId!, server.keys.secretKey);
 
     const ctx = trainer.seen[0]!;
     assert.deepEqual([...ctx.global.body], [...globalWeights.body]);
@@ -173,7 +173,7 @@ describe('FederatedClient', function () {
     // Bound to this task: the same envelope does not open as another task.
     assert.ok(reply.ok);
     const envelope = sealedEnvelopeSchema.parse(reply.value.envelope);
-    assert.throws(
+    await assert.rejects(
       () => open(envelope, { roundId: 3, clientId: client.clientId!, taskId: 'other', modelVersion: 2 }, server!.keys.secretKey),
       (err: unknown) => err instanceof ProtocolError && err.code === 'ENVELOPE_REJECTED',
     );
@@ -294,7 +294,7 @@ describe('FederatedClient', function () {
     const second = await secondP;
     assert.equal(client.connected, true);
     const task = makeFitTask({ weights: globalWeights, roundId: 7 });
-    openFitReply(await sendFit(second, task), task, client.clientId!, server.keys.secretKey);
+    await openFitReply(await sendFit(second, task), task, client.clientId!, server.keys.secretKey);
 
     // 2. The server hangs up on purpose: the client retries by itself.
     const kicked = until<{ reason: string }>(client, 'disconnected');
@@ -304,7 +304,7 @@ describe('FederatedClient', function () {
     const third = await thirdP;
     await until(client, 'welcome');
     const task2 = makeFitTask({ weights: globalWeights, roundId: 8 });
-    openFitReply(await sendFit(third, task2), task2, client.clientId!, server.keys.secretKey);
+    await openFitReply(await sendFit(third, task2), task2, client.clientId!, server.keys.secretKey);
   });
 
   it('reconnects after the coordinator restarts on the same port', async () => {
@@ -320,7 +320,7 @@ describe('FederatedClient', function () {
     const socketP = server.nextSocket();
     await until(client, 'welcome');
     const task = makeFitTask({ weights: globalWeights, roundId: 9 });
-    const payload = openFitReply(await sendFit(await socketP, task), task, client.clientId!, keys.secretKey);
+    const payload = await openFitReply(await sendFit(await socketP, task), task, client.clientId!, keys.secretKey);
     assert.equal(payload.numExamples, 19);
   });
 

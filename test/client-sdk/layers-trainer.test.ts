@@ -139,7 +139,7 @@ describe('LayersTrainer (logistic on wasm)', function () {
       const reply = await sendFit(await socketP, task);
       assert.ok(reply.ok, JSON.stringify(reply));
       const envelope = sealedEnvelopeSchema.parse(reply.value.envelope);
-      const plaintext = open(envelope, { roundId: 1, clientId: client.clientId!, taskId: task.taskId, modelVersion: 0 }, server.keys.secretKey);
+      const plaintext = await open(envelope, { roundId: 1, clientId: client.clientId!, taskId: task.taskId, modelVersion: 0 }, server.keys.secretKey);
       const payload = decodeUpdatePayload(plaintext);
       assert.equal(
         global.manifest.tensors.some((t) => !t.shared),

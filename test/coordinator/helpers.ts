@@ -169,7 +169,7 @@ export function connectFakeClient(url: string, options: FakeClientOptions): Prom
           let plaintext = encodeUpdatePayload(answer.payload);
           if (answer.tamper) plaintext = answer.tamper(plaintext);
           const binding = { roundId: task.roundId, clientId: client.clientId, taskId: task.taskId, modelVersion: task.modelVersion, ...answer.bindAs };
-          ack({ ok: true, value: { envelope: seal(plaintext, binding, client.welcome.coordinatorPublicKey) } });
+          ack({ ok: true, value: { envelope: await seal(plaintext, binding, client.welcome.coordinatorPublicKey) } });
         })();
       });
       socket.on('round:evaluate', (rawTask, ack) => {

@@ -34,7 +34,7 @@ const cases: Case[] = [
       kind: 'ack',
       ack: {
         ok: true,
-        value: { envelope: seal(new Uint8Array(200), { roundId: 0, clientId: 'bad', taskId: 'x', modelVersion: 0 }, generateKeyPair().publicKey) },
+        value: { envelope: await seal(new Uint8Array(200), { roundId: 0, clientId: 'bad', taskId: 'x', modelVersion: 0 }, generateKeyPair().publicKey) },
       },
     },
   },

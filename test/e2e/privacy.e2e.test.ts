@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nacl from 'tweetnacl';
 import { Decoder, PacketType, type Packet } from 'socket.io-parser';
 import { createCoordinator, type Coordinator } from '@fedrec/coordinator';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
@@ -11,7 +10,7 @@ import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js'
 import { recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 import { memoryPrivateStore, RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
-import { decodeUpdatePayload, sharedSize, type UpdatePayload } from '@fedrec/protocol';
+import { decodeUpdatePayload, open, sealedEnvelopeSchema, sharedSize, type EnvelopeBinding, type UpdatePayload } from '@fedrec/protocol';
 
 /** True when `needle` (at least 16 bytes) occurs anywhere in `hay`. */
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {
@@ -52,7 +51,9 @@ describe('end to end: no user embedding crosses the wire', function () {
 
     // Everything the clients send, frame by frame, exactly as it arrives at the coordinator.
     const frames: Array<string | Uint8Array> = [];
-    const packets: Packet[] = [];
+    const packets: Array<{ socketId: string; packet: Packet }> = [];
+    // The binding of each fit task sent (the envelope is authenticated against it), by socket and ack id.
+    const bindings = new Map<string, EnvelopeBinding>();
     coordinator = createCoordinator({
       port: 0,
       host: '127.0.0.1',
@@ -69,7 +70,17 @@ describe('end to end: no user embedding crosses the wire', function () {
           attach: ({ io }) => {
             io.on('connection', (socket) => {
               const decoder = new Decoder();
-              decoder.on('decoded', (p: Packet) => packets.push(p));
+              decoder.on('decoded', (p: Packet) => packets.push({ socketId: socket.id, packet: p }));
+              const outgoing = new Decoder();
+              outgoing.on('decoded', (p: Packet) => {
+                const [event, task] = (p.data ?? []) as [string, { roundId: number; taskId: string; modelVersion: number } | undefined];
+                if (event !== 'round:fit' || !task || p.id === undefined) return;
+                const clientId = (socket.data as { clientId: string }).clientId;
+                bindings.set(`${socket.id}:${p.id}`, { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion, clientId });
+              });
+              socket.conn.on('packetCreate', (p: { type: string; data?: unknown }) => {
+                if (p.type === 'message' && p.data !== undefined) outgoing.add(p.data as string | Buffer);
+              });
               socket.conn.on('data', (data: unknown) => {
                 const frame = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer);
                 frames.push(frame);
@@ -98,14 +109,15 @@ describe('end to end: no user embedding crosses the wire', function () {
     const key = JSON.parse(await readFile(join(dir, 'key.json'), 'utf8')) as { secretKey: string };
     const secretKey = new Uint8Array(Buffer.from(key.secretKey, 'base64'));
     const updates: UpdatePayload[] = [];
-    for (const p of packets) {
+    for (const { socketId, packet: p } of packets) {
       if (p.type !== PacketType.BINARY_ACK && p.type !== PacketType.ACK) continue;
       const envelope = (p.data as Array<{ value?: { envelope?: { senderPublicKey: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array } } }>)[0]?.value
         ?.envelope;
       if (!envelope) continue;
-      const message = nacl.box.open(new Uint8Array(envelope.ciphertext), new Uint8Array(envelope.nonce), new Uint8Array(envelope.senderPublicKey), secretKey);
-      assert.ok(message, 'a captured envelope opens with the coordinator key');
-      updates.push(decodeUpdatePayload(message.subarray(64), manifest));
+      const binding = bindings.get(`${socketId}:${p.id}`);
+      assert.ok(binding, 'each captured envelope answers a captured fit task');
+      const message = await open(sealedEnvelopeSchema.parse(envelope), binding, secretKey);
+      updates.push(decodeUpdatePayload(message, manifest));
     }
     assert.equal(updates.length, 2 * split.users.length, 'one sealed update per device per round was captured');
 

@@ -142,9 +142,9 @@ export async function sendFit(socket: CoordinatorSocket, task: unknown, timeoutM
 }
 
 /** Opens a fit reply's envelope the way a coordinator would, for this task and client. */
-export function openFitReply(reply: Ack<FitReply>, task: FitTask, clientId: string, secretKey: Uint8Array): UpdatePayload {
+export async function openFitReply(reply: Ack<FitReply>, task: FitTask, clientId: string, secretKey: Uint8Array): Promise<UpdatePayload> {
   if (!reply.ok) throw new ProtocolError(reply.error.code, reply.error.message);
   const envelope = sealedEnvelopeSchema.parse(reply.value.envelope);
-  const plaintext = open(envelope, { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion }, secretKey);
+  const plaintext = await open(envelope, { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion }, secretKey);
   return decodeUpdatePayload(plaintext);
 }

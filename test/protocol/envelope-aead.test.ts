@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { createCipheriv, hkdfSync } from 'node:crypto';
+import nacl from 'tweetnacl';
+import { bindingBytes, EnvelopeSealer, isLegacyEnvelope, ProtocolError } from '@fedrec/protocol';
+import { parseFitReply } from '@fedrec/coordinator';
+import { runEnvelopeVector, VECTOR } from './envelope-vectors.js';
+
+describe('protocol: AES-256-GCM envelopes (Node)', () => {
+  it('matches the fixed vector, and node:crypto computes the same bytes independently', async () => {
+    const outcome = await runEnvelopeVector();
+    assert.equal(outcome.ciphertextHex, VECTOR.ciphertextHex);
+    // The same construction with node:crypto's own HKDF and cipher: a second implementation, not our code.
+    const sender = nacl.box.keyPair.fromSecretKey(VECTOR.senderSecretKey);
+    const recipient = nacl.box.keyPair.fromSecretKey(VECTOR.recipientSecretKey);
+    const shared = nacl.box.before(recipient.publicKey, sender.secretKey);
+    const salt = Buffer.concat([sender.publicKey, recipient.publicKey]);
+    const key = Buffer.from(hkdfSync('sha256', shared, salt, 'fedrec/envelope/3 aes-256-gcm', 32));
+    const cipher = createCipheriv('aes-256-gcm', key, VECTOR.nonce);
+    cipher.setAAD(bindingBytes(VECTOR.binding));
+    const independent = Buffer.concat([cipher.update(VECTOR.plaintext), cipher.final(), cipher.getAuthTag()]).toString('hex');
+    assert.equal(independent, VECTOR.ciphertextHex);
+  });
+
+  it('opens what it sealed and refuses every tampering with ENVELOPE_REJECTED', async () => {
+    const outcome = await runEnvelopeVector();
+    assert.ok(outcome.reopened);
+    assert.ok(outcome.sessionRoundTrip);
+    assert.deepEqual(outcome.tamperCodes, Array(9).fill('ENVELOPE_REJECTED'));
+  });
+
+  it('uses a fresh nonce per message of a session', async () => {
+    const sealer = new EnvelopeSealer(nacl.box.keyPair().publicKey);
+    const a = await sealer.seal(VECTOR.plaintext, VECTOR.binding);
+    const b = await sealer.seal(VECTOR.plaintext, VECTOR.binding);
+    assert.deepEqual(a.senderPublicKey, b.senderPublicKey);
+    assert.notDeepEqual(a.nonce, b.nonce);
+    assert.notDeepEqual(a.ciphertext, b.ciphertext);
+  });
+
+  it('refuses a protocol-2 envelope (tweetnacl box) with PROTOCOL_VERSION_MISMATCH', () => {
+    const legacy = { senderPublicKey: new Uint8Array(32), nonce: new Uint8Array(24), ciphertext: new Uint8Array(96) };
+    assert.ok(isLegacyEnvelope(legacy));
+    assert.throws(
+      () => parseFitReply({ envelope: legacy }),
+      (err: unknown) => err instanceof ProtocolError && err.code === 'PROTOCOL_VERSION_MISMATCH',
+    );
+    // Anything else malformed stays INVALID_PAYLOAD.
+    assert.throws(
+      () => parseFitReply({ envelope: { ...legacy, nonce: new Uint8Array(12) } }),
+      (err: unknown) => err instanceof ProtocolError && err.code === 'INVALID_PAYLOAD',
+    );
+  });
+});
