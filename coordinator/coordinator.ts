@@ -214,6 +214,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
 
   private async shutdown(): Promise<void> {
     await this.engine?.stop();
+    await this.options.fitCollector.close?.();
     for (const ext of this.options.extensions) await ext.detach?.();
     this.state.phase = 'stopped';
     await this.server?.close();

@@ -79,4 +79,6 @@ export interface FitCollection {
 export interface FitCollector {
   readonly name: string;
   collect(ctx: FitRoundContext): Promise<FitCollection>;
+  /** Releases what the collector holds between rounds (the plain collector's update workers); called when the coordinator stops. */
+  close?(): Promise<void>;
 }

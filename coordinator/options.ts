@@ -13,7 +13,8 @@ import type { CoordinatorExtension } from './extension.js';
 import type { FitCollector } from './fit-collector.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { PlainFitCollector } from './plain-fit-collector.js';
+import { PlainFitCollector, type PlainFitCollectorOptions } from './plain-fit-collector.js';
+import { defaultUpdateWorkers } from './update-pool/update-pool.js';
 import { SECAGG_MODES, MAX_SHARES, secAggConfigSchema } from '@fedrec/protocol';
 import { SecAggFitCollector } from './secagg-fit-collector.js';
 import { FedAvg } from './strategy/fedavg.js';
@@ -148,6 +149,13 @@ export const coordinatorOptionsSchema = z.object({
     .custom<Strategy>(hasMethods('configureFit', 'aggregateFit', 'configureEvaluate', 'aggregateEvaluate'), 'strategy must implement Strategy')
     .optional(),
   fitCollector: z.custom<FitCollector>(hasMethods('collect'), 'fitCollector must implement FitCollector').optional(),
+  /**
+   * Plain mode: worker threads that open, validate and accumulate updates off the event loop (default: every
+   * core but one, at least 1; 0 = all on the main thread). See coordinator/update-pool/.
+   */
+  updateWorkers: z.number().int().min(0).default(defaultUpdateWorkers()),
+  /** Plain mode: most updates in flight in the update pool (back-pressure); default 2 per worker. */
+  maxUpdatesInFlight: z.number().int().min(1).optional(),
   logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug', 'child'), 'logger must be pino-compatible').optional(),
   /** Add-ons attached at start (dashboard, demo pages): extra HTTP routes and Socket.IO namespaces. */
   extensions: z.array(z.custom<CoordinatorExtension>(hasMethods('attach'), 'extension must have attach()')).default([]),
@@ -194,7 +202,12 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
   return {
     ...o,
     strategy: o.strategy ?? new FedAvg({ serverLearningRate: o.serverLearningRate }),
-    fitCollector: o.fitCollector ?? defaultCollector(o.secureAggregation, o.secAgg),
+    fitCollector:
+      o.fitCollector ??
+      defaultCollector(o.secureAggregation, o.secAgg, {
+        updateWorkers: o.updateWorkers,
+        ...(o.maxUpdatesInFlight ? { maxUpdatesInFlight: o.maxUpdatesInFlight } : {}),
+      }),
     logger: o.logger ?? silentLogger,
   };
 }
@@ -207,8 +220,8 @@ export function resolveSampleSize(clientsPerRound: ResolvedOptions['clientsPerRo
 }
 
 /** Sealed FedAvg, or secure aggregation in the chosen mode. */
-function defaultCollector(mode: (typeof SECAGG_MODES)[number], settings: z.output<typeof secAggSettingsSchema>): FitCollector {
-  if (mode === 'off') return new PlainFitCollector();
+function defaultCollector(mode: (typeof SECAGG_MODES)[number], settings: z.output<typeof secAggSettingsSchema>, plain: PlainFitCollectorOptions): FitCollector {
+  if (mode === 'off') return new PlainFitCollector(plain);
   const { advertiseTimeoutMs, shareKeysTimeoutMs, unmaskTimeoutMs, ...rest } = settings;
   return new SecAggFitCollector({ config: { mode, ...rest }, advertiseTimeoutMs, shareKeysTimeoutMs, unmaskTimeoutMs });
 }

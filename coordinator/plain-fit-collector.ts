@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ProtocolError, encodeWeights } from '@fedrec/protocol';
-import type { ErrorInfo, RoundResult } from '@fedrec/protocol';
+import { ProtocolError, encodeWeights, mergeAggregateSums } from '@fedrec/protocol';
+import type { EnvelopeBinding, ErrorInfo, RoundResult, SealedEnvelope } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
@@ -9,22 +9,73 @@ import { RoundLedger } from './round-ledger.js';
 import { RoundInput } from './strategy/round-input.js';
 import { UpdatePolicy } from './strategy/update-policy.js';
 import { weightedMetricMean } from './strategy/fedavg-math.js';
+import { UpdatePool } from './update-pool/update-pool.js';
 import { openValidatedUpdate, parseFitReply } from './update-validation.js';
 import { taskFor } from './task.js';
+
+export interface PlainFitCollectorOptions {
+  /**
+   * Worker threads that open, validate and accumulate updates off the event loop (update-pool/). 0 (the
+   * default when constructing a collector directly) keeps everything on the main thread; the coordinator's
+   * options default to every core but one.
+   */
+  updateWorkers?: number;
+  /** Most updates in flight in the pool (back-pressure); default 2 per worker. */
+  maxUpdatesInFlight?: number;
+}
 
 /**
  * The collector without secure aggregation: each reply is a sealed envelope the coordinator
  * opens, validates and hands to the round's input (norm bound, weight cap, then the running sums,
- * and the buffer of a buffering strategy), then forgets.
+ * and the buffer of a buffering strategy), then forgets. With update workers, the opening, validation,
+ * bounding and summing happen in the pool's threads; the main thread only decides each update's bounds
+ * (the policy's history is one sequence) and merges the partial sums at the end.
  */
 export class PlainFitCollector implements FitCollector {
   readonly name = 'plain';
+  private pool: UpdatePool | undefined;
+  private poolKey: Uint8Array | undefined;
+
+  constructor(private readonly options: PlainFitCollectorOptions = {}) {}
+
+  /** The pool, once a round has started one (for metrics and tests). */
+  get updatePool(): UpdatePool | undefined {
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
 
   async collect(ctx: FitRoundContext): Promise<FitCollection> {
     const input = ctx.roundInput ?? new RoundInput(ctx.global.manifest, new UpdatePolicy({ normBound: 'off', weightCap: 'off', rowNormBound: 'off' }), false);
     const ledger = new RoundLedger(ctx.roundId, ctx.assignments);
     const wireWeights = encodeWeights(ctx.global);
     const byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));
+    const pool = this.poolFor(ctx.keyPair.secretKey);
+    pool?.beginRound(ctx.roundId, ctx.global.manifest, ctx.limits);
+
+    const take = async (
+      clientId: string,
+      envelope: SealedEnvelope,
+      binding: EnvelopeBinding,
+    ): Promise<{ numExamples: number; metrics: Record<string, number> }> => {
+      if (!pool) {
+        const payload = await openValidatedUpdate(envelope, binding, ctx.opener, ctx.global.manifest, ctx.limits);
+        if (ctx.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
+        input.add(clientId, { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights });
+        return { numExamples: payload.numExamples, metrics: payload.metrics };
+      }
+      const opened = await pool.open(clientId, envelope, binding);
+      if (ctx.signal.aborted) {
+        pool.discard(opened);
+        throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
+      }
+      if (input.canStream()) input.tally(await pool.apply(opened, input.decide(opened.received, opened.numExamples, opened.rowNorms)));
+      else input.add(clientId, await pool.take(opened));
+      return { numExamples: opened.numExamples, metrics: opened.metrics };
+    };
 
     const { results, failures } = await dispatchPhase({
       event: 'round:fit',
@@ -38,17 +89,15 @@ export class PlainFitCollector implements FitCollector {
         ledger.claim(ctx.roundId, a.taskId, a.clientId);
         const envelope = parseFitReply(value);
         const binding = { roundId: ctx.roundId, clientId: a.clientId, taskId: a.taskId, modelVersion: ctx.modelVersion };
-        const payload = await openValidatedUpdate(envelope, binding, ctx.opener, ctx.global.manifest, ctx.limits);
-        if (ctx.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
-        input.add(clientId, { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights });
-        return { numExamples: payload.numExamples, metrics: payload.metrics };
+        return take(clientId, envelope, binding);
       },
       settled: (clientId, verdict) => {
         const a = byId.get(clientId)!;
         if (verdict.ok) return notify(a, ctx.roundId, undefined);
         const { code, message, reason, error } = verdict.failure;
         if (reason === 'rejected') {
-          if (code === 'INTERNAL') ctx.logger.error({ clientId, ...errorFields(error) }, 'unexpected error while validating an update');
+          if (code === 'INTERNAL' || code === 'UPDATE_WORKER_FAILED')
+            ctx.logger.error({ clientId, code, ...errorFields(error) }, 'unexpected error while validating an update');
           else ctx.logger.warn({ clientId, code, reason: message }, 'update rejected');
         }
         // A client that refused knows why; one that timed out or sent garbage learns the round is closed to it.
@@ -58,15 +107,52 @@ export class PlainFitCollector implements FitCollector {
     });
     ledger.close();
     const { sums, updates, clipped, weightCapped } = input.finish();
+    const allFailures = failures.map(({ clientId, code, message }): Failure => ({ clientId, taskId: byId.get(clientId)!.taskId, phase: 'fit', code, message }));
+    let accepted = results;
+    if (pool && ctx.signal.aborted) {
+      pool.abandonRound(); // the coordinator is stopping: nothing will use these sums, do not wait for the workers
+    } else if (pool) {
+      const pooled = await pool.finishRound();
+      mergeAggregateSums(sums, pooled.sums);
+      if (pooled.lost.size > 0) {
+        // Accepted updates that died with a crashed worker are not in the sums: they become failures.
+        ctx.logger.error({ lost: pooled.lost.size }, 'an update worker crashed: its accepted updates are not in the sums');
+        accepted = results.filter((r) => !pooled.lost.has(r.clientId));
+        for (const clientId of pooled.lost) {
+          allFailures.push({
+            clientId,
+            taskId: byId.get(clientId)!.taskId,
+            phase: 'fit',
+            code: 'UPDATE_WORKER_FAILED',
+            message: 'update worker crashed after accepting this update',
+          });
+        }
+      }
+    }
     return {
       sums,
       ...(updates ? { updates } : {}),
       clipped,
       weightCapped,
-      accepted: results.map((r) => r.clientId),
-      failures: failures.map(({ clientId, code, message }): Failure => ({ clientId, taskId: byId.get(clientId)!.taskId, phase: 'fit', code, message })),
-      metrics: weightedMetricMean(results.map((r) => r.result)),
+      accepted: accepted.map((r) => r.clientId),
+      failures: allFailures,
+      metrics: weightedMetricMean(accepted.map((r) => r.result)),
     };
+  }
+
+  /** The pool for this coordinator key, started on the first round (none with 0 workers). */
+  private poolFor(secretKey: Uint8Array): UpdatePool | undefined {
+    const size = this.options.updateWorkers ?? 0;
+    if (size === 0) return undefined;
+    if (this.pool && this.poolKey !== secretKey) {
+      void this.pool.close();
+      this.pool = undefined;
+    }
+    if (!this.pool) {
+      this.pool = new UpdatePool({ size, secretKey, ...(this.options.maxUpdatesInFlight ? { maxInFlight: this.options.maxUpdatesInFlight } : {}) });
+      this.poolKey = secretKey;
+    }
+    return this.pool;
   }
 }
 

@@ -25,8 +25,11 @@ export function emptySums(manifest: WeightManifest): AggregateSums {
   };
 }
 
-/** Adds `from` into `into` (sums are additive, so partial sums from workers or shards merge exactly). */
-export function mergeSums(into: AggregateSums, from: AggregateSums): void {
+/**
+ * Adds `from` into `into`: sums are additive, so the update pool's per-worker partial sums, and partial
+ * sums from other coordinator nodes, merge into the round's sums (exactly, up to float64 rounding).
+ */
+export function mergeAggregateSums(into: AggregateSums, from: AggregateSums): void {
   if (into.weightedDeltaSum.length !== from.weightedDeltaSum.length || into.rowWeightSums.length !== from.rowWeightSums.length) {
     throw new RangeError('cannot merge sums of different layouts');
   }
@@ -35,3 +38,6 @@ export function mergeSums(into: AggregateSums, from: AggregateSums): void {
   into.weightSum += from.weightSum;
   into.contributors += from.contributors;
 }
+
+/** The former name of mergeAggregateSums. */
+export const mergeSums = mergeAggregateSums;

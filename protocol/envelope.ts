@@ -19,7 +19,7 @@ export interface EnvelopeBinding {
  * where tweetnacl's XSalsa20-Poly1305 in JavaScript ran at about 28 MB/s. tweetnacl stays for the X25519
  * keys (and signatures elsewhere); the agreed secret only feeds HKDF-SHA256.
  */
-export const ENVELOPE_AEAD = 'aes-256-gcm';
+export const ENVELOPE_AEAD = 'aes-256-gcm' as const;
 /** AES-GCM's 96-bit nonce, random per message (2^-32 collision risk only after ~2^32 messages of one session). */
 export const ENVELOPE_NONCE_BYTES = 12;
 export const ENVELOPE_TAG_BYTES = 16;
@@ -88,20 +88,38 @@ export function bindingBytes(b: EnvelopeBinding): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(['fedrec/envelope/3', b.roundId, b.clientId, b.taskId, b.modelVersion, b.kind ?? 'fit']));
 }
 
+/** An AES-256-GCM key as WebCrypto holds it (opaque, non-extractable). */
+export interface EnvelopeKey {
+  readonly type: string;
+}
+
+interface AeadParams {
+  name: string;
+  iv: Uint8Array;
+  additionalData: Uint8Array;
+  tagLength: number;
+}
+
+/** The part of WebCrypto used here, typed locally: the universal build has neither DOM nor Node types. */
+interface Subtle {
+  importKey(format: 'raw', keyData: Uint8Array, algorithm: 'HKDF', extractable: boolean, usages: string[]): Promise<EnvelopeKey>;
+  deriveKey(
+    algorithm: { name: 'HKDF'; hash: string; salt: Uint8Array; info: Uint8Array },
+    baseKey: EnvelopeKey,
+    derivedKeyType: { name: string; length: number },
+    extractable: boolean,
+    usages: string[],
+  ): Promise<EnvelopeKey>;
+  encrypt(algorithm: AeadParams, key: EnvelopeKey, data: Uint8Array): Promise<ArrayBuffer>;
+  decrypt(algorithm: AeadParams, key: EnvelopeKey, data: Uint8Array): Promise<ArrayBuffer>;
+}
+
 /** WebCrypto: globalThis.crypto.subtle in Node 20+ and every browser (secure contexts). */
-function subtle(): SubtleCrypto {
-  const s = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+function subtle(): Subtle {
+  const s = (globalThis as unknown as { crypto?: { subtle?: Subtle } }).crypto?.subtle;
   if (!s) throw new Error('WebCrypto (crypto.subtle) is not available: a browser page must be a secure context (https or localhost)');
   return s;
 }
-
-/** The bytes as WebCrypto's BufferSource type wants them (never over a SharedArrayBuffer here). */
-function bytes(u: Uint8Array): Uint8Array<ArrayBuffer> {
-  return u as Uint8Array<ArrayBuffer>;
-}
-
-/** An AES-256-GCM key as WebCrypto holds it (opaque, non-extractable). */
-export type EnvelopeKey = CryptoKey;
 
 /**
  * The session key: HKDF-SHA256 over the X25519 agreement (nacl.box.before: X25519 then HSalsa20, as
@@ -111,9 +129,9 @@ export async function deriveEnvelopeKey(sharedSecret: Uint8Array, senderPublicKe
   const salt = new Uint8Array(64);
   salt.set(senderPublicKey, 0);
   salt.set(recipientPublicKey, 32);
-  const base = await subtle().importKey('raw', bytes(sharedSecret), 'HKDF', false, ['deriveKey']);
+  const base = await subtle().importKey('raw', sharedSecret, 'HKDF', false, ['deriveKey']);
   return subtle().deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt, info: bytes(new TextEncoder().encode(KEY_CONTEXT)) },
+    { name: 'HKDF', hash: 'SHA-256', salt, info: new TextEncoder().encode(KEY_CONTEXT) },
     base,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -123,11 +141,7 @@ export async function deriveEnvelopeKey(sharedSecret: Uint8Array, senderPublicKe
 
 /** Seals with an agreed key and a given nonce (exported for test vectors; callers use EnvelopeSealer). */
 export async function sealWithKey(key: EnvelopeKey, nonce: Uint8Array, plaintext: Uint8Array, binding: EnvelopeBinding): Promise<Uint8Array> {
-  const out = await subtle().encrypt(
-    { name: 'AES-GCM', iv: bytes(nonce), additionalData: bytes(bindingBytes(binding)), tagLength: 128 },
-    key,
-    bytes(plaintext),
-  );
+  const out = await subtle().encrypt({ name: 'AES-GCM', iv: nonce, additionalData: bindingBytes(binding), tagLength: 128 }, key, plaintext);
   return new Uint8Array(out);
 }
 
@@ -135,9 +149,9 @@ export async function sealWithKey(key: EnvelopeKey, nonce: Uint8Array, plaintext
 export async function openWithKey(key: EnvelopeKey, envelope: SealedEnvelope, expected: EnvelopeBinding): Promise<Uint8Array> {
   try {
     const out = await subtle().decrypt(
-      { name: 'AES-GCM', iv: bytes(envelope.nonce), additionalData: bytes(bindingBytes(expected)), tagLength: 128 },
+      { name: 'AES-GCM', iv: envelope.nonce, additionalData: bindingBytes(expected), tagLength: 128 },
       key,
-      bytes(envelope.ciphertext),
+      envelope.ciphertext,
     );
     return new Uint8Array(out);
   } catch {

@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'DUPLICATE_ITEM',
   /** The catalogue cannot grow here: a fixed-round run, or a model without numItems. */
   'CATALOGUE_CLOSED',
+  /** The coordinator's update worker died while holding this update (a server fault: the update did not count). */
+  'UPDATE_WORKER_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -37,6 +37,8 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
       'keyFile',
       'authToken',
       'maxUpdateBytes',
+      'updateWorkers',
+      'maxUpdatesInFlight',
       'operatorToken',
       'enrolmentKey',
       'trustProxy',

@@ -39,6 +39,8 @@ function program(): Command {
     ['keyFile', '--key-file <file>', 'X25519 key file (default <checkpoint-dir>/coordinator-key.json)'],
     ['authToken', '--auth-token <token>', 'shared token clients must present (an outer gate; device keys decide who is who)'],
     ['maxUpdateBytes', '--max-update-bytes <n>', 'largest sealed update accepted'],
+    ['updateWorkers', '--update-workers <n>', 'threads that open, validate and sum updates (default: cores - 1, min 1; 0 = main thread)'],
+    ['maxUpdatesInFlight', '--max-updates-in-flight <n>', 'updates being opened/summed at once (default 2 per worker)'],
     ['operatorToken', '--operator-token <token>', 'operator credential for the dashboard, /api/rounds and /metrics (>= 16 chars)'],
     ['tlsCert', '--tls-cert <file>', 'PEM certificate (chain): serve https + wss (with --tls-key)'],
     ['tlsKey', '--tls-key <file>', 'PEM private key for --tls-cert'],

@@ -1,6 +1,6 @@
 import { rowLayout } from '@fedrec/protocol';
 import type { RowTable, WeightManifest } from '@fedrec/protocol';
-import type { DenseUpdate, UpdatePolicy } from './update-policy.js';
+import type { DenseUpdate, UpdateBounds, UpdatePolicy } from './update-policy.js';
 import { UpdateAccumulator } from './update-accumulator.js';
 import type { AggregateSums } from '@fedrec/protocol';
 
@@ -57,6 +57,28 @@ export class RoundInput {
       return;
     }
     this.take(clientId, this.policy.apply(update, undefined, this.tables));
+  }
+
+  /**
+   * True when the next update may be bounded and summed elsewhere (the update pool's workers): no buffer
+   * to keep it in, nothing held back, the policy's bound ready. Otherwise it comes through add().
+   */
+  canStream(): boolean {
+    return !this.buffer && this.held.length === 0 && this.policy.ready();
+  }
+
+  /** For an update summed elsewhere: its bounds (from earlier updates), then its norms join the history. */
+  decide(received: number, numExamples: number, rowNorms: ArrayLike<number>): UpdateBounds {
+    const bounds = this.policy.bounds();
+    this.policy.record(received, numExamples, Array.from(rowNorms));
+    return bounds;
+  }
+
+  /** Counts what the bounds did to an update summed elsewhere. */
+  tally(r: { clipped: boolean; weightCapped: boolean; rowsClipped: number }): void {
+    if (r.clipped) this.clipped += 1;
+    if (r.weightCapped) this.weightCapped += 1;
+    this.rowsClipped += r.rowsClipped;
   }
 
   /** Ends the round: releases anything held, and returns the sums (and updates, when buffering). */

@@ -124,6 +124,61 @@ function touchedRowNorms(u: DenseUpdate, tables: readonly RowTable[]): Array<{ s
   return out;
 }
 
+/** The bounds one update is held to: per touched row, on the whole delta, on its weight (Infinity = none). */
+export interface UpdateBounds {
+  rowBound: number;
+  bound: number;
+  cap: number;
+}
+
+/** An update's pre-clip L2 norm and its touched rows' norms (with their element ranges). */
+export interface UpdateMeasure {
+  received: number;
+  rows: Array<{ start: number; end: number; norm: number }>;
+}
+
+/** Measures an update for the policy (`observed`: its norm, when already known). */
+export function measureUpdate(u: DenseUpdate, tables: readonly RowTable[], observed?: number): UpdateMeasure {
+  return { received: observed ?? l2Norm(u.delta), rows: touchedRowNorms(u, tables) };
+}
+
+/**
+ * The policy's arithmetic on one update, given its bounds: row clipping, then the whole-update norm
+ * bound, then the weight cap. Pure: the coordinator's main thread and the update pool's workers run it.
+ */
+export function applyBounds(u: DenseUpdate, b: UpdateBounds, measured: UpdateMeasure): PolicedUpdate {
+  const { rowBound, bound, cap } = b;
+  let delta = u.delta;
+  let rowsClipped = 0;
+  for (const r of measured.rows) {
+    if (!(r.norm > rowBound)) continue;
+    if (delta === u.delta) delta = u.delta.slice();
+    const scale = rowBound / r.norm;
+    for (let i = r.start; i < r.end; i++) delta[i] = delta[i]! * scale;
+    rowsClipped += 1;
+  }
+  // The whole-update bound is judged on the delta as received (row clipping does not lower the history).
+  const received = measured.received;
+  const norm = delta === u.delta ? received : l2Norm(delta);
+  const clipped = norm > bound;
+  if (clipped) {
+    const scale = bound / norm;
+    const src = delta;
+    delta = new Float32Array(u.delta.length);
+    for (let i = 0; i < delta.length; i++) delta[i] = src[i]! * scale;
+  }
+  const weightCapped = u.numExamples > cap;
+  const numExamples = weightCapped ? cap : u.numExamples;
+  let rowWeights = u.rowWeights;
+  // Row weights scale with the capped example count. They are not clamped to it: a trainer may count a
+  // row's examples over all local epochs while numExamples is one epoch's (the SDK's live trainer does).
+  if (rowWeights && weightCapped) {
+    const factor = numExamples / u.numExamples;
+    rowWeights = rowWeights.map((w) => w * factor);
+  }
+  return { numExamples, delta, rowWeights, norm: received, bound, clipped, weightCapped, rowsClipped };
+}
+
 export class UpdatePolicy {
   private norms: number[] = [];
   private weights: number[] = [];
@@ -175,49 +230,33 @@ export class UpdatePolicy {
     return wc.multiple * quantileOf(this.weights, 0.5);
   }
 
+  /** The bounds the next update gets (from earlier updates only): what a worker needs to apply them. */
+  bounds(): UpdateBounds {
+    return { rowBound: this.currentRowBound(), bound: this.currentBound(), cap: this.currentWeightCap() };
+  }
+
+  /** Adds one update's pre-clip norm, weight and touched-row norms to the history. */
+  record(norm: number, weight: number, rowNorms: readonly number[]): void {
+    this.remember(norm, weight);
+    this.rememberRows(rowNorms);
+  }
+
   /**
    * Clips one update: the delta scaled so its L2 norm is at most the bound; numExamples capped, and
    * the row weights scaled by the same factor. The bound comes from earlier updates; then this
    * update's own norm and weight join the history. Returns fresh arrays when anything changed.
+   * (The update pool runs the same two halves apart: bounds()+record() here, applyBounds() in a worker.)
    */
   apply(u: DenseUpdate, observed?: number, tables: readonly RowTable[] = []): PolicedUpdate {
-    const rowBound = this.currentRowBound();
-    const rows = touchedRowNorms(u, tables);
-    let delta = u.delta;
-    let rowsClipped = 0;
-    for (const r of rows) {
-      if (!(r.norm > rowBound)) continue;
-      if (delta === u.delta) delta = u.delta.slice();
-      const scale = rowBound / r.norm;
-      for (let i = r.start; i < r.end; i++) delta[i] = delta[i]! * scale;
-      rowsClipped += 1;
-    }
-    // The whole-update bound is judged on the delta as received (row clipping does not lower the history).
-    const received = observed ?? l2Norm(u.delta);
-    const norm = delta === u.delta ? received : l2Norm(delta);
-    const bound = this.currentBound();
-    const cap = this.currentWeightCap();
-    if (observed === undefined) {
-      this.remember(received, u.numExamples);
-      this.rememberRows(rows.map((r) => r.norm));
-    }
-    const clipped = norm > bound;
-    if (clipped) {
-      const scale = bound / norm;
-      const src = delta;
-      delta = new Float32Array(u.delta.length);
-      for (let i = 0; i < delta.length; i++) delta[i] = src[i]! * scale;
-    }
-    const weightCapped = u.numExamples > cap;
-    const numExamples = weightCapped ? cap : u.numExamples;
-    let rowWeights = u.rowWeights;
-    // Row weights scale with the capped example count. They are not clamped to it: a trainer may count a
-    // row's examples over all local epochs while numExamples is one epoch's (the SDK's live trainer does).
-    if (rowWeights && weightCapped) {
-      const factor = numExamples / u.numExamples;
-      rowWeights = rowWeights.map((w) => w * factor);
-    }
-    return { numExamples, delta, rowWeights, norm: received, bound, clipped, weightCapped, rowsClipped };
+    const bounds = this.bounds();
+    const measured = measureUpdate(u, tables, observed);
+    if (observed === undefined)
+      this.record(
+        measured.received,
+        u.numExamples,
+        measured.rows.map((r) => r.norm),
+      );
+    return applyBounds(u, bounds, measured);
   }
 
   state(): UpdatePolicyState {
@@ -245,7 +284,7 @@ export class UpdatePolicy {
     return o !== 'off' && o.mode === 'adaptive' ? o.window : 0;
   }
 
-  private rememberRows(norms: number[]): void {
+  private rememberRows(norms: readonly number[]): void {
     const w = this.windowOf('row');
     if (w === 0 || norms.length === 0) return;
     for (const n of norms) this.rowNorms.push(n);

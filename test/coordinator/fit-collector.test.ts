@@ -16,3 +16,5 @@ const secAgg = (mode: SecAggMode) => {
 fitCollectorContract('PlainFitCollector', () => new PlainFitCollector());
 fitCollectorContract('SecAggFitCollector (secagg)', secAgg('secagg').create, secAgg('secagg').traits);
 fitCollectorContract('SecAggFitCollector (secagg+)', secAgg('secagg+').create, secAgg('secagg+').traits);
+// The same contract with the update pool on: opening, validation and sums in two worker threads.
+fitCollectorContract('PlainFitCollector (update pool, 2 workers)', () => new PlainFitCollector({ updateWorkers: 2 }));

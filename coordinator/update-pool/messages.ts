@@ -1,0 +1,31 @@
+import type { AggregateSums, EnvelopeBinding, WeightManifest } from '@fedrec/protocol';
+import type { UpdateLimits } from '../fit-collector.js';
+import type { UpdateBounds } from '../strategy/update-policy.js';
+
+/** What the main thread asks an update worker. Buffers travel transferred (moved), never copied. */
+export type ToWorker =
+  | { type: 'begin'; round: number; manifest: WeightManifest; limits: UpdateLimits }
+  | {
+      type: 'open';
+      round: number;
+      job: number;
+      binding: EnvelopeBinding;
+      senderPublicKey: Uint8Array;
+      nonce: Uint8Array;
+      /** Its own ArrayBuffer, in the transfer list. */
+      ciphertext: Uint8Array;
+    }
+  /** Apply the policy's bounds and add to this worker's partial sums. */
+  | { type: 'apply'; round: number; job: number; bounds: UpdateBounds }
+  /** Hand the opened update back (buffering strategies, a policy still warming up). */
+  | { type: 'take'; round: number; job: number }
+  | { type: 'discard'; round: number; job: number }
+  /** Hand over the partial sums and forget the round. */
+  | { type: 'finish'; round: number };
+
+export type FromWorker =
+  | { type: 'opened'; job: number; numExamples: number; metrics: Record<string, number>; received: number; rowNorms: Float64Array }
+  | { type: 'applied'; job: number; clipped: boolean; weightCapped: boolean; rowsClipped: number }
+  | { type: 'taken'; job: number; numExamples: number; delta: Float32Array; rowWeights: Float32Array | undefined }
+  | { type: 'failed'; job: number; code: string; message: string }
+  | { type: 'finished'; round: number; sums: AggregateSums | undefined };

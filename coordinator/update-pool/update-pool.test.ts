@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { EnvelopeSealer, encodeUpdatePayload, generateKeyPair, ProtocolError, sharedSize, rowWeightsSize, type WeightManifest } from '@fedrec/protocol';
+import { RoundInput } from '../strategy/round-input.js';
+import { UpdatePolicy } from '../strategy/update-policy.js';
+import { UpdatePool, type OpenedUpdate } from './update-pool.js';
+
+const manifest: WeightManifest = {
+  tensors: [
+    { name: 'dense', shape: [3, 4], dtype: 'float32', shared: true },
+    { name: 'items', shape: [50, 8], dtype: 'float32', shared: true, rowwise: true },
+    { name: 'user', shape: [1, 8], dtype: 'float32', shared: false },
+  ],
+};
+const limits = { maxUpdateBytes: 1 << 20, maxExamplesPerUpdate: 1_000 };
+const key = generateKeyPair();
+
+/** A seeded generator, so both paths see the very same updates. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+interface Sealed {
+  clientId: string;
+  binding: { roundId: number; clientId: string; taskId: string; modelVersion: number };
+  envelope: Awaited<ReturnType<EnvelopeSealer['seal']>>;
+  numExamples: number;
+  delta: Float32Array;
+  rowWeights: Float32Array;
+}
+
+async function sealedUpdates(n: number, round: number, seed = 1, mutate?: (i: number, delta: Float32Array) => void): Promise<Sealed[]> {
+  const next = rng(seed);
+  const out: Sealed[] = [];
+  for (let i = 0; i < n; i++) {
+    const delta = Float32Array.from({ length: sharedSize(manifest) }, () => next() * (i % 7 === 0 ? 10 : 1));
+    const rowWeights = Float32Array.from({ length: rowWeightsSize(manifest) }, () => (next() > 0.6 ? 1 + Math.floor(Math.abs(next()) * 5) : 0));
+    // Untouched rows carry no delta (the sparse encoding leaves them out).
+    for (let r = 0; r < 50; r++) if (rowWeights[r] === 0) delta.fill(0, 12 + r * 8, 12 + (r + 1) * 8);
+    mutate?.(i, delta);
+    const clientId = `c${i}`;
+    const binding = { roundId: round, clientId, taskId: `t${i}`, modelVersion: 0 };
+    const numExamples = 1 + (i % 13);
+    const envelope = await new EnvelopeSealer(key.publicKey).seal(
+      encodeUpdatePayload({ numExamples, metrics: { loss: i }, delta, rowWeights }, manifest),
+      binding,
+    );
+    out.push({ clientId, binding, envelope, numExamples, delta, rowWeights });
+  }
+  return out;
+}
+
+const fixedPolicy = () => new UpdatePolicy({ normBound: { mode: 'fixed', value: 8 }, weightCap: { mode: 'fixed', value: 10 }, rowNormBound: 'off' });
+
+describe('coordinator: update pool (worker threads, sharded sums)', function () {
+  this.timeout(120_000);
+  let pool: UpdatePool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+
+  it('gives the in-thread sums (float64 reordering only) and the same clipping counts', async () => {
+    const updates = await sealedUpdates(120, 1);
+    const inThread = new RoundInput(manifest, fixedPolicy(), false);
+    for (const u of updates) inThread.add(u.clientId, { numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights });
+    const expected = inThread.finish();
+
+    pool = new UpdatePool({ size: 2, secretKey: key.secretKey, maxInFlight: 4 });
+    pool.beginRound(1, manifest, limits);
+    const input = new RoundInput(manifest, fixedPolicy(), false);
+    await Promise.all(
+      updates.map(async (u) => {
+        const o = await pool!.open(u.clientId, u.envelope, u.binding);
+        assert.ok(input.canStream());
+        input.tally(await pool!.apply(o, input.decide(o.received, o.numExamples, o.rowNorms)));
+      }),
+    );
+    const got = input.finish();
+    const pooled = await pool.finishRound();
+    assert.equal(pooled.lost.size, 0);
+    assert.equal(pooled.sums.contributors, 120);
+    assert.equal(pooled.sums.weightSum, expected.sums.weightSum);
+    assert.equal(got.clipped, expected.clipped);
+    assert.ok(got.clipped > 0, 'the fixed bound clipped some updates');
+    assert.equal(got.weightCapped, expected.weightCapped);
+    assert.deepEqual(pooled.sums.rowWeightSums, expected.sums.rowWeightSums);
+    let worst = 0;
+    for (let i = 0; i < pooled.sums.weightedDeltaSum.length; i++) {
+      const e = expected.sums.weightedDeltaSum[i]!;
+      worst = Math.max(worst, Math.abs(pooled.sums.weightedDeltaSum[i]! - e) / Math.max(1, Math.abs(e)));
+    }
+    assert.ok(worst < 1e-12, `pooled sums within float64 reordering of the in-thread ones (worst ${worst})`);
+  });
+
+  it('never has more updates in flight than its bound (back-pressure), and reaches it under load', async () => {
+    const updates = await sealedUpdates(60, 2, 2);
+    pool = new UpdatePool({ size: 2, secretKey: key.secretKey, maxInFlight: 3 });
+    pool.beginRound(2, manifest, limits);
+    const seen: number[] = [];
+    await Promise.all(
+      updates.map(async (u) => {
+        const o = await pool!.open(u.clientId, u.envelope, u.binding);
+        seen.push(pool!.gate.inFlight);
+        await pool!.apply(o, { rowBound: Infinity, bound: Infinity, cap: Infinity });
+      }),
+    );
+    assert.ok(Math.max(...seen) <= 3);
+    assert.equal(pool.gate.peak, 3, 'the bound was reached, and never passed');
+    assert.equal(pool.gate.inFlight, 0, 'every slot was freed');
+    assert.equal((await pool.finishRound()).sums.contributors, 60);
+  });
+
+  it('refuses bad updates with the validator codes and keeps them out of the sums', async () => {
+    const [good, nan, tampered] = await sealedUpdates(3, 3, 3, (i, d) => {
+      if (i === 1) d[0] = Number.NaN;
+    });
+    tampered!.envelope.ciphertext[10]! ^= 1;
+    pool = new UpdatePool({ size: 2, secretKey: key.secretKey });
+    pool.beginRound(3, manifest, { ...limits, maxUpdateBytes: nan!.envelope.ciphertext.length - 1 });
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'OPENED',
+        (e: unknown) => (e instanceof ProtocolError ? e.code : String(e)),
+      );
+    assert.equal(await code(pool.open(nan!.clientId, nan!.envelope, nan!.binding)), 'TOO_LARGE'); // the size limit refuses before any decryption
+    pool.beginRound(4, manifest, limits);
+    assert.equal(await code(pool.open(nan!.clientId, nan!.envelope, nan!.binding)), 'NON_FINITE_VALUES');
+    assert.equal(await code(pool.open(tampered!.clientId, tampered!.envelope, tampered!.binding)), 'ENVELOPE_REJECTED');
+    assert.equal(await code(pool.open(good!.clientId, good!.envelope, { ...good!.binding, taskId: 'other' })), 'ENVELOPE_REJECTED');
+    const o = await pool.open(good!.clientId, good!.envelope, good!.binding);
+    await pool.apply(o, { rowBound: Infinity, bound: Infinity, cap: Infinity });
+    const { sums } = await pool.finishRound();
+    assert.equal(sums.contributors, 1);
+    assert.equal(pool.gate.inFlight, 0);
+  });
+
+  it('a crashed worker fails its updates with UPDATE_WORKER_FAILED, names the lost ones, and the pool recovers', async () => {
+    const updates = await sealedUpdates(12, 5, 5);
+    pool = new UpdatePool({ size: 2, secretKey: key.secretKey, maxInFlight: 12 });
+    pool.beginRound(5, manifest, limits);
+    const bounds = { rowBound: Infinity, bound: Infinity, cap: Infinity };
+    // Some updates summed, then a crash while others are opened but not yet applied.
+    const opened: OpenedUpdate[] = [];
+    for (const u of updates.slice(0, 6)) await pool.apply(await pool.open(u.clientId, u.envelope, u.binding), bounds);
+    for (const u of updates.slice(6)) opened.push(await pool.open(u.clientId, u.envelope, u.binding));
+    const victim = opened[0]!.worker;
+    await pool.crashWorker(victim);
+    const outcomes = await Promise.all(
+      opened.map((o) =>
+        pool!.apply(o, bounds).then(
+          () => 'OK',
+          (e: unknown) => (e instanceof ProtocolError ? e.code : String(e)),
+        ),
+      ),
+    );
+    for (const [i, o] of opened.entries()) assert.equal(outcomes[i], o.worker === victim ? 'UPDATE_WORKER_FAILED' : 'OK');
+    assert.equal(pool.gate.inFlight, 0, 'failed updates freed their slots');
+    const { sums, lost } = await pool.finishRound();
+    assert.equal(pool.crashes, 1);
+    // Every client is either in the sums or named as lost / failed: none silently vanished.
+    const failed = opened.filter((o) => o.worker === victim).length;
+    assert.equal(sums.contributors + lost.size + failed, 12);
+    // Recovered: the next round uses both workers again.
+    const next = await sealedUpdates(8, 6, 6);
+    pool.beginRound(6, manifest, limits);
+    for (const u of next) await pool.apply(await pool.open(u.clientId, u.envelope, u.binding), bounds);
+    const after = await pool.finishRound();
+    assert.equal(after.sums.contributors, 8);
+    assert.equal(after.lost.size, 0);
+  });
+});

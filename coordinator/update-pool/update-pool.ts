@@ -1,0 +1,275 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  emptySums,
+  mergeAggregateSums,
+  ProtocolError,
+  type AggregateSums,
+  type EnvelopeBinding,
+  type ErrorCode,
+  type SealedEnvelope,
+  type WeightManifest,
+} from '@fedrec/protocol';
+import type { UpdateLimits } from '../fit-collector.js';
+import type { DenseUpdate, UpdateBounds } from '../strategy/update-policy.js';
+import { InFlightGate } from './in-flight-gate.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+/** Default pool size: every core but one (the event loop's), at least one worker. */
+export function defaultUpdateWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+export interface UpdatePoolOptions {
+  /** Worker threads (>= 1). */
+  size: number;
+  /** The coordinator's X25519 secret key: each worker opens envelopes and caches its senders' session keys. */
+  secretKey: Uint8Array;
+  /** Most updates in flight (received, not yet in the sums) over the whole pool; default 2 per worker. */
+  maxInFlight?: number;
+}
+
+/** An update a worker opened and validated, waiting for the main thread's decision. */
+export interface OpenedUpdate {
+  readonly job: number;
+  readonly worker: number;
+  readonly clientId: string;
+  numExamples: number;
+  metrics: Record<string, number>;
+  /** L2 norm of the delta as received, and the norms of its touched item rows (for the update policy). */
+  received: number;
+  rowNorms: Float64Array;
+}
+
+interface Pending {
+  resolve: (m: FromWorker) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  /** Clients whose updates are in this worker's partial sums this round (lost if it crashes). */
+  applied: string[];
+  /** Set when the worker died: it is replaced on the next update routed to it (never in a tight loop). */
+  dead: boolean;
+}
+
+const WORKER_URL = new URL('./update-worker.ts', import.meta.url);
+/**
+ * The coordinator runs from TypeScript sources under tsx, whose loader hooks a worker thread does not
+ * inherit (Node 20): a TypeScript worker starts from a two-line bootstrap that registers tsx's loader
+ * (the same tsx the main thread runs, through its documented API) and then imports the worker module.
+ */
+function startWorker(workerData: unknown): Worker {
+  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData });
+  // tsx's ESM API entry, from its own exports map (require.resolve would give the CommonJS one).
+  const require = createRequire(import.meta.url);
+  const pkgFile = require.resolve('tsx/package.json');
+  const pkg = require(pkgFile) as { exports: Record<string, { import: { default: string } }> };
+  const api = pathToFileURL(join(dirname(pkgFile), pkg.exports['./esm/api']!.import.default)).href;
+  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/**
+ * A pool of worker threads that open, decode, validate, bound and accumulate plain-mode updates off the
+ * event loop, each into its own partial AggregateSums (sharded accumulators), merged once at the end of a
+ * round with mergeAggregateSums. Envelopes go to a worker chosen by sender key, so each session's X25519
+ * agreement runs once, in one worker. Ciphertexts are moved (transferred) to the worker, not copied.
+ * A bound on updates in flight (InFlightGate) keeps memory O(model × (workers + bound)).
+ *
+ * A worker that dies fails its updates in flight and its round's partial sums with UPDATE_WORKER_FAILED,
+ * and is replaced at once; the round goes on with the others.
+ */
+export class UpdatePool {
+  readonly size: number;
+  readonly gate: InFlightGate;
+  private readonly slots: Slot[] = [];
+  private nextJob = 1;
+  private round: { id: number; manifest: WeightManifest; limits: UpdateLimits; lost: Set<string> } | undefined;
+  private closed = false;
+  /** Worker crashes since the pool started. */
+  crashes = 0;
+
+  constructor(private readonly options: UpdatePoolOptions) {
+    if (!(Number.isInteger(options.size) && options.size >= 1)) throw new RangeError(`update pool size must be an integer >= 1, got ${options.size}`);
+    this.size = options.size;
+    this.gate = new InFlightGate(options.maxInFlight ?? 2 * options.size);
+    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(i));
+  }
+
+  /** Starts a round on every worker. One round at a time: the engine serialises rounds. */
+  beginRound(id: number, manifest: WeightManifest, limits: UpdateLimits): void {
+    this.round = { id, manifest, limits, lost: new Set() };
+    for (const s of this.slots) {
+      s.applied = [];
+      this.post(s, { type: 'begin', round: id, manifest, limits });
+    }
+  }
+
+  /**
+   * Waits for a slot (back-pressure), then has a worker open and validate the envelope. Rejects with the
+   * ProtocolError of the validation (the slot is freed); on success the caller must apply(), take() or
+   * discard() the update, which frees the slot.
+   */
+  async open(clientId: string, envelope: SealedEnvelope, binding: EnvelopeBinding): Promise<OpenedUpdate> {
+    const round = this.requireRound();
+    await this.gate.acquire();
+    const worker = workerFor(envelope.senderPublicKey, this.size);
+    if (this.slots[worker]!.dead) this.respawn(worker);
+    const job = this.nextJob++;
+    // The packet's bytes may be a view into a larger socket buffer: one copy into a buffer of our own, then moved.
+    const ciphertext = new Uint8Array(envelope.ciphertext);
+    try {
+      const m = await this.request(worker, job, {
+        message: {
+          type: 'open',
+          round: round.id,
+          job,
+          binding,
+          senderPublicKey: Uint8Array.from(envelope.senderPublicKey),
+          nonce: Uint8Array.from(envelope.nonce),
+          ciphertext,
+        },
+        transfer: [ciphertext.buffer],
+      });
+      if (m.type !== 'opened') throw new Error(`update worker answered ${m.type} to open`);
+      return { job, worker, clientId, numExamples: m.numExamples, metrics: m.metrics, received: m.received, rowNorms: m.rowNorms };
+    } catch (err) {
+      this.gate.release();
+      throw err;
+    }
+  }
+
+  /** Applies the policy's bounds in the worker and adds the update to its partial sums; frees the slot. */
+  async apply(u: OpenedUpdate, bounds: UpdateBounds): Promise<{ clipped: boolean; weightCapped: boolean; rowsClipped: number }> {
+    try {
+      const m = await this.request(u.worker, u.job, { message: { type: 'apply', round: this.requireRound().id, job: u.job, bounds } });
+      if (m.type !== 'applied') throw new Error(`update worker answered ${m.type} to apply`);
+      this.slots[u.worker]!.applied.push(u.clientId);
+      return { clipped: m.clipped, weightCapped: m.weightCapped, rowsClipped: m.rowsClipped };
+    } finally {
+      this.gate.release();
+    }
+  }
+
+  /** Moves the opened update back to the main thread (buffering strategies, a warming-up policy); frees the slot. */
+  async take(u: OpenedUpdate): Promise<DenseUpdate> {
+    try {
+      const m = await this.request(u.worker, u.job, { message: { type: 'take', round: this.requireRound().id, job: u.job } });
+      if (m.type !== 'taken') throw new Error(`update worker answered ${m.type} to take`);
+      return { numExamples: m.numExamples, delta: m.delta, rowWeights: m.rowWeights };
+    } finally {
+      this.gate.release();
+    }
+  }
+
+  /** Forgets an opened update (the round is closing); frees the slot. */
+  discard(u: OpenedUpdate): void {
+    const round = this.round;
+    if (round) this.post(this.slots[u.worker]!, { type: 'discard', round: round.id, job: u.job });
+    this.gate.release();
+  }
+
+  /**
+   * Ends the round: every worker hands over its partial sums (moved), merged into one AggregateSums.
+   * `lost` names the clients whose accepted updates died with a crashed worker.
+   */
+  async finishRound(): Promise<{ sums: AggregateSums; lost: Set<string> }> {
+    const round = this.requireRound();
+    const total = emptySums(round.manifest);
+    const parts = await Promise.all(
+      this.slots.map(async (s, i) => {
+        if (s.dead) return undefined; // its sums died with it (already in `lost`)
+        const applied = s.applied;
+        try {
+          const m = await this.request(i, 0, { message: { type: 'finish', round: round.id } });
+          return m.type === 'finished' ? m.sums : undefined;
+        } catch {
+          for (const c of applied) round.lost.add(c);
+          return undefined;
+        }
+      }),
+    );
+    for (const p of parts) if (p) mergeAggregateSums(total, p);
+    this.round = undefined;
+    return { sums: total, lost: round.lost };
+  }
+
+  /** Drops the round without collecting its partial sums (the workers discard theirs on the next begin). */
+  abandonRound(): void {
+    this.round = undefined;
+  }
+
+  /** Fault injection for tests and drills: kills one worker as a crash would. */
+  async crashWorker(index: number): Promise<void> {
+    await this.slots[index]!.worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private requireRound(): NonNullable<UpdatePool['round']> {
+    if (!this.round) throw new ProtocolError('ROUND_CLOSED', 'no round in progress in the update pool');
+    return this.round;
+  }
+
+  private spawn(index: number): Slot {
+    const worker = startWorker({ secretKey: this.options.secretKey });
+    worker.unref(); // an idle pool never keeps the process alive
+    const slot: Slot = { worker, pending: new Map(), applied: [], dead: false };
+    worker.on('message', (m: FromWorker) => {
+      const key = m.type === 'finished' ? 0 : m.job;
+      const p = slot.pending.get(key);
+      if (!p) return;
+      slot.pending.delete(key);
+      if (m.type === 'failed') p.reject(new ProtocolError(m.code as ErrorCode, m.message));
+      else p.resolve(m);
+    });
+    const died = (why: string) => {
+      if (this.slots[index] !== slot || slot.dead) return;
+      slot.dead = true;
+      this.crashes += 1;
+      const err = new ProtocolError('UPDATE_WORKER_FAILED', `update worker ${index} ${why}; its updates in flight and its partial sums are lost`);
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+      if (this.round) for (const c of slot.applied) this.round.lost.add(c);
+      slot.applied = [];
+    };
+    worker.on('error', (err) => died(`crashed (${err.message})`));
+    worker.on('exit', (code) => died(`exited with code ${code}`));
+    return slot;
+  }
+
+  private respawn(index: number): void {
+    if (this.closed) return;
+    const fresh = this.spawn(index);
+    this.slots[index] = fresh;
+    if (this.round) this.post(fresh, { type: 'begin', round: this.round.id, manifest: this.round.manifest, limits: this.round.limits });
+  }
+
+  private post(slot: Slot, message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    slot.worker.postMessage(message, transfer);
+  }
+
+  private request(index: number, key: number, r: { message: ToWorker; transfer?: ArrayBuffer[] }): Promise<FromWorker> {
+    const slot = this.slots[index]!;
+    if (slot.dead) return Promise.reject(new ProtocolError('UPDATE_WORKER_FAILED', `update worker ${index} died while holding this update`));
+    return new Promise<FromWorker>((resolve, reject) => {
+      slot.pending.set(key, { resolve, reject });
+      this.post(slot, r.message, r.transfer);
+    });
+  }
+}
+
+/** A sender key's worker: the same session always lands on the same worker (its cached key agreement). */
+function workerFor(senderPublicKey: Uint8Array, size: number): number {
+  const h = (senderPublicKey[0]! | (senderPublicKey[1]! << 8) | (senderPublicKey[2]! << 16)) >>> 0;
+  return h % size;
+}

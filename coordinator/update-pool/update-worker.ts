@@ -1,0 +1,64 @@
+// The entry of one update worker thread (started by update-pool.ts). Everything per update that used to
+// run on the coordinator's event loop (open, decode, validate, bound, accumulate) runs here, in an
+// UpdateShard; the main thread only decides the policy's bounds and merges the partial sums at the end.
+import { parentPort, workerData } from 'node:worker_threads';
+import { EnvelopeOpener, ProtocolError, ENVELOPE_AEAD } from '@fedrec/protocol';
+import type { FromWorker, ToWorker } from './messages.js';
+import { UpdateShard } from './update-shard.js';
+
+const port = parentPort;
+if (!port) throw new Error('update-worker.ts runs as a worker thread');
+const { secretKey } = workerData as { secretKey: Uint8Array };
+const shard = new UpdateShard(new EnvelopeOpener(new Uint8Array(secretKey)));
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+function failed(job: number, err: unknown): void {
+  if (err instanceof ProtocolError) post({ type: 'failed', job, code: err.code, message: err.message });
+  else post({ type: 'failed', job, code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'begin':
+      shard.begin(m.round, m.manifest, m.limits);
+      return;
+    case 'open': {
+      const envelope = { aead: ENVELOPE_AEAD, senderPublicKey: m.senderPublicKey, nonce: m.nonce, ciphertext: m.ciphertext };
+      shard.open(m.round, m.job, envelope, m.binding).then(
+        ({ update, metrics, measured }) => {
+          const rowNorms = Float64Array.from(measured.rows, (r) => r.norm);
+          post({ type: 'opened', job: m.job, numExamples: update.numExamples, metrics, received: measured.received, rowNorms }, [rowNorms.buffer]);
+        },
+        (err: unknown) => failed(m.job, err),
+      );
+      return;
+    }
+    case 'apply':
+      try {
+        post({ type: 'applied', job: m.job, ...shard.apply(m.round, m.job, m.bounds) });
+      } catch (err) {
+        failed(m.job, err);
+      }
+      return;
+    case 'take':
+      try {
+        const u = shard.take(m.round, m.job);
+        const transfer = [...new Set([u.delta.buffer as ArrayBuffer, ...(u.rowWeights ? [u.rowWeights.buffer as ArrayBuffer] : [])])];
+        post({ type: 'taken', job: m.job, numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights }, transfer);
+      } catch (err) {
+        failed(m.job, err);
+      }
+      return;
+    case 'discard':
+      shard.discard(m.job);
+      return;
+    case 'finish': {
+      const sums = shard.finish(m.round);
+      post({ type: 'finished', round: m.round, sums }, sums ? [sums.weightedDeltaSum.buffer as ArrayBuffer, sums.rowWeightSums.buffer as ArrayBuffer] : []);
+      return;
+    }
+  }
+});
