@@ -5,6 +5,7 @@ import type { Logger } from '@fedrec/coordinator/logger.js';
 import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { defaultTrainingConfigFor, resolveModelSpec } from './default-model.js';
+import { privacyPresetOptions } from '@fedrec/coordinator/privacy/presets.js';
 
 /** The model the settings name, with the default options filled in (see default-model.ts). */
 export function modelSpecOf(config: Pick<CliConfig, 'model' | 'modelOptions'>): ModelSpec {
@@ -59,11 +60,18 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     initialWeights,
     updatePolicy: updatePolicyFromCli(config),
     ...(config.autoRollback !== undefined ? { rollback: { auto: config.autoRollback } } : {}),
-    secureAggregation: config.secureAggregation,
-    secAgg: secAggFromCli(config),
+    ...privacyFromCli(config),
     strategy,
     logger,
   } as CoordinatorOptions;
+}
+
+/** --privacy's preset: the secure-aggregation mode (an explicit --secure-aggregation other than off wins), DP and the secagg weights. */
+function privacyFromCli(config: CliConfig): Record<string, unknown> {
+  const secAgg = secAggFromCli(config);
+  if (config.privacy === 'off') return { secureAggregation: config.secureAggregation, secAgg };
+  const preset = privacyPresetOptions(config.privacy, { secureAggregation: config.secureAggregation });
+  return { secureAggregation: preset.secureAggregation, privacy: preset.privacy, secAgg: { ...preset.secAgg, ...secAgg } };
 }
 
 /** --norm-bound, --norm-bound-multiplier, --norm-bound-quantile and --weight-cap as the coordinator's updatePolicy. */

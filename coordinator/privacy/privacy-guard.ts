@@ -1,4 +1,5 @@
-import { addGaussianNoise, withDeviceDp } from '@fedrec/protocol';
+import { withDeviceDp } from '@fedrec/protocol';
+import { releaseDpSums } from './dp-sums.js';
 import type { ByteSource, SecAggMode } from '@fedrec/protocol';
 import type { FitCollection, FitCollector, FitRoundContext } from '../fit-collector.js';
 import type { Logger } from '../logger.js';
@@ -110,13 +111,9 @@ export class PrivacyGuard {
           'fewer survivors than the noise was calibrated for: the round is accounted at its lower noise',
         );
       }
-    } else {
-      addGaussianNoise(sums.weightedDeltaSum, noiseMultiplier * clipNorm, this.deps.randomBytes);
     }
-    // The fixed denominator (McMahan et al.'s fixed-denominator estimator): the mean is sum / selected for
-    // every element, so neither example counts nor which rows anyone touched shape the update.
-    sums.weightSum = selected;
-    sums.rowWeightSums.fill(selected);
+    // Central: the coordinator's noise on every element; both: the fixed denominator (the selected count).
+    releaseDpSums(sums, distributed ? 0 : noiseMultiplier * clipNorm, selected, this.deps.randomBytes);
     this.accountant.spend(q, effective);
     await this.deps.ledger.save(this.accountant.state());
     return { ...collection, privacy: { ...base, released: true, epsilon: this.epsilon, noiseMultiplier: effective } };
