@@ -21,6 +21,8 @@ export interface PrivacyTradeoffOptions {
   /** Target epsilons besides "no DP". */
   epsilons: number[];
   delta: number;
+  /** Run the ML-100K (or synthetic fallback) population. */
+  small: boolean;
   /** The ML-100K (or synthetic fallback) population. */
   rounds: number;
   perRound: number;
@@ -40,6 +42,8 @@ export interface PrivacyTradeoffOptions {
   dpServerLr: number;
   /** Skip the no-DP run (the baseline) when false. */
   baseline: boolean;
+  /** Skip the clipping-only run when false. */
+  clipOnly: boolean;
   seed: number;
   /** u.data path; synthetic when missing. */
   dataPath: string;
@@ -65,6 +69,7 @@ export interface TradeoffRow {
 export const DEFAULT_TRADEOFF: PrivacyTradeoffOptions = {
   epsilons: [8, 4, 1],
   delta: 1e-5,
+  small: true,
   rounds: 20,
   perRound: 200,
   bigUsers: 100_000,
@@ -74,6 +79,7 @@ export const DEFAULT_TRADEOFF: PrivacyTradeoffOptions = {
   clipNorm: 0.5,
   dpServerLr: 8,
   baseline: true,
+  clipOnly: true,
   seed: 42,
   dataPath: ML100K_PATH,
   log: (line) => console.log(line),
@@ -85,9 +91,9 @@ export async function runPrivacyTradeoff(input: Partial<PrivacyTradeoffOptions> 
   const rows: TradeoffRow[] = [];
   const small: InteractionDataset = existsSync(o.dataPath) ? loadMovieLensFile(o.dataPath) : generateSyntheticInteractions({ seed: o.seed });
   const smallName = existsSync(o.dataPath) ? 'ML-100K' : 'synthetic (no ML-100K file)';
-  const populations: Array<{ name: string; data: () => InteractionDataset; rounds: number; perRound: number; evalUpTo?: number }> = [
-    { name: smallName, data: () => small, rounds: o.rounds, perRound: o.perRound },
-  ];
+  const populations: Array<{ name: string; data: () => InteractionDataset; rounds: number; perRound: number; evalUpTo?: number }> = o.small
+    ? [{ name: smallName, data: () => small, rounds: o.rounds, perRound: o.perRound }]
+    : [];
   if (o.bigUsers > 0) {
     populations.push({
       name: `synthetic ${o.bigUsers.toLocaleString('en-US')} users`,
@@ -107,7 +113,7 @@ export async function runPrivacyTradeoff(input: Partial<PrivacyTradeoffOptions> 
     o.log(
       `${p.name}: ${users.length} users, ${split.numItems} items; ${p.rounds} rounds of ${perRound} (q = ${q.toFixed(4)}), clip ${o.clipNorm}, DP server lr ${o.dpServerLr}`,
     );
-    for (const target of [...(o.baseline ? [null] : []), Infinity, ...o.epsilons]) {
+    for (const target of [...(o.baseline ? [null] : []), ...(o.clipOnly ? [Infinity] : []), ...o.epsilons]) {
       const sigma = target === null ? null : target === Infinity ? 0 : noiseMultiplierFor(target, q, p.rounds, o.delta);
       const t0 = Date.now();
       const run = await runFederated(arch, users, {
@@ -159,6 +165,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     .option('--clip <x>', 'L2 clip norm of each update', num, DEFAULT_TRADEOFF.clipNorm)
     .option('--dp-server-lr <x>', 'server learning rate of the DP runs', num, DEFAULT_TRADEOFF.dpServerLr)
     .option('--no-baseline', 'skip the run without DP')
+    .option('--no-small', 'skip the ML-100K population')
+    .option('--no-clip-only', 'skip the run with clipping and no noise')
     .option('--epsilons <list>', 'target epsilons', (v: string) => v.split(',').map(Number), DEFAULT_TRADEOFF.epsilons)
     .option('--data <path>', 'MovieLens u.data', DEFAULT_TRADEOFF.dataPath)
     .parse()
@@ -172,6 +180,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       clip: number;
       dpServerLr: number;
       baseline: boolean;
+      small: boolean;
+      clipOnly: boolean;
       epsilons: number[];
       data: string;
     }>();
@@ -185,6 +195,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     clipNorm: f.clip,
     dpServerLr: f.dpServerLr,
     baseline: f.baseline,
+    small: f.small,
+    clipOnly: f.clipOnly,
     epsilons: f.epsilons,
     dataPath: f.data,
   });

@@ -18,7 +18,7 @@ import { formatFailureGroups } from './socket/failure-summary.js';
 import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
-import { PRIVACY_PRESETS, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
+import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 
 const F = RECSYS_DEFAULTS.federated;
 const int = (v: string) => {
@@ -146,11 +146,20 @@ async function main(): Promise<void> {
   if (users.length === 0) throw new Error('no users with at least two interactions to simulate');
   const options = recsysModelOptions(split.numItems, f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
   const arch = ncfArch(f.model, options);
-  const clientsPerRound = f.clientsPerRound === 'all' ? 'all' : int(f.clientsPerRound);
+  // A privacy preset samples a fraction of the devices and steps the server further (coordinator/privacy/presets.ts)
+  // unless --clients-per-round or --server-lr say otherwise.
+  const preset = f.privacy === 'off' ? undefined : PRIVACY_PRESET_TABLE[f.privacy];
+  const clientsPerRound =
+    f.clientsPerRound === 'all'
+      ? preset?.clientsPerRound !== undefined
+        ? Math.max(1, Math.round(preset.clientsPerRound * users.length))
+        : 'all'
+      : int(f.clientsPerRound);
+  const serverLr = preset?.serverLearningRate !== undefined && f.serverLr === F.serverLr ? preset.serverLearningRate : f.serverLr;
   // Validated before any training, so a bad option fails in a second rather than after the baselines.
   const strategy = {
     name: f.strategy,
-    options: parseStrategyOptions(f.strategy, withShorthands(f.strategy, { serverLearningRate: f.serverLr }, f.strategyOptions)),
+    options: parseStrategyOptions(f.strategy, withShorthands(f.strategy, { serverLearningRate: serverLr }, f.strategyOptions)),
   };
 
   const itemPop = evaluateItemPop(users, split.numItems);
@@ -183,7 +192,7 @@ async function main(): Promise<void> {
     rounds: f.rounds,
     clientsPerRound,
     trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: F.negatives } },
-    serverLearningRate: f.serverLr,
+    serverLearningRate: serverLr,
     strategy,
     evaluateEvery: f.evaluateEvery,
     workers: f.workers,
@@ -231,7 +240,7 @@ async function main(): Promise<void> {
         localEpochs: f.localEpochs,
         batchSize: f.batchSize,
         learningRate: f.lr,
-        serverLearningRate: f.serverLr,
+        serverLearningRate: serverLr,
         strategy: strategy.name,
         strategyOptions: strategy.options,
         negatives: F.negatives,

@@ -10,6 +10,14 @@ export interface PrivacyPreset {
   privacy: PrivacyInput;
   /** Secure-aggregation settings the preset needs (weights are 1 under DP: a small maxWeight keeps the quantization fine). */
   secAgg?: { maxWeight: number };
+  /**
+   * Defaults for settings the operator did not set: the fraction of connected clients a round samples (the
+   * accountant's amplification by sampling: with every client every round, ε 8 is spent in two rounds), and
+   * the server learning rate that makes up for clipping and the fixed denominator (measured on ML-100K:
+   * bench/privacy-tradeoff.ts, clip only at server lr 8 reaches HR@10 0.40 after 20 rounds of 200 vs 0.13 at lr 1).
+   */
+  clientsPerRound?: number;
+  serverLearningRate?: number;
   /** One line for --help. */
   summary: string;
 }
@@ -26,13 +34,17 @@ export const PRIVACY_PRESET_TABLE: Record<PrivacyPresetName, PrivacyPreset> = {
     secureAggregation: 'secagg+',
     privacy: { clipNorm: 0.5, noiseMultiplier: 1, delta: 1e-5, epsilonBudget: 8, placement: 'distributed', minSurvivorFraction: 0.8 },
     secAgg: { maxWeight: 1 },
-    summary: 'secagg+ with distributed DP: clip 0.5, noise multiplier 1, stops at epsilon 8 (delta 1e-5)',
+    clientsPerRound: 0.2,
+    serverLearningRate: 8,
+    summary: 'secagg+ with distributed DP: clip 0.5, noise multiplier 1, stops at epsilon 8 (delta 1e-5); 20% of clients a round, server lr 8 unless set',
   },
   strict: {
     secureAggregation: 'secagg+',
     privacy: { clipNorm: 0.5, noiseMultiplier: 2, delta: 1e-5, epsilonBudget: 2, placement: 'distributed', minSurvivorFraction: 0.8 },
     secAgg: { maxWeight: 1 },
-    summary: 'secagg+ with distributed DP: clip 0.5, noise multiplier 2, stops at epsilon 2 (delta 1e-5)',
+    clientsPerRound: 0.1,
+    serverLearningRate: 8,
+    summary: 'secagg+ with distributed DP: clip 0.5, noise multiplier 2, stops at epsilon 2 (delta 1e-5); 10% of clients a round, server lr 8 unless set',
   },
 };
 

@@ -34,12 +34,14 @@ describe('privacy: the --privacy presets', () => {
         },
       );
       assert.equal(o.secAgg.maxWeight, 1, 'weights are 1 under DP: the quantizer keeps its precision');
+      assert.equal(o.clientsPerRound, name === 'standard' ? 0.2 : 0.1, 'sampling amplifies privacy: not every client every round');
     }
   });
 
   it('an explicit secure-aggregation mode and secagg flags win over the preset’s', () => {
-    const o = resolved({ privacy: 'standard', secureAggregation: 'secagg', secaggMaxWeight: '4' });
+    const o = resolved({ privacy: 'standard', secureAggregation: 'secagg', secaggMaxWeight: '4', clientsPerRound: '10' });
     assert.equal(o.secureAggregation, 'secagg');
+    assert.equal(o.clientsPerRound, 10);
     assert.equal(o.secAgg.maxWeight, 4);
     assert.notEqual(o.privacy, 'off');
   });
