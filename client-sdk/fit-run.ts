@@ -2,6 +2,7 @@ import { ProtocolError } from '@fedrec/protocol';
 import { trainFit, type SentUpdate, type TrainedFit } from './round-tasks.js';
 import type { SecAggParticipantHost } from './secagg-participant-host.js';
 import type { TaskContext } from './trainer.js';
+import { privatizeTrained } from './privacy/device-privacy.js';
 
 /** What a fit needs from the task runner hosting it. */
 export type FitHost = Pick<SecAggParticipantHost, 'trainer' | 'isBusy' | 'exclusive' | 'fitStarted' | 'fitDone' | 'fitFailed'>;
@@ -31,7 +32,8 @@ export function startFit(host: FitHost, task: FitTaskMeta, context: () => TaskCo
   const trained = host.exclusive(async () => {
     host.fitStarted(meta);
     const ctx = context();
-    return { ...(await trainFit(host.trainer, ctx)), ctx };
+    // Under DP, clipping (and, under secure aggregation, this device's share of the noise) happens here, before sealing or masking.
+    return { ...privatizeTrained(await trainFit(host.trainer, ctx), ctx), ctx };
   });
   return { task: meta, trained, startedAt };
 }

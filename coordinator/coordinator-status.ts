@@ -1,4 +1,5 @@
 import type { CoordinatorState } from './state.js';
+import type { PrivacyStatus } from './privacy/round-privacy.js';
 
 /** What `/api/status` and `coordinator.status()` report. */
 export interface CoordinatorStatus {
@@ -24,4 +25,6 @@ export interface CoordinatorStatus {
   fingerprint: string | null;
   publicKey: string | null;
   startedAt: number | null;
+  /** Under DP: epsilon spent so far, the budget, and why training stopped for it (coordinator/privacy/). */
+  privacy?: PrivacyStatus;
 }

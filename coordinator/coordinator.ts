@@ -32,6 +32,8 @@ import type { CoordinatorHttpServer } from './server.js';
 import type { CoordinatorState } from './state.js';
 import { coordinatorStatus } from './status.js';
 import { UpdatePolicy } from './strategy/update-policy.js';
+import { createPrivacyGuard } from './privacy/create-privacy-guard.js';
+import type { PrivacyGuard } from './privacy/privacy-guard.js';
 import type { CoordinatorStatus } from './coordinator-status.js';
 
 export interface Coordinator extends CoordinatorView {
@@ -73,6 +75,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   private startedAt: number | null = null;
   private stopping: Promise<void> | undefined;
   private keeper: CatalogueKeeper | undefined;
+  private readonly privacy: PrivacyGuard | undefined;
 
   constructor(options: ResolvedOptions) {
     super();
@@ -95,6 +98,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     // Bindings live beside the checkpoints: one directory is a whole coordinator.
     this.identities = new IdentityRegistry(options.checkpointDir ? join(options.checkpointDir, IDENTITIES_FILE) : undefined, options.logger);
     this.logs = new LogRateLimiter(options.logger, options.logLinesPerClientPerMinute);
+    this.privacy = createPrivacyGuard(options);
     // First listener, so a throwing user listener cannot keep the metrics behind.
     subscribeRoundMetrics(this, this.metrics);
   }
@@ -113,6 +117,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     this.keyPair = keyPair;
     await this.persistence.restoreOrInitialize(this.state);
     await this.identities.load();
+    await this.privacy?.load();
+    if (this.privacy) this.metrics.privacyEpsilon.set(this.privacy.epsilon);
 
     const operator = new OperatorAccess(o.operatorToken, pseudonymKeyFrom(keyPair.secretKey), o.tls !== undefined, o.trustProxy);
     const extraRoutes = Router();
@@ -187,6 +193,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       announce,
       committed: (manifest, sums, modelVersion) => this.state.catalogue.addPopularity(manifest, sums.rowWeightSums, modelVersion),
       logger,
+      ...(this.privacy ? { privacy: this.privacy } : {}),
     });
     this.metrics.modelVersion.set(this.state.modelVersion);
     logger.info(
@@ -238,6 +245,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       clientRuntimes: this.registry.runtimes(),
       keyPair: this.keyPair,
       startedAt: this.startedAt,
+      privacy: this.privacy?.status(),
     });
   }
 

@@ -4,6 +4,7 @@ import type { Logger } from './logger.js';
 import type { ClientSocket } from './socket-types.js';
 import type { AggregateSums } from '@fedrec/protocol';
 import type { ClientUpdate, RoundInput } from './strategy/round-input.js';
+import type { RoundPrivacy } from './privacy/round-privacy.js';
 
 /** One selected client's fit task for this round. */
 export interface FitAssignment {
@@ -66,6 +67,8 @@ export interface FitCollection {
   weightCapped?: number;
   /** Set when the collector itself gave the round up (e.g. secure aggregation fell below its threshold): the engine abandons with this reason. */
   abandonReason?: string;
+  /** Under DP (coordinator/privacy/): whether a noisy sum was released, and epsilon after the round. */
+  privacy?: RoundPrivacy;
 }
 
 /**

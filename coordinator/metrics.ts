@@ -25,7 +25,12 @@ export function createMetrics() {
     buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
     registers: [registry],
   });
-  return { registry, roundsCommitted, roundsAbandoned, connectedClients, modelVersion, updatesAccepted, clientFailures, roundDuration };
+  const privacyEpsilon = new Gauge({
+    name: 'fedrec_privacy_epsilon',
+    help: 'Differential privacy spent so far: epsilon at the configured delta (only under --privacy)',
+    registers: [registry],
+  });
+  return { registry, privacyEpsilon, roundsCommitted, roundsAbandoned, connectedClients, modelVersion, updatesAccepted, clientFailures, roundDuration };
 }
 
 export type CoordinatorMetrics = ReturnType<typeof createMetrics>;

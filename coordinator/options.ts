@@ -21,6 +21,7 @@ import { FedAvg } from './strategy/fedavg.js';
 import type { Strategy } from './strategy/strategy.js';
 import { isBuffering } from './strategy/aggregate-round.js';
 import { updatePolicySchema } from './strategy/update-policy.js';
+import { privacyOptionsSchema } from './privacy/privacy-options.js';
 
 const MiB = 1024 * 1024;
 
@@ -145,6 +146,8 @@ export const coordinatorOptionsSchema = z.object({
   secureAggregation: z.enum(SECAGG_MODES).default('off'),
   /** Settings used when secureAggregation is on. */
   secAgg: secAggSettingsSchema.default(secAggSettingsSchema.parse({})),
+  /** Client-level differential privacy (DP-FedAvg with an RDP accountant and a budget): coordinator/privacy/. */
+  privacy: privacyOptionsSchema,
   strategy: z
     .custom<Strategy>(hasMethods('configureFit', 'aggregateFit', 'configureEvaluate', 'aggregateEvaluate'), 'strategy must implement Strategy')
     .optional(),
@@ -191,6 +194,9 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
     throw new TypeError(
       `invalid coordinator options: strategy ${o.strategy.name} needs each update, which secure aggregation hides; use a streaming strategy (fedavg, fedavgm, fedadam)`,
     );
+  }
+  if (o.privacy !== 'off' && o.strategy && isBuffering(o.strategy)) {
+    throw new TypeError(`invalid coordinator options: strategy ${o.strategy.name} needs each update; differential privacy releases only noisy sums`);
   }
   // GF(2^8) Shamir caps a sharing group at 255: full SecAgg shares with every other client of the round.
   const roundSize = typeof o.clientsPerRound === 'number' && o.clientsPerRound >= 1 ? o.clientsPerRound : o.minClients;

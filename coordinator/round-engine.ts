@@ -20,6 +20,7 @@ import { ModelHistory } from './model-history.js';
 import type { KeptModel } from './model-history.js';
 import type { CheckpointState } from './checkpoint-store.js';
 import type { ModelSnapshot } from './state.js';
+import type { PrivacyGuard } from './privacy/privacy-guard.js';
 
 export interface RoundEngineDeps {
   options: ResolvedOptions;
@@ -38,6 +39,8 @@ export interface RoundEngineDeps {
   /** A round committed with these sums (laid out by the base model's manifest), before it is persisted. */
   committed?(manifest: WeightManifest, sums: AggregateSums, modelVersion: number): void;
   logger: Logger;
+  /** Under DP: the budget check before each round, and the noisy release of each round's sum. */
+  privacy?: PrivacyGuard;
 }
 
 type RoundOutcome = 'committed' | 'abandoned' | 'stopped';
@@ -105,6 +108,13 @@ export class RoundEngine {
     const { options: o, state, registry, logger } = this.deps;
     const signal = this.abort.signal;
     while (!signal.aborted) {
+      const privacyHalt = this.deps.privacy?.halted;
+      if (privacyHalt !== undefined) {
+        state.phase = 'finished';
+        logger.warn({ modelVersion: state.modelVersion, reason: privacyHalt }, 'training stopped: privacy budget');
+        this.deps.emit('training:finished', { modelVersion: state.modelVersion });
+        return;
+      }
       if (this.finished()) {
         state.phase = 'finished';
         logger.info({ modelVersion: state.modelVersion }, 'all rounds done');
@@ -147,6 +157,8 @@ export class RoundEngine {
     const startedAt = Date.now();
     const base = { global: state.global, modelVersion: state.modelVersion };
     const assignments = this.assign(await o.strategy.configureFit(this.configureArgs(roundId)), 'fit', roundId);
+    // Before any task goes out: a round that would exceed the privacy budget is never started.
+    if (this.deps.privacy?.admit(assignments.length, this.deps.registry.list().length) !== undefined) return 'stopped';
     const deadline = startedAt + o.roundTimeoutMs;
     const selected = assignments.map((a) => a.clientId);
     state.current = { roundId, startedAt, deadline, selected };
@@ -158,7 +170,7 @@ export class RoundEngine {
     if (assignments.length < o.minResults) {
       return this.abandon(draft, emptyCollection(), `only ${assignments.length} clients selected, minResults is ${o.minResults}`);
     }
-    const collection = await o.fitCollector.collect({
+    const fitContext = {
       roundId,
       modelVersion: base.modelVersion,
       global: base.global,
@@ -171,7 +183,9 @@ export class RoundEngine {
       roundInput: new RoundInput(base.global.manifest, state.updatePolicy, isBuffering(o.strategy)),
       signal,
       logger: this.deps.logger.child({ roundId }),
-    });
+    };
+    const privacy = this.deps.privacy;
+    const collection = privacy ? await privacy.collect(o.fitCollector, fitContext, o.minResults) : await o.fitCollector.collect(fitContext);
     if (signal.aborted) return 'stopped';
     if (collection.abandonReason !== undefined) return this.abandon(draft, collection, collection.abandonReason);
     if (collection.accepted.length < o.minResults) {
@@ -437,6 +451,7 @@ export class RoundEngine {
       fitMetrics: collection.metrics,
       evaluation,
       abandonReason: reason,
+      ...(collection.privacy ? { privacy: collection.privacy } : {}),
     };
     state.history.push(record);
     if (state.history.length > o.historyLimit) state.history.splice(0, state.history.length - o.historyLimit);

@@ -14,6 +14,7 @@ export function subscribeRoundMetrics(events: EventEmitter<CoordinatorEvents>, m
   };
   const onCommitted = (record: RoundRecord): void => {
     countFailures(record);
+    if (record.privacy) metrics.privacyEpsilon.set(record.privacy.epsilon);
     metrics.roundsCommitted.inc();
     metrics.modelVersion.set(record.modelVersion);
     metrics.updatesAccepted.inc(record.participants.length);
@@ -21,6 +22,7 @@ export function subscribeRoundMetrics(events: EventEmitter<CoordinatorEvents>, m
   };
   const onAbandoned = (record: RoundRecord): void => {
     countFailures(record);
+    if (record.privacy) metrics.privacyEpsilon.set(record.privacy.epsilon);
     metrics.roundsAbandoned.inc();
     metrics.roundDuration.observe({ outcome: 'abandoned' }, record.durationMs / 1000);
   };

@@ -1,4 +1,5 @@
 import type { Failure } from './failure.js';
+import type { RoundPrivacy } from './privacy/round-privacy.js';
 
 export interface EvaluationRecord {
   modelVersion: number;
@@ -31,4 +32,6 @@ export interface RoundRecord {
   evaluation: EvaluationRecord | null;
   /** Why the round was abandoned; null when committed. */
   abandonReason: string | null;
+  /** Under DP: epsilon after this round, and whether the round released a noisy sum (coordinator/privacy/). */
+  privacy?: RoundPrivacy;
 }

@@ -3,11 +3,18 @@ import type { KeyPair } from '@fedrec/protocol';
 import type { ResolvedOptions } from './options.js';
 import type { CoordinatorState } from './state.js';
 import type { CoordinatorStatus } from './coordinator-status.js';
+import type { PrivacyStatus } from './privacy/round-privacy.js';
 
 export function coordinatorStatus(
   o: Pick<ResolvedOptions, 'rounds' | 'strategy' | 'fitCollector' | 'minClients' | 'minResults'>,
   state: CoordinatorState,
-  live: { connectedClients: number; clientRuntimes: Record<string, number>; keyPair: KeyPair | undefined; startedAt: number | null },
+  live: {
+    connectedClients: number;
+    clientRuntimes: Record<string, number>;
+    keyPair: KeyPair | undefined;
+    startedAt: number | null;
+    privacy?: PrivacyStatus | undefined;
+  },
 ): CoordinatorStatus {
   return {
     protocolVersion: PROTOCOL_VERSION,
@@ -29,5 +36,6 @@ export function coordinatorStatus(
     fingerprint: live.keyPair ? fingerprint(live.keyPair.publicKey) : null,
     publicKey: live.keyPair ? toHex(live.keyPair.publicKey) : null,
     startedAt: live.startedAt,
+    ...(live.privacy ? { privacy: live.privacy } : {}),
   };
 }

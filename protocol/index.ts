@@ -15,3 +15,4 @@ export * from './row-layout.js';
 export * from './aggregate-sums.js';
 export * from './identity.js';
 export * from './catalogue.js';
+export * from './privacy.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { DEFAULT_MODEL_NAME } from './default-model.js';
+import { PRIVACY_PRESETS } from '@fedrec/coordinator/privacy/presets.js';
 
 /**
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
@@ -89,6 +90,8 @@ export const cliConfigSchema = z
     trainingExtra: jsonRecord.optional(),
     corsOrigin: z.string().min(1).optional(),
     secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('off'),
+    /** Privacy preset (coordinator/privacy/presets.ts): the secure-aggregation mode, DP clipping, noise and budget together. */
+    privacy: z.enum(PRIVACY_PRESETS).default('off'),
     /** A share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
     secaggThreshold: z.coerce.number().positive().optional(),
     secaggNeighbours: z

@@ -5,6 +5,7 @@ import type { Logger } from '@fedrec/coordinator/logger.js';
 import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { defaultTrainingConfigFor, resolveModelSpec } from './default-model.js';
+import { PRIVACY_PRESET_TABLE, privacyPresetOptions } from '@fedrec/coordinator/privacy/presets.js';
 
 /** The model the settings name, with the default options filled in (see default-model.ts). */
 export function modelSpecOf(config: Pick<CliConfig, 'model' | 'modelOptions'>): ModelSpec {
@@ -16,9 +17,12 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
   const modelSpec = modelSpecOf(config);
   // A recommender gets recsys/defaults.ts's client settings; flags override each one.
   const training = defaultTrainingConfigFor(config.model) ?? DEFAULT_TRAINING_CONFIG;
-  const serverLearningRate = config.serverLearningRate ?? 1;
+  const preset = config.privacy === 'off' ? undefined : PRIVACY_PRESET_TABLE[config.privacy];
+  const serverLearningRate = config.serverLearningRate ?? preset?.serverLearningRate ?? 1;
   // serverLearningRate defaults to 1 for the strategies that take it, as the coordinator's own FedAvg does.
   const strategy = createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate }));
+  // A privacy preset samples a fraction of the clients each round unless --clients-per-round says otherwise.
+  const presetSampling = preset?.clientsPerRound !== undefined && config.clientsPerRound === undefined ? { clientsPerRound: preset.clientsPerRound } : {};
   const pick = <K extends keyof CliConfig>(...keys: K[]) => Object.fromEntries(keys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
   return {
     ...pick(
@@ -49,6 +53,7 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
       'logLinesPerClientPerMinute',
       'corsOrigin',
     ),
+    ...presetSampling,
     serverLearningRate,
     trainingConfig: {
       localEpochs: config.localEpochs ?? training.localEpochs,
@@ -61,11 +66,18 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     initialWeights,
     updatePolicy: updatePolicyFromCli(config),
     ...(config.autoRollback !== undefined ? { rollback: { auto: config.autoRollback } } : {}),
-    secureAggregation: config.secureAggregation,
-    secAgg: secAggFromCli(config),
+    ...privacyFromCli(config),
     strategy,
     logger,
   } as CoordinatorOptions;
+}
+
+/** --privacy's preset: the secure-aggregation mode (an explicit --secure-aggregation other than off wins), DP and the secagg weights. */
+function privacyFromCli(config: CliConfig): Record<string, unknown> {
+  const secAgg = secAggFromCli(config);
+  if (config.privacy === 'off') return { secureAggregation: config.secureAggregation, secAgg };
+  const preset = privacyPresetOptions(config.privacy, { secureAggregation: config.secureAggregation });
+  return { secureAggregation: preset.secureAggregation, privacy: preset.privacy, secAgg: { ...preset.secAgg, ...secAgg } };
 }
 
 /** --norm-bound, --norm-bound-multiplier, --norm-bound-quantile and --weight-cap as the coordinator's updatePolicy. */

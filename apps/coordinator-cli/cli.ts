@@ -11,6 +11,7 @@ import { readCatalogueFile } from './catalogue-file.js';
 import { createCliLogger } from './cli-logger.js';
 import { cliDefaults } from './help-defaults.js';
 import { STRATEGY_NAMES, strategyHelp } from '@fedrec/coordinator/strategy/registry.js';
+import { privacyPresetHelp } from '@fedrec/coordinator/privacy/presets.js';
 import { createCoordinator } from '@fedrec/coordinator/coordinator.js';
 import { dashboardExtension } from '@fedrec/dashboard';
 import { errorFields } from '@fedrec/coordinator/logger.js';
@@ -63,6 +64,7 @@ function program(): Command {
     ['trainingExtra', '--training-extra <json>', 'extra trainer settings as JSON'],
     ['corsOrigin', '--cors-origin <origin>', 'origin allowed for browser clients'],
     ['secureAggregation', '--secure-aggregation <mode>', 'off, secagg (all pairs, <= 255 clients a round) or secagg+ (k neighbours)'],
+    ['privacy', '--privacy <off|standard|strict>', privacyPresetHelp()],
     ['secaggThreshold', '--secagg-threshold <t>', 'shares needed: a count >= 2 or a fraction in [0.5, 1] of each sharing group'],
     ['secaggNeighbours', '--secagg-neighbours <k|auto>', 'secagg+ neighbours per client (even), or auto (~log2 n)'],
     ['clipRange', '--clip-range <x>', 'secagg: each delta value is clipped to [-x, x]'],

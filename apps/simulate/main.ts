@@ -18,6 +18,7 @@ import { formatFailureGroups } from './socket/failure-summary.js';
 import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
+import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 
 const F = RECSYS_DEFAULTS.federated;
 const int = (v: string) => {
@@ -69,6 +70,15 @@ const program = new Command('simulate')
   .option('--synthetic-items <n>', 'items of the synthetic data', int)
   .option('--compare-centralized', 'also train the same model centrally on the same split')
   .option('--centralized-epochs <n>', 'epochs of the centralized baseline', int, RECSYS_DEFAULTS.centralized.epochs)
+  .option(
+    '--privacy <preset>',
+    privacyPresetHelp(),
+    (v: string) => {
+      if (!(PRIVACY_PRESETS as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${PRIVACY_PRESETS.join(', ')}`);
+      return v;
+    },
+    'off',
+  )
   .option('--report <path>', 'write a JSON report here (and a chart beside it)')
   .option('--chart <path>', 'where the SVG chart goes (default: the report path with .svg)')
   .addHelpText('after', `\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}`);
@@ -96,6 +106,7 @@ interface Flags {
   centralizedEpochs: number;
   report?: string;
   chart?: string;
+  privacy: PrivacyPresetName;
 }
 
 function loadData(f: Flags): InteractionDataset {
@@ -116,7 +127,8 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 function roundLine(r: RoundRow): string {
   const quality = r.hr10 !== null ? `HR@10 ${pct(r.hr10)}  NDCG@10 ${pct(r.ndcg10!)}` : ''.padEnd(30);
   const loss = r.trainLoss !== null ? r.trainLoss.toFixed(4) : '-';
-  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms`;
+  const eps = r.epsilon !== undefined && r.epsilon !== null ? `  ε ${r.epsilon.toFixed(2)}` : '';
+  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms${eps}`;
   // Why, not just how many: each failure code with its most common reason, and why a round was abandoned.
   const why = [
     ...(r.failures ? [`round ${r.round}: ${r.failures} failed: ${formatFailureGroups(r.failureGroups)}`] : []),
@@ -134,11 +146,20 @@ async function main(): Promise<void> {
   if (users.length === 0) throw new Error('no users with at least two interactions to simulate');
   const options = recsysModelOptions(split.numItems, f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
   const arch = ncfArch(f.model, options);
-  const clientsPerRound = f.clientsPerRound === 'all' ? 'all' : int(f.clientsPerRound);
+  // A privacy preset samples a fraction of the devices and steps the server further (coordinator/privacy/presets.ts)
+  // unless --clients-per-round or --server-lr say otherwise.
+  const preset = f.privacy === 'off' ? undefined : PRIVACY_PRESET_TABLE[f.privacy];
+  const clientsPerRound =
+    f.clientsPerRound === 'all'
+      ? preset?.clientsPerRound !== undefined
+        ? Math.max(1, Math.round(preset.clientsPerRound * users.length))
+        : 'all'
+      : int(f.clientsPerRound);
+  const serverLr = preset?.serverLearningRate !== undefined && f.serverLr === F.serverLr ? preset.serverLearningRate : f.serverLr;
   // Validated before any training, so a bad option fails in a second rather than after the baselines.
   const strategy = {
     name: f.strategy,
-    options: parseStrategyOptions(f.strategy, withShorthands(f.strategy, { serverLearningRate: f.serverLr }, f.strategyOptions)),
+    options: parseStrategyOptions(f.strategy, withShorthands(f.strategy, { serverLearningRate: serverLr }, f.strategyOptions)),
   };
 
   const itemPop = evaluateItemPop(users, split.numItems);
@@ -171,12 +192,13 @@ async function main(): Promise<void> {
     rounds: f.rounds,
     clientsPerRound,
     trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: F.negatives } },
-    serverLearningRate: f.serverLr,
+    serverLearningRate: serverLr,
     strategy,
     evaluateEvery: f.evaluateEvery,
     workers: f.workers,
     engine: f.engine,
     seed: f.seed,
+    privacy: f.privacy,
     onReady: ({ clients, engine, backend }) => console.log(`${clients} devices connected: engine ${engine ?? '?'}, tfjs backend ${backend ?? 'none'}`),
     onRoundStarted: ({ roundId, selected }) => {
       fitted = 0;
@@ -218,7 +240,7 @@ async function main(): Promise<void> {
         localEpochs: f.localEpochs,
         batchSize: f.batchSize,
         learningRate: f.lr,
-        serverLearningRate: f.serverLr,
+        serverLearningRate: serverLr,
         strategy: strategy.name,
         strategyOptions: strategy.options,
         negatives: F.negatives,
@@ -226,6 +248,7 @@ async function main(): Promise<void> {
         engine: f.engine,
         workers: f.workers,
         seed: f.seed,
+        privacy: f.privacy,
       },
       itemPop: { hr10: itemPop.hr10, ndcg10: itemPop.ndcg10 },
       centralized,

@@ -11,6 +11,7 @@ import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
 import { userSeed, type UserData } from '@fedrec/recsys/split.js';
 import { toSparseUpdate, type RoundSums } from './round-sums.js';
 import { evaluateUsers, type EvalSummary } from '@fedrec/recsys/evaluate.js';
+import { clipSparseUpdate, releaseDpSums } from '@fedrec/coordinator/privacy/dp-sums.js';
 
 export interface FederatedOptions {
   rounds: number;
@@ -32,6 +33,18 @@ export interface FederatedOptions {
   seed: number;
   /** Evaluate every this many rounds (and after the last). */
   evalEvery: number;
+  /**
+   * Client-level DP (coordinator/privacy/): each device's result clipped and weighed 1, and the round's sum
+   * released with N(0, σ²C²) on every element over a fixed denominator. In process this is the central
+   * placement; distributed noise shares sum to the same distribution when no device drops out.
+   */
+  dp?: { clipNorm: number; noiseMultiplier: number };
+  /**
+   * In-process evaluation (no worker pool) over at most this many of the users who trained at least once
+   * (their private user rows exist): with a sampled population of 100k most users never train, and their
+   * untrained private rows would measure nothing about the shared model.
+   */
+  evalParticipantsUpTo?: number;
 }
 
 export interface RoundReport {
@@ -69,7 +82,8 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
       });
       const r = fitLocalJs(a, shared, privateOf(u.user), plan, { learningRate: o.clientLr * (o.clientLrDecay ?? 1) ** (round - 1), batchSize: o.batchSize });
       privateState.set(u.user, r.privateAfter);
-      acc.addSparse(toSparseUpdate(r));
+      if (o.dp) acc.addSparse(clipSparseUpdate(toSparseUpdate(r), o.dp.clipNorm).update);
+      else acc.addSparse(toSparseUpdate(r));
       lossSum += r.loss;
     }
     return { sums: acc.sums, lossSum };
@@ -99,7 +113,8 @@ export async function runFederated(
   const privateState = new Map<number, Map<string, Float32Array>>();
   const local = localRound(a, o, privateState);
   const run = hooks.runner ?? local.run;
-  const evaluate = hooks.evaluate ?? (async (w: Map<string, Float32Array>) => evaluateUsers(a, w, local.privateOf, users));
+  const evalUsers = () => (o.evalParticipantsUpTo === undefined ? users : users.filter((u) => privateState.has(u.user)).slice(0, o.evalParticipantsUpTo));
+  const evaluate = hooks.evaluate ?? (async (w: Map<string, Float32Array>) => evaluateUsers(a, w, local.privateOf, evalUsers()));
   const rng = new SeededRandom(o.seed ^ 0x5bd1e995);
   const strategy = federatedStrategy(o, () => rng.next());
   const byId = new Map(users.map((u) => [String(u.user), u]));
@@ -113,6 +128,7 @@ export async function runFederated(
     const instructions = await strategy.configureFit({ roundId: round, modelVersion: round - 1, global, clients, sampleSize, config });
     const chosen = instructions.map((i) => byId.get(i.clientId)!);
     const { sums, lossSum } = await run(round, chosen, shared);
+    if (o.dp) releaseDpSums(sums, o.dp.noiseMultiplier * o.dp.clipNorm, chosen.length);
     global = await strategy.aggregateFit(round, global, sums, []);
     shared = splitShared(global.manifest, global.body);
     const report: RoundReport = {

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
+import { privacyPresetOptions, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 import { getModel } from '@fedrec/models/registry.js';
 import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
@@ -27,6 +28,8 @@ export interface SocketSimulationOptions {
   engine: EngineRequest;
   seed: number;
   roundTimeoutMs?: number;
+  /** A --privacy preset (coordinator/privacy/presets.ts): secure aggregation and DP together; 'off' when absent. */
+  privacy?: PrivacyPresetName;
   logger?: Logger;
   /** Every device connected: how many, and the engine and tfjs backend they run. */
   onReady?: (fleet: { clients: number; backend: string | undefined; engine: string | undefined }) => void;
@@ -58,6 +61,8 @@ export interface RoundRow {
   bytesUp: number;
   bytesDown: number;
   wallClockMs: number;
+  /** Under DP: epsilon spent after this round (at the preset's delta); null without DP. */
+  epsilon?: number | null;
 }
 
 export interface SocketSimulationResult {
@@ -92,6 +97,7 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { 
     bytesUp: bytes.up,
     bytesDown: bytes.down,
     wallClockMs: record.durationMs,
+    epsilon: record.privacy?.epsilon ?? null,
   };
 }
 
@@ -125,6 +131,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     trainingConfig: o.trainingConfig,
     serverLearningRate: o.serverLearningRate,
     ...(o.strategy ? { strategy: createStrategy(o.strategy.name, o.strategy.options) } : {}),
+    ...(o.privacy && o.privacy !== 'off' ? privacyPresetOptions(o.privacy) : {}),
     extensions: [wire],
     // Every simulated device dials from loopback: the per-address abuse limits would throttle the fleet itself.
     maxConnectionsPerAddress: 0,
