@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './parameters.js';
 export * from './errors.js';
 export * from './quantize.js';
 export * from './contribution.js';
