@@ -38,6 +38,7 @@ function row(r: PrivacyAttackResult): Record<string, string | number> {
     'upload bytes min..max': `${r.sizes.minBytes}..${r.sizes.maxBytes}`,
     'size~items (Spearman)': f(r.sizes.spearmanWithItems),
     'eval replies readable': `${r.evaluationRepliesInClear}/${r.evaluationReplies}`,
+    'HR@10 recorded': r.lastEvaluation?.['hr10'] === undefined ? '-' : f(r.lastEvaluation['hr10']),
     rounds: r.roundsCommitted,
     wall: `${(r.wallClockMs / 1000).toFixed(1)} s`,
   };

@@ -11,3 +11,4 @@ export * from './share-cipher.js';
 export * from './client.js';
 export * from './server.js';
 export * from './in-memory-round.js';
+export * from './evaluation.js';

@@ -10,6 +10,7 @@ import { decodeUpdatePayload, rowLayout, unpack, type SealedEnvelope, type Weigh
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { leaveOneOut, type UserData } from '@fedrec/recsys/split.js';
+import { contributionLayout } from '@fedrec/secagg';
 import { attackFigures, spearman, type AttackFigures } from './attack-metrics.js';
 import { curiousCoordinator, type CapturedReply } from './curious-coordinator.js';
 
@@ -41,10 +42,14 @@ export interface PrivacyAttackResult {
   /** Evaluation replies whose per-device metrics the coordinator could read. */
   evaluationRepliesInClear: number;
   evaluationReplies: number;
+  /** The last evaluation the coordinator recorded (under secure aggregation: the unmasked weighted means). */
+  lastEvaluation: Record<string, number> | null;
   wallClockMs: number;
 }
 
 interface ItemTables {
+  /** Words of a masked fit contribution. */
+  fitWords: number;
   /** Per rowwise tensor: its offset and columns in the shared body, its offset among row weights. */
   tables: Array<{ offset: number; cols: number; rowWeightOffset: number }>;
   numItems: number;
@@ -65,7 +70,7 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
   const modelOptions = recsysModelOptions(numItems);
   const manifest = neumfModel.manifest(modelOptions);
   const layout = rowLayout(manifest);
-  const items: ItemTables = { tables: layout.tables, numItems };
+  const items: ItemTables = { tables: layout.tables, numItems, fitWords: contributionLayout(manifest).vectorLength };
   const dir = await mkdtemp(join(tmpdir(), 'fedrec-curious-'));
   const curious = curiousCoordinator();
   const started = Date.now();
@@ -175,6 +180,7 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
     },
     evaluationReplies,
     evaluationRepliesInClear,
+    lastEvaluation: [...committed].reverse().find((r) => r.evaluation)?.evaluation?.metrics ?? null,
     wallClockMs: Date.now() - started,
   };
 }
@@ -206,6 +212,8 @@ function readReply(reply: CapturedReply, secretKey: Uint8Array, manifest: Return
     // A secagg stage message; the masked input is the only one carrying the device's vector.
     const msg = unpack(v['json'], new Uint8Array(v['blob'] as Uint8Array));
     if (!isObject(msg) || !(msg['masked'] instanceof Uint8Array)) return null;
+    // A secure evaluation masks a few words (secagg/evaluation.ts); a fit masks the whole model.
+    if (msg['masked'].length < 4 * items.fitWords) return { kind: 'evaluation', inClear: false };
     const words = new Int32Array(new Uint8Array(msg['masked']).buffer);
     const scores = new Float64Array(items.numItems);
     for (const t of items.tables) {
