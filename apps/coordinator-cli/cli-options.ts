@@ -60,6 +60,8 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     updatePolicy: updatePolicyFromCli(config),
     ...(config.autoRollback !== undefined ? { rollback: { auto: config.autoRollback } } : {}),
     secureAggregation: config.secureAggregation,
+    // Secure aggregation needs 3 devices a round (a sum of 2 reveals each to the other): wait for them unless told.
+    ...(config.secureAggregation !== 'off' && config.minClients === undefined ? { minClients: 3 } : {}),
     secAgg: secAggFromCli(config),
     strategy,
     logger,
@@ -87,6 +89,8 @@ function secAggFromCli(config: CliConfig): Record<string, unknown> {
   const t = config.secaggStageTimeoutMs;
   const entries: Array<[string, unknown]> = [
     ['threshold', config.secaggThreshold],
+    ['dropoutRate', config.secaggDropoutRate],
+    ['corruptionRate', config.secaggCorruptionRate],
     ['neighbours', config.secaggNeighbours],
     ['clipRange', config.clipRange],
     ['quantizationBits', config.quantizationBits],
