@@ -44,5 +44,7 @@ export function decodeEvaluation(
 ): { numExamples: number; metrics: Record<string, number> } {
   const sums = decodeAggregate(sum, contributors, evaluationLayout(metrics), evaluationConfig(config));
   const n = sums.weightSum;
-  return { numExamples: n, metrics: Object.fromEntries(metrics.map((name, i) => [name, n > 0 ? sums.weightedDeltaSum[i]! / n : Number.NaN])) };
+  // No examples: no metrics at all (a NaN loss would read as a collapsed model and trigger a rollback).
+  if (!(n > 0)) return { numExamples: 0, metrics: {} };
+  return { numExamples: n, metrics: Object.fromEntries(metrics.map((name, i) => [name, sums.weightedDeltaSum[i]! / n])) };
 }
