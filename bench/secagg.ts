@@ -1,6 +1,9 @@
 /**
  * Secure aggregation benchmark: one in-process round of plain sealed FedAvg vs SecAgg vs SecAgg+.
- *   npx tsx bench/secagg.ts [--clients 100,500] [--params 100000] [--reps 3] [--dropout 0.05] [--modes plain,secagg,secagg+]
+ *   npx tsx bench/secagg.ts [--clients 100,500] [--params 100000] [--reps 3] [--dropout 0,0.1,0.3] [--modes plain,secagg,secagg+]
+ * --dropout is a list: each n runs once per fraction of clients dropping after share keys. secagg+ uses the
+ * config's 'auto' neighbours and threshold (Bell et al., sized for dropoutRate 0.3: secagg/parameters.ts); an
+ * abandoned round is reported as such (with its reason), not thrown.
  * Client work runs on many devices in parallel in reality, so besides the in-process total we report
  * server time, per-client time (median and max) and a "parallel round" = slowest client + server.
  * Bytes are Socket.IO payload bytes as sent: JSON text (binary fields as placeholders) plus the binary
@@ -28,6 +31,7 @@ import {
   encodeContribution,
   expandMask,
   roundInfeasibility,
+  neighbourCount,
   runInMemoryRound,
   type ClientContribution,
 } from '@fedrec/secagg';
@@ -39,7 +43,7 @@ const program = new Command()
   .option('--clients <list>', 'client counts', '100,500')
   .option('--params <n>', 'parameters per delta', '100000')
   .option('--reps <n>', 'repetitions (median reported)', '3')
-  .option('--dropout <f>', 'fraction of clients that drop after sharing keys', '0')
+  .option('--dropout <list>', 'fractions of clients that drop after sharing keys', '0')
   .option('--modes <list>', 'plain,secagg,secagg+', 'plain,secagg,secagg+')
   .option('--samples <n>', 'clients sampled for an extrapolated row (secagg above 255 clients)', '3')
   .parse();
@@ -49,10 +53,12 @@ const params = Number(opts.params);
 /** One dense shared tensor of `params` floats: what every mode aggregates. */
 const manifest: WeightManifest = { tensors: [{ name: 'dense', shape: [params], dtype: 'float32', shared: true }] };
 const reps = Number(opts.reps);
-const dropout = Number(opts.dropout);
+const dropouts = opts.dropout.split(',').map(Number);
 const modes = opts.modes.split(',') as Array<'plain' | 'secagg' | 'secagg+'>;
 
 interface RoundFigures {
+  /** Why the round was abandoned (secure aggregation), or undefined when it completed. */
+  abandoned?: string;
   totalMs: number;
   serverMs: number;
   clientMedianMs: number;
@@ -189,7 +195,18 @@ async function secaggRound(cs: Map<string, ClientContribution>, dropped: Set<str
       serverStep: (_stage, ms) => void (serverMs += ms),
     },
   });
-  if (outcome.status !== 'completed') throw new Error(`round abandoned: ${outcome.reason}`);
+  if (outcome.status !== 'completed') {
+    return {
+      abandoned: outcome.reason,
+      totalMs: performance.now() - t0,
+      serverMs,
+      clientMedianMs: 0,
+      clientMaxMs: 0,
+      uploadBytes: 0,
+      downloadBytes: 0,
+      maxError: Number.NaN,
+    };
+  }
   const t = performance.now();
   const sums = decodeAggregate(outcome.sum, outcome.contributors.length, layout, config);
   const result = averageDelta(manifest, sums);
@@ -235,7 +252,7 @@ async function extrapolatedSecAgg(
   const ids = [...cs.keys()];
   const peers = ids.map((id) => ({ id, cipher: generateMaskKeyPair(), mask: generateMaskKeyPair() }));
   const m = 255;
-  const t = thresholdFor(config, m);
+  const t = thresholdFor(config, m, n);
   const shamirScale = (n / m) ** 2;
   const seed = new Uint8Array(32).fill(1);
   const shares = await splitSecret(seed, m, t);
@@ -335,84 +352,113 @@ const fmtKB = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
 async function main(): Promise<void> {
   const prg = prgThroughputMBs();
   console.log(`ChaCha20 mask PRG: ${prg.toFixed(0)} MB/s (${params} words per mask expansion)`);
-  console.log(`params=${params}, reps=${reps}, dropout after share keys=${dropout}\n`);
+  console.log(`params=${params}, reps=${reps}, dropout after share keys=${dropouts.join(', ')}\n`);
+  const summary: Array<Record<string, string>> = [];
   for (const n of clientCounts) {
     const cs = makeClients(n, n);
-    const ids = [...cs.keys()];
-    const dropped = new Set(ids.slice(0, Math.round(dropout * n)));
-    const rows: Array<[string, RoundFigures]> = [];
-    const notes: string[] = [];
-    for (const mode of modes) {
-      const config = mode === 'plain' ? null : parseSecAggConfig({ mode, clipRange: 0.1, maxWeight: 256 });
-      if (config) {
-        const why = roundInfeasibility(config, n);
-        if (why) {
-          const { note, ...figures } = await extrapolatedSecAgg(n, cs, config, Number(opts.samples));
-          notes.push(`${mode} @ ${n}: ${why}.\n  ${note}`);
-          rows.push([`${mode} (extrapolated)`, figures]);
+    for (const dropout of dropouts) {
+      const ids = [...cs.keys()];
+      // Spread over the roster (a fixed stride), as real dropouts are, rather than one contiguous block.
+      const dropped = new Set(Array.from({ length: Math.round(dropout * n) }, (_, i) => ids[(i * 37) % n]!));
+      const rows: Array<[string, RoundFigures]> = [];
+      const notes: string[] = [];
+      for (const mode of modes) {
+        const config = mode === 'plain' ? null : parseSecAggConfig({ mode, clipRange: 0.1, maxWeight: 256 });
+        if (config) {
+          const why = roundInfeasibility(config, n);
+          if (why) {
+            const { note, ...figures } = await extrapolatedSecAgg(n, cs, config, Number(opts.samples));
+            notes.push(`${mode} @ ${n}: ${why}.\n  ${note}`);
+            rows.push([`${mode} (extrapolated)`, figures]);
+            continue;
+          }
+        }
+        // One small untimed round first so the JIT has compiled every path.
+        const warm = new Map([...cs].slice(0, 8));
+        if (config) await secaggRound(warm, new Set(), config);
+        else await plainRound(warm, new Set());
+        const figures: RoundFigures[] = [];
+        for (let r = 0; r < reps; r++) figures.push(config ? await secaggRound(cs, dropped, config) : await plainRound(cs, dropped));
+        const abandoned = figures.find((f) => f.abandoned)?.abandoned;
+        if (abandoned) {
+          rows.push([mode, { ...figures[0]!, abandoned }]);
           continue;
         }
+        const pick = (k: Exclude<keyof RoundFigures, 'abandoned'>) => median(figures.map((f) => f[k]));
+        rows.push([
+          mode,
+          {
+            totalMs: pick('totalMs'),
+            serverMs: pick('serverMs'),
+            clientMedianMs: pick('clientMedianMs'),
+            clientMaxMs: pick('clientMaxMs'),
+            uploadBytes: pick('uploadBytes'),
+            downloadBytes: pick('downloadBytes'),
+            maxError: Math.max(...figures.map((f) => f.maxError)),
+          },
+        ]);
       }
-      // One small untimed round first so the JIT has compiled every path.
-      const warm = new Map([...cs].slice(0, 8));
-      if (config) await secaggRound(warm, new Set(), config);
-      else await plainRound(warm, new Set());
-      const figures: RoundFigures[] = [];
-      for (let r = 0; r < reps; r++) figures.push(config ? await secaggRound(cs, dropped, config) : await plainRound(cs, dropped));
-      const pick = (k: keyof RoundFigures) => median(figures.map((f) => f[k]));
-      rows.push([
-        mode,
-        {
-          totalMs: pick('totalMs'),
-          serverMs: pick('serverMs'),
-          clientMedianMs: pick('clientMedianMs'),
-          clientMaxMs: pick('clientMaxMs'),
-          uploadBytes: pick('uploadBytes'),
-          downloadBytes: pick('downloadBytes'),
-          maxError: Math.max(...figures.map((f) => f.maxError)),
-        },
-      ]);
-    }
-    const plain = rows.find(([m]) => m === 'plain')?.[1];
-    console.log(`== ${n} clients ==`);
-    console.table(
-      Object.fromEntries(
-        rows.map(([mode, f]) => {
-          const parallel = f.clientMaxMs + f.serverMs;
-          const ratio = (x: number, y: number | undefined) => (y ? `${(x / y).toFixed(2)}×` : '-');
-          return [
-            mode,
-            {
-              'in-process total': fmtMs(f.totalMs),
-              server: fmtMs(f.serverMs),
-              'client median': fmtMs(f.clientMedianMs),
-              'client max': fmtMs(f.clientMaxMs),
-              'parallel round (max client + server)': fmtMs(parallel),
-              'vs plain (parallel)': ratio(parallel, plain ? plain.clientMaxMs + plain.serverMs : undefined),
-              'vs plain (in-process)': ratio(f.totalMs, plain?.totalMs),
-              upload: fmtKB(f.uploadBytes),
-              'upload vs plain': ratio(f.uploadBytes, plain?.uploadBytes),
-              download: fmtKB(f.downloadBytes),
-              'max |mean error|': Number.isNaN(f.maxError) ? '-' : f.maxError.toExponential(1),
-            },
-          ];
-        }),
-      ),
-    );
-    for (const note of notes) console.log(`  note: ${note}`);
-    if (plain) {
-      const p = plain.clientMaxMs + plain.serverMs;
+      const plain = rows.find(([m]) => m === 'plain')?.[1];
+      console.log(`== ${n} clients, ${Math.round(dropout * 100)}% dropping after share keys ==`);
+      const plainParallel = plain ? plain.clientMaxMs + plain.serverMs : undefined;
       for (const [mode, f] of rows.filter(([m]) => m !== 'plain')) {
-        const time = (f.clientMaxMs + f.serverMs) / p;
-        const upload = f.uploadBytes / plain.uploadBytes;
-        console.log(
-          `  ratio ${mode} / plain @ ${n}: round time ${time.toFixed(2)}× (parallel; aim ≤ 2× at 100), upload ${upload.toFixed(3)}× ` +
-            `(${fmtKB(f.uploadBytes)} vs ${fmtKB(plain.uploadBytes)}; key material and shares ${fmtKB(Math.max(0, f.uploadBytes - plain.uploadBytes))}), in-process total ${(f.totalMs / plain.totalMs).toFixed(2)}×`,
-        );
+        const cfg = parseSecAggConfig({ mode: mode.startsWith('secagg+') ? 'secagg+' : 'secagg' });
+        const k = Math.min(n - 1, neighbourCount(cfg, n));
+        summary.push({
+          clients: String(n),
+          dropout: `${Math.round(dropout * 100)}%`,
+          mode,
+          'k / t': `${k} / ${thresholdFor(cfg, k + 1, n)}`,
+          completed: f.abandoned ? `no: ${f.abandoned}` : 'yes',
+          'round vs plain': f.abandoned || !plainParallel ? '-' : `${((f.clientMaxMs + f.serverMs) / plainParallel).toFixed(2)}×`,
+          'upload / client': f.abandoned ? '-' : fmtKB(f.uploadBytes),
+          'upload vs plain': f.abandoned || !plain ? '-' : `${(f.uploadBytes / plain.uploadBytes).toFixed(2)}×`,
+        });
       }
+      console.table(
+        Object.fromEntries(
+          rows
+            .filter(([, f]) => !f.abandoned)
+            .map(([mode, f]) => {
+              const parallel = f.clientMaxMs + f.serverMs;
+              const ratio = (x: number, y: number | undefined) => (y ? `${(x / y).toFixed(2)}×` : '-');
+              return [
+                mode,
+                {
+                  'in-process total': fmtMs(f.totalMs),
+                  server: fmtMs(f.serverMs),
+                  'client median': fmtMs(f.clientMedianMs),
+                  'client max': fmtMs(f.clientMaxMs),
+                  'parallel round (max client + server)': fmtMs(parallel),
+                  'vs plain (parallel)': ratio(parallel, plain ? plain.clientMaxMs + plain.serverMs : undefined),
+                  'vs plain (in-process)': ratio(f.totalMs, plain?.totalMs),
+                  upload: fmtKB(f.uploadBytes),
+                  'upload vs plain': ratio(f.uploadBytes, plain?.uploadBytes),
+                  download: fmtKB(f.downloadBytes),
+                  'max |mean error|': Number.isNaN(f.maxError) ? '-' : f.maxError.toExponential(1),
+                },
+              ];
+            }),
+        ),
+      );
+      for (const note of notes) console.log(`  note: ${note}`);
+      for (const [mode, f] of rows.filter(([, f]) => f.abandoned)) console.log(`  ${mode} ABANDONED: ${f.abandoned}`);
+      if (plain) {
+        const p = plain.clientMaxMs + plain.serverMs;
+        for (const [mode, f] of rows.filter(([m, f]) => m !== 'plain' && !f.abandoned)) {
+          const time = (f.clientMaxMs + f.serverMs) / p;
+          const upload = f.uploadBytes / plain.uploadBytes;
+          console.log(
+            `  ratio ${mode} / plain @ ${n}: round time ${time.toFixed(2)}× (parallel; aim ≤ 2× at 100), upload ${upload.toFixed(3)}× ` +
+              `(${fmtKB(f.uploadBytes)} vs ${fmtKB(plain.uploadBytes)}; key material and shares ${fmtKB(Math.max(0, f.uploadBytes - plain.uploadBytes))}), in-process total ${(f.totalMs / plain.totalMs).toFixed(2)}×`,
+          );
+        }
+      }
+      console.log('');
     }
-    console.log('');
   }
+  console.log('Summary (round time = slowest client + server, the parallel round):');
+  console.table(summary);
 }
 
 await main();

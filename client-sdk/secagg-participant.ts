@@ -1,5 +1,5 @@
 import { ProtocolError, type ParsedSecAggFitTask } from '@fedrec/protocol';
-import { SecAggClient, SecAggError, contributionLayout, encodeContribution, type ContributionLayout } from '@fedrec/secagg';
+import { SecAggClient, SecAggError, contributionLayout, encodeContribution, encodeEvaluation, evaluationLayout, type ContributionLayout } from '@fedrec/secagg';
 import {
   type AdvertiseKeys,
   type ForwardedShares,
@@ -10,15 +10,18 @@ import {
   type UnmaskResponse,
 } from '@fedrec/protocol';
 import { finishFit, startFit, type FitRun } from './fit-run.js';
-import { taskContext } from './round-tasks.js';
+import { runEvaluateTask, taskContext } from './round-tasks.js';
+import type { EvaluateReply } from '@fedrec/protocol';
 import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
 
 interface ActiveRound {
   task: ParsedSecAggFitTask;
   client: SecAggClient;
   layout: ContributionLayout;
-  /** The fit this round masks, started at stage 0 and finished at stage 2. */
-  fit: FitRun;
+  /** The fit this round masks, started at stage 0 and finished at stage 2 (absent on a secure evaluation). */
+  fit?: FitRun;
+  /** A secure evaluation's result, masked at stage 2 instead of a delta (secagg/evaluation.ts). */
+  evaluation?: { metrics: readonly string[]; result: Promise<EvaluateReply> };
 }
 
 /**
@@ -42,6 +45,18 @@ export class SecAggParticipant {
     if (this.host.isBusy()) throw new ProtocolError('BUSY', 'this client is already running a task');
     const clientId = this.host.clientId();
     if (!clientId) throw new ProtocolError('INTERNAL', 'secure-aggregation task before the client has an id');
+    const secureEvaluation = task.secureAggregation.evaluate;
+    if (secureEvaluation) {
+      // Evaluate instead of training; only the masked [n·metric | n] leaves, summed with the round's other devices.
+      const layout = evaluationLayout(secureEvaluation.metrics);
+      const client = new SecAggClient({ clientId, roundId: task.roundId, config: task.secureAggregation.config, vectorLength: layout.vectorLength });
+      const keys = this.refusals(() => client.advertiseKeys());
+      const result = this.host.exclusive(() => runEvaluateTask(task, this.host.trainer));
+      result.catch(() => undefined); // awaited at stage 2
+      this.round = { task, client, layout, evaluation: { metrics: secureEvaluation.metrics, result } };
+      this.answered(this.round, 'advertise');
+      return keys;
+    }
     const ctx = taskContext(task);
     const layout = contributionLayout(ctx.global.manifest);
     const client = new SecAggClient({ clientId, roundId: task.roundId, config: task.secureAggregation.config, vectorLength: layout.vectorLength });
@@ -67,9 +82,10 @@ export class SecAggParticipant {
   async maskedInput(forwarded: ForwardedShares): Promise<MaskedInput> {
     const round = this.current(forwarded.roundId);
     this.refusals(() => round.client.receiveShares(forwarded), round);
+    if (round.evaluation) return this.maskedEvaluation(round, round.evaluation);
     let reply: MaskedInput;
     try {
-      reply = await finishFit(this.host, round.fit, ({ outcome }) => {
+      reply = await finishFit(this.host, round.fit!, ({ outcome }) => {
         if (this.round !== round) throw new ProtocolError('ROUND_CLOSED', `round ${round.task.roundId} ended while training`);
         const input = encodeContribution(
           { numExamples: outcome.numExamples, delta: outcome.delta, ...(outcome.rowWeights ? { rowWeights: outcome.rowWeights } : {}) },
@@ -85,6 +101,21 @@ export class SecAggParticipant {
     }
     this.answered(round, 'masked-input');
     return reply;
+  }
+
+  private async maskedEvaluation(round: ActiveRound, evaluation: NonNullable<ActiveRound['evaluation']>): Promise<MaskedInput> {
+    let result: EvaluateReply;
+    try {
+      result = await evaluation.result;
+    } catch (err) {
+      this.end(round);
+      throw err;
+    }
+    if (this.round !== round) throw new ProtocolError('ROUND_CLOSED', `round ${round.task.roundId} ended while evaluating`);
+    const input = encodeEvaluation(result, evaluation.metrics, round.task.secureAggregation.config);
+    const masked = this.refusals(() => round.client.maskInput(input), round);
+    this.answered(round, 'masked-input');
+    return masked;
   }
 
   /** Stage 3: reveals the shares asked for (refusing a request for both shares of one peer), then forgets the round. */

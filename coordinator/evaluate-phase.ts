@@ -1,7 +1,8 @@
 import { encodeWeights, evaluateReplySchema } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
-import type { TaskPhaseContext } from './fit-collector.js';
+import type { FitCollector, TaskPhaseContext } from './fit-collector.js';
+import type { Logger } from './logger.js';
 import type { EvaluationRecord } from './round-record.js';
 import type { EvaluateResult, Strategy } from './strategy/strategy.js';
 import { taskFor } from './task.js';
@@ -11,10 +12,25 @@ export interface EvaluatePhaseContext extends TaskPhaseContext {
   strategy: Strategy;
   /** Most metric names one evaluate reply may carry (TOO_LARGE beyond); unset = no limit. */
   maxMetricKeys?: number;
+  /** The round's fit collector: when it can evaluate securely (secure aggregation), it runs the phase. */
+  collector?: FitCollector;
+  logger?: Logger;
 }
 
-/** Sends `round:evaluate` to the chosen clients and lets the strategy aggregate what comes back. */
+/**
+ * Sends `round:evaluate` to the chosen clients and lets the strategy aggregate what comes back. Under secure
+ * aggregation the collector runs it instead: devices mask their results and the coordinator unmasks only the sum,
+ * which the strategy gets as one result (the weighted means; per-device metrics never reach the coordinator).
+ */
 export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<EvaluationRecord> {
+  if (ctx.collector?.evaluate && ctx.logger) {
+    const secure = await ctx.collector.evaluate({ ...ctx, logger: ctx.logger });
+    const results: EvaluateResult[] = secure.abandonReason
+      ? []
+      : [{ clientId: `secure-sum-of-${secure.participants.length}`, numExamples: secure.numExamples, metrics: secure.metrics }];
+    const metrics = await ctx.strategy.aggregateEvaluate(ctx.roundId, results, secure.failures);
+    return { modelVersion: ctx.modelVersion, participants: secure.participants, failures: secure.failures, numExamples: secure.numExamples, metrics };
+  }
   const weights = encodeWeights(ctx.global);
   const taskIdOf = new Map(ctx.assignments.map((a) => [a.clientId, a.taskId]));
   const outcome = await dispatchPhase({

@@ -79,8 +79,28 @@ export interface FitCollection {
  * Secure aggregation (secagg/) plugs in a collector that runs its masking rounds with the same
  * assignments and returns the unmasked sums, so the coordinator never sees one client's delta.
  */
+/** What a secure evaluation needs: the phase context and a logger (secure aggregation's evaluate, below). */
+export interface SecureEvaluationContext extends TaskPhaseContext {
+  logger: Logger;
+}
+
+/** A secure evaluation's outcome: only the round's example-weighted means, never one device's metrics. */
+export interface SecureEvaluation {
+  participants: string[];
+  failures: Failure[];
+  numExamples: number;
+  metrics: Record<string, number>;
+  /** Set when too few devices stayed for the sum to be unmasked: nothing was revealed. */
+  abandonReason?: string;
+}
+
 export interface FitCollector {
   readonly name: string;
+  /**
+   * Optional: runs the evaluate phase so that the coordinator sees only the sum of the devices' results
+   * (SecAggFitCollector). Without it, devices answer `round:evaluate` one by one.
+   */
+  evaluate?(ctx: SecureEvaluationContext): Promise<SecureEvaluation>;
   collect(ctx: FitRoundContext): Promise<FitCollection>;
   /** Releases what the collector holds between rounds (the plain collector's update workers); called when the coordinator stops. */
   close?(): Promise<void>;

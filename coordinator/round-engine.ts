@@ -383,6 +383,8 @@ export class RoundEngine {
         strategy: o.strategy,
         maxMetricKeys: o.maxMetricKeys,
         signal: this.abort.signal,
+        collector: o.fitCollector, // secure aggregation evaluates through it: only sums reach the coordinator
+        logger: this.deps.logger,
       });
     } catch (err) {
       this.deps.logger.error({ roundId, ...errorFields(err) }, 'evaluation failed; the round still commits');

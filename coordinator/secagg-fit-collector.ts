@@ -1,12 +1,20 @@
 import type { z } from 'zod';
 import { encodeWeights } from '@fedrec/protocol';
 import type { ErrorInfo, RoundResult, SecAggFitTask } from '@fedrec/protocol';
-import { contributionLayout, decodeAggregate, roundInfeasibility, SecAggServer, type SecAggAbandoned } from '@fedrec/secagg';
+import {
+  contributionLayout,
+  decodeAggregate,
+  decodeEvaluation,
+  evaluationLayout,
+  roundInfeasibility,
+  SecAggServer,
+  type SecAggAbandoned,
+} from '@fedrec/secagg';
 import { advertiseKeysSchema, maskedInputSchema, shareKeysSchema, unmaskResponseSchema } from '@fedrec/protocol';
 import { pack, packedSchema, type Packed, type SecAggConfig } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure, FailureCode } from './failure.js';
-import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
+import type { FitAssignment, FitCollection, FitCollector, FitRoundContext, SecureEvaluation, SecureEvaluationContext } from './fit-collector.js';
 import { errorFields } from './logger.js';
 import type { RequestPayload } from './request.js';
 import { emptySums } from '@fedrec/protocol';
@@ -27,7 +35,13 @@ export interface SecAggCollectorOptions {
   unmaskTimeoutMs: number;
   /** Randomness for the SecAgg+ graph seed (tests). */
   randomBytes?: (n: number) => Uint8Array;
+  /** Metrics a secure evaluation sums (each device masks n·metric and n); default hr10, ndcg10, loss. */
+  evaluationMetrics?: readonly string[];
 }
+
+export const DEFAULT_EVALUATION_METRICS: readonly string[] = ['hr10', 'ndcg10', 'loss'];
+
+type Purpose = { kind: 'fit' } | { kind: 'evaluate'; metrics: readonly string[] };
 
 /**
  * The FitCollector for secure aggregation: runs the four SecAgg stages over Socket.IO with the round's
@@ -45,7 +59,23 @@ export class SecAggFitCollector implements FitCollector {
   }
 
   async collect(ctx: FitRoundContext): Promise<FitCollection> {
-    return new SecAggRoundRun(ctx, this.options).run();
+    return new SecAggRoundRun(ctx, this.options, { kind: 'fit' }).run();
+  }
+
+  /**
+   * The evaluate phase under secure aggregation: the same four stages, each device masking its evaluation result
+   * (secagg/evaluation.ts) instead of a delta, so the coordinator learns only the round's weighted means.
+   */
+  async evaluate(ctx: SecureEvaluationContext): Promise<SecureEvaluation> {
+    const metrics = this.options.evaluationMetrics ?? DEFAULT_EVALUATION_METRICS;
+    const collection = await new SecAggRoundRun(ctx, this.options, { kind: 'evaluate', metrics }).run();
+    return {
+      participants: collection.accepted,
+      failures: collection.failures.map((f) => ({ ...f, phase: 'evaluate' })),
+      numExamples: collection.evaluation?.numExamples ?? 0,
+      metrics: collection.evaluation?.metrics ?? {},
+      ...(collection.abandonReason ? { abandonReason: collection.abandonReason } : {}),
+    };
   }
 }
 
@@ -56,18 +86,19 @@ class SecAggRoundRun {
   private readonly config: SecAggConfig;
 
   constructor(
-    private readonly ctx: FitRoundContext,
+    private readonly ctx: SecureEvaluationContext,
     private readonly options: SecAggCollectorOptions,
+    private readonly purpose: Purpose,
   ) {
     this.byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));
     this.config = options.config;
   }
 
-  async run(): Promise<FitCollection> {
-    const { ctx, config, options } = this;
+  async run(): Promise<FitCollection & { evaluation?: { numExamples: number; metrics: Record<string, number> } }> {
+    const { ctx, config, options, purpose } = this;
     const infeasible = roundInfeasibility(config, ctx.assignments.length);
     if (infeasible) return this.abandoned(`secure aggregation cannot run this round: ${infeasible}`);
-    const layout = contributionLayout(ctx.global.manifest);
+    const layout = purpose.kind === 'fit' ? contributionLayout(ctx.global.manifest) : evaluationLayout(purpose.metrics);
     const server = new SecAggServer({
       roundId: ctx.roundId,
       config,
@@ -83,7 +114,7 @@ class SecAggRoundRun {
           a.clientId,
           {
             ...taskFor(ctx, a, weights),
-            secureAggregation: { config },
+            secureAggregation: { config, ...(purpose.kind === 'evaluate' ? { evaluate: { metrics: [...purpose.metrics] } } : {}) },
           },
         ]),
       );
@@ -132,7 +163,8 @@ class SecAggRoundRun {
       const outcome = await server.finish();
       if (outcome.status === 'abandoned') return this.abandoned(outcome.reason, outcome);
 
-      const sums = decodeAggregate(outcome.sum, outcome.contributors.length, layout, config);
+      const evaluation = purpose.kind === 'evaluate' ? decodeEvaluation(outcome.sum, outcome.contributors.length, purpose.metrics, config) : undefined;
+      const sums = purpose.kind === 'fit' ? decodeAggregate(outcome.sum, outcome.contributors.length, layout, config) : emptySums(ctx.global.manifest);
       const contributors = new Set(outcome.contributors);
       // A contributor that missed the unmask stage still counts: its input is in the sum.
       for (const id of contributors) this.failures.delete(id);
@@ -142,11 +174,11 @@ class SecAggRoundRun {
         'its input is not in the sum',
       );
       ctx.logger.info(
-        { contributors: contributors.size, droppedAfterShareKeys: outcome.droppedAfterShareKeys.length, mode: config.mode },
+        { contributors: contributors.size, droppedAfterShareKeys: outcome.droppedAfterShareKeys.length, mode: config.mode, purpose: purpose.kind },
         'secure aggregation completed',
       );
       for (const a of ctx.assignments) this.notify(a, contributors.has(a.clientId) ? undefined : this.verdictFor(a.clientId, 'its input is not in the sum'));
-      return { sums, accepted: outcome.contributors, failures: [...this.failures.values()], metrics: {} };
+      return { sums, accepted: outcome.contributors, failures: [...this.failures.values()], metrics: {}, ...(evaluation ? { evaluation } : {}) };
     } catch (err) {
       ctx.logger.error(errorFields(err), 'secure aggregation failed unexpectedly');
       return this.abandoned(`secure aggregation failed: ${err instanceof Error ? err.message : String(err)}`, server.abandon('internal error'));

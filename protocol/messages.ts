@@ -104,6 +104,14 @@ export type RoundResult = z.infer<typeof roundResultSchema>;
  */
 export const secureAggregationTaskSchema = z.object({
   config: secAggConfigSchema.refine((c) => c.mode !== 'off', 'a secure-aggregation task needs mode secagg or secagg+'),
+  /**
+   * Set on a secure evaluation: the device evaluates instead of training and masks [n·metric for each name | n]
+   * (secagg/evaluation.ts), so the coordinator learns only the sums over the round, never one device's result.
+   */
+  evaluate: z
+    .object({ metrics: z.array(z.string().min(1).max(64)).min(1).max(16) })
+    .strict()
+    .optional(),
 });
 export const secAggFitTaskSchema = z.object({ ...taskBase, secureAggregation: secureAggregationTaskSchema });
 export type SecAggFitTask = z.input<typeof secAggFitTaskSchema>;

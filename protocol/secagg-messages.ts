@@ -72,6 +72,13 @@ export const unmaskResponseSchema = z.object({
   roundId: roundIdSchema,
   seedShares: z.array(revealedShareSchema).max(MAX_SHARES),
   keyShares: z.array(revealedShareSchema).max(MAX_SHARES),
+  /**
+   * When `dropped` was not empty: −Σ sign·PRG(pairwise seed) over those dropped peers, as uint32 words (the
+   * cancelling term the server would otherwise expand itself from each dropped peer's rebuilt key: cheap unmasking).
+   */
+  correction: binarySchema
+    .refine((b) => b.length % 4 === 0 && b.length > 0 && b.length <= 4 * MAX_VECTOR_WORDS, 'correction must be whole uint32 words')
+    .optional(),
 });
 
 export type AdvertiseKeys = z.output<typeof advertiseKeysSchema>;

@@ -86,7 +86,7 @@ export class SecAggClient {
     if (roster.vectorLength !== this.vectorLength) this.refuse('BAD_ROSTER', `vector length ${roster.vectorLength}, this client masks ${this.vectorLength}`);
     const k = neighbourCount(this.config, ids.length);
     const expected = neighbourGraph(ids, k, roster.graphSeed).get(this.clientId) ?? [];
-    const t = thresholdFor(this.config, k + 1);
+    const t = thresholdFor(this.config, k + 1, ids.length);
     if (roster.threshold !== t) this.refuse('BAD_ROSTER', `server threshold ${roster.threshold}, config gives ${t}`);
     const given = [...roster.neighbours].map((n) => n.clientId).sort();
     if (given.length !== expected.length || given.some((id, i) => id !== expected[i])) {
@@ -183,9 +183,21 @@ export class SecAggClient {
     if (survivors.size < this.threshold) this.refuse('BELOW_THRESHOLD', `${survivors.size} survivors in this neighbourhood, threshold ${this.threshold}`);
     const seedShares = [...survivors].map((of) => ({ of, share: of === this.clientId ? this.ownShares!.seedShare : this.heldShares.get(of)!.seedShare }));
     const keyShares = [...dropped].map((of) => ({ of, share: this.heldShares.get(of)!.keyShare }));
+    // Cheap unmasking: this client cancels its own pairwise masks with the dropped peers (the server learns no
+    // more than from their rebuilt keys, and n devices expand these masks in parallel instead of the server alone).
+    let correction: Uint8Array | undefined;
+    if (dropped.size > 0) {
+      const words = new Uint32Array(this.vectorLength);
+      for (const peerId of dropped) {
+        const peer = this.neighbours.get(peerId)!;
+        const seed = this.safely(() => agreeKey('pairwise-mask', this.roundId, this.clientId, peerId, this.maskKeys!.secretKey, peer.maskPublicKey));
+        addMask(words, seed, pairwiseSign(this.clientId, peerId) === 1 ? -1 : 1);
+      }
+      correction = uint32ToBytes(words);
+    }
     this.forget();
     this.stageName = 'done';
-    return { roundId: this.roundId, seedShares, keyShares };
+    return { roundId: this.roundId, seedShares, keyShares, ...(correction ? { correction } : {}) };
   }
 
   private expect(stage: SecAggClientStage): void {

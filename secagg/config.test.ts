@@ -6,7 +6,9 @@ describe('secagg config', () => {
   it('has documented defaults', () => {
     assert.deepEqual(DEFAULT_SECAGG_CONFIG, {
       mode: 'secagg+',
-      threshold: 0.5,
+      threshold: 'auto',
+      dropoutRate: 0.3,
+      corruptionRate: 0.05,
       neighbours: 'auto',
       clipRange: 1,
       maxWeight: 1000,
@@ -24,7 +26,7 @@ describe('secagg config', () => {
   });
 
   it('resolves fractions to a strict majority of the sharing group and counts as given', () => {
-    const cfg = parseSecAggConfig({});
+    const cfg = parseSecAggConfig({ threshold: 0.5 });
     assert.equal(thresholdFor(cfg, 100), 51);
     assert.equal(thresholdFor(cfg, 9), 5);
     assert.equal(thresholdFor(parseSecAggConfig({ threshold: 1 }), 9), 9);
@@ -32,7 +34,20 @@ describe('secagg config', () => {
     assert.equal(thresholdFor(parseSecAggConfig({ threshold: 6 }), 9), 6);
   });
 
-  it('sizes neighbourhoods: all others in secagg, ≈log2 n (even) in secagg+', () => {
+  it('auto: Bell et al. parameters sized for 30% dropout and 5% colluders (strict majority in small rounds)', () => {
+    const cfg = parseSecAggConfig({});
+    assert.equal(neighbourCount(cfg, 100), 66);
+    assert.equal(thresholdFor(cfg, 67, 100), 24);
+    assert.equal(neighbourCount(cfg, 1000), 72);
+    assert.equal(thresholdFor(cfg, 73, 1000), 26);
+    assert.equal(neighbourCount(cfg, 6), 5);
+    assert.equal(thresholdFor(cfg, 6, 6), 4); // full graph, strict majority: as before
+    assert.equal(roundInfeasibility(cfg, 100), null);
+    // Less expected dropout: a smaller graph.
+    assert.equal(neighbourCount(parseSecAggConfig({ dropoutRate: 0.1 }), 1000), 38);
+  });
+
+  it('sizes neighbourhoods: all others in secagg, ≈log2 n (even) as the old rule, k as given', () => {
     assert.equal(neighbourCount(parseSecAggConfig({ mode: 'secagg' }), 100), 99);
     assert.equal(autoNeighbours(100), 8);
     assert.equal(autoNeighbours(500), 10);

@@ -1,22 +1,32 @@
 import type { SecAggConfig } from '@fedrec/protocol';
+import { parametersForDegree, secAggPlusParameters, type SecAggPlusTargets } from './parameters.js';
 import { maxSummands } from './quantize.js';
 
-/** SecAgg+ degree for n clients when neighbours is 'auto': the even number at or above log2 n, at least 4. */
+/** The old rule of thumb (even ≥ log2 n, ≥ 4): kept for callers that want a cheap, dropout-fragile graph. */
 export function autoNeighbours(n: number): number {
   return Math.max(4, 2 * Math.ceil(Math.log2(Math.max(2, n)) / 2));
 }
 
-/** Neighbours of each client among n: everyone else in SecAgg, k (capped at n-1) in SecAgg+. */
+/** The dropout and corruption rates the 'auto' parameters are sized for. */
+export function targetsOf(config: SecAggConfig): SecAggPlusTargets {
+  return { dropoutRate: config.dropoutRate, corruptionRate: config.corruptionRate };
+}
+
+/** Neighbours of each client among n: everyone else in SecAgg, k (capped at n-1) in SecAgg+ (auto: Bell et al.). */
 export function neighbourCount(config: SecAggConfig, n: number): number {
   if (config.mode === 'off') throw new RangeError('secure aggregation is off');
   if (config.mode === 'secagg') return n - 1;
-  const k = config.neighbours === 'auto' ? autoNeighbours(n) : config.neighbours;
+  const k = config.neighbours === 'auto' ? secAggPlusParameters(n, targetsOf(config)).neighbours : config.neighbours;
   return Math.min(k, n - 1);
 }
 
-/** Shares needed to reconstruct a secret split among a group of m (the client and its neighbours). */
-export function thresholdFor(config: SecAggConfig, groupSize: number): number {
+/**
+ * Shares needed to reconstruct a secret split among a group of m (the client and its neighbours) in a round of
+ * n clients. 'auto' (needs n): more than the corrupt neighbours expected at corruptionRate, at most a strict majority.
+ */
+export function thresholdFor(config: SecAggConfig, groupSize: number, n = groupSize): number {
   const f = config.threshold;
+  if (f === 'auto') return parametersForDegree(n, groupSize - 1, targetsOf(config)).threshold;
   if (Number.isInteger(f) && f >= 2) return f;
   return Math.max(2, Math.min(groupSize, Math.floor(f * groupSize) + 1));
 }
@@ -29,8 +39,9 @@ export function roundInfeasibility(config: SecAggConfig, n: number): string | nu
     return `${n} clients exceed ${maxSummands(config.quantizationBits)}, the most a ${config.quantizationBits}-bit sum can hold`;
   const m = neighbourCount(config, n) + 1;
   if (m > 255) return `a sharing group of ${m} exceeds the 255 shares of GF(2^8) Shamir: use mode 'secagg+'`;
-  const t = thresholdFor(config, m);
+  const t = thresholdFor(config, m, n);
   if (t > m) return `threshold ${t} exceeds the sharing group of ${m}`;
-  if (2 * t <= m) return `threshold ${t} is not a strict majority of the sharing group of ${m}`;
+  // 'auto' may sit below a majority (Bell et al.'s semi-honest bound); an explicit threshold must be a majority.
+  if (config.threshold !== 'auto' && 2 * t <= m) return `threshold ${t} is not a strict majority of the sharing group of ${m}`;
   return null;
 }

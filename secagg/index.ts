@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './parameters.js';
 export * from './errors.js';
 export * from './quantize.js';
 export * from './contribution.js';
@@ -10,3 +11,4 @@ export * from './share-cipher.js';
 export * from './client.js';
 export * from './server.js';
 export * from './in-memory-round.js';
+export * from './evaluation.js';

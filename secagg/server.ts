@@ -119,7 +119,7 @@ export class SecAggServer {
     const k = neighbourCount(this.config, roster.length);
     const graphSeed = this.randomBytes(32);
     this.graph = neighbourGraph(roster, k, graphSeed);
-    this.threshold = thresholdFor(this.config, k + 1);
+    this.threshold = thresholdFor(this.config, k + 1, roster.length);
     const messages = new Map<string, Roster>();
     for (const id of roster) {
       const neighbours = this.neighboursOf(id).map((peer) => ({ clientId: peer, ...this.advertised.get(peer)! }));
@@ -190,8 +190,9 @@ export class SecAggServer {
     this.expect('masked-input');
     const survivors = this.stage2;
     const dropped = [...this.stage1].filter((id) => !survivors.has(id)).sort();
-    // Refuse before anyone reveals a share: every mask must be removable by t responders.
-    const short = this.firstUnrecoverable(survivors, dropped, survivors);
+    // Refuse before anyone reveals a share: every self mask must be removable by t responders. A dropped peer's
+    // pairwise masks are normally cancelled by its surviving neighbours' corrections; finish() checks the rest.
+    const short = this.firstUnrecoverable(survivors, [], survivors);
     if (short) return this.abandon(short);
     this.droppedAfterShareKeys = dropped;
     const droppedSet = new Set(dropped);
@@ -222,6 +223,19 @@ export class SecAggServer {
     if (!same(request.survivors, msg.seedShares) || !same(request.dropped, msg.keyShares)) {
       throw new SecAggError('BAD_SHARES', `${clientId} did not answer exactly the shares it was asked for`);
     }
+    if (request.dropped.length > 0 && msg.correction?.length !== 4 * this.vectorLength) {
+      throw new SecAggError(
+        'BAD_INPUT',
+        `${clientId} must send a correction of ${4 * this.vectorLength} bytes for its ${request.dropped.length} dropped neighbours`,
+      );
+    }
+    if (request.dropped.length === 0 && msg.correction !== undefined)
+      throw new SecAggError('BAD_INPUT', `${clientId} sent a correction with no dropped neighbours`);
+    if (msg.correction) {
+      const words = bytesToUint32(msg.correction);
+      const sum = this.maskedSum;
+      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + words[i]!;
+    }
     for (const { of, share } of msg.seedShares) push(this.seedShares, of, share);
     for (const { of, share } of msg.keyShares) push(this.keyShares, of, share);
     this.responders.add(clientId);
@@ -230,7 +244,8 @@ export class SecAggServer {
   /** Closes stage 3 with whoever answered: removes every mask and returns the sum, or abandons. */
   async finish(): Promise<SecAggOutcome> {
     this.expect('unmask');
-    const short = this.firstUnrecoverable(this.stage2, this.droppedAfterShareKeys, this.responders);
+    const needKeys = this.droppedAfterShareKeys.filter((id) => this.uncancelledPeers(id).length > 0);
+    const short = this.firstUnrecoverable(this.stage2, needKeys, this.responders);
     if (short) return this.abandon(short);
     const sum = this.maskedSum;
     for (const id of this.stage2) {
@@ -239,13 +254,16 @@ export class SecAggServer {
       addMask(sum, seed, -1);
     }
     for (const id of this.droppedAfterShareKeys) {
+      // Survivors that answered already cancelled their masks with `id` (their correction); only the pairs of
+      // survivors that missed the unmask stage are left, and only for those is the dropped peer's key rebuilt.
+      const uncancelled = this.uncancelledPeers(id);
+      if (uncancelled.length === 0) continue;
       const secretKey = await this.reconstruct(this.keyShares, id);
       const mine = this.advertised.get(id)!;
       if (!secretKey || !constantTimeEqual(publicKeyOf(secretKey), mine.maskPublicKey)) {
         return this.abandon(`mask key of ${id} reconstructed from shares does not match its advertised key`);
       }
-      for (const peer of this.neighboursOf(id)) {
-        if (!this.stage2.has(peer)) continue;
+      for (const peer of uncancelled) {
         // The survivor added sign(peer, id) · PRG(s); take it back out.
         const seed = agreeKey('pairwise-mask', this.roundId, id, peer, secretKey, this.advertised.get(peer)!.maskPublicKey);
         addMask(sum, seed, pairwiseSign(peer, id) === 1 ? -1 : 1);
@@ -269,6 +287,11 @@ export class SecAggServer {
 
   get abandonment(): SecAggAbandoned | null {
     return this.abandonedWith;
+  }
+
+  /** Survivors masked with dropped `id` whose correction never came (they missed the unmask stage). */
+  private uncancelledPeers(id: string): string[] {
+    return this.neighboursOf(id).filter((peer) => this.stage2.has(peer) && !this.responders.has(peer));
   }
 
   private aliveNeighbours(id: string, alive: ReadonlySet<string>): number {

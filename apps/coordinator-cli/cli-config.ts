@@ -89,11 +89,14 @@ export const cliConfigSchema = z
     optimizer: z.enum(['sgd', 'adam']).optional(),
     trainingExtra: jsonRecord.optional(),
     corsOrigin: z.string().min(1).optional(),
-    secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('off'),
-    /** Privacy preset (coordinator/privacy/presets.ts): the secure-aggregation mode, DP clipping, noise and budget together. */
+    /** Hidden interactions by default: the coordinator sees only sums over >= threshold devices (README "Privacy: what the coordinator sees"). */
+    secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('secagg+'),
+    /** 'auto' (Bell et al.), a share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
+    secaggThreshold: z.union([z.literal('auto'), z.coerce.number().positive()]).optional(),
+    secaggDropoutRate: z.coerce.number().min(0).max(0.45).optional(),
+    secaggCorruptionRate: z.coerce.number().min(0).max(0.3).optional(),
+    /** Privacy preset (coordinator/privacy/presets.ts): DP clipping, noise and budget (and the secure-aggregation mode they need) together. */
     privacy: z.enum(PRIVACY_PRESETS).default('off'),
-    /** A share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
-    secaggThreshold: z.coerce.number().positive().optional(),
     secaggNeighbours: z
       .preprocess(
         (v) => (v === 'auto' ? v : typeof v === 'string' ? Number(v) : v),

@@ -23,6 +23,7 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
   const strategy = createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate }));
   // A privacy preset samples a fraction of the clients each round unless --clients-per-round says otherwise.
   const presetSampling = preset?.clientsPerRound !== undefined && config.clientsPerRound === undefined ? { clientsPerRound: preset.clientsPerRound } : {};
+  const privacy = privacyFromCli(config);
   const pick = <K extends keyof CliConfig>(...keys: K[]) => Object.fromEntries(keys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
   return {
     ...pick(
@@ -66,14 +67,16 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     initialWeights,
     updatePolicy: updatePolicyFromCli(config),
     ...(config.autoRollback !== undefined ? { rollback: { auto: config.autoRollback } } : {}),
-    ...privacyFromCli(config),
+    ...privacy,
+    // Secure aggregation needs 3 devices a round (a sum of 2 reveals each to the other): wait for them unless told.
+    ...(privacy.secureAggregation !== 'off' && config.minClients === undefined ? { minClients: 3 } : {}),
     strategy,
     logger,
   } as CoordinatorOptions;
 }
 
 /** --privacy's preset: the secure-aggregation mode (an explicit --secure-aggregation other than off wins), DP and the secagg weights. */
-function privacyFromCli(config: CliConfig): Record<string, unknown> {
+function privacyFromCli(config: CliConfig): { secureAggregation: string } & Record<string, unknown> {
   const secAgg = secAggFromCli(config);
   if (config.privacy === 'off') return { secureAggregation: config.secureAggregation, secAgg };
   const preset = privacyPresetOptions(config.privacy, { secureAggregation: config.secureAggregation });
@@ -101,6 +104,8 @@ function secAggFromCli(config: CliConfig): Record<string, unknown> {
   const t = config.secaggStageTimeoutMs;
   const entries: Array<[string, unknown]> = [
     ['threshold', config.secaggThreshold],
+    ['dropoutRate', config.secaggDropoutRate],
+    ['corruptionRate', config.secaggCorruptionRate],
     ['neighbours', config.secaggNeighbours],
     ['clipRange', config.clipRange],
     ['quantizationBits', config.quantizationBits],

@@ -66,7 +66,11 @@ describe('coordinator: CLI process', () => {
     this.timeout(30_000);
     const { dir, remove } = await tempDir();
     const configFile = join(dir, 'config.json');
-    await writeFile(configFile, JSON.stringify({ model: 'logistic', modelOptions: { features: 3 }, rounds: 1, checkpointDir: join(dir, 'ckpt') }));
+    // Plain mode: one fake client (secure aggregation, the default, needs three).
+    await writeFile(
+      configFile,
+      JSON.stringify({ model: 'logistic', modelOptions: { features: 3 }, rounds: 1, checkpointDir: join(dir, 'ckpt'), secureAggregation: 'off' }),
+    );
     const child = spawn(process.execPath, ['--import', 'tsx', 'apps/coordinator-cli/cli.ts', '--config', configFile, '--port', '0', '--host', '127.0.0.1'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -25,6 +25,8 @@ describe('coordinator: secure-aggregation options', () => {
         maxWeight: 50,
         quantizationBits: 20,
         rounding: 'stochastic',
+        dropoutRate: 0.3,
+        corruptionRate: 0.05,
         advertiseTimeoutMs: 1500,
         shareKeysTimeoutMs: 1500,
         unmaskTimeoutMs: 1500,

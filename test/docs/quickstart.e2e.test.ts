@@ -64,7 +64,7 @@ describe('README quick start, run as written (npm start, the node app, bring you
     for (const c of commands.filter((c) => c.startsWith('npm run') || c === 'npm start')) resolve(c);
   });
 
-  it('npm start with no flags, then two node-app devices (different users) train rounds with it', async () => {
+  it('npm start with no flags, then three node-app devices (different users; secure aggregation needs three) train rounds with it', async () => {
     const start = resolve('npm start');
     // Only the port differs from the README: several suites share this machine.
     const coordinator = runTsx(start.file, [...start.args, '--port', '0', '--host', '127.0.0.1']);
@@ -74,7 +74,7 @@ describe('README quick start, run as written (npm start, the node app, bring you
     for (const key of ['dashboard', 'api', 'metrics', 'listening']) assert.ok(ready[key], `prints its ${key} URL`);
 
     const app = resolve('npm run example:node-app');
-    const devices = [1, 2].map((n) =>
+    const devices = [1, 2, 3].map((n) =>
       runTsx(app.file, [...app.args, '--url', ready['url']!, '--device-dir', join(dir, `device-${n}`), '--exit-after-rounds', '2']),
     );
     running.push(...devices);

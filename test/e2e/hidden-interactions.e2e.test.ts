@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
+import { runPrivacyAttack, type PrivacyAttackResult } from '../../bench/privacy/run-attack.js';
+
+/**
+ * The curious coordinator (bench/privacy/) against real SDK devices over Socket.IO: under the defaults of
+ * `npm start` it must be at chance about who touched what, see one upload size and no per-device evaluation;
+ * in plain mode the same attack must work (so chance level means hidden, not a broken attack).
+ */
+describe('end to end: hidden interactions under the defaults of npm start', function () {
+  this.timeout(300_000);
+  const population = { synthetic: { users: 12, items: 150, interactionsPerUser: 15 }, rounds: 2, seed: 7 };
+  let hidden: PrivacyAttackResult;
+  let plain: PrivacyAttackResult;
+
+  before(async () => {
+    const mode = resolveCliConfig({}).secureAggregation;
+    assert.equal(mode, 'secagg+', 'npm start runs secure aggregation by default');
+    hidden = await runPrivacyAttack({ mode, ...population });
+    plain = await runPrivacyAttack({ mode: 'off', ...population });
+  });
+
+  it('the attack works on plain mode: it recovers interactions from single updates and across rounds, and sizes track item counts', () => {
+    assert.equal(plain.roundsCommitted, 2);
+    assert.ok(plain.singleUpdate.auc > 0.75, `single-update AUC ${plain.singleUpdate.auc}`);
+    assert.ok(plain.acrossRounds.auc > 0.8, `across-rounds AUC ${plain.acrossRounds.auc}`);
+    assert.ok(plain.acrossRounds.precisionAt10 > 2 * plain.acrossRounds.chancePrecisionAt10);
+    assert.ok(plain.sizes.distinct > 1 && plain.sizes.spearmanWithItems > 0.5, JSON.stringify(plain.sizes));
+    assert.ok(plain.evaluationRepliesInClear > 0, 'plain devices answer round:evaluate one by one');
+  });
+
+  it('under the defaults the same attack is at chance, every upload has one size, and evaluation arrives only as a sum', () => {
+    assert.equal(hidden.roundsCommitted, 2);
+    for (const figures of [hidden.singleUpdate, hidden.acrossRounds]) {
+      assert.ok(Math.abs(figures.auc - 0.5) <= 0.1, `AUC ${figures.auc}`);
+      assert.ok(figures.precisionAt10 <= 2 * figures.chancePrecisionAt10 + 0.05, `P@10 ${figures.precisionAt10}`);
+    }
+    // Held-out items are one user each, so their AUC is noisy on masked noise; over the sums it is exactly chance.
+    assert.ok(Math.abs(hidden.acrossRounds.heldOutAuc - 0.5) <= 0.1, `held-out AUC ${hidden.acrossRounds.heldOutAuc}`);
+    assert.equal(hidden.sizes.distinct, 1, `one masked-upload size for devices with different item counts: ${JSON.stringify(hidden.sizes)}`);
+    assert.ok(hidden.evaluationReplies > 0);
+    assert.equal(hidden.evaluationRepliesInClear, 0, 'no device sends readable metrics');
+    const hr10 = hidden.lastEvaluation?.['hr10'];
+    assert.ok(hr10 !== undefined && hr10 >= 0 && hr10 <= 1, 'the round still records HR@10: the unmasked mean');
+  });
+});
