@@ -3,7 +3,7 @@ import type { ClientRegistry } from '../client-registry.js';
 import type { FitCollector } from '../fit-collector.js';
 import type { IdentityStore } from '../identity-registry.js';
 import type { Logger } from '../logger.js';
-import type { CoordinatorPersistence } from '../persistence.js';
+import type { CheckpointState } from '../checkpoint-store.js';
 import type { CoordinatorServer } from '../socket-types.js';
 import type { CoordinatorState } from '../state.js';
 import type { Strategy } from '../strategy/strategy.js';
@@ -16,7 +16,8 @@ export interface ClusterContext {
   io: CoordinatorServer;
   state: CoordinatorState;
   keyPair: KeyPair;
-  persistence: Pick<CoordinatorPersistence, 'load'>;
+  /** The shared checkpoint directory: a kept version, or null. */
+  persistence: { load(modelVersion: number): Promise<CheckpointState | null> };
   strategy: Strategy;
   /** Tells this node's own clients about a model version (the node has it loaded). */
   localAnnounce(update: ModelUpdated): void;
