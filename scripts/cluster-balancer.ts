@@ -30,12 +30,18 @@ export function startBalancer(backends: () => readonly Backend[], port = 0, host
     client.once('data', (first: Buffer) => {
       client.pause();
       const list = backends();
-      if (list.length === 0) return client.destroy();
+      if (list.length === 0) {
+        client.destroy();
+        return;
+      }
       const head = first.subarray(0, 2048).toString('latin1');
       const websocket = /transport=websocket/.test(head) || /^upgrade:\s*websocket/im.test(head);
       const start = websocket ? next++ : hash(client.remoteAddress ?? '');
       const attempt = (tries: number): void => {
-        if (tries >= list.length) return client.destroy();
+        if (tries >= list.length) {
+          client.destroy();
+          return;
+        }
         const b = list[(start + tries) % list.length]!;
         const upstream = connect(b.port, b.host);
         upstream.once('error', () => {

@@ -35,13 +35,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `persistent`: append-only file on (fsync every second), as production would run it. */
-export async function startRedisServer(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+/**
+ * `persistent`: append-only file on (fsync every second), as production would run it. `ownGroup`: its own
+ * process group, so a terminal's Ctrl-C reaches the nodes first and Redis is stopped after them.
+ */
+export async function startRedisServer(options: { persistent?: boolean; ownGroup?: boolean } = {}): Promise<RedisServer> {
   if (!redisServerAvailable()) throw new Error(REDIS_INSTALL_HINT);
   const dir = await mkdtemp(join(tmpdir(), 'fedrec-redis-'));
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.persistent ? 'yes' : 'no'];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownGroup === true });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);

@@ -90,6 +90,19 @@ class RedisClusterNode implements ClusterNode {
     this.redis = connect();
     this.sub = connect();
     this.adapterSub = connect();
+    // ioredis reconnects by itself; a lost Redis is logged (at most once per 5 s per connection), not thrown.
+    for (const [name, client] of [
+      ['commands', this.redis],
+      ['subscriber', this.sub],
+      ['adapter', this.adapterSub],
+    ] as const) {
+      let lastLogged = 0;
+      client.on('error', (err: unknown) => {
+        if (Date.now() - lastLogged < 5_000) return;
+        lastLogged = Date.now();
+        this.logger.warn({ connection: name, ...errorFields(err) }, 'Redis connection error');
+      });
+    }
     this.identities = new RedisIdentityStore(this.redis, this.keys);
     this.localRegistry = new MirroredClientRegistry(this.redis, this.keys, this.nodeId, this.logger);
     this.roundRegistry = new ClusterRoundRegistry(this.localRegistry, this.redis, this.keys, this.nodeId, this.settings.registryRefreshMs, this.logger);
@@ -139,6 +152,7 @@ class RedisClusterNode implements ClusterNode {
   async attach(ctx: ClusterContext): Promise<void> {
     this.ctx = ctx;
     await this.identities.load();
+    quietUnsubscribe(this.adapterSub);
     ctx.io.adapter(createAdapter(this.redis, this.adapterSub, { key: this.keys.adapter }));
     this.roundRegistry.start(ctx.io);
     this.runner = new FitOrderRunner({
@@ -278,6 +292,22 @@ const unavailable: FitCollector = {
   name: 'unavailable',
   collect: () => Promise.reject(new Error('cluster node has no collector')),
 };
+
+/**
+ * The adapter unsubscribes without awaiting when the server closes; with Redis already gone those promises
+ * would reject unhandled. A handler is attached (the caller still gets the same promise).
+ */
+function quietUnsubscribe(client: Redis): void {
+  const c = client as unknown as Record<'unsubscribe' | 'punsubscribe', (...args: unknown[]) => Promise<unknown>>;
+  for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+    const original = c[method].bind(client);
+    c[method] = (...args: unknown[]) => {
+      const p = original(...args);
+      p.catch(() => undefined);
+      return p;
+    };
+  }
+}
 
 function safeJson(buf: Buffer): unknown {
   try {

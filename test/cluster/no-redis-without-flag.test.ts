@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedisServer } from '../../scripts/redis-server.js';
 import type { RedisServer } from '../../scripts/redis-server.js';
 import { tempDir } from '../coordinator/helpers.js';
-import { TEST_NODE_ARGS } from './node-process.js';
+import { TEST_NODE_ARGS } from '../../scripts/cluster-node-process.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -11,8 +11,8 @@ import type { RedisServer } from '../../scripts/redis-server.js';
 import { connectFakeClient, tempDir, until } from '../coordinator/helpers.js';
 import type { FakeClient } from '../coordinator/helpers.js';
 import { DeterministicTrainer } from '../e2e/fixtures/deterministic-trainer.js';
-import { spawnNode } from './node-process.js';
-import type { NodeProcess } from './node-process.js';
+import { TEST_NODE_ARGS, spawnNode } from '../../scripts/cluster-node-process.js';
+import type { NodeProcess } from '../../scripts/cluster-node-process.js';
 
 const LEASE_TTL_MS = 1_500;
 // logistic with 3 features shares kernel [3,1] and bias [1]: 4 floats.
@@ -60,7 +60,7 @@ describe('cluster: kill -9 of a node (real redis-server, node processes)', funct
   const leaderId = async (): Promise<string | undefined> => (await redis.get('fedrec:lease'))?.split(':')[0];
 
   it('leader killed mid-round: another node takes the lease within the TTL bound and commits the next version; none lost or reused', async () => {
-    const args = ['--min-clients', '2', '--min-results', '1', '--round-timeout-ms', '4000', '--lease-ttl-ms', String(LEASE_TTL_MS)];
+    const args = [...TEST_NODE_ARGS, '--min-clients', '2', '--min-results', '1', '--round-timeout-ms', '4000', '--lease-ttl-ms', String(LEASE_TTL_MS)];
     // The first node creates the shared key file; the others start together.
     nodes.push(await spawnNode(redisServer.url, shared.dir, 'n1', args));
     nodes.push(...(await Promise.all(['n2', 'n3'].map((id) => spawnNode(redisServer.url, shared.dir, id, args)))));
@@ -124,7 +124,7 @@ describe('cluster: kill -9 of a node (real redis-server, node processes)', funct
   });
 
   it('non-leader killed: its SDK clients reconnect through the balancer to another node and the rounds go on with them', async () => {
-    const args = ['--min-clients', '3', '--min-results', '1', '--round-timeout-ms', '4000', '--lease-ttl-ms', String(LEASE_TTL_MS)];
+    const args = [...TEST_NODE_ARGS, '--min-clients', '3', '--min-results', '1', '--round-timeout-ms', '4000', '--lease-ttl-ms', String(LEASE_TTL_MS)];
     nodes.push(await spawnNode(redisServer.url, shared.dir, 'n1', args));
     nodes.push(...(await Promise.all(['n2', 'n3'].map((id) => spawnNode(redisServer.url, shared.dir, id, args)))));
     const lb = await startBalancer(() =>

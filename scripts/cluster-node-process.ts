@@ -3,7 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+// Spawns one coordinator node of a local cluster: the real CLI (`npm start -- --redis ...`) in its own process.
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export interface NodeProcess {
   nodeId: string;
@@ -15,9 +16,11 @@ export interface NodeProcess {
   kill9(): Promise<void>;
   /** SIGTERM (a clean leave), and wait for the exit. */
   stop(): Promise<void>;
+  /** Called with each JSON log line after the node is ready. */
+  onLog?: (entry: Record<string, unknown>) => void;
 }
 
-/** The settings every cluster test node runs with: the real CLI (`npm start -- --redis ...`), fast rounds. */
+/** Fast rounds on a tiny model, no adaptive bounds: the settings the cluster tests and the bench run nodes with. */
 export const TEST_NODE_ARGS = [
   '--model',
   'logistic',
@@ -33,12 +36,17 @@ export const TEST_NODE_ARGS = [
   'off',
   '--weight-cap',
   'off',
-  '--log-format',
-  'json',
 ];
 
 /** Starts `apps/coordinator-cli/cli.ts --redis <url>` as its own process (so kill -9 is real) and waits until it is ready. */
-export async function spawnNode(redisUrl: string, checkpointDir: string, nodeId: string, args: string[] = [], port = 0): Promise<NodeProcess> {
+export async function spawnNode(
+  redisUrl: string,
+  checkpointDir: string,
+  nodeId: string,
+  args: string[] = TEST_NODE_ARGS,
+  port = 0,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<NodeProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -55,14 +63,16 @@ export async function spawnNode(redisUrl: string, checkpointDir: string, nodeId:
       '127.0.0.1',
       '--port',
       String(port),
-      ...TEST_NODE_ARGS,
+      '--log-format',
+      'json',
       ...args,
     ],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env },
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const logs: Array<Record<string, unknown>> = [];
+  let node: NodeProcess | undefined;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`node ${nodeId} not ready within 60 s: ${stderr}`)), 60_000);
@@ -74,6 +84,8 @@ export async function spawnNode(redisUrl: string, checkpointDir: string, nodeId:
         return;
       }
       logs.push(entry);
+      if (logs.length > 10_000) logs.splice(0, 5_000);
+      node?.onLog?.(entry);
       if (entry['msg'] === 'fedrec coordinator ready') {
         clearTimeout(timer);
         resolve(String(entry['url']));
@@ -88,5 +100,6 @@ export async function spawnNode(redisUrl: string, checkpointDir: string, nodeId:
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  return { nodeId, url, port: Number(new URL(url).port), child, logs, kill9: () => stopWith('SIGKILL'), stop: () => stopWith('SIGTERM') };
+  node = { nodeId, url, port: Number(new URL(url).port), child, logs, kill9: () => stopWith('SIGKILL'), stop: () => stopWith('SIGTERM') };
+  return node;
 }
