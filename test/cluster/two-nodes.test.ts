@@ -59,4 +59,37 @@ describe('cluster: two nodes over Redis give the single-node model', function ()
       await shared.remove();
     }
   });
+  it('evaluation reaches the clients of the other node through the Socket.IO Redis adapter', async () => {
+    const shared = await tempDir();
+    try {
+      const a = await startNode(redis.url, shared.dir, { minClients: 2, rounds: 1, evaluateEvery: 1 }, { nodeId: 'a', prefix: 'eval:' });
+      const b = await startNode(redis.url, shared.dir, { minClients: 2, rounds: 1, evaluateEvery: 1 }, { nodeId: 'b', prefix: 'eval:' });
+      const evaluated: string[] = [];
+      for (const [id, n] of [
+        ['alice', a],
+        ['bob', b],
+      ] as const) {
+        clients.push(
+          await connectFakeClient(n.url, {
+            clientId: id,
+            fit: answers[id],
+            evaluate: () => {
+              evaluated.push(id);
+              return { ok: true, value: { numExamples: id === 'alice' ? 1 : 3, metrics: { loss: id === 'alice' ? 0.5 : 0.25 } } };
+            },
+          }),
+        );
+      }
+      await until(() => a.coordinator.modelVersion >= 1 && b.coordinator.modelVersion >= 1, 30_000, 'version 1 on both nodes');
+      const leader = a.node.isLeader ? a : b;
+      await until(() => leader.coordinator.history().some((r) => r.evaluation !== null), 20_000, 'an evaluation');
+      const evaluation = leader.coordinator.history().find((r) => r.evaluation !== null)!.evaluation!;
+      assert.deepEqual([...evaluation.participants].sort(), ['alice', 'bob']);
+      assert.ok(Math.abs(evaluation.metrics['loss']! - (0.5 * 1 + 0.25 * 3) / 4) < 1e-9, `example-weighted loss ${evaluation.metrics['loss']}`);
+      assert.deepEqual([...evaluated].sort(), ['alice', 'bob']);
+    } finally {
+      await stopNodes();
+      await shared.remove();
+    }
+  });
 });
