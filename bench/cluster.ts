@@ -107,7 +107,9 @@ async function runSetup(redisUrl: string, nodeCount: number): Promise<SetupResul
     for (const n of nodes) {
       n.onLog = (e) => {
         if (e['msg'] === 'round started' && cpuAtStart === undefined) cpuAtStart = nodes.map((m) => cpuMs(m.child.pid!));
+        if (e['msg'] === 'round abandoned; model unchanged') console.log(`    ${n.nodeId}: round abandoned (${String(e['reason'])})`);
         if (e['msg'] === 'round committed') {
+          console.log(`    ${n.nodeId}: round committed, ${String(e['accepted'])} updates in ${String(e['durationMs'])} ms`);
           rounds.push({ durationMs: Number(e['durationMs']), accepted: Number(e['accepted']) });
           if (rounds.length >= ROUNDS) done();
         }
