@@ -8,6 +8,7 @@ import { EnrolmentPolicy } from './enrolment.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import { handshakeMiddleware } from './handshake.js';
 import { IdentityRegistry } from './identity-registry.js';
+import type { IdentityStore } from './identity-registry.js';
 import { LogRateLimiter } from './log-limiter.js';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
@@ -17,7 +18,7 @@ import type { ClientSocket, CoordinatorServer } from './socket-types.js';
 
 /** Identity and abuse settings; each has a default (in-memory bindings, open enrolment, the options' default limits). */
 export interface ConnectionSecurity {
-  identities: IdentityRegistry;
+  identities: IdentityStore;
   enrolment: EnrolmentPolicy;
   limits: AddressLimits;
   /** Caps the log lines each client or address can cause. */
@@ -93,7 +94,7 @@ function challenge(socket: ClientSocket, deps: ResolvedDeps): void {
   });
   socket.on(
     'session:prove',
-    socketHandler('session:prove', proofSchema, logger, (proof) => {
+    socketHandler('session:prove', proofSchema, logger, async (proof) => {
       const used = nonce;
       nonce = undefined; // one attempt per nonce: a replay or a second try is refused
       if (proven || used === undefined) throw new ProtocolError('PROOF_REJECTED', 'this connection has no open challenge (a nonce is used once)');
@@ -103,7 +104,8 @@ function challenge(socket: ClientSocket, deps: ResolvedDeps): void {
         drop();
         throw new ProtocolError('PROOF_REJECTED', "the signature does not match the device key and this connection's nonce");
       }
-      if (deps.identities.bind(clientId, publicKey) === 'mismatch') {
+      // Awaited: a shared store (several nodes) decides atomically in Redis.
+      if ((await deps.identities.bind(clientId, publicKey)) === 'mismatch') {
         drop();
         throw new ProtocolError('IDENTITY_MISMATCH', `client id ${clientId} belongs to another device key`);
       }

@@ -11,6 +11,7 @@ import { catalogueRoutes } from './catalogue-routes.js';
 import { ClientRegistry } from './client-registry.js';
 import { EnrolmentPolicy } from './enrolment.js';
 import { IDENTITIES_FILE, IdentityRegistry } from './identity-registry.js';
+import type { IdentityStore } from './identity-registry.js';
 import { LogRateLimiter } from './log-limiter.js';
 import { OperatorAccess, pseudonymKeyFrom } from './operator-access.js';
 import { ensurePrivateDirectory } from './private-dir.js';
@@ -63,11 +64,11 @@ export function createCoordinator(input: CoordinatorOptions): Coordinator {
 class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Coordinator {
   readonly options: ResolvedOptions;
   private readonly state: CoordinatorState;
-  private readonly registry = new ClientRegistry();
+  private readonly registry: ClientRegistry;
   private readonly metrics = createMetrics();
   private readonly persistence: CoordinatorPersistence;
   private readonly modelFile = new ModelFileCache();
-  private readonly identities: IdentityRegistry;
+  private readonly identities: IdentityStore;
   private readonly logs: LogRateLimiter;
   private keyPair: KeyPair | undefined;
   private engine: RoundEngine | undefined;
@@ -95,8 +96,10 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       updatePolicy: new UpdatePolicy(options.updatePolicy),
     };
     this.persistence = new CoordinatorPersistence(options);
-    // Bindings live beside the checkpoints: one directory is a whole coordinator.
-    this.identities = new IdentityRegistry(options.checkpointDir ? join(options.checkpointDir, IDENTITIES_FILE) : undefined, options.logger);
+    // Bindings live beside the checkpoints: one directory is a whole coordinator (or in Redis, shared by the nodes of a cluster).
+    this.identities =
+      options.cluster?.identities ?? new IdentityRegistry(options.checkpointDir ? join(options.checkpointDir, IDENTITIES_FILE) : undefined, options.logger);
+    this.registry = options.cluster?.localRegistry ?? new ClientRegistry();
     this.logs = new LogRateLimiter(options.logger, options.logLinesPerClientPerMinute);
     this.privacy = createPrivacyGuard(options);
     // First listener, so a throwing user listener cannot keep the metrics behind.
@@ -113,7 +116,9 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     const o = this.options;
     const logger = o.logger;
     if (o.checkpointDir) await ensurePrivateDirectory(o.checkpointDir, logger);
-    const keyPair = await this.persistence.loadKeyPair();
+    const cluster = o.cluster;
+    // Nodes of a cluster share one key file: the first creates it under a cluster-wide lock.
+    const keyPair = await (cluster ? cluster.exclusive(() => this.persistence.loadKeyPair()) : this.persistence.loadKeyPair());
     this.keyPair = keyPair;
     await this.persistence.restoreOrInitialize(this.state);
     await this.identities.load();
@@ -124,9 +129,13 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     const extraRoutes = Router();
     // Models without item rows (no numItems) have no catalogue to announce.
     const hasCatalogue = (): boolean => numItemsOf(this.state.modelSpec) !== undefined;
-    const announce = (update: ModelUpdated): void => {
-      this.server?.io.emit('model:updated', hasCatalogue() ? { ...update, catalogueVersion: this.state.catalogue.catalogueVersion } : update);
+    const localAnnounce = (update: ModelUpdated): void => {
+      // io.local: with a cluster's adapter, each node tells its own clients once it has loaded the version.
+      this.server?.io.local.emit('model:updated', hasCatalogue() ? { ...update, catalogueVersion: this.state.catalogue.catalogueVersion } : update);
     };
+    const announce = (update: ModelUpdated): void => (cluster ? cluster.announce(update) : localAnnounce(update));
+    // On a cluster node every checkpoint write is fenced by the leader lease (cluster/leader-lease.ts).
+    const fenced = (modelVersion: number, save: () => Promise<void>): Promise<void> => (cluster ? cluster.fencedSave(modelVersion, save) : save());
     const catalogue = new CatalogueKeeper({
       options: o,
       state: this.state,
@@ -134,7 +143,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
         if (!this.engine) return Promise.reject(new Error('coordinator not started'));
         return this.engine.betweenRounds(work);
       },
-      persist: (snapshot, grown) => this.persistence.save(snapshot, this.state.updatePolicy, grown.toJSON()),
+      persist: (snapshot, grown) => fenced(snapshot.modelVersion, () => this.persistence.save(snapshot, this.state.updatePolicy, grown.toJSON())),
       announce,
       emit: (event, ...args) => this.safeEmit(event, ...args),
     });
@@ -159,6 +168,15 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     });
     const server = createCoordinatorServer(app, o);
     this.server = server;
+    await cluster?.attach({
+      io: server.io,
+      state: this.state,
+      keyPair,
+      persistence: this.persistence,
+      strategy: o.strategy,
+      localAnnounce,
+      logger,
+    });
     handleConnections(server.io, {
       authToken: o.authToken,
       registry: this.registry,
@@ -184,10 +202,11 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     this.engine = new RoundEngine({
       options: o,
       state: this.state,
-      registry: this.registry,
+      registry: cluster?.roundRegistry ?? this.registry,
+      ...(cluster ? { leadership: cluster } : {}),
       keyPair,
       emit: (event, ...args) => this.safeEmit(event, ...args),
-      persist: (snapshot) => this.persistence.save(snapshot, this.state.updatePolicy, this.state.catalogue.toJSON()),
+      persist: (snapshot) => fenced(snapshot.modelVersion, () => this.persistence.save(snapshot, this.state.updatePolicy, this.state.catalogue.toJSON())),
       durable: this.persistence.durable,
       loadCheckpoint: (v) => this.persistence.load(v),
       announce,
@@ -226,6 +245,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
     this.state.phase = 'stopped';
     await this.server?.close();
     await this.identities.flush();
+    await this.options.cluster?.detach();
     this.logs.flush();
     this.options.logger.info('coordinator stopped');
   }

@@ -3,7 +3,7 @@ import { PROTOCOL_VERSION, handshakeSchema } from '@fedrec/protocol';
 import type { ErrorCode, ErrorInfo } from '@fedrec/protocol';
 import type { AddressLimits } from './address-limits.js';
 import type { EnrolmentPolicy } from './enrolment.js';
-import type { IdentityRegistry } from './identity-registry.js';
+import type { IdentityStore } from './identity-registry.js';
 import type { LogRateLimiter } from './log-limiter.js';
 import type { ClientSocket } from './socket-types.js';
 
@@ -28,7 +28,7 @@ export function tokenMatches(given: string | undefined, expected: string): boole
 
 export interface HandshakeDeps {
   authToken: string | undefined;
-  identities: IdentityRegistry;
+  identities: IdentityStore;
   enrolment: EnrolmentPolicy;
   limits: AddressLimits;
   logs: LogRateLimiter;

@@ -12,11 +12,27 @@ const lineSchema = z.object({ clientId: z.string().min(1).max(128), publicKey: s
 export type BindOutcome = 'bound' | 'known' | 'mismatch';
 
 /**
+ * The seam for the client id → device key table: this file's IdentityRegistry (memory + a JSON-lines
+ * file) by default, coordinator/cluster/redis-identity-store.ts when nodes share one. Contract suite:
+ * test/coordinator/identity-store.contract.ts.
+ */
+export interface IdentityStore {
+  load(): Promise<void>;
+  /** The key a client id is bound to, as far as this node knows now (an early refusal; bind decides). */
+  keyOf(clientId: string): string | undefined;
+  /** Binds an unbound id to `publicKey` atomically; says whether it was new, already this key, or another key. */
+  bind(clientId: string, publicKey: string): BindOutcome | Promise<BindOutcome>;
+  /** Resolves once every binding made so far is durable. */
+  flush(): Promise<void>;
+  readonly size: number;
+}
+
+/**
  * Which device key each client id belongs to: trust on first use, then for good. A binding is made
  * when a device first proves possession of its key and is appended to a JSON-lines file (0600) at
  * once, so a restart keeps it. Appending keeps the cost of a new device O(1) however many exist.
  */
-export class IdentityRegistry {
+export class IdentityRegistry implements IdentityStore {
   private readonly keys = new Map<string, string>();
   private writes: Promise<void> = Promise.resolve();
 

@@ -9,6 +9,7 @@ import {
   trainingConfigSchema,
 } from '@fedrec/protocol';
 import type { Weights } from '@fedrec/protocol';
+import type { ClusterHooks } from './cluster/cluster-hooks.js';
 import type { CoordinatorExtension } from './extension.js';
 import type { FitCollector } from './fit-collector.js';
 import type { Logger } from './logger.js';
@@ -162,6 +163,8 @@ export const coordinatorOptionsSchema = z.object({
   logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug', 'child'), 'logger must be pino-compatible').optional(),
   /** Add-ons attached at start (dashboard, demo pages): extra HTTP routes and Socket.IO namespaces. */
   extensions: z.array(z.custom<CoordinatorExtension>(hasMethods('attach'), 'extension must have attach()')).default([]),
+  /** Several nodes over Redis: built by coordinator/cluster/cluster-node.ts (loaded only when asked for). */
+  cluster: z.custom<ClusterHooks>(hasMethods('attach', 'fencedSave', 'waitUntilLeader'), 'cluster must implement ClusterHooks').optional(),
 });
 
 /** What callers pass to createCoordinator: everything optional except the model. */
@@ -188,6 +191,15 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
       `invalid coordinator options: the catalogue has ${o.catalogue.length} items, the model's numItems is ${String(o.modelSpec.options['numItems'])}`,
     );
   }
+  if (o.cluster && !o.checkpointDir) {
+    throw new TypeError(
+      'invalid coordinator options: several nodes (cluster) need a checkpointDir they all share (followers load each committed version from it)',
+    );
+  }
+  if (o.cluster && (o.secureAggregation !== 'off' || (o.strategy && isBuffering(o.strategy)))) {
+    // Nodes combine partial sums; SecAgg's masks and a buffering strategy's single updates do not split across nodes.
+    throw new TypeError('invalid coordinator options: several nodes (cluster) need plain aggregation with a streaming strategy (fedavg, fedavgm, fedadam)');
+  }
   if (o.secureAggregation !== 'off' && o.fitCollector)
     throw new TypeError('invalid coordinator options: set either fitCollector or secureAggregation, not both');
   if (o.secureAggregation !== 'off' && o.strategy && isBuffering(o.strategy)) {
@@ -208,12 +220,14 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
   return {
     ...o,
     strategy: o.strategy ?? new FedAvg({ serverLearningRate: o.serverLearningRate }),
-    fitCollector:
+    fitCollector: wrapForCluster(
+      o.cluster,
       o.fitCollector ??
-      defaultCollector(o.secureAggregation, o.secAgg, {
-        updateWorkers: o.updateWorkers,
-        ...(o.maxUpdatesInFlight ? { maxUpdatesInFlight: o.maxUpdatesInFlight } : {}),
-      }),
+        defaultCollector(o.secureAggregation, o.secAgg, {
+          updateWorkers: o.updateWorkers,
+          ...(o.maxUpdatesInFlight ? { maxUpdatesInFlight: o.maxUpdatesInFlight } : {}),
+        }),
+    ),
     logger: o.logger ?? silentLogger,
   };
 }
@@ -230,4 +244,9 @@ function defaultCollector(mode: (typeof SECAGG_MODES)[number], settings: z.outpu
   if (mode === 'off') return new PlainFitCollector(plain);
   const { advertiseTimeoutMs, shareKeysTimeoutMs, unmaskTimeoutMs, ...rest } = settings;
   return new SecAggFitCollector({ config: { mode, ...rest }, advertiseTimeoutMs, shareKeysTimeoutMs, unmaskTimeoutMs });
+}
+
+/** On a cluster node, the local collector runs this node's clients and the others' partial sums are merged in. */
+function wrapForCluster(cluster: ClusterHooks | undefined, collector: FitCollector): FitCollector {
+  return cluster ? cluster.fitCollector(collector) : collector;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { allFinite, EnvelopeOpener, trainingConfigSchema } from '@fedrec/protocol';
 import type { AggregateSums, KeyPair, ModelUpdated, WeightManifest, Weights } from '@fedrec/protocol';
-import type { ClientRegistry } from './client-registry.js';
+import type { RoundRegistry } from './cluster/cluster-hooks.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import { runEvaluatePhase } from './evaluate-phase.js';
 import type { FitAssignment, FitCollection } from './fit-collector.js';
@@ -25,7 +25,9 @@ import type { PrivacyGuard } from './privacy/privacy-guard.js';
 export interface RoundEngineDeps {
   options: ResolvedOptions;
   state: CoordinatorState;
-  registry: ClientRegistry;
+  registry: RoundRegistry;
+  /** Several nodes: rounds run only while this node holds the leader lease (cluster/leader-lease.ts). */
+  leadership?: { waitUntilLeader(signal: AbortSignal): Promise<void> };
   keyPair: KeyPair;
   emit: EmitCoordinatorEvent;
   /** Writes (and fsyncs) a checkpoint of a snapshot; called before the snapshot's version is served. */
@@ -123,6 +125,12 @@ export class RoundEngine {
       }
       let outcome: RoundOutcome;
       try {
+        if (this.deps.leadership) {
+          state.phase = 'idle';
+          await this.deps.leadership.waitUntilLeader(signal);
+          if (signal.aborted) return;
+          if (this.finished()) continue;
+        }
         state.phase = 'waiting-for-clients';
         await registry.waitForCount(o.minClients, signal);
         if (signal.aborted) return;

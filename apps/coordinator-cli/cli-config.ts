@@ -121,6 +121,16 @@ export const cliConfigSchema = z
     rollbackTo: int.min(0).optional(),
     /** Initial catalogue file (JSON or CSV): app item ids for rows 0..n-1; sets the model's numItems to n. */
     catalogue: z.string().min(1).optional(),
+    /** Several nodes: the Redis they share (redis:// or rediss://), this node's id, and the leader lease TTL. */
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'expected a redis:// (or rediss://) URL')
+      .optional(),
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node id: 1-64 letters, digits, _ . -')
+      .optional(),
+    leaseTtlMs: int.min(100).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** pretty on a terminal, json when piped (auto), or forced either way. */
     logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),

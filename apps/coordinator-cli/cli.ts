@@ -9,6 +9,7 @@ import { coordinatorOptionsFromCli, modelSpecOf } from './cli-options.js';
 import { securityFilesFromCli } from './cli-security.js';
 import { readCatalogueFile } from './catalogue-file.js';
 import { createCliLogger } from './cli-logger.js';
+import { joinCluster } from './cluster-cli.js';
 import { cliDefaults } from './help-defaults.js';
 import { STRATEGY_NAMES, strategyHelp } from '@fedrec/coordinator/strategy/registry.js';
 import { privacyPresetHelp } from '@fedrec/coordinator/privacy/presets.js';
@@ -89,6 +90,9 @@ function program(): Command {
     ['autoRollback', '--auto-rollback <on|off>', 'roll back a model whose evaluation collapses or that clients cannot train on (default on)'],
     ['rollbackTo', '--rollback-to <version>', 'at start, serve the weights of this kept checkpoint version under a new version'],
     ['catalogue', '--catalogue <file>', 'initial catalogue (JSON or CSV id,tags,title): app item ids for the model rows; sets numItems'],
+    ['redis', '--redis <url>', 'join a cluster of coordinator nodes over this Redis (redis://host:port); needs a --checkpoint-dir all nodes share'],
+    ['nodeId', '--node-id <id>', "this node's id in the cluster (default: random)"],
+    ['leaseTtlMs', '--lease-ttl-ms <ms>', 'cluster: leader lease TTL, the bound on a leader hand-over after a crash (default 3000)'],
     ['logLevel', '--log-level <level>', 'pino level'],
     ['logFormat', '--log-format <auto|pretty|json>', 'pretty on a terminal and JSON when piped (auto), or either always'],
   ];
@@ -163,8 +167,11 @@ async function main(): Promise<void> {
   const logger = createCliLogger(config.logLevel, config.logFormat);
   const initialWeights = model.initialWeights(modelSpecOf(config).options, config.seed);
   // The CLI serves the live dashboard at / (bundles built by `npm run build:browser`, run before `npm start`).
+  // Only --redis loads anything of Redis (a dynamic import): a plain start has no Redis module in memory.
+  const cluster = config.redis !== undefined ? await joinCluster(config.redis, config, logger) : undefined;
   const coordinator = createCoordinator({
     ...coordinatorOptionsFromCli(config, initialWeights, logger),
+    ...(cluster ? { cluster } : {}),
     ...(await securityFilesFromCli(config)),
     ...(catalogue ? { catalogue } : {}),
     extensions: [dashboardExtension()],
