@@ -71,7 +71,14 @@ export class RecsysTrainer implements Trainer {
       negatives,
       seed: userSeed(this.seed + 7919 * ctx.roundId, this.data.user),
     });
-    const result = await engine.fit(options, shared, priv, plan, { learningRate: ctx.config.learningRate, batchSize: ctx.config.batchSize, optimizer });
+    // The round config carries this round's lr (the coordinator's schedule) and FedProx's μ.
+    const mu = ctx.config.proximalMu ?? 0;
+    const result = await engine.fit(options, shared, priv, plan, {
+      learningRate: ctx.config.learningRate,
+      batchSize: ctx.config.batchSize,
+      optimizer,
+      ...(mu > 0 ? { proximalMu: mu } : {}),
+    });
     await this.savePrivate(ctx.modelSpec.name, result.privateAfter);
     const { delta, rowWeights } = flattenLocalResult(ctx.global.manifest, result);
     return { delta, numExamples: result.numExamples, rowWeights, metrics: { loss: result.loss } };
