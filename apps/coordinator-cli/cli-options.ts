@@ -4,6 +4,7 @@ import { strategyOptionsOf, type CliConfig } from './cli-config.js';
 import type { Logger } from '@fedrec/coordinator/logger.js';
 import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
+import { withRoundConfig } from '@fedrec/coordinator/strategy/round-config.js';
 import { defaultTrainingConfigFor, resolveModelSpec } from './default-model.js';
 
 /** The model the settings name, with the default options filled in (see default-model.ts). */
@@ -18,7 +19,11 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
   const training = defaultTrainingConfigFor(config.model) ?? DEFAULT_TRAINING_CONFIG;
   const serverLearningRate = config.serverLearningRate ?? 1;
   // serverLearningRate defaults to 1 for the strategies that take it, as the coordinator's own FedAvg does.
-  const strategy = createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate }));
+  // The client lr schedule and FedProx's μ travel in each round's fit config.
+  const strategy = withRoundConfig(createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate })), {
+    ...(config.clientLrSchedule !== undefined ? { clientLrSchedule: config.clientLrSchedule } : {}),
+    ...(config.proximalMu !== undefined ? { proximalMu: config.proximalMu } : {}),
+  });
   const pick = <K extends keyof CliConfig>(...keys: K[]) => Object.fromEntries(keys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
   return {
     ...pick(
