@@ -8,6 +8,11 @@ export const trainingConfigSchema = z.object({
   batchSize: z.number().int().min(1).max(1_000_000),
   learningRate: z.number().positive().max(1e6),
   optimizer: z.enum(['sgd', 'adam']),
+  /**
+   * FedProx's μ (Li et al. 2020): devices add μ/2·||w − w_global||² on the shared weights to their
+   * local loss this round. Absent or 0 = plain local training. The coordinator may change it per round.
+   */
+  proximalMu: z.number().min(0).max(1e4).optional(),
   /** Model- or trainer-specific settings (negatives per positive, ...). */
   extra: z.record(z.string().max(64), scalar),
 });

@@ -7,16 +7,36 @@ export interface UserData {
   numItems: number;
   /** Items the user interacted with, minus the held-out one (sorted). */
   trainItems: Int32Array;
-  /** The user's latest interaction by timestamp. */
+  /** The held-out interaction (the latest by timestamp under the default holdout). */
   testItem: number;
   /** Items the user never interacted with, ranked against testItem. */
   testNegatives: Int32Array;
+  /**
+   * With `validation`: a second held-out interaction (the one before the test item under 'latest',
+   * PFedRec's protocol), for early stopping and choosing the best round, so the test item is only
+   * ever read to report the chosen model. Not in trainItems.
+   */
+  validationItem?: number;
+  /** Never-seen items ranked against validationItem (sampled with their own seed). */
+  validationNegatives?: Int32Array;
 }
+
+/**
+ * Which interaction a user holds out: 'latest' by timestamp (He et al.; on a file without
+ * timestamps, its last line), 'last-line' (file order whatever the timestamps say), or 'random'
+ * (seeded per user).
+ */
+export type HoldoutMode = 'latest' | 'last-line' | 'random';
+export const HOLDOUT_MODES: readonly HoldoutMode[] = ['latest', 'last-line', 'random'];
 
 export interface SplitOptions {
   /** Evaluation negatives per user (99 in He et al. 2017). */
   negatives?: number;
   seed?: number;
+  /** Which interaction is the test item (default 'latest'). */
+  holdout?: HoldoutMode;
+  /** Also hold out a validation item (the next one under the same rule); users then need three interactions. */
+  validation?: boolean;
 }
 
 export interface LeaveOneOutSplit {
@@ -24,8 +44,10 @@ export interface LeaveOneOutSplit {
   numItems: number;
   /** One entry per user with at least two interactions, by dense user id. */
   users: UserData[];
-  /** Users left out because they had fewer than two interactions. */
+  /** Users left out because they had fewer than two interactions (three with validation). */
   skippedUsers: number;
+  holdout: HoldoutMode;
+  validation: boolean;
 }
 
 /** A per-user seed, so one user's negatives do not depend on who else is in the data. */
@@ -55,35 +77,75 @@ export function sampleUnseen(rng: SeededRandom, numItems: number, exclude: Reado
 export function leaveOneOut(data: InteractionDataset, options: SplitOptions = {}): LeaveOneOutSplit {
   const negatives = options.negatives ?? 99;
   const seed = options.seed ?? 42;
+  const holdout = options.holdout ?? 'latest';
+  const validation = options.validation ?? false;
   const rows: number[][] = Array.from({ length: data.numUsers }, () => []);
   for (let r = 0; r < data.users.length; r++) rows[data.users[r]!]!.push(r);
   const users: UserData[] = [];
   let skippedUsers = 0;
   rows.forEach((userRows, user) => {
-    if (userRows.length < 2) {
+    if (userRows.length < (validation ? 3 : 2)) {
       skippedUsers++;
       return;
     }
     const items = userRows.map((r) => data.items[r]!);
-    const times = userRows.map((r) => data.timestamps[r]!);
-    users.push(holdOutLatest(user, items, times, data.numItems, { negatives, seed }));
+    // 'last-line' ranks rows by their position in the data (file order), whatever the timestamps say.
+    const times = holdout === 'last-line' ? userRows : userRows.map((r) => data.timestamps[r]!);
+    users.push(holdOut(user, items, times, data.numItems, { negatives, seed, holdout, validation }));
   });
-  return { numUsers: data.numUsers, numItems: data.numItems, users, skippedUsers };
+  return { numUsers: data.numUsers, numItems: data.numItems, users, skippedUsers, holdout, validation };
+}
+
+/** Index of the latest entry (the later one on ties), skipping `except`. */
+function latestIndex(timestamps: ArrayLike<number>, except = -1): number {
+  let latest = -1;
+  for (let k = 0; k < timestamps.length; k++) if (k !== except && (latest < 0 || timestamps[k]! >= timestamps[latest]!)) latest = k;
+  return latest;
+}
+
+/** Index of a seeded random entry other than `except`. */
+function randomIndex(rng: SeededRandom, n: number, except = -1): number {
+  for (;;) {
+    const k = rng.int(n);
+    if (k !== except) return k;
+  }
 }
 
 /**
- * One user's leave-one-out data from its own history (what a device can do alone): the latest
- * item (the later one on ties) is held out, `negatives` never-seen items are sampled from the seed.
+ * One user's held-out data from its own history (what a device can do alone): the test item by
+ * the holdout rule (default: the latest, the later one on ties), optionally a validation item by
+ * the same rule among the rest, and `negatives` never-seen items for each from the seed.
  */
+export function holdOut(user: number, items: ArrayLike<number>, timestamps: ArrayLike<number>, numItems: number, options: SplitOptions = {}): UserData {
+  const validation = options.validation ?? false;
+  if (items.length < (validation ? 3 : 2)) throw new RangeError(`user ${user} needs at least ${validation ? 3 : 2} interactions, has ${items.length}`);
+  const seed = options.seed ?? 42;
+  const negatives = options.negatives ?? 99;
+  // A stream of its own, so random holdout does not shift the evaluation negatives.
+  const pick = new SeededRandom(userSeed(seed ^ 0x5bd1e995, user));
+  const random = options.holdout === 'random';
+  const test = random ? randomIndex(pick, items.length) : latestIndex(timestamps);
+  const testItem = items[test]!;
+  const all = new Set<number>(Array.from(items));
+  const train = new Set(all);
+  train.delete(testItem);
+  let validationItem: number | undefined;
+  if (validation) {
+    validationItem = items[random ? randomIndex(pick, items.length, test) : latestIndex(timestamps, test)]!;
+    train.delete(validationItem);
+  }
+  const trainItems = Int32Array.from(train).sort();
+  // Negatives exclude everything the user touched (test, validation and train): the same test negatives with or without validation.
+  const testNegatives = sampleUnseen(new SeededRandom(userSeed(seed, user)), numItems, all, negatives);
+  const out: UserData = { user, numItems, trainItems, testItem, testNegatives };
+  if (validationItem !== undefined) {
+    out.validationItem = validationItem;
+    out.validationNegatives = sampleUnseen(new SeededRandom(userSeed(seed + 0x3c6ef372, user)), numItems, all, negatives);
+  }
+  return out;
+}
+
+/** He et al.'s leave-one-out for one user: the latest item held out (see holdOut). */
 export function holdOutLatest(user: number, items: ArrayLike<number>, timestamps: ArrayLike<number>, numItems: number, options: SplitOptions = {}): UserData {
-  if (items.length < 2) throw new RangeError(`user ${user} needs at least two interactions, has ${items.length}`);
-  let latest = 0;
-  for (let k = 0; k < items.length; k++) if (timestamps[k]! >= timestamps[latest]!) latest = k;
-  const testItem = items[latest]!;
-  const seen = new Set<number>(Array.from(items));
-  seen.delete(testItem);
-  const trainItems = Int32Array.from(seen).sort();
-  seen.add(testItem);
-  const testNegatives = sampleUnseen(new SeededRandom(userSeed(options.seed ?? 42, user)), numItems, seen, options.negatives ?? 99);
-  return { user, numItems, trainItems, testItem, testNegatives };
+  return holdOut(user, items, timestamps, numItems, { ...options, holdout: 'latest' });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
+import { lrScheduleSpec } from '@fedrec/coordinator/strategy/lr-schedule.js';
 import { DEFAULT_MODEL_NAME } from './default-model.js';
 import { PRIVACY_PRESETS } from '@fedrec/coordinator/privacy/presets.js';
 
@@ -83,6 +84,12 @@ export const cliConfigSchema = z
     strategyOptions: jsonRecord.optional(),
     serverLearningRate: z.coerce.number().positive().optional(),
     momentum: z.coerce.number().min(0).lt(1).optional(),
+    /** Shorthand for the strategy's serverLrSchedule option (fedavgm, fedadam, fedyogi, fedadagrad). */
+    serverLrSchedule: lrScheduleSpec().optional(),
+    /** The client lr's schedule over rounds, sent in each round's fit config (coordinator/strategy/round-config.ts). */
+    clientLrSchedule: lrScheduleSpec().optional(),
+    /** FedProx's μ, sent in each round's fit config (0 = off). */
+    proximalMu: z.coerce.number().min(0).max(1e4).optional(),
     localEpochs: int.min(1).optional(),
     batchSize: int.min(1).optional(),
     learningRate: z.coerce.number().positive().optional(),
@@ -151,8 +158,14 @@ export type CliConfig = z.output<typeof cliConfigSchema>;
  * The options the chosen strategy is built with: the flat serverLearningRate and momentum where the
  * strategy has such an option (other strategies ignore them, as before), then strategyOptions.
  */
-export function strategyOptionsOf(config: Pick<CliConfig, 'strategy' | 'strategyOptions' | 'serverLearningRate' | 'momentum'>): Record<string, unknown> {
-  return withShorthands(config.strategy, { serverLearningRate: config.serverLearningRate, momentum: config.momentum }, config.strategyOptions);
+export function strategyOptionsOf(
+  config: Pick<CliConfig, 'strategy' | 'strategyOptions' | 'serverLearningRate' | 'momentum'> & Partial<Pick<CliConfig, 'serverLrSchedule'>>,
+): Record<string, unknown> {
+  return withShorthands(
+    config.strategy,
+    { serverLearningRate: config.serverLearningRate, momentum: config.momentum, serverLrSchedule: config.serverLrSchedule },
+    config.strategyOptions,
+  );
 }
 export type CliKey = keyof z.input<typeof cliConfigSchema>;
 

@@ -4,6 +4,7 @@ import { strategyOptionsOf, type CliConfig } from './cli-config.js';
 import type { Logger } from '@fedrec/coordinator/logger.js';
 import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
+import { withRoundConfig } from '@fedrec/coordinator/strategy/round-config.js';
 import { defaultTrainingConfigFor, resolveModelSpec } from './default-model.js';
 import { PRIVACY_PRESET_TABLE, privacyPresetOptions } from '@fedrec/coordinator/privacy/presets.js';
 
@@ -20,7 +21,11 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
   const preset = config.privacy === 'off' ? undefined : PRIVACY_PRESET_TABLE[config.privacy];
   const serverLearningRate = config.serverLearningRate ?? preset?.serverLearningRate ?? 1;
   // serverLearningRate defaults to 1 for the strategies that take it, as the coordinator's own FedAvg does.
-  const strategy = createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate }));
+  // The client lr schedule and FedProx's μ travel in each round's fit config.
+  const strategy = withRoundConfig(createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate })), {
+    ...(config.clientLrSchedule !== undefined ? { clientLrSchedule: config.clientLrSchedule } : {}),
+    ...(config.proximalMu !== undefined ? { proximalMu: config.proximalMu } : {}),
+  });
   // A privacy preset samples a fraction of the clients each round unless --clients-per-round says otherwise.
   const presetSampling = preset?.clientsPerRound !== undefined && config.clientsPerRound === undefined ? { clientsPerRound: preset.clientsPerRound } : {};
   const privacy = privacyFromCli(config);

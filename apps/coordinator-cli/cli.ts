@@ -58,6 +58,9 @@ function program(): Command {
     ['strategyOptions', '--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}'],
     ['serverLearningRate', '--server-lr <x>', 'server learning rate (strategies with serverLearningRate)'],
     ['momentum', '--momentum <x>', 'server momentum (strategies with momentum: fedavgm)'],
+    ['serverLrSchedule', '--server-lr-schedule <spec>', 'server lr schedule: constant | step:EVERY:GAMMA | exponential:GAMMA | cosine:ROUNDS[:FLOOR]'],
+    ['clientLrSchedule', '--client-lr-schedule <spec>', 'client lr schedule, sent as round config (same specs as --server-lr-schedule)'],
+    ['proximalMu', '--proximal-mu <x>', "FedProx's mu, sent as round config (0 = off)"],
     ['localEpochs', '--local-epochs <n>', 'client epochs per round'],
     ['batchSize', '--batch-size <n>', 'client batch size'],
     ['learningRate', '--learning-rate <x>', 'client learning rate'],
@@ -104,7 +107,7 @@ function program(): Command {
   cmd.addHelpText(
     'after',
     `\nModels (--model): ${registeredModels().join(', ')}\n\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}\n` +
-      `Memory: fedavg, fedavgm and fedadam stream updates into sums, O(model); median, trimmed-mean and krum buffer\n` +
+      `Memory: fedavg, fedavgm, fedadam, fedyogi and fedadagrad stream updates into sums, O(model); median, trimmed-mean and krum buffer\n` +
       `every accepted update of a round, O(clients x model), and work in plain mode only (not with secure aggregation).`,
   );
   return cmd;

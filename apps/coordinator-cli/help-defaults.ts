@@ -21,6 +21,9 @@ const IN_WORDS: Partial<Record<CliKey, string>> = {
   corsOrigin: 'none (same origin only)',
   strategyOptions: "the strategy's defaults (see Strategies below)",
   momentum: "the strategy's default",
+  serverLrSchedule: 'constant',
+  clientLrSchedule: 'constant',
+  proximalMu: '0 (off)',
 };
 
 function show(v: unknown): string {

@@ -16,7 +16,12 @@ import { metricsChartSvg } from './socket/chart.js';
 import { ratiosOf, type SimulationReport } from './socket/report.js';
 import { formatFailureGroups } from './socket/failure-summary.js';
 import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
-import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { HOLDOUT_MODES, leaveOneOut, type HoldoutMode } from '@fedrec/recsys/split.js';
+import { describeHoldout } from '@fedrec/recsys/holdout.js';
+import { STRONG_BASELINE } from '@fedrec/recsys/baselines/strong-baseline.js';
+import { LR_SCHEDULE_HELP, parseLrSchedule } from '@fedrec/coordinator/strategy/lr-schedule.js';
+import { chooseRoundOnValidation } from './socket/best-round.js';
+import { coverageOf } from './socket/coverage.js';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 
@@ -29,6 +34,20 @@ const int = (v: string) => {
 const num = (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${v}"`);
+  return n;
+};
+
+const schedule = (v: string) => {
+  try {
+    parseLrSchedule(v);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return v;
+};
+const nonNegative = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got "${v}"`);
   return n;
 };
 
@@ -54,6 +73,16 @@ const program = new Command('simulate')
   .option('--batch-size <n>', 'client batch size', int, F.batchSize)
   .option('--lr <x>', 'client learning rate', num, F.clientLr)
   .option('--server-lr <x>', 'server learning rate (strategies with serverLearningRate)', num, F.serverLr)
+  .option('--server-lr-schedule <spec>', `server lr schedule (strategies with serverLrSchedule): ${LR_SCHEDULE_HELP}`, schedule)
+  .option('--client-lr-schedule <spec>', `client lr schedule, sent by the coordinator as round config: ${LR_SCHEDULE_HELP}`, schedule)
+  .option('--proximal-mu <x>', "FedProx's mu, sent by the coordinator as round config (0 = off)", nonNegative, 0)
+  .addOption(
+    new Option('--holdout <mode>', 'which interaction per user is the test item (and the one before it the validation item)')
+      .choices(HOLDOUT_MODES)
+      .default('latest'),
+  )
+  .option('--max-abandoned <n>', 'end the run (with a report saying so) after this many abandoned rounds in a row', int, 5)
+  .option('--time-limit-min <m>', 'end the federated run (with a report saying so) after this many minutes', num)
   .addOption(new Option('--strategy <name>', "the coordinator's aggregation strategy (see Strategies below)").choices(STRATEGY_NAMES).default('fedavg'))
   .option('--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}', json, {})
   .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp']).default(RECSYS_DEFAULTS.model))
@@ -69,7 +98,7 @@ const program = new Command('simulate')
   .option('--synthetic-users <n>', 'users of the synthetic data', int)
   .option('--synthetic-items <n>', 'items of the synthetic data', int)
   .option('--compare-centralized', 'also train the same model centrally on the same split')
-  .option('--centralized-epochs <n>', 'epochs of the centralized baseline', int, RECSYS_DEFAULTS.centralized.epochs)
+  .option('--centralized-epochs <n>', 'most epochs of the centralized baselines (each stops early on validation)', int, STRONG_BASELINE.maxEpochs)
   .option(
     '--privacy <preset>',
     privacyPresetHelp(),
@@ -92,6 +121,12 @@ interface Flags {
   batchSize: number;
   lr: number;
   serverLr: number;
+  serverLrSchedule?: string;
+  clientLrSchedule?: string;
+  proximalMu: number;
+  holdout: HoldoutMode;
+  maxAbandoned: number;
+  timeLimitMin?: number;
   strategy: string;
   strategyOptions: Record<string, unknown>;
   model: NcfKind;
@@ -125,7 +160,8 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function roundLine(r: RoundRow): string {
-  const quality = r.hr10 !== null ? `HR@10 ${pct(r.hr10)}  NDCG@10 ${pct(r.ndcg10!)}` : ''.padEnd(30);
+  const val = r.valHr10 !== null ? `  (val ${pct(r.valHr10)})` : '';
+  const quality = r.hr10 !== null ? `HR@10 ${pct(r.hr10)}  NDCG@10 ${pct(r.ndcg10!)}${val}  eval ${r.evalDevices} devices` : ''.padEnd(30);
   const loss = r.trainLoss !== null ? r.trainLoss.toFixed(4) : '-';
   const eps = r.epsilon !== undefined && r.epsilon !== null ? `  ε ${r.epsilon.toFixed(2)}` : '';
   const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms${eps}`;
@@ -141,7 +177,10 @@ async function main(): Promise<void> {
   const f = program.parse(process.argv).opts<Flags>();
   const data = loadData(f);
   console.log(`data: ${f.data}: ${formatLoadSummary(data.summary)}`);
-  const split = leaveOneOut(data, { seed: f.seed, negatives: RECSYS_DEFAULTS.split.negatives });
+  // PFedRec's protocol: a validation item besides the test item, so rounds and epochs are chosen without the test item.
+  const split = leaveOneOut(data, { seed: f.seed, negatives: RECSYS_DEFAULTS.split.negatives, holdout: f.holdout, validation: true });
+  const holdoutLine = describeHoldout(data, f.holdout, true);
+  console.log(`data: ${holdoutLine}${split.skippedUsers ? `; ${split.skippedUsers} users with fewer than 3 interactions left out` : ''}`);
   const users = f.clients ? split.users.slice(0, f.clients) : split.users;
   if (users.length === 0) throw new Error('no users with at least two interactions to simulate');
   const options = recsysModelOptions(split.numItems, f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
@@ -159,21 +198,57 @@ async function main(): Promise<void> {
   // Validated before any training, so a bad option fails in a second rather than after the baselines.
   const strategy = {
     name: f.strategy,
-    options: parseStrategyOptions(f.strategy, withShorthands(f.strategy, { serverLearningRate: serverLr }, f.strategyOptions)),
+    options: parseStrategyOptions(
+      f.strategy,
+      withShorthands(f.strategy, { serverLearningRate: serverLr, serverLrSchedule: f.serverLrSchedule }, f.strategyOptions),
+    ),
   };
+  const roundConfig = { ...(f.clientLrSchedule ? { clientLrSchedule: f.clientLrSchedule } : {}), ...(f.proximalMu > 0 ? { proximalMu: f.proximalMu } : {}) };
 
   const itemPop = evaluateItemPop(users, split.numItems);
   console.log(`ItemPop: HR@10 ${pct(itemPop.hr10)}  NDCG@10 ${pct(itemPop.ndcg10)}`);
 
   let centralized: SimulationReport['centralized'] = null;
+  let strongBaseline: SimulationReport['strongBaseline'] = null;
   if (f.compareCentralized) {
-    const c = RECSYS_DEFAULTS.centralized;
-    const t0 = Date.now();
-    const run = trainCentralized(arch, users, split.numUsers, { ...c, epochs: f.centralizedEpochs, seed: f.seed, evalEvery: f.centralizedEpochs });
-    centralized = { hr10: run.final.hr10, ndcg10: run.final.ndcg10, wallClockMs: Date.now() - t0, epochs: f.centralizedEpochs };
-    console.log(
-      `centralized ${f.model}: HR@10 ${pct(centralized.hr10)}  NDCG@10 ${pct(centralized.ndcg10)}  (${f.centralizedEpochs} epochs, ${secs(centralized.wallClockMs)})`,
-    );
+    const b = STRONG_BASELINE;
+    // The same model as the federated run, and the strong tuned baseline (recsys/baselines/strong-baseline.ts):
+    // Adam, early stopping on the validation item; the test item is read once, for the epoch chosen.
+    const runs = [
+      { label: `centralized ${f.model}`, kind: f.model, factors: f.factors },
+      { label: `centralized ${b.model} f=${b.factors} (strong baseline)`, kind: b.model, factors: b.factors },
+    ];
+    for (const [k, r] of runs.entries()) {
+      const t0 = Date.now();
+      const a = k === 0 ? arch : ncfArch(r.kind, recsysModelOptions(split.numItems, { factors: r.factors }));
+      const run = trainCentralized(a, users, split.numUsers, {
+        epochs: f.centralizedEpochs,
+        batchSize: b.batchSize,
+        learningRate: k === 0 ? RECSYS_DEFAULTS.centralized.learningRate : b.learningRate,
+        optimizer: 'adam',
+        negatives: b.negatives,
+        seed: f.seed,
+        evalEvery: 1,
+        l2: k === 0 ? 0 : b.l2,
+        patience: b.patience,
+        refit: b.refit,
+      });
+      const figures = {
+        hr10: run.final.hr10,
+        ndcg10: run.final.ndcg10,
+        wallClockMs: Date.now() - t0,
+        epochs: run.epochsRun,
+        bestEpoch: run.bestEpoch,
+        validationHr10: run.validation?.hr10 ?? null,
+        model: r.kind,
+        factors: r.factors,
+      };
+      if (k === 0) centralized = figures;
+      else strongBaseline = { ...figures, learningRate: b.learningRate, l2: b.l2, negatives: b.negatives };
+      console.log(
+        `${r.label}: HR@10 ${pct(figures.hr10)}  NDCG@10 ${pct(figures.ndcg10)}  (epoch ${run.bestEpoch} chosen on validation HR@10 ${pct(figures.validationHr10 ?? NaN)}, ${run.epochsRun} run, ${secs(figures.wallClockMs)})`,
+      );
+    }
   }
 
   console.log(
@@ -194,6 +269,9 @@ async function main(): Promise<void> {
     trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: F.negatives } },
     serverLearningRate: serverLr,
     strategy,
+    roundConfig,
+    maxAbandoned: f.maxAbandoned,
+    ...(f.timeLimitMin !== undefined ? { timeLimitMs: f.timeLimitMin * 60_000 } : {}),
     evaluateEvery: f.evaluateEvery,
     workers: f.workers,
     engine: f.engine,
@@ -212,26 +290,57 @@ async function main(): Promise<void> {
       console.log(roundLine(row));
     },
   });
-  if (!result.final) throw new Error('the federated run ended without an evaluation');
+  if (result.stopped) console.log(`\nthe federated run ENDED EARLY: ${result.stopped}`);
 
   const bytesUp = result.rounds.reduce((n, r) => n + r.bytesUp, 0);
   const bytesDown = result.rounds.reduce((n, r) => n + r.bytesDown, 0);
-  const federated = { hr10: result.final.hr10, ndcg10: result.final.ndcg10, wallClockMs: result.wallClockMs };
-  const ratios = ratiosOf(federated, centralized);
+  // The round reported is chosen on the validation item only; its test figures are then read.
+  const chosenRound = chooseRoundOnValidation(result.rounds);
+  const chosen = result.rounds.find((r) => r.round === chosenRound) ?? null;
+  const coverage = chosen ? coverageOf(users, result.evaluatedDevices.get(chosen.round) ?? []) : null;
+  const last = result.final;
+  const federated = chosen
+    ? { hr10: chosen.hr10!, ndcg10: chosen.ndcg10!, wallClockMs: result.wallClockMs }
+    : last
+      ? { hr10: last.hr10, ndcg10: last.ndcg10, wallClockMs: result.wallClockMs }
+      : null;
+  const ratios = federated ? ratiosOf(federated, centralized) : null;
+  const strongRatios = federated ? ratiosOf(federated, strongBaseline) : null;
 
-  console.log('\n                 HR@10    NDCG@10   wall-clock');
-  console.log(`ItemPop          ${pct(itemPop.hr10)}   ${pct(itemPop.ndcg10)}`);
-  if (centralized) console.log(`centralized      ${pct(centralized.hr10)}   ${pct(centralized.ndcg10)}    ${secs(centralized.wallClockMs)}`);
-  console.log(
-    `federated        ${pct(federated.hr10)}   ${pct(federated.ndcg10)}    ${secs(federated.wallClockMs)}  (${mb(bytesUp)} up, ${mb(bytesDown)} down)`,
-  );
-  if (ratios) console.log(`federated / centralized: HR@10 ${ratios.hr10.toFixed(3)}x  NDCG@10 ${ratios.ndcg10.toFixed(3)}x`);
+  console.log('\n                     HR@10    NDCG@10   wall-clock');
+  console.log(`ItemPop              ${pct(itemPop.hr10)}   ${pct(itemPop.ndcg10)}`);
+  if (strongBaseline)
+    console.log(
+      `centralized ${`${strongBaseline.model}-${strongBaseline.factors}`.padEnd(9)}${pct(strongBaseline.hr10)}   ${pct(strongBaseline.ndcg10)}    ${secs(strongBaseline.wallClockMs)}  (strong baseline)`,
+    );
+  if (centralized)
+    console.log(`centralized ${`${f.model}-${f.factors}`.padEnd(9)}${pct(centralized.hr10)}   ${pct(centralized.ndcg10)}    ${secs(centralized.wallClockMs)}`);
+  if (federated)
+    console.log(
+      `federated ${`${f.model}-${f.factors}`.padEnd(11)}${pct(federated.hr10)}   ${pct(federated.ndcg10)}    ${secs(federated.wallClockMs)}  (${mb(bytesUp)} up, ${mb(bytesDown)} down)`,
+    );
+  else console.log('federated: no evaluated round: no figure to report');
+  if (chosen && coverage)
+    console.log(
+      `federated figures: round ${chosen.round}, chosen on validation HR@10 ${pct(chosen.valHr10!)} (never on test); evaluation covered ${coverage.covered} of ${coverage.devices} devices${coverage.missing.length ? ` (NOT covered: ${coverage.missing.slice(0, 20).join(', ')}${coverage.missing.length > 20 ? ', ...' : ''})` : ' (all)'}`,
+    );
+  if (ratios) console.log(`federated / centralized ${f.model}: HR@10 ${ratios.hr10.toFixed(3)}x  NDCG@10 ${ratios.ndcg10.toFixed(3)}x`);
+  if (strongRatios) console.log(`federated / strong baseline: HR@10 ${strongRatios.hr10.toFixed(3)}x  NDCG@10 ${strongRatios.ndcg10.toFixed(3)}x`);
 
   if (f.report) {
     const report: SimulationReport = {
       generatedAt: new Date().toISOString(),
       command: process.argv.slice(2),
-      data: { source: f.data, summary: data.summary, users: split.numUsers, items: split.numItems, clients: users.length },
+      data: {
+        source: f.data,
+        summary: data.summary,
+        users: split.numUsers,
+        items: split.numItems,
+        clients: users.length,
+        holdout: f.holdout,
+        holdoutDescription: holdoutLine,
+        skippedUsers: split.skippedUsers,
+      },
       config: {
         model: f.model,
         modelOptions: options,
@@ -241,6 +350,11 @@ async function main(): Promise<void> {
         batchSize: f.batchSize,
         learningRate: f.lr,
         serverLearningRate: serverLr,
+        serverLrSchedule: f.serverLrSchedule ?? 'constant',
+        clientLrSchedule: f.clientLrSchedule ?? 'constant',
+        proximalMu: f.proximalMu,
+        maxAbandoned: f.maxAbandoned,
+        timeLimitMin: f.timeLimitMin ?? null,
         strategy: strategy.name,
         strategyOptions: strategy.options,
         negatives: F.negatives,
@@ -252,8 +366,17 @@ async function main(): Promise<void> {
       },
       itemPop: { hr10: itemPop.hr10, ndcg10: itemPop.ndcg10 },
       centralized,
+      strongBaseline,
       federated: {
-        ...federated,
+        hr10: federated?.hr10 ?? null,
+        ndcg10: federated?.ndcg10 ?? null,
+        wallClockMs: result.wallClockMs,
+        chosenRound,
+        chosenOn: 'validation',
+        validationHr10: chosen?.valHr10 ?? null,
+        lastEvaluated: last,
+        coverage,
+        stopped: result.stopped,
         rounds: result.rounds,
         connectMs: result.connectMs,
         backend: result.backend ?? null,
@@ -262,6 +385,7 @@ async function main(): Promise<void> {
         bytesDown,
       },
       ratios,
+      strongRatios,
     };
     await writeFile(f.report, `${JSON.stringify(report, null, 2)}\n`);
     const chartPath = f.chart ?? f.report.replace(/(\.json)?$/, '.svg');

@@ -71,7 +71,14 @@ export class RecsysTrainer implements Trainer {
       negatives,
       seed: userSeed(this.seed + 7919 * ctx.roundId, this.data.user),
     });
-    const result = await engine.fit(options, shared, priv, plan, { learningRate: ctx.config.learningRate, batchSize: ctx.config.batchSize, optimizer });
+    // The round config carries this round's lr (the coordinator's schedule) and FedProx's μ.
+    const mu = ctx.config.proximalMu ?? 0;
+    const result = await engine.fit(options, shared, priv, plan, {
+      learningRate: ctx.config.learningRate,
+      batchSize: ctx.config.batchSize,
+      optimizer,
+      ...(mu > 0 ? { proximalMu: mu } : {}),
+    });
     await this.savePrivate(ctx.modelSpec.name, result.privateAfter);
     const { delta, rowWeights } = flattenLocalResult(ctx.global.manifest, result);
     return { delta, numExamples: result.numExamples, rowWeights, metrics: { loss: result.loss } };
@@ -79,12 +86,23 @@ export class RecsysTrainer implements Trainer {
 
   async evaluate(ctx: TaskContext): Promise<EvaluateOutcome> {
     const engine = await this.engineFor(ctx);
-    const candidates = new Int32Array(1 + this.data.testNegatives.length);
-    candidates[0] = this.data.testItem;
-    candidates.set(this.data.testNegatives, 1);
-    const logits = await this.score(engine, ctx.modelSpec, ctx.global, candidates);
-    const m = heldOutMetrics(logits, 10);
-    return { numExamples: 1, metrics: { hr10: m.hr, ndcg10: m.ndcg, loss: m.loss } };
+    const rank = async (item: number, negatives: Int32Array) => {
+      const candidates = new Int32Array(1 + negatives.length);
+      candidates[0] = item;
+      candidates.set(negatives, 1);
+      return heldOutMetrics(await this.score(engine, ctx.modelSpec, ctx.global, candidates), 10);
+    };
+    const metrics: Record<string, number> = {};
+    // With a validation item (PFedRec's protocol), its metrics are reported apart (val_*): runs choose
+    // their best round on those, and the test item's metrics only report the round chosen.
+    const { validationItem, validationNegatives } = this.data;
+    if (validationItem !== undefined && validationNegatives) {
+      const v = await rank(validationItem, validationNegatives);
+      Object.assign(metrics, { val_hr10: v.hr, val_ndcg10: v.ndcg, val_loss: v.loss });
+    }
+    const m = await rank(this.data.testItem, this.data.testNegatives);
+    Object.assign(metrics, { hr10: m.hr, ndcg10: m.ndcg, loss: m.loss });
+    return { numExamples: 1, metrics };
   }
 
   /** Top-k items by score under the latest global weights and this user's private rows; seen items excluded by default. */
@@ -92,7 +110,8 @@ export class RecsysTrainer implements Trainer {
     if (!this.lastGlobal) throw new Error('no global model yet: recommend() needs a fit or evaluate task first (or setGlobal)');
     const { spec, weights } = this.lastGlobal;
     const engine = await this.engineFor({ modelSpec: spec, global: weights });
-    const skip = new Set<number>(exclude ?? [...this.data.trainItems, this.data.testItem]);
+    const held = this.data.validationItem === undefined ? [this.data.testItem] : [this.data.testItem, this.data.validationItem];
+    const skip = new Set<number>(exclude ?? [...this.data.trainItems, ...held]);
     const items = Int32Array.from({ length: engine.numItems(spec.options) }, (_, i) => i).filter((i) => !skip.has(i));
     const logits = await this.score(engine, spec, weights, items);
     const order = Array.from(items.keys()).sort((x, y) => logits[y]! - logits[x]!);

@@ -17,6 +17,8 @@ export interface FedAdamOptions {
   tau?: number;
   /** Source of randomness for client sampling (inject a seeded one for reproducible runs). */
   random?: () => number;
+  /** η's multiplier by round id (a server learning-rate schedule, server-lr-schedule.ts); default constant 1. */
+  etaFactor?: (roundId: number) => number;
 }
 
 /**
@@ -35,14 +37,19 @@ export const FEDADAM_DEFAULTS = { eta: 0.05, beta1: 0.9, beta2: 0.99, tau: 1e-9 
  */
 export class FedAdam extends FedAvg {
   override readonly name: string = 'fedadam';
-  private readonly eta: number;
-  private readonly beta1: number;
-  private readonly beta2: number;
-  private readonly tau: number;
+  protected readonly eta: number;
+  protected readonly beta1: number;
+  protected readonly beta2: number;
+  protected readonly tau: number;
+  /** Adam corrects both moments' bias (Kingma & Ba); FedYogi and FedAdagrad follow Reddi et al.'s Algorithm 2 without it. */
+  protected readonly biasCorrected: boolean = true;
+  /** η's multiplier per round (server-lr-schedule.ts); constant 1 unless a schedule is set. */
+  protected readonly etaFactor: (roundId: number) => number;
   private state: { m: Float64Array; v: Float64Array; steps: Uint32Array } | undefined;
 
   constructor(options: FedAdamOptions = {}) {
     super(options.random ? { random: options.random } : {});
+    this.etaFactor = options.etaFactor ?? (() => 1);
     this.eta = options.eta ?? FEDADAM_DEFAULTS.eta;
     this.beta1 = options.beta1 ?? FEDADAM_DEFAULTS.beta1;
     this.beta2 = options.beta2 ?? FEDADAM_DEFAULTS.beta2;
@@ -53,22 +60,28 @@ export class FedAdam extends FedAvg {
     if (!(this.tau > 0) || !Number.isFinite(this.tau)) throw new RangeError(`tau must be a positive finite number, got ${this.tau}`);
   }
 
-  override aggregateFit(_roundId: number, global: Weights, sums: AggregateSums, _failures: readonly Failure[]): Weights {
+  /** The second-moment rule: Adam's exponential moving average of the squared pseudo-gradient. */
+  protected secondMoment(v: number, g2: number): number {
+    return this.beta2 * v + (1 - this.beta2) * g2;
+  }
+
+  override aggregateFit(roundId: number, global: Weights, sums: AggregateSums, _failures: readonly Failure[]): Weights {
     const g = averageDelta(global.manifest, sums);
     const reported = reportedElements(global.manifest, sums);
     const n = g.length;
     if (!this.state || this.state.m.length !== n) this.state = { m: new Float64Array(n), v: new Float64Array(n), steps: new Uint32Array(n) };
     const { m, v, steps } = this.state;
-    const { eta, beta1, beta2, tau } = this;
+    const { beta1, beta2, tau, biasCorrected } = this;
+    const eta = this.eta * this.etaFactor(roundId);
     const body = Float32Array.from(global.body);
     for (let i = 0; i < n; i++) {
       if (!reported[i]) continue;
       const t = ++steps[i]!;
       m[i] = beta1 * m[i]! + (1 - beta1) * g[i]!;
-      v[i] = beta2 * v[i]! + (1 - beta2) * g[i]! * g[i]!;
+      v[i] = this.secondMoment(v[i]!, g[i]! * g[i]!);
       // Bias-corrected step (Kingma & Ba): each element counts its own rounds, since masked rows skip some.
-      const mHat = m[i]! / (1 - beta1 ** t);
-      const vHat = v[i]! / (1 - beta2 ** t);
+      const mHat = biasCorrected ? m[i]! / (1 - beta1 ** t) : m[i]!;
+      const vHat = biasCorrected ? v[i]! / (1 - beta2 ** t) : v[i]!;
       body[i] = global.body[i]! + (eta * mHat) / (Math.sqrt(vHat) + tau);
     }
     return { manifest: global.manifest, body };

@@ -11,6 +11,8 @@ import { fromTensors, toTensors } from './strategy-state.js';
 export interface FedAvgMOptions extends FedAvgOptions {
   /** Server momentum β: velocity = β·velocity + averaged delta. */
   momentum?: number;
+  /** The server learning rate's multiplier by round id (lr-schedule.ts); default constant 1. */
+  serverLrFactor?: (roundId: number) => number;
 }
 
 /** FedAvg with server momentum (Hsu et al. 2019). The velocity is checkpointed (saveState) and restored on restart. */
@@ -18,19 +20,21 @@ export class FedAvgM extends FedAvg {
   override readonly name: string = 'fedavgm';
   private readonly momentum: number;
   private velocity: Float64Array | undefined;
+  private readonly serverLrFactor: (roundId: number) => number;
 
   constructor(options: FedAvgMOptions = {}) {
     super(options);
+    this.serverLrFactor = options.serverLrFactor ?? (() => 1);
     this.momentum = options.momentum ?? 0.9;
     if (!(this.momentum >= 0 && this.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${this.momentum}`);
   }
 
-  override aggregateFit(_roundId: number, global: Weights, sums: AggregateSums, _failures: readonly Failure[]): Weights {
+  override aggregateFit(roundId: number, global: Weights, sums: AggregateSums, _failures: readonly Failure[]): Weights {
     const step = averageDelta(global.manifest, sums);
     if (!this.velocity || this.velocity.length !== step.length) this.velocity = new Float64Array(step.length);
     const v = this.velocity;
     for (let i = 0; i < v.length; i++) v[i] = this.momentum * v[i]! + step[i]!;
-    return applyStep(global, v, this.serverLearningRate);
+    return applyStep(global, v, this.serverLearningRate * this.serverLrFactor(roundId));
   }
 
   saveState(manifest: WeightManifest): StrategyState | undefined {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { FedAdam, FEDADAM_DEFAULTS } from './fedadam.js';
+import { FedAdagrad, FEDADAGRAD_DEFAULTS } from './fedadagrad.js';
+import { FedYogi, FEDYOGI_DEFAULTS } from './fedyogi.js';
+import { LR_SCHEDULE_HELP, lrFactorOf, lrScheduleSpec } from './lr-schedule.js';
 import { FedAvg } from './fedavg.js';
 import { FedAvgM } from './fedavgm.js';
 import { Krum } from './krum.js';
@@ -23,6 +26,17 @@ export interface StrategyEntry<Schema extends z.ZodObject = z.ZodObject> {
 
 const serverLearningRate = () => z.number().positive().finite().optional().describe('multiplies the averaged delta (default 1)');
 const unit = z.number().min(0).lt(1);
+const serverLrSchedule = () => lrScheduleSpec().optional().describe(`the server learning rate's schedule over rounds: ${LR_SCHEDULE_HELP} (default constant)`);
+
+/** The schedule option as the multiplier function the strategies take (absent: none, so they keep their constant rate). */
+function scheduleOf(spec: string | undefined): { serverLrFactor?: (roundId: number) => number } {
+  return spec === undefined ? {} : { serverLrFactor: lrFactorOf(spec) };
+}
+
+/** FedAdam, FedYogi and FedAdagrad scale η by the schedule. */
+function etaScheduleOf(spec: string | undefined): { etaFactor?: (roundId: number) => number } {
+  return spec === undefined ? {} : { etaFactor: lrFactorOf(spec) };
+}
 
 type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };
 
@@ -44,8 +58,12 @@ export const STRATEGIES = {
   }),
   fedavgm: entry({
     description: 'FedAvg with server momentum (Hsu et al. 2019)',
-    options: z.strictObject({ serverLearningRate: serverLearningRate(), momentum: unit.optional().describe('server momentum β (default 0.9)') }),
-    create: (o, deps) => new FedAvgM({ ...defined(o), ...deps }),
+    options: z.strictObject({
+      serverLearningRate: serverLearningRate(),
+      momentum: unit.optional().describe('server momentum β (default 0.9)'),
+      serverLrSchedule: serverLrSchedule(),
+    }),
+    create: ({ serverLrSchedule: spec, ...o }, deps) => new FedAvgM({ ...defined(o), ...scheduleOf(spec), ...deps }),
   }),
   fedadam: entry({
     description: 'FedAdam (Reddi et al. 2021): server Adam on the averaged delta; rows nobody touched stay put',
@@ -54,8 +72,30 @@ export const STRATEGIES = {
       beta1: unit.optional().describe(`first-moment decay (default ${FEDADAM_DEFAULTS.beta1})`),
       beta2: unit.optional().describe(`second-moment decay (default ${FEDADAM_DEFAULTS.beta2})`),
       tau: z.number().positive().finite().optional().describe(`adaptivity floor τ (default ${FEDADAM_DEFAULTS.tau})`),
+      serverLrSchedule: serverLrSchedule(),
     }),
-    create: (o, deps) => new FedAdam({ ...defined(o), ...deps }),
+    create: ({ serverLrSchedule: spec, ...o }, deps) => new FedAdam({ ...defined(o), ...etaScheduleOf(spec), ...deps }),
+  }),
+  fedyogi: entry({
+    description: 'FedYogi (Reddi et al. 2021): server Yogi, v moves additively by (1-β2)Δ²·sign(v-Δ²); no bias correction',
+    options: z.strictObject({
+      eta: z.number().positive().finite().optional().describe(`server learning rate (default ${FEDYOGI_DEFAULTS.eta})`),
+      beta1: unit.optional().describe(`first-moment decay (default ${FEDYOGI_DEFAULTS.beta1})`),
+      beta2: unit.optional().describe(`second-moment rate (default ${FEDYOGI_DEFAULTS.beta2})`),
+      tau: z.number().positive().finite().optional().describe(`adaptivity floor τ (default ${FEDYOGI_DEFAULTS.tau})`),
+      serverLrSchedule: serverLrSchedule(),
+    }),
+    create: ({ serverLrSchedule: spec, ...o }, deps) => new FedYogi({ ...defined(o), ...etaScheduleOf(spec), ...deps }),
+  }),
+  fedadagrad: entry({
+    description: 'FedAdagrad (Reddi et al. 2021): server Adagrad, v = running sum of Δ²; no bias correction',
+    options: z.strictObject({
+      eta: z.number().positive().finite().optional().describe(`server learning rate (default ${FEDADAGRAD_DEFAULTS.eta})`),
+      beta1: unit.optional().describe(`first-moment decay, 0 = no server momentum (default ${FEDADAGRAD_DEFAULTS.beta1})`),
+      tau: z.number().positive().finite().optional().describe(`adaptivity floor τ (default ${FEDADAGRAD_DEFAULTS.tau})`),
+      serverLrSchedule: serverLrSchedule(),
+    }),
+    create: ({ serverLrSchedule: spec, ...o }, deps) => new FedAdagrad({ ...defined(o), ...etaScheduleOf(spec), ...deps }),
   }),
   median: entry({
     description: 'coordinate-wise median (Yin et al. 2018), buffers every update: memory O(clients x model); plain mode only',

@@ -100,6 +100,7 @@ export function parseDelimitedInteractions(text: string, options: DelimitedOptio
   const cols = options.columns ?? (header ? columnsFromHeader(first) : positionalColumns(second?.length ?? first.length));
   const rows: RawInteraction[] = [];
   let malformed = 0;
+  let lineOrder = 0;
   data.forEach((line, index) => {
     const f = split(line, delimiter);
     const user = f[cols.user];
@@ -112,7 +113,11 @@ export function parseDelimitedInteractions(text: string, options: DelimitedOptio
       malformed++;
       return;
     }
+    if (timeField === undefined || timeField === '') lineOrder++;
     rows.push({ user, item, rating, timestamp });
   });
-  return buildDataset(rows, { lines: data.length, malformed });
+  const dataset = buildDataset(rows, { lines: data.length, malformed });
+  // Any row timed by its line makes "latest" partly "last line": the holdout summary says so.
+  dataset.timestampSource = lineOrder > 0 ? 'line-order' : 'column';
+  return dataset;
 }

@@ -26,6 +26,11 @@ export interface InteractionDataset {
   /** Dense item id -> the id in the source. */
   itemIds: string[];
   summary: LoadSummary;
+  /**
+   * Where `timestamps` came from: the file's own column, or each row's line order because the file
+   * had none (then "latest" means "last line", see recsys/holdout.ts). Absent = the source's own times.
+   */
+  timestampSource?: 'column' | 'line-order';
 }
 
 export function formatLoadSummary(s: LoadSummary): string {

@@ -59,6 +59,29 @@ describe('coordinator: CLI configuration', () => {
     assert.doesNotThrow(() => resolveCliConfig({ strategy: 'fedadam', serverLearningRate: 2, momentum: 0.5 }));
     assert.throws(() => resolveCliConfig({ strategy: 'fedavgm', momentum: 1 }), /momentum/);
   });
+
+  it('sends the client lr schedule and FedProx μ as round config, and hands the server schedule to the strategy', async () => {
+    const config = resolveCliConfig(
+      { strategy: 'fedyogi', learningRate: 0.4 },
+      configFromEnv({ FEDREC_CLIENT_LR_SCHEDULE: 'step:1:0.5', FEDREC_PROXIMAL_MU: '0.01', FEDREC_SERVER_LR_SCHEDULE: 'cosine:50' }),
+    );
+    assert.equal(config.serverLrSchedule, 'cosine:50');
+    const options = coordinatorOptionsFromCli(config, initialWeights(), silentLogger);
+    const args = {
+      roundId: 3,
+      modelVersion: 2,
+      global: initialWeights(),
+      clients: [{ clientId: 'a', connectedAt: 0 }],
+      sampleSize: 1,
+      config: options.trainingConfig!,
+    };
+    const [fit] = await options.strategy!.configureFit(args);
+    assert.equal(fit!.config.learningRate, 0.1, 'round 3 of step:1:0.5 is a quarter of 0.4');
+    assert.equal(fit!.config.proximalMu, 0.01);
+    assert.throws(() => resolveCliConfig({ clientLrSchedule: 'sometimes' }), /--client-lr-schedule[\s\S]*unknown kind/);
+    assert.throws(() => resolveCliConfig({ proximalMu: '-1' }), /--proximal-mu/);
+    assert.throws(() => resolveCliConfig({ strategy: 'fedavgm', serverLrSchedule: 'step:0:1' }), /EVERY/);
+  });
 });
 
 describe('coordinator: CLI process', () => {

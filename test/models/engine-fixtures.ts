@@ -118,6 +118,8 @@ export interface RealisticFit {
   optimizer: 'sgd' | 'adam';
   batchSize: number;
   learningRate: number;
+  /** FedProx's μ in the round config (absent = none). */
+  proximalMu?: number;
 }
 
 /**
@@ -133,6 +135,7 @@ export function realisticRecommenderFixture(registry: ModelRegistry, engine: str
     learningRate: fit.learningRate,
     optimizer: fit.optimizer,
     extra: { negatives: RECSYS_DEFAULTS.federated.negatives },
+    ...(fit.proximalMu !== undefined ? { proximalMu: fit.proximalMu } : {}),
   };
   const data = seededUser({ seed: 5, user: 11, numItems, liked: 107 });
   const global = registry.definition(fit.model).initialWeights(spec.options, 9);

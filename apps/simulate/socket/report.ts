@@ -11,14 +11,58 @@ export interface QualityFigures {
 export interface SimulationReport {
   generatedAt: string;
   command: string[];
-  data: { source: string; summary: LoadSummary; users: number; items: number; clients: number };
+  data: {
+    source: string;
+    summary: LoadSummary;
+    users: number;
+    items: number;
+    clients: number;
+    /** Which interaction each user holds out (--holdout) and why, in words. */
+    holdout: string;
+    holdoutDescription: string;
+    skippedUsers: number;
+  };
   config: Record<string, unknown>;
   itemPop: { hr10: number; ndcg10: number };
-  centralized: (QualityFigures & { epochs: number }) | null;
-  /** engine: what the devices trained with ("js", "tfjs"); backend: their tfjs backend (null when none was selected). */
-  federated: QualityFigures & { rounds: RoundRow[]; connectMs: number; backend: string | null; engine: string | null; bytesUp: number; bytesDown: number };
-  /** Federated over centralized, when both ran. */
+  /** The same model trained centrally (Adam, early stopping on validation); epochs = epochs run. */
+  centralized: CentralizedFigures | null;
+  /** The strong tuned baseline (recsys/baselines/strong-baseline.ts). */
+  strongBaseline: (CentralizedFigures & { learningRate: number; l2: number; negatives: number }) | null;
+  /**
+   * hr10/ndcg10: TEST figures of the round chosen on validation (chosenRound; null when no round was
+   * evaluated). coverage: how many devices that evaluation covered and which it did not.
+   * stopped: why the run ended early (abandoned rounds in a row, time limit), else null.
+   * engine: what the devices trained with ("js", "tfjs"); backend: their tfjs backend (null when none was selected).
+   */
+  federated: {
+    hr10: number | null;
+    ndcg10: number | null;
+    wallClockMs: number;
+    chosenRound: number | null;
+    chosenOn: 'validation';
+    validationHr10: number | null;
+    lastEvaluated: { hr10: number; ndcg10: number; loss: number } | null;
+    coverage: { devices: number; covered: number; missing: string[] } | null;
+    stopped: string | null;
+    rounds: RoundRow[];
+    connectMs: number;
+    backend: string | null;
+    engine: string | null;
+    bytesUp: number;
+    bytesDown: number;
+  };
+  /** Federated over centralized (same model), when both ran. */
   ratios: { hr10: number; ndcg10: number } | null;
+  /** Federated over the strong baseline, when both ran. */
+  strongRatios: { hr10: number; ndcg10: number } | null;
+}
+
+export interface CentralizedFigures extends QualityFigures {
+  epochs: number;
+  bestEpoch: number;
+  validationHr10: number | null;
+  model: string;
+  factors: number;
 }
 
 export function ratiosOf(federated: QualityFigures, centralized: QualityFigures | null): SimulationReport['ratios'] {

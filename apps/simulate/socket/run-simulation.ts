@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { privacyPresetOptions, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
+import { withRoundConfig, type RoundConfigOptions } from '@fedrec/coordinator/strategy/round-config.js';
 import { getModel } from '@fedrec/models/registry.js';
 import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
@@ -21,6 +22,8 @@ export interface SocketSimulationOptions {
   serverLearningRate: number;
   /** A registered strategy and its options (coordinator/strategy/registry.ts); the coordinator's FedAvg at serverLearningRate when absent. */
   strategy?: { name: string; options?: Record<string, unknown> };
+  /** The client lr schedule and FedProx's μ the coordinator sends each round (needs `strategy`). */
+  roundConfig?: RoundConfigOptions;
   /** Federated evaluation after every k-th round (the last round is always evaluated). */
   evaluateEvery: number;
   workers: number;
@@ -30,6 +33,15 @@ export interface SocketSimulationOptions {
   roundTimeoutMs?: number;
   /** A --privacy preset (coordinator/privacy/presets.ts): secure aggregation and DP together; 'off' when absent. */
   privacy?: PrivacyPresetName;
+  /**
+   * End the run (instead of retrying for ever) after this many abandoned rounds in a row; the result
+   * says so (stopped). Default 5.
+   */
+  maxAbandoned?: number;
+  /** End the run after this long (ms) from the first device connecting; the result says so. Default none. */
+  timeLimitMs?: number;
+  /** Stretches the coordinator's pause after an abandoned round (default: the coordinator's). */
+  retryDelayMs?: number;
   logger?: Logger;
   /** Every device connected: how many, and the engine and tfjs backend they run. */
   onReady?: (fleet: { clients: number; backend: string | undefined; engine: string | undefined }) => void;
@@ -55,9 +67,16 @@ export interface RoundRow {
   abandonReason: string | null;
   /** Example-weighted mean training loss the devices reported. */
   trainLoss: number | null;
+  /** Test-item metrics of the evaluation after this round (null when not evaluated). */
   hr10: number | null;
   ndcg10: number | null;
   evalLoss: number | null;
+  /** Validation-item metrics of the same evaluation (null without validation items): what selection reads. */
+  valHr10: number | null;
+  valNdcg10: number | null;
+  /** Devices whose evaluation answers went into those figures, and how many were asked but failed. */
+  evalDevices: number | null;
+  evalFailures: number | null;
   bytesUp: number;
   bytesDown: number;
   wallClockMs: number;
@@ -69,6 +88,10 @@ export interface SocketSimulationResult {
   rounds: RoundRow[];
   /** The last evaluated round's metrics. */
   final: { hr10: number; ndcg10: number; loss: number } | null;
+  /** Device ids evaluated after each evaluated round (by round), for coverage: who a figure does not cover. */
+  evaluatedDevices: Map<number, string[]>;
+  /** Set when the run ended before its rounds were done: why (abandoned rounds in a row, time limit). */
+  stopped: string | null;
   /** From the first device connecting to the last round committed. */
   wallClockMs: number;
   connectMs: number;
@@ -94,6 +117,10 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { 
     hr10: evaluation?.['hr10'] ?? null,
     ndcg10: evaluation?.['ndcg10'] ?? null,
     evalLoss: evaluation?.['loss'] ?? null,
+    valHr10: evaluation?.['val_hr10'] ?? null,
+    valNdcg10: evaluation?.['val_ndcg10'] ?? null,
+    evalDevices: record.evaluation ? record.evaluation.participants.length : null,
+    evalFailures: record.evaluation ? record.evaluation.failures.length : null,
     bytesUp: bytes.up,
     bytesDown: bytes.down,
     wallClockMs: record.durationMs,
@@ -130,7 +157,9 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     initialWeights: getModel(o.modelSpec.name).initialWeights(o.modelSpec.options, o.seed),
     trainingConfig: o.trainingConfig,
     serverLearningRate: o.serverLearningRate,
-    ...(o.strategy ? { strategy: createStrategy(o.strategy.name, o.strategy.options) } : {}),
+    ...(o.retryDelayMs !== undefined ? { retryDelayMs: o.retryDelayMs } : {}),
+    // The client lr schedule and FedProx's μ reach the devices as round config, as under npm start.
+    ...(o.strategy ? { strategy: withRoundConfig(createStrategy(o.strategy.name, o.strategy.options), o.roundConfig ?? {}) } : {}),
     ...(o.privacy && o.privacy !== 'off' ? privacyPresetOptions(o.privacy) : {}),
     extensions: [wire],
     // Every simulated device dials from loopback: the per-address abuse limits would throttle the fleet itself.
@@ -139,6 +168,17 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     ...(o.logger ? { logger: o.logger } : {}),
   });
   const rows: RoundRow[] = [];
+  const evaluatedDevices = new Map<number, string[]>();
+  const maxAbandoned = o.maxAbandoned ?? 5;
+  let abandonedInARow = 0;
+  let stopped: string | null = null;
+  let stop: (reason: string) => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => {
+    stop = (reason) => {
+      stopped ??= reason;
+      resolve();
+    };
+  });
   let mark = wire.meter.reading();
   let roundLag = 0;
   coordinator.on('round:started', (r) => {
@@ -155,7 +195,12 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
       { workers: roundLag, coordinator: coordinatorLag.max / 1e6 },
     );
     rows.push(row);
+    if (record.evaluation) evaluatedDevices.set(record.roundId, record.evaluation.participants);
     o.onRound?.(row);
+    abandonedInARow = record.outcome === 'abandoned' ? abandonedInARow + 1 : 0;
+    // Rounds that keep failing end the run with a report that says so, rather than retrying for ever.
+    if (abandonedInARow >= maxAbandoned)
+      stop(`${abandonedInARow} rounds in a row were abandoned (--max-abandoned ${maxAbandoned}); last reason: ${record.abandonReason ?? 'unknown'}`);
   };
   coordinator.on('round:committed', onRecord);
   coordinator.on('round:abandoned', onRecord);
@@ -179,12 +224,19 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     const { backend, engine } = ready;
     o.onReady?.(ready);
     const connectMs = Date.now() - started;
-    await finished;
+    const timer =
+      o.timeLimitMs !== undefined
+        ? setTimeout(() => stop(`time limit of ${Math.round(o.timeLimitMs! / 1000)} s reached`), Math.max(0, o.timeLimitMs - connectMs))
+        : undefined;
+    await Promise.race([finished, stopRequested]);
+    clearTimeout(timer);
     const wallClockMs = Date.now() - started;
     const last = [...rows].reverse().find((r) => r.hr10 !== null);
     return {
       rounds: rows,
       final: last ? { hr10: last.hr10!, ndcg10: last.ndcg10!, loss: last.evalLoss ?? Number.NaN } : null,
+      evaluatedDevices,
+      stopped,
       wallClockMs,
       connectMs,
       backend,

@@ -25,6 +25,8 @@ export interface LocalFitOptions {
   batchSize: number;
   /** 'sgd' (default) or 'adam' (tf.train.adam's semantics; fresh moments each fit, over the local rows only). */
   optimizer?: NcfOptimizer;
+  /** FedProx's μ: adds μ/2·||w − w_global||² on the shared parameters to the local loss (0 or absent = plain FedAvg). */
+  proximalMu?: number;
 }
 
 /** Copies rows `rows` of a row-major table into a new small table. */
@@ -79,7 +81,8 @@ function* fitLocalJsSteps(
   const before = gatherLocalParams(a, shared, priv, plan.localItems);
   const params = gatherLocalParams(a, shared, priv, plan.localItems);
   // Adam over every local row each step, as tf.train.adam does on the tfjs engine's local variables.
-  const net = new NcfNet(a, params, 1, plan.localItems.length, { adamRows: 'all' });
+  const mu = o.proximalMu ?? 0;
+  const net = new NcfNet(a, params, 1, plan.localItems.length, { adamRows: 'all', ...(mu > 0 ? { proximal: { mu, anchor: before } } : {}) });
   let loss = 0;
   let seen = 0;
   for (const { rows, labels } of plan.epochs) {

@@ -10,6 +10,12 @@ export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
+/** grad[k] += c·(param[k] − anchor[k]) over [from, to); no anchor = zero (plain L2). */
+function addScaled(grad: Float32Array, param: Float32Array, anchor: Float32Array | undefined, c: number, from: number, to: number): void {
+  if (anchor) for (let k = from; k < to; k++) grad[k]! += c * (param[k]! - anchor[k]!);
+  else for (let k = from; k < to; k++) grad[k]! += c * param[k]!;
+}
+
 export type NcfOptimizer = 'sgd' | 'adam';
 
 /** tf.train.adam's defaults (beta1, beta2) and the epsilon its float32 backends use (backend.epsilon()). */
@@ -20,6 +26,14 @@ export const ADAM_EPSILON = 1e-7;
 export interface NcfNetOptions {
   /** Which table rows an Adam step updates: 'touched' (default, LazyAdam) or 'all' (tfjs's dense Adam). */
   adamRows?: 'touched' | 'all';
+  /** L2 penalty l2/2·||θ||² on the parameters each step updates (touched rows and dense layers); 0 = none. */
+  l2?: number;
+  /**
+   * FedProx (Li et al. 2020): the proximal term mu/2·||w − anchor||² on the SHARED parameters (item
+   * tables and dense layers, never the private user rows), anchor = the global model the fit started
+   * from. Its gradient mu·(w − anchor) reaches every item row, so each step updates every local row.
+   */
+  proximal?: { mu: number; anchor: NcfParams };
 }
 
 /**
@@ -194,10 +208,40 @@ export class NcfNet {
       loss += bceWithLogit(logit, y);
       this.backward(u, i, (sigmoid(logit) - y) * scale);
     }
+    this.addPenaltyGradients();
     if (optimizer === 'adam') this.adamStep(lr);
     else this.sgdStep(lr);
     this.clearTouched();
     return loss;
+  }
+
+  /** Adds the L2 and proximal terms' gradients (NcfNetOptions) to the batch's gradients. */
+  private addPenaltyGradients(): void {
+    const { l2 = 0, proximal } = this.options;
+    const mu = proximal?.mu ?? 0;
+    if (mu > 0)
+      for (let i = 0; i < this.itemMark.length; i++) {
+        if (this.itemMark[i]) continue;
+        this.itemMark[i] = 1;
+        this.touchedItems.push(i);
+      }
+    if (l2 > 0) this.forEachSlice((pick, from, to) => addScaled(pick(this.grads), pick(this.params), undefined, l2, from, to));
+    if (mu > 0) this.forEachShared((pick, from, to) => addScaled(pick(this.grads), pick(this.params), pick(proximal!.anchor), mu, from, to));
+  }
+
+  /** Like forEachSlice over the shared parameters only: every local item row, then the dense tensors. */
+  private forEachShared(visit: (pick: (q: NcfParams) => Float32Array, from: number, to: number) => void): void {
+    const a = this.arch;
+    const all = (pick: (q: NcfParams) => Float32Array) => visit(pick, 0, pick(this.params).length);
+    if (a.gmfDim) all((q) => q.itemGmf);
+    if (a.mlpDim) all((q) => q.itemMlp);
+    if (a.itemBias) all((q) => q.itemBias);
+    for (let l = 0; l < a.hidden.length; l++) {
+      all((q) => q.layerW[l]!);
+      all((q) => q.layerB[l]!);
+    }
+    all((q) => q.outW);
+    all((q) => q.outB);
   }
 
   /** Plain SGD on the rows the batch touched and the dense layers; clears their gradients. */

@@ -53,6 +53,30 @@ function allVariables(v: LocalVariables): tf.Variable[] {
   return [v.userGmf, v.userMlp, v.itemGmf, v.itemMlp, v.itemBias, ...v.layerW, ...v.layerB, v.outW, v.outB].filter((x): x is tf.Variable => !!x);
 }
 
+/** The shared variables (item tables, layers, output): the ones FedProx's proximal term pulls towards the global model. */
+function sharedVariables(v: LocalVariables): tf.Variable[] {
+  return [v.itemGmf, v.itemMlp, v.itemBias, ...v.layerW, ...v.layerB, v.outW, v.outB].filter((x): x is tf.Variable => !!x);
+}
+
+/**
+ * One optimizer step on BCE + μ/2·||w − anchor||² over the shared variables, written as the BCE's
+ * gradients plus μ·(w − anchor), the same sum the JS engine forms (NcfNet's proximal option); the
+ * returned loss is the BCE alone, as without the term.
+ */
+function proximalStep(optimizer: tf.Optimizer, bce: () => tf.Scalar, varList: tf.Variable[], anchors: Map<tf.Variable, tf.Tensor>, mu: number): tf.Scalar {
+  const { value, grads } = tf.variableGrads(bce, varList);
+  const total: tf.NamedTensorMap = {};
+  for (const variable of varList) {
+    const g = grads[variable.name]!;
+    const anchor = anchors.get(variable);
+    total[variable.name] = anchor ? tf.tidy(() => tf.add(g, tf.mul(mu, tf.sub(variable, anchor)))) : g;
+  }
+  optimizer.applyGradients(total);
+  tf.dispose(Object.values(grads));
+  tf.dispose(Object.values(total));
+  return value;
+}
+
 /** Picks the batch's rows out of a local item table (rows × width → batch × width). */
 type RowPicker = (table: tf.Tensor2D) => tf.Tensor2D;
 
@@ -138,6 +162,9 @@ export async function fitLocalTf(
   const varList = allVariables(vars);
   // Adam with tfjs's defaults (beta1 0.9, beta2 0.999, epsilon = the backend's): the JS engine matches them.
   const optimizer = o.optimizer === 'adam' ? tf.train.adam(o.learningRate, ADAM_BETA1, ADAM_BETA2) : tf.train.sgd(o.learningRate);
+  const mu = o.proximalMu ?? 0;
+  // The global model the fit starts from, as constants: FedProx's anchor.
+  const anchors = new Map<tf.Variable, tf.Tensor>(mu > 0 ? sharedVariables(vars).map((v) => [v, tf.clone(v)]) : []);
   const slicer = new TimeSlicer();
   let loss = 0;
   let seen = 0;
@@ -149,7 +176,8 @@ export async function fitLocalTf(
         const picked = tf.tensor1d(batchRows, 'int32');
         const indices = tf.tensor2d(batchRows, [count, 1], 'int32');
         const y = tf.tensor2d(labels.subarray(s, s + count), [count, 1]);
-        const batchLoss = optimizer.minimize(() => meanBce(logits(a, vars, count, gatherPicker(picked, indices)), y), true, varList);
+        const bce = () => meanBce(logits(a, vars, count, gatherPicker(picked, indices)), y);
+        const batchLoss = mu > 0 ? proximalStep(optimizer, bce, varList, anchors, mu) : optimizer.minimize(bce, true, varList);
         loss += (batchLoss ? (await batchLoss.data())[0]! : 0) * count;
         seen += count;
         tf.dispose(batchLoss ? [picked, indices, y, batchLoss] : [picked, indices, y]);
@@ -162,6 +190,7 @@ export async function fitLocalTf(
   } finally {
     optimizer.dispose();
     tf.dispose(varList);
+    tf.dispose([...anchors.values()]);
   }
 }
 
