@@ -1,6 +1,6 @@
 import type { ModelSpec } from '@fedrec/protocol';
 import type { LocalFitOptions, LocalFitResult } from './ncf/engine/local-fit.js';
-import type { LocalPlan } from './ncf/engine/plan.js';
+import type { LocalPlan, PlanOptions } from './ncf/engine/plan.js';
 
 /**
  * A device engine for an item recommender over one user: private user rows, shared rowwise item
@@ -38,4 +38,21 @@ export interface RecommenderEngine {
     plan: LocalPlan,
     o: LocalFitOptions,
   ): Promise<Map<string, Float32Array>>;
+  /**
+   * Builds the local training plan from the device's time-ordered history (sequence models: sliding
+   * windows with their contexts). Optional: without it, the trainer plans over the set of items
+   * (planLocalTraining), order-blind.
+   */
+  planFit?(options: ModelSpec['options'], history: Int32Array, o: PlanOptions): LocalPlan;
+  /**
+   * Private tensors that are a function of the device's own history (a sequence model's recent
+   * items), set by the trainer before every fit and every score, so a new event changes the next
+   * recommendations at once. Optional: without it, private tensors are trained state.
+   */
+  privateFromHistory?(options: ModelSpec['options'], history: Int32Array): Map<string, Float32Array>;
+  /**
+   * The shared dense tensors that form the score function, which PFedRec personalization keeps per
+   * device (client-sdk/trainers/pfedrec.ts). Optional: without it, every dense shared tensor.
+   */
+  scoreFunction?(options: ModelSpec['options']): string[];
 }

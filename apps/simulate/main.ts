@@ -22,6 +22,10 @@ import { STRONG_BASELINE } from '@fedrec/recsys/baselines/strong-baseline.js';
 import { LR_SCHEDULE_HELP, parseLrSchedule } from '@fedrec/coordinator/strategy/lr-schedule.js';
 import { chooseRoundOnValidation } from './socket/best-round.js';
 import { coverageOf } from './socket/coverage.js';
+import { withSequences } from '@fedrec/recsys/data/sequences.js';
+import { generateSequentialPattern } from '@fedrec/recsys/data/sequential-pattern.js';
+import { SEQ_DEFAULTS, seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
+import { PERSONALIZATIONS, type Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 
@@ -64,7 +68,11 @@ const json = (v: string): Record<string, unknown> => {
 
 const program = new Command('simulate')
   .description('Federated recommendation over real Socket.IO on loopback: one SDK client per user.')
-  .option('--data <path|synthetic>', 'interactions: a MovieLens u.data file, a CSV/TSV file, or synthetic', 'synthetic')
+  .option(
+    '--data <path|synthetic|sequential-pattern>',
+    'interactions: a MovieLens u.data file, a CSV/TSV file, synthetic, or sequential-pattern (next = f(previous))',
+    'synthetic',
+  )
   .option('--clients <n>', 'simulated devices (users), default all', int)
   .option('--rounds <n>', 'federated rounds', int, F.rounds)
   // Parsed with the flags (commander names the flag), before any data loads.
@@ -85,8 +93,14 @@ const program = new Command('simulate')
   .option('--time-limit-min <m>', 'end the federated run (with a report saying so) after this many minutes', num)
   .addOption(new Option('--strategy <name>', "the coordinator's aggregation strategy (see Strategies below)").choices(STRATEGY_NAMES).default('fedavg'))
   .option('--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}', json, {})
-  .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp']).default(RECSYS_DEFAULTS.model))
-  .option('--factors <n>', 'predictive factors', int, RECSYS_DEFAULTS.factors)
+  .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp', 'seq']).default(RECSYS_DEFAULTS.model))
+  .option('--factors <n>', `predictive factors (default ${RECSYS_DEFAULTS.factors}; seq: ${SEQ_DEFAULTS.factors})`, int)
+  .option('--seq-len <n>', 'seq model: recent items in the device state', int, SEQ_DEFAULTS.seqLen)
+  .addOption(
+    new Option('--personalization <name>', "on-device personalization: none, or pfedrec (PFedRec's per-device score function + item fine-tune)")
+      .choices([...PERSONALIZATIONS])
+      .default('none'),
+  )
   .option('--evaluate-every <k>', 'federated evaluation every k rounds (the last is always evaluated)', int, 10)
   .option('--workers <n>', 'worker threads hosting the devices', int, Math.max(1, Math.min(2, availableParallelism())))
   .addOption(
@@ -129,8 +143,10 @@ interface Flags {
   timeLimitMin?: number;
   strategy: string;
   strategyOptions: Record<string, unknown>;
-  model: NcfKind;
-  factors: number;
+  model: NcfKind | 'seq';
+  factors?: number;
+  seqLen: number;
+  personalization: Personalization;
   evaluateEvery: number;
   workers: number;
   engine: 'auto' | 'js' | 'tfjs';
@@ -145,6 +161,7 @@ interface Flags {
 }
 
 function loadData(f: Flags): InteractionDataset {
+  if (f.data === 'sequential-pattern') return generateSequentialPattern({ seed: f.seed, ...(f.syntheticUsers ? { users: f.syntheticUsers } : {}) });
   if (f.data === 'synthetic') {
     return generateSyntheticInteractions({
       seed: f.seed,
@@ -181,10 +198,13 @@ async function main(): Promise<void> {
   const split = leaveOneOut(data, { seed: f.seed, negatives: RECSYS_DEFAULTS.split.negatives, holdout: f.holdout, validation: true });
   const holdoutLine = describeHoldout(data, f.holdout, true);
   console.log(`data: ${holdoutLine}${split.skippedUsers ? `; ${split.skippedUsers} users with fewer than 3 interactions left out` : ''}`);
-  const users = f.clients ? split.users.slice(0, f.clients) : split.users;
+  // Every device gets its time-ordered history: sequence models train on it, the NCF family ignores the order.
+  const users = withSequences(data, f.clients ? split.users.slice(0, f.clients) : split.users);
   if (users.length === 0) throw new Error('no users with at least two interactions to simulate');
-  const options = recsysModelOptions(split.numItems, f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
-  const arch = ncfArch(f.model, options);
+  const options =
+    f.model === 'seq'
+      ? seqModelOptions(split.numItems, { ...(f.factors ? { factors: f.factors } : {}), seqLen: f.seqLen })
+      : recsysModelOptions(split.numItems, f.factors === undefined || f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
   // A privacy preset samples a fraction of the devices and steps the server further (coordinator/privacy/presets.ts)
   // unless --clients-per-round or --server-lr say otherwise.
   const preset = f.privacy === 'off' ? undefined : PRIVACY_PRESET_TABLE[f.privacy];
@@ -210,17 +230,20 @@ async function main(): Promise<void> {
 
   let centralized: SimulationReport['centralized'] = null;
   let strongBaseline: SimulationReport['strongBaseline'] = null;
-  if (f.compareCentralized) {
+  if (f.compareCentralized && f.model === 'seq') console.log('centralized seq: no centralized baseline for the sequence model yet (skipped)');
+  if (f.compareCentralized && f.model !== 'seq') {
+    const model = f.model;
+    const factors = f.factors ?? RECSYS_DEFAULTS.factors;
     const b = STRONG_BASELINE;
     // The same model as the federated run, and the strong tuned baseline (recsys/baselines/strong-baseline.ts):
     // Adam, early stopping on the validation item; the test item is read once, for the epoch chosen.
     const runs = [
-      { label: `centralized ${f.model}`, kind: f.model, factors: f.factors },
+      { label: `centralized ${model}`, kind: model, factors },
       { label: `centralized ${b.model} f=${b.factors} (strong baseline)`, kind: b.model, factors: b.factors },
     ];
     for (const [k, r] of runs.entries()) {
       const t0 = Date.now();
-      const a = k === 0 ? arch : ncfArch(r.kind, recsysModelOptions(split.numItems, { factors: r.factors }));
+      const a = k === 0 ? ncfArch(model, options) : ncfArch(r.kind, recsysModelOptions(split.numItems, { factors: r.factors }));
       const run = trainCentralized(a, users, split.numUsers, {
         epochs: f.centralizedEpochs,
         batchSize: b.batchSize,
@@ -252,7 +275,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round, engine ${f.engine}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`,
+    `federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round, engine ${f.engine}, personalization ${f.personalization}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`,
   );
   const bar = process.stdout.isTTY
     ? new cliProgress.SingleBar(
@@ -277,6 +300,7 @@ async function main(): Promise<void> {
     engine: f.engine,
     seed: f.seed,
     privacy: f.privacy,
+    personalization: f.personalization,
     onReady: ({ clients, engine, backend }) => console.log(`${clients} devices connected: engine ${engine ?? '?'}, tfjs backend ${backend ?? 'none'}`),
     onRoundStarted: ({ roundId, selected }) => {
       fitted = 0;
@@ -360,6 +384,7 @@ async function main(): Promise<void> {
         negatives: F.negatives,
         evaluateEvery: f.evaluateEvery,
         engine: f.engine,
+        personalization: f.personalization,
         workers: f.workers,
         seed: f.seed,
         privacy: f.privacy,

@@ -8,6 +8,7 @@ import { currentBackendInfo } from '../selected-backend.js';
 import { defaultModelRegistry, type EngineLoader, type ModelRegistry } from '@fedrec/models/registry.js';
 import { heldOutMetrics } from '@fedrec/recsys/metrics.js';
 import { userSeed, type UserData } from '@fedrec/recsys/split.js';
+import { PfedrecState, type Personalization } from './pfedrec.js';
 
 /** Where a device keeps its private tensors (the SDK's behaviour store satisfies it). */
 export interface PrivateStore {
@@ -35,6 +36,13 @@ export interface RecsysTrainerOptions {
   models?: ModelRegistry;
   /** Seeds the private init and the per-round negative sampling. */
   seed?: number;
+  /**
+   * The user's training interactions in time order (recsys/data/sequences.ts). Sequence models (an
+   * engine with planFit) train on its sliding windows and hold its tail as their state; default: trainItems.
+   */
+  sequence?: Int32Array;
+  /** 'none' (default) or 'pfedrec': PFedRec's dual personalization (./pfedrec.ts). */
+  personalization?: Personalization;
 }
 
 /**
@@ -49,6 +57,8 @@ export class RecsysTrainer implements Trainer {
   private readonly models: ModelRegistry;
   private readonly seed: number;
   private lastGlobal?: { spec: ModelSpec; weights: Weights };
+  private readonly history: Int32Array;
+  private readonly personalization: Personalization;
 
   constructor(options: RecsysTrainerOptions) {
     this.data = options.data;
@@ -56,6 +66,8 @@ export class RecsysTrainer implements Trainer {
     this.engineRequest = options.engine ?? AUTO_ENGINE;
     this.models = options.models ?? defaultModelRegistry;
     this.seed = options.seed ?? 1;
+    this.history = options.sequence ?? options.data.trainItems;
+    this.personalization = options.personalization ?? 'none';
   }
 
   async fit(ctx: TaskContext): Promise<FitOutcome> {
@@ -63,14 +75,15 @@ export class RecsysTrainer implements Trainer {
     if (optimizer !== 'sgd' && optimizer !== 'adam') throw new Error(`RecsysTrainer supports optimizers "sgd" and "adam", not "${optimizer}"`);
     const engine = await this.engineFor(ctx);
     const { options } = ctx.modelSpec;
-    const shared = splitShared(ctx.global.manifest, ctx.global.body);
+    const pfedrec = this.pfedrecFor(ctx.modelSpec);
+    const global = splitShared(ctx.global.manifest, ctx.global.body);
+    const shared = pfedrec ? await pfedrec.forFit(engine, options, ctx.global.manifest, global) : global;
     const priv = await this.loadPrivate(engine, ctx.modelSpec);
     const negatives = Number(ctx.config.extra['negatives'] ?? 4);
-    const plan = planLocalTraining(this.data.trainItems, engine.numItems(options), {
-      epochs: ctx.config.localEpochs,
-      negatives,
-      seed: userSeed(this.seed + 7919 * ctx.roundId, this.data.user),
-    });
+    const planOptions = { epochs: ctx.config.localEpochs, negatives, seed: userSeed(this.seed + 7919 * ctx.roundId, this.data.user) };
+    const plan = engine.planFit
+      ? engine.planFit(options, this.history, planOptions)
+      : planLocalTraining(this.data.trainItems, engine.numItems(options), planOptions);
     // The round config carries this round's lr (the coordinator's schedule) and FedProx's μ.
     const mu = ctx.config.proximalMu ?? 0;
     const result = await engine.fit(options, shared, priv, plan, {
@@ -79,6 +92,7 @@ export class RecsysTrainer implements Trainer {
       optimizer,
       ...(mu > 0 ? { proximalMu: mu } : {}),
     });
+    if (pfedrec) await pfedrec.afterFit(engine, options, ctx.global.manifest, shared, result);
     await this.savePrivate(ctx.modelSpec.name, result.privateAfter);
     const { delta, rowWeights } = flattenLocalResult(ctx.global.manifest, result);
     return { delta, numExamples: result.numExamples, rowWeights, metrics: { loss: result.loss } };
@@ -126,7 +140,7 @@ export class RecsysTrainer implements Trainer {
     if (!this.lastGlobal) throw new Error('no global model yet: scoreAll() needs a fit or evaluate task first (or setGlobal)');
     const { spec, weights } = this.lastGlobal;
     const engine = await this.engineFor({ modelSpec: spec, global: weights });
-    const shared = splitShared(weights.manifest, weights.body);
+    const shared = await this.scoringShared(engine, spec, weights);
     const priv = await this.loadPrivate(engine, spec);
     if (engine.scoreAll) return engine.scoreAll(spec.options, shared, priv);
     return engine.score(
@@ -168,8 +182,19 @@ export class RecsysTrainer implements Trainer {
   }
 
   private async score(engine: RecommenderEngine, spec: ModelSpec, global: Weights, items: Int32Array): Promise<Float32Array> {
-    const shared = splitShared(global.manifest, global.body);
+    const shared = await this.scoringShared(engine, spec, global);
     return engine.score(spec.options, shared, await this.loadPrivate(engine, spec), items);
+  }
+
+  /** The shared tensors this device scores with: the global ones, or its personalized view of them. */
+  private async scoringShared(engine: RecommenderEngine, spec: ModelSpec, global: Weights): Promise<Map<string, Float32Array>> {
+    const shared = splitShared(global.manifest, global.body);
+    const pfedrec = this.pfedrecFor(spec);
+    return pfedrec ? pfedrec.forScoring(engine, spec.options, global.manifest, shared) : shared;
+  }
+
+  private pfedrecFor(spec: ModelSpec): PfedrecState | undefined {
+    return this.personalization === 'pfedrec' ? new PfedrecState(this.store, spec.name) : undefined;
   }
 
   private async loadPrivate(engine: RecommenderEngine, spec: ModelSpec): Promise<Map<string, Float32Array>> {
@@ -180,6 +205,8 @@ export class RecsysTrainer implements Trainer {
       // A stored row of another width belongs to an older model shape: start afresh.
       out.set(name, stored && stored.length === init.length ? stored.slice() : init);
     }
+    // State that is a function of the history (a sequence model's recent items) follows the history.
+    for (const [name, value] of engine.privateFromHistory?.(spec.options, this.history) ?? []) out.set(name, value);
     return out;
   }
 

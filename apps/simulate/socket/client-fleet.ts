@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import type { UserData } from '@fedrec/recsys/split.js';
+import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 import type { FleetCommand, FleetWorkerInit, FleetWorkerMessage } from './fleet-messages.js';
 import { startModuleWorker } from '../module-worker.js';
 
@@ -11,6 +12,7 @@ export interface ClientFleetOptions {
   workers: number;
   engine: EngineRequest;
   seed: number;
+  personalization?: Personalization;
   onMessage?: (message: FleetWorkerMessage) => void;
 }
 
@@ -30,7 +32,14 @@ export function startClientFleet(o: ClientFleetOptions): ClientFleet {
     .map(
       (users) =>
         new Promise<{ clients: number; backend: string | undefined; engine: string | undefined }>((resolve, reject) => {
-          const init: FleetWorkerInit = { url: o.url, users, engine: o.engine, seed: o.seed, connectConcurrency: 64 };
+          const init: FleetWorkerInit = {
+            url: o.url,
+            users,
+            engine: o.engine,
+            seed: o.seed,
+            connectConcurrency: 64,
+            ...(o.personalization ? { personalization: o.personalization } : {}),
+          };
           const worker = startModuleWorker(import.meta.url, 'fleet-worker', init);
           workers.push(worker);
           worker.on('message', (m: FleetWorkerMessage) => {

@@ -1,5 +1,6 @@
 import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import type { UserData } from '@fedrec/recsys/split.js';
+import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 
 /** What the main thread gives a worker that hosts a slice of the simulated devices. */
 export interface FleetWorkerInit {
@@ -7,6 +8,8 @@ export interface FleetWorkerInit {
   users: UserData[];
   engine: EngineRequest;
   seed: number;
+  /** On-device personalization of every device (default 'none'). */
+  personalization?: Personalization;
   /** Devices connecting at once; the rest wait, so the coordinator is not hit by a thundering herd. */
   connectConcurrency: number;
 }

@@ -4,6 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
 import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
+import { historyOf } from '@fedrec/recsys/data/sequences.js';
 import type { FleetCommand, FleetWorkerInit, FleetWorkerMessage } from './fleet-messages.js';
 import { TrainingGate, gatedTrainer } from './training-gate.js';
 
@@ -23,7 +24,10 @@ setInterval(() => {
 }, 2000).unref();
 
 function deviceFor(user: FleetWorkerInit['users'][number]): FederatedClient {
-  const trainer = gatedTrainer(new RecsysTrainer({ data: user, engine: init.engine, seed: init.seed }), gate);
+  const trainer = gatedTrainer(
+    new RecsysTrainer({ data: user, sequence: historyOf(user), engine: init.engine, seed: init.seed, personalization: init.personalization ?? 'none' }),
+    gate,
+  );
   const client = createFederatedClient({
     url: init.url,
     clientId: `user-${user.user}`,

@@ -7,6 +7,7 @@ import { getModel } from '@fedrec/models/registry.js';
 import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
 import type { EngineRequest } from '@fedrec/models/engine-choice.js';
+import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 import { startClientFleet } from './client-fleet.js';
 import { summarizeFailures, type FailureGroup } from './failure-summary.js';
 import type { FleetWorkerMessage } from './fleet-messages.js';
@@ -30,6 +31,8 @@ export interface SocketSimulationOptions {
   /** 'auto' (the SDK's rule, @fedrec/models/engine-choice.ts), 'js' or 'tfjs'. */
   engine: EngineRequest;
   seed: number;
+  /** On-device personalization of every device (client-sdk/trainers/pfedrec.ts); default 'none'. */
+  personalization?: Personalization;
   roundTimeoutMs?: number;
   /** A --privacy preset (coordinator/privacy/presets.ts): secure aggregation and DP together; 'off' when absent. */
   privacy?: PrivacyPresetName;
@@ -213,6 +216,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     users: o.users,
     workers: o.workers,
     engine: o.engine,
+    ...(o.personalization ? { personalization: o.personalization } : {}),
     seed: o.seed,
     onMessage: (m) => {
       if (m.type === 'lag') roundLag = Math.max(roundLag, m.maxMs);

@@ -1,0 +1,88 @@
+import type { ModelSpec, TensorSpec, WeightManifest } from '@fedrec/protocol';
+
+/**
+ * A sequence-aware recommender in the family of FPMC's factorized Markov chain (Rendle et al.,
+ * WWW 2010) extended to the last L items with learned position weights, as SASRec (Kang & McAuley,
+ * ICDM 2018) weighs positions, without the attention block:
+ *
+ *   h = Σ_l pos[l] · in[s_{t-1-l}]          (the last L items, most recent first; empty slots skipped)
+ *   u = h + W·h + c                         (the score head: a residual linear map, W = 0 at init)
+ *   logit(j) = u · out[j] + bias[j]
+ *
+ * The device's user state is its recent item sequence (a private tensor of item ids), so there is no
+ * user embedding to train and a new event changes the next recommendations at once.
+ */
+export interface SeqArch {
+  numItems: number;
+  /** Embedding width (input and output item embeddings, the head). */
+  dim: number;
+  /** How many recent items the state holds (L). */
+  seqLen: number;
+  initStd: number;
+}
+
+/** Tensor names: the private recent sequence, the rowwise item tables, the dense encoder and head. */
+export const S = {
+  recent: 'recent_items',
+  itemIn: 'item_in',
+  itemOut: 'item_out',
+  itemBias: 'item_bias',
+  pos: 'pos_w',
+  headW: 'head_w',
+  headB: 'head_b',
+} as const;
+
+/** The score function PFedRec keeps per device (client-sdk/trainers/pfedrec.ts). */
+export const SEQ_SCORE_FUNCTION = [S.headW, S.headB] as const;
+
+/** Rowwise item tables in manifest order, with their widths. */
+export function seqItemTables(a: SeqArch): Array<[name: string, width: number]> {
+  return [
+    [S.itemIn, a.dim],
+    [S.itemOut, a.dim],
+    [S.itemBias, 1],
+  ];
+}
+
+/** Dense shared tensors in manifest order, with their sizes. */
+export function seqDenseTensors(a: SeqArch): Array<[name: string, size: number]> {
+  return [
+    [S.pos, a.seqLen],
+    [S.headW, a.dim * a.dim],
+    [S.headB, a.dim],
+  ];
+}
+
+function num(options: ModelSpec['options'], key: string, fallback: number): number {
+  const v = options[key];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new RangeError(`model option ${key}=${String(v)} is not a non-negative number`);
+  return n;
+}
+
+function positiveInt(options: ModelSpec['options'], key: string, fallback: number): number {
+  const n = num(options, key, fallback);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`model option ${key} must be a positive integer`);
+  return n;
+}
+
+/** Options: numItems (required), factors (embedding width; default 16), seqLen (default 5), initStd (default 0.1). */
+export function seqArch(options: ModelSpec['options']): SeqArch {
+  return {
+    numItems: positiveInt(options, 'numItems', 0),
+    dim: positiveInt(options, 'factors', 16),
+    seqLen: positiveInt(options, 'seqLen', 5),
+    initStd: num(options, 'initStd', 0.1),
+  };
+}
+
+/** Every tensor in a fixed order: the private recent sequence first, then the shared body. */
+export function seqManifest(a: SeqArch): WeightManifest {
+  const tensors: TensorSpec[] = [{ name: S.recent, shape: [1, a.seqLen], dtype: 'float32', shared: false }];
+  for (const [name, width] of seqItemTables(a)) tensors.push({ name, shape: [a.numItems, width], dtype: 'float32', shared: true, rowwise: true });
+  tensors.push({ name: S.pos, shape: [a.seqLen], dtype: 'float32', shared: true });
+  tensors.push({ name: S.headW, shape: [a.dim, a.dim], dtype: 'float32', shared: true });
+  tensors.push({ name: S.headB, shape: [a.dim], dtype: 'float32', shared: true });
+  return { tensors };
+}

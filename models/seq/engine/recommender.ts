@@ -1,0 +1,29 @@
+import type { RecommenderEngine } from '../../recommender-engine.js';
+import { SEQ_SCORE_FUNCTION, seqArch } from '../arch.js';
+import { emptyRecent, recentOf } from '../init.js';
+import { planSequenceTraining } from '../plan.js';
+import { S } from '../arch.js';
+import { fitSeqJs } from './local-fit.js';
+import { scoreSeqAllJs, scoreSeqJs } from './score.js';
+
+/** The plan, the private state and the score function: what both engines of the seq model share. */
+export function seqEngineCommon(): Pick<RecommenderEngine, 'numItems' | 'initialPrivate' | 'planFit' | 'privateFromHistory' | 'scoreFunction'> {
+  return {
+    numItems: (options) => seqArch(options).numItems,
+    initialPrivate: (options) => new Map([[S.recent, emptyRecent(seqArch(options))]]),
+    planFit: (options, history, o) => planSequenceTraining(history, seqArch(options).numItems, { ...o, seqLen: seqArch(options).seqLen }),
+    privateFromHistory: (options, history) => new Map([[S.recent, recentOf(seqArch(options), history)]]),
+    scoreFunction: () => [...SEQ_SCORE_FUNCTION],
+  };
+}
+
+/** The plain-JS seq engine: hand-written backprop, no tfjs (the default on CPU). */
+export function seqJsEngine(): RecommenderEngine {
+  return {
+    kind: 'recommender',
+    ...seqEngineCommon(),
+    fit: (options, shared, priv, plan, o) => fitSeqJs(seqArch(options), shared, priv, plan, o),
+    score: async (options, shared, priv, items) => scoreSeqJs(seqArch(options), shared, priv, items),
+    scoreAll: async (options, shared, priv) => scoreSeqAllJs(seqArch(options), shared, priv),
+  };
+}

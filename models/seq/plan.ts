@@ -1,0 +1,73 @@
+import { SeededRandom } from '../random.js';
+import type { LocalPlan } from '../ncf/engine/plan.js';
+
+/** A LocalPlan whose examples also carry their context: the L previous items (local rows, -1 empty). */
+export interface SeqPlan extends LocalPlan {
+  seqLen: number;
+  epochs: Array<{ rows: Int32Array; labels: Float32Array; contexts: Int32Array }>;
+}
+
+export interface SeqPlanOptions {
+  epochs: number;
+  negatives: number;
+  seed: number;
+  seqLen: number;
+}
+
+export function isSeqPlan(plan: LocalPlan): plan is SeqPlan {
+  return 'seqLen' in plan && plan.epochs.every((e) => 'contexts' in e);
+}
+
+/**
+ * Next-item prediction over sliding windows of one user's time-ordered history: at each position t
+ * the target s_t (label 1) and `negatives` sampled items the user never touched (label 0) share the
+ * context s_{t-1}, ..., s_{t-L} (most recent first). Position 0 has an empty context (bias only), so
+ * every event teaches something. Examples are shuffled every epoch, negatives resampled, as NCF does.
+ */
+export function planSequenceTraining(sequence: ArrayLike<number>, numItems: number, o: SeqPlanOptions): SeqPlan {
+  const rng = new SeededRandom(o.seed);
+  const seq = Array.from(sequence);
+  const seen = new Set<number>(seq);
+  const canSample = seen.size < numItems;
+  const localOf = new Map<number, number>();
+  const localItems: number[] = [];
+  const counts: number[] = [];
+  const local = (item: number) => {
+    let r = localOf.get(item);
+    if (r === undefined) {
+      r = localItems.length;
+      localOf.set(item, r);
+      localItems.push(item);
+      counts.push(0);
+    }
+    counts[r]!++;
+    return r;
+  };
+  const epochs: SeqPlan['epochs'] = [];
+  for (let e = 0; e < o.epochs; e++) {
+    const examples: Array<[item: number, label: number, t: number]> = [];
+    seq.forEach((item, t) => {
+      examples.push([item, 1, t]);
+      for (let n = 0; n < o.negatives && canSample; n++) {
+        let j = rng.int(numItems);
+        while (seen.has(j)) j = rng.int(numItems);
+        examples.push([j, 0, t]);
+      }
+    });
+    rng.shuffle(examples);
+    const contexts = new Int32Array(examples.length * o.seqLen).fill(-1);
+    const rows = new Int32Array(examples.length);
+    examples.forEach(([item, , t], k) => {
+      rows[k] = local(item);
+      for (let l = 0; l < o.seqLen && t - 1 - l >= 0; l++) contexts[k * o.seqLen + l] = local(seq[t - 1 - l]!);
+    });
+    epochs.push({ rows, labels: Float32Array.from(examples, ([, y]) => y), contexts });
+  }
+  return {
+    seqLen: o.seqLen,
+    localItems: Int32Array.from(localItems),
+    epochs,
+    rowCounts: Float32Array.from(counts),
+    examplesPerEpoch: epochs[0]?.rows.length ?? 0,
+  };
+}

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+import type { LocalFitOptions, LocalFitResult } from '../../ncf/engine/local-fit.js';
+import type { LocalPlan } from '../../ncf/engine/plan.js';
+import { TimeSlicer } from '../../yield-to-event-loop.js';
+import { S, type SeqArch } from '../arch.js';
+import { checkSeqFit, seqResult } from '../engine/local-fit.js';
+import { gatherSeqParams, type SeqParams } from '../engine/params.js';
+
+interface SeqVariables {
+  itemIn: tf.Variable;
+  itemOut: tf.Variable;
+  itemBias: tf.Variable;
+  pos: tf.Variable;
+  headW: tf.Variable;
+  headB: tf.Variable;
+}
+
+function makeVariables(a: SeqArch, p: SeqParams, nLocal: number): SeqVariables {
+  const v = (values: Float32Array, shape: number[]) => {
+    const initial = tf.tensor(values, shape);
+    const variable = tf.variable(initial, true);
+    initial.dispose();
+    return variable;
+  };
+  return {
+    itemIn: v(p.itemIn, [nLocal, a.dim]),
+    itemOut: v(p.itemOut, [nLocal, a.dim]),
+    itemBias: v(p.itemBias, [nLocal, 1]),
+    pos: v(p.pos, [a.seqLen]),
+    headW: v(p.headW, [a.dim, a.dim]),
+    headB: v(p.headB, [a.dim]),
+  };
+}
+
+const allVariables = (v: SeqVariables) => [v.itemIn, v.itemOut, v.itemBias, v.pos, v.headW, v.headB];
+
+/**
+ * tf.gather under a custom gradient that scatters back with tf.scatterND (sums repeated rows):
+ * gather's own gradient, UnsortedSegmentSum, is missing on wasm (as in models/ncf/tfjs/local-fit.ts).
+ */
+function pick(table: tf.Variable, rows: tf.Tensor1D, indices: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad((t) => {
+    const value = tf.gather(t as tf.Tensor2D, rows) as tf.Tensor2D;
+    return { value, gradFunc: (dy) => tf.scatterND(indices, dy as tf.Tensor2D, (t as tf.Tensor2D).shape) };
+  });
+  return f(table) as tf.Tensor2D;
+}
+
+/** A batch's index tensors: context rows (empty slots read row 0 under a zero mask) and target rows. */
+interface BatchInputs {
+  ctxRows: tf.Tensor1D;
+  ctxIndices: tf.Tensor2D;
+  mask: tf.Tensor2D;
+  rows: tf.Tensor1D;
+  rowIndices: tf.Tensor2D;
+  y: tf.Tensor2D;
+}
+
+function batchInputs(a: SeqArch, contexts: Int32Array, rows: Int32Array, labels: Float32Array): BatchInputs {
+  const count = rows.length;
+  const ctx = contexts.map((r) => (r < 0 ? 0 : r));
+  const mask = Float32Array.from(contexts, (r) => (r < 0 ? 0 : 1));
+  return {
+    ctxRows: tf.tensor1d(ctx, 'int32'),
+    ctxIndices: tf.tensor2d(ctx, [ctx.length, 1], 'int32'),
+    mask: tf.tensor2d(mask, [count, a.seqLen]),
+    rows: tf.tensor1d(rows, 'int32'),
+    rowIndices: tf.tensor2d(rows, [count, 1], 'int32'),
+    y: tf.tensor2d(labels, [count, 1]),
+  };
+}
+
+/** u = h + h·Wᵀ + c with h = Σ_l mask·pos[l]·in[ctx_l]: [batch, dim]. */
+function encode(a: SeqArch, v: SeqVariables, b: BatchInputs, count: number): tf.Tensor2D {
+  const e = tf.reshape(pick(v.itemIn, b.ctxRows, b.ctxIndices), [count, a.seqLen, a.dim]);
+  const w = tf.expandDims(tf.mul(b.mask, v.pos), 2);
+  const h = tf.sum(tf.mul(e, w), 1) as tf.Tensor2D;
+  return tf.add(tf.add(h, tf.matMul(h, v.headW as tf.Tensor2D, false, true)), v.headB) as tf.Tensor2D;
+}
+
+/** Mean BCE on logits, written with ops whose gradients every backend has. */
+function meanBce(z: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log(tf.add(1, tf.exp(tf.neg(tf.abs(z))))))) as tf.Scalar;
+}
+
+function batchLoss(a: SeqArch, v: SeqVariables, b: BatchInputs, count: number): tf.Scalar {
+  const u = encode(a, v, b, count);
+  const out = pick(v.itemOut, b.rows, b.rowIndices);
+  const bias = pick(v.itemBias, b.rows, b.rowIndices);
+  const z = tf.add(tf.sum(tf.mul(u, out), 1, true), bias) as tf.Tensor2D;
+  return meanBce(z, b.y);
+}
+
+/** The seq model's local training with tfjs on the active backend (wasm, webgl, cpu, ...): plain SGD, as the JS engine. */
+export async function fitSeqTf(
+  a: SeqArch,
+  shared: Map<string, Float32Array>,
+  priv: Map<string, Float32Array>,
+  plan: LocalPlan,
+  o: LocalFitOptions,
+): Promise<LocalFitResult> {
+  const p = checkSeqFit(plan, o);
+  const nLocal = p.localItems.length;
+  const before = gatherSeqParams(a, shared, p.localItems);
+  const vars = makeVariables(a, before, nLocal);
+  const varList = allVariables(vars);
+  const optimizer = tf.train.sgd(o.learningRate);
+  const slicer = new TimeSlicer();
+  const L = a.seqLen;
+  let loss = 0;
+  let seen = 0;
+  try {
+    for (const { rows, labels, contexts } of p.epochs) {
+      for (let s = 0; s < rows.length; s += o.batchSize) {
+        const count = Math.min(o.batchSize, rows.length - s);
+        const b = batchInputs(a, contexts.subarray(s * L, (s + count) * L), rows.subarray(s, s + count), labels.subarray(s, s + count));
+        const l = optimizer.minimize(() => batchLoss(a, vars, b, count), true, varList);
+        loss += (l ? (await l.data())[0]! : 0) * count;
+        seen += count;
+        tf.dispose([...Object.values(b), ...(l ? [l] : [])]);
+        // data() settles as a microtask on cpu and wasm: without this, a fit starves sockets and timers.
+        if (slicer.due()) await slicer.pause();
+      }
+    }
+    const after: SeqParams = {
+      itemIn: (await vars.itemIn.data<'float32'>()).slice(),
+      itemOut: (await vars.itemOut.data<'float32'>()).slice(),
+      itemBias: (await vars.itemBias.data<'float32'>()).slice(),
+      pos: (await vars.pos.data<'float32'>()).slice(),
+      headW: (await vars.headW.data<'float32'>()).slice(),
+      headB: (await vars.headB.data<'float32'>()).slice(),
+    };
+    return seqResult(p, before, after, seen ? loss / seen : 0, priv.get(S.recent) ?? new Float32Array(L).fill(-1));
+  } finally {
+    optimizer.dispose();
+    tf.dispose(varList);
+  }
+}
+
+/** Logits of the device's recent sequence against the given items, with tfjs. */
+export async function scoreSeqTf(a: SeqArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, items: Int32Array): Promise<Float32Array> {
+  const recent = priv.get(S.recent) ?? new Float32Array(a.seqLen).fill(-1);
+  const valid = Array.from(recent, (r) => r >= 0 && r < a.numItems);
+  const ctx = Int32Array.from(recent, (r, l) => (valid[l] ? r : 0));
+  // Only the rows the scoring reads: the recent items for the context, the candidates for the output.
+  const p = gatherSeqParams(a, shared, Int32Array.from([...ctx, ...items]));
+  const out = tf.tidy(() => {
+    const inRows = tf.tensor2d(p.itemIn.subarray(0, a.seqLen * a.dim), [a.seqLen, a.dim]);
+    const w = tf.mul(tf.tensor1d(Float32Array.from(valid, (x) => (x ? 1 : 0))), tf.tensor1d(p.pos));
+    const h = tf.matMul(tf.reshape(w, [1, a.seqLen]), inRows);
+    const u = tf.add(tf.add(h, tf.matMul(h, tf.tensor2d(p.headW, [a.dim, a.dim]), false, true)), tf.tensor1d(p.headB));
+    const outRows = tf.tensor2d(p.itemOut.subarray(a.seqLen * a.dim), [items.length, a.dim]);
+    const bias = tf.tensor2d(p.itemBias.subarray(a.seqLen), [items.length, 1]);
+    return tf.reshape(tf.add(tf.matMul(outRows, u, false, true), bias), [items.length]);
+  });
+  try {
+    return (await out.data<'float32'>()).slice();
+  } finally {
+    out.dispose();
+  }
+}

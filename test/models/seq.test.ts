@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { splitShared, type ModelSpec, type TrainingConfig } from '@fedrec/protocol';
+import { RecsysTrainer, memoryPrivateStore } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
+import { useBestBackend } from '@fedrec/models/ncf/tfjs/backend.js';
+import { defaultModelRegistry, getModel } from '@fedrec/models/registry.js';
+import { S, seqArch } from '@fedrec/models/seq/arch.js';
+import { planSequenceTraining } from '@fedrec/models/seq/plan.js';
+import { SEQ_DEFAULTS, seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
+import { withSequences } from '@fedrec/recsys/data/sequences.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
+import type { InteractionDataset } from '@fedrec/recsys/data/types.js';
+import { enginesAgreeContract, maxAbsDiff, type EngineFixtureFactory } from './engine.contract.js';
+import { seededUser } from './engine-fixtures.js';
+
+describe('seq model: sequence plans', () => {
+  it('each example carries the L items before its position, most recent first, as local rows', () => {
+    const sequence = [10, 20, 30, 40];
+    const plan = planSequenceTraining(sequence, 100, { epochs: 1, negatives: 2, seed: 1, seqLen: 2 });
+    const { rows, labels, contexts } = plan.epochs[0]!;
+    assert.equal(rows.length, 4 * 3, 'one positive and two negatives per position');
+    const item = (r: number) => (r < 0 ? -1 : plan.localItems[r]!);
+    for (let k = 0; k < rows.length; k++) {
+      const ctx = [item(contexts[2 * k]!), item(contexts[2 * k + 1]!)];
+      if (labels[k] === 1) {
+        const t = sequence.indexOf(item(rows[k]!));
+        assert.deepEqual(ctx, [sequence[t - 1] ?? -1, sequence[t - 2] ?? -1], `context of position ${t}`);
+      } else assert.ok(!sequence.includes(item(rows[k]!)), 'negatives are never items of the history');
+    }
+    // Row weights count every use, as a target or in a context.
+    const uses = new Map<number, number>();
+    for (let k = 0; k < rows.length; k++) for (const r of [rows[k]!, contexts[2 * k]!, contexts[2 * k + 1]!]) if (r >= 0) uses.set(r, (uses.get(r) ?? 0) + 1);
+    plan.localItems.forEach((_, r) => assert.equal(plan.rowCounts[r], uses.get(r)));
+  });
+
+  it('withSequences orders each user’s training history by time and leaves out the held-out item', () => {
+    const data: InteractionDataset = {
+      users: Int32Array.from([0, 0, 0, 0, 1, 1]),
+      items: Int32Array.from([5, 3, 9, 7, 1, 2]),
+      ratings: new Float32Array(6).fill(1),
+      timestamps: Float64Array.from([30, 10, 40, 20, 2, 1]),
+      numUsers: 2,
+      numItems: 120,
+      userIds: ['a', 'b'],
+      itemIds: [],
+      summary: { lines: 6, kept: 6, malformed: 0, duplicates: 0, users: 2, items: 6 },
+    };
+    const users = withSequences(data, leaveOneOut(data, { seed: 1 }).users);
+    assert.deepEqual(Array.from(users[0]!.trainSequence), [3, 7, 5], 'user 0: by time, latest (9) held out');
+    assert.equal(users[0]!.testItem, 9);
+    assert.deepEqual(Array.from(users[1]!.trainSequence), [2]);
+  });
+});
+
+describe('seq model: the device state is its recent sequence', () => {
+  const numItems = 300;
+  const spec: ModelSpec = { name: 'seq', options: seqModelOptions(numItems) };
+  const global = getModel('seq').initialWeights(spec.options, 3);
+
+  it('a new event changes the next recommendations at once, with no re-fit', async () => {
+    const data = seededUser({ seed: 2, user: 1, numItems, liked: 20 });
+    const history = data.trainItems;
+    const before = new RecsysTrainer({ data, sequence: history, engine: 'js' });
+    before.setGlobal(spec, global);
+    const after = new RecsysTrainer({ data, sequence: Int32Array.from([...history, data.testItem]), engine: 'js' });
+    after.setGlobal(spec, global);
+    const exclude = [...history, data.testItem];
+    const a = (await before.recommend(10, exclude)).map((r) => r.item);
+    const b = (await after.recommend(10, exclude)).map((r) => r.item);
+    assert.notDeepEqual(a, b, 'the latest event moved the ranking');
+  });
+
+  it('only the last seqLen items matter: older history does not change the scores', async () => {
+    const data = seededUser({ seed: 3, user: 2, numItems, liked: 30 });
+    const L = SEQ_DEFAULTS.seqLen;
+    const long = new RecsysTrainer({ data, sequence: data.trainItems, engine: 'js' });
+    const short = new RecsysTrainer({ data, sequence: data.trainItems.slice(-L), engine: 'js' });
+    long.setGlobal(spec, global);
+    short.setGlobal(spec, global);
+    assert.equal(maxAbsDiff(await long.scoreAll(), await short.scoreAll()), 0);
+  });
+
+  it('JS gradients match finite differences of the loss', async () => {
+    const engine = await defaultModelRegistry.engine('seq', 'js').load();
+    if (engine.kind !== 'recommender' || !engine.planFit || !engine.privateFromHistory) throw new Error('seq js is a sequence recommender engine');
+    const options = { numItems: 40, factors: 3, seqLen: 3, initStd: 0.5 };
+    const start = getModel('seq').initialWeights(options, 4);
+    const shared = splitShared(start.manifest, start.body);
+    // Non-trivial head and positions so every path carries gradient.
+    shared.get(S.headW)!.set([0.2, -0.1, 0.3, 0.05, 0.1, -0.2, 0.15, 0.25, -0.3]);
+    shared.get(S.pos)!.set([0.9, 0.6, 0.3]);
+    const history = Int32Array.from([4, 9, 2, 17, 33]);
+    const plan = engine.planFit(options, history, { epochs: 1, negatives: 2, seed: 5 });
+    const priv = engine.privateFromHistory(options, history);
+    const batch = plan.examplesPerEpoch;
+    const lr = 1e-3;
+    const fit = await engine.fit(options, shared, priv, plan, { learningRate: lr, batchSize: batch });
+    // One full-batch SGD step: delta = -lr · dLoss/dθ, loss = mean BCE over the batch.
+    const lossAt = async (name: string, at: number, eps: number) => {
+      const moved = new Map([...shared].map(([k, v]) => [k, v.slice()]));
+      moved.get(name)![at]! += eps;
+      const f = await engine.fit(options, moved, priv, plan, { learningRate: 0, batchSize: batch });
+      return f.loss;
+    };
+    const a = seqArch(options);
+    const checks: Array<[string, number, number]> = [
+      [S.pos, 1, fit.denseDeltas.get(S.pos)![1]!],
+      [S.headW, 4, fit.denseDeltas.get(S.headW)![4]!],
+      [S.headB, 2, fit.denseDeltas.get(S.headB)![2]!],
+    ];
+    for (const table of [S.itemIn, S.itemOut, S.itemBias]) {
+      const width = table === S.itemBias ? 1 : a.dim;
+      const local = plan.localItems.indexOf(9);
+      checks.push([table, 9 * width, fit.itemDeltas.get(table)![local * width]!]);
+    }
+    for (const [name, at, delta] of checks) {
+      const eps = 1e-2;
+      const numeric = ((await lossAt(name, at, eps)) - (await lossAt(name, at, -eps))) / (2 * eps);
+      assert.ok(Math.abs(-delta / lr - numeric) < 2e-3, `${name}[${at}]: analytic ${(-delta / lr).toFixed(5)} vs numeric ${numeric.toFixed(5)}`);
+    }
+  });
+});
+
+/** At ML-100K size: 1,682 items, the default seq model, a 106-event history, 4 negatives each, one epoch. */
+function realisticSeqFixture(engine: string, batchSize: number): EngineFixtureFactory {
+  const numItems = 1682;
+  const spec: ModelSpec = { name: 'seq', options: seqModelOptions(numItems) };
+  const config: TrainingConfig = { localEpochs: 1, batchSize, learningRate: 0.5, optimizer: 'sgd', extra: { negatives: 4 } };
+  const data = seededUser({ seed: 5, user: 11, numItems, liked: 107 });
+  const global = getModel('seq').initialWeights(spec.options, 9);
+  return async (seed) => {
+    const store = memoryPrivateStore();
+    const trainer = new RecsysTrainer({ data, sequence: data.trainItems, store, engine, seed });
+    return {
+      trainer,
+      task: (roundId) => ({ roundId, modelVersion: roundId, config, modelSpec: spec, global }),
+      privateTensors: async () => new Map([...store.entries].map(([key, v]) => [key.slice('seq/'.length), v])),
+      untouched: [],
+      dispose: () => undefined,
+    };
+  };
+}
+
+describe('seq engines agree at ML-100K size (SGD, batch 4 and 64)', function () {
+  this.timeout(120_000);
+  before(async () => {
+    await useBestBackend(['wasm', 'cpu']);
+  });
+  for (const batch of [4, 64]) {
+    enginesAgreeContract(
+      `seq sgd batch ${batch}`,
+      ['js', 'tfjs'].map((engine) => [engine, realisticSeqFixture(engine, batch)]),
+      1e-5,
+    );
+  }
+});
