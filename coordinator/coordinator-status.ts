@@ -1,4 +1,5 @@
 import type { CoordinatorState } from './state.js';
+import type { BufferedStatus } from './buffered/buffered-stats.js';
 
 /** What `/api/status` and `coordinator.status()` report. */
 export interface CoordinatorStatus {
@@ -24,4 +25,6 @@ export interface CoordinatorStatus {
   fingerprint: string | null;
   publicKey: string | null;
   startedAt: number | null;
+  /** Buffered mode only (options.mode 'buffered'): buffer fill, updates per second, staleness histogram. */
+  buffered?: BufferedStatus;
 }

@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'DUPLICATE_ITEM',
   /** The catalogue cannot grow here: a fixed-round run, or a model without numItems. */
   'CATALOGUE_CLOSED',
+  /** Buffered mode: the update was trained on a model more versions behind the current one than maxStaleness allows. */
+  'STALE_UPDATE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
