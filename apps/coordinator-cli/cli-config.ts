@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { DEFAULT_MODEL_NAME } from './default-model.js';
+import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
 
 /**
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
@@ -87,6 +88,28 @@ export const cliConfigSchema = z
     trainingExtra: jsonRecord.optional(),
     corsOrigin: z.string().min(1).optional(),
     secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('off'),
+    /** sync = rounds; buffered = FedBuff (coordinator/buffered/). */
+    mode: z.enum(['sync', 'buffered']).default('sync'),
+    bufferSize: int.min(1).optional(),
+    maxStaleness: int.min(0).optional(),
+    /** constant | polynomial[:a] | hinge[:after[:slope]] (coordinator/buffered/staleness.ts). */
+    staleness: z
+      .string()
+      .transform((v, ctx) => {
+        try {
+          return parseStalenessPolicy(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err), input: v });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    concurrency: z
+      .preprocess(
+        (v) => (v === 'all' ? v : typeof v === 'string' ? Number(v) : v),
+        z.union([z.literal('all'), z.number().int().min(1)], { error: 'expected a whole number >= 1 or "all"' }),
+      )
+      .optional(),
     /** A share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
     secaggThreshold: z.coerce.number().positive().optional(),
     secaggNeighbours: z

@@ -61,6 +61,17 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     ...(config.autoRollback !== undefined ? { rollback: { auto: config.autoRollback } } : {}),
     secureAggregation: config.secureAggregation,
     secAgg: secAggFromCli(config),
+    mode: config.mode,
+    buffered: Object.fromEntries(
+      (
+        [
+          ['bufferSize', config.bufferSize],
+          ['maxStaleness', config.maxStaleness],
+          ['staleness', config.staleness],
+          ['concurrency', config.concurrency],
+        ] as const
+      ).filter(([, v]) => v !== undefined),
+    ),
     strategy,
     logger,
   } as CoordinatorOptions;

@@ -12,6 +12,8 @@ export interface ClientFleetOptions {
   engine: EngineRequest;
   seed: number;
   onMessage?: (message: FleetWorkerMessage) => void;
+  /** Slowdown factor by user id (device-speed.ts). */
+  slowdown?: Record<number, number>;
 }
 
 export interface ClientFleet {
@@ -30,7 +32,14 @@ export function startClientFleet(o: ClientFleetOptions): ClientFleet {
     .map(
       (users) =>
         new Promise<{ clients: number; backend: string | undefined; engine: string | undefined }>((resolve, reject) => {
-          const init: FleetWorkerInit = { url: o.url, users, engine: o.engine, seed: o.seed, connectConcurrency: 64 };
+          const init: FleetWorkerInit = {
+            url: o.url,
+            users,
+            engine: o.engine,
+            seed: o.seed,
+            connectConcurrency: 64,
+            ...(o.slowdown ? { slowdown: Object.fromEntries(users.map((u) => [u.user, o.slowdown![u.user] ?? 1])) } : {}),
+          };
           const worker = startModuleWorker(import.meta.url, 'fleet-worker', init);
           workers.push(worker);
           worker.on('message', (m: FleetWorkerMessage) => {

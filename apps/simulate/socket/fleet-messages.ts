@@ -9,6 +9,8 @@ export interface FleetWorkerInit {
   seed: number;
   /** Devices connecting at once; the rest wait, so the coordinator is not hit by a thundering herd. */
   connectConcurrency: number;
+  /** Slowdown factor by user id (device-speed.ts); absent = every device at its own speed. */
+  slowdown?: Record<number, number>;
 }
 
 /** Worker to main thread. */

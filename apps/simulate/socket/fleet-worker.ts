@@ -6,6 +6,7 @@ import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/
 import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import type { FleetCommand, FleetWorkerInit, FleetWorkerMessage } from './fleet-messages.js';
 import { TrainingGate, gatedTrainer } from './training-gate.js';
+import { slowedTrainer } from './device-speed.js';
 
 const init = workerData as FleetWorkerInit;
 const port = parentPort!;
@@ -23,7 +24,9 @@ setInterval(() => {
 }, 2000).unref();
 
 function deviceFor(user: FleetWorkerInit['users'][number]): FederatedClient {
-  const trainer = gatedTrainer(new RecsysTrainer({ data: user, engine: init.engine, seed: init.seed }), gate);
+  const inner = new RecsysTrainer({ data: user, engine: init.engine, seed: init.seed });
+  const slowdown = init.slowdown?.[user.user];
+  const trainer = slowdown === undefined ? gatedTrainer(inner, gate) : slowedTrainer(inner, gate, slowdown);
   const client = createFederatedClient({
     url: init.url,
     clientId: `user-${user.user}`,
