@@ -279,6 +279,7 @@ export class BufferedEngine implements CoordinatorEngine {
   private accept(task: Task, value: unknown): void {
     const { state, options: o } = this.deps;
     if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
+    if (this.finished()) throw new ProtocolError('ROUND_CLOSED', `the run has committed its ${String(o.rounds)} versions`);
     const staleness = state.modelVersion - task.baseVersion;
     if (staleness > o.buffered.maxStaleness) {
       this.stats.refusedStale += 1;
@@ -332,6 +333,8 @@ export class BufferedEngine implements CoordinatorEngine {
       .then(() =>
         this.rounds.betweenRounds(async () => {
           if (buffer.manifest !== state.global.manifest) return void this.drop(buffer, 'the catalogue grew; the update was not applied');
+          // A fixed run: buffers filled while its last version was being committed are not applied.
+          if (this.finished()) return void this.drop(buffer, 'the run has committed all its versions; the update was not applied');
           const base = { global: state.global, modelVersion: state.modelVersion };
           const selected = [...collection.accepted, ...collection.failures.map((f) => f.clientId)];
           const draft = { roundId: buffer.roundId, startedAt: buffer.startedAt, selected, baseModelVersion: base.modelVersion };
