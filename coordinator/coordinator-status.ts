@@ -1,5 +1,6 @@
 import type { CoordinatorState } from './state.js';
 import type { PrivacyStatus } from './privacy/round-privacy.js';
+import type { BufferedStatus } from './buffered/buffered-stats.js';
 
 /** What `/api/status` and `coordinator.status()` report. */
 export interface CoordinatorStatus {
@@ -27,4 +28,6 @@ export interface CoordinatorStatus {
   startedAt: number | null;
   /** Under DP: epsilon spent so far, the budget, and why training stopped for it (coordinator/privacy/). */
   privacy?: PrivacyStatus;
+  /** Buffered mode only (options.mode 'buffered'): buffer fill, updates per second, staleness histogram. */
+  buffered?: BufferedStatus;
 }

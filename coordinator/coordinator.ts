@@ -26,6 +26,8 @@ import type { CoordinatorOptions, ResolvedOptions } from './options.js';
 import { CoordinatorPersistence } from './persistence.js';
 import { createRestApp } from './rest.js';
 import { RoundEngine } from './round-engine.js';
+import { BufferedEngine } from './buffered/buffered-engine.js';
+import type { CoordinatorEngine } from './coordinator-engine.js';
 import { subscribeRoundMetrics } from './round-metrics.js';
 import type { RoundRecord } from './round-record.js';
 import { createCoordinatorServer } from './server.js';
@@ -71,7 +73,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   private readonly identities: IdentityStore;
   private readonly logs: LogRateLimiter;
   private keyPair: KeyPair | undefined;
-  private engine: RoundEngine | undefined;
+  private engine: CoordinatorEngine | undefined;
   private server: CoordinatorHttpServer | undefined;
   private startedAt: number | null = null;
   private stopping: Promise<void> | undefined;
@@ -199,7 +201,8 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       await ext.attach({ routes: extraRoutes, io: server.io, coordinator: this, logger: logger.child({ extension: ext.name }), operator });
     const { port, url } = await server.listen();
 
-    this.engine = new RoundEngine({
+    const Engine = o.mode === 'buffered' ? BufferedEngine : RoundEngine;
+    this.engine = new Engine({
       options: o,
       state: this.state,
       registry: cluster?.roundRegistry ?? this.registry,
@@ -222,6 +225,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
         modelVersion: this.state.modelVersion,
         strategy: o.strategy.name,
         mode: o.rounds === 'continuous' ? 'continuous' : 'fixed',
+        aggregation: o.mode,
       },
       'coordinator listening',
     );
@@ -260,13 +264,14 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   }
 
   status(): CoordinatorStatus {
-    return coordinatorStatus(this.options, this.state, {
+    const status = coordinatorStatus(this.options, this.state, {
       connectedClients: this.registry.size,
       clientRuntimes: this.registry.runtimes(),
       keyPair: this.keyPair,
       startedAt: this.startedAt,
       privacy: this.privacy?.status(),
     });
+    return this.engine instanceof BufferedEngine ? { ...status, buffered: this.engine.status() } : status;
   }
 
   catalogue(since?: number): CatalogueSnapshot {

@@ -15,6 +15,8 @@ export interface CoordinatorEvents {
   'round:started': [RoundStarted];
   'round:committed': [RoundRecord];
   'round:abandoned': [RoundRecord];
+  /** Buffered mode: a committed version's evaluation finished (it runs beside training); the record now holds it. */
+  'round:evaluated': [RoundRecord];
   'client:connected': [{ clientId: string; runtime?: ClientRuntime }];
   'client:disconnected': [{ clientId: string; reason: string }];
   /** The fixed number of rounds is done (never in continuous mode). */

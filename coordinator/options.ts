@@ -23,6 +23,7 @@ import type { Strategy } from './strategy/strategy.js';
 import { isBuffering } from './strategy/aggregate-round.js';
 import { updatePolicySchema } from './strategy/update-policy.js';
 import { privacyOptionsSchema } from './privacy/privacy-options.js';
+import { COORDINATOR_MODES, bufferedOptionsSchema, bufferedRefusal } from './buffered/buffered-options.js';
 
 const MiB = 1024 * 1024;
 
@@ -161,6 +162,10 @@ export const coordinatorOptionsSchema = z.object({
   /** Plain mode: most updates in flight in the update pool (back-pressure); default 2 per worker. */
   maxUpdatesInFlight: z.number().int().min(1).optional(),
   logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug', 'child'), 'logger must be pino-compatible').optional(),
+  /** 'sync' = rounds; 'buffered' = FedBuff: devices train continuously, a version every buffered.bufferSize updates (buffered/). */
+  mode: z.enum(COORDINATOR_MODES).default('sync'),
+  /** Buffered mode's buffer size, staleness limit and weighting, and concurrency (buffered/buffered-options.ts). */
+  buffered: bufferedOptionsSchema.default(bufferedOptionsSchema.parse({})),
   /** Add-ons attached at start (dashboard, demo pages): extra HTTP routes and Socket.IO namespaces. */
   extensions: z.array(z.custom<CoordinatorExtension>(hasMethods('attach'), 'extension must have attach()')).default([]),
   /** Several nodes over Redis: built by coordinator/cluster/cluster-node.ts (loaded only when asked for). */
@@ -210,6 +215,8 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
   if (o.privacy !== 'off' && o.strategy && isBuffering(o.strategy)) {
     throw new TypeError(`invalid coordinator options: strategy ${o.strategy.name} needs each update; differential privacy releases only noisy sums`);
   }
+  const refusal = bufferedRefusal(o);
+  if (refusal) throw new TypeError(`invalid coordinator options: ${refusal}`);
   // GF(2^8) Shamir caps a sharing group at 255: full SecAgg shares with every other client of the round.
   const roundSize = typeof o.clientsPerRound === 'number' && o.clientsPerRound >= 1 ? o.clientsPerRound : o.minClients;
   if (o.secureAggregation === 'secagg' && roundSize > MAX_SHARES) {

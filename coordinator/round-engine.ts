@@ -45,7 +45,7 @@ export interface RoundEngineDeps {
   privacy?: PrivacyGuard;
 }
 
-type RoundOutcome = 'committed' | 'abandoned' | 'stopped';
+export type RoundOutcome = 'committed' | 'abandoned' | 'stopped';
 
 /**
  * The round loop: wait for clients → strategy selects → collector gathers results and
@@ -195,6 +195,17 @@ export class RoundEngine {
     const privacy = this.deps.privacy;
     const collection = privacy ? await privacy.collect(o.fitCollector, fitContext, o.minResults) : await o.fitCollector.collect(fitContext);
     if (signal.aborted) return 'stopped';
+    return this.settleRound(draft, base, collection);
+  }
+
+  /**
+   * A collected round becomes a version (aggregate → checkpoint → serve → evaluate) or is abandoned.
+   * Also how the buffered engine (buffered/buffered-engine.ts) commits each buffer: call it under betweenRounds.
+   */
+  async settleRound(draft: Draft, base: { global: Weights; modelVersion: number }, collection: FitCollection): Promise<RoundOutcome> {
+    const { options: o, state } = this.deps;
+    const signal = this.abort.signal;
+    const roundId = draft.roundId;
     if (collection.abandonReason !== undefined) return this.abandon(draft, collection, collection.abandonReason);
     if (collection.accepted.length < o.minResults) {
       return this.abandon(draft, collection, `only ${collection.accepted.length} results accepted, minResults is ${o.minResults}`);
@@ -469,7 +480,8 @@ export class RoundEngine {
   }
 }
 
-interface Draft {
+/** A round as it started: what settleRound records. */
+export interface Draft {
   roundId: number;
   startedAt: number;
   selected: string[];

@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'CATALOGUE_CLOSED',
   /** The coordinator's update worker died while holding this update (a server fault: the update did not count). */
   'UPDATE_WORKER_FAILED',
+  /** Buffered mode: the update was trained on a model more versions behind the current one than maxStaleness allows. */
+  'STALE_UPDATE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -3,6 +3,7 @@ import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/co
 import { lrScheduleSpec } from '@fedrec/coordinator/strategy/lr-schedule.js';
 import { DEFAULT_MODEL_NAME } from './default-model.js';
 import { PRIVACY_PRESETS } from '@fedrec/coordinator/privacy/presets.js';
+import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
 
 /**
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
@@ -104,6 +105,28 @@ export const cliConfigSchema = z
     secaggCorruptionRate: z.coerce.number().min(0).max(0.3).optional(),
     /** Privacy preset (coordinator/privacy/presets.ts): DP clipping, noise and budget (and the secure-aggregation mode they need) together. */
     privacy: z.enum(PRIVACY_PRESETS).default('off'),
+    /** sync = rounds; buffered = FedBuff (coordinator/buffered/). */
+    mode: z.enum(['sync', 'buffered']).default('sync'),
+    bufferSize: int.min(1).optional(),
+    maxStaleness: int.min(0).optional(),
+    /** constant | polynomial[:a] | hinge[:after[:slope]] (coordinator/buffered/staleness.ts). */
+    staleness: z
+      .string()
+      .transform((v, ctx) => {
+        try {
+          return parseStalenessPolicy(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err), input: v });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    concurrency: z
+      .preprocess(
+        (v) => (v === 'all' ? v : typeof v === 'string' ? Number(v) : v),
+        z.union([z.literal('all'), z.number().int().min(1)], { error: 'expected a whole number >= 1 or "all"' }),
+      )
+      .optional(),
     secaggNeighbours: z
       .preprocess(
         (v) => (v === 'auto' ? v : typeof v === 'string' ? Number(v) : v),

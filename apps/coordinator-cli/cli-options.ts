@@ -75,6 +75,17 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     ...privacy,
     // Secure aggregation needs 3 devices a round (a sum of 2 reveals each to the other): wait for them unless told.
     ...(privacy.secureAggregation !== 'off' && config.minClients === undefined ? { minClients: 3 } : {}),
+    mode: config.mode,
+    buffered: Object.fromEntries(
+      (
+        [
+          ['bufferSize', config.bufferSize],
+          ['maxStaleness', config.maxStaleness],
+          ['staleness', config.staleness],
+          ['concurrency', config.concurrency],
+        ] as const
+      ).filter(([, v]) => v !== undefined),
+    ),
     strategy,
     logger,
   } as CoordinatorOptions;

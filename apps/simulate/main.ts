@@ -28,6 +28,8 @@ import { SEQ_DEFAULTS, seqModelOptions } from '@fedrec/recsys/sequence-defaults.
 import { PERSONALIZATIONS, type Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
+import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
+import { parseDeviceSpeed, parseStragglers, slowdownFactors } from './socket/device-speed.js';
 
 const F = RECSYS_DEFAULTS.federated;
 const int = (v: string) => {
@@ -65,6 +67,20 @@ const json = (v: string): Record<string, unknown> => {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`expected a JSON object, got "${v}"`);
   return parsed as Record<string, unknown>;
 };
+
+function flagParser<T>(parse: (v: string) => T): (v: string) => string {
+  return (v) => {
+    try {
+      parse(v);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+    return v;
+  };
+}
+const parseStalenessPolicyFlag = flagParser(parseStalenessPolicy);
+const parseDeviceSpeedFlag = flagParser(parseDeviceSpeed);
+const parseStragglersFlag = flagParser(parseStragglers);
 
 const program = new Command('simulate')
   .description('Federated recommendation over real Socket.IO on loopback: one SDK client per user.')
@@ -122,11 +138,31 @@ const program = new Command('simulate')
     },
     'off',
   )
+  .addOption(
+    new Option('--mode <mode>', 'sync rounds, or buffered asynchronous aggregation (FedBuff; --rounds counts versions)')
+      .choices(['sync', 'buffered'])
+      .default('sync'),
+  )
+  .option('--buffer-size <k>', 'buffered: accepted updates per version', int, 10)
+  .option('--max-staleness <n>', 'buffered: refuse updates more than n versions behind', int, 20)
+  .option('--staleness <policy>', 'buffered: constant | polynomial[:a] | hinge[:after[:slope]]', parseStalenessPolicyFlag, 'polynomial:0.5')
+  .option('--concurrency <n>', 'buffered: fit tasks in flight at once (default: --clients-per-round)', int)
+  .option('--device-speed <spec>', 'uniform, or lognormal:SIGMA: each device answers factor x its training time (seeded)', parseDeviceSpeedFlag, 'uniform')
+  .option('--stragglers <spec>', 'FRACTIONxFACTOR (e.g. 0.1x10: 10% of devices 10x slower again) or none', parseStragglersFlag, 'none')
+  .option('--target-hr <x>', 'stop at the first evaluated version with HR@10 >= x', num)
   .option('--report <path>', 'write a JSON report here (and a chart beside it)')
   .option('--chart <path>', 'where the SVG chart goes (default: the report path with .svg)')
   .addHelpText('after', `\nStrategies (--strategy, options in --strategy-options):\n${strategyHelp()}`);
 
 interface Flags {
+  mode: 'sync' | 'buffered';
+  bufferSize: number;
+  maxStaleness: number;
+  staleness: string;
+  concurrency?: number;
+  deviceSpeed: string;
+  stragglers: string;
+  targetHr?: number;
   data: string;
   clients?: number;
   rounds: number;
@@ -284,7 +320,27 @@ async function main(): Promise<void> {
       )
     : null;
   let fitted = 0;
+  const speed = { lognormalSigma: parseDeviceSpeed(f.deviceSpeed), stragglers: parseStragglers(f.stragglers) };
+  const factors = speed.lognormalSigma > 0 || speed.stragglers ? slowdownFactors(users.length, speed, f.seed) : undefined;
+  if (f.mode === 'buffered')
+    console.log(
+      `buffered (FedBuff): K = ${f.bufferSize}, max staleness ${f.maxStaleness}, staleness ${f.staleness}, concurrency ${f.concurrency ?? clientsPerRound}`,
+    );
   const result = await runSocketSimulation({
+    mode: f.mode,
+    ...(f.mode === 'buffered'
+      ? {
+          buffered: {
+            bufferSize: f.bufferSize,
+            maxStaleness: f.maxStaleness,
+            staleness: parseStalenessPolicy(f.staleness),
+            concurrency: f.concurrency ?? clientsPerRound,
+          },
+        }
+      : {}),
+    ...(factors ? { slowdown: Object.fromEntries(users.map((u, i) => [u.user, factors[i]!])) } : {}),
+    ...(f.targetHr !== undefined ? { targetHr: f.targetHr } : {}),
+    onEvaluated: (row) => console.log(`version ${row.modelVersion}: HR@10 ${pct(row.hr10!)}  NDCG@10 ${pct(row.ndcg10!)}`),
     users,
     modelSpec: { name: f.model, options },
     rounds: f.rounds,
@@ -315,6 +371,14 @@ async function main(): Promise<void> {
     },
   });
   if (result.stopped) console.log(`\nthe federated run ENDED EARLY: ${result.stopped}`);
+  if (f.targetHr !== undefined) {
+    const t = result.target;
+    console.log(
+      t
+        ? `target HR@10 ${f.targetHr} reached by version ${t.modelVersion} (${pct(t.hr10)}): ${secs(t.ms)} after training started, ${mb(t.bytesUp)} up, ${mb(t.bytesDown)} down`
+        : `target HR@10 ${f.targetHr} not reached`,
+    );
+  }
 
   const bytesUp = result.rounds.reduce((n, r) => n + r.bytesUp, 0);
   const bytesDown = result.rounds.reduce((n, r) => n + r.bytesDown, 0);

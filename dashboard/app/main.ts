@@ -7,6 +7,7 @@ import { DASHBOARD_NAMESPACE, type DashboardClient, type DashboardRound, type Da
 import { RoundChart } from './charts.js';
 import { esc, formatBytes, formatMetric, formatTime } from './format.js';
 import { phaseText, waitingText } from './status-text.js';
+import { renderBufferedTiles } from './buffered-tiles.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -85,6 +86,7 @@ function renderTiles(): void {
   renderRuntimes();
   $('t-rounds').textContent = `${s.roundsCommitted} / ${s.roundsAbandoned}`;
   $('t-model').textContent = `${s.modelSpec.name} · ${s.strategy} · ${s.mode === 'fixed' ? `${s.roundsTarget} rounds` : 'continuous'}`;
+  renderBufferedTiles(s, $);
   const lastEval = [...state.rounds].reverse().find((r) => r.evaluation);
   $('t-quality').textContent = lastEval?.evaluation
     ? `${formatMetric(lastEval.evaluation.metrics['hr10'])} / ${formatMetric(lastEval.evaluation.metrics['ndcg10'])}`

@@ -14,6 +14,8 @@ export interface ClientFleetOptions {
   seed: number;
   personalization?: Personalization;
   onMessage?: (message: FleetWorkerMessage) => void;
+  /** Slowdown factor by user id (device-speed.ts). */
+  slowdown?: Record<number, number>;
 }
 
 export interface ClientFleet {
@@ -39,6 +41,7 @@ export function startClientFleet(o: ClientFleetOptions): ClientFleet {
             seed: o.seed,
             connectConcurrency: 64,
             ...(o.personalization ? { personalization: o.personalization } : {}),
+            ...(o.slowdown ? { slowdown: Object.fromEntries(users.map((u) => [u.user, o.slowdown![u.user] ?? 1])) } : {}),
           };
           const worker = startModuleWorker(import.meta.url, 'fleet-worker', init);
           workers.push(worker);

@@ -12,6 +12,8 @@ export interface FleetWorkerInit {
   personalization?: Personalization;
   /** Devices connecting at once; the rest wait, so the coordinator is not hit by a thundering herd. */
   connectConcurrency: number;
+  /** Slowdown factor by user id (device-speed.ts); absent = every device at its own speed. */
+  slowdown?: Record<number, number>;
 }
 
 /** Worker to main thread. */

@@ -7,6 +7,7 @@ import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { historyOf } from '@fedrec/recsys/data/sequences.js';
 import type { FleetCommand, FleetWorkerInit, FleetWorkerMessage } from './fleet-messages.js';
 import { TrainingGate, gatedTrainer } from './training-gate.js';
+import { slowedTrainer } from './device-speed.js';
 
 const init = workerData as FleetWorkerInit;
 const port = parentPort!;
@@ -24,10 +25,9 @@ setInterval(() => {
 }, 2000).unref();
 
 function deviceFor(user: FleetWorkerInit['users'][number]): FederatedClient {
-  const trainer = gatedTrainer(
-    new RecsysTrainer({ data: user, sequence: historyOf(user), engine: init.engine, seed: init.seed, personalization: init.personalization ?? 'none' }),
-    gate,
-  );
+  const inner = new RecsysTrainer({ data: user, sequence: historyOf(user), engine: init.engine, seed: init.seed, personalization: init.personalization ?? 'none' });
+  const slowdown = init.slowdown?.[user.user];
+  const trainer = slowdown === undefined ? gatedTrainer(inner, gate) : slowedTrainer(inner, gate, slowdown);
   const client = createFederatedClient({
     url: init.url,
     clientId: `user-${user.user}`,

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
+import { createCoordinator, type CoordinatorOptions, type Logger, type RoundRecord } from '@fedrec/coordinator';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { privacyPresetOptions, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 import { withRoundConfig, type RoundConfigOptions } from '@fedrec/coordinator/strategy/round-config.js';
@@ -51,6 +51,25 @@ export interface SocketSimulationOptions {
   onRoundStarted?: (round: { roundId: number; selected: number }) => void;
   onDeviceMessage?: (message: FleetWorkerMessage) => void;
   onRound?: (row: RoundRow) => void;
+  /** 'buffered' = FedBuff (coordinator/buffered/): a version every buffered.bufferSize updates; default 'sync'. */
+  mode?: 'sync' | 'buffered';
+  buffered?: CoordinatorOptions['buffered'];
+  /** Slowdown factor by user id (device-speed.ts): heavy-tailed device speeds. */
+  slowdown?: Record<number, number>;
+  /** Stop as soon as an evaluated version reaches this HR@10. */
+  targetHr?: number;
+  /** Buffered mode: an evaluation finished after its version was committed (the row now has its metrics). */
+  onEvaluated?: (row: RoundRow) => void;
+}
+
+/** When the run first reached the target: the version, and time and traffic from the first task to its commit. */
+export interface TargetReached {
+  modelVersion: number;
+  hr10: number;
+  /** From training start (every device connected) to the commit of that version. */
+  ms: number;
+  bytesUp: number;
+  bytesDown: number;
 }
 
 /** One round as the simulation reports it. */
@@ -102,6 +121,10 @@ export interface SocketSimulationResult {
   /** The engine the devices trained with (what 'auto' resolved to). */
   engine: string | undefined;
   fingerprint: string | null;
+  /** Set when targetHr was given and reached. */
+  target: TargetReached | null;
+  /** Fit updates the coordinator accepted, in total. */
+  updatesAccepted: number;
 }
 
 function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { workers: number; coordinator: number }): RoundRow {
@@ -164,6 +187,8 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     // The client lr schedule and FedProx's μ reach the devices as round config, as under npm start.
     ...(o.strategy ? { strategy: withRoundConfig(createStrategy(o.strategy.name, o.strategy.options), o.roundConfig ?? {}) } : {}),
     ...(o.privacy && o.privacy !== 'off' ? privacyPresetOptions(o.privacy) : {}),
+    ...(o.mode ? { mode: o.mode } : {}),
+    ...(o.buffered ? { buffered: o.buffered } : {}),
     extensions: [wire],
     // Every simulated device dials from loopback: the per-address abuse limits would throttle the fleet itself.
     maxConnectionsPerAddress: 0,
@@ -207,7 +232,40 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
   };
   coordinator.on('round:committed', onRecord);
   coordinator.on('round:abandoned', onRecord);
-  const finished = new Promise<void>((resolve) => coordinator.once('training:finished', () => resolve()));
+  let stopEarly: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    stopEarly = resolve;
+    coordinator.once('training:finished', () => resolve());
+  });
+  // Time and traffic at each commit, so reaching the target is charged to the version's commit, not its evaluation.
+  let trainingStarted = 0;
+  let updatesAccepted = 0;
+  let target: TargetReached | null = null;
+  const commits = new Map<number, { ms: number; bytesUp: number; bytesDown: number }>();
+  coordinator.on('round:committed', (record) => {
+    const now = wire.meter.reading();
+    updatesAccepted += record.participants.length;
+    commits.set(record.modelVersion, { ms: record.endedAt - trainingStarted, bytesUp: now.bytesUp, bytesDown: now.bytesDown });
+  });
+  const onEvaluation = (record: RoundRecord) => {
+    const hr10 = record.evaluation?.metrics['hr10'];
+    const at = commits.get(record.modelVersion);
+    if (o.targetHr === undefined || target || hr10 === undefined || hr10 < o.targetHr || !at) return;
+    target = { modelVersion: record.modelVersion, hr10, ...at };
+    stopEarly();
+  };
+  coordinator.on('round:committed', onEvaluation);
+  coordinator.on('round:evaluated', (record) => {
+    const row = rows.find((r) => r.modelVersion === record.modelVersion && r.outcome === 'committed');
+    const metrics = record.evaluation?.metrics;
+    if (row && metrics) {
+      row.hr10 = metrics['hr10'] ?? null;
+      row.ndcg10 = metrics['ndcg10'] ?? null;
+      row.evalLoss = metrics['loss'] ?? null;
+      o.onEvaluated?.(row);
+    }
+    onEvaluation(record);
+  });
 
   const { url } = await coordinator.start();
   const started = Date.now();
@@ -218,6 +276,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     engine: o.engine,
     ...(o.personalization ? { personalization: o.personalization } : {}),
     seed: o.seed,
+    ...(o.slowdown ? { slowdown: o.slowdown } : {}),
     onMessage: (m) => {
       if (m.type === 'lag') roundLag = Math.max(roundLag, m.maxMs);
       o.onDeviceMessage?.(m);
@@ -225,6 +284,8 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
   });
   try {
     const ready = await fleet.ready;
+    // The coordinator starts training once every device is connected (minClients): about now.
+    trainingStarted = Date.now();
     const { backend, engine } = ready;
     o.onReady?.(ready);
     const connectMs = Date.now() - started;
@@ -246,6 +307,8 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
       backend,
       engine,
       fingerprint: coordinator.status().fingerprint,
+      target,
+      updatesAccepted,
     };
   } finally {
     coordinatorLag.disable();
