@@ -12,6 +12,10 @@
  * `npm start` runs secagg+ by default (apps/coordinator-cli): its row is the one the README's aim (AUC <= 0.6) is about.
  */
 import { Command } from 'commander';
+import { neumfModel } from '@fedrec/models/neumf.js';
+import { sharedSize } from '@fedrec/protocol';
+import { recsysModelOptions } from '@fedrec/recsys/defaults.js';
+import { contributionLayout } from '@fedrec/secagg';
 import { runPrivacyAttack, type AttackMode, type PrivacyAttackResult } from './privacy/run-attack.js';
 
 const opts = new Command()
@@ -22,8 +26,9 @@ const opts = new Command()
   .option('--rounds <n>', 'rounds', '3')
   .option('--clients-per-round <n>', "'all' (npm start's default) or a count", 'all')
   .option('--seed <n>', 'seed', '7')
+  .option('--catalogues <list>', 'catalogue sizes for the bytes table', '400,1682,100000')
   .parse()
-  .opts<{ modes: string; users: string; items: string; interactions: string; rounds: string; clientsPerRound: string; seed: string }>();
+  .opts<{ modes: string; users: string; items: string; interactions: string; rounds: string; clientsPerRound: string; seed: string; catalogues: string }>();
 
 const f = (x: number) => x.toFixed(3);
 
@@ -58,6 +63,19 @@ async function main(): Promise<void> {
     rows[mode === 'off' ? 'plain (off)' : mode] = row(r);
   }
   console.table(rows);
+  // What hiding costs on the wire: under secure aggregation every device masks the whole shared model (dense, so
+  // its size and its row set say nothing about its items) plus one weight per item row; plain mode sends touched rows.
+  const MiB = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+  console.log('\nUpload per device and round under the default (secagg+ masked vector) vs a dense float32 delta:');
+  console.table(
+    Object.fromEntries(
+      opts.catalogues.split(',').map((n) => {
+        const manifest = neumfModel.manifest(recsysModelOptions(Number(n)));
+        const words = contributionLayout(manifest).vectorLength;
+        return [`${n} items`, { 'masked vector (secagg+)': MiB(4 * words), 'dense float32 delta': MiB(4 * sharedSize(manifest)), words }];
+      }),
+    ),
+  );
   // MERGE POINT (dp engineer): the privacy/quality trade-off prints here, e.g. `await runPrivacyTradeoff(...)`
   // from bench/privacy-tradeoff.ts, so `npm run bench -- privacy` shows the attack and the cost of DP together.
 }

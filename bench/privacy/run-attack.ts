@@ -89,6 +89,8 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
     initialWeights: neumfModel.initialWeights(modelOptions, seed),
     trainingConfig: recsysTrainingConfig(),
     secureAggregation: o.mode,
+    // Every device answers, so a stage closes as soon as all have; long deadlines only spare a loaded machine.
+    ...(o.mode !== 'off' ? { secAgg: { advertiseTimeoutMs: 120_000, shareKeysTimeoutMs: 120_000, unmaskTimeoutMs: 120_000 } } : {}),
     extensions: [curious.extension],
     maxConnectionsPerAddress: 0,
     maxHandshakesPerSecond: 0,
