@@ -1,0 +1,118 @@
+// One measured coordinator, in its own process (so its peak RSS and CPU are its own), for bench/coordinator.ts.
+// argv[2] is a JSON RunSpec; the result is one JSON line on stdout prefixed with RESULT.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCoordinator } from '@fedrec/coordinator';
+import type { WeightManifest } from '@fedrec/protocol';
+
+export interface RunSpec {
+  mode: 'round' | 'idle';
+  clients: number;
+  params: number;
+  /** Update workers (0 = everything on the event loop: the "before"). */
+  workers: number;
+  rounds: number;
+  /** Devices per fleet process. */
+  perFleet: number;
+}
+
+export interface RunResult {
+  roundMs: number[];
+  cpuMsPerUpdate: number[];
+  accepted: number[];
+  statusMs: number[];
+  maxRssMB: number;
+  /** Idle mode: heap+RSS growth per connected client, in KB. */
+  perClientKB?: number;
+}
+
+const spec = JSON.parse(process.argv[2]!) as RunSpec;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const gc = (globalThis as { gc?: () => void }).gc;
+const dir = await mkdtemp(join(tmpdir(), 'fedrec-bench-coord-'));
+const manifest: WeightManifest = { tensors: [{ name: 'w', shape: [spec.params], dtype: 'float32', shared: true }] };
+const coordinator = createCoordinator({
+  port: 0,
+  host: '127.0.0.1',
+  modelSpec: { name: 'bench', options: {} },
+  initialWeights: { manifest, body: new Float32Array(spec.params) },
+  checkpointDir: dir,
+  minClients: spec.mode === 'idle' ? spec.clients + 1 : spec.clients,
+  clientsPerRound: 'all',
+  minResults: 1,
+  rounds: spec.rounds,
+  roundTimeoutMs: 600_000,
+  roundIntervalMs: 0,
+  evaluateEvery: 0,
+  maxConnectionsPerAddress: 0,
+  maxHandshakesPerSecond: 0,
+  logLinesPerClientPerMinute: 0,
+  maxUpdateBytes: spec.params * 4 + 4096,
+  updateWorkers: spec.workers,
+});
+const { url } = await coordinator.start();
+
+const result: RunResult = { roundMs: [], cpuMsPerUpdate: [], accepted: [], statusMs: [], maxRssMB: 0 };
+const fleets: ChildProcess[] = [];
+const fleetCount = Math.ceil(spec.clients / spec.perFleet);
+
+gc?.();
+const rssBefore = process.memoryUsage().rss;
+const sampler = fork(join(here, 'status-sampler.ts'), [url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+
+let roundStart = 0;
+let roundStartAt = 0;
+const windows: Array<[number, number]> = [];
+let cpuStart = process.cpuUsage();
+coordinator.on('round:started', () => {
+  roundStart = performance.now();
+  roundStartAt = Date.now();
+  cpuStart = process.cpuUsage();
+});
+const finished = new Promise<void>((resolve) => {
+  coordinator.on('round:committed', (record: { participants: string[] }) => {
+    const cpu = process.cpuUsage(cpuStart);
+    result.roundMs.push(performance.now() - roundStart);
+    windows.push([roundStartAt, Date.now()]);
+    result.accepted.push(record.participants.length);
+    result.cpuMsPerUpdate.push((cpu.user + cpu.system) / 1000 / Math.max(1, record.participants.length));
+    if (result.roundMs.length >= spec.rounds) resolve();
+  });
+});
+
+await Promise.all(
+  Array.from({ length: fleetCount }, (_, f) => {
+    const n = Math.min(spec.perFleet, spec.clients - f * spec.perFleet);
+    const child = fork(join(here, 'fleet.ts'), [url, String(n), `f${f}`, String(spec.params)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    fleets.push(child);
+    return new Promise<void>((resolve, reject) =>
+      child.on('message', (m: { connected?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : m.connected !== undefined && resolve())),
+    );
+  }),
+);
+
+if (spec.mode === 'idle') {
+  await new Promise((r) => setTimeout(r, 2_000));
+  gc?.();
+  result.perClientKB = (process.memoryUsage().rss - rssBefore) / 1024 / spec.clients;
+} else {
+  await finished;
+}
+const latencies = await new Promise<Array<[number, number]>>((resolve) => {
+  sampler.once('message', (m: { latencies: Array<[number, number]> }) => resolve(m.latencies));
+  sampler.send('stop');
+});
+// Only requests made while a round ran (idle mode: all of them, while the clients were connected).
+result.statusMs = latencies.filter(([at]) => spec.mode === 'idle' || windows.some(([a, b]) => at >= a && at <= b)).map(([, ms]) => ms);
+result.maxRssMB = process.resourceUsage().maxRSS / 1024;
+for (const f of fleets) f.send('close');
+await coordinator.stop();
+await rm(dir, { recursive: true, force: true });
+console.log(`RESULT ${JSON.stringify(result)}`);
+process.exit(0);
