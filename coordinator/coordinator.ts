@@ -177,6 +177,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       persistence: this.persistence,
       strategy: o.strategy,
       localAnnounce,
+      emitCommitted: (record) => this.safeEmit('round:committed', record),
       logger,
     });
     handleConnections(server.io, {

@@ -72,7 +72,8 @@ export async function spawnNode(
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const logs: Array<Record<string, unknown>> = [];
-  let node: NodeProcess | undefined;
+  // The log reader starts before the node object exists; it reaches onLog through this holder.
+  const holder: { node?: NodeProcess } = {};
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`node ${nodeId} not ready within 60 s: ${stderr}`)), 60_000);
@@ -85,7 +86,7 @@ export async function spawnNode(
       }
       logs.push(entry);
       if (logs.length > 10_000) logs.splice(0, 5_000);
-      node?.onLog?.(entry);
+      holder.node?.onLog?.(entry);
       if (entry['msg'] === 'fedrec coordinator ready') {
         clearTimeout(timer);
         resolve(String(entry['url']));
@@ -100,6 +101,7 @@ export async function spawnNode(
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  node = { nodeId, url, port: Number(new URL(url).port), child, logs, kill9: () => stopWith('SIGKILL'), stop: () => stopWith('SIGTERM') };
+  const node: NodeProcess = { nodeId, url, port: Number(new URL(url).port), child, logs, kill9: () => stopWith('SIGKILL'), stop: () => stopWith('SIGTERM') };
+  holder.node = node;
   return node;
 }

@@ -3,6 +3,7 @@ import type { ClientRegistry } from '../client-registry.js';
 import type { FitCollector } from '../fit-collector.js';
 import type { IdentityStore } from '../identity-registry.js';
 import type { Logger } from '../logger.js';
+import type { RoundRecord } from '../round-record.js';
 import type { CheckpointState } from '../checkpoint-store.js';
 import type { CoordinatorServer } from '../socket-types.js';
 import type { CoordinatorState } from '../state.js';
@@ -21,6 +22,8 @@ export interface ClusterContext {
   strategy: Strategy;
   /** Tells this node's own clients about a model version (the node has it loaded). */
   localAnnounce(update: ModelUpdated): void;
+  /** A follower loaded a version another node committed: its listeners (metrics, dashboard, waitForVersion) hear of it. */
+  emitCommitted(record: RoundRecord): void;
   logger: Logger;
 }
 

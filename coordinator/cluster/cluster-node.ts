@@ -161,7 +161,9 @@ class RedisClusterNode implements ClusterNode {
       state: ctx.state,
       keyPair: ctx.keyPair,
       collector: this.inner ?? unavailable,
-      catchUp: (v) => this.catchUp(v),
+      catchUp: async (v) => {
+        await this.catchUp(v);
+      },
       signal: this.abort.signal,
       logger: this.logger,
     });
@@ -236,7 +238,13 @@ class RedisClusterNode implements ClusterNode {
       if (!parsed.success) return this.logger.warn({ reason: parsed.error.issues[0]?.message }, 'malformed commit dropped');
       const { modelVersion, roundId } = parsed.data;
       this.catchUp(modelVersion).then(
-        () => this.ctx?.localAnnounce({ modelVersion: this.ctx.state.modelVersion, roundId }),
+        (loaded) => {
+          const ctx = this.ctx;
+          if (!ctx) return;
+          const record = loaded ? ctx.state.history.find((r) => r.outcome === 'committed' && r.modelVersion === modelVersion) : undefined;
+          if (record) ctx.emitCommitted(record);
+          ctx.localAnnounce({ modelVersion: ctx.state.modelVersion, roundId });
+        },
         (err: unknown) => this.logger.error({ modelVersion, ...errorFields(err) }, 'could not load a committed version'),
       );
     }
@@ -273,17 +281,21 @@ class RedisClusterNode implements ClusterNode {
     if (v !== null) await this.catchUp(Number(v));
   }
 
-  /** Loads committed version `modelVersion` from the shared checkpoint directory, if this node is behind. */
-  private catchUp(modelVersion: number): Promise<void> {
+  /** Loads committed version `modelVersion` from the shared checkpoint directory if this node is behind; true when it did. */
+  private catchUp(modelVersion: number): Promise<boolean> {
     const run = this.syncing.then(async () => {
       const ctx = this.ctx;
-      if (!ctx || ctx.state.modelVersion >= modelVersion) return;
+      if (!ctx || ctx.state.modelVersion >= modelVersion) return false;
       const cp = await ctx.persistence.load(modelVersion);
       if (!cp) throw new Error(`committed version ${modelVersion} has no checkpoint in the shared directory`);
       applyCheckpoint(ctx.state, cp, ctx.strategy);
       this.logger.info({ modelVersion }, 'loaded a committed version');
+      return true;
     });
-    this.syncing = run.catch(() => undefined);
+    this.syncing = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }

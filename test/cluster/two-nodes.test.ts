@@ -41,8 +41,8 @@ describe('cluster: two nodes over Redis give the single-node model', function ()
       const b = await startNode(redis.url, shared.dir, { minClients: 2, rounds: 1 }, { nodeId: 'b', prefix: 'two:' });
       clients.push(await connectFakeClient(a.url, { clientId: 'alice', fit: answers.alice }));
       clients.push(await connectFakeClient(b.url, { clientId: 'bob', fit: answers.bob }));
-      // A follower loads each committed version from the shared checkpoints (it emits no round:committed of its own).
-      await until(() => a.coordinator.modelVersion >= 1 && b.coordinator.modelVersion >= 1, 30_000, 'version 1 on both nodes');
+      // The follower loads the version from the shared checkpoints and emits round:committed for its own listeners.
+      await Promise.all([a.coordinator.waitForVersion(1, 30_000), b.coordinator.waitForVersion(1, 30_000)]);
       const leader = a.node.isLeader ? a : b;
       const record = leader.coordinator.history().find((r) => r.outcome === 'committed');
       assert.deepEqual([...(record?.participants ?? [])].sort(), ['alice', 'bob'], 'both nodes’ clients are in the one round');
