@@ -1,12 +1,13 @@
 import { z } from 'zod';
 
 /**
- * A learning-rate schedule: the multiplier of a base rate at round r (1-based round id, so an
- * abandoned round advances it too). Written as a short spec so one flag or JSON field carries it:
+ * A learning-rate schedule: the multiplier of a base rate at step t = 0, 1, 2, ... (the client lr:
+ * t = the committed model version the round trains on; the server lr: t = the coordinator's round id,
+ * which abandoned rounds advance too). Written as a short spec so one flag or JSON field carries it:
  * - `constant`: 1;
- * - `step:EVERY:GAMMA`: GAMMA^floor((r-1)/EVERY) (e.g. step:20:0.5 halves every 20 rounds);
- * - `exponential:GAMMA`: GAMMA^(r-1) (the in-process runtime's old client lr decay);
- * - `cosine:ROUNDS[:FLOOR]`: FLOOR + (1-FLOOR)·(1+cos(π·min(r-1, ROUNDS)/ROUNDS))/2, from 1 down to
+ * - `step:EVERY:GAMMA`: GAMMA^floor(t/EVERY) (e.g. step:20:0.5 halves every 20 rounds);
+ * - `exponential:GAMMA`: GAMMA^t (the in-process runtime's old client lr decay);
+ * - `cosine:ROUNDS[:FLOOR]`: FLOOR + (1-FLOOR)·(1+cos(π·min(t, ROUNDS)/ROUNDS))/2, from 1 down to
  *   FLOOR (default 0) over ROUNDS rounds, then FLOOR (Loshchilov & Hutter's cosine annealing).
  */
 export type LrSchedule =
@@ -52,9 +53,9 @@ export function parseLrSchedule(spec: string): LrSchedule {
   }
 }
 
-/** The multiplier at round `round` (1-based; rounds below 1 count as 1). */
-export function lrFactor(s: LrSchedule, round: number): number {
-  const r = Math.max(0, Math.floor(round) - 1);
+/** The multiplier at step `step` (0-based; negative steps count as 0). */
+export function lrFactor(s: LrSchedule, step: number): number {
+  const r = Math.max(0, Math.floor(step));
   switch (s.kind) {
     case 'constant':
       return 1;
@@ -78,8 +79,8 @@ export const lrScheduleSpec = () =>
   });
 
 /** The multiplier function of a spec (constant 1 when absent). */
-export function lrFactorOf(spec: string | undefined): (round: number) => number {
+export function lrFactorOf(spec: string | undefined): (step: number) => number {
   if (spec === undefined) return () => 1;
   const s = parseLrSchedule(spec);
-  return (round) => lrFactor(s, round);
+  return (step) => lrFactor(s, step);
 }

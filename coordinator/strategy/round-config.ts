@@ -10,9 +10,9 @@ export interface RoundConfigOptions {
   proximalMu?: number;
 }
 
-/** Round `roundId`'s fit config from the base one. */
-export function roundConfig(base: TrainingConfig, roundId: number, o: RoundConfigOptions, factor = lrFactorOf(o.clientLrSchedule)): TrainingConfig {
-  const config: TrainingConfig = { ...base, learningRate: base.learningRate * factor(roundId) };
+/** The fit config of a round training on committed model version `modelVersion` (the schedule's step), from the base one. */
+export function roundConfig(base: TrainingConfig, modelVersion: number, o: RoundConfigOptions, factor = lrFactorOf(o.clientLrSchedule)): TrainingConfig {
+  const config: TrainingConfig = { ...base, learningRate: base.learningRate * factor(modelVersion) };
   if (o.proximalMu !== undefined && o.proximalMu > 0) config.proximalMu = o.proximalMu;
   return config;
 }
@@ -28,7 +28,7 @@ export function withRoundConfig(strategy: Strategy, o: RoundConfigOptions): Stra
   const wrapped: Strategy = {
     name: strategy.name,
     configureFit: async (args: ConfigureArgs): Promise<ClientInstruction[]> =>
-      (await strategy.configureFit(args)).map((i) => ({ ...i, config: roundConfig(i.config, args.roundId, o, factor) })),
+      (await strategy.configureFit(args)).map((i) => ({ ...i, config: roundConfig(i.config, args.modelVersion, o, factor) })),
     aggregateFit: (roundId, global, sums, failures) => strategy.aggregateFit(roundId, global, sums, failures),
     configureEvaluate: (args) => strategy.configureEvaluate(args),
     aggregateEvaluate: (roundId, results, failures) => strategy.aggregateEvaluate(roundId, results, failures),

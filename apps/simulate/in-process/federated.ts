@@ -1,4 +1,5 @@
 import { createStrategy, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
+import { roundConfig, type RoundConfigOptions } from '@fedrec/coordinator/strategy/round-config.js';
 import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import type { Strategy } from '@fedrec/coordinator/strategy/strategy.js';
 import { ncfManifest, type NcfArch } from '@fedrec/models/ncf/arch.js';
@@ -20,8 +21,12 @@ export interface FederatedOptions {
   localEpochs: number;
   batchSize: number;
   clientLr: number;
-  /** Client lr multiplier per round (lr_r = clientLr · decay^(r-1)); 1 keeps it constant. */
-  clientLrDecay?: number;
+  /**
+   * The client lr schedule and FedProx's μ, computed per round by the same function the coordinator
+   * uses to build each round's fit config (coordinator/strategy/round-config.ts), so both simulation
+   * paths train with the lr a real device would get. (Was clientLrDecay d: now clientLrSchedule 'exponential:d'.)
+   */
+  roundConfig?: RoundConfigOptions;
   /** The server learning rate of strategies that take one (serverLearningRate), unless strategyOptions set it. */
   serverLr: number;
   /** A registered strategy's name (coordinator/strategy/registry.ts); fedavg when absent. */
@@ -80,7 +85,16 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
         negatives: o.negatives,
         seed: userSeed(o.seed + 7919 * round, u.user),
       });
-      const r = fitLocalJs(a, shared, privateOf(u.user), plan, { learningRate: o.clientLr * (o.clientLrDecay ?? 1) ** (round - 1), batchSize: o.batchSize });
+      const config = roundConfig(
+        { localEpochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.clientLr, optimizer: 'sgd', extra: {} },
+        round,
+        o.roundConfig ?? {},
+      );
+      const r = fitLocalJs(a, shared, privateOf(u.user), plan, {
+        learningRate: config.learningRate,
+        batchSize: config.batchSize,
+        ...(config.proximalMu ? { proximalMu: config.proximalMu } : {}),
+      });
       privateState.set(u.user, r.privateAfter);
       if (o.dp) acc.addSparse(clipSparseUpdate(toSparseUpdate(r), o.dp.clipNorm).update);
       else acc.addSparse(toSparseUpdate(r));
@@ -129,7 +143,8 @@ export async function runFederated(
     const chosen = instructions.map((i) => byId.get(i.clientId)!);
     const { sums, lossSum } = await run(round, chosen, shared);
     if (o.dp) releaseDpSums(sums, o.dp.noiseMultiplier * o.dp.clipNorm, chosen.length);
-    global = await strategy.aggregateFit(round, global, sums, []);
+    // 0-based like the coordinator's round ids (server lr schedules count from 0).
+    global = await strategy.aggregateFit(round - 1, global, sums, []);
     shared = splitShared(global.manifest, global.body);
     const report: RoundReport = {
       round,
