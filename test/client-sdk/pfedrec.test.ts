@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { rowLayout, splitShared, type ModelSpec, type TrainingConfig, type Weights } from '@fedrec/protocol';
+import { RecsysTrainer, memoryPrivateStore } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
+import { getModel } from '@fedrec/models/registry.js';
+import { recsysModelOptions } from '@fedrec/recsys/defaults.js';
+import { seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
+import { seededUser } from '../models/engine-fixtures.js';
+
+const NUM_ITEMS = 120;
+const CONFIG: TrainingConfig = { localEpochs: 2, batchSize: 4, learningRate: 0.5, optimizer: 'sgd', extra: { negatives: 4 } };
+
+/** The offsets of a named shared tensor in the flat body. */
+function segment(global: Weights, name: string): { offset: number; size: number } {
+  const s = rowLayout(global.manifest).segments.find((x) => x.name === name);
+  if (!s) throw new Error(`no tensor ${name}`);
+  return s;
+}
+
+// PFedRec (Zhang et al., IJCAI'23) on both model families: each device's score function stays on it, item rows are fine-tuned.
+for (const [model, head, items] of [
+  ['seq', ['head_w', 'head_b'], ['item_in', 'item_out', 'item_bias']],
+  ['neumf', ['mlp_w0', 'mlp_b0', 'mlp_w1', 'mlp_b1', 'out_w', 'out_b'], ['item_gmf', 'item_mlp']],
+] as const) {
+  describe(`PFedRec personalization: ${model}`, () => {
+    const spec: ModelSpec = { name: model, options: model === 'seq' ? seqModelOptions(NUM_ITEMS) : recsysModelOptions(NUM_ITEMS) };
+    const global = getModel(model).initialWeights(spec.options, 5);
+    const data = seededUser({ seed: 8, user: 4, numItems: NUM_ITEMS, liked: 15 });
+    const task = (roundId: number, weights = global) => ({ roundId, modelVersion: roundId, config: CONFIG, modelSpec: spec, global: weights });
+
+    it('the score function never leaves the device: its delta is zero, and the device keeps its own trained copy', async () => {
+      const store = memoryPrivateStore();
+      const personal = new RecsysTrainer({ data, store, engine: 'js', personalization: 'pfedrec' });
+      const plain = new RecsysTrainer({ data, engine: 'js' });
+      const out = await personal.fit(task(1));
+      const ref = await plain.fit(task(1));
+      for (const name of head) {
+        const { offset, size } = segment(global, name);
+        assert.ok(
+          out.delta.subarray(offset, offset + size).every((v) => v === 0),
+          `${name}: nothing uploaded`,
+        );
+        assert.ok(
+          ref.delta.subarray(offset, offset + size).some((v) => v !== 0),
+          `${name}: without personalization it trains and uploads`,
+        );
+        const kept = store.entries.get(`${model}/pfedrec/${name}`);
+        const start = splitShared(global.manifest, global.body).get(name)!;
+        assert.ok(kept && kept.some((v, k) => v !== start[k]), `${name}: the device keeps its trained copy`);
+      }
+      for (const name of items) {
+        const { offset, size } = segment(global, name);
+        assert.ok(
+          out.delta.subarray(offset, offset + size).some((v) => v !== 0),
+          `${name}: item rows are still shared`,
+        );
+      }
+    });
+
+    it('the next round trains from the device’s own score function, and scoring uses it with the item fine-tune', async () => {
+      const store = memoryPrivateStore();
+      const personal = new RecsysTrainer({ data, store, engine: 'js', personalization: 'pfedrec' });
+      const plain = new RecsysTrainer({ data, engine: 'js' });
+      await personal.fit(task(1));
+      const second = await personal.fit(task(2));
+      const fresh = await new RecsysTrainer({ data, engine: 'js', personalization: 'pfedrec' }).fit(task(2));
+      assert.ok(
+        second.delta.some((v, k) => v !== fresh.delta[k]),
+        'round 2 starts from the kept score function, not the global one',
+      );
+      const mine = await personal.evaluate(task(2));
+      const theirs = await plain.evaluate(task(2));
+      assert.notEqual(mine.metrics['loss'], theirs.metrics['loss'], 'evaluation scores with the personal model');
+      for (const v of Object.values(mine.metrics)) assert.ok(Number.isFinite(v));
+    });
+  });
+}
