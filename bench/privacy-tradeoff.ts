@@ -14,7 +14,7 @@ import { ML100K_PATH, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
 import { RECSYS_DEFAULTS, recsysModelOptions } from '@fedrec/recsys/defaults.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 import type { InteractionDataset } from '@fedrec/recsys/data/types.js';
-import { runFederated } from '../apps/simulate/in-process/federated.js';
+import { runFederated } from '@fedrec/simulate/in-process/federated.js';
 import { epsilonFor, noiseMultiplierFor } from '@fedrec/coordinator/privacy/rdp-accountant.js';
 
 export interface PrivacyTradeoffOptions {

@@ -8,6 +8,7 @@ import { RoundChart } from './charts.js';
 import { esc, formatBytes, formatMetric, formatTime } from './format.js';
 import { phaseText, waitingText } from './status-text.js';
 import { renderBufferedTiles } from './buffered-tiles.js';
+import { privacyTileText } from './privacy-tile.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -85,6 +86,7 @@ function renderTiles(): void {
   $('t-clients').textContent = String(state.clients.length);
   renderRuntimes();
   $('t-rounds').textContent = `${s.roundsCommitted} / ${s.roundsAbandoned}`;
+  $('t-privacy').textContent = privacyTileText(s);
   $('t-model').textContent = `${s.modelSpec.name} · ${s.strategy} · ${s.mode === 'fixed' ? `${s.roundsTarget} rounds` : 'continuous'}`;
   renderBufferedTiles(s, $);
   const lastEval = [...state.rounds].reverse().find((r) => r.evaluation);

@@ -41,6 +41,7 @@ describe('dashboard page in Chromium: what a first-time operator sees', function
     assert.equal(waiting, '3 more clients (min-clients 3, 0 connected)');
     assert.equal(await page.textContent('#t-phase'), 'waiting-for-clients');
     assert.equal(await page.textContent('#t-rounds'), '0 / 0');
+    assert.equal(await page.textContent('#t-privacy'), 'off');
     for (const id of ['c-bytes-up', 'c-bytes-down']) assert.equal(await page.locator(`#${id}`).count(), 1, `#${id} chart`);
     // Browsers ask for the icon on their own; give that request the time to be made and answered.
     await page.waitForLoadState('networkidle');
