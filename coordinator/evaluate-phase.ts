@@ -1,4 +1,4 @@
-import { encodeWeights, evaluateReplySchema } from '@fedrec/protocol';
+import { evaluateReplySchema } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
 import type { TaskPhaseContext } from './fit-collector.js';
@@ -15,11 +15,10 @@ export interface EvaluatePhaseContext extends TaskPhaseContext {
 
 /** Sends `round:evaluate` to the chosen clients and lets the strategy aggregate what comes back. */
 export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<EvaluationRecord> {
-  const weights = encodeWeights(ctx.global);
   const taskIdOf = new Map(ctx.assignments.map((a) => [a.clientId, a.taskId]));
   const outcome = await dispatchPhase({
     event: 'round:evaluate',
-    requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a, weights) })),
+    requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a) })),
     reply: evaluateReplySchema,
     deadline: ctx.deadline,
     signal: ctx.signal,

@@ -20,6 +20,7 @@ import { ModelHistory } from './model-history.js';
 import type { KeptModel } from './model-history.js';
 import type { CheckpointState } from './checkpoint-store.js';
 import type { ModelSnapshot } from './state.js';
+import { taskWire } from './task.js';
 
 export interface RoundEngineDeps {
   options: ResolvedOptions;
@@ -167,7 +168,8 @@ export class RoundEngine {
       assignments,
       keyPair: this.deps.keyPair,
       opener: this.opener,
-      limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys },
+      limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys, compression: o.compression },
+      wire: taskWire(o.compression, state),
       roundInput: new RoundInput(base.global.manifest, state.updatePolicy, isBuffering(o.strategy)),
       signal,
       logger: this.deps.logger.child({ roundId }),
@@ -369,6 +371,7 @@ export class RoundEngine {
         strategy: o.strategy,
         maxMetricKeys: o.maxMetricKeys,
         signal: this.abort.signal,
+        wire: taskWire(o.compression, state),
       });
     } catch (err) {
       this.deps.logger.error({ roundId, ...errorFields(err) }, 'evaluation failed; the round still commits');

@@ -16,7 +16,7 @@ export function openValidatedUpdate(
 ): UpdatePayload {
   const size = envelope.ciphertext.byteLength;
   if (size > limits.maxUpdateBytes) throw new ProtocolError('TOO_LARGE', `update is ${size} bytes, limit ${limits.maxUpdateBytes}`);
-  const payload = decodeUpdatePayload(opener.open(envelope, binding), manifest);
+  const payload = decodeUpdatePayload(opener.open(envelope, binding), manifest, limits.compression);
 
   const expectedDelta = sharedSize(manifest);
   if (payload.delta.length !== expectedDelta) {

@@ -28,6 +28,10 @@ export const ERROR_CODES = [
   'DUPLICATE_ITEM',
   /** The catalogue cannot grow here: a fixed-round run, or a model without numItems. */
   'CATALOGUE_CLOSED',
+  /** An update (or a model request) in another encoding than the run's compression (protocol/compression.ts). */
+  'WRONG_ENCODING',
+  /** model:get named a model version the coordinator no longer (or does not yet) serve. */
+  'MODEL_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

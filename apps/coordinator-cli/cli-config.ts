@@ -87,6 +87,7 @@ export const cliConfigSchema = z
     trainingExtra: jsonRecord.optional(),
     corsOrigin: z.string().min(1).optional(),
     secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('off'),
+    compression: z.enum(['none', 'fp16', 'int8']).default('none'),
     /** A share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
     secaggThreshold: z.coerce.number().positive().optional(),
     secaggNeighbours: z

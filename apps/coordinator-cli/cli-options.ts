@@ -60,6 +60,7 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
     updatePolicy: updatePolicyFromCli(config),
     ...(config.autoRollback !== undefined ? { rollback: { auto: config.autoRollback } } : {}),
     secureAggregation: config.secureAggregation,
+    compression: config.compression,
     secAgg: secAggFromCli(config),
     strategy,
     logger,

@@ -61,6 +61,7 @@ function program(): Command {
     ['trainingExtra', '--training-extra <json>', 'extra trainer settings as JSON'],
     ['corsOrigin', '--cors-origin <origin>', 'origin allowed for browser clients'],
     ['secureAggregation', '--secure-aggregation <mode>', 'off, secagg (all pairs, <= 255 clients a round) or secagg+ (k neighbours)'],
+    ['compression', '--compression <codec>', 'model downloads and update deltas: none (float32), fp16 or int8 (per-row scales; uploads with error feedback)'],
     ['secaggThreshold', '--secagg-threshold <t>', 'shares needed: a count >= 2 or a fraction in [0.5, 1] of each sharing group'],
     ['secaggNeighbours', '--secagg-neighbours <k|auto>', 'secagg+ neighbours per client (even), or auto (~log2 n)'],
     ['clipRange', '--clip-range <x>', 'secagg: each delta value is clipped to [-x, x]'],

@@ -17,6 +17,7 @@ import { ratiosOf, type SimulationReport } from './socket/report.js';
 import { formatFailureGroups } from './socket/failure-summary.js';
 import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { COMPRESSIONS, type Compression } from '@fedrec/protocol';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 
 const F = RECSYS_DEFAULTS.federated;
@@ -67,6 +68,11 @@ const program = new Command('simulate')
   .option('--seed <n>', 'seed for data, split, init and sampling', int, 42)
   .option('--synthetic-users <n>', 'users of the synthetic data', int)
   .option('--synthetic-items <n>', 'items of the synthetic data', int)
+  .addOption(
+    new Option('--compression <codec>', 'how models travel down and deltas up: none (float32), fp16, int8 (per-row scales, error feedback on uploads)')
+      .choices(COMPRESSIONS)
+      .default('none'),
+  )
   .option('--compare-centralized', 'also train the same model centrally on the same split')
   .option('--centralized-epochs <n>', 'epochs of the centralized baseline', int, RECSYS_DEFAULTS.centralized.epochs)
   .option('--report <path>', 'write a JSON report here (and a chart beside it)')
@@ -92,6 +98,7 @@ interface Flags {
   seed: number;
   syntheticUsers?: number;
   syntheticItems?: number;
+  compression: Compression;
   compareCentralized?: boolean;
   centralizedEpochs: number;
   report?: string;
@@ -111,12 +118,17 @@ function loadData(f: Flags): InteractionDataset {
 
 const pct = (x: number) => x.toFixed(4);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const kb = (bytes: number) => `${(bytes / 1e3).toFixed(1)} kB`;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function roundLine(r: RoundRow): string {
   const quality = r.hr10 !== null ? `HR@10 ${pct(r.hr10)}  NDCG@10 ${pct(r.ndcg10!)}` : ''.padEnd(30);
   const loss = r.trainLoss !== null ? r.trainLoss.toFixed(4) : '-';
-  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms`;
+  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)} (per device ${kb(r.bytesUpPerDevice)} up, ${kb(r.bytesDownPerDevice)} down)  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms`;
   // Why, not just how many: each failure code with its most common reason, and why a round was abandoned.
   const why = [
     ...(r.failures ? [`round ${r.round}: ${r.failures} failed: ${formatFailureGroups(r.failureGroups)}`] : []),
@@ -177,6 +189,7 @@ async function main(): Promise<void> {
     workers: f.workers,
     engine: f.engine,
     seed: f.seed,
+    compression: f.compression,
     onReady: ({ clients, engine, backend }) => console.log(`${clients} devices connected: engine ${engine ?? '?'}, tfjs backend ${backend ?? 'none'}`),
     onRoundStarted: ({ roundId, selected }) => {
       fitted = 0;
@@ -203,6 +216,10 @@ async function main(): Promise<void> {
   console.log(
     `federated        ${pct(federated.hr10)}   ${pct(federated.ndcg10)}    ${secs(federated.wallClockMs)}  (${mb(bytesUp)} up, ${mb(bytesDown)} down)`,
   );
+  const perDevice = { up: median(result.rounds.map((r) => r.bytesUpPerDevice)), down: median(result.rounds.map((r) => r.bytesDownPerDevice)) };
+  console.log(
+    `bytes down/up per device per round (median over ${result.rounds.length} rounds, compression ${f.compression}): ${kb(perDevice.down)} down, ${kb(perDevice.up)} up`,
+  );
   if (ratios) console.log(`federated / centralized: HR@10 ${ratios.hr10.toFixed(3)}x  NDCG@10 ${ratios.ndcg10.toFixed(3)}x`);
 
   if (f.report) {
@@ -225,6 +242,7 @@ async function main(): Promise<void> {
         evaluateEvery: f.evaluateEvery,
         engine: f.engine,
         workers: f.workers,
+        compression: f.compression,
         seed: f.seed,
       },
       itemPop: { hr10: itemPop.hr10, ndcg10: itemPop.ndcg10 },
@@ -237,6 +255,8 @@ async function main(): Promise<void> {
         engine: result.engine ?? null,
         bytesUp,
         bytesDown,
+        bytesUpPerDevicePerRound: perDevice.up,
+        bytesDownPerDevicePerRound: perDevice.down,
       },
       ratios,
     };

@@ -16,7 +16,16 @@ export interface SimulationReport {
   itemPop: { hr10: number; ndcg10: number };
   centralized: (QualityFigures & { epochs: number }) | null;
   /** engine: what the devices trained with ("js", "tfjs"); backend: their tfjs backend (null when none was selected). */
-  federated: QualityFigures & { rounds: RoundRow[]; connectMs: number; backend: string | null; engine: string | null; bytesUp: number; bytesDown: number };
+  federated: QualityFigures & {
+    rounds: RoundRow[];
+    connectMs: number;
+    backend: string | null;
+    engine: string | null;
+    bytesUp: number;
+    bytesDown: number;
+    bytesUpPerDevicePerRound: number;
+    bytesDownPerDevicePerRound: number;
+  };
   /** Federated over centralized, when both ran. */
   ratios: { hr10: number; ndcg10: number } | null;
 }

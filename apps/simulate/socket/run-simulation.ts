@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator, type Logger, type RoundRecord } from '@fedrec/coordinator';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { getModel } from '@fedrec/models/registry.js';
-import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
+import type { Compression, ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
 import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import { startClientFleet } from './client-fleet.js';
@@ -26,6 +26,8 @@ export interface SocketSimulationOptions {
   /** 'auto' (the SDK's rule, @fedrec/models/engine-choice.ts), 'js' or 'tfjs'. */
   engine: EngineRequest;
   seed: number;
+  /** How the coordinator sends models and takes deltas (protocol/compression.ts); default none. */
+  compression?: Compression;
   roundTimeoutMs?: number;
   logger?: Logger;
   /** Every device connected: how many, and the engine and tfjs backend they run. */
@@ -57,6 +59,9 @@ export interface RoundRow {
   evalLoss: number | null;
   bytesUp: number;
   bytesDown: number;
+  /** bytesUp and bytesDown over the devices selected for the round: what one device sends and receives per round. */
+  bytesUpPerDevice: number;
+  bytesDownPerDevice: number;
   wallClockMs: number;
 }
 
@@ -73,7 +78,7 @@ export interface SocketSimulationResult {
   fingerprint: string | null;
 }
 
-function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { workers: number; coordinator: number }): RoundRow {
+function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { workers: number; coordinator: number }, selected: number): RoundRow {
   const evaluation = record.evaluation?.metrics;
   return {
     round: record.roundId,
@@ -91,6 +96,8 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { 
     evalLoss: evaluation?.['loss'] ?? null,
     bytesUp: bytes.up,
     bytesDown: bytes.down,
+    bytesUpPerDevice: selected > 0 ? Math.round(bytes.up / selected) : 0,
+    bytesDownPerDevice: selected > 0 ? Math.round(bytes.down / selected) : 0,
     wallClockMs: record.durationMs,
   };
 }
@@ -126,6 +133,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     serverLearningRate: o.serverLearningRate,
     ...(o.strategy ? { strategy: createStrategy(o.strategy.name, o.strategy.options) } : {}),
     extensions: [wire],
+    ...(o.compression ? { compression: o.compression } : {}),
     // Every simulated device dials from loopback: the per-address abuse limits would throttle the fleet itself.
     maxConnectionsPerAddress: 0,
     maxHandshakesPerSecond: 0,
@@ -146,6 +154,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
       record,
       { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown },
       { workers: roundLag, coordinator: coordinatorLag.max / 1e6 },
+      record.selected.length,
     );
     rows.push(row);
     o.onRound?.(row);
