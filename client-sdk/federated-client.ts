@@ -127,7 +127,7 @@ export class FederatedClient {
       clientId: () => this.id,
       sealer: () => this.connection.sealer,
       // Tasks name a model version; the held copy serves it, or model:get brings it once.
-      models: { wireFor: (v) => this.model.wireFor(v), catalogueHeard: (v) => this.items.heard(v) },
+      models: { wireFor: (v, waitMs) => this.model.wireFor(v, waitMs), catalogueHeard: (v) => this.items.heard(v) },
       feedback: new ErrorFeedback(this.store, logger),
     });
     this.connection = new Connection({

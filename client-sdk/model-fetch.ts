@@ -95,12 +95,16 @@ export class ModelFetch {
     this.options.events.emit('model:updated', parsed.data);
   }
 
-  /** The weights of exactly `modelVersion` as wire weights (what a task that names it runs on): the held copy, or one download. */
-  async wireFor(modelVersion: number): Promise<WireWeights> {
+  /**
+   * The weights of exactly `modelVersion` as wire weights (what a task that names it runs on): the held
+   * copy, or one download. `waitMs`: how long the download may take (a task's time left; default the
+   * request timeout): when a whole fleet asks for a new version at once, answers queue at the coordinator.
+   */
+  async wireFor(modelVersion: number, waitMs?: number): Promise<WireWeights> {
     const version = modelVersionSchema.parse(modelVersion);
     const held = await this.heldCopy();
     if (held?.modelVersion === version) return held.wire;
-    return (await this.download(version)).wire;
+    return (await this.download(version, waitMs)).wire;
   }
 
   /** The newest global model this client knows of: the held copy when it is that version, else one download. */
@@ -136,20 +140,22 @@ export class ModelFetch {
   }
 
   /** One model:get per version at a time; the answer becomes the held copy (newest wins). */
-  private download(version: number | undefined): Promise<HeldModel> {
+  private download(version: number | undefined, waitMs?: number): Promise<HeldModel> {
     const key = version ?? 'newest';
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const request = this.request(version).finally(() => this.inFlight.delete(key));
+    const request = this.request(version, waitMs).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, request);
     return request;
   }
 
-  private async request(version: number | undefined): Promise<HeldModel> {
+  private async request(version: number | undefined, waitMs?: number): Promise<HeldModel> {
     const socket = this.options.socket();
     if (!socket) throw new FederatedClientError('NOT_CONNECTED', 'fetching the model needs a connected client');
     const ask: ModelGet = version === undefined ? {} : { modelVersion: version };
-    const value = await requestFromCoordinator('model:get', () => socket.timeout(this.options.requestTimeoutMs ?? 30_000).emitWithAck('model:get', ask));
+    const value = await requestFromCoordinator('model:get', () =>
+      socket.timeout(Math.max(waitMs ?? 0, this.options.requestTimeoutMs ?? 30_000)).emitWithAck('model:get', ask),
+    );
     const snapshot = modelSnapshotSchema.safeParse(value);
     if (!snapshot.success) throw new FederatedClientError('INVALID_PAYLOAD', `malformed model snapshot: ${snapshot.error.message}`);
     const got = snapshot.data;

@@ -5,13 +5,17 @@ import type { TaskRoute } from './task-route.js';
 
 /** Where a task's model comes from: the device's held copy of that version, or one model:get (model-fetch.ts). */
 export interface TaskModels {
-  wireFor(modelVersion: number): Promise<WireWeights>;
+  /** `waitMs`: how long the download may take (the task's time left). */
+  wireFor(modelVersion: number, waitMs?: number): Promise<WireWeights>;
   /** A task named the catalogue version its model belongs to. */
   catalogueHeard?(catalogueVersion: number | undefined): void;
 }
 
 /** Just the fields that address a task's model; the route's own schema validates the whole task afterwards. */
-const modelRefSchema = z.object({ modelVersion: modelVersionSchema, catalogueVersion: modelVersionSchema.optional() });
+const modelRefSchema = z.object({ modelVersion: modelVersionSchema, catalogueVersion: modelVersionSchema.optional(), deadline: z.number().optional() });
+
+/** The longest a task's model download may wait: until the task's deadline (clocks differ, so at most this). */
+const MAX_MODEL_WAIT_MS = 10 * 60_000;
 
 /**
  * Wraps a task route (round:fit, round:evaluate, secagg:advertise) so that a task naming a model
@@ -33,7 +37,8 @@ export function withTaskModel(route: TaskRoute, models: TaskModels): TaskRoute {
           return;
         }
         models.catalogueHeard?.(ref.data.catalogueVersion);
-        models.wireFor(ref.data.modelVersion).then(
+        const left = ref.data.deadline !== undefined && Number.isFinite(ref.data.deadline) ? ref.data.deadline - Date.now() : 0;
+        models.wireFor(ref.data.modelVersion, Math.min(Math.max(left, 0), MAX_MODEL_WAIT_MS)).then(
           (weights) => inner({ ...(payload as object), weights }, ack),
           (err: unknown) => {
             const reply: Ack<never> =
