@@ -119,10 +119,7 @@ function loadData(f: Flags): InteractionDataset {
 const pct = (x: number) => x.toFixed(4);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const kb = (bytes: number) => `${(bytes / 1e3).toFixed(1)} kB`;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function roundLine(r: RoundRow): string {
@@ -216,9 +213,10 @@ async function main(): Promise<void> {
   console.log(
     `federated        ${pct(federated.hr10)}   ${pct(federated.ndcg10)}    ${secs(federated.wallClockMs)}  (${mb(bytesUp)} up, ${mb(bytesDown)} down)`,
   );
-  const perDevice = { up: median(result.rounds.map((r) => r.bytesUpPerDevice)), down: median(result.rounds.map((r) => r.bytesDownPerDevice)) };
+  // The mean, not the median: an evaluated round downloads the next version early and the round after it none.
+  const perDevice = { up: mean(result.rounds.map((r) => r.bytesUpPerDevice)), down: mean(result.rounds.map((r) => r.bytesDownPerDevice)) };
   console.log(
-    `bytes down/up per device per round (median over ${result.rounds.length} rounds, compression ${f.compression}): ${kb(perDevice.down)} down, ${kb(perDevice.up)} up`,
+    `bytes down/up per device per round (mean over ${result.rounds.length} rounds, compression ${f.compression}): ${kb(perDevice.down)} down, ${kb(perDevice.up)} up`,
   );
   if (ratios) console.log(`federated / centralized: HR@10 ${ratios.hr10.toFixed(3)}x  NDCG@10 ${ratios.ndcg10.toFixed(3)}x`);
 
