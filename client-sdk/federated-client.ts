@@ -11,6 +11,7 @@ import { FederatedClientError, errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ModelFetch, type FetchedModel } from './model-fetch.js';
 import { TaskRunner } from './task-runner.js';
+import { ErrorFeedback } from './error-feedback.js';
 import { CatalogueFetch, isCatalogueAware } from './catalogue-fetch.js';
 import type { ItemCatalogue } from './catalogue.js';
 import { isRecommender, type Recommendation, type Trainer } from './trainer.js';
@@ -46,6 +47,11 @@ export interface FederatedClientOptions {
   waitForCoordinator?: boolean;
   /** Ack timeout for requests the client makes (model:get), default 30 000 ms. */
   requestTimeoutMs?: number;
+  /**
+   * Keep the copy of the global model in the store too, so a restarted device does not download a
+   * version it already had (default true; the in-memory copy is kept either way).
+   */
+  persistModel?: boolean;
   /** A tfjs backend to force, or false to skip backend selection (a trainer without tfjs). */
   backend?: string | false;
   /** Where the wasm backend's .wasm files live (URL prefix in browsers). */
@@ -103,6 +109,8 @@ export class FederatedClient {
       socket: () => this.connection.readySocket,
       logger,
       events,
+      store: this.store,
+      ...(options.persistModel !== undefined ? { persist: options.persistModel } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
     this.items = new CatalogueFetch({
@@ -118,6 +126,9 @@ export class FederatedClient {
       events,
       clientId: () => this.id,
       sealer: () => this.connection.sealer,
+      // Tasks name a model version; the held copy serves it, or model:get brings it once.
+      models: { wireFor: (v, waitMs) => this.model.wireFor(v, waitMs), catalogueHeard: (v) => this.items.heard(v) },
+      feedback: new ErrorFeedback(this.store, logger),
     });
     this.connection = new Connection({
       url: options.url,

@@ -9,10 +9,12 @@ import {
   type EvaluateReply,
   type ParsedEvaluateTask,
   type ParsedFitTask,
+  type Compression,
   type SealedEnvelope,
   type Weights,
 } from '@fedrec/protocol';
 import { errorMessage } from './errors.js';
+import { ErrorFeedback } from './error-feedback.js';
 import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from './trainer.js';
 
 function decodeTaskWeights(wire: unknown): Weights {
@@ -86,18 +88,22 @@ export async function sealUpdate(
   global: Weights,
   clientId: string,
   sealer: EnvelopeSealer,
+  wire: { compression?: Compression; feedback?: ErrorFeedback } = {},
 ): Promise<SentUpdate<{ envelope: SealedEnvelope }>> {
   const { outcome, metrics } = trained;
-  // With the manifest, rows this device never touched are left out of the payload (lossless).
-  const plaintext = encodeUpdatePayload(
-    {
-      numExamples: outcome.numExamples,
-      metrics,
-      delta: outcome.delta,
-      ...(outcome.rowWeights && outcome.rowWeights.length > 0 ? { rowWeights: outcome.rowWeights } : {}),
-    },
-    global.manifest,
-  );
+  const payload = {
+    numExamples: outcome.numExamples,
+    metrics,
+    delta: outcome.delta,
+    ...(outcome.rowWeights && outcome.rowWeights.length > 0 ? { rowWeights: outcome.rowWeights } : {}),
+  };
+  // With the manifest, rows this device never touched are left out of the payload (lossless). Compressed
+  // in the run's encoding (the task says which); what quantizing loses goes into the next update.
+  const compression = wire.compression ?? 'none';
+  const plaintext =
+    compression === 'none'
+      ? encodeUpdatePayload(payload, global.manifest)
+      : (wire.feedback ?? new ErrorFeedback()).encode(payload, global.manifest, compression);
   const binding = { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion };
   const envelope = await sealer.seal(plaintext, binding);
   return { reply: { envelope }, bytesSent: envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length };

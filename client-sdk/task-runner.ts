@@ -21,6 +21,8 @@ import type { SecAggParticipantHost, SecAggStageName } from './secagg-participan
 import { secAggStages } from './secagg-stages.js';
 import { serveRoutes, taskRoute, type TaskRoute, type TaskStages } from './task-route.js';
 import type { Trainer } from './trainer.js';
+import { withTaskModel, type TaskModels } from './task-model.js';
+import { ErrorFeedback } from './error-feedback.js';
 
 export interface TaskRunnerOptions {
   trainer: Trainer;
@@ -32,6 +34,10 @@ export interface TaskRunnerOptions {
   /** The stages plugged in besides round:fit and round:evaluate (default: secure aggregation's, secagg-stages.ts). */
   stages?: (host: SecAggParticipantHost) => TaskStages;
   now?: () => number;
+  /** Where tasks that name a model version get its weights (model-fetch.ts); without it a task must carry them. */
+  models?: TaskModels;
+  /** Keeps what compressing an update lost, to add to the next one (error-feedback.ts); default: in memory. */
+  feedback?: ErrorFeedback;
 }
 
 /**
@@ -49,6 +55,7 @@ export class TaskRunner implements SecAggParticipantHost {
   private readonly stages: TaskStages;
   private running = false;
   private lastRound: number | undefined;
+  private readonly feedback: ErrorFeedback;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -56,11 +63,14 @@ export class TaskRunner implements SecAggParticipantHost {
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
     this.stages = (options.stages ?? secAggStages)(this);
-    this.routes = [
+    this.feedback = options.feedback ?? new ErrorFeedback();
+    const routes = [
       taskRoute('round:fit', fitTaskSchema, (task) => this.fit(task)),
       taskRoute('round:evaluate', evaluateTaskSchema, (task) => this.evaluate(task)),
       ...this.stages.routes,
     ];
+    const models = options.models;
+    this.routes = models ? routes.map((r) => withTaskModel(r, models)) : routes;
   }
 
   /** The round of the last task this client started. */
@@ -94,13 +104,15 @@ export class TaskRunner implements SecAggParticipantHost {
     const clientId = this.options.clientId();
     if (!sealer || !clientId) throw new ProtocolError('INTERNAL', 'fit task before the welcome: no coordinator key to seal to');
     this.logger.info({ roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion }, 'fit task received');
+    const compression = task.compression ?? 'none';
+    if (compression !== 'none') await this.feedback.load();
     const run = startFit(this, task, () => taskContext(task), this.now);
     return finishFit(
       this,
       run,
       async (trained) => {
         try {
-          return await sealUpdate(trained, task, trained.ctx.global, clientId, sealer);
+          return await sealUpdate(trained, task, trained.ctx.global, clientId, sealer, { compression, feedback: this.feedback });
         } catch (err) {
           this.fitFailed(task, err); // a plain fit that cannot be sealed failed as a task
           throw err;

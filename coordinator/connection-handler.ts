@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { PROTOCOL_VERSION, ProtocolError, catalogueGetSchema, fingerprint, proofSchema, verifyHandshakeProof } from '@fedrec/protocol';
+import { PROTOCOL_VERSION, ProtocolError, catalogueGetSchema, fingerprint, modelGetSchema, proofSchema, verifyHandshakeProof } from '@fedrec/protocol';
 import type { CatalogueSnapshot, KeyPair, ModelSnapshot } from '@fedrec/protocol';
 import { AddressLimits } from './address-limits.js';
 import type { ClientRegistry } from './client-registry.js';
@@ -36,8 +35,8 @@ export interface ConnectionDeps extends Partial<ConnectionSecurity> {
   emit: EmitCoordinatorEvent;
   /** The model version a new client is welcomed with. */
   modelVersion(): number;
-  /** Answers `model:get`. */
-  snapshot(): ModelSnapshot;
+  /** Answers `model:get` (the version the request names, if any; see model-file.ts ModelServing). */
+  snapshot(modelVersion?: number): ModelSnapshot;
   /** The catalogue version a new client is welcomed with, and the answer to `catalogue:get`. */
   catalogueVersion?(): number | undefined;
   catalogue?(since?: number): CatalogueSnapshot;
@@ -152,7 +151,7 @@ function onProven(socket: ClientSocket, deps: ResolvedDeps): void {
   });
   socket.on(
     'model:get',
-    socketHandler('model:get', z.undefined(), logger, () => deps.snapshot()),
+    socketHandler('model:get', modelGetSchema, logger, (request) => deps.snapshot(request?.modelVersion)),
   );
   const catalogue = deps.catalogue;
   if (catalogue) {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Router } from 'express';
-import { ProtocolError, catalogueAddRequestSchema, encodeWeights, fingerprint } from '@fedrec/protocol';
+import { ProtocolError, catalogueAddRequestSchema, fingerprint } from '@fedrec/protocol';
 import type { CatalogueAddResult, CatalogueItem, CatalogueSnapshot, KeyPair, ModelUpdated, Weights } from '@fedrec/protocol';
 import { join } from 'node:path';
 import { AddressLimits } from './address-limits.js';
@@ -20,7 +20,7 @@ import type { CoordinatorEvents } from './events.js';
 import { errorFields } from './logger.js';
 import type { CoordinatorView } from './coordinator-view.js';
 import { createMetrics } from './metrics.js';
-import { ModelFileCache } from './model-file.js';
+import { ModelFileCache, ModelServing } from './model-file.js';
 import { parseCoordinatorOptions } from './options.js';
 import type { CoordinatorOptions, ResolvedOptions } from './options.js';
 import { CoordinatorPersistence } from './persistence.js';
@@ -70,6 +70,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   private readonly metrics = createMetrics();
   private readonly persistence: CoordinatorPersistence;
   private readonly modelFile = new ModelFileCache();
+  private readonly modelServing: ModelServing;
   private readonly identities: IdentityStore;
   private readonly logs: LogRateLimiter;
   private keyPair: KeyPair | undefined;
@@ -83,6 +84,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   constructor(options: ResolvedOptions) {
     super();
     this.options = options;
+    this.modelServing = new ModelServing(options.compression);
     this.state = {
       global: options.initialWeights,
       modelSpec: options.modelSpec,
@@ -193,7 +195,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       keyPair,
       emit: (event, ...args) => this.safeEmit(event, ...args),
       modelVersion: () => this.state.modelVersion,
-      snapshot: () => ({ modelVersion: this.state.modelVersion, modelSpec: this.state.modelSpec, weights: encodeWeights(this.state.global) }),
+      snapshot: (modelVersion) => this.modelServing.snapshot(this.state, modelVersion),
       catalogueVersion: () => (hasCatalogue() ? this.state.catalogue.catalogueVersion : undefined),
       catalogue: (since) => this.state.catalogue.snapshot(since),
       logger,

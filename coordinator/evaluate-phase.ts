@@ -1,4 +1,4 @@
-import { encodeWeights, evaluateReplySchema } from '@fedrec/protocol';
+import { evaluateReplySchema } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
 import type { FitCollector, TaskPhaseContext } from './fit-collector.js';
@@ -31,11 +31,10 @@ export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<Evalu
     const metrics = await ctx.strategy.aggregateEvaluate(ctx.roundId, results, secure.failures);
     return { modelVersion: ctx.modelVersion, participants: secure.participants, failures: secure.failures, numExamples: secure.numExamples, metrics };
   }
-  const weights = encodeWeights(ctx.global);
   const taskIdOf = new Map(ctx.assignments.map((a) => [a.clientId, a.taskId]));
   const outcome = await dispatchPhase({
     event: 'round:evaluate',
-    requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a, weights) })),
+    requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a) })),
     reply: evaluateReplySchema,
     deadline: ctx.deadline,
     signal: ctx.signal,

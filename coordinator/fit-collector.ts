@@ -1,6 +1,7 @@
-import type { EnvelopeOpener, KeyPair, ModelSpec, TrainingConfig, Weights } from '@fedrec/protocol';
+import type { Compression, EnvelopeOpener, KeyPair, ModelSpec, TrainingConfig, Weights } from '@fedrec/protocol';
 import type { Failure } from './failure.js';
 import type { Logger } from './logger.js';
+import type { TaskWire } from './task.js';
 import type { ClientSocket } from './socket-types.js';
 import type { AggregateSums } from '@fedrec/protocol';
 import type { ClientUpdate, RoundInput } from './strategy/round-input.js';
@@ -21,6 +22,8 @@ export interface UpdateLimits {
   maxExamplesPerUpdate: number;
   /** Most metric names one update may carry (TOO_LARGE beyond); unset = no limit. */
   maxMetricKeys?: number;
+  /** The run's compression: an update encoded otherwise is refused (WRONG_ENCODING); unset = not checked. */
+  compression?: Compression;
 }
 
 /** What any phase that sends tasks to chosen clients works from: the model, who, and until when. */
@@ -34,6 +37,8 @@ export interface TaskPhaseContext {
   assignments: readonly FitAssignment[];
   /** Aborted when the coordinator stops: phases must then return promptly. */
   signal: AbortSignal;
+  /** What tasks say besides the model version (compression, catalogue version); task.ts. */
+  wire?: TaskWire;
 }
 
 /** Everything a collector needs to run the "collect fit results" phase of one round. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   DEFAULT_TRAINING_CONFIG,
   catalogueListSchema,
+  compressionSchema,
   signPublicKeyHexSchema,
   manifestSchema,
   modelSpecSchema,
@@ -146,6 +147,12 @@ export const coordinatorOptionsSchema = z.object({
   corsOrigin: z.union([z.string(), z.array(z.string())]).optional(),
   /** 'off' = sealed FedAvg (the coordinator opens each delta); 'secagg' = all-pairs masks (at most 255 clients a round); 'secagg+' = k-regular neighbour masks. */
   secureAggregation: z.enum(SECAGG_MODES).default('off'),
+  /**
+   * How model downloads and plain-mode update deltas travel (protocol/compression.ts): 'none' (float32),
+   * 'fp16' or 'int8' (per-row scales). Tasks carry it and devices obey; an update in another encoding is
+   * refused (WRONG_ENCODING). Under secure aggregation only downloads are compressed (secagg quantizes uploads itself).
+   */
+  compression: compressionSchema.default('none'),
   /** Settings used when secureAggregation is on. */
   secAgg: secAggSettingsSchema.default(secAggSettingsSchema.parse({})),
   /** Client-level differential privacy (DP-FedAvg with an RDP accountant and a budget): coordinator/privacy/. */

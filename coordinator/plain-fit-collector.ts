@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProtocolError, encodeWeights, mergeAggregateSums } from '@fedrec/protocol';
+import { ProtocolError, mergeAggregateSums } from '@fedrec/protocol';
 import type { EnvelopeBinding, ErrorInfo, RoundResult, SealedEnvelope } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
@@ -51,7 +51,6 @@ export class PlainFitCollector implements FitCollector {
   async collect(ctx: FitRoundContext): Promise<FitCollection> {
     const input = ctx.roundInput ?? new RoundInput(ctx.global.manifest, new UpdatePolicy({ normBound: 'off', weightCap: 'off', rowNormBound: 'off' }), false);
     const ledger = new RoundLedger(ctx.roundId, ctx.assignments);
-    const wireWeights = encodeWeights(ctx.global);
     const byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));
     const pool = this.poolFor(ctx.keyPair.secretKey);
     pool?.beginRound(ctx.roundId, ctx.global.manifest, ctx.limits);
@@ -79,7 +78,7 @@ export class PlainFitCollector implements FitCollector {
 
     const { results, failures } = await dispatchPhase({
       event: 'round:fit',
-      requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a, wireWeights) })),
+      requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a) })),
       // The envelope is parsed by parseFitReply inside accept, so a bad one is a rejected update, not a malformed ack.
       reply: z.unknown(),
       deadline: ctx.deadline,

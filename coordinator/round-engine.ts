@@ -21,6 +21,7 @@ import type { KeptModel } from './model-history.js';
 import type { CheckpointState } from './checkpoint-store.js';
 import type { ModelSnapshot } from './state.js';
 import type { PrivacyGuard } from './privacy/privacy-guard.js';
+import { taskWire } from './task.js';
 
 export interface RoundEngineDeps {
   options: ResolvedOptions;
@@ -187,7 +188,8 @@ export class RoundEngine {
       assignments,
       keyPair: this.deps.keyPair,
       opener: this.opener,
-      limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys },
+      limits: { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys, compression: o.compression },
+      wire: taskWire(o.compression, state),
       roundInput: new RoundInput(base.global.manifest, state.updatePolicy, isBuffering(o.strategy)),
       signal,
       logger: this.deps.logger.child({ roundId }),
@@ -404,6 +406,7 @@ export class RoundEngine {
         signal: this.abort.signal,
         collector: o.fitCollector, // secure aggregation evaluates through it: only sums reach the coordinator
         logger: this.deps.logger,
+        wire: taskWire(o.compression, state),
       });
     } catch (err) {
       this.deps.logger.error({ roundId, ...errorFields(err) }, 'evaluation failed; the round still commits');

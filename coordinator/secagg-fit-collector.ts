@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { encodeWeights } from '@fedrec/protocol';
 import type { ErrorInfo, RoundResult, SecAggFitTask } from '@fedrec/protocol';
 import {
   contributionLayout,
@@ -108,12 +107,11 @@ class SecAggRoundRun {
     const shortDeadline = (ms: number) => Math.min(Date.now() + ms, ctx.deadline);
     try {
       // Stage 0: the fit task itself; its ack is the client's keys. Training starts on the client now.
-      const weights = encodeWeights(ctx.global);
       const tasks = new Map(
         ctx.assignments.map((a): [string, SecAggFitTask] => [
           a.clientId,
           {
-            ...taskFor(ctx, a, weights),
+            ...taskFor(ctx, a),
             secureAggregation: { config, ...(purpose.kind === 'evaluate' ? { evaluate: { metrics: [...purpose.metrics] } } : {}) },
           },
         ]),

@@ -15,7 +15,7 @@ export async function openValidatedUpdate(
   limits: UpdateLimits,
 ): Promise<UpdatePayload> {
   checkUpdateSize(envelope, limits);
-  return validateUpdate(decodeUpdatePayload(await opener.open(envelope, binding), manifest), manifest, limits);
+  return validateUpdate(decodeUpdatePayload(await opener.open(envelope, binding), manifest, limits.compression), manifest, limits);
 }
 
 /** The size limit, checked before any decryption work. */

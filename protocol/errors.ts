@@ -32,6 +32,10 @@ export const ERROR_CODES = [
   'UPDATE_WORKER_FAILED',
   /** Buffered mode: the update was trained on a model more versions behind the current one than maxStaleness allows. */
   'STALE_UPDATE',
+  /** An update (or a model request) in another encoding than the run's compression (protocol/compression.ts). */
+  'WRONG_ENCODING',
+  /** model:get named a model version the coordinator no longer (or does not yet) serve. */
+  'MODEL_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -3,7 +3,7 @@ import type { CatalogueGet, CatalogueSnapshot } from './catalogue.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './secagg-messages.js';
 import type { Packed } from './packed.js';
 import type { Challenge, Proof } from './identity.js';
-import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelSnapshot, ModelUpdated, RoundResult, SecAggFitTask, Welcome } from './messages.js';
+import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelGet, ModelSnapshot, ModelUpdated, RoundResult, SecAggFitTask, Welcome } from './messages.js';
 
 /**
  * Socket.IO event maps, declared once. The server takes them as
@@ -36,7 +36,8 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   /** The signed challenge; the ack says whether the proof holds (then `session:welcome` follows) or why not. */
   'session:prove': (proof: Proof, ack: (reply: Ack<null>) => void) => void;
-  'model:get': (ack: (reply: Ack<ModelSnapshot>) => void) => void;
+  /** The model a task names (`{ modelVersion }`), or the current one (no argument); MODEL_UNAVAILABLE when that version is no longer served. */
+  'model:get': (request: ModelGet, ack: (reply: Ack<ModelSnapshot>) => void) => void;
   /** The catalogue (app item ids -> rows, popularity); `{ since }` asks only for items added after that version. */
   'catalogue:get': (request: CatalogueGet, ack: (reply: Ack<CatalogueSnapshot>) => void) => void;
 }

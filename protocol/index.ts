@@ -1,6 +1,7 @@
 export * from './version.js';
 export * from './errors.js';
 export * from './binary.js';
+export * from './compression.js';
 export * from './weights.js';
 export * from './config.js';
 export * from './envelope.js';

@@ -32,7 +32,7 @@ describe('protocol: message schemas', () => {
       weights: { manifest: { tensors: [{ name: 'w', shape: [2], dtype: 'float32', shared: true }] }, body: new ArrayBuffer(8) },
     };
     const parsed = fitTaskSchema.parse(task);
-    assert.ok(parsed.weights.body instanceof Uint8Array);
-    assert.equal(parsed.weights.body.byteLength, 8);
+    assert.ok(parsed.weights!.body instanceof Uint8Array);
+    assert.equal(parsed.weights!.body.byteLength, 8);
   });
 });

@@ -5,6 +5,7 @@ import { modelSpecSchema, trainingConfigSchema } from './config.js';
 import { sealedEnvelopeSchema } from './envelope.js';
 import { ERROR_CODES } from './errors.js';
 import { signPublicKeyHexSchema, signatureHexSchema } from './identity.js';
+import { compressionSchema } from './compression.js';
 import { wireWeightsSchema } from './weights.js';
 
 const clientIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'client id: 1-128 of [A-Za-z0-9_.:-]');
@@ -42,15 +43,24 @@ export const welcomeSchema = z.object({
 export type Welcome = z.input<typeof welcomeSchema>;
 export type ParsedWelcome = z.output<typeof welcomeSchema>;
 
+/** A model version on the wire: a whole, non-negative, safe integer (anything else is refused). */
+export const modelVersionSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
 const taskBase = {
   taskId: z.string().min(1).max(128),
   roundId: z.number().int().min(0),
-  modelVersion: z.number().int().min(0),
+  /** The model the task runs on: a device that holds this version uses its copy, else asks model:get for it once. */
+  modelVersion: modelVersionSchema,
+  /** The catalogue version that model belongs to (a device holding an older catalogue fetches catalogue:get). */
+  catalogueVersion: modelVersionSchema.optional(),
   /** Epoch milliseconds after which the coordinator stops waiting. */
   deadline: z.number(),
   config: trainingConfigSchema,
   modelSpec: modelSpecSchema,
-  weights: wireWeightsSchema,
+  /** The run's compression: how the device encodes its plain update (downloads say their own encoding). Absent = none. */
+  compression: compressionSchema.optional(),
+  /** The model inline (older coordinators, tests); the coordinator sends only the version (see modelVersion). */
+  weights: wireWeightsSchema.optional(),
 };
 
 export const fitTaskSchema = z.object(taskBase);
@@ -71,9 +81,13 @@ export const evaluateReplySchema = z.object({
 });
 export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
 
-/** The current global model, as served to a client that asks outside a round. */
+/** `model:get`'s request: a version (the one a task names), or nothing for the current model. */
+export const modelGetSchema = z.object({ modelVersion: modelVersionSchema.optional() }).strict().optional();
+export type ModelGet = z.input<typeof modelGetSchema>;
+
+/** A global model as served by model:get (its weights in the run's compression, weights.encoding says which). */
 export const modelSnapshotSchema = z.object({
-  modelVersion: z.number().int().min(0),
+  modelVersion: modelVersionSchema,
   modelSpec: modelSpecSchema,
   weights: wireWeightsSchema,
 });

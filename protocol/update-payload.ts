@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { bytesToFloat32 } from './binary.js';
 import { ProtocolError } from './errors.js';
-import { rowWeightsSize, sharedSize, type WeightManifest } from './weights.js';
+import { compressionSchema, decodeValues, encodeValues, encodedSize, type Compression } from './compression.js';
+import { bodyBlocks, rowWeightsSize, sharedLayout, sharedSize, type WeightManifest } from './weights.js';
 import { rowLayout, type RowTable } from './row-layout.js';
 
 /** A client's training result: what is sealed inside the envelope. */
@@ -24,8 +25,15 @@ const headerSchema = z.object({
   rowWeightsLength: z.number().int().min(0),
   /** Rows of rowwise tensors with zero weight and zero delta are left out (a bitmap says which are kept). */
   sparseRows: z.boolean().optional(),
+  /** How the delta values are encoded (protocol/compression.ts); absent = float32. Row weights stay float32. */
+  encoding: compressionSchema.optional(),
 });
 type Header = z.infer<typeof headerSchema>;
+
+/** How an update is encoded: the run's compression (the coordinator refuses any other with WRONG_ENCODING). */
+export interface UpdateEncodeOptions {
+  compression?: Compression;
+}
 
 const MAX_HEADER_BYTES = 64 * 1024;
 /** Sparse only pays when it leaves out a fair share of the rows. */
@@ -55,68 +63,102 @@ function keptRows(p: UpdatePayload, tables: RowTable[]): Uint8Array {
   return kept;
 }
 
-function writeHeader(header: Header): { bytes: Uint8Array; dataStart: number } {
-  const bytes = new TextEncoder().encode(JSON.stringify(header));
-  return { bytes, dataStart: align4(4 + bytes.length) };
-}
-
-function encodeDense(p: UpdatePayload): Uint8Array {
-  const rows = p.rowWeights ?? new Float32Array(0);
-  const header = writeHeader({ numExamples: p.numExamples, metrics: p.metrics, deltaLength: p.delta.length, rowWeightsLength: rows.length });
-  const out = new Uint8Array(header.dataStart + 4 * (p.delta.length + rows.length));
-  new DataView(out.buffer).setUint32(0, header.bytes.length, true);
-  out.set(header.bytes, 4);
-  const floats = new Float32Array(out.buffer, header.dataStart);
-  floats.set(p.delta, 0);
-  floats.set(rows, p.delta.length);
-  return out;
-}
-
-function encodeSparse(p: UpdatePayload, m: WeightManifest, kept: Uint8Array, keptCount: number): Uint8Array {
-  const { segments: dense } = rowLayout(m);
-  const header = writeHeader({ numExamples: p.numExamples, metrics: p.metrics, deltaLength: p.delta.length, rowWeightsLength: kept.length, sparseRows: true });
-  const bitmapBytes = align4(Math.ceil(kept.length / 8));
-  const packedDelta = dense.reduce((n, seg) => n + (seg.table ? 0 : seg.size), 0);
-  let tableFloats = 0;
+/**
+ * The int8 scale blocks of the values an update carries: with the manifest, the body's blocks
+ * (weights.ts bodyBlocks: per row of 2-D tensors, per tensor otherwise) minus the rows a sparse
+ * update leaves out; without it, one block.
+ */
+function valueBlocks(deltaLength: number, m: WeightManifest | undefined, kept: Uint8Array | undefined): Uint32Array {
+  if (!m || deltaLength !== sharedSize(m)) return deltaLength > 0 ? Uint32Array.of(deltaLength) : new Uint32Array(0);
+  if (!kept) return bodyBlocks(m);
+  const lengths: number[] = [];
   let r = 0;
-  for (const seg of dense) if (seg.table) for (let row = 0; row < seg.table.rows; row++, r++) if (kept[r]) tableFloats += seg.table.cols;
-  const out = new Uint8Array(header.dataStart + bitmapBytes + 4 * (packedDelta + tableFloats + keptCount));
-  new DataView(out.buffer).setUint32(0, header.bytes.length, true);
-  out.set(header.bytes, 4);
-  const bitmap = out.subarray(header.dataStart, header.dataStart + bitmapBytes);
-  for (let i = 0; i < kept.length; i++) if (kept[i]) bitmap[i >> 3]! |= 1 << (i & 7);
-  const floats = new Float32Array(out.buffer, header.dataStart + bitmapBytes);
+  for (const { spec, size } of sharedLayout(m)) {
+    if (size === 0) continue;
+    const rows = spec.shape.length === 2 ? (spec.shape[0] ?? 0) : 1;
+    const cols = size / rows;
+    for (let row = 0; row < rows; row++) {
+      if (spec.rowwise && !kept[r++]) continue;
+      lengths.push(cols);
+    }
+  }
+  return Uint32Array.from(lengths);
+}
+
+/** The values a sparse update carries: every non-table segment, then each kept row, in body order. */
+function packValues(p: UpdatePayload, m: WeightManifest, kept: Uint8Array): Float32Array {
+  const { segments } = rowLayout(m);
+  let count = 0;
+  let r = 0;
+  for (const seg of segments) {
+    if (!seg.table) count += seg.size;
+    else for (let row = 0; row < seg.table.rows; row++, r++) if (kept[r]) count += seg.table.cols;
+  }
+  const out = new Float32Array(count);
   let w = 0;
   r = 0;
-  for (const seg of dense) {
+  for (const seg of segments) {
     if (!seg.table) {
-      floats.set(p.delta.subarray(seg.offset, seg.offset + seg.size), w);
+      out.set(p.delta.subarray(seg.offset, seg.offset + seg.size), w);
       w += seg.size;
       continue;
     }
     for (let row = 0; row < seg.table.rows; row++, r++) {
       if (!kept[r]) continue;
       const start = seg.offset + row * seg.table.cols;
-      floats.set(p.delta.subarray(start, start + seg.table.cols), w);
+      out.set(p.delta.subarray(start, start + seg.table.cols), w);
       w += seg.table.cols;
     }
   }
-  for (let i = 0; i < kept.length; i++) if (kept[i]) floats[w++] = p.rowWeights![i]!;
   return out;
 }
 
 /**
- * Layout: u32 header length, JSON header, zero padding to 4 bytes, then the floats. Given the
- * manifest, rows of rowwise tables that the client never touched (zero weight, zero delta) are
- * left out behind a bitmap: lossless, and no more revealing than the zeros a dense delta carries.
+ * Layout: u32 header length, JSON header, zero padding to 4 bytes, [the row bitmap, padded to 4],
+ * the delta values (float32, or the header's encoding), zero padding to 4, the row weights (float32).
+ * Given the manifest, rows of rowwise tables that the client never touched (zero weight, zero delta)
+ * are left out behind the bitmap: lossless, and no more revealing than the zeros a dense delta carries.
+ * With `compression` fp16 or int8 the delta values are quantized (lossy: the SDK keeps the error
+ * and adds it to its next delta, client-sdk/error-feedback.ts).
  */
-export function encodeUpdatePayload(p: UpdatePayload, manifest?: WeightManifest): Uint8Array {
+export function encodeUpdatePayload(p: UpdatePayload, manifest?: WeightManifest, options: UpdateEncodeOptions = {}): Uint8Array {
+  const codec = options.compression ?? 'none';
   const sparseFits =
     manifest && p.rowWeights && p.rowWeights.length > 0 && p.rowWeights.length === rowWeightsSize(manifest) && p.delta.length === sharedSize(manifest);
-  if (!sparseFits) return encodeDense(p);
-  const kept = keptRows(p, rowLayout(manifest).tables);
-  const keptCount = kept.reduce((n, k) => n + k, 0);
-  return keptCount < SPARSE_WHEN_KEPT_BELOW * kept.length ? encodeSparse(p, manifest, kept, keptCount) : encodeDense(p);
+  let kept: Uint8Array | undefined;
+  if (sparseFits) {
+    const k = keptRows(p, rowLayout(manifest).tables);
+    const keptCount = k.reduce((n, x) => n + x, 0);
+    if (keptCount < SPARSE_WHEN_KEPT_BELOW * k.length) kept = k;
+  }
+  const allRows = p.rowWeights ?? new Float32Array(0);
+  const values = kept ? packValues(p, manifest!, kept) : p.delta;
+  const rows = kept ? allRows.filter((_, i) => kept[i] === 1) : allRows;
+  const blocks = valueBlocks(p.delta.length, manifest, kept);
+  const encodedValues = encodeValues(values, blocks, codec);
+
+  const header: Header = {
+    numExamples: p.numExamples,
+    metrics: p.metrics,
+    deltaLength: p.delta.length,
+    rowWeightsLength: allRows.length,
+    ...(kept ? { sparseRows: true } : {}),
+    ...(codec !== 'none' ? { encoding: codec } : {}),
+  };
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  const dataStart = align4(4 + headerBytes.length);
+  const bitmapBytes = kept ? align4(Math.ceil(kept.length / 8)) : 0;
+  const rowsStart = align4(dataStart + bitmapBytes + encodedValues.length);
+  const out = new Uint8Array(rowsStart + 4 * rows.length);
+  new DataView(out.buffer).setUint32(0, headerBytes.length, true);
+  out.set(headerBytes, 4);
+  if (kept) {
+    const bitmap = out.subarray(dataStart, dataStart + bitmapBytes);
+    for (let i = 0; i < kept.length; i++) if (kept[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  out.set(encodedValues, dataStart + bitmapBytes);
+  new Float32Array(out.buffer, rowsStart, rows.length).set(rows);
+  return out;
 }
 
 function readHeader(bytes: Uint8Array, bad: (why: string) => ProtocolError): { header: Header; dataStart: number } {
@@ -131,66 +173,73 @@ function readHeader(bytes: Uint8Array, bad: (why: string) => ProtocolError): { h
   }
 }
 
-function decodeSparse(bytes: Uint8Array, header: Header, dataStart: number, m: WeightManifest | undefined, bad: (why: string) => ProtocolError): UpdatePayload {
-  if (!m) throw bad('a sparse update needs the manifest to decode');
-  if (header.deltaLength !== sharedSize(m) || header.rowWeightsLength !== rowWeightsSize(m) || header.rowWeightsLength === 0) {
-    throw new ProtocolError('MANIFEST_MISMATCH', 'sparse update lengths do not match the manifest');
-  }
-  const { segments: dense } = rowLayout(m);
-  const bitmapBytes = align4(Math.ceil(header.rowWeightsLength / 8));
-  if (dataStart + bitmapBytes > bytes.length) throw bad('truncated row bitmap');
-  const bitmap = bytes.subarray(dataStart, dataStart + bitmapBytes);
-  const isKept = (i: number) => (bitmap[i >> 3]! >> (i & 7)) & 1;
-  let keptCount = 0;
-  let floatsNeeded = 0;
-  let r = 0;
-  for (const seg of dense) {
-    if (!seg.table) floatsNeeded += seg.size;
-    else {
-      for (let row = 0; row < seg.table.rows; row++, r++) {
-        if (!isKept(r)) continue;
-        keptCount++;
-        floatsNeeded += seg.table.cols;
-      }
-    }
-  }
-  floatsNeeded += keptCount;
-  const expected = dataStart + bitmapBytes + 4 * floatsNeeded;
-  if (bytes.length !== expected) throw bad(`expected ${expected} bytes, got ${bytes.length}`);
-  const floats = bytesToFloat32(bytes.subarray(dataStart + bitmapBytes));
-  const delta = new Float32Array(header.deltaLength);
-  const rowWeights = new Float32Array(header.rowWeightsLength);
+/** Unpacks a sparse update's values into the dense delta; left-out rows stay zero. */
+function scatter(values: Float32Array, m: WeightManifest, isKept: (r: number) => number, delta: Float32Array): void {
   let at = 0;
-  r = 0;
-  for (const seg of dense) {
+  let r = 0;
+  for (const seg of rowLayout(m).segments) {
     if (!seg.table) {
-      delta.set(floats.subarray(at, at + seg.size), seg.offset);
+      delta.set(values.subarray(at, at + seg.size), seg.offset);
       at += seg.size;
       continue;
     }
     for (let row = 0; row < seg.table.rows; row++, r++) {
       if (!isKept(r)) continue;
-      delta.set(floats.subarray(at, at + seg.table.cols), seg.offset + row * seg.table.cols);
+      delta.set(values.subarray(at, at + seg.table.cols), seg.offset + row * seg.table.cols);
       at += seg.table.cols;
     }
   }
-  for (let i = 0; i < rowWeights.length; i++) if (isKept(i)) rowWeights[i] = floats[at++]!;
-  return { numExamples: header.numExamples, metrics: header.metrics, delta, rowWeights };
 }
 
-/** Decodes either encoding; a sparse one needs the manifest it was encoded against. */
-export function decodeUpdatePayload(bytes: Uint8Array, manifest?: WeightManifest): UpdatePayload {
+/**
+ * Decodes any encoding; a sparse one needs the manifest it was encoded against. With `expected`,
+ * an update whose values are encoded otherwise is refused (WRONG_ENCODING) before anything is read.
+ */
+export function decodeUpdatePayload(bytes: Uint8Array, manifest?: WeightManifest, expected?: Compression): UpdatePayload {
   const bad = (why: string) => new ProtocolError('INVALID_PAYLOAD', `malformed update: ${why}`);
   const { header, dataStart } = readHeader(bytes, bad);
-  if (header.sparseRows) return decodeSparse(bytes, header, dataStart, manifest, bad);
-  const expected = dataStart + 4 * (header.deltaLength + header.rowWeightsLength);
-  if (bytes.length !== expected) throw bad(`expected ${expected} bytes, got ${bytes.length}`);
-  const deltaEnd = dataStart + 4 * header.deltaLength;
-  const payload: UpdatePayload = {
-    numExamples: header.numExamples,
-    metrics: header.metrics,
-    delta: bytesToFloat32(bytes.subarray(dataStart, deltaEnd)),
-  };
-  if (header.rowWeightsLength > 0) payload.rowWeights = bytesToFloat32(bytes.subarray(deltaEnd, expected));
-  return payload;
+  const codec = header.encoding ?? 'none';
+  if (expected !== undefined && codec !== expected) {
+    throw new ProtocolError('WRONG_ENCODING', `update values are encoded as ${codec}, this run takes ${expected}`);
+  }
+  let kept: Uint8Array | undefined;
+  let bitmapBytes = 0;
+  if (header.sparseRows) {
+    if (!manifest) throw bad('a sparse update needs the manifest to decode');
+    if (header.deltaLength !== sharedSize(manifest) || header.rowWeightsLength !== rowWeightsSize(manifest) || header.rowWeightsLength === 0) {
+      throw new ProtocolError('MANIFEST_MISMATCH', 'sparse update lengths do not match the manifest');
+    }
+    bitmapBytes = align4(Math.ceil(header.rowWeightsLength / 8));
+    if (dataStart + bitmapBytes > bytes.length) throw bad('truncated row bitmap');
+    const bitmap = bytes.subarray(dataStart, dataStart + bitmapBytes);
+    kept = new Uint8Array(header.rowWeightsLength);
+    for (let i = 0; i < kept.length; i++) kept[i] = (bitmap[i >> 3]! >> (i & 7)) & 1;
+  }
+  const blocks = valueBlocks(header.deltaLength, manifest, kept);
+  let valueCount = 0;
+  for (let b = 0; b < blocks.length; b++) valueCount += blocks[b]!;
+  const keptCount = kept ? kept.reduce((n, x) => n + x, 0) : header.rowWeightsLength;
+  const valuesStart = dataStart + bitmapBytes;
+  const valuesEnd = valuesStart + encodedSize(codec, valueCount, blocks);
+  const rowsStart = align4(valuesEnd);
+  const expectedLength = rowsStart + 4 * keptCount;
+  if (bytes.length !== expectedLength) throw bad(`expected ${expectedLength} bytes, got ${bytes.length}`);
+  let values: Float32Array;
+  try {
+    values = decodeValues(bytes.subarray(valuesStart, valuesEnd), valueCount, blocks, codec);
+  } catch (err) {
+    throw bad(err instanceof Error ? err.message : String(err));
+  }
+  const rows = bytesToFloat32(bytes.subarray(rowsStart, expectedLength));
+  if (!kept) {
+    const payload: UpdatePayload = { numExamples: header.numExamples, metrics: header.metrics, delta: values };
+    if (header.rowWeightsLength > 0) payload.rowWeights = rows;
+    return payload;
+  }
+  const delta = new Float32Array(header.deltaLength);
+  scatter(values, manifest!, (r) => kept[r]!, delta);
+  const rowWeights = new Float32Array(header.rowWeightsLength);
+  let at = 0;
+  for (let i = 0; i < rowWeights.length; i++) if (kept[i]) rowWeights[i] = rows[at++]!;
+  return { numExamples: header.numExamples, metrics: header.metrics, delta, rowWeights };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { binarySchema, bytesToFloat32, float32ToBytes } from './binary.js';
+import { compressionSchema, decodeValues, encodeValues, type Compression } from './compression.js';
 
 /** Hard limits that keep a hostile manifest from asking for absurd allocations. */
 export const MAX_TENSORS = 256;
@@ -79,24 +80,49 @@ export interface Weights {
 export interface WireWeights {
   manifest: WeightManifest;
   body: Uint8Array;
+  /** How the body is encoded (protocol/compression.ts); absent means float32 ('none'). */
+  encoding?: Compression | undefined;
 }
 
-export const wireWeightsSchema = z.object({ manifest: manifestSchema, body: binarySchema });
+export const wireWeightsSchema = z.object({ manifest: manifestSchema, body: binarySchema, encoding: compressionSchema.optional() });
 
-export function encodeWeights(w: Weights): WireWeights {
+/**
+ * The int8 scale blocks of a shared body: one per row of every 2-D shared tensor (an embedding
+ * table's rows have very different ranges), one per tensor otherwise.
+ */
+export function bodyBlocks(m: WeightManifest): Uint32Array {
+  const lengths: number[] = [];
+  for (const { spec, size } of sharedLayout(m)) {
+    const rows = spec.shape.length === 2 ? (spec.shape[0] ?? 0) : 1;
+    if (size === 0) continue;
+    const cols = size / rows;
+    for (let r = 0; r < rows; r++) lengths.push(cols);
+  }
+  return Uint32Array.from(lengths);
+}
+
+/** The wire form of the weights, the body encoded with `codec` (default float32, no copy). */
+export function encodeWeights(w: Weights, codec: Compression = 'none'): WireWeights {
   if (w.body.length !== sharedSize(w.manifest)) {
     throw new RangeError(`body has ${w.body.length} floats, manifest wants ${sharedSize(w.manifest)}`);
   }
-  return { manifest: w.manifest, body: float32ToBytes(w.body) };
+  if (codec === 'none') return { manifest: w.manifest, body: float32ToBytes(w.body) };
+  return { manifest: w.manifest, body: encodeValues(w.body, bodyBlocks(w.manifest), codec), encoding: codec };
 }
 
-/** Validates a wire payload and copies the body into an aligned Float32Array. */
+/** Validates a wire payload and decodes the body (any encoding) into an aligned Float32Array. */
 export function decodeWeights(wire: unknown): Weights {
   const parsed = wireWeightsSchema.parse(wire);
-  const body = bytesToFloat32(parsed.body);
   const expected = sharedSize(parsed.manifest);
-  if (body.length !== expected) {
-    throw new RangeError(`weights body has ${body.length} floats, manifest wants ${expected}`);
+  const codec = parsed.encoding ?? 'none';
+  if (codec === 'none') {
+    const body = bytesToFloat32(parsed.body);
+    if (body.length !== expected) throw new RangeError(`weights body has ${body.length} floats, manifest wants ${expected}`);
+    return { manifest: parsed.manifest, body };
+  }
+  const body = decodeValues(parsed.body, expected, bodyBlocks(parsed.manifest), codec);
+  for (let i = 0; i < body.length; i++) {
+    if (!Number.isFinite(body[i])) throw new RangeError(`weights body value ${i} is not finite`);
   }
   return { manifest: parsed.manifest, body };
 }

@@ -105,6 +105,7 @@ export const cliConfigSchema = z
     secaggCorruptionRate: z.coerce.number().min(0).max(0.3).optional(),
     /** Privacy preset (coordinator/privacy/presets.ts): DP clipping, noise and budget (and the secure-aggregation mode they need) together. */
     privacy: z.enum(PRIVACY_PRESETS).default('off'),
+    compression: z.enum(['none', 'fp16', 'int8']).default('none'),
     /** sync = rounds; buffered = FedBuff (coordinator/buffered/). */
     mode: z.enum(['sync', 'buffered']).default('sync'),
     bufferSize: int.min(1).optional(),

@@ -86,6 +86,7 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
         ] as const
       ).filter(([, v]) => v !== undefined),
     ),
+    compression: config.compression,
     strategy,
     logger,
   } as CoordinatorOptions;

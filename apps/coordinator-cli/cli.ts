@@ -72,6 +72,7 @@ function program(): Command {
       '--secure-aggregation <mode>',
       'secagg+ (default: k neighbours; the coordinator sees only sums, >= 3 devices a round), secagg (all pairs, <= 255 a round) or off (plain: it opens each update)',
     ],
+    ['compression', '--compression <codec>', 'model downloads and update deltas: none (float32), fp16 or int8 (per-row scales; uploads with error feedback)'],
     ['privacy', '--privacy <off|standard|strict>', privacyPresetHelp()],
     ['secaggThreshold', '--secagg-threshold <t>', 'shares needed: auto (Bell et al., default), a count >= 2 or a fraction in [0.5, 1] of each sharing group'],
     ['secaggNeighbours', '--secagg-neighbours <k|auto>', 'secagg+ neighbours per client (even), or auto (Bell et al.: from the dropout and corruption rates)'],

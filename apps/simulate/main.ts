@@ -26,6 +26,7 @@ import { withSequences } from '@fedrec/recsys/data/sequences.js';
 import { generateSequentialPattern } from '@fedrec/recsys/data/sequential-pattern.js';
 import { SEQ_DEFAULTS, seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
 import { PERSONALIZATIONS, type Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
+import { COMPRESSIONS, type Compression } from '@fedrec/protocol';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
@@ -127,6 +128,11 @@ const program = new Command('simulate')
   .option('--seed <n>', 'seed for data, split, init and sampling', int, 42)
   .option('--synthetic-users <n>', 'users of the synthetic data', int)
   .option('--synthetic-items <n>', 'items of the synthetic data', int)
+  .addOption(
+    new Option('--compression <codec>', 'how models travel down and deltas up: none (float32), fp16, int8 (per-row scales, error feedback on uploads)')
+      .choices(COMPRESSIONS)
+      .default('none'),
+  )
   .option('--compare-centralized', 'also train the same model centrally on the same split')
   .option('--centralized-epochs <n>', 'most epochs of the centralized baselines (each stops early on validation)', int, STRONG_BASELINE.maxEpochs)
   .option(
@@ -189,6 +195,7 @@ interface Flags {
   seed: number;
   syntheticUsers?: number;
   syntheticItems?: number;
+  compression: Compression;
   compareCentralized?: boolean;
   centralizedEpochs: number;
   report?: string;
@@ -210,6 +217,8 @@ function loadData(f: Flags): InteractionDataset {
 
 const pct = (x: number) => x.toFixed(4);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const kb = (bytes: number) => `${(bytes / 1e3).toFixed(1)} kB`;
+const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function roundLine(r: RoundRow): string {
@@ -217,7 +226,7 @@ function roundLine(r: RoundRow): string {
   const quality = r.hr10 !== null ? `HR@10 ${pct(r.hr10)}  NDCG@10 ${pct(r.ndcg10!)}${val}  eval ${r.evalDevices} devices` : ''.padEnd(30);
   const loss = r.trainLoss !== null ? r.trainLoss.toFixed(4) : '-';
   const eps = r.epsilon !== undefined && r.epsilon !== null ? `  ε ${r.epsilon.toFixed(2)}` : '';
-  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)}  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms${eps}`;
+  const line = `round ${String(r.round).padStart(4)}  ${r.outcome === 'committed' ? 'ok ' : 'ABANDONED'} ${String(r.participants).padStart(5)} devices  ${String(r.failures).padStart(3)} failed  loss ${loss}  ${quality}  up ${mb(r.bytesUp)}  down ${mb(r.bytesDown)} (per device ${kb(r.bytesUpPerDevice)} up, ${kb(r.bytesDownPerDevice)} down)  ${secs(r.wallClockMs)}  lag ${r.maxWorkerLagMs}/${r.maxCoordinatorLagMs} ms${eps}`;
   // Why, not just how many: each failure code with its most common reason, and why a round was abandoned.
   const why = [
     ...(r.failures ? [`round ${r.round}: ${r.failures} failed: ${formatFailureGroups(r.failureGroups)}`] : []),
@@ -357,6 +366,7 @@ async function main(): Promise<void> {
     seed: f.seed,
     privacy: f.privacy,
     personalization: f.personalization,
+    compression: f.compression,
     onReady: ({ clients, engine, backend }) => console.log(`${clients} devices connected: engine ${engine ?? '?'}, tfjs backend ${backend ?? 'none'}`),
     onRoundStarted: ({ roundId, selected }) => {
       fitted = 0;
@@ -414,6 +424,11 @@ async function main(): Promise<void> {
     );
   if (ratios) console.log(`federated / centralized ${f.model}: HR@10 ${ratios.hr10.toFixed(3)}x  NDCG@10 ${ratios.ndcg10.toFixed(3)}x`);
   if (strongRatios) console.log(`federated / strong baseline: HR@10 ${strongRatios.hr10.toFixed(3)}x  NDCG@10 ${strongRatios.ndcg10.toFixed(3)}x`);
+  // The mean, not the median: an evaluated round downloads the next version early and the round after it none.
+  const perDevice = { up: mean(result.rounds.map((r) => r.bytesUpPerDevice)), down: mean(result.rounds.map((r) => r.bytesDownPerDevice)) };
+  console.log(
+    `bytes down/up per device per round (mean over ${result.rounds.length} rounds, compression ${f.compression}): ${kb(perDevice.down)} down, ${kb(perDevice.up)} up`,
+  );
 
   if (f.report) {
     const report: SimulationReport = {
@@ -450,6 +465,7 @@ async function main(): Promise<void> {
         engine: f.engine,
         personalization: f.personalization,
         workers: f.workers,
+        compression: f.compression,
         seed: f.seed,
         privacy: f.privacy,
       },
@@ -472,6 +488,8 @@ async function main(): Promise<void> {
         engine: result.engine ?? null,
         bytesUp,
         bytesDown,
+        bytesUpPerDevicePerRound: perDevice.up,
+        bytesDownPerDevicePerRound: perDevice.down,
       },
       ratios,
       strongRatios,

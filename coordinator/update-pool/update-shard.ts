@@ -52,7 +52,7 @@ export class UpdateShard {
   ): Promise<{ update: DenseUpdate; metrics: Record<string, number>; measured: UpdateMeasure }> {
     const { manifest, limits } = this.current(round);
     checkUpdateSize(envelope, limits);
-    const payload = validateUpdate(decodeUpdatePayload(await this.opener.open(envelope, binding), manifest), manifest, limits);
+    const payload = validateUpdate(decodeUpdatePayload(await this.opener.open(envelope, binding), manifest, limits.compression), manifest, limits);
     const update: DenseUpdate = { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights };
     const measured = measureUpdate(update, this.tables);
     this.opened.set(job, { update, measured });

@@ -353,7 +353,7 @@ describe('FederatedClient', function () {
   it('fetches the model through model:get and follows model:updated and round:result', async () => {
     server = await startFakeCoordinator();
     server.io.on('connection', (socket) => {
-      socket.on('model:get', (ack) => {
+      socket.on('model:get', (_request, ack) => {
         const snapshot: ModelSnapshot = { modelVersion: 6, modelSpec: { name: 'test', options: { k: 1 } }, weights: encodeWeights(globalWeights) };
         ack({ ok: true, value: snapshot });
       });

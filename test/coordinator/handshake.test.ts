@@ -84,7 +84,7 @@ describe('coordinator: handshake and socket handlers', () => {
     const { coordinator, url } = await startCoordinator({ minClients: 5 });
     const client = await connectFakeClient(url, { clientId: 'carol' });
     try {
-      const reply = await client.socket.timeout(2_000).emitWithAck('model:get');
+      const reply = await client.socket.timeout(2_000).emitWithAck('model:get', {});
       assert.ok(reply.ok);
       if (!reply.ok) return;
       assert.equal(reply.value.modelVersion, 0);
@@ -105,7 +105,7 @@ describe('coordinator: handshake and socket handlers', () => {
       assert.equal(bad.error.code, 'INVALID_PAYLOAD');
       const unknown = (await loose.timeout(2_000).emitWithAck('admin:shutdown', 1)) as { ok: boolean; error: { code: string } };
       assert.equal(unknown.error.code, 'INVALID_PAYLOAD');
-      const still = await client.socket.timeout(2_000).emitWithAck('model:get');
+      const still = await client.socket.timeout(2_000).emitWithAck('model:get', {});
       assert.ok(still.ok);
       assert.equal(coordinator.status().connectedClients, 1);
     } finally {

@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   challengeSchema,
   decodeWeights,
+  wireWeightsSchema,
   encodeUpdatePayload,
   fitTaskSchema,
   generateSignKeyPair,
@@ -17,6 +18,7 @@ import {
   signHandshakeProof,
   toHex,
   welcomeSchema,
+  type Compression,
 } from '@fedrec/protocol';
 import type {
   Ack,
@@ -98,6 +100,8 @@ export type FitAnswer =
       kind: 'update';
       payload: UpdatePayload;
       tamper?: (p: Uint8Array) => Uint8Array;
+      /** Encode the delta like a device obeying the task's compression (against the test manifest); default float32. */
+      compression?: Compression;
       bindAs?: Partial<{ roundId: number; taskId: string; modelVersion: number; clientId: string }>;
     }
   | { kind: 'ack'; ack: unknown }
@@ -163,26 +167,41 @@ export function connectFakeClient(url: string, options: FakeClientOptions): Prom
       socket.on('round:fit', (rawTask, ack) => {
         void (async () => {
           const task = fitTaskSchema.parse(rawTask);
-          decodeWeights(task.weights); // the body must arrive intact and aligned
+          // Tasks name the model version; the fake asks model:get for it, and the body must arrive intact and aligned.
+          task.weights ??= wireWeightsSchema.parse(await modelOf(socket, task.modelVersion));
+          decodeWeights(task.weights);
           client.tasks.push(task);
           const answer = options.fit ? await options.fit(task, client) : { kind: 'update' as const, payload: constantUpdate(1, 10) };
           if (answer.kind === 'silent') return;
           if (answer.kind === 'disconnect') return socket.disconnect();
           if (answer.kind === 'ack') return ack(answer.ack as Ack<FitReply>);
-          let plaintext = encodeUpdatePayload(answer.payload);
+          let plaintext = answer.compression
+            ? encodeUpdatePayload(answer.payload, manifest, { compression: answer.compression })
+            : encodeUpdatePayload(answer.payload);
           if (answer.tamper) plaintext = answer.tamper(plaintext);
           const binding = { roundId: task.roundId, clientId: client.clientId, taskId: task.taskId, modelVersion: task.modelVersion, ...answer.bindAs };
           ack({ ok: true, value: { envelope: await seal(plaintext, binding, client.welcome.coordinatorPublicKey) } });
         })();
       });
       socket.on('round:evaluate', (rawTask, ack) => {
-        const task = fitTaskSchema.parse(rawTask);
-        const answer = options.evaluate ? options.evaluate(task) : { ok: true as const, value: { numExamples: 1, metrics: {} } };
-        if (answer !== 'silent') ack(answer);
+        void (async () => {
+          const task = fitTaskSchema.parse(rawTask);
+          // Only a test that looks at the evaluated weights needs them: fetched by version, as a device would.
+          if (options.evaluate) task.weights ??= wireWeightsSchema.parse(await modelOf(socket, task.modelVersion));
+          const answer = options.evaluate ? options.evaluate(task) : { ok: true as const, value: { numExamples: 1, metrics: {} } };
+          if (answer !== 'silent') ack(answer);
+        })();
       });
       resolve(client);
     });
   });
+}
+
+/** The weights of `modelVersion` through model:get, as a device that does not hold it asks for them. */
+export async function modelOf(socket: ClientIo, modelVersion: number): Promise<unknown> {
+  const reply = (await socket.timeout(10_000).emitWithAck('model:get', { modelVersion })) as Ack<{ weights: unknown }>;
+  if (!reply.ok) throw new Error(`model:get ${modelVersion}: ${reply.error.code} ${reply.error.message}`);
+  return reply.value.weights;
 }
 
 const deviceKeys = new Map<string, SignKeyPair>();

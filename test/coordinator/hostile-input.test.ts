@@ -189,7 +189,7 @@ describe('coordinator: hostile input (property-based, over real Socket.IO)', fun
     assert.equal(Buffer.from(encodeWeights(coordinator.currentWeights()).body as Uint8Array).toString('hex'), modelBefore);
     const honest = await connectFakeClient(url, { clientId: 'honest-after' });
     try {
-      const snapshot = await honest.socket.timeout(5_000).emitWithAck('model:get');
+      const snapshot = await honest.socket.timeout(5_000).emitWithAck('model:get', {});
       assert.ok(snapshot.ok);
     } finally {
       honest.close();

@@ -98,7 +98,7 @@ describe('coordinator: per-device identity', function () {
     const { coordinator, url } = await startCoordinator({ minClients: 5, handshakeTimeoutMs: 300 });
     const silent = connectManual(url, 'lurker', generateSignKeyPair().publicKey);
     await silent.challenge;
-    const reply = (await silent.socket.timeout(2_000).emitWithAck('model:get')) as Ack<unknown>;
+    const reply = (await silent.socket.timeout(2_000).emitWithAck('model:get', {})) as Ack<unknown>;
     assert.equal(!reply.ok && reply.error.code, 'UNAUTHORIZED');
     assert.equal(coordinator.status().connectedClients, 0);
     await new Promise((r) => silent.socket.once('disconnect', r));

@@ -35,6 +35,9 @@ function deviceFor(user: FleetWorkerInit['users'][number]): FederatedClient {
     // The plain-JS engine needs no tfjs backend; 'auto' and 'tfjs' select one as an app would ('auto' then applies the SDK's rule).
     ...(init.engine === 'js' ? { backend: false as const } : {}),
     connectTimeoutMs: 120_000,
+    // A simulated device never restarts: its model copy stays in memory only (a second copy per device in
+    // its store would double the fleet's memory on large catalogues).
+    persistModel: false,
   });
   client.on('fit:done', (e) => post({ type: 'fit', roundId: e.roundId, bytesSent: e.bytesSent }));
   client.on('task:failed', (e) => post({ type: 'failed', roundId: e.roundId, code: e.code, message: e.message }));

@@ -50,6 +50,8 @@ export interface SimulationReport {
     engine: string | null;
     bytesUp: number;
     bytesDown: number;
+    bytesUpPerDevicePerRound: number;
+    bytesDownPerDevicePerRound: number;
   };
   /** Federated over centralized (same model), when both ran. */
   ratios: { hr10: number; ndcg10: number } | null;

@@ -4,7 +4,7 @@ import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { privacyPresetOptions, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 import { withRoundConfig, type RoundConfigOptions } from '@fedrec/coordinator/strategy/round-config.js';
 import { getModel } from '@fedrec/models/registry.js';
-import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
+import type { Compression, ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import type { UserData } from '@fedrec/recsys/split.js';
 import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
@@ -33,6 +33,8 @@ export interface SocketSimulationOptions {
   seed: number;
   /** On-device personalization of every device (client-sdk/trainers/pfedrec.ts); default 'none'. */
   personalization?: Personalization;
+  /** How the coordinator sends models and takes deltas (protocol/compression.ts); default none. */
+  compression?: Compression;
   roundTimeoutMs?: number;
   /** A --privacy preset (coordinator/privacy/presets.ts): secure aggregation and DP together; 'off' when absent. */
   privacy?: PrivacyPresetName;
@@ -101,6 +103,9 @@ export interface RoundRow {
   evalFailures: number | null;
   bytesUp: number;
   bytesDown: number;
+  /** bytesUp and bytesDown over the devices selected for the round: what one device sends and receives per round. */
+  bytesUpPerDevice: number;
+  bytesDownPerDevice: number;
   wallClockMs: number;
   /** Under DP: epsilon spent after this round (at the preset's delta); null without DP. */
   epsilon?: number | null;
@@ -127,7 +132,7 @@ export interface SocketSimulationResult {
   updatesAccepted: number;
 }
 
-function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { workers: number; coordinator: number }): RoundRow {
+function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { workers: number; coordinator: number }, selected: number): RoundRow {
   const evaluation = record.evaluation?.metrics;
   return {
     round: record.roundId,
@@ -149,6 +154,8 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { 
     evalFailures: record.evaluation ? record.evaluation.failures.length : null,
     bytesUp: bytes.up,
     bytesDown: bytes.down,
+    bytesUpPerDevice: selected > 0 ? Math.round(bytes.up / selected) : 0,
+    bytesDownPerDevice: selected > 0 ? Math.round(bytes.down / selected) : 0,
     wallClockMs: record.durationMs,
     epsilon: record.privacy?.epsilon ?? null,
   };
@@ -190,6 +197,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     ...(o.mode ? { mode: o.mode } : {}),
     ...(o.buffered ? { buffered: o.buffered } : {}),
     extensions: [wire],
+    ...(o.compression ? { compression: o.compression } : {}),
     // Every simulated device dials from loopback: the per-address abuse limits would throttle the fleet itself.
     maxConnectionsPerAddress: 0,
     maxHandshakesPerSecond: 0,
@@ -221,6 +229,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
       record,
       { up: now.bytesUp - mark.bytesUp, down: now.bytesDown - mark.bytesDown },
       { workers: roundLag, coordinator: coordinatorLag.max / 1e6 },
+      record.selected.length,
     );
     rows.push(row);
     if (record.evaluation) evaluatedDevices.set(record.roundId, record.evaluation.participants);

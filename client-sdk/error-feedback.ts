@@ -1,0 +1,129 @@
+import { decodeUpdatePayload, encodeUpdatePayload, rowLayout, type Compression, type UpdatePayload, type WeightManifest } from '@fedrec/protocol';
+import { errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
+import type { BehaviourStore, StateValue } from './store/behaviour-store.js';
+
+/** Where the residual is kept across sessions. */
+export const RESIDUAL_KEY = 'fedrec:compression-residual';
+
+/**
+ * Error feedback for compressed uploads (Seide et al. 2014; Karimireddy et al. 2019, "EF-SGD"): what
+ * quantizing this update lost (its residual) is added to the next update before that one is
+ * quantized, so over rounds the coordinator receives the sum of the true deltas up to one residual,
+ * however coarse the encoding. The residual is added only where this update sends values anyway (the
+ * dense tensors and the rows it touched): a row the device did not touch this round stays left out
+ * of the sparse update, so the feedback never makes an upload name an item it would not have named;
+ * that row's residual waits for the next round that touches it. Kept in memory and in the store.
+ */
+export class ErrorFeedback {
+  /**
+   * Sparse: the residual is non-zero only where updates carried values (the dense tensors and the rows
+   * the device touched), a small share of a large catalogue's model, so only those positions are kept.
+   */
+  private residual: SparseResidual | undefined;
+  private loaded = false;
+
+  constructor(
+    private readonly store?: BehaviourStore,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** Reads the residual a previous session kept (once). */
+  async load(): Promise<void> {
+    if (this.loaded || !this.store) return;
+    this.loaded = true;
+    try {
+      this.residual ??= fromStateValue(await this.store.get(RESIDUAL_KEY));
+    } catch (err) {
+      this.logger?.warn({ err: errorMessage(err) }, 'could not read the compression residual');
+    }
+  }
+
+  /** The residual now held, dense (for tests and diagnostics). */
+  get current(): Float32Array | undefined {
+    if (!this.residual) return undefined;
+    const dense = new Float32Array(this.residual.length);
+    const { index, values } = this.residual;
+    for (let k = 0; k < index.length; k++) dense[index[k]!] = values[k]!;
+    return dense;
+  }
+
+  /** Encodes `p` with `codec` plus the residual, and keeps what the encoding lost. 'none' is lossless and leaves the residual alone. */
+  encode(p: UpdatePayload, manifest: WeightManifest, codec: Compression): Uint8Array {
+    if (codec === 'none') return encodeUpdatePayload(p, manifest);
+    const sent = sentMask(p, manifest);
+    const target = new Float32Array(p.delta);
+    const old = this.residual?.length === target.length ? this.residual : undefined;
+    if (old) {
+      for (let k = 0; k < old.index.length; k++) {
+        const at = old.index[k]!;
+        if (sent[at]) target[at]! += old.values[k]!;
+      }
+    }
+    const bytes = encodeUpdatePayload({ ...p, delta: target }, manifest, { compression: codec });
+    // What the coordinator will read: decoding our own bytes is the exact reference for the residual.
+    const decoded = decodeUpdatePayload(bytes, manifest, codec).delta;
+    const index: number[] = [];
+    const values: number[] = [];
+    // Positions this update did not carry keep their residual for a later round that touches them.
+    if (old) {
+      for (let k = 0; k < old.index.length; k++) {
+        const at = old.index[k]!;
+        if (sent[at]) continue;
+        index.push(at);
+        values.push(old.values[k]!);
+      }
+    }
+    for (let i = 0; i < target.length; i++) {
+      if (!sent[i]) continue;
+      const lost = target[i]! - decoded[i]!;
+      if (lost === 0) continue;
+      index.push(i);
+      values.push(lost);
+    }
+    this.residual = { length: target.length, index, values: Float32Array.from(values) };
+    if (this.store) {
+      this.store
+        .set(RESIDUAL_KEY, toStateValue(this.residual))
+        .catch((err: unknown) => this.logger?.warn({ err: errorMessage(err) }, 'could not store the compression residual'));
+    }
+    return bytes;
+  }
+}
+
+interface SparseResidual {
+  /** Length of the dense delta it belongs to (a model of another shape drops it). */
+  length: number;
+  /** Positions with a non-zero residual, and their values. */
+  index: number[];
+  values: Float32Array;
+}
+
+function toStateValue(r: SparseResidual): StateValue {
+  return { length: r.length, index: r.index, values: r.values };
+}
+
+/** A stored residual, checked like anything read back; undefined when unusable. */
+function fromStateValue(v: StateValue | undefined): SparseResidual | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v) || v instanceof Float32Array) return undefined;
+  const { length, index, values } = v as { length?: unknown; index?: unknown; values?: unknown };
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || !Array.isArray(index) || !(values instanceof Float32Array)) return undefined;
+  if (index.length !== values.length || !index.every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < length)) return undefined;
+  if (!values.every((x) => Number.isFinite(x))) return undefined;
+  return { length, index: index as number[], values };
+}
+
+/** 1 where the update carries values: every dense tensor, and the rows of rowwise tables it touched (weight or non-zero delta). */
+function sentMask(p: UpdatePayload, m: WeightManifest): Uint8Array {
+  const mask = new Uint8Array(p.delta.length).fill(1);
+  if (!p.rowWeights) return mask;
+  for (const t of rowLayout(m).tables) {
+    for (let row = 0; row < t.rows; row++) {
+      const start = t.offset + row * t.cols;
+      let touched = p.rowWeights[t.rowWeightOffset + row] !== 0;
+      for (let j = 0; !touched && j < t.cols; j++) touched = p.delta[start + j] !== 0;
+      if (!touched) mask.fill(0, start, start + t.cols);
+    }
+  }
+  return mask;
+}
