@@ -132,7 +132,7 @@ export class BufferedEngine implements CoordinatorEngine {
             return;
           }
         }
-        if (registry.size < o.minClients && this.inFlight.size === 0) {
+        if (registry.list().length < o.minClients && this.inFlight.size === 0) {
           state.phase = 'waiting-for-clients';
           await registry.waitForCount(o.minClients, signal);
           continue;
@@ -196,7 +196,8 @@ export class BufferedEngine implements CoordinatorEngine {
       socket,
     };
     const deadline = Date.now() + o.roundTimeoutMs;
-    const payload = taskFor({ roundId, modelVersion: task.baseVersion, deadline, modelSpec: state.modelSpec }, { taskId: task.taskId, config }, wire.weights);
+    // The weights travel in the task: buffered tasks span versions, and model:get serves only the current one.
+    const payload = { ...taskFor({ roundId, modelVersion: task.baseVersion, deadline, modelSpec: state.modelSpec }, { taskId: task.taskId, config }), weights: wire.weights };
     this.track(task, requestWithDeadline(socket, 'round:fit', payload, deadline, this.abort.signal), (answer) => this.fitAnswered(task, answer));
   }
 
@@ -213,7 +214,7 @@ export class BufferedEngine implements CoordinatorEngine {
       socket,
     };
     const round = { roundId: evaluation.roundId, modelVersion: evaluation.modelVersion, deadline: evaluation.deadline, modelSpec: state.modelSpec };
-    const payload = taskFor(round, { taskId: task.taskId, config: o.trainingConfig }, evaluation.weights);
+    const payload = { ...taskFor(round, { taskId: task.taskId, config: o.trainingConfig }), weights: evaluation.weights };
     this.track(task, requestWithDeadline(socket, 'round:evaluate', payload, evaluation.deadline, this.abort.signal), (answer) => {
       evaluation.settled();
       const failed = (code: FailureCode, message: string): void => {
@@ -234,7 +235,7 @@ export class BufferedEngine implements CoordinatorEngine {
   }
 
   /** Keeps the task in flight until its answer is handled, then wakes the dispatcher for the freed client. */
-  private track(task: Task, answer: Promise<RequestOutcome>, handle: (answer: RequestOutcome) => void): void {
+  private track(task: Task, answer: Promise<RequestOutcome>, handle: (answer: RequestOutcome) => void | Promise<void>): void {
     this.inFlight.set(task.clientId, task);
     void answer
       .then(handle)
@@ -245,7 +246,7 @@ export class BufferedEngine implements CoordinatorEngine {
       });
   }
 
-  private fitAnswered(task: Task, answer: RequestOutcome): void {
+  private async fitAnswered(task: Task, answer: RequestOutcome): Promise<void> {
     const { logger } = this.deps;
     if (answer.kind === 'failure') {
       this.failed(task, answer.code, answer.message);
@@ -260,7 +261,7 @@ export class BufferedEngine implements CoordinatorEngine {
     }
     if (!ack.data.ok) return this.failed(task, knownCode(ack.data.error.code), `client reported: ${ack.data.error.message}`);
     try {
-      this.accept(task, ack.data.value);
+      await this.accept(task, ack.data.value);
       this.notify(task, undefined);
     } catch (err) {
       const info = failFrom(err);
@@ -276,25 +277,17 @@ export class BufferedEngine implements CoordinatorEngine {
    * Checks one answer and puts it in the buffer; throws the ProtocolError that says why not (then
    * nothing has changed: a stale update is refused before it is even opened).
    */
-  private accept(task: Task, value: unknown): void {
+  private async accept(task: Task, value: unknown): Promise<void> {
     const { state, options: o } = this.deps;
     if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
     if (this.finished()) throw new ProtocolError('ROUND_CLOSED', `the run has committed its ${String(o.rounds)} versions`);
-    const staleness = state.modelVersion - task.baseVersion;
-    if (staleness > o.buffered.maxStaleness) {
-      this.stats.refusedStale += 1;
-      throw new ProtocolError(
-        'STALE_UPDATE',
-        `trained on version ${task.baseVersion}, ${staleness} versions behind ${state.modelVersion}; maxStaleness is ${o.buffered.maxStaleness}`,
-      );
-    }
-    if (task.manifest !== state.global.manifest) {
-      this.stats.refusedStale += 1;
-      throw new ProtocolError('STALE_UPDATE', `trained on version ${task.baseVersion}, before the catalogue grew; train on the current model`);
-    }
+    this.refuseIfStale(task);
     const binding = { roundId: task.roundId, clientId: task.clientId, taskId: task.taskId, modelVersion: task.baseVersion };
     const limits = { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys };
-    const payload = openValidatedUpdate(parseFitReply(value), binding, this.opener, state.global.manifest, limits);
+    const payload = await openValidatedUpdate(parseFitReply(value), binding, this.opener, state.global.manifest, limits);
+    // Opening awaits: a version may have been committed meanwhile, so staleness is measured again, as accepted.
+    if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
+    const staleness = this.refuseIfStale(task);
     const weight = stalenessWeight(o.buffered.staleness, staleness);
     if (weight !== 1) for (let i = 0; i < payload.delta.length; i++) payload.delta[i]! *= weight;
     const buffer = this.currentBuffer();
@@ -309,6 +302,24 @@ export class BufferedEngine implements CoordinatorEngine {
     });
     this.stats.acceptedAt(staleness);
     if (buffer.size >= o.buffered.bufferSize) this.commit(buffer);
+  }
+
+  /** Refuses (STALE_UPDATE) an update too many versions behind, or trained before the catalogue grew; returns its staleness. */
+  private refuseIfStale(task: Task): number {
+    const { state, options: o } = this.deps;
+    const staleness = state.modelVersion - task.baseVersion;
+    if (staleness > o.buffered.maxStaleness) {
+      this.stats.refusedStale += 1;
+      throw new ProtocolError(
+        'STALE_UPDATE',
+        `trained on version ${task.baseVersion}, ${staleness} versions behind ${state.modelVersion}; maxStaleness is ${o.buffered.maxStaleness}`,
+      );
+    }
+    if (task.manifest !== state.global.manifest) {
+      this.stats.refusedStale += 1;
+      throw new ProtocolError('STALE_UPDATE', `trained on version ${task.baseVersion}, before the catalogue grew; train on the current model`);
+    }
+    return staleness;
   }
 
   /** The buffer updates go into now; a new one (a new round id) after a commit, or when the catalogue grew. */
