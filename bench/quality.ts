@@ -40,7 +40,9 @@ for (const [k, cell] of o.cells.split(',').entries()) {
 }
 
 const mb = (n: number) => (n / 1e6).toFixed(0);
-console.log(`\nData: ${o.data}; ${o.rounds} rounds, every device every round; figures of the last evaluated round.\n`);
+console.log(
+  `\nData: ${o.data}; ${o.rounds} rounds, every device every round; figures of the round chosen on validation (test HR@10/NDCG@10; - when no round was evaluated).\n`,
+);
 console.log('| model | strategy | personalization | HR@10 | NDCG@10 | rounds | wall-clock | MB up / down | engine |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 const first = rows[0]?.report;
@@ -48,6 +50,6 @@ if (first) console.log(`| ItemPop | - | - | ${first.itemPop.hr10.toFixed(4)} | $
 for (const { cell, report: r } of rows) {
   const f = r.federated;
   console.log(
-    `| ${cell.join(' | ')} | ${f.hr10.toFixed(4)} | ${f.ndcg10.toFixed(4)} | ${f.rounds.length} | ${(f.wallClockMs / 1000).toFixed(0)} s | ${mb(f.bytesUp)} / ${mb(f.bytesDown)} | ${f.engine ?? '?'} |`,
+    `| ${cell.join(' | ')} | ${f.hr10?.toFixed(4) ?? '-'} | ${f.ndcg10?.toFixed(4) ?? '-'} | ${f.rounds.length} | ${(f.wallClockMs / 1000).toFixed(0)} s | ${mb(f.bytesUp)} / ${mb(f.bytesDown)} | ${f.engine ?? '?'} |`,
   );
 }

@@ -197,7 +197,10 @@ export class BufferedEngine implements CoordinatorEngine {
     };
     const deadline = Date.now() + o.roundTimeoutMs;
     // The weights travel in the task: buffered tasks span versions, and model:get serves only the current one.
-    const payload = { ...taskFor({ roundId, modelVersion: task.baseVersion, deadline, modelSpec: state.modelSpec }, { taskId: task.taskId, config }), weights: wire.weights };
+    const payload = {
+      ...taskFor({ roundId, modelVersion: task.baseVersion, deadline, modelSpec: state.modelSpec }, { taskId: task.taskId, config }),
+      weights: wire.weights,
+    };
     this.track(task, requestWithDeadline(socket, 'round:fit', payload, deadline, this.abort.signal), (answer) => this.fitAnswered(task, answer));
   }
 

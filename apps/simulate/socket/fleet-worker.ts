@@ -25,7 +25,13 @@ setInterval(() => {
 }, 2000).unref();
 
 function deviceFor(user: FleetWorkerInit['users'][number]): FederatedClient {
-  const inner = new RecsysTrainer({ data: user, sequence: historyOf(user), engine: init.engine, seed: init.seed, personalization: init.personalization ?? 'none' });
+  const inner = new RecsysTrainer({
+    data: user,
+    sequence: historyOf(user),
+    engine: init.engine,
+    seed: init.seed,
+    personalization: init.personalization ?? 'none',
+  });
   const slowdown = init.slowdown?.[user.user];
   const trainer = slowdown === undefined ? gatedTrainer(inner, gate) : slowedTrainer(inner, gate, slowdown);
   const client = createFederatedClient({
