@@ -210,7 +210,9 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
   }
   if (o.cluster && (o.secureAggregation !== 'off' || (o.strategy && isBuffering(o.strategy)))) {
     // Nodes combine partial sums; SecAgg's masks and a buffering strategy's single updates do not split across nodes.
-    throw new TypeError('invalid coordinator options: several nodes (cluster) need plain aggregation with a streaming strategy (fedavg, fedavgm, fedadam)');
+    throw new TypeError(
+      'invalid coordinator options: several nodes (cluster) need plain aggregation (npm start: --secure-aggregation off; its default is secagg+) with a streaming strategy (fedavg, fedavgm, fedadam)',
+    );
   }
   if (o.secureAggregation !== 'off' && o.fitCollector)
     throw new TypeError('invalid coordinator options: set either fitCollector or secureAggregation, not both');

@@ -23,6 +23,6 @@ export function bufferedRefusal(o: { mode: (typeof COORDINATOR_MODES)[number]; s
   // SecAgg over each buffer of K would need the K clients known before they train; here a buffer is
   // whoever answers first, so the masks cannot be agreed in advance. Refused rather than half-done.
   if (o.secureAggregation !== 'off')
-    return `mode 'buffered' does not combine with secureAggregation '${o.secureAggregation}' (a buffer is whoever answers first, so no SecAgg roster exists before training); use mode 'sync' for secure aggregation`;
+    return `mode 'buffered' does not combine with secureAggregation '${o.secureAggregation}' (a buffer is whoever answers first, so no SecAgg roster exists before training); use mode 'sync' for secure aggregation, or secureAggregation 'off' (npm start: --secure-aggregation off; its default is secagg+)`;
   return undefined;
 }

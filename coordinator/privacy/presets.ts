@@ -33,7 +33,7 @@ export interface PrivacyPreset {
  * round carries √2 × the noise it needs (accounted as such: it spends less), and one at minResults exactly σ.
  */
 export const PRIVACY_PRESET_TABLE: Record<PrivacyPresetName, PrivacyPreset> = {
-  off: { secureAggregation: 'off', privacy: 'off', summary: "sealed updates the coordinator opens, no DP (today's plain mode)" },
+  off: { secureAggregation: 'off', privacy: 'off', summary: 'no DP; secure aggregation as --secure-aggregation says (npm start: secagg+ unless set)' },
   standard: {
     secureAggregation: 'secagg+',
     privacy: { clipNorm: 0.5, noiseMultiplier: 1, delta: 1e-5, epsilonBudget: 8, placement: 'distributed', minSurvivorFraction: 0.5 },

@@ -17,12 +17,20 @@ export function seqEngineCommon(): Pick<RecommenderEngine, 'numItems' | 'initial
   };
 }
 
+/** FedProx's term is built into the NCF engines only: a round config asking it of the seq model fails the fit, saying why. */
+export function refuseProximal(o: { proximalMu?: number }): void {
+  if ((o.proximalMu ?? 0) > 0) throw new Error(`the seq model does not implement FedProx (proximalMu ${o.proximalMu}); run it with proximalMu 0`);
+}
+
 /** The plain-JS seq engine: hand-written backprop, no tfjs (the default on CPU). */
 export function seqJsEngine(): RecommenderEngine {
   return {
     kind: 'recommender',
     ...seqEngineCommon(),
-    fit: (options, shared, priv, plan, o) => fitSeqJs(seqArch(options), shared, priv, plan, o),
+    fit: (options, shared, priv, plan, o) => {
+      refuseProximal(o);
+      return fitSeqJs(seqArch(options), shared, priv, plan, o);
+    },
     score: async (options, shared, priv, items) => scoreSeqJs(seqArch(options), shared, priv, items),
     scoreAll: async (options, shared, priv) => scoreSeqAllJs(seqArch(options), shared, priv),
   };

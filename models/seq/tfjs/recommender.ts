@@ -1,6 +1,6 @@
 import type { RecommenderEngine } from '../../recommender-engine.js';
 import { seqArch } from '../arch.js';
-import { seqEngineCommon } from '../engine/recommender.js';
+import { refuseProximal, seqEngineCommon } from '../engine/recommender.js';
 import { fitSeqTf, scoreSeqTf } from './local-fit.js';
 
 /** The tfjs seq engine on the active backend (wasm, webgl, webgpu, cpu): the rule's choice on GPU backends. */
@@ -8,7 +8,10 @@ export function seqTfjsEngine(): RecommenderEngine {
   return {
     kind: 'recommender',
     ...seqEngineCommon(),
-    fit: (options, shared, priv, plan, o) => fitSeqTf(seqArch(options), shared, priv, plan, o),
+    fit: (options, shared, priv, plan, o) => {
+      refuseProximal(o);
+      return fitSeqTf(seqArch(options), shared, priv, plan, o);
+    },
     score: (options, shared, priv, items) => scoreSeqTf(seqArch(options), shared, priv, items),
     scoreAll: (options, shared, priv) =>
       scoreSeqTf(
