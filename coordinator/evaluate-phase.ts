@@ -1,4 +1,4 @@
-import { evaluateReplySchema } from '@fedrec/protocol';
+import { encodeWeights, evaluateReplySchema, type WireWeights } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
 import type { FitCollector, TaskPhaseContext } from './fit-collector.js';
@@ -12,6 +12,8 @@ export interface EvaluatePhaseContext extends TaskPhaseContext {
   strategy: Strategy;
   /** Most metric names one evaluate reply may carry (TOO_LARGE beyond); unset = no limit. */
   maxMetricKeys?: number;
+  /** Clients whose task must carry the weights (a cluster's clients on other nodes: ClusterHooks.carriesModel). */
+  carriesModel?: (socket: TaskPhaseContext['assignments'][number]['socket']) => boolean;
   /** The round's fit collector: when it can evaluate securely (secure aggregation), it runs the phase. */
   collector?: FitCollector;
   logger?: Logger;
@@ -32,9 +34,14 @@ export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<Evalu
     return { modelVersion: ctx.modelVersion, participants: secure.participants, failures: secure.failures, numExamples: secure.numExamples, metrics };
   }
   const taskIdOf = new Map(ctx.assignments.map((a) => [a.clientId, a.taskId]));
+  let inline: WireWeights | undefined; // encoded once, only when some client needs the weights inline
   const outcome = await dispatchPhase({
     event: 'round:evaluate',
-    requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a) })),
+    requests: ctx.assignments.map((a) => ({
+      clientId: a.clientId,
+      socket: a.socket,
+      payload: ctx.carriesModel?.(a.socket) ? { ...taskFor(ctx, a), weights: (inline ??= encodeWeights(ctx.global, ctx.wire?.compression)) } : taskFor(ctx, a),
+    })),
     reply: evaluateReplySchema,
     deadline: ctx.deadline,
     signal: ctx.signal,

@@ -407,6 +407,7 @@ export class RoundEngine {
         collector: o.fitCollector, // secure aggregation evaluates through it: only sums reach the coordinator
         logger: this.deps.logger,
         wire: taskWire(o.compression, state),
+        ...(o.cluster ? { carriesModel: (socket) => o.cluster!.carriesModel(socket) } : {}),
       });
     } catch (err) {
       this.deps.logger.error({ roundId, ...errorFields(err) }, 'evaluation failed; the round still commits');

@@ -57,6 +57,9 @@ export async function spawnNode(
       redisUrl,
       '--node-id',
       nodeId,
+      // Nodes sum plain updates and combine partial sums: npm start's secagg+ default does not cluster.
+      '--secure-aggregation',
+      'off',
       '--checkpoint-dir',
       checkpointDir,
       '--host',

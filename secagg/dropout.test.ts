@@ -39,13 +39,19 @@ describe('secagg+ under real dropout (Bell et al. parameters, cheap unmasking)',
   it('the old log2 n graph (k=8, t=5) abandons the same round: why the parameters changed', async () => {
     const cfg = config({ mode: 'secagg+', neighbours: 8, threshold: 0.5 });
     const clients = ids(100);
-    const { outcome } = await runInMemoryRound({
-      roundId: 9,
-      config: cfg,
-      inputs: encodeAll(contributions(clients, 11), cfg),
-      dropBefore: { 'masked-input': pick(clients, 0.3) },
-    });
-    assert.equal(outcome.status, 'abandoned');
+    // The neighbour graph comes from each round's random seed, so one round abandons with probability about
+    // 0.985 (each of 70 survivors needs 4 of its 8 neighbours alive); of three rounds, at least one must.
+    const statuses: string[] = [];
+    for (const roundId of [9, 10, 11]) {
+      const { outcome } = await runInMemoryRound({
+        roundId,
+        config: cfg,
+        inputs: encodeAll(contributions(clients, 11), cfg),
+        dropBefore: { 'masked-input': pick(clients, 0.3) },
+      });
+      statuses.push(outcome.status);
+    }
+    assert.ok(statuses.includes('abandoned'), `old parameters completed every round: ${statuses.join(', ')}`);
   });
 
   it('fails cleanly, naming the threshold, when dropout exceeds what the parameters tolerate (60% at n=100)', async () => {

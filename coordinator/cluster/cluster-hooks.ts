@@ -5,7 +5,7 @@ import type { IdentityStore } from '../identity-registry.js';
 import type { Logger } from '../logger.js';
 import type { RoundRecord } from '../round-record.js';
 import type { CheckpointState } from '../checkpoint-store.js';
-import type { CoordinatorServer } from '../socket-types.js';
+import type { ClientSocket, CoordinatorServer } from '../socket-types.js';
 import type { CoordinatorState } from '../state.js';
 import type { Strategy } from '../strategy/strategy.js';
 
@@ -49,6 +49,11 @@ export interface ClusterHooks {
   waitUntilLeader(signal: AbortSignal): Promise<void>;
   /** Writes a version's checkpoint under the lease: refuses (throws) unless this node still leads and the version is next. */
   fencedSave(modelVersion: number, save: () => Promise<void>): Promise<void>;
+  /**
+   * Whether a task to this client must carry the model's weights: a client of another node asks its own
+   * node for the version, which may not have loaded it yet (it hears of a commit after the leader).
+   */
+  carriesModel(socket: ClientSocket): boolean;
   /** Announces a committed version to every node, which load it and tell their own clients. */
   announce(update: ModelUpdated): void;
   /** Leaves the cluster: releases the lease, forgets this node's clients, closes Redis. */

@@ -16,6 +16,8 @@ import { RedisIdentityStore } from './redis-identity-store.js';
 import { RedisKeys } from './redis-keys.js';
 import { ClusterRoundRegistry, MirroredClientRegistry } from './shared-registry.js';
 import { applyCheckpoint } from './state-sync.js';
+import { isRemote } from './remote-client.js';
+import type { ClientSocket } from '../socket-types.js';
 
 export interface ClusterNodeOptions {
   /** redis://host:port[/db] */
@@ -195,6 +197,10 @@ class RedisClusterNode implements ClusterNode {
     await this.lease.check(modelVersion);
     await save();
     await this.lease.commit(modelVersion);
+  }
+
+  carriesModel(socket: ClientSocket): boolean {
+    return isRemote(socket);
   }
 
   announce(update: ModelUpdated): void {

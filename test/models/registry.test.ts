@@ -10,7 +10,7 @@ const run = promisify(execFile);
 
 describe('model registry', function () {
   it('starts with the built-in models, each under its definition’s name', () => {
-    assert.deepEqual(registeredModels(), ['logistic', 'mf', 'gmf', 'mlp', 'neumf']);
+    assert.deepEqual(registeredModels(), ['logistic', 'mf', 'gmf', 'mlp', 'neumf', 'seq']);
     for (const name of registeredModels()) assert.equal(defaultModelRegistry.get(name).definition.name, name);
     assert.equal(getModel('neumf'), neumfModel);
     assert.equal(getModel('logistic'), logisticModel);

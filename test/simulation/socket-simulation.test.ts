@@ -34,8 +34,11 @@ describe('simulation over real Socket.IO (synthetic data)', function () {
     assert.ok(result.rounds.every((r) => r.outcome === 'committed' && r.participants === 200 && r.failures === 0));
     assert.deepEqual(started, Array(rounds).fill(200));
     assert.equal(fits, 200 * rounds, 'every device reported every fit');
-    // Traffic is measured on the wire: every round moves at least the sealed deltas up and the model down.
-    assert.ok(result.rounds.every((r) => r.bytesUp > 200 * 4 * 1000 && r.bytesDown > r.bytesUp / 2));
+    // Traffic is measured on the wire: every round moves at least the sealed deltas up; models come down once per
+    // version a device lacks (a round right after an evaluation finds the version already held), so over the run.
+    assert.ok(result.rounds.every((r) => r.bytesUp > 200 * 4 * 1000));
+    const total = (k: 'bytesUp' | 'bytesDown') => result.rounds.reduce((n, r) => n + r[k], 0);
+    assert.ok(total('bytesDown') > total('bytesUp') / 2, `down ${total('bytesDown')} vs up ${total('bytesUp')}`);
     const evaluated = result.rounds.filter((r) => r.hr10 !== null).map((r) => r.round);
     assert.deepEqual(evaluated, [5, 11]);
     assert.ok(result.rounds[rounds - 1]!.trainLoss! < result.rounds[0]!.trainLoss!, 'training loss falls');

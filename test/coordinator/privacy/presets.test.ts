@@ -11,10 +11,13 @@ const resolved = (flags: Record<string, unknown>) => {
 };
 
 describe('privacy: the --privacy presets', () => {
-  it('off is the default and changes nothing: plain sealed mode, no DP', () => {
+  it('off is the default: no DP, and the secure-aggregation mode --secure-aggregation says (secagg+ unless set)', () => {
     const o = resolved({});
-    assert.equal(o.secureAggregation, 'off');
+    assert.equal(o.secureAggregation, 'secagg+');
     assert.equal(o.privacy, 'off');
+    const plain = resolved({ secureAggregation: 'off' });
+    assert.equal(plain.secureAggregation, 'off');
+    assert.equal(plain.privacy, 'off');
   });
 
   it('standard and strict set the mode, clipping, noise, delta and budget together', () => {
