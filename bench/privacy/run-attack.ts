@@ -1,12 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nacl from 'tweetnacl';
 import { createCoordinator, type RoundRecord } from '@fedrec/coordinator';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
 import { memoryPrivateStore, RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { neumfModel } from '@fedrec/models/neumf.js';
-import { decodeUpdatePayload, rowLayout, unpack, type SealedEnvelope, type Weights } from '@fedrec/protocol';
+import { decodeUpdatePayload, EnvelopeOpener, rowLayout, unpack, type SealedEnvelope, type Weights } from '@fedrec/protocol';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { leaveOneOut, type UserData } from '@fedrec/recsys/split.js';
@@ -122,7 +121,7 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
   }
   const key = JSON.parse(await readFile(join(dir, 'key.json'), 'utf8')) as { secretKey: string };
   await rm(dir, { recursive: true, force: true });
-  const secretKey = new Uint8Array(Buffer.from(key.secretKey, 'base64'));
+  const opener = new EnvelopeOpener(new Uint8Array(Buffer.from(key.secretKey, 'base64')), users.length);
   const index = new Map(users.map((u, i) => [`user-${u.user}`, i]));
 
   // Per device, in arrival order: its fit replies (sealed updates, or masked vectors) and evaluation replies.
@@ -132,7 +131,7 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
   for (const reply of curious.replies) {
     const u = index.get(reply.clientId);
     if (u === undefined) continue;
-    const seen = readReply(reply, secretKey, manifest, items);
+    const seen = await readReply(reply, opener, manifest, items);
     if (seen?.kind === 'update') updates[u]!.push({ scores: seen.scores, touched: seen.touched, bytes: reply.bytes });
     if (seen?.kind === 'evaluation') {
       evaluationReplies++;
@@ -190,15 +189,19 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
 type Seen = { kind: 'update'; scores: Float64Array; touched: Uint8Array } | { kind: 'evaluation'; inClear: boolean } | null;
 
 /** What one reply tells the coordinator about the items its sender touched. */
-function readReply(reply: CapturedReply, secretKey: Uint8Array, manifest: ReturnType<typeof neumfModel.manifest>, items: ItemTables): Seen {
+async function readReply(reply: CapturedReply, opener: EnvelopeOpener, manifest: ReturnType<typeof neumfModel.manifest>, items: ItemTables): Promise<Seen> {
   const v = reply.value;
   if (!isObject(v)) return null;
   if (isObject(v['envelope'])) {
-    // A sealed plain update: the coordinator opens it with its own key (as the plain collector does).
+    // A sealed plain update: the coordinator opens it with its own key and the task it issued (as the plain collector
+    // does: the envelope is AES-GCM bound to round, client, task and model version).
+    if (!reply.task) return null;
     const e = v['envelope'] as unknown as SealedEnvelope;
-    const message = nacl.box.open(new Uint8Array(e.ciphertext), new Uint8Array(e.nonce), new Uint8Array(e.senderPublicKey), secretKey);
+    const bin = (b: unknown) => new Uint8Array(b as ArrayBuffer);
+    const envelope = { ...e, senderPublicKey: bin(e.senderPublicKey), nonce: bin(e.nonce), ciphertext: bin(e.ciphertext) };
+    const message = await opener.open(envelope, { ...reply.task, clientId: reply.clientId }).catch(() => null);
     if (!message) return null;
-    const payload = decodeUpdatePayload(message.subarray(64), manifest);
+    const payload = decodeUpdatePayload(message, manifest);
     const scores = rowNorms(payload.delta, items);
     const touched = new Uint8Array(items.numItems);
     for (const t of items.tables) {
