@@ -448,9 +448,11 @@ async function main(): Promise<void> {
         for (const [mode, f] of rows.filter(([m, f]) => m !== 'plain' && !f.abandoned)) {
           const time = (f.clientMaxMs + f.serverMs) / p;
           const upload = f.uploadBytes / plain.uploadBytes;
+          // The extra is not only keys and shares: with dropouts each survivor also uploads the sum of its masks with
+          // its dropped neighbours (one vector the size of the model), which the old label hid as "shares".
           console.log(
             `  ratio ${mode} / plain @ ${n}: round time ${time.toFixed(2)}× (parallel; aim ≤ 2× at 100), upload ${upload.toFixed(3)}× ` +
-              `(${fmtKB(f.uploadBytes)} vs ${fmtKB(plain.uploadBytes)}; key material and shares ${fmtKB(Math.max(0, f.uploadBytes - plain.uploadBytes))}), in-process total ${(f.totalMs / plain.totalMs).toFixed(2)}×`,
+              `(${fmtKB(f.uploadBytes)} vs ${fmtKB(plain.uploadBytes)}; extra: keys, shares${dropped.size > 0 ? ', mask corrections' : ''} ${fmtKB(Math.max(0, f.uploadBytes - plain.uploadBytes))}), in-process total ${(f.totalMs / plain.totalMs).toFixed(2)}×`,
           );
         }
       }

@@ -1,6 +1,5 @@
 import { Decoder, PacketType, type Packet } from 'socket.io-parser';
 import type { CoordinatorExtension } from '@fedrec/coordinator';
-import type { EnvelopeBinding } from '@fedrec/protocol';
 
 /** One answer a device sent the coordinator (an ack), as it arrived: the event it answered is not on the wire, its shape says what it is. */
 export interface CapturedReply {
@@ -9,8 +8,11 @@ export interface CapturedReply {
   value: unknown;
   /** Bytes of the packet as received: JSON text plus binary attachments. */
   bytes: number;
-  /** For the answer to a round:fit task: the binding the coordinator sent with it (what its envelope is opened against). */
-  binding?: EnvelopeBinding;
+  /**
+   * The task this reply answers (matched by ack id to the request the coordinator sent): an update's envelope is
+   * bound to its round, task and model version, which a coordinator knows because it issued them.
+   */
+  task?: { roundId: number; taskId: string; modelVersion: number };
 }
 
 /**
@@ -26,25 +28,28 @@ export function curiousCoordinator(): { extension: CoordinatorExtension; replies
       io.on('connection', (socket) => {
         const clientId = String((socket.data as { clientId?: unknown }).clientId ?? socket.id);
         const decoder = new Decoder();
+        const sent = new Decoder();
+        const tasks = new Map<number, CapturedReply['task']>();
         let pending = 0;
-        // The fit tasks this coordinator sent, by ack id: it knows each binding, as the plain collector does.
-        const bindings = new Map<number, EnvelopeBinding>();
-        const outgoing = new Decoder();
-        outgoing.on('decoded', (p: Packet) => {
-          const [event, task] = (p.data ?? []) as [string, { roundId: number; taskId: string; modelVersion: number } | undefined];
-          if (event !== 'round:fit' || !task || p.id === undefined) return;
-          bindings.set(p.id, { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion, clientId });
-        });
-        socket.conn.on('packetCreate', (p: { type: string; data?: unknown }) => {
-          if (p.type === 'message' && p.data !== undefined) outgoing.add(p.data as string | Buffer);
-        });
         decoder.on('decoded', (p: Packet) => {
           const bytes = pending;
           pending = 0;
           if (p.type !== PacketType.ACK && p.type !== PacketType.BINARY_ACK) return;
           const answer = (p.data as unknown[])[0] as { ok?: boolean; value?: unknown } | undefined;
-          const binding = p.id === undefined ? undefined : bindings.get(p.id);
-          replies.push({ clientId, value: answer?.ok === false ? answer : answer?.value, bytes, ...(binding ? { binding } : {}) });
+          const task = p.id === undefined ? undefined : tasks.get(p.id);
+          if (p.id !== undefined) tasks.delete(p.id);
+          replies.push({ clientId, value: answer?.ok === false ? answer : answer?.value, bytes, ...(task ? { task } : {}) });
+        });
+        // Requests the coordinator sends that expect an answer: a task's ids, by ack id.
+        sent.on('decoded', (p: Packet) => {
+          if ((p.type !== PacketType.EVENT && p.type !== PacketType.BINARY_EVENT) || p.id === undefined) return;
+          const t = (p.data as unknown[])[1] as { roundId?: unknown; taskId?: unknown; modelVersion?: unknown } | undefined;
+          if (typeof t?.taskId === 'string' && typeof t.roundId === 'number' && typeof t.modelVersion === 'number') {
+            tasks.set(p.id, { roundId: t.roundId, taskId: t.taskId, modelVersion: t.modelVersion });
+          }
+        });
+        socket.conn.on('packetCreate', (p: { type: string; data?: unknown }) => {
+          if (p.type === 'message' && p.data !== undefined) sent.add(p.data as string | Buffer);
         });
         socket.conn.on('packet', (p: { type: string; data?: unknown }) => {
           if (p.type !== 'message' || p.data === undefined) return;

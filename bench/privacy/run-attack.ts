@@ -121,7 +121,7 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
   }
   const key = JSON.parse(await readFile(join(dir, 'key.json'), 'utf8')) as { secretKey: string };
   await rm(dir, { recursive: true, force: true });
-  const secretKey = new Uint8Array(Buffer.from(key.secretKey, 'base64'));
+  const opener = new EnvelopeOpener(new Uint8Array(Buffer.from(key.secretKey, 'base64')), users.length);
   const index = new Map(users.map((u, i) => [`user-${u.user}`, i]));
 
   // Per device, in arrival order: its fit replies (sealed updates, or masked vectors) and evaluation replies.
@@ -131,7 +131,7 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
   for (const reply of curious.replies) {
     const u = index.get(reply.clientId);
     if (u === undefined) continue;
-    const seen = await readReply(reply, secretKey, manifest, items);
+    const seen = await readReply(reply, opener, manifest, items);
     if (seen?.kind === 'update') updates[u]!.push({ scores: seen.scores, touched: seen.touched, bytes: reply.bytes });
     if (seen?.kind === 'evaluation') {
       evaluationReplies++;
@@ -189,14 +189,17 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
 type Seen = { kind: 'update'; scores: Float64Array; touched: Uint8Array } | { kind: 'evaluation'; inClear: boolean } | null;
 
 /** What one reply tells the coordinator about the items its sender touched. */
-async function readReply(reply: CapturedReply, secretKey: Uint8Array, manifest: ReturnType<typeof neumfModel.manifest>, items: ItemTables): Promise<Seen> {
+async function readReply(reply: CapturedReply, opener: EnvelopeOpener, manifest: ReturnType<typeof neumfModel.manifest>, items: ItemTables): Promise<Seen> {
   const v = reply.value;
   if (!isObject(v)) return null;
   if (isObject(v['envelope'])) {
-    // A sealed plain update: the coordinator opens it with its own key (as the plain collector does).
+    // A sealed plain update: the coordinator opens it with its own key and the task it issued (as the plain collector
+    // does: the envelope is AES-GCM bound to round, client, task and model version).
+    if (!reply.task) return null;
     const e = v['envelope'] as unknown as SealedEnvelope;
-    if (!reply.binding) return null;
-    const message = await new EnvelopeOpener(secretKey).open(e, reply.binding).catch(() => null);
+    const bin = (b: unknown) => new Uint8Array(b as ArrayBuffer);
+    const envelope = { ...e, senderPublicKey: bin(e.senderPublicKey), nonce: bin(e.nonce), ciphertext: bin(e.ciphertext) };
+    const message = await opener.open(envelope, { ...reply.task, clientId: reply.clientId }).catch(() => null);
     if (!message) return null;
     const payload = decodeUpdatePayload(message, manifest);
     const scores = rowNorms(payload.delta, items);
