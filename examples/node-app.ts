@@ -100,6 +100,14 @@ client.on('model:updated', ({ modelVersion }) => {
   );
 });
 
+// --exit-after-rounds: count the rounds that accepted our update (registered before connecting: a
+// round can start at once), and leave once the model that includes the n-th is out.
+let accepted = 0;
+client.on('round:result', (r) => void (r.accepted && accepted++));
+client.on('model:updated', () => {
+  if (opts.exitAfterRounds !== undefined && accepted >= opts.exitAfterRounds) void client.close().then(() => process.exit(0));
+});
+
 const welcome = await client.connect().catch((err: unknown) => exitWithError('node-app', err, opts.url, opts.verbose === true));
 // #endregion
 console.log(
@@ -108,10 +116,4 @@ console.log(
 console.log(`recommended now: ${(await client.recommend(opts.top)).map((r) => r.item).join(', ')}`);
 client.on('error', (err) => exitWithError('node-app', err, opts.url, opts.verbose === true));
 
-// Leave once the model that includes our n-th contribution is out (leaving right after sending would abandon that round).
-let rounds = 0;
-client.on('fit:done', () => void rounds++);
-client.on('model:updated', () => {
-  if (opts.exitAfterRounds !== undefined && rounds >= opts.exitAfterRounds) void client.close().then(() => process.exit(0));
-});
 process.on('SIGINT', () => void client.close().then(() => process.exit(0)));
