@@ -52,9 +52,30 @@ export function applyStep(global: Weights, step: Float64Array, serverLearningRat
   return { manifest: global.manifest, body };
 }
 
-/** FedAvg in one call: new = global + serverLr · averageDelta. */
+/**
+ * FedAvg in one call: new = global + serverLr · averageDelta, fused into one pass that allocates only the
+ * next model's float32 body (no float64 step the size of the model). Same arithmetic as
+ * applyStep(global, averageDelta(...)), element for element.
+ */
 export function fedAvg(global: Weights, sums: AggregateSums, serverLearningRate: number): Weights {
-  return applyStep(global, averageDelta(global.manifest, sums), serverLearningRate);
+  const g = global.body;
+  // Starts as a copy, so an element outside every shared segment keeps the global's value, as with applyStep.
+  const body = Float32Array.from(g);
+  const s = sums.weightedDeltaSum;
+  for (const seg of rowLayout(global.manifest).segments) {
+    const t = seg.table;
+    if (!t) {
+      const scale = sums.weightSum > 0 ? 1 / sums.weightSum : 0;
+      for (let i = seg.offset, end = seg.offset + seg.size; i < end; i++) body[i] = g[i]! + serverLearningRate * (scale === 0 ? 0 : s[i]! * scale);
+      continue;
+    }
+    for (let r = 0; r < t.rows; r++) {
+      const total = sums.rowWeightSums[t.rowWeightOffset + r]!;
+      const start = t.offset + r * t.cols;
+      for (let i = start, end = start + t.cols; i < end; i++) body[i] = g[i]! + serverLearningRate * (total > 0 ? s[i]! / total : 0);
+    }
+  }
+  return { manifest: global.manifest, body };
 }
 
 /** Example-weighted mean of each metric over the results that report it (results with no examples count for nothing). */

@@ -1,5 +1,25 @@
 import { emptySums, rowLayout } from '@fedrec/protocol';
 import type { AggregateSums, RowLayout, WeightManifest } from '@fedrec/protocol';
+import { createAxpy32, type Axpy32 } from './simd-axpy.js';
+
+/**
+ * Updates summed in float32 before their block is added to the float64 sums. Float32 halves the bytes
+ * the accumulate step moves per element (read Δ, read and write 4-byte partial sums: 3 bytes per delta
+ * byte, against memcpy's 2; float64 sums need 5, so they cannot reach half of memcpy's bandwidth). The
+ * block bounds the error: each element's block sum is off by at most BLOCK·2⁻²⁴·Σ|n·Δ| over the block
+ * (≈ 9.5e-7 of the absolute terms for 16), and the float64 sum of blocks adds nothing measurable.
+ * test/coordinator/update-accumulator-error.test.ts holds it to that against a float64 reference.
+ */
+export const FLOAT32_BLOCK = 16;
+
+export interface AccumulatorOptions {
+  /**
+   * 'float32-blocks' (default): plain tensors summed by a wasm SIMD kernel into float32 blocks of
+   * FLOAT32_BLOCK updates. 'float64': every product added straight to the float64 sums in a JavaScript
+   * loop (the former path, kept as the benchmark's "before" and where wasm SIMD is missing).
+   */
+  kernel?: 'float32-blocks' | 'float64';
+}
 
 /**
  * A client result in the sparse form local training produces: full deltas of the plain shared
@@ -23,12 +43,61 @@ export interface SparseUpdate {
  * clients report. Inputs must already be validated (lengths, finiteness).
  */
 export class UpdateAccumulator {
-  readonly sums: AggregateSums;
+  private readonly float64Sums: AggregateSums;
   private readonly layout: RowLayout;
+  /** Float32 partial sums of the plain segments, packed one after another (rowwise tables stay float64: rows are short and sparse). */
+  private readonly block: Axpy32 | undefined;
+  /** Where each plain segment starts in `block.lanes`, by segment offset. */
+  private readonly laneOffsets = new Map<number, number>();
+  private pending = 0;
 
-  constructor(manifest: WeightManifest) {
-    this.sums = emptySums(manifest);
+  constructor(manifest: WeightManifest, options: AccumulatorOptions = {}) {
+    this.float64Sums = emptySums(manifest);
     this.layout = rowLayout(manifest);
+    let plain = 0;
+    for (const seg of this.layout.segments) {
+      if (seg.table) continue;
+      this.laneOffsets.set(seg.offset, plain);
+      plain += seg.size;
+    }
+    this.block = options.kernel === 'float64' || plain === 0 ? undefined : createAxpy32(plain);
+  }
+
+  /** The sums so far: the pending float32 block is added in first, so they include every add. */
+  get sums(): AggregateSums {
+    this.flush();
+    return this.float64Sums;
+  }
+
+  /** Adds the float32 block into the float64 sums and clears it. */
+  private flush(): void {
+    if (!this.block || this.pending === 0) return;
+    const lanes = this.block.lanes;
+    const acc = this.float64Sums.weightedDeltaSum;
+    for (const seg of this.layout.segments) {
+      if (seg.table) continue;
+      const from = this.laneOffsets.get(seg.offset)!;
+      for (let k = 0; k < seg.size; k++) acc[seg.offset + k]! += lanes[from + k]!;
+    }
+    lanes.fill(0);
+    this.pending = 0;
+  }
+
+  /** n·Δ of one plain segment: into the float32 block, or straight into float64 without the kernel. */
+  private addPlain(offset: number, size: number, n: number, d: ArrayLike<number>): void {
+    // Values that are not float32 already (a direct caller's float64 deltas) keep the exact float64 path.
+    if (this.block && d instanceof Float32Array) {
+      this.block.add(this.laneOffsets.get(offset)!, d, n);
+      return;
+    }
+    const acc = this.float64Sums.weightedDeltaSum;
+    for (let k = 0; k < size; k++) acc[offset + k]! += n * d[k]!;
+  }
+
+  private counted(n: number): void {
+    this.float64Sums.weightSum += n;
+    this.float64Sums.contributors += 1;
+    if (this.block && ++this.pending >= FLOAT32_BLOCK) this.flush();
   }
 
   /**
@@ -38,33 +107,32 @@ export class UpdateAccumulator {
    * plain validator answers MANIFEST_MISMATCH), so the fallback only serves direct callers.
    */
   add(numExamples: number, delta: Float32Array, rowWeights: Float32Array | undefined): void {
-    const acc = this.sums.weightedDeltaSum;
+    const acc = this.float64Sums.weightedDeltaSum;
     for (const seg of this.layout.segments) {
       const t = seg.table;
       if (!t) {
-        for (let i = seg.offset, end = seg.offset + seg.size; i < end; i++) acc[i]! += numExamples * delta[i]!;
+        this.addPlain(seg.offset, seg.size, numExamples, delta.subarray(seg.offset, seg.offset + seg.size));
         continue;
       }
       for (let r = 0; r < t.rows; r++) {
         const w = rowWeights ? (rowWeights[t.rowWeightOffset + r] ?? 0) : numExamples;
         if (w === 0) continue;
-        this.sums.rowWeightSums[t.rowWeightOffset + r]! += w;
+        this.float64Sums.rowWeightSums[t.rowWeightOffset + r]! += w;
         const start = t.offset + r * t.cols;
         for (let i = start, end = start + t.cols; i < end; i++) acc[i]! += w * delta[i]!;
       }
     }
-    this.sums.weightSum += numExamples;
-    this.sums.contributors += 1;
+    this.counted(numExamples);
   }
 
   /** The same sums as `add` of the dense equivalent (untouched rows: weight 0, delta 0), in O(touched rows). */
   addSparse(u: SparseUpdate): void {
-    const acc = this.sums.weightedDeltaSum;
+    const acc = this.float64Sums.weightedDeltaSum;
     const n = u.numExamples;
     for (const seg of this.layout.segments) {
       if (seg.table) continue;
       const d = need(u.dense, seg.name, seg.size);
-      for (let k = 0; k < seg.size; k++) acc[seg.offset + k]! += n * d[k]!;
+      this.addPlain(seg.offset, seg.size, n, d);
     }
     for (const t of this.layout.tables) {
       const d = need(u.rowDeltas, t.name, u.rows.length * t.cols);
@@ -73,13 +141,12 @@ export class UpdateAccumulator {
         const w = u.rowWeights[local]!;
         if (!(row >= 0 && row < t.rows)) throw new RangeError(`row ${row} is outside ${t.name} (${t.rows} rows)`);
         if (w === 0) continue;
-        this.sums.rowWeightSums[t.rowWeightOffset + row]! += w;
+        this.float64Sums.rowWeightSums[t.rowWeightOffset + row]! += w;
         const start = t.offset + row * t.cols;
         for (let k = 0; k < t.cols; k++) acc[start + k]! += w * d[local * t.cols + k]!;
       }
     }
-    this.sums.weightSum += n;
-    this.sums.contributors += 1;
+    this.counted(n);
   }
 }
 

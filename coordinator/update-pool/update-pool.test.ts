@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { EnvelopeSealer, encodeUpdatePayload, generateKeyPair, ProtocolError, sharedSize, rowWeightsSize, type WeightManifest } from '@fedrec/protocol';
 import { RoundInput } from '../strategy/round-input.js';
+import { FLOAT32_BLOCK } from '../strategy/update-accumulator.js';
 import { UpdatePolicy } from '../strategy/update-policy.js';
 import { UpdatePool, type OpenedUpdate } from './update-pool.js';
 
@@ -60,7 +61,7 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     pool = undefined;
   });
 
-  it('gives the in-thread sums (float64 reordering only) and the same clipping counts', async () => {
+  it('gives the in-thread sums (up to float32 block rounding) and the same clipping counts', async () => {
     const updates = await sealedUpdates(120, 1);
     const inThread = new RoundInput(manifest, fixedPolicy(), false);
     for (const u of updates) inThread.add(u.clientId, { numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights });
@@ -85,12 +86,24 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     assert.ok(got.clipped > 0, 'the fixed bound clipped some updates');
     assert.equal(got.weightCapped, expected.weightCapped);
     assert.deepEqual(pooled.sums.rowWeightSums, expected.sums.rowWeightSums);
+    // The dense tensor (elements 0-11) is summed in float32 blocks, which shards group differently from the
+    // in-thread accumulator: each side is within its stated error (FLOAT32_BLOCK·2⁻²⁴·Σ|n·Δ|,
+    // update-accumulator.ts) of the exact sums, so they differ by at most twice that (Σ|n·Δ| of the
+    // unclipped updates bounds that of the clipped ones). Rows stay float64: reordering only.
+    const DENSE = 12;
+    let worstDense = 0;
+    for (let i = 0; i < DENSE; i++) {
+      let absolute = 0;
+      for (const u of updates) absolute += Math.abs(u.numExamples * u.delta[i]!);
+      worstDense = Math.max(worstDense, Math.abs(pooled.sums.weightedDeltaSum[i]! - expected.sums.weightedDeltaSum[i]!) / absolute);
+    }
+    assert.ok(worstDense <= 2 * FLOAT32_BLOCK * 2 ** -24, `dense sums within float32 block rounding (worst ${worstDense} of Σ|n·Δ|)`);
     let worst = 0;
-    for (let i = 0; i < pooled.sums.weightedDeltaSum.length; i++) {
+    for (let i = DENSE; i < pooled.sums.weightedDeltaSum.length; i++) {
       const e = expected.sums.weightedDeltaSum[i]!;
       worst = Math.max(worst, Math.abs(pooled.sums.weightedDeltaSum[i]! - e) / Math.max(1, Math.abs(e)));
     }
-    assert.ok(worst < 1e-12, `pooled sums within float64 reordering of the in-thread ones (worst ${worst})`);
+    assert.ok(worst < 1e-12, `row sums within float64 reordering of the in-thread ones (worst ${worst})`);
   });
 
   it('never has more updates in flight than its bound (back-pressure), and reaches it under load', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FedAvg, FedAvgM, UpdateAccumulator, averageDelta, resolveSampleSize, sampleClients, weightedMetricMean } from '@fedrec/coordinator';
+import { FedAvg, FedAvgM, UpdateAccumulator, applyStep, averageDelta, fedAvg, resolveSampleSize, sampleClients, weightedMetricMean } from '@fedrec/coordinator';
 import { emptySums, mergeSums, type Weights } from '@fedrec/protocol';
 import { ROWS, SHARED, manifest } from './helpers.js';
 
@@ -61,6 +61,14 @@ describe('coordinator: FedAvg maths', () => {
   it('averages plain tensors by examples and rowwise tensors per row by row weights', () => {
     const avg = averageDelta(manifest, sumsOf(clientA, clientB));
     assert.deepEqual(Array.from(avg), [4, 4, 4, 4, 4, 4, 0, 0, 30, 30, -2, -2]);
+  });
+
+  it('fedAvg in one pass gives applyStep(averageDelta) element for element', () => {
+    const sums = sumsOf(clientA, clientB);
+    const fused = fedAvg(global, sums, 0.7);
+    const twoPass = applyStep(global, averageDelta(manifest, sums), 0.7);
+    assert.deepEqual(Array.from(fused.body), Array.from(twoPass.body));
+    assert.deepEqual(Array.from(fedAvg(global, emptySums(manifest), 0.7).body), Array.from(global.body));
   });
 
   it('FedAvg adds the average to the global (server LR 1) and leaves untouched rows alone', () => {
