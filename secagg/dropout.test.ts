@@ -54,7 +54,7 @@ describe('secagg+ under real dropout (Bell et al. parameters, cheap unmasking)',
     assert.ok(statuses.includes('abandoned'), `old parameters completed every round: ${statuses.join(', ')}`);
   });
 
-  it('fails cleanly, naming the threshold, when dropout exceeds what the parameters tolerate (60% at n=100)', async () => {
+  it('fails cleanly, naming the threshold, when dropout far exceeds what the parameters tolerate (85% at n=100)', async () => {
     const cfg = config({ mode: 'secagg+' });
     const clients = ids(100);
     const t = thresholdFor(cfg, neighbourCount(cfg, 100) + 1, 100);
@@ -62,7 +62,9 @@ describe('secagg+ under real dropout (Bell et al. parameters, cheap unmasking)',
       roundId: 9,
       config: cfg,
       inputs: encodeAll(contributions(clients, 12), cfg),
-      dropBefore: { 'masked-input': pick(clients, 0.6) },
+      // At 60% a random graph still completes now and then (each survivor keeps ~26 of 66 neighbours, t=24);
+      // at 85% a dropped client keeps ~10 surviving share holders, so the round abandons with certainty in practice.
+      dropBefore: { 'masked-input': pick(clients, 0.85) },
     });
     assert.equal(outcome.status, 'abandoned');
     assert.match(outcome.status === 'abandoned' ? outcome.reason : '', new RegExp(`threshold ${t}\\b`));
