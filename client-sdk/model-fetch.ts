@@ -14,6 +14,7 @@ import type { FederatedClientEvents } from './client-events.js';
 import type { ClientSocket } from './connection.js';
 import type { EventSink } from './emitter.js';
 import { requestFromCoordinator } from './coordinator-request.js';
+import { decodedModels } from './decoded-models.js';
 import { FederatedClientError, errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import type { BehaviourStore, StateValue } from './store/behaviour-store.js';
@@ -111,7 +112,7 @@ export class ModelFetch {
   async fetch(): Promise<FetchedModel> {
     const held = await this.heldCopy();
     const model = held && (this.newest === undefined || held.modelVersion >= this.newest) ? held : await this.download(undefined);
-    return { modelVersion: model.modelVersion, modelSpec: model.modelSpec, weights: decodeWeights(model.wire) };
+    return { modelVersion: model.modelVersion, modelSpec: model.modelSpec, weights: decodedModels.decode(model.wire) };
   }
 
   /** Hands the recommender the newest global model when its copy is missing or older than one we heard of. */
@@ -162,13 +163,16 @@ export class ModelFetch {
     if (version !== undefined && got.modelVersion !== version) {
       throw new FederatedClientError('INVALID_PAYLOAD', `asked for model version ${version}, the coordinator answered ${got.modelVersion}`);
     }
+    let wire: WireWeights;
     try {
-      decodeWeights(got.weights); // validated once here, so a held copy always decodes
+      // Validated and decoded once here, so a held copy always decodes; the same bytes another client of
+      // this realm already holds are shared with it (decoded-models.ts).
+      wire = decodedModels.intern(got.weights).wire;
     } catch (err) {
       throw new FederatedClientError('INVALID_PAYLOAD', `model snapshot weights: ${errorMessage(err)}`);
     }
     this.downloadCount++;
-    const model: HeldModel = { modelVersion: got.modelVersion, modelSpec: got.modelSpec, wire: got.weights };
+    const model: HeldModel = { modelVersion: got.modelVersion, modelSpec: got.modelSpec, wire };
     this.newest = Math.max(this.newest ?? 0, got.modelVersion);
     if (!this.held || model.modelVersion >= this.held.modelVersion) {
       this.held = model;
@@ -184,7 +188,7 @@ export class ModelFetch {
 
 /** The stored form: the decoded float32 body (the store keeps Float32Array), with version, spec and manifest. */
 function toStateValue(m: HeldModel): StateValue {
-  const w = decodeWeights(m.wire);
+  const w = decodedModels.decode(m.wire);
   return { modelVersion: m.modelVersion, modelSpec: JSON.stringify(m.modelSpec), manifest: JSON.stringify(w.manifest), body: w.body };
 }
 

@@ -1,7 +1,6 @@
 import {
   ProtocolError,
   allFinite,
-  decodeWeights,
   encodeUpdatePayload,
   rowWeightsSize,
   sharedSize,
@@ -13,13 +12,15 @@ import {
   type SealedEnvelope,
   type Weights,
 } from '@fedrec/protocol';
+import { decodedModels } from './decoded-models.js';
 import { errorMessage } from './errors.js';
 import { ErrorFeedback } from './error-feedback.js';
 import type { EvaluateOutcome, FitOutcome, TaskContext, Trainer } from './trainer.js';
 
 function decodeTaskWeights(wire: unknown): Weights {
   try {
-    return decodeWeights(wire);
+    // A task's weights are the device's held copy: decoded once per download, not once per task.
+    return decodedModels.decode(wire);
   } catch (err) {
     throw new ProtocolError('INVALID_PAYLOAD', `task weights: ${errorMessage(err)}`);
   }

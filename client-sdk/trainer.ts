@@ -6,7 +6,10 @@ export interface TaskContext {
   modelVersion: number;
   config: TrainingConfig;
   modelSpec: ModelSpec;
-  /** The global shared weights for this round. */
+  /**
+   * The global shared weights for this round. Read-only: clients of one process that hold the same
+   * version share one decoded copy (decoded-models.ts); copy what you change.
+   */
   global: Weights;
 }
 

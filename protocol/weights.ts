@@ -91,14 +91,21 @@ export const wireWeightsSchema = z.object({ manifest: manifestSchema, body: bina
  * table's rows have very different ranges), one per tensor otherwise.
  */
 export function bodyBlocks(m: WeightManifest): Uint32Array {
-  const lengths: number[] = [];
-  for (const { spec, size } of sharedLayout(m)) {
-    const rows = spec.shape.length === 2 ? (spec.shape[0] ?? 0) : 1;
-    if (size === 0) continue;
-    const cols = size / rows;
-    for (let r = 0; r < rows; r++) lengths.push(cols);
+  // Sized first and filled per tensor: on a large catalogue this runs for every model decoded, and
+  // pushing one number per item row into a JS array cost more than the decode itself.
+  const tensors = sharedLayout(m)
+    .filter(({ size }) => size > 0)
+    .map(({ spec, size }) => {
+      const rows = spec.shape.length === 2 ? (spec.shape[0] ?? 0) : 1;
+      return { rows, cols: size / rows };
+    });
+  const out = new Uint32Array(tensors.reduce((n, t) => n + t.rows, 0));
+  let at = 0;
+  for (const { rows, cols } of tensors) {
+    out.fill(cols, at, at + rows);
+    at += rows;
   }
-  return Uint32Array.from(lengths);
+  return out;
 }
 
 /** The wire form of the weights, the body encoded with `codec` (default float32, no copy). */

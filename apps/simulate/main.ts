@@ -16,6 +16,7 @@ import { metricsChartSvg } from './socket/chart.js';
 import { ratiosOf, type SimulationReport } from './socket/report.js';
 import { formatFailureGroups } from './socket/failure-summary.js';
 import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
+import { simulationRoundTimeoutMs } from './socket/round-deadline.js';
 import { HOLDOUT_MODES, leaveOneOut, type HoldoutMode } from '@fedrec/recsys/split.js';
 import { describeHoldout } from '@fedrec/recsys/holdout.js';
 import { STRONG_BASELINE } from '@fedrec/recsys/baselines/strong-baseline.js';
@@ -320,7 +321,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round, engine ${f.engine}, personalization ${f.personalization}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`,
+    `federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round (round deadline ${secs(simulationRoundTimeoutMs(clientsPerRound === 'all' ? users.length : clientsPerRound, f.workers))}), engine ${f.engine}, personalization ${f.personalization}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`,
   );
   const bar = process.stdout.isTTY
     ? new cliProgress.SingleBar(

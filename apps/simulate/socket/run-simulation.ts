@@ -10,6 +10,7 @@ import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 import { startClientFleet } from './client-fleet.js';
 import { summarizeFailures, type FailureGroup } from './failure-summary.js';
+import { simulationRoundTimeoutMs } from './round-deadline.js';
 import type { FleetWorkerMessage } from './fleet-messages.js';
 import { wireMeterExtension } from './wire-meter-extension.js';
 
@@ -35,6 +36,7 @@ export interface SocketSimulationOptions {
   personalization?: Personalization;
   /** How the coordinator sends models and takes deltas (protocol/compression.ts); default none. */
   compression?: Compression;
+  /** The round deadline (and heartbeat); default: simulationRoundTimeoutMs (round-deadline.ts), 300 s unless a thread hosts over 300 devices. */
   roundTimeoutMs?: number;
   /** A --privacy preset (coordinator/privacy/presets.ts): secure aggregation and DP together; 'off' when absent. */
   privacy?: PrivacyPresetName;
@@ -167,10 +169,11 @@ function rowOf(record: RoundRecord, bytes: { up: number; down: number }, lag: { 
  */
 export async function runSocketSimulation(o: SocketSimulationOptions): Promise<SocketSimulationResult> {
   const wire = wireMeterExtension();
-  const roundTimeoutMs = o.roundTimeoutMs ?? 300_000;
   const coordinatorLag = monitorEventLoopDelay({ resolution: 10 });
   coordinatorLag.enable();
   const perRound = o.clientsPerRound === 'all' ? o.users.length : Math.min(o.clientsPerRound, o.users.length);
+  // Sized to the devices each worker thread trains in turn, unless the caller says (round-deadline.ts).
+  const roundTimeoutMs = o.roundTimeoutMs ?? simulationRoundTimeoutMs(perRound, o.workers);
   const coordinator = createCoordinator({
     port: 0,
     host: '127.0.0.1',
