@@ -5,11 +5,11 @@ import { fork } from 'node:child_process';
 import { loadavg, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import nacl from 'tweetnacl';
 import { UpdateAccumulator } from '@fedrec/coordinator';
 import { FLOAT32_BLOCK } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { defaultUpdateWorkers } from '@fedrec/coordinator/update-pool/update-pool.js';
-import { EnvelopeOpener, EnvelopeSealer, generateKeyPair, type WeightManifest } from '@fedrec/protocol';
+import type { WeightManifest } from '@fedrec/protocol';
+import { measureAead } from './coordinator/aead.js';
 import type { RunResult, RunSpec } from './coordinator/coordinator-run.js';
 
 const quick = process.argv.includes('--quick');
@@ -42,16 +42,6 @@ function timeMedian(reps: number, fn: () => void): number {
   return median(t);
 }
 
-async function timeMedianAsync(reps: number, fn: () => Promise<unknown>): Promise<number> {
-  const t: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
-}
-
 console.log(
   `bench coordinator${quick ? ' --quick' : ''}: ${availableParallelism()} cores, update workers by default ${defaultUpdateWorkers()}, load average ${load()}`,
 );
@@ -69,43 +59,52 @@ if (runs('accumulate')) {
     for (let k = 0; k < FLOAT32_BLOCK; k++) acc.add(3, delta, undefined);
     void acc.sums.contributors; // reading the sums flushes a pending block
   };
-  const memcpyMs = timeMedian(9, () => copy.set(delta));
-  const beforeMs = timeMedian(3, block(before)) / FLOAT32_BLOCK;
-  const afterMs = timeMedian(5, block(after)) / FLOAT32_BLOCK;
-  const memcpyAfterMs = timeMedian(9, () => copy.set(delta));
+  // Interleaved: every round times memcpy, then a block of each accumulator, so a change of load or of
+  // memory placement during the run shifts all three alike; medians over the rounds.
+  const reps = quick ? 5 : 7;
+  copy.set(delta); // first touch of the target's pages stays out of the timings
+  block(after)();
+  const memcpyT: number[] = [];
+  const beforeT: number[] = [];
+  const afterT: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    memcpyT.push(timeMedian(3, () => copy.set(delta)));
+    if (r < 3) beforeT.push(timeMedian(1, block(before)) / FLOAT32_BLOCK); // the slow loop: 3 rounds are enough
+    afterT.push(timeMedian(1, block(after)) / FLOAT32_BLOCK);
+  }
+  const memcpyMs = median(memcpyT);
+  const beforeMs = median(beforeT);
+  const afterMs = median(afterT);
   const gbps = (ms: number) => (n * 4) / 1e9 / (ms / 1e3);
   console.log(
-    `\n[accumulate] ${n / 1e6}M floats; memcpy median of 9 before and after the accumulators; per update over blocks of ${FLOAT32_BLOCK} (load ${load()})`,
+    `\n[accumulate] ${n / 1e6}M floats; ${reps} interleaved rounds (memcpy median of 3, then one block of ${FLOAT32_BLOCK} updates per accumulator), medians; per update amortized over the block (load ${load()})`,
   );
-  console.log(`  Float32Array.set (memcpy)   ${f(gbps(memcpyMs))} GB/s, then ${f(gbps(memcpyAfterMs))} GB/s`);
-  const ref = Math.min(memcpyMs, memcpyAfterMs);
-  console.log(`  float64 loop (before)       ${f(gbps(beforeMs))} GB/s   ratio to the faster memcpy ${f(ref / beforeMs)}`);
-  console.log(`  float32 SIMD blocks (after) ${f(gbps(afterMs))} GB/s   ratio to the faster memcpy ${f(ref / afterMs)}`);
+  console.log(`  Float32Array.set (memcpy)   ${f(gbps(memcpyMs))} GB/s median; per round ${memcpyT.map((ms) => f(gbps(ms), 1)).join(' ')} GB/s`);
+  console.log(`  float64 loop (before)       ${f(gbps(beforeMs))} GB/s   ratio to memcpy ${f(memcpyMs / beforeMs)}`);
+  console.log(
+    `  float32 SIMD blocks (after) ${f(gbps(afterMs))} GB/s   ratio to memcpy ${f(memcpyMs / afterMs)}; per round ${afterT.map((ms) => f(gbps(ms), 1)).join(' ')} GB/s`,
+  );
 }
 
-// 2. Bulk sealing: AES-256-GCM (this version) vs tweetnacl's box with the session key agreed (protocol 2's steady state).
+// 2. Bulk sealing: this version's envelopes (node:crypto AES-256-GCM in Node; WebCrypto shown for
+// reference, it is the browsers' path) vs tweetnacl's secretbox with the session key agreed.
 if (runs('aead')) {
-  const bytes = quick ? 1 << 20 : 4 << 20;
-  const plaintext = nacl.randomBytes(bytes);
-  const key = generateKeyPair();
-  const binding = { roundId: 1, clientId: 'c', taskId: 't', modelVersion: 0 };
-  const sealer = new EnvelopeSealer(key.publicKey);
-  const opener = new EnvelopeOpener(key.secretKey);
-  const sample = await sealer.seal(plaintext, binding);
-  await opener.open(sample, binding);
-  const aesSeal = await timeMedianAsync(7, () => sealer.seal(plaintext, binding));
-  const aesOpen = await timeMedianAsync(7, () => opener.open(sample, binding));
-  const sender = nacl.box.keyPair();
-  const shared = nacl.box.before(key.publicKey, sender.secretKey);
-  const nonce = nacl.randomBytes(24);
-  const boxed = nacl.box.after(plaintext, nonce, shared);
-  const naclSeal = timeMedian(3, () => nacl.box.after(plaintext, nonce, shared));
-  const naclOpen = timeMedian(3, () => nacl.box.open.after(boxed, nonce, shared));
-  const mbps = (ms: number) => bytes / 1e6 / (ms / 1e3);
-  console.log(`\n[bulk AEAD] ${bytes >> 20} MiB messages, session key cached (load ${load()})`);
-  console.log(`  tweetnacl box (before)      seal ${f(mbps(naclSeal), 0)} MB/s   open ${f(mbps(naclOpen), 0)} MB/s`);
-  console.log(`  AES-256-GCM (after)         seal ${f(mbps(aesSeal), 0)} MB/s   open ${f(mbps(aesOpen), 0)} MB/s`);
-  console.log(`  ratio                       seal ${f(naclSeal / aesSeal, 1)}x   open ${f(naclOpen / aesOpen, 1)}x`);
+  const reps = quick ? 7 : 15;
+  for (const bytes of [1 << 20, 4 << 20]) {
+    const r = await measureAead(bytes, reps);
+    const mbps = (ms: number) => bytes / 1e6 / (ms / 1e3);
+    const nacl = r.rows.find((x) => x.name === 'tweetnacl secretbox')!;
+    console.log(`\n[bulk AEAD] ${bytes >> 20} MiB messages, session key cached, median of ${reps} interleaved reps (load ${load()})`);
+    for (const row of r.rows) {
+      const ratio = row === nacl ? '' : `   vs tweetnacl: seal ${f(nacl.sealMs / row.sealMs, 1)}x  open ${f(nacl.openMs / row.openMs, 1)}x`;
+      console.log(`  ${row.name.padEnd(20)} seal ${f(mbps(row.sealMs), 0).padStart(5)} MB/s   open ${f(mbps(row.openMs), 0).padStart(5)} MB/s${ratio}`);
+    }
+    console.log('  by process CPU time (less sensitive to the scheduler of a shared machine):');
+    for (const row of r.rows) {
+      const ratio = row === nacl ? '' : `   vs tweetnacl: seal ${f(nacl.sealCpuMs / row.sealCpuMs, 1)}x  open ${f(nacl.openCpuMs / row.openCpuMs, 1)}x`;
+      console.log(`  ${row.name.padEnd(20)} seal ${f(row.sealCpuMs, 2).padStart(6)} ms   open ${f(row.openCpuMs, 2).padStart(6)} ms${ratio}`);
+    }
+  }
 }
 
 /** One measured coordinator run; a failed run prints why and yields undefined (the other figures still come). */

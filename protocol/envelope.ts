@@ -1,7 +1,10 @@
 import nacl from 'tweetnacl';
 import { z } from 'zod';
 import { binarySchema } from './binary.js';
+import { envelopeCipher, type EnvelopeCipher, type EnvelopeKey } from './envelope-cipher.js';
 import { ProtocolError } from './errors.js';
+
+export { envelopeCipher, type EnvelopeCipher, type EnvelopeCipherName, type EnvelopeKey } from './envelope-cipher.js';
 
 /** What a sealed envelope is bound to: opening it for any other round, client, task or kind fails. */
 export interface EnvelopeBinding {
@@ -17,7 +20,8 @@ export interface EnvelopeBinding {
  * The bulk cipher. AES-256-GCM, because it is the one AEAD that runs natively on both sides: node:crypto
  * and WebCrypto in every browser (WebCrypto has no ChaCha20-Poly1305), and with AES-NI it runs at GB/s,
  * where tweetnacl's XSalsa20-Poly1305 in JavaScript ran at about 28 MB/s. tweetnacl stays for the X25519
- * keys (and signatures elsewhere); the agreed secret only feeds HKDF-SHA256.
+ * keys (and signatures elsewhere); the agreed secret only feeds HKDF-SHA256. Which native implementation
+ * runs is envelope-cipher.ts's choice (node:crypto in Node, WebCrypto in browsers).
  */
 export const ENVELOPE_AEAD = 'aes-256-gcm' as const;
 /** AES-GCM's 96-bit nonce, random per message (2^-32 collision risk only after ~2^32 messages of one session). */
@@ -88,72 +92,32 @@ export function bindingBytes(b: EnvelopeBinding): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(['fedrec/envelope/3', b.roundId, b.clientId, b.taskId, b.modelVersion, b.kind ?? 'fit']));
 }
 
-/** An AES-256-GCM key as WebCrypto holds it (opaque, non-extractable). */
-export interface EnvelopeKey {
-  readonly type: string;
-}
-
-interface AeadParams {
-  name: string;
-  iv: Uint8Array;
-  additionalData: Uint8Array;
-  tagLength: number;
-}
-
-/** The part of WebCrypto used here, typed locally: the universal build has neither DOM nor Node types. */
-interface Subtle {
-  importKey(format: 'raw', keyData: Uint8Array, algorithm: 'HKDF', extractable: boolean, usages: string[]): Promise<EnvelopeKey>;
-  deriveKey(
-    algorithm: { name: 'HKDF'; hash: string; salt: Uint8Array; info: Uint8Array },
-    baseKey: EnvelopeKey,
-    derivedKeyType: { name: string; length: number },
-    extractable: boolean,
-    usages: string[],
-  ): Promise<EnvelopeKey>;
-  encrypt(algorithm: AeadParams, key: EnvelopeKey, data: Uint8Array): Promise<ArrayBuffer>;
-  decrypt(algorithm: AeadParams, key: EnvelopeKey, data: Uint8Array): Promise<ArrayBuffer>;
-}
-
-/** WebCrypto: globalThis.crypto.subtle in Node 20+ and every browser (secure contexts). */
-function subtle(): Subtle {
-  const s = (globalThis as unknown as { crypto?: { subtle?: Subtle } }).crypto?.subtle;
-  if (!s) throw new Error('WebCrypto (crypto.subtle) is not available: a browser page must be a secure context (https or localhost)');
-  return s;
-}
-
 /**
  * The session key: HKDF-SHA256 over the X25519 agreement (nacl.box.before: X25519 then HSalsa20, as
- * tweetnacl's box uses it), salt = sender key ‖ recipient key, info = the context string.
+ * tweetnacl's box uses it), salt = sender key ‖ recipient key, info = the context string. `cipher` picks
+ * the implementation (default: node:crypto in Node, WebCrypto elsewhere; both give the same bytes).
  */
-export async function deriveEnvelopeKey(sharedSecret: Uint8Array, senderPublicKey: Uint8Array, recipientPublicKey: Uint8Array): Promise<EnvelopeKey> {
+export function deriveEnvelopeKey(
+  sharedSecret: Uint8Array,
+  senderPublicKey: Uint8Array,
+  recipientPublicKey: Uint8Array,
+  cipher: EnvelopeCipher = envelopeCipher(),
+): Promise<EnvelopeKey> {
   const salt = new Uint8Array(64);
   salt.set(senderPublicKey, 0);
   salt.set(recipientPublicKey, 32);
-  const base = await subtle().importKey('raw', sharedSecret, 'HKDF', false, ['deriveKey']);
-  return subtle().deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt, info: new TextEncoder().encode(KEY_CONTEXT) },
-    base,
-    { name: 'AES-GCM', length: 256 },
-    false,
-    ['encrypt', 'decrypt'],
-  );
+  return cipher.deriveKey(sharedSecret, salt, new TextEncoder().encode(KEY_CONTEXT));
 }
 
 /** Seals with an agreed key and a given nonce (exported for test vectors; callers use EnvelopeSealer). */
-export async function sealWithKey(key: EnvelopeKey, nonce: Uint8Array, plaintext: Uint8Array, binding: EnvelopeBinding): Promise<Uint8Array> {
-  const out = await subtle().encrypt({ name: 'AES-GCM', iv: nonce, additionalData: bindingBytes(binding), tagLength: 128 }, key, plaintext);
-  return new Uint8Array(out);
+export function sealWithKey(key: EnvelopeKey, nonce: Uint8Array, plaintext: Uint8Array, binding: EnvelopeBinding): Promise<Uint8Array> {
+  return envelopeCipher(key.cipher).encrypt(key, nonce, bindingBytes(binding), plaintext);
 }
 
 /** Opens with an agreed key; ENVELOPE_REJECTED when altered, sealed to another key, or bound elsewhere. */
 export async function openWithKey(key: EnvelopeKey, envelope: SealedEnvelope, expected: EnvelopeBinding): Promise<Uint8Array> {
   try {
-    const out = await subtle().decrypt(
-      { name: 'AES-GCM', iv: envelope.nonce, additionalData: bindingBytes(expected), tagLength: 128 },
-      key,
-      envelope.ciphertext,
-    );
-    return new Uint8Array(out);
+    return await envelopeCipher(key.cipher).decrypt(key, envelope.nonce, bindingBytes(expected), envelope.ciphertext);
   } catch {
     // GCM cannot tell a flipped bit from a wrong key or a binding for another round, client or task: all are one refusal.
     throw new ProtocolError('ENVELOPE_REJECTED', 'envelope failed authentication (altered, sealed to another key, or bound to another round, client or task)');
@@ -181,9 +145,9 @@ export class EnvelopeSealer {
   private readonly sender: KeyPair;
   private readonly key: Promise<EnvelopeKey>;
 
-  constructor(recipientPublicKey: Uint8Array, sender: KeyPair = nacl.box.keyPair()) {
+  constructor(recipientPublicKey: Uint8Array, sender: KeyPair = nacl.box.keyPair(), cipher: EnvelopeCipher = envelopeCipher()) {
     this.sender = sender;
-    this.key = deriveEnvelopeKey(nacl.box.before(recipientPublicKey, sender.secretKey), sender.publicKey, recipientPublicKey);
+    this.key = deriveEnvelopeKey(nacl.box.before(recipientPublicKey, sender.secretKey), sender.publicKey, recipientPublicKey, cipher);
   }
 
   async seal(plaintext: Uint8Array, binding: EnvelopeBinding): Promise<SealedEnvelope> {
@@ -204,6 +168,7 @@ export class EnvelopeOpener {
   constructor(
     private readonly secretKey: Uint8Array,
     private readonly maxSenders = 8192,
+    private readonly cipher: EnvelopeCipher = envelopeCipher(),
   ) {
     this.publicKey = nacl.box.keyPair.fromSecretKey(secretKey).publicKey;
   }
@@ -223,7 +188,7 @@ export class EnvelopeOpener {
     if (key) {
       this.keys.delete(id);
     } else {
-      key = deriveEnvelopeKey(nacl.box.before(senderPublicKey, this.secretKey), senderPublicKey, this.publicKey);
+      key = deriveEnvelopeKey(nacl.box.before(senderPublicKey, this.secretKey), senderPublicKey, this.publicKey, this.cipher);
       if (this.keys.size >= this.maxSenders) this.keys.delete(this.keys.keys().next().value!);
     }
     this.keys.set(id, key);

@@ -43,6 +43,7 @@ describe('AES-256-GCM envelopes in Chromium (the protocol code, bundled)', funct
       const m = (await import(src)) as { runEnvelopeVector(): Promise<VectorOutcome> };
       return m.runEnvelopeVector();
     }, `/assets/${ENTRY}.js`);
+    assert.equal(outcome.cipher, 'webcrypto'); // a page has no node:crypto
     assert.equal(outcome.ciphertextHex, VECTOR.ciphertextHex);
     assert.ok(outcome.reopened);
     assert.ok(outcome.sessionRoundTrip);

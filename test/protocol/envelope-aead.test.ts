@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { bindingBytes, EnvelopeSealer, isLegacyEnvelope, ProtocolError } from '@fedrec/protocol';
+import { bindingBytes, envelopeCipher, EnvelopeOpener, EnvelopeSealer, isLegacyEnvelope, ProtocolError } from '@fedrec/protocol';
 import { parseFitReply } from '@fedrec/coordinator';
 import { runEnvelopeVector, VECTOR } from './envelope-vectors.js';
 
@@ -21,11 +21,42 @@ describe('protocol: AES-256-GCM envelopes (Node)', () => {
     assert.equal(independent, VECTOR.ciphertextHex);
   });
 
-  it('opens what it sealed and refuses every tampering with ENVELOPE_REJECTED', async () => {
-    const outcome = await runEnvelopeVector();
-    assert.ok(outcome.reopened);
-    assert.ok(outcome.sessionRoundTrip);
-    assert.deepEqual(outcome.tamperCodes, Array(9).fill('ENVELOPE_REJECTED'));
+  it('runs node:crypto by default in Node (WebCrypto stays for browsers)', () => {
+    assert.equal(envelopeCipher().name, 'node:crypto');
+  });
+
+  for (const name of ['node:crypto', 'webcrypto'] as const) {
+    it(`${name}: matches the vector, opens what it sealed and refuses every tampering with ENVELOPE_REJECTED`, async () => {
+      const outcome = await runEnvelopeVector(name);
+      assert.equal(outcome.cipher, name);
+      assert.equal(outcome.ciphertextHex, VECTOR.ciphertextHex);
+      assert.ok(outcome.reopened);
+      assert.ok(outcome.sessionRoundTrip);
+      assert.deepEqual(outcome.tamperCodes, Array(9).fill('ENVELOPE_REJECTED'));
+    });
+  }
+
+  it('a 4 MiB envelope sealed by either implementation opens with the other, and the plaintext owns its buffer', async () => {
+    const recipient = nacl.box.keyPair();
+    const plaintext = nacl.randomBytes(4 << 20);
+    const binding = { ...VECTOR.binding, kind: 'fit' };
+    for (const [from, to] of [
+      ['node:crypto', 'webcrypto'],
+      ['webcrypto', 'node:crypto'],
+    ] as const) {
+      const sealed = await new EnvelopeSealer(recipient.publicKey, undefined, envelopeCipher(from)).seal(plaintext, binding);
+      const opened = await new EnvelopeOpener(recipient.secretKey, 8, envelopeCipher(to)).open(sealed, binding);
+      assert.ok(Buffer.from(opened).equals(Buffer.from(plaintext)), `${from} -> ${to}`);
+      // Callers may transfer opened.buffer to a worker: it must be the plaintext's own memory, not a shared slab.
+      assert.equal(opened.byteOffset, 0);
+      assert.equal(opened.buffer.byteLength, plaintext.length);
+      assert.ok(!Buffer.isBuffer(opened));
+      const cut = { ...sealed, ciphertext: sealed.ciphertext.subarray(0, 10) };
+      await assert.rejects(
+        new EnvelopeOpener(recipient.secretKey, 8, envelopeCipher(to)).open(cut, binding),
+        (err: unknown) => err instanceof ProtocolError && err.code === 'ENVELOPE_REJECTED',
+      );
+    }
   });
 
   it('uses a fresh nonce per message of a session', async () => {

@@ -1,7 +1,18 @@
 // Fixed inputs and the expected AES-256-GCM envelope, checked by the same code in Node
 // (test/protocol/envelope-aead.test.ts) and in Chromium (test/browser/envelope-aead.test.ts, bundled).
 import nacl from 'tweetnacl';
-import { deriveEnvelopeKey, EnvelopeOpener, EnvelopeSealer, openWithKey, ProtocolError, sealWithKey, toHex, type EnvelopeBinding } from '@fedrec/protocol';
+import {
+  deriveEnvelopeKey,
+  envelopeCipher,
+  EnvelopeOpener,
+  EnvelopeSealer,
+  openWithKey,
+  ProtocolError,
+  sealWithKey,
+  toHex,
+  type EnvelopeBinding,
+  type EnvelopeCipherName,
+} from '@fedrec/protocol';
 
 const fill = (n: number, f: (i: number) => number) => Uint8Array.from({ length: n }, (_, i) => f(i) & 0xff);
 
@@ -16,6 +27,8 @@ export const VECTOR = {
 };
 
 export interface VectorOutcome {
+  /** The implementation that ran (node:crypto or webcrypto). */
+  cipher: string;
   ciphertextHex: string;
   reopened: boolean;
   /** Error codes for: one flipped ciphertext bit, a flipped tag bit, each swapped binding field, another recipient key. */
@@ -32,14 +45,18 @@ async function code(p: Promise<unknown>): Promise<string> {
   }
 }
 
-/** Runs the vector and the tamper cases with the protocol's own envelope code, wherever it is loaded. */
-export async function runEnvelopeVector(): Promise<VectorOutcome> {
+/**
+ * Runs the vector and the tamper cases with the protocol's own envelope code, wherever it is loaded, with
+ * one cipher implementation (default: the one this runtime picks natively).
+ */
+export async function runEnvelopeVector(cipherName: EnvelopeCipherName | 'native' = 'native'): Promise<VectorOutcome> {
+  const cipher = envelopeCipher(cipherName);
   const sender = nacl.box.keyPair.fromSecretKey(VECTOR.senderSecretKey);
   const recipient = nacl.box.keyPair.fromSecretKey(VECTOR.recipientSecretKey);
-  const key = await deriveEnvelopeKey(nacl.box.before(recipient.publicKey, sender.secretKey), sender.publicKey, recipient.publicKey);
+  const key = await deriveEnvelopeKey(nacl.box.before(recipient.publicKey, sender.secretKey), sender.publicKey, recipient.publicKey, cipher);
   const ciphertext = await sealWithKey(key, VECTOR.nonce, VECTOR.plaintext, VECTOR.binding);
   const envelope = { aead: 'aes-256-gcm' as const, senderPublicKey: sender.publicKey, nonce: VECTOR.nonce, ciphertext };
-  const opener = new EnvelopeOpener(recipient.secretKey);
+  const opener = new EnvelopeOpener(recipient.secretKey, 8, cipher);
   const reopened = toHex(await opener.open(envelope, VECTOR.binding)) === toHex(VECTOR.plaintext);
 
   const flipped = (at: number) => {
@@ -56,11 +73,11 @@ export async function runEnvelopeVector(): Promise<VectorOutcome> {
     await code(opener.open(envelope, { ...b, taskId: 't-7-mallory' })),
     await code(opener.open(envelope, { ...b, modelVersion: 7 })),
     await code(opener.open(envelope, { ...b, kind: 'evaluate' })),
-    await code(new EnvelopeOpener(nacl.box.keyPair().secretKey).open(envelope, b)),
+    await code(new EnvelopeOpener(nacl.box.keyPair().secretKey, 8, cipher).open(envelope, b)),
     await code(openWithKey(key, { ...envelope, nonce: fill(12, () => 0) }, b)),
   ];
-  const sealer = new EnvelopeSealer(recipient.publicKey);
+  const sealer = new EnvelopeSealer(recipient.publicKey, undefined, cipher);
   const sealed = await sealer.seal(VECTOR.plaintext, b);
   const sessionRoundTrip = toHex(await opener.open(sealed, b)) === toHex(VECTOR.plaintext);
-  return { ciphertextHex: toHex(ciphertext), reopened, tamperCodes, sessionRoundTrip };
+  return { cipher: cipher.name, ciphertextHex: toHex(ciphertext), reopened, tamperCodes, sessionRoundTrip };
 }
