@@ -9,7 +9,7 @@ import type { FailureCode } from '../failure.js';
 import { errorFields } from '../logger.js';
 import { resolveSampleSize } from '../options.js';
 import { requestWithDeadline, type RequestOutcome } from '../request.js';
-import { RoundEngine, type RoundEngineDeps } from '../round-engine.js';
+import { finishTraining, RoundEngine, waitForClients, type RoundEngineDeps } from '../round-engine.js';
 import type { ClientSocket } from '../socket-types.js';
 import { isBuffering } from '../strategy/aggregate-round.js';
 import { taskFor } from '../task.js';
@@ -125,16 +125,10 @@ export class BufferedEngine implements CoordinatorEngine {
         if (this.evaluation?.done(Date.now())) await this.finishEvaluation();
         if (this.finished() && !this.evaluation && !this.finalEvaluationDue) {
           await this.commits;
-          if (!this.evaluation && !this.finalEvaluationDue) {
-            state.phase = 'finished';
-            logger.info({ modelVersion: state.modelVersion }, 'all versions done');
-            this.deps.emit('training:finished', { modelVersion: state.modelVersion });
-            return;
-          }
+          if (!this.evaluation && !this.finalEvaluationDue) return finishTraining(this.deps, 'all versions done');
         }
         if (registry.list().length < o.minClients && this.inFlight.size === 0) {
-          state.phase = 'waiting-for-clients';
-          await registry.waitForCount(o.minClients, signal);
+          await waitForClients(this.deps, signal);
           continue;
         }
         state.phase = this.evaluation ? 'evaluate' : 'fit';
