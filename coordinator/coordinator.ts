@@ -27,6 +27,7 @@ import { CoordinatorPersistence } from './persistence.js';
 import { createRestApp } from './rest.js';
 import { RoundEngine } from './round-engine.js';
 import { BufferedEngine } from './buffered/buffered-engine.js';
+import { registerBufferedMetrics } from './buffered/buffered-metrics.js';
 import type { CoordinatorEngine } from './coordinator-engine.js';
 import { subscribeRoundMetrics } from './round-metrics.js';
 import type { RoundRecord } from './round-record.js';
@@ -220,6 +221,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       logger,
       ...(this.privacy ? { privacy: this.privacy } : {}),
     });
+    if (this.engine instanceof BufferedEngine) registerBufferedMetrics(this.metrics.registry, this.engine);
     this.metrics.modelVersion.set(this.state.modelVersion);
     logger.info(
       {

@@ -14,7 +14,7 @@ import type { ClientSocket } from '../socket-types.js';
 import { isBuffering } from '../strategy/aggregate-round.js';
 import { taskFor } from '../task.js';
 import { checkMetricKeys, openValidatedUpdate, parseFitReply } from '../update-validation.js';
-import { BufferedStats, type BufferedStatus } from './buffered-stats.js';
+import { BufferedStats, type BufferedStatsListener, type BufferedStatus } from './buffered-stats.js';
 import { OpenBuffer } from './open-buffer.js';
 import { PendingEvaluation } from './pending-evaluation.js';
 import { stalenessWeight } from './staleness.js';
@@ -93,6 +93,11 @@ export class BufferedEngine implements CoordinatorEngine {
 
   rollback(toVersion: number | undefined, reason: string): Promise<{ modelVersion: number; from: number }> {
     return this.rounds.rollback(toVersion, reason);
+  }
+
+  /** Each acceptance, refusal and drop as it happens (the Prometheus metrics: buffered-metrics.ts). */
+  listen(listener: BufferedStatsListener): void {
+    this.stats.listen(listener);
   }
 
   status(): BufferedStatus {
@@ -306,14 +311,14 @@ export class BufferedEngine implements CoordinatorEngine {
     const { state, options: o } = this.deps;
     const staleness = state.modelVersion - task.baseVersion;
     if (staleness > o.buffered.maxStaleness) {
-      this.stats.refusedStale += 1;
+      this.stats.refused();
       throw new ProtocolError(
         'STALE_UPDATE',
         `trained on version ${task.baseVersion}, ${staleness} versions behind ${state.modelVersion}; maxStaleness is ${o.buffered.maxStaleness}`,
       );
     }
     if (task.manifest !== state.global.manifest) {
-      this.stats.refusedStale += 1;
+      this.stats.refused();
       throw new ProtocolError('STALE_UPDATE', `trained on version ${task.baseVersion}, before the catalogue grew; train on the current model`);
     }
     return staleness;
@@ -425,7 +430,7 @@ export class BufferedEngine implements CoordinatorEngine {
   /** Drops a buffer that will never commit, telling each device its update was not applied; returns the sockets told. */
   private drop(buffer: OpenBuffer, reason: string): ClientSocket[] {
     if (this.buffer === buffer) this.buffer = undefined;
-    this.stats.dropped += buffer.size;
+    this.stats.droppedUpdates(buffer.size);
     if (buffer.size > 0) this.deps.logger.warn({ roundId: buffer.roundId, updates: buffer.size, reason }, 'buffer dropped');
     const told: ClientSocket[] = [];
     for (const c of buffer.contributions) {
