@@ -264,8 +264,12 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
    * the newest kept model older than the one served. Waits for a round in progress.
    */
   rollback(toVersion?: number, reason = 'operator'): Promise<{ modelVersion: number; from: number }> {
-    if (!this.engine) return Promise.reject(new Error('coordinator not started'));
-    return this.engine.rollback(toVersion, reason);
+    const engine = this.engine;
+    if (!engine) return Promise.reject(new Error('coordinator not started'));
+    // On a follower the fenced save would refuse it anyway; say which node to ask instead.
+    const cluster = this.options.cluster;
+    if (cluster) return cluster.refuseUnlessLeader('a rollback').then(() => engine.rollback(toVersion, reason));
+    return engine.rollback(toVersion, reason);
   }
 
   status(): CoordinatorStatus {

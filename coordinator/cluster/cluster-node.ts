@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { FitCollector } from '../fit-collector.js';
 import type { Logger } from '../logger.js';
 import { errorFields, silentLogger } from '../logger.js';
+import { NotLeader } from './cluster-hooks.js';
 import type { ClusterContext, ClusterHooks } from './cluster-hooks.js';
 import { ClusterFitCollector } from './cluster-fit-collector.js';
 import { FitOrderRunner } from './fit-order-runner.js';
@@ -191,6 +192,13 @@ class RedisClusterNode implements ClusterNode {
 
   waitUntilLeader(signal: AbortSignal): Promise<void> {
     return this.lease.waitUntilLeader(signal);
+  }
+
+  async refuseUnlessLeader(action: string): Promise<void> {
+    if (this.lease.isLeader) return;
+    const holder = await this.lease.holder();
+    // A lease this node still holds in Redis but no longer trusts (its validity ran out) is no leader either.
+    throw new NotLeader(this.nodeId, holder === this.nodeId ? null : holder, action);
   }
 
   async fencedSave(modelVersion: number, save: () => Promise<void>): Promise<void> {
