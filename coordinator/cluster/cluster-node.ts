@@ -10,6 +10,7 @@ import { NotLeader } from './cluster-hooks.js';
 import type { ClusterContext, ClusterHooks } from './cluster-hooks.js';
 import { ClusterFitCollector } from './cluster-fit-collector.js';
 import { FitOrderRunner } from './fit-order-runner.js';
+import { mergeObserved } from './recording-policy.js';
 import { LeaderLease } from './leader-lease.js';
 import { decodePartial, encodePartial, fitOrderSchema } from './partial-codec.js';
 import type { FitOrder, PartialCollection } from './partial-codec.js';
@@ -187,6 +188,9 @@ class RedisClusterNode implements ClusterNode {
         if (receivers === 0) throw new Error(`node ${nodeId} is not subscribed`);
       },
       awaitPartial: (orderId, until, signal) => this.awaitPartial(orderId, until, signal),
+      recordObserved: (observed) => {
+        if (this.ctx) mergeObserved(this.ctx.state.updatePolicy, observed);
+      },
     });
   }
 
