@@ -27,6 +27,7 @@ import { CoordinatorPersistence } from './persistence.js';
 import { createRestApp } from './rest.js';
 import { RoundEngine } from './round-engine.js';
 import { BufferedEngine } from './buffered/buffered-engine.js';
+import { registerBufferedMetrics } from './buffered/buffered-metrics.js';
 import type { CoordinatorEngine } from './coordinator-engine.js';
 import { subscribeRoundMetrics } from './round-metrics.js';
 import type { RoundRecord } from './round-record.js';
@@ -220,6 +221,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       logger,
       ...(this.privacy ? { privacy: this.privacy } : {}),
     });
+    if (this.engine instanceof BufferedEngine) registerBufferedMetrics(this.metrics.registry, this.engine);
     this.metrics.modelVersion.set(this.state.modelVersion);
     logger.info(
       {
@@ -262,8 +264,12 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
    * the newest kept model older than the one served. Waits for a round in progress.
    */
   rollback(toVersion?: number, reason = 'operator'): Promise<{ modelVersion: number; from: number }> {
-    if (!this.engine) return Promise.reject(new Error('coordinator not started'));
-    return this.engine.rollback(toVersion, reason);
+    const engine = this.engine;
+    if (!engine) return Promise.reject(new Error('coordinator not started'));
+    // On a follower the fenced save would refuse it anyway; say which node to ask instead.
+    const cluster = this.options.cluster;
+    if (cluster) return cluster.refuseUnlessLeader('a rollback').then(() => engine.rollback(toVersion, reason));
+    return engine.rollback(toVersion, reason);
   }
 
   status(): CoordinatorStatus {

@@ -108,7 +108,7 @@ export class RoundEngine {
   }
 
   private async run(): Promise<void> {
-    const { options: o, state, registry, logger } = this.deps;
+    const { options: o, state, logger } = this.deps;
     const signal = this.abort.signal;
     while (!signal.aborted) {
       const privacyHalt = this.deps.privacy?.halted;
@@ -118,12 +118,7 @@ export class RoundEngine {
         this.deps.emit('training:finished', { modelVersion: state.modelVersion });
         return;
       }
-      if (this.finished()) {
-        state.phase = 'finished';
-        logger.info({ modelVersion: state.modelVersion }, 'all rounds done');
-        this.deps.emit('training:finished', { modelVersion: state.modelVersion });
-        return;
-      }
+      if (this.finished()) return finishTraining(this.deps, 'all rounds done');
       let outcome: RoundOutcome;
       try {
         if (this.deps.leadership) {
@@ -132,9 +127,7 @@ export class RoundEngine {
           if (signal.aborted) return;
           if (this.finished()) continue;
         }
-        state.phase = 'waiting-for-clients';
-        await registry.waitForCount(o.minClients, signal);
-        if (signal.aborted) return;
+        if (!(await waitForClients(this.deps, signal))) return;
         outcome = await this.locked(() => this.runRound());
       } catch (err) {
         logger.error(errorFields(err), 'round failed unexpectedly');
@@ -482,6 +475,27 @@ export class RoundEngine {
     if (state.history.length > o.historyLimit) state.history.splice(0, state.history.length - o.historyLimit);
     return record;
   }
+}
+
+/**
+ * The run is over (a fixed run's last version): status says so and listeners hear it. Shared by the round
+ * engine and the buffered engine (buffered/buffered-engine.ts), so both end a run the same way.
+ */
+export function finishTraining(deps: Pick<RoundEngineDeps, 'state' | 'logger' | 'emit'>, message: string): void {
+  const { state } = deps;
+  state.phase = 'finished';
+  deps.logger.info({ modelVersion: state.modelVersion }, message);
+  deps.emit('training:finished', { modelVersion: state.modelVersion });
+}
+
+/**
+ * Waits, with status saying so, until `minClients` are connected; false when stopped meanwhile. Shared
+ * by the round engine (before each round) and the buffered engine (when no task is out).
+ */
+export async function waitForClients(deps: Pick<RoundEngineDeps, 'state' | 'registry' | 'options'>, signal: AbortSignal): Promise<boolean> {
+  deps.state.phase = 'waiting-for-clients';
+  await deps.registry.waitForCount(deps.options.minClients, signal);
+  return !signal.aborted;
 }
 
 /** A round as it started: what settleRound records. */

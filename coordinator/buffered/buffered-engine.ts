@@ -9,12 +9,12 @@ import type { FailureCode } from '../failure.js';
 import { errorFields } from '../logger.js';
 import { resolveSampleSize } from '../options.js';
 import { requestWithDeadline, type RequestOutcome } from '../request.js';
-import { RoundEngine, type RoundEngineDeps } from '../round-engine.js';
+import { finishTraining, RoundEngine, waitForClients, type RoundEngineDeps } from '../round-engine.js';
 import type { ClientSocket } from '../socket-types.js';
 import { isBuffering } from '../strategy/aggregate-round.js';
 import { taskFor } from '../task.js';
 import { checkMetricKeys, openValidatedUpdate, parseFitReply } from '../update-validation.js';
-import { BufferedStats, type BufferedStatus } from './buffered-stats.js';
+import { BufferedStats, type BufferedStatsListener, type BufferedStatus } from './buffered-stats.js';
 import { OpenBuffer } from './open-buffer.js';
 import { PendingEvaluation } from './pending-evaluation.js';
 import { stalenessWeight } from './staleness.js';
@@ -95,6 +95,11 @@ export class BufferedEngine implements CoordinatorEngine {
     return this.rounds.rollback(toVersion, reason);
   }
 
+  /** Each acceptance, refusal and drop as it happens (the Prometheus metrics: buffered-metrics.ts). */
+  listen(listener: BufferedStatsListener): void {
+    this.stats.listen(listener);
+  }
+
   status(): BufferedStatus {
     const b = this.deps.options.buffered;
     const s = b.staleness;
@@ -125,16 +130,10 @@ export class BufferedEngine implements CoordinatorEngine {
         if (this.evaluation?.done(Date.now())) await this.finishEvaluation();
         if (this.finished() && !this.evaluation && !this.finalEvaluationDue) {
           await this.commits;
-          if (!this.evaluation && !this.finalEvaluationDue) {
-            state.phase = 'finished';
-            logger.info({ modelVersion: state.modelVersion }, 'all versions done');
-            this.deps.emit('training:finished', { modelVersion: state.modelVersion });
-            return;
-          }
+          if (!this.evaluation && !this.finalEvaluationDue) return finishTraining(this.deps, 'all versions done');
         }
         if (registry.list().length < o.minClients && this.inFlight.size === 0) {
-          state.phase = 'waiting-for-clients';
-          await registry.waitForCount(o.minClients, signal);
+          await waitForClients(this.deps, signal);
           continue;
         }
         state.phase = this.evaluation ? 'evaluate' : 'fit';
@@ -312,14 +311,14 @@ export class BufferedEngine implements CoordinatorEngine {
     const { state, options: o } = this.deps;
     const staleness = state.modelVersion - task.baseVersion;
     if (staleness > o.buffered.maxStaleness) {
-      this.stats.refusedStale += 1;
+      this.stats.refused();
       throw new ProtocolError(
         'STALE_UPDATE',
         `trained on version ${task.baseVersion}, ${staleness} versions behind ${state.modelVersion}; maxStaleness is ${o.buffered.maxStaleness}`,
       );
     }
     if (task.manifest !== state.global.manifest) {
-      this.stats.refusedStale += 1;
+      this.stats.refused();
       throw new ProtocolError('STALE_UPDATE', `trained on version ${task.baseVersion}, before the catalogue grew; train on the current model`);
     }
     return staleness;
@@ -431,7 +430,7 @@ export class BufferedEngine implements CoordinatorEngine {
   /** Drops a buffer that will never commit, telling each device its update was not applied; returns the sockets told. */
   private drop(buffer: OpenBuffer, reason: string): ClientSocket[] {
     if (this.buffer === buffer) this.buffer = undefined;
-    this.stats.dropped += buffer.size;
+    this.stats.droppedUpdates(buffer.size);
     if (buffer.size > 0) this.deps.logger.warn({ roundId: buffer.roundId, updates: buffer.size, reason }, 'buffer dropped');
     const told: ClientSocket[] = [];
     for (const c of buffer.contributions) {

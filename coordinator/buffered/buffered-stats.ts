@@ -21,10 +21,18 @@ export interface BufferedStatus {
   dropped: number;
 }
 
+/** Hears each counted event as it happens (buffered-metrics.ts: the Prometheus histogram and counters). */
+export interface BufferedStatsListener {
+  accepted(staleness: number): void;
+  refusedStale(): void;
+  dropped(updates: number): void;
+}
+
 /** Counters behind BufferedStatus: O(window) timestamps, one bin per staleness value. */
 export class BufferedStats {
   private readonly times: number[] = [];
   private readonly histogram: number[];
+  private readonly listeners: BufferedStatsListener[] = [];
   accepted = 0;
   refusedStale = 0;
   commits = 0;
@@ -38,12 +46,27 @@ export class BufferedStats {
     this.histogram = new Array<number>(maxStaleness + 1).fill(0);
   }
 
+  listen(listener: BufferedStatsListener): void {
+    this.listeners.push(listener);
+  }
+
   acceptedAt(staleness: number): void {
     this.accepted += 1;
     const bin = Math.min(staleness, this.histogram.length - 1);
     this.histogram[bin] = (this.histogram[bin] ?? 0) + 1;
     this.times.push(this.now());
     this.trim();
+    for (const l of this.listeners) l.accepted(staleness);
+  }
+
+  refused(): void {
+    this.refusedStale += 1;
+    for (const l of this.listeners) l.refusedStale();
+  }
+
+  droppedUpdates(updates: number): void {
+    this.dropped += updates;
+    if (updates > 0) for (const l of this.listeners) l.dropped(updates);
   }
 
   /** Accepted updates per second over the window (fewer seconds while the engine is younger than it). */

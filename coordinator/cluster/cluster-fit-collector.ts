@@ -4,6 +4,7 @@ import type { Failure } from '../failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from '../fit-collector.js';
 import { remoteOf } from './remote-client.js';
 import type { FitOrder, PartialCollection } from './partial-codec.js';
+import type { ObservedNorms } from './recording-policy.js';
 
 export interface ClusterFitDeps {
   nodeId: string;
@@ -13,6 +14,8 @@ export interface ClusterFitDeps {
   awaitPartial(orderId: string, until: number, signal: AbortSignal): Promise<PartialCollection | undefined>;
   /** How long after the round deadline the leader still waits for a node's partial (its collect + Redis hop). */
   graceMs: number;
+  /** Adds another node's norm-bound observations to the leader's update policy (checkpointed with the version). */
+  recordObserved(observed: ObservedNorms): void;
 }
 
 /**
@@ -84,6 +87,19 @@ export class ClusterFitCollector implements FitCollector {
     const expected = emptySums(ctx.global.manifest);
     if (c.sums.weightedDeltaSum.length !== expected.weightedDeltaSum.length || c.sums.rowWeightSums.length !== expected.rowWeightSums.length) {
       return lost('partial sums have another layout');
+    }
+    const observed = partial.observed;
+    if (observed) {
+      // At most one norm and weight per update it was asked for; row norms at most one per item row each.
+      const rows = expected.rowWeightSums.length;
+      if (
+        observed.norms.length !== observed.weights.length ||
+        observed.norms.length > assignments.length ||
+        observed.rowNorms.length > rows * assignments.length
+      ) {
+        return lost('partial carries more norm observations than updates');
+      }
+      this.deps.recordObserved(observed);
     }
     return c;
   }

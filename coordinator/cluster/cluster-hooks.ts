@@ -47,6 +47,11 @@ export interface ClusterHooks {
   fitCollector(inner: FitCollector): FitCollector;
   /** Resolves once this node holds the leader lease (the state is then at the newest committed version). */
   waitUntilLeader(signal: AbortSignal): Promise<void>;
+  /**
+   * Resolves on the leader; on a follower rejects with NotLeader, naming the node that leads (or saying
+   * none does right now), so an operator's action that commits a version (a rollback) is sent there.
+   */
+  refuseUnlessLeader(action: string): Promise<void>;
   /** Writes a version's checkpoint under the lease: refuses (throws) unless this node still leads and the version is next. */
   fencedSave(modelVersion: number, save: () => Promise<void>): Promise<void>;
   /**
@@ -58,4 +63,21 @@ export interface ClusterHooks {
   announce(update: ModelUpdated): void;
   /** Leaves the cluster: releases the lease, forgets this node's clients, closes Redis. */
   detach(): Promise<void>;
+}
+
+/** An action that commits a version was asked of a follower: `leader` is the node to ask (null: none leads now). */
+export class NotLeader extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly leader: string | null,
+    action: string,
+  ) {
+    super(
+      `${action} commits through the cluster's leader and node ${nodeId} is a follower: ` +
+        (leader !== null
+          ? `node ${leader} leads; send the request to it`
+          : 'no node holds the leader lease right now (a hand-over is in progress); retry in a few seconds'),
+    );
+    this.name = 'NotLeader';
+  }
 }

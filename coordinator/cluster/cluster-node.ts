@@ -6,9 +6,11 @@ import { z } from 'zod';
 import type { FitCollector } from '../fit-collector.js';
 import type { Logger } from '../logger.js';
 import { errorFields, silentLogger } from '../logger.js';
+import { NotLeader } from './cluster-hooks.js';
 import type { ClusterContext, ClusterHooks } from './cluster-hooks.js';
 import { ClusterFitCollector } from './cluster-fit-collector.js';
 import { FitOrderRunner } from './fit-order-runner.js';
+import { mergeObserved } from './recording-policy.js';
 import { LeaderLease } from './leader-lease.js';
 import { decodePartial, encodePartial, fitOrderSchema } from './partial-codec.js';
 import type { FitOrder, PartialCollection } from './partial-codec.js';
@@ -186,11 +188,21 @@ class RedisClusterNode implements ClusterNode {
         if (receivers === 0) throw new Error(`node ${nodeId} is not subscribed`);
       },
       awaitPartial: (orderId, until, signal) => this.awaitPartial(orderId, until, signal),
+      recordObserved: (observed) => {
+        if (this.ctx) mergeObserved(this.ctx.state.updatePolicy, observed);
+      },
     });
   }
 
   waitUntilLeader(signal: AbortSignal): Promise<void> {
     return this.lease.waitUntilLeader(signal);
+  }
+
+  async refuseUnlessLeader(action: string): Promise<void> {
+    if (this.lease.isLeader) return;
+    const holder = await this.lease.holder();
+    // A lease this node still holds in Redis but no longer trusts (its validity ran out) is no leader either.
+    throw new NotLeader(this.nodeId, holder === this.nodeId ? null : holder, action);
   }
 
   async fencedSave(modelVersion: number, save: () => Promise<void>): Promise<void> {

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { CoordinatorState } from '../state.js';
 import { RoundInput } from '../strategy/round-input.js';
 import { mergeCollections } from './cluster-fit-collector.js';
+import { RecordingPolicy } from './recording-policy.js';
 import type { FitOrder, PartialCollection } from './partial-codec.js';
 
 export interface FitOrderDeps {
@@ -54,6 +55,8 @@ export class FitOrderRunner {
       if (socket) present.push({ ...a, socket });
       else gone.push({ clientId: a.clientId, taskId: a.taskId, phase: 'fit', code: 'DISCONNECTED', message: `not connected to node ${this.deps.nodeId}` });
     }
+    // The committed (leader's) history bounds these updates; what they add goes back with the partial.
+    const policy = new RecordingPolicy(state.updatePolicy);
     const collection = await this.deps.collector.collect({
       roundId: order.roundId,
       modelVersion: order.modelVersion,
@@ -68,11 +71,11 @@ export class FitOrderRunner {
         maxExamplesPerUpdate: order.limits.maxExamplesPerUpdate,
         ...(order.limits.maxMetricKeys !== undefined ? { maxMetricKeys: order.limits.maxMetricKeys } : {}),
       },
-      roundInput: new RoundInput(state.global.manifest, state.updatePolicy, false),
+      roundInput: new RoundInput(state.global.manifest, policy, false),
       signal: this.deps.signal,
       logger: logger.child({ roundId: order.roundId, orderId: order.orderId }),
     });
     const withGone = mergeCollections(state, collection, [{ ...failAll(''), failures: gone }]);
-    return { orderId: order.orderId, nodeId: this.deps.nodeId, collection: withGone };
+    return { orderId: order.orderId, nodeId: this.deps.nodeId, collection: withGone, observed: policy.observed };
   }
 }

@@ -82,6 +82,14 @@ export class LeaderLease {
     return this.current !== undefined;
   }
 
+  /** The node holding the lease now, as Redis says (null when it is free); the value is "nodeId:fence". */
+  async holder(): Promise<string | null> {
+    const value = await this.redis.get(this.keys.lease);
+    if (value === null) return null;
+    const at = value.lastIndexOf(':');
+    return at > 0 ? value.slice(0, at) : value;
+  }
+
   async waitUntilLeader(signal: AbortSignal): Promise<void> {
     while (!signal.aborted && !this.isLeader) {
       const started = Date.now();

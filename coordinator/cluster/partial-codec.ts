@@ -3,6 +3,7 @@ import { ERROR_CODES, trainingConfigSchema } from '@fedrec/protocol';
 import type { AggregateSums } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
 import type { FitCollection } from '../fit-collector.js';
+import type { ObservedNorms } from './recording-policy.js';
 
 /** What the leader asks another node to collect: its own clients' fit tasks for one round. */
 export const fitOrderSchema = z.object({
@@ -32,6 +33,14 @@ const headerSchema = z.object({
   metrics: z.record(z.string(), z.number()),
   clipped: z.number().int().min(0),
   weightCapped: z.number().int().min(0),
+  /** The update policy's observations (recording-policy.ts): pre-clip norms and weights per update, row norms. */
+  observed: z
+    .object({
+      norms: z.array(z.number().finite().min(0)),
+      weights: z.array(z.number().finite().positive()),
+      rowNorms: z.array(z.number().finite().min(0)),
+    })
+    .optional(),
 });
 
 /** One node's share of a round: its clients' sums and verdicts, sent to the leader. */
@@ -39,6 +48,8 @@ export interface PartialCollection {
   orderId: string;
   nodeId: string;
   collection: FitCollection;
+  /** What the node's updates added to the norm-bound history (the leader merges it: one shared bound). */
+  observed?: ObservedNorms;
 }
 
 /** A 4-byte header length, the JSON header, then Σ weight·Δ and Σ w_ir as raw float64 (exact: sums stay float64). */
@@ -57,6 +68,7 @@ export function encodePartial(p: PartialCollection): Buffer {
       metrics: p.collection.metrics,
       clipped: p.collection.clipped ?? 0,
       weightCapped: p.collection.weightCapped ?? 0,
+      ...(p.observed ? { observed: p.observed } : {}),
     }),
   );
   const length = Buffer.alloc(4);
@@ -90,5 +102,6 @@ export function decodePartial(buf: Buffer): PartialCollection {
     orderId: header.orderId,
     nodeId: header.nodeId,
     collection: { sums, accepted: header.accepted, failures, metrics: header.metrics, clipped: header.clipped, weightCapped: header.weightCapped },
+    ...(header.observed ? { observed: header.observed } : {}),
   };
 }

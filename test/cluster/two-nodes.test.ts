@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { startRedisServer } from '../../scripts/redis-server.js';
 import type { RedisServer } from '../../scripts/redis-server.js';
-import { connectFakeClient, constantUpdate, startCoordinator, stopAll, tempDir, until } from '../coordinator/helpers.js';
+import { CheckpointStore } from '@fedrec/coordinator/checkpoint-store.js';
+import { silentLogger } from '@fedrec/coordinator/logger.js';
+import { SHARED, connectFakeClient, constantUpdate, startCoordinator, stopAll, tempDir, until } from '../coordinator/helpers.js';
 import type { FakeClient, FitAnswer } from '../coordinator/helpers.js';
 import { NO_BOUNDS, startNode, stopNodes } from './helpers.js';
 
@@ -54,6 +56,36 @@ describe('cluster: two nodes over Redis give the single-node model', function ()
       }
       // Both clients hear of version 1 from their own node.
       await until(() => clients.every((c) => c.updates.some((u) => u.modelVersion === 1)), 10_000, 'model:updated on both nodes');
+    } finally {
+      await stopNodes();
+      await shared.remove();
+    }
+  });
+  it('adaptive norm bound: the leader learns it from both nodes’ updates and checkpoints it with the version every node loads', async () => {
+    const adaptive = { normBound: { mode: 'adaptive', minSamples: 1 }, weightCap: { mode: 'adaptive' }, rowNormBound: 'off' } as const;
+    const shared = await tempDir();
+    try {
+      const opts = { minClients: 2, rounds: 2, updatePolicy: adaptive };
+      const a = await startNode(redis.url, shared.dir, opts, { nodeId: 'a', prefix: 'norms:' });
+      const b = await startNode(redis.url, shared.dir, opts, { nodeId: 'b', prefix: 'norms:' });
+      clients.push(await connectFakeClient(a.url, { clientId: 'alice', fit: answers.alice }));
+      clients.push(await connectFakeClient(b.url, { clientId: 'bob', fit: answers.bob }));
+      await Promise.all([a.coordinator.waitForVersion(2, 30_000), b.coordinator.waitForVersion(2, 30_000)]);
+      const leader = a.node.isLeader ? a : b;
+      assert.equal(leader.coordinator.history().filter((r) => r.outcome === 'committed' && r.participants.length === 2).length, 2);
+      // Version 2's checkpoint (what every node loads) holds both rounds' norms and weights, from both nodes:
+      // alice 0.125·√SHARED with 10 examples, bob 0.75·√SHARED with 30, twice each.
+      const cp = await new CheckpointStore(shared.dir, 10, silentLogger).load(2);
+      const policy = cp?.policyState;
+      assert.ok(policy, 'the checkpoint carries the update policy');
+      const norm = (step: number) => step * Math.sqrt(SHARED);
+      const sorted = [...policy.norms].sort((x, y) => x - y);
+      assert.equal(sorted.length, 4, `norms ${sorted.join(', ')}`);
+      for (const [i, want] of [norm(0.125), norm(0.125), norm(0.75), norm(0.75)].entries()) assert.ok(Math.abs(sorted[i]! - want) < 1e-5);
+      assert.deepEqual(
+        [...policy.weights].sort((x, y) => x - y),
+        [10, 10, 30, 30],
+      );
     } finally {
       await stopNodes();
       await shared.remove();

@@ -82,12 +82,13 @@ describe('coordinator: buffered mode (FedBuff)', () => {
     }
   });
 
-  it('refuses an update staler than maxStaleness with STALE_UPDATE, and nothing changes', async () => {
+  it('refuses an update staler than maxStaleness with STALE_UPDATE, and nothing changes (and /metrics says so)', async () => {
     const { coordinator, url } = await startCoordinator({
       mode: 'buffered',
       buffered: { bufferSize: 1, maxStaleness: 1 },
       updatePolicy: policyOff,
       roundTimeoutMs: 30_000,
+      operatorToken: 'operator-token-for-tests',
     });
     let slowTasks = 0;
     const slow = await connectFakeClient(url, {
@@ -110,6 +111,16 @@ describe('coordinator: buffered mode (FedBuff)', () => {
       assert.equal(status.refusedStale, 1);
       assert.equal(status.accepted, 2);
       assert.equal(status.buffered, 0, 'the refused update is in no buffer');
+      // Prometheus: two fresh acceptances in the staleness histogram, one refusal, an empty buffer of K = 1.
+      const text = await (await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer operator-token-for-tests' } })).text();
+      assert.match(text, /^fedrec_buffered_staleness_bucket\{le="0"\} 2$/m);
+      assert.match(text, /^fedrec_buffered_staleness_count 2$/m);
+      assert.match(text, /^fedrec_buffered_refused_stale_total 1$/m);
+      assert.match(text, /^fedrec_buffered_buffer_fill 0$/m);
+      assert.match(text, /^fedrec_buffered_buffer_size 1$/m);
+      const perSecond = Number(/^fedrec_buffered_updates_per_second (\S+)$/m.exec(text)?.[1]);
+      assert.ok(perSecond > 0 && perSecond <= 0.2, `updates/s over the 10 s window: ${perSecond}`);
+      assert.match(text, /^fedrec_model_version 2$/m);
     } finally {
       closeAll([slow, fast]);
     }
