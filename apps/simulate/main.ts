@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ncfArch, type NcfKind } from '@fedrec/models/ncf/arch.js';
-import { trainCentralized } from '@fedrec/recsys/baselines/centralized.js';
+import { trainCentralized, type CentralizedOptions } from '@fedrec/recsys/baselines/centralized.js';
 import { evaluateItemPop } from '@fedrec/recsys/baselines/item-pop.js';
 import { loadInteractionsFile, loadMovieLensFile } from '@fedrec/recsys/data/files.js';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
@@ -20,6 +20,7 @@ import { simulationRoundTimeoutMs } from './socket/round-deadline.js';
 import { HOLDOUT_MODES, leaveOneOut, type HoldoutMode } from '@fedrec/recsys/split.js';
 import { describeHoldout } from '@fedrec/recsys/holdout.js';
 import { STRONG_BASELINE } from '@fedrec/recsys/baselines/strong-baseline.js';
+import { trainSeedEnsemble } from '@fedrec/recsys/baselines/seed-ensemble.js';
 import { LR_SCHEDULE_HELP, parseLrSchedule } from '@fedrec/coordinator/strategy/lr-schedule.js';
 import { chooseRoundOnValidation } from './socket/best-round.js';
 import { coverageOf } from './socket/coverage.js';
@@ -285,26 +286,34 @@ async function main(): Promise<void> {
     // Adam, early stopping on the validation item; the test item is read once, for the epoch chosen.
     const runs = [
       { label: `centralized ${model}`, kind: model, factors },
-      { label: `centralized ${b.model} f=${b.factors} (strong baseline)`, kind: b.model, factors: b.factors },
+      {
+        label: `centralized ${b.model} f=${b.factors}${b.seeds > 1 ? `, ${b.seeds} seeds averaged` : ''} (strong baseline)`,
+        kind: b.model,
+        factors: b.factors,
+      },
     ];
     for (const [k, r] of runs.entries()) {
       const t0 = Date.now();
-      const a = k === 0 ? ncfArch(model, options) : ncfArch(r.kind, recsysModelOptions(split.numItems, { factors: r.factors }));
-      const run = trainCentralized(a, users, split.numUsers, {
+      const a = k === 0 ? ncfArch(model, options) : ncfArch(r.kind, recsysModelOptions(split.numItems, { factors: r.factors, initStd: b.initStd }));
+      const trainOptions: CentralizedOptions = {
         epochs: f.centralizedEpochs,
         batchSize: b.batchSize,
         learningRate: k === 0 ? RECSYS_DEFAULTS.centralized.learningRate : b.learningRate,
         optimizer: 'adam',
-        negatives: b.negatives,
+        negatives: k === 0 ? RECSYS_DEFAULTS.centralized.negatives : b.negatives,
         seed: f.seed,
         evalEvery: 1,
         l2: k === 0 ? 0 : b.l2,
         patience: b.patience,
         refit: b.refit,
-      });
+      };
+      // The strong baseline averages the scores of b.seeds seeds (recsys/baselines/seed-ensemble.ts).
+      const ensemble = k === 0 ? null : trainSeedEnsemble(a, users, split.numUsers, trainOptions, b.seeds);
+      const run = ensemble ? ensemble.members[0]! : trainCentralized(a, users, split.numUsers, trainOptions);
+      const final = ensemble ? ensemble.final : run.final;
       const figures = {
-        hr10: run.final.hr10,
-        ndcg10: run.final.ndcg10,
+        hr10: final.hr10,
+        ndcg10: final.ndcg10,
         wallClockMs: Date.now() - t0,
         epochs: run.epochsRun,
         bestEpoch: run.bestEpoch,
@@ -313,7 +322,7 @@ async function main(): Promise<void> {
         factors: r.factors,
       };
       if (k === 0) centralized = figures;
-      else strongBaseline = { ...figures, learningRate: b.learningRate, l2: b.l2, negatives: b.negatives };
+      else strongBaseline = { ...figures, learningRate: b.learningRate, l2: b.l2, negatives: b.negatives, initStd: b.initStd, seeds: b.seeds };
       console.log(
         `${r.label}: HR@10 ${pct(figures.hr10)}  NDCG@10 ${pct(figures.ndcg10)}  (epoch ${run.bestEpoch} chosen on validation HR@10 ${pct(figures.validationHr10 ?? NaN)}, ${run.epochsRun} run, ${secs(figures.wallClockMs)})`,
       );

@@ -26,8 +26,11 @@ export interface SimulationReport {
   itemPop: { hr10: number; ndcg10: number };
   /** The same model trained centrally (Adam, early stopping on validation); epochs = epochs run. */
   centralized: CentralizedFigures | null;
-  /** The strong tuned baseline (recsys/baselines/strong-baseline.ts). */
-  strongBaseline: (CentralizedFigures & { learningRate: number; l2: number; negatives: number }) | null;
+  /**
+   * The strong tuned baseline (recsys/baselines/strong-baseline.ts): with seeds > 1 the figures are
+   * those of the seeds' averaged scores; bestEpoch and validationHr10 are the first seed's.
+   */
+  strongBaseline: (CentralizedFigures & { learningRate: number; l2: number; negatives: number; initStd: number; seeds: number }) | null;
   /**
    * hr10/ndcg10: TEST figures of the round chosen on validation (chosenRound; null when no round was
    * evaluated). coverage: how many devices that evaluation covered and which it did not.
