@@ -20,13 +20,15 @@ describe('end to end: hidden interactions under the defaults of npm start', func
     plain = await runPrivacyAttack({ mode: 'off', ...population });
   });
 
-  it('the attack works on plain mode: it recovers interactions from single updates and across rounds, and sizes track item counts', () => {
+  it('the attack works on plain mode: it recovers interactions from single updates and across rounds (sizes and evaluations no longer tell)', () => {
     assert.equal(plain.roundsCommitted, 2);
     assert.ok(plain.singleUpdate.auc > 0.75, `single-update AUC ${plain.singleUpdate.auc}`);
     assert.ok(plain.acrossRounds.auc > 0.8, `across-rounds AUC ${plain.acrossRounds.auc}`);
     assert.ok(plain.acrossRounds.precisionAt10 > 2 * plain.acrossRounds.chancePrecisionAt10);
-    assert.ok(plain.sizes.distinct > 1 && plain.sizes.spearmanWithItems > 0.5, JSON.stringify(plain.sizes));
-    assert.ok(plain.evaluationRepliesInClear > 0, 'plain devices answer round:evaluate one by one');
+    // Plain updates are padded to the run's size bucket and evaluations are sealed (test/e2e/plain-privacy.e2e.test.ts).
+    // One bucket for every device: what remains is up to 2 bytes of Socket.IO ack-id framing, as under secagg+.
+    assert.ok(plain.sizes.maxBytes - plain.sizes.minBytes <= 2, JSON.stringify(plain.sizes));
+    assert.equal(plain.evaluationRepliesInClear, 0, 'plain devices seal their evaluation results');
   });
 
   it('under the defaults the same attack is at chance, every upload has one size, and evaluation arrives only as a sum', () => {
