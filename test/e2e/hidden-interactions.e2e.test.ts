@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
+import { resolveCliConfig, secureAggregationOf } from '@fedrec/coordinator-cli/cli-config.js';
 import { runPrivacyAttack, type PrivacyAttackResult } from '../../bench/privacy/run-attack.js';
 
 /**
@@ -14,7 +14,7 @@ describe('end to end: hidden interactions under the defaults of npm start', func
   let plain: PrivacyAttackResult;
 
   before(async () => {
-    const mode = resolveCliConfig({}).secureAggregation;
+    const mode = secureAggregationOf(resolveCliConfig({}));
     assert.equal(mode, 'secagg+', 'npm start runs secure aggregation by default');
     hidden = await runPrivacyAttack({ mode, ...population });
     plain = await runPrivacyAttack({ mode: 'off', ...population });
@@ -29,6 +29,11 @@ describe('end to end: hidden interactions under the defaults of npm start', func
     // One bucket for every device: what remains is up to 2 bytes of Socket.IO ack-id framing, as under secagg+.
     assert.ok(plain.sizes.maxBytes - plain.sizes.minBytes <= 2, JSON.stringify(plain.sizes));
     assert.equal(plain.evaluationRepliesInClear, 0, 'plain devices seal their evaluation results');
+    // Sealed to the coordinator's key: the plain coordinator (the trusted aggregator) still reads each device's.
+    assert.ok(
+      plain.evaluationReplies > 0 && plain.evaluationRepliesCoordinatorReads === plain.evaluationReplies,
+      `${plain.evaluationRepliesCoordinatorReads}/${plain.evaluationReplies}`,
+    );
   });
 
   it('under the defaults the same attack is at chance, every upload has one size, and evaluation arrives only as a sum', () => {
@@ -43,6 +48,7 @@ describe('end to end: hidden interactions under the defaults of npm start', func
     assert.ok(hidden.sizes.maxBytes - hidden.sizes.minBytes <= 2, JSON.stringify(hidden.sizes));
     assert.ok(hidden.evaluationReplies > 0);
     assert.equal(hidden.evaluationRepliesInClear, 0, 'no device sends readable metrics');
+    assert.equal(hidden.evaluationRepliesCoordinatorReads, 0, 'the coordinator reads only the unmasked sum');
     const hr10 = hidden.lastEvaluation?.['hr10'];
     assert.ok(hr10 !== undefined && hr10 >= 0 && hr10 <= 1, 'the round still records HR@10: the unmasked mean');
   });
