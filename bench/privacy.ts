@@ -81,7 +81,8 @@ function row(r: PrivacyAttackResult): Record<string, string | number> {
     'upload sizes (distinct)': r.sizes.distinct,
     'upload bytes min..max': `${r.sizes.minBytes}..${r.sizes.maxBytes}`,
     'size~items (Spearman)': f(r.sizes.spearmanWithItems),
-    'eval replies readable': `${r.evaluationRepliesInClear}/${r.evaluationReplies}`,
+    // In clear on the wire / opened by the coordinator (sealed to its key in plain mode) / all evaluation replies.
+    'eval replies: clear/coordinator reads/all': `${r.evaluationRepliesInClear}/${r.evaluationRepliesCoordinatorReads}/${r.evaluationReplies}`,
     'HR@10 recorded': r.lastEvaluation?.['hr10'] === undefined ? '-' : f(r.lastEvaluation['hr10']),
     rounds: r.roundsCommitted,
     wall: `${(r.wallClockMs / 1000).toFixed(1)} s`,

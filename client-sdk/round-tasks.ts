@@ -1,10 +1,13 @@
 import {
   ProtocolError,
   allFinite,
+  encodeEvaluateMetrics,
   encodeUpdatePayload,
+  evaluateBinding,
   rowWeightsSize,
   sharedSize,
   type EnvelopeSealer,
+  type EvaluateMetrics,
   type EvaluateReply,
   type ParsedEvaluateTask,
   type ParsedFitTask,
@@ -110,8 +113,8 @@ export async function sealUpdate(
   return { reply: { envelope }, bytesSent: envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length };
 }
 
-/** Evaluates the global model locally; only counts and scalar metrics go back. */
-export async function runEvaluateTask(task: ParsedEvaluateTask, trainer: Trainer): Promise<EvaluateReply> {
+/** Evaluates the global model locally: a count and scalar metrics (sealed, or masked, before they leave). */
+export async function runEvaluateTask(task: ParsedEvaluateTask, trainer: Trainer): Promise<EvaluateMetrics> {
   const ctx = taskContext(task);
   let outcome: EvaluateOutcome;
   try {
@@ -123,4 +126,12 @@ export async function runEvaluateTask(task: ParsedEvaluateTask, trainer: Trainer
     throw new ProtocolError('TRAINING_FAILED', `bad numExamples ${outcome.numExamples}`);
   }
   return { numExamples: outcome.numExamples, metrics: finiteMetrics(outcome.metrics ?? {}) };
+}
+
+/**
+ * Seals an evaluation result to the coordinator, bound to this task and to kind 'evaluate': in plain mode one
+ * device's hr10 would tell a wire observer whether its held-out item ranked in its top 10.
+ */
+export async function sealEvaluation(result: EvaluateMetrics, task: ParsedEvaluateTask, clientId: string, sealer: EnvelopeSealer): Promise<EvaluateReply> {
+  return { envelope: await sealer.seal(encodeEvaluateMetrics(result), evaluateBinding(task, clientId)) };
 }

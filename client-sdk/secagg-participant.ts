@@ -11,7 +11,7 @@ import {
 } from '@fedrec/protocol';
 import { finishFit, startFit, type FitRun } from './fit-run.js';
 import { runEvaluateTask, taskContext } from './round-tasks.js';
-import type { EvaluateReply } from '@fedrec/protocol';
+import type { EvaluateMetrics } from '@fedrec/protocol';
 import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
 
 interface ActiveRound {
@@ -21,7 +21,7 @@ interface ActiveRound {
   /** The fit this round masks, started at stage 0 and finished at stage 2 (absent on a secure evaluation). */
   fit?: FitRun;
   /** A secure evaluation's result, masked at stage 2 instead of a delta (secagg/evaluation.ts). */
-  evaluation?: { metrics: readonly string[]; result: Promise<EvaluateReply> };
+  evaluation?: { metrics: readonly string[]; result: Promise<EvaluateMetrics> };
 }
 
 /**
@@ -104,7 +104,7 @@ export class SecAggParticipant {
   }
 
   private async maskedEvaluation(round: ActiveRound, evaluation: NonNullable<ActiveRound['evaluation']>): Promise<MaskedInput> {
-    let result: EvaluateReply;
+    let result: EvaluateMetrics;
     try {
       result = await evaluation.result;
     } catch (err) {

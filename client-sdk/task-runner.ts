@@ -16,7 +16,7 @@ import type { EventSink } from './emitter.js';
 import { errorMessage } from './errors.js';
 import { finishFit, startFit } from './fit-run.js';
 import type { Logger } from './logger.js';
-import { runEvaluateTask, sealUpdate, taskContext } from './round-tasks.js';
+import { runEvaluateTask, sealEvaluation, sealUpdate, taskContext } from './round-tasks.js';
 import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
 import { secAggStages } from './secagg-stages.js';
 import { serveRoutes, taskRoute, type TaskRoute, type TaskStages } from './task-route.js';
@@ -122,16 +122,21 @@ export class TaskRunner implements SecAggParticipantHost {
     );
   }
 
-  /** Evaluates the global model locally; only counts and scalar metrics go back. */
-  evaluate(task: ParsedEvaluateTask): Promise<EvaluateReply> {
+  /** Evaluates the global model locally; only counts and scalar metrics go back, sealed to the coordinator's key. */
+  async evaluate(task: ParsedEvaluateTask): Promise<EvaluateReply> {
+    const sealer = this.options.sealer();
+    const clientId = this.options.clientId();
+    if (!sealer || !clientId) throw new ProtocolError('INTERNAL', 'evaluate task before the welcome: no coordinator key to seal to');
     return this.exclusive(async () => {
       const started = this.now();
       const meta = { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion };
       this.lastRound = task.roundId;
       this.options.events.emit('evaluate:start', meta);
       try {
-        const reply = await runEvaluateTask(task, this.trainer);
-        const done = { roundId: task.roundId, taskId: task.taskId, ...reply, durationMs: this.now() - started };
+        const result = await runEvaluateTask(task, this.trainer);
+        const reply = await sealEvaluation(result, task, clientId, sealer);
+        // The device's own log and events keep its metrics: they never leave it in clear.
+        const done = { roundId: task.roundId, taskId: task.taskId, ...result, durationMs: this.now() - started };
         this.logger.info(done, 'evaluate task done');
         this.options.events.emit('evaluate:done', done);
         return reply;

@@ -1,4 +1,5 @@
-import { encodeWeights, evaluateReplySchema, type WireWeights } from '@fedrec/protocol';
+import { z } from 'zod';
+import { encodeWeights, type EnvelopeOpener, type WireWeights } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure } from './failure.js';
 import type { FitCollector, TaskPhaseContext } from './fit-collector.js';
@@ -6,7 +7,7 @@ import type { Logger } from './logger.js';
 import type { EvaluationRecord } from './round-record.js';
 import type { EvaluateResult, Strategy } from './strategy/strategy.js';
 import { taskFor } from './task.js';
-import { checkMetricKeys } from './update-validation.js';
+import { openEvaluateReply } from './update-validation.js';
 
 export interface EvaluatePhaseContext extends TaskPhaseContext {
   strategy: Strategy;
@@ -14,6 +15,8 @@ export interface EvaluatePhaseContext extends TaskPhaseContext {
   maxMetricKeys?: number;
   /** Clients whose task must carry the weights (a cluster's clients on other nodes: ClusterHooks.carriesModel). */
   carriesModel?: (socket: TaskPhaseContext['assignments'][number]['socket']) => boolean;
+  /** Opens the plain path's sealed replies with the coordinator key. */
+  opener: EnvelopeOpener;
   /** The round's fit collector: when it can evaluate securely (secure aggregation), it runs the phase. */
   collector?: FitCollector;
   logger?: Logger;
@@ -42,12 +45,14 @@ export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<Evalu
       socket: a.socket,
       payload: ctx.carriesModel?.(a.socket) ? { ...taskFor(ctx, a), weights: (inline ??= encodeWeights(ctx.global, ctx.wire?.compression)) } : taskFor(ctx, a),
     })),
-    reply: evaluateReplySchema,
+    // Checked in accept (openEvaluateReply), so an unsealed reply is refused by name, not as a schema mismatch.
+    reply: z.unknown(),
     deadline: ctx.deadline,
     signal: ctx.signal,
-    accept: (clientId, value): EvaluateResult => {
-      checkMetricKeys(value.metrics, ctx.maxMetricKeys);
-      return { clientId, numExamples: value.numExamples, metrics: value.metrics };
+    accept: async (clientId, value): Promise<EvaluateResult> => {
+      const task = { roundId: ctx.roundId, taskId: taskIdOf.get(clientId) ?? '', modelVersion: ctx.modelVersion };
+      const result = await openEvaluateReply(value, task, clientId, ctx.opener, ctx.maxMetricKeys);
+      return { clientId, numExamples: result.numExamples, metrics: result.metrics };
     },
   });
   const results = outcome.results.map((r) => r.result);

@@ -396,6 +396,7 @@ export class RoundEngine {
         assignments,
         strategy: o.strategy,
         maxMetricKeys: o.maxMetricKeys,
+        opener: this.opener,
         signal: this.abort.signal,
         collector: o.fitCollector, // secure aggregation evaluates through it: only sums reach the coordinator
         logger: this.deps.logger,

@@ -1,5 +1,17 @@
-import { ProtocolError, allFinite, decodeUpdatePayload, fitReplySchema, refuseLegacyEnvelope, rowWeightsSize, sharedSize } from '@fedrec/protocol';
-import type { EnvelopeBinding, EnvelopeOpener, SealedEnvelope, UpdatePayload, WeightManifest } from '@fedrec/protocol';
+import {
+  ProtocolError,
+  allFinite,
+  checkUpdatePadding,
+  decodeEvaluateMetrics,
+  decodeUpdatePayload,
+  evaluateBinding,
+  fitReplySchema,
+  parseEvaluateReply,
+  refuseLegacyEnvelope,
+  rowWeightsSize,
+  sharedSize,
+} from '@fedrec/protocol';
+import type { EnvelopeBinding, EnvelopeOpener, EvaluateMetrics, SealedEnvelope, UpdatePayload, WeightManifest } from '@fedrec/protocol';
 import type { UpdateLimits } from './fit-collector.js';
 
 /**
@@ -15,7 +27,9 @@ export async function openValidatedUpdate(
   limits: UpdateLimits,
 ): Promise<UpdatePayload> {
   checkUpdateSize(envelope, limits);
-  return validateUpdate(decodeUpdatePayload(await opener.open(envelope, binding), manifest, limits.compression), manifest, limits);
+  const plaintext = await opener.open(envelope, binding);
+  checkUpdatePadding(plaintext, manifest, limits.compression);
+  return validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression), manifest, limits);
 }
 
 /** The size limit, checked before any decryption work. */
@@ -64,4 +78,22 @@ export function checkMetricKeys(metrics: Record<string, number>, max: number | u
   if (max === undefined) return;
   const count = Object.keys(metrics).length;
   if (count > max) throw new ProtocolError('TOO_LARGE', `${count} metric names, limit ${max}`);
+}
+
+/**
+ * Opens a plain `round:evaluate` reply: the sealed result bound to this task and kind 'evaluate'
+ * (ENVELOPE_REJECTED when altered or bound elsewhere; INVALID_PAYLOAD when unsealed or malformed;
+ * TOO_LARGE past the metric-name cap). The plain evaluate phase and buffered mode both call it.
+ */
+export async function openEvaluateReply(
+  value: unknown,
+  task: { roundId: number; taskId: string; modelVersion: number },
+  clientId: string,
+  opener: EnvelopeOpener,
+  maxMetricKeys: number | undefined,
+): Promise<EvaluateMetrics> {
+  const envelope = parseEvaluateReply(value);
+  const result = decodeEvaluateMetrics(await opener.open(envelope, evaluateBinding(task, clientId)));
+  checkMetricKeys(result.metrics, maxMetricKeys);
+  return result;
 }

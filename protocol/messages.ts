@@ -75,11 +75,21 @@ export const evaluateTaskSchema = z.object(taskBase);
 export type EvaluateTask = z.input<typeof evaluateTaskSchema>;
 export type ParsedEvaluateTask = z.output<typeof evaluateTaskSchema>;
 
-export const evaluateReplySchema = z.object({
-  numExamples: z.number().finite().min(0),
-  metrics: z.record(z.string().max(64), z.number().finite()),
-});
-export type EvaluateReply = z.infer<typeof evaluateReplySchema>;
+/**
+ * A plain evaluation result: what a device's `round:evaluate` reply seals (evaluate-reply.ts), never sent in
+ * clear, since one device's hr10 says whether its held-out item ranked in its top 10.
+ */
+export const evaluateMetricsSchema = z
+  .object({
+    numExamples: z.number().finite().min(0),
+    metrics: z.record(z.string().max(64), z.number().finite()),
+  })
+  .strict();
+export type EvaluateMetrics = z.infer<typeof evaluateMetricsSchema>;
+
+/** A plain evaluate reply: the result, sealed to the coordinator's key and bound to kind 'evaluate'. */
+export const evaluateReplySchema = z.object({ envelope: sealedEnvelopeSchema });
+export type EvaluateReply = z.input<typeof evaluateReplySchema>;
 
 /** `model:get`'s request: a version (the one a task names), or nothing for the current model. */
 export const modelGetSchema = z.object({ modelVersion: modelVersionSchema.optional() }).strict().optional();

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { decodeUpdatePayload, encodeUpdatePayload, ProtocolError, type UpdatePayload, type WeightManifest } from './index.js';
+import {
+  decodeUpdatePayload,
+  encodeUpdatePayload,
+  isPaddedUpdate,
+  paddedBucketBytes,
+  ProtocolError,
+  type UpdatePayload,
+  type WeightManifest,
+} from './index.js';
 
 // Two rowwise tables (10 x 3 and 10 x 1) around a dense bias: 30 + 2 + 10 floats, 20 row weights.
 const manifest: WeightManifest = {
@@ -29,9 +37,9 @@ describe('protocol: sparse rows in update payloads', () => {
   it('leaves untouched rows out and restores the dense update exactly', () => {
     const update = touched();
     const dense = encodeUpdatePayload(update);
-    const sparse = encodeUpdatePayload(update, manifest);
+    const sparse = encodeUpdatePayload(update, manifest, { pad: false });
     assert.ok(sparse.length < dense.length / 2, `${sparse.length} vs ${dense.length} bytes`);
-    for (const bytes of [dense, sparse]) {
+    for (const bytes of [dense, sparse, encodeUpdatePayload(update, manifest)]) {
       const back = decodeUpdatePayload(bytes, manifest);
       assert.deepEqual(Array.from(back.delta), Array.from(update.delta));
       assert.deepEqual(Array.from(back.rowWeights!), Array.from(update.rowWeights!));
@@ -49,12 +57,12 @@ describe('protocol: sparse rows in update payloads', () => {
   it('stays dense when most rows are touched', () => {
     const update = touched();
     update.rowWeights!.fill(1);
-    const bytes = encodeUpdatePayload(update, manifest);
+    const bytes = encodeUpdatePayload(update, manifest, { pad: false });
     assert.equal(bytes.length, encodeUpdatePayload(update).length);
   });
 
   it('refuses a sparse payload without its manifest, against another manifest, or truncated', () => {
-    const sparse = encodeUpdatePayload(touched(), manifest);
+    const sparse = encodeUpdatePayload(touched(), manifest, { pad: false });
     const code = (fn: () => unknown) => {
       try {
         fn();
@@ -84,6 +92,64 @@ describe('protocol: sparse rows in update payloads', () => {
     assert.equal(
       code(() => decodeUpdatePayload(forged, manifest)),
       'INVALID_PAYLOAD',
+    );
+  });
+});
+
+describe('protocol: padded update payloads (plain-mode sizes)', () => {
+  // 600 items in two tables: more than PADDED_ITEM_ROWS, so a light and a heavy device are told apart only by buckets.
+  const big: WeightManifest = {
+    tensors: [
+      { name: 'items', shape: [600, 4], dtype: 'float32', shared: true, rowwise: true },
+      { name: 'item_bias', shape: [600, 1], dtype: 'float32', shared: true, rowwise: true },
+    ],
+  };
+  const touching = (rows: number[], loss: number): UpdatePayload => {
+    const delta = new Float32Array(3000);
+    const rowWeights = new Float32Array(1200);
+    for (const r of rows) {
+      delta.set([1, -2, 3, 0.5], r * 4);
+      delta[2400 + r] = 0.25;
+      rowWeights[r] = 2;
+      rowWeights[600 + r] = 2;
+    }
+    return { numExamples: rows.length, metrics: { loss }, delta, rowWeights };
+  };
+
+  it('gives devices that touched 1, 40 or 300 items one size, in every encoding, and decodes each exactly', () => {
+    for (const compression of ['none', 'fp16', 'int8'] as const) {
+      const updates = [[5], Array.from({ length: 40 }, (_, i) => i * 7), Array.from({ length: 300 }, (_, i) => i * 2)].map((rows, i) =>
+        touching(rows, 0.1 + i / 3),
+      );
+      const sizes = updates.map((u) => encodeUpdatePayload(u, big, { compression }).length);
+      assert.equal(new Set(sizes).size, 1, `${compression}: ${sizes.join(', ')}`);
+      assert.equal(sizes[0], paddedBucketBytes(big, compression));
+      assert.ok(isPaddedUpdate(sizes[0]!, big, compression));
+      for (const u of updates) {
+        const back = decodeUpdatePayload(encodeUpdatePayload(u, big, { compression }), big, compression);
+        assert.deepEqual(Array.from(back.rowWeights!), Array.from(u.rowWeights!));
+        if (compression === 'none') assert.deepEqual(Array.from(back.delta), Array.from(u.delta));
+      }
+    }
+  });
+
+  it('puts a device past the row budget in the next bucket (twice the size), and refuses a non-zero padding', () => {
+    const heavy = encodeUpdatePayload(
+      touching(
+        Array.from({ length: 590 }, (_, i) => i),
+        0.2,
+      ),
+      big,
+    );
+    const bucket = paddedBucketBytes(big);
+    assert.ok(heavy.length === 2 * bucket || heavy.length === 4 * bucket, `${heavy.length} vs bucket ${bucket}`);
+    const light = encodeUpdatePayload(touching([1, 2], 0.2), big);
+    assert.equal(isPaddedUpdate(encodeUpdatePayload(touching([1, 2], 0.2), big, { pad: false }).length, big), false);
+    const forged = Uint8Array.from(light);
+    forged[forged.length - 1] = 1;
+    assert.throws(
+      () => decodeUpdatePayload(forged, big),
+      (err: unknown) => err instanceof ProtocolError && err.code === 'INVALID_PAYLOAD',
     );
   });
 });

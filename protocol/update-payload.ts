@@ -33,9 +33,25 @@ type Header = z.infer<typeof headerSchema>;
 /** How an update is encoded: the run's compression (the coordinator refuses any other with WRONG_ENCODING). */
 export interface UpdateEncodeOptions {
   compression?: Compression;
+  /** Zero-pad to the run's size bucket (default: whenever the manifest is given; see PADDED_ITEM_ROWS). */
+  pad?: boolean;
 }
 
 const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * Padding (plain mode's sizes): with the manifest, every update is zero-padded to the run's size bucket B,
+ * or to B·2, B·4, ... when it is larger, so a wire observer cannot count the item rows a device touched.
+ * B is the size of a sparse update carrying PADDED_ITEM_ROWS rows of each item table (all of a smaller
+ * table) plus HEADER_ALLOWANCE bytes of header: it depends only on the manifest and the run's encoding,
+ * which both sides know. With ML-100K's defaults (1 epoch, 4 negatives per positive) a median user touches
+ * about 5 x 65 rows per table, so 512 holds most devices in the first bucket; a heavier device lands in a
+ * larger one, which says "more than 512 rows" and nothing finer. The coordinator opens the update and still
+ * sees which rows carry weight: hiding them from it is secure aggregation's job (secagg+, npm start's default).
+ */
+export const PADDED_ITEM_ROWS = 512;
+/** Room for the JSON header (example count, metrics) inside the bucket: a few metrics fit many times over. */
+const HEADER_ALLOWANCE = 1024;
 /** Sparse only pays when it leaves out a fair share of the rows. */
 const SPARSE_WHEN_KEPT_BELOW = 0.75;
 
@@ -83,6 +99,30 @@ function valueBlocks(deltaLength: number, m: WeightManifest | undefined, kept: U
     }
   }
   return Uint32Array.from(lengths);
+}
+
+/** The run's size bucket B (see PADDED_ITEM_ROWS): the first size every padded update is rounded up to. */
+export function paddedBucketBytes(manifest: WeightManifest, compression: Compression = 'none'): number {
+  const tables = rowLayout(manifest).tables;
+  const rowCount = rowWeightsSize(manifest);
+  const kept = new Uint8Array(rowCount);
+  let r = 0;
+  for (const t of tables) {
+    for (let row = 0; row < t.rows; row++, r++) if (row < PADDED_ITEM_ROWS) kept[r] = 1;
+  }
+  const blocks = valueBlocks(sharedSize(manifest), manifest, rowCount > 0 ? kept : undefined);
+  let values = 0;
+  for (let b = 0; b < blocks.length; b++) values += blocks[b]!;
+  const keptCount = kept.reduce((n, x) => n + x, 0);
+  const bitmap = align4(Math.ceil(rowCount / 8));
+  return align4(align4(4 + HEADER_ALLOWANCE) + bitmap + encodedSize(compression, values, blocks)) + 4 * keptCount;
+}
+
+/** The padded size of an update of `length` bytes: the smallest B·2^k that holds it. */
+export function paddedSize(length: number, bucket: number): number {
+  let size = bucket;
+  while (size < length) size *= 2;
+  return size;
 }
 
 /** The values a sparse update carries: every non-table segment, then each kept row, in body order. */
@@ -149,7 +189,10 @@ export function encodeUpdatePayload(p: UpdatePayload, manifest?: WeightManifest,
   const dataStart = align4(4 + headerBytes.length);
   const bitmapBytes = kept ? align4(Math.ceil(kept.length / 8)) : 0;
   const rowsStart = align4(dataStart + bitmapBytes + encodedValues.length);
-  const out = new Uint8Array(rowsStart + 4 * rows.length);
+  const contentLength = rowsStart + 4 * rows.length;
+  // Zero padding after the content (see PADDED_ITEM_ROWS): only with the manifest, which fixes the bucket.
+  const pad = manifest !== undefined && options.pad !== false;
+  const out = new Uint8Array(pad ? paddedSize(contentLength, paddedBucketBytes(manifest, codec)) : contentLength);
   new DataView(out.buffer).setUint32(0, headerBytes.length, true);
   out.set(headerBytes, 4);
   if (kept) {
@@ -170,6 +213,49 @@ function readHeader(bytes: Uint8Array, bad: (why: string) => ProtocolError): { h
     return { header, dataStart: align4(4 + headerLength) };
   } catch (err) {
     throw bad(`header: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * An update is its content, exactly, or its content followed by zero padding up to its size bucket (which
+ * needs the manifest). Whether padding was required is the coordinator's check (isPaddedUpdate).
+ */
+function checkPadding(
+  bytes: Uint8Array,
+  contentLength: number,
+  manifest: WeightManifest | undefined,
+  codec: Compression,
+  bad: (why: string) => ProtocolError,
+): void {
+  if (bytes.length === contentLength) return;
+  if (bytes.length < contentLength) throw bad(`expected ${contentLength} bytes, got ${bytes.length}`);
+  const padded = manifest ? paddedSize(contentLength, paddedBucketBytes(manifest, codec)) : contentLength;
+  if (bytes.length !== padded) throw bad(`update is ${bytes.length} bytes: its content is ${contentLength}, padded to its size bucket ${padded}`);
+  for (let i = contentLength; i < bytes.length; i++) if (bytes[i] !== 0) throw bad('non-zero bytes in the padding');
+}
+
+/**
+ * True when an update's length is a size bucket of the run (B·2^k, see PADDED_ITEM_ROWS): what a padding
+ * device sends. The coordinator refuses a plain update that is not (its size would tell its row count).
+ */
+export function isPaddedUpdate(length: number, manifest: WeightManifest, compression: Compression = 'none'): boolean {
+  const bucket = paddedBucketBytes(manifest, compression);
+  return length >= bucket && paddedSize(length, bucket) === length;
+}
+
+/**
+ * The coordinator's padding check on an opened plain update: a sparse one must have a bucket size, since its
+ * unpadded length would tell a wire observer how many item rows the device touched (INVALID_PAYLOAD otherwise).
+ * A dense one may come unpadded: every dense update of a run carries every row.
+ */
+export function checkUpdatePadding(bytes: Uint8Array, manifest: WeightManifest, compression: Compression = 'none'): void {
+  const bad = (why: string) => new ProtocolError('INVALID_PAYLOAD', `malformed update: ${why}`);
+  const { header } = readHeader(bytes, bad);
+  if (header.sparseRows && !isPaddedUpdate(bytes.length, manifest, header.encoding ?? compression)) {
+    throw new ProtocolError(
+      'INVALID_PAYLOAD',
+      `unpadded sparse update refused: ${bytes.length} bytes is not a size bucket of this run (${paddedBucketBytes(manifest, header.encoding ?? compression)} x 2^k); its size would tell how many item rows the device touched`,
+    );
   }
 }
 
@@ -223,7 +309,7 @@ export function decodeUpdatePayload(bytes: Uint8Array, manifest?: WeightManifest
   const valuesEnd = valuesStart + encodedSize(codec, valueCount, blocks);
   const rowsStart = align4(valuesEnd);
   const expectedLength = rowsStart + 4 * keptCount;
-  if (bytes.length !== expectedLength) throw bad(`expected ${expectedLength} bytes, got ${bytes.length}`);
+  checkPadding(bytes, expectedLength, manifest, codec, bad);
   let values: Float32Array;
   try {
     values = decodeValues(bytes.subarray(valuesStart, valuesEnd), valueCount, blocks, codec);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { STRATEGY_NAMES, parseStrategyOptions, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { lrScheduleSpec } from '@fedrec/coordinator/strategy/lr-schedule.js';
 import { DEFAULT_MODEL_NAME } from './default-model.js';
-import { PRIVACY_PRESETS } from '@fedrec/coordinator/privacy/presets.js';
+import { PRIVACY_PRESETS, type DpClipChoice } from '@fedrec/coordinator/privacy/presets.js';
 import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
 
 /**
@@ -97,14 +97,27 @@ export const cliConfigSchema = z
     optimizer: z.enum(['sgd', 'adam']).optional(),
     trainingExtra: jsonRecord.optional(),
     corsOrigin: z.string().min(1).optional(),
-    /** Hidden interactions by default: the coordinator sees only sums over >= threshold devices (README "Privacy: what the coordinator sees"). */
-    secureAggregation: z.enum(['off', 'secagg', 'secagg+']).default('secagg+'),
+    /**
+     * Hidden interactions by default: the coordinator sees only sums over >= threshold devices (README "Privacy:
+     * what the coordinator sees"). Unset means DEFAULT_SECURE_AGGREGATION (secureAggregationOf); kept unset here
+     * so a --privacy preset can tell an explicit `off` (central DP in plain mode) from the default.
+     */
+    secureAggregation: z.enum(['off', 'secagg', 'secagg+']).optional(),
     /** 'auto' (Bell et al.), a share count (>= 2) or a fraction in [0.5, 1] of each sharing group. */
     secaggThreshold: z.union([z.literal('auto'), z.coerce.number().positive()]).optional(),
     secaggDropoutRate: z.coerce.number().min(0).max(0.45).optional(),
     secaggCorruptionRate: z.coerce.number().min(0).max(0.3).optional(),
     /** Privacy preset (coordinator/privacy/presets.ts): DP clipping, noise and budget (and the secure-aggregation mode they need) together. */
     privacy: z.enum(PRIVACY_PRESETS).default('off'),
+    /** DP clipping of a --privacy preset: fixed (the preset's clip norm) or adaptive[:quantile] (Andrew et al. 2021; central noise only). */
+    dpClip: z
+      .string()
+      .regex(/^(fixed|adaptive(:(0?\.\d+))?)$/, 'fixed, adaptive or adaptive:<quantile in (0, 1)>')
+      .transform((v): DpClipChoice =>
+        v === 'fixed' ? { mode: 'fixed' } : { mode: 'adaptive', targetQuantile: v.includes(':') ? Number(v.split(':')[1]) : 0.5 },
+      )
+      .refine((c) => c.mode === 'fixed' || (c.targetQuantile > 0 && c.targetQuantile < 1), 'the quantile must be in (0, 1)')
+      .optional(),
     compression: z.enum(['none', 'fp16', 'int8']).default('none'),
     /** sync = rounds; buffered = FedBuff (coordinator/buffered/). */
     mode: z.enum(['sync', 'buffered']).default('sync'),
@@ -167,6 +180,18 @@ export const cliConfigSchema = z
     logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
   })
   .superRefine((config, ctx) => {
+    if (config.dpClip && config.privacy === 'off') {
+      ctx.addIssue({ code: 'custom', path: ['dpClip'], message: 'needs a DP preset (--privacy standard or strict)' });
+    }
+    if (config.dpClip?.mode === 'adaptive' && secureAggregationOf(config) !== 'off') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dpClip'],
+        message:
+          'adaptive clipping runs with central noise only: add --secure-aggregation off (plain mode: the coordinator opens each clipped update); ' +
+          'under secure aggregation the count of unclipped updates is not carried by the masked sum',
+      });
+    }
     if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: 'give both --tls-cert and --tls-key, or neither' });
     }
@@ -177,6 +202,14 @@ export const cliConfigSchema = z
     }
   });
 export type CliConfig = z.output<typeof cliConfigSchema>;
+
+/** What `npm start` runs when --secure-aggregation is not given. */
+export const DEFAULT_SECURE_AGGREGATION = 'secagg+' as const;
+
+/** The secure-aggregation setting in force: the one given, or DEFAULT_SECURE_AGGREGATION. */
+export function secureAggregationOf(config: { secureAggregation?: 'off' | 'secagg' | 'secagg+' | undefined }): 'off' | 'secagg' | 'secagg+' {
+  return config.secureAggregation ?? DEFAULT_SECURE_AGGREGATION;
+}
 
 /**
  * The options the chosen strategy is built with: the flat serverLearningRate and momentum where the

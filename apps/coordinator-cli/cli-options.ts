@@ -1,6 +1,6 @@
 import { DEFAULT_TRAINING_CONFIG } from '@fedrec/protocol';
 import type { ModelSpec, Weights } from '@fedrec/protocol';
-import { strategyOptionsOf, type CliConfig } from './cli-config.js';
+import { secureAggregationOf, strategyOptionsOf, type CliConfig } from './cli-config.js';
 import type { Logger } from '@fedrec/coordinator/logger.js';
 import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
@@ -92,11 +92,14 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
   } as CoordinatorOptions;
 }
 
-/** --privacy's preset: the secure-aggregation mode (an explicit --secure-aggregation other than off wins), DP and the secagg weights. */
+/**
+ * --privacy's preset: the secure-aggregation mode (an explicit --secure-aggregation wins; off makes the noise
+ * central), DP (with --dp-clip) and the secagg weights.
+ */
 function privacyFromCli(config: CliConfig): { secureAggregation: string } & Record<string, unknown> {
   const secAgg = secAggFromCli(config);
-  if (config.privacy === 'off') return { secureAggregation: config.secureAggregation, secAgg };
-  const preset = privacyPresetOptions(config.privacy, { secureAggregation: config.secureAggregation });
+  if (config.privacy === 'off') return { secureAggregation: secureAggregationOf(config), secAgg };
+  const preset = privacyPresetOptions(config.privacy, { secureAggregation: config.secureAggregation, clip: config.dpClip });
   return { secureAggregation: preset.secureAggregation, privacy: preset.privacy, secAgg: { ...preset.secAgg, ...secAgg } };
 }
 

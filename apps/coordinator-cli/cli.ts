@@ -74,6 +74,11 @@ function program(): Command {
     ],
     ['compression', '--compression <codec>', 'model downloads and update deltas: none (float32), fp16 or int8 (per-row scales; uploads with error feedback)'],
     ['privacy', '--privacy <off|standard|strict>', privacyPresetHelp()],
+    [
+      'dpClip',
+      '--dp-clip <fixed|adaptive[:q]>',
+      "with a DP preset: the preset's fixed clip norm, or adaptive towards the q-quantile of update norms (default 0.5; Andrew et al. 2021; needs --secure-aggregation off)",
+    ],
     ['secaggThreshold', '--secagg-threshold <t>', 'shares needed: auto (Bell et al., default), a count >= 2 or a fraction in [0.5, 1] of each sharing group'],
     ['secaggNeighbours', '--secagg-neighbours <k|auto>', 'secagg+ neighbours per client (even), or auto (Bell et al.: from the dropout and corruption rates)'],
     ['secaggDropoutRate', '--secagg-dropout-rate <f>', 'secagg auto parameters: expected fraction of devices dropping mid-round (default 0.3)'],

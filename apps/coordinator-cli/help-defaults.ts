@@ -1,5 +1,5 @@
 import { coordinatorOptionsSchema, secAggSettingsSchema } from '@fedrec/coordinator/options.js';
-import { cliConfigSchema, type CliKey } from './cli-config.js';
+import { DEFAULT_SECURE_AGGREGATION, cliConfigSchema, type CliKey } from './cli-config.js';
 import { modelSpecOf } from './cli-options.js';
 import { DEFAULT_MODEL_NAME, defaultTrainingConfigFor } from './default-model.js';
 
@@ -24,6 +24,7 @@ const IN_WORDS: Partial<Record<CliKey, string>> = {
   serverLrSchedule: 'constant',
   clientLrSchedule: 'constant',
   proximalMu: '0 (off)',
+  dpClip: "fixed (the preset's clip norm)",
 };
 
 function show(v: unknown): string {
@@ -58,15 +59,17 @@ export function cliDefaults(): Partial<Record<CliKey, string>> {
         ? `${show(modelSpecOf(cli).options)} for ${DEFAULT_MODEL_NAME} (any option left out keeps this value)`
         : key === 'serverLearningRate'
           ? 1
-          : own !== undefined
-            ? own
-            : trainingByKey[key] !== undefined
-              ? trainingByKey[key]
-              : fromCoordinator?.success && fromCoordinator.data !== undefined
-                ? fromCoordinator.data
-                : secaggKey !== undefined && secagg[secaggKey] !== undefined
-                  ? secagg[secaggKey]
-                  : undefined;
+          : key === 'secureAggregation'
+            ? DEFAULT_SECURE_AGGREGATION // left unset in the CLI schema so a preset can tell an explicit off
+            : own !== undefined
+              ? own
+              : trainingByKey[key] !== undefined
+                ? trainingByKey[key]
+                : fromCoordinator?.success && fromCoordinator.data !== undefined
+                  ? fromCoordinator.data
+                  : secaggKey !== undefined && secagg[secaggKey] !== undefined
+                    ? secagg[secaggKey]
+                    : undefined;
     const words = IN_WORDS[key];
     if (words !== undefined && (value === undefined || typeof value === 'object')) out[key] = words;
     else if (value !== undefined) out[key] = show(value);

@@ -5,7 +5,16 @@ import { createCoordinator, type RoundRecord } from '@fedrec/coordinator';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk/node/index.js';
 import { memoryPrivateStore, RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { neumfModel } from '@fedrec/models/neumf.js';
-import { decodeUpdatePayload, EnvelopeOpener, rowLayout, unpack, type SealedEnvelope, type Weights } from '@fedrec/protocol';
+import {
+  decodeEvaluateMetrics,
+  decodeUpdatePayload,
+  EnvelopeOpener,
+  evaluateBinding,
+  rowLayout,
+  unpack,
+  type SealedEnvelope,
+  type Weights,
+} from '@fedrec/protocol';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { leaveOneOut, type UserData } from '@fedrec/recsys/split.js';
@@ -38,8 +47,10 @@ export interface PrivacyAttackResult {
   acrossRounds: AttackFigures;
   /** Upload sizes of the first round's fit replies: how many differ, and their rank correlation with a device's item count. */
   sizes: { distinct: number; minBytes: number; maxBytes: number; spearmanWithItems: number };
-  /** Evaluation replies whose per-device metrics the coordinator could read. */
+  /** Evaluation replies that carried per-device metrics in clear on the wire (anyone on the path reads them). */
   evaluationRepliesInClear: number;
+  /** Evaluation replies whose per-device metrics the coordinator itself could read (in clear, or sealed to its key: plain mode). */
+  evaluationRepliesCoordinatorReads: number;
   evaluationReplies: number;
   /** The last evaluation the coordinator recorded (under secure aggregation: the unmasked weighted means). */
   lastEvaluation: Record<string, number> | null;
@@ -128,6 +139,7 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
   const updates = users.map(() => [] as Array<{ scores: Float64Array; touched: Uint8Array; bytes: number }>);
   let evaluationReplies = 0;
   let evaluationRepliesInClear = 0;
+  let evaluationRepliesCoordinatorReads = 0;
   for (const reply of curious.replies) {
     const u = index.get(reply.clientId);
     if (u === undefined) continue;
@@ -136,6 +148,7 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
     if (seen?.kind === 'evaluation') {
       evaluationReplies++;
       if (seen.inClear) evaluationRepliesInClear++;
+      if (seen.coordinatorReads) evaluationRepliesCoordinatorReads++;
     }
   }
   const zero = () => new Float64Array(numItems);
@@ -181,12 +194,13 @@ export async function runPrivacyAttack(o: PrivacyAttackOptions): Promise<Privacy
     },
     evaluationReplies,
     evaluationRepliesInClear,
+    evaluationRepliesCoordinatorReads,
     lastEvaluation: [...committed].reverse().find((r) => r.evaluation)?.evaluation?.metrics ?? null,
     wallClockMs: Date.now() - started,
   };
 }
 
-type Seen = { kind: 'update'; scores: Float64Array; touched: Uint8Array } | { kind: 'evaluation'; inClear: boolean } | null;
+type Seen = { kind: 'update'; scores: Float64Array; touched: Uint8Array } | { kind: 'evaluation'; inClear: boolean; coordinatorReads: boolean } | null;
 
 /** What one reply tells the coordinator about the items its sender touched. */
 async function readReply(reply: CapturedReply, opener: EnvelopeOpener, manifest: ReturnType<typeof neumfModel.manifest>, items: ItemTables): Promise<Seen> {
@@ -200,7 +214,12 @@ async function readReply(reply: CapturedReply, opener: EnvelopeOpener, manifest:
     const bin = (b: unknown) => new Uint8Array(b as ArrayBuffer);
     const envelope = { ...e, senderPublicKey: bin(e.senderPublicKey), nonce: bin(e.nonce), ciphertext: bin(e.ciphertext) };
     const message = await opener.open(envelope, { ...reply.task, clientId: reply.clientId }).catch(() => null);
-    if (!message) return null;
+    if (!message) {
+      // Not a fit update: a sealed evaluation result (plain mode) opens with the same key under the 'evaluate' kind.
+      const result = await opener.open(envelope, evaluateBinding(reply.task, reply.clientId)).catch(() => null);
+      if (!result) return null;
+      return { kind: 'evaluation', inClear: false, coordinatorReads: Object.keys(decodeEvaluateMetrics(result).metrics).length > 0 };
+    }
     const payload = decodeUpdatePayload(message, manifest);
     const scores = rowNorms(payload.delta, items);
     const touched = new Uint8Array(items.numItems);
@@ -218,7 +237,7 @@ async function readReply(reply: CapturedReply, opener: EnvelopeOpener, manifest:
     const msg = unpack(v['json'], new Uint8Array(v['blob'] as Uint8Array));
     if (!isObject(msg) || !(msg['masked'] instanceof Uint8Array)) return null;
     // A secure evaluation masks a few words (secagg/evaluation.ts); a fit masks the whole model.
-    if (msg['masked'].length < 4 * items.fitWords) return { kind: 'evaluation', inClear: false };
+    if (msg['masked'].length < 4 * items.fitWords) return { kind: 'evaluation', inClear: false, coordinatorReads: false };
     const words = new Int32Array(new Uint8Array(msg['masked']).buffer);
     const scores = new Float64Array(items.numItems);
     for (const t of items.tables) {
@@ -228,7 +247,10 @@ async function readReply(reply: CapturedReply, opener: EnvelopeOpener, manifest:
     }
     return { kind: 'update', scores, touched: new Uint8Array(items.numItems) };
   }
-  if ('metrics' in v && 'numExamples' in v) return { kind: 'evaluation', inClear: isObject(v['metrics']) && Object.keys(v['metrics']).length > 0 };
+  if ('metrics' in v && 'numExamples' in v) {
+    const inClear = isObject(v['metrics']) && Object.keys(v['metrics']).length > 0;
+    return { kind: 'evaluation', inClear, coordinatorReads: inClear };
+  }
   return null;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
-import { EnvelopeOpener, ProtocolError, encodeWeights, evaluateReplySchema, failFrom, trainingConfigSchema } from '@fedrec/protocol';
+import { EnvelopeOpener, ProtocolError, encodeWeights, failFrom, trainingConfigSchema } from '@fedrec/protocol';
 import type { ErrorInfo, RoundResult, TrainingConfig, WeightManifest, Weights, WireWeights } from '@fedrec/protocol';
 import { ackSchema, knownCode } from '../ack.js';
 import type { CoordinatorEngine } from '../coordinator-engine.js';
@@ -13,7 +13,7 @@ import { finishTraining, RoundEngine, waitForClients, type RoundEngineDeps } fro
 import type { ClientSocket } from '../socket-types.js';
 import { isBuffering } from '../strategy/aggregate-round.js';
 import { taskFor } from '../task.js';
-import { checkMetricKeys, openValidatedUpdate, parseFitReply } from '../update-validation.js';
+import { openEvaluateReply, openValidatedUpdate, parseFitReply } from '../update-validation.js';
 import { BufferedStats, type BufferedStatsListener, type BufferedStatus } from './buffered-stats.js';
 import { OpenBuffer } from './open-buffer.js';
 import { PendingEvaluation } from './pending-evaluation.js';
@@ -31,7 +31,8 @@ interface Task {
 }
 
 const fitAckSchema = ackSchema(z.unknown());
-const evaluateAckSchema = ackSchema(evaluateReplySchema);
+// The value is checked by openEvaluateReply, which refuses an unsealed reply by name.
+const evaluateAckSchema = ackSchema(z.unknown());
 /** How often the dispatcher looks for newly connected clients when nothing else wakes it. */
 const IDLE_POLL_MS = 200;
 
@@ -217,22 +218,26 @@ export class BufferedEngine implements CoordinatorEngine {
     };
     const round = { roundId: evaluation.roundId, modelVersion: evaluation.modelVersion, deadline: evaluation.deadline, modelSpec: state.modelSpec };
     const payload = { ...taskFor(round, { taskId: task.taskId, config: o.trainingConfig }), weights: evaluation.weights };
-    this.track(task, requestWithDeadline(socket, 'round:evaluate', payload, evaluation.deadline, this.abort.signal), (answer) => {
-      evaluation.settled();
+    this.track(task, requestWithDeadline(socket, 'round:evaluate', payload, evaluation.deadline, this.abort.signal), async (answer) => {
       const failed = (code: FailureCode, message: string): void => {
         evaluation.failures.push({ clientId, taskId: task.taskId, phase: 'evaluate', code, message });
       };
-      if (answer.kind === 'failure') return failed(answer.code, answer.message);
-      const ack = evaluateAckSchema.safeParse(answer.reply);
-      if (!ack.success) return failed('INVALID_PAYLOAD', `malformed round:evaluate ack: ${ack.error.issues[0]?.message ?? 'invalid'}`);
-      if (!ack.data.ok) return failed(knownCode(ack.data.error.code), `client reported: ${ack.data.error.message}`);
       try {
-        checkMetricKeys(ack.data.value.metrics, o.maxMetricKeys);
+        if (answer.kind === 'failure') return failed(answer.code, answer.message);
+        const ack = evaluateAckSchema.safeParse(answer.reply);
+        if (!ack.success) return failed('INVALID_PAYLOAD', `malformed round:evaluate ack: ${ack.error.issues[0]?.message ?? 'invalid'}`);
+        if (!ack.data.ok) return failed(knownCode(ack.data.error.code), `client reported: ${ack.data.error.message}`);
+        // The same opening as a plain round's evaluate phase: sealed, bound to this task and kind 'evaluate'.
+        const binding = { roundId: evaluation.roundId, taskId: task.taskId, modelVersion: evaluation.modelVersion };
+        const result = await openEvaluateReply(ack.data.value, binding, clientId, this.opener, o.maxMetricKeys);
+        evaluation.results.push({ clientId, numExamples: result.numExamples, metrics: result.metrics });
       } catch (err) {
         const info = failFrom(err);
-        return failed(info.ok ? 'INTERNAL' : info.error.code, err instanceof Error ? err.message : String(err));
+        failed(info.ok ? 'INTERNAL' : info.error.code, err instanceof Error ? err.message : String(err));
+      } finally {
+        // Settled only once the result (or failure) is recorded: the opening is asynchronous now.
+        evaluation.settled();
       }
-      evaluation.results.push({ clientId, numExamples: ack.data.value.numExamples, metrics: ack.data.value.metrics });
     });
   }
 

@@ -31,38 +31,64 @@ export interface PrivacyPreset {
  * 0.8, a secagg+ round that lost most devices in share-keys (16 of 60 left in `npm run simulate -- --privacy
  * standard` on this loaded machine) was unmasked with σ·√(16/48) and spent ε 6.8 in one round. At 0.5 a full
  * round carries √2 × the noise it needs (accounted as such: it spends less), and one at minResults exactly σ.
+ * standard is the one preset written out; strict is standard with its differences (below).
  */
-export const PRIVACY_PRESET_TABLE: Record<PrivacyPresetName, PrivacyPreset> = {
-  off: { secureAggregation: 'off', privacy: 'off', summary: 'no DP; secure aggregation as --secure-aggregation says (npm start: secagg+ unless set)' },
-  standard: {
-    secureAggregation: 'secagg+',
-    privacy: { clipNorm: 0.5, noiseMultiplier: 1, delta: 1e-5, epsilonBudget: 8, placement: 'distributed', minSurvivorFraction: 0.5 },
-    secAgg: { maxWeight: 1 },
-    clientsPerRound: 0.2,
-    serverLearningRate: 8,
-    summary: 'secagg+ with distributed DP: clip 0.5, noise multiplier 1, stops at epsilon 8 (delta 1e-5); 20% of clients a round, server lr 8 unless set',
-  },
-  strict: {
-    secureAggregation: 'secagg+',
-    privacy: { clipNorm: 0.5, noiseMultiplier: 2, delta: 1e-5, epsilonBudget: 2, placement: 'distributed', minSurvivorFraction: 0.5 },
-    secAgg: { maxWeight: 1 },
-    clientsPerRound: 0.1,
-    serverLearningRate: 8,
-    summary: 'secagg+ with distributed DP: clip 0.5, noise multiplier 2, stops at epsilon 2 (delta 1e-5); 10% of clients a round, server lr 8 unless set',
-  },
+const STANDARD: DpPreset = {
+  secureAggregation: 'secagg+',
+  privacy: { clipNorm: 0.5, noiseMultiplier: 1, delta: 1e-5, epsilonBudget: 8, placement: 'distributed', minSurvivorFraction: 0.5 },
+  secAgg: { maxWeight: 1 },
+  clientsPerRound: 0.2,
+  serverLearningRate: 8,
 };
 
+/** strict: twice the noise, a quarter of the budget, half the sampling rate; everything else as standard. */
+const STRICT: DpPreset = {
+  ...STANDARD,
+  privacy: { ...STANDARD.privacy, noiseMultiplier: 2, epsilonBudget: 2 },
+  clientsPerRound: 0.1,
+};
+
+type DpPreset = Omit<PrivacyPreset, 'summary' | 'privacy'> & { privacy: DpSettingsInput; clientsPerRound: number; serverLearningRate: number };
+type DpSettingsInput = Exclude<PrivacyInput, 'off' | undefined>;
+
+/** The --help line of a DP preset, from its values. */
+function summaryOf(p: DpPreset): string {
+  const { clipNorm, noiseMultiplier, epsilonBudget, delta = 1e-5 } = p.privacy;
+  return (
+    `${p.secureAggregation} with distributed DP: clip ${clipNorm}, noise multiplier ${noiseMultiplier}, stops at epsilon ${epsilonBudget} ` +
+    `(delta ${delta.toExponential()}); ${Math.round(p.clientsPerRound * 100)}% of clients a round, server lr ${p.serverLearningRate} unless set`
+  );
+}
+
+export const PRIVACY_PRESET_TABLE: Record<PrivacyPresetName, PrivacyPreset> = {
+  off: { secureAggregation: 'off', privacy: 'off', summary: 'no DP; secure aggregation as --secure-aggregation says (npm start: secagg+ unless set)' },
+  standard: { ...STANDARD, summary: summaryOf(STANDARD) },
+  strict: { ...STRICT, summary: summaryOf(STRICT) },
+};
+
+/** --dp-clip: the clip norm fixed at the preset's, or adaptive towards a quantile of the update norms. */
+export type DpClipChoice = { mode: 'fixed' } | { mode: 'adaptive'; targetQuantile: number };
+
 /**
- * The coordinator options a preset sets. An explicitly chosen secure-aggregation mode other than 'off' wins
- * over the preset's (secagg instead of secagg+ keeps the DP settings, with distributed noise).
+ * The coordinator options a preset sets. An explicitly chosen secure-aggregation mode wins over the preset's:
+ * secagg instead of secagg+ keeps the DP settings with distributed noise; off (plain mode) turns the noise
+ * central (the coordinator adds it to the sum of the updates it opens: the trusted-aggregator model).
+ * Adaptive clipping (--dp-clip adaptive) needs central noise: with secure aggregation it is refused by the
+ * coordinator (coordinator/privacy/privacy-guard.ts says why).
  */
 export function privacyPresetOptions(
   name: PrivacyPresetName,
-  explicit: { secureAggregation?: SecAggMode | undefined } = {},
+  explicit: { secureAggregation?: SecAggMode | undefined; clip?: DpClipChoice | undefined } = {},
 ): { secureAggregation: SecAggMode; privacy: PrivacyInput; secAgg?: { maxWeight: number } } {
   const p = PRIVACY_PRESET_TABLE[name];
-  const mode = explicit.secureAggregation && explicit.secureAggregation !== 'off' ? explicit.secureAggregation : p.secureAggregation;
-  return { secureAggregation: mode, privacy: p.privacy, ...(p.secAgg ? { secAgg: p.secAgg } : {}) };
+  const mode = explicit.secureAggregation ?? p.secureAggregation;
+  let privacy = p.privacy;
+  if (privacy !== 'off' && privacy !== undefined) {
+    const dp: DpSettingsInput = { ...privacy, ...(mode === 'off' ? { placement: 'central' as const } : {}) };
+    if (explicit.clip?.mode === 'adaptive') dp.adaptiveClip = { targetQuantile: explicit.clip.targetQuantile };
+    privacy = dp;
+  }
+  return { secureAggregation: mode, privacy, ...(p.secAgg ? { secAgg: p.secAgg } : {}) };
 }
 
 /** The --privacy help line. */

@@ -3,11 +3,12 @@ import { releaseDpSums } from './dp-sums.js';
 import type { ByteSource, SecAggMode } from '@fedrec/protocol';
 import type { FitCollection, FitCollector, FitRoundContext } from '../fit-collector.js';
 import type { Logger } from '../logger.js';
+import { AdaptiveClip, countStddevFor, valueNoiseMultiplier } from './adaptive-clip.js';
 import { DpRoundInput } from './dp-round-input.js';
 import type { DpSettings } from './privacy-options.js';
 import type { PrivacyLedger } from './privacy-ledger.js';
 import { RdpAccountant } from './rdp-accountant.js';
-import type { PrivacyStatus } from './round-privacy.js';
+import type { PrivacyStatus, RoundPrivacy } from './round-privacy.js';
 
 export type { PrivacyStatus, RoundPrivacy } from './round-privacy.js';
 
@@ -33,12 +34,25 @@ export interface PrivacyGuardDeps {
 export class PrivacyGuard {
   readonly placement: 'central' | 'distributed';
   private readonly accountant = new RdpAccountant();
+  /** The clip norm's state under adaptive clipping (undefined: fixed at settings.clipNorm). */
+  private readonly adaptive: AdaptiveClip | undefined;
   private pendingRate: number | undefined;
   private haltReason: string | null = null;
 
   constructor(private readonly deps: PrivacyGuardDeps) {
     const p = deps.settings.placement;
     this.placement = p === 'auto' ? (deps.secureAggregation === 'off' ? 'central' : 'distributed') : p;
+    if (deps.settings.adaptiveClip) {
+      if (this.placement !== 'central') {
+        // The count of unclipped updates would have to be summed through the masked vector (secagg/), which
+        // carries the model only: refused rather than computed from updates the coordinator cannot see.
+        throw new TypeError(
+          'invalid coordinator options: adaptive DP clipping runs with central noise only (plain mode, --secure-aggregation off); ' +
+            'under secure aggregation the count of unclipped updates is not carried by the masked sum',
+        );
+      }
+      this.adaptive = new AdaptiveClip(deps.settings.adaptiveClip, deps.settings.clipNorm);
+    }
     if (this.placement === 'distributed' && deps.secureAggregation === 'off') {
       // Not wrong, only pointless: the coordinator opens each noisy update, and each carries less noise than the sum.
       deps.logger.warn({}, 'distributed DP noise without secure aggregation: each opened update is only lightly noised');
@@ -48,6 +62,13 @@ export class PrivacyGuard {
   async load(): Promise<void> {
     const s = await this.deps.ledger.load();
     if (s) this.accountant.restore(s);
+    // An adaptive clip norm resumes where it was: restarting from the initial one would redo the adaptation.
+    if (s?.clipNorm !== undefined) this.adaptive?.restore(s.clipNorm);
+  }
+
+  /** The clip norm the next round uses (adaptive clipping moves it; fixed otherwise). */
+  get clipNorm(): number {
+    return this.adaptive?.clipNorm ?? this.deps.settings.clipNorm;
   }
 
   get epsilon(): number {
@@ -79,20 +100,21 @@ export class PrivacyGuard {
 
   /** Runs one round's collection under DP. */
   async collect(inner: FitCollector, ctx: FitRoundContext, minResults: number): Promise<FitCollection> {
-    const { clipNorm, noiseMultiplier, minSurvivorFraction } = this.deps.settings;
+    const { noiseMultiplier, minSurvivorFraction, adaptiveClip } = this.deps.settings;
+    const clipNorm = this.clipNorm;
     const selected = ctx.assignments.length;
+    // Adaptive clipping spends z on the value sum and the count together: the value sum gets z_v ≥ z.
+    const countStddev = adaptiveClip ? countStddevFor(adaptiveClip, selected, noiseMultiplier) : 0;
+    const valueNoise = adaptiveClip ? valueNoiseMultiplier(noiseMultiplier, countStddev) : noiseMultiplier;
     const q = this.pendingRate ?? 1;
     this.pendingRate = undefined;
     const distributed = this.placement === 'distributed';
     const calibratedFor = distributed ? Math.min(selected, Math.max(minResults, Math.ceil(minSurvivorFraction * selected))) : selected;
     const noiseStd = distributed ? (noiseMultiplier * clipNorm) / Math.sqrt(calibratedFor) : 0;
     const assignments = ctx.assignments.map((a) => ({ ...a, config: withDeviceDp(a.config, { clipNorm, noiseStd }) }));
-    const collection = await inner.collect({
-      ...ctx,
-      assignments,
-      // Plain mode: the coordinator clips again (and ignores claimed weights); secure aggregation ignores it.
-      ...(ctx.roundInput ? { roundInput: new DpRoundInput(ctx.global.manifest, clipNorm) } : {}),
-    });
+    // Plain mode: the coordinator clips again (and ignores claimed weights); secure aggregation ignores it.
+    const dpInput = ctx.roundInput ? new DpRoundInput(ctx.global.manifest, clipNorm) : undefined;
+    const collection = await inner.collect({ ...ctx, assignments, ...(dpInput ? { roundInput: dpInput } : {}) });
     const contributors = collection.sums.contributors;
     const base = { delta: this.deps.settings.delta, sampleRate: q, clipNorm, placement: this.placement, contributors };
     // Nothing released: the collector gave up (secure aggregation below its threshold: the sum cannot be
@@ -113,17 +135,27 @@ export class PrivacyGuard {
       }
     }
     // Central: the coordinator's noise on every element; both: the fixed denominator (the selected count).
-    releaseDpSums(sums, distributed ? 0 : noiseMultiplier * clipNorm, selected, this.deps.randomBytes);
+    releaseDpSums(sums, distributed ? 0 : valueNoise * clipNorm, selected, this.deps.randomBytes);
+    let adaptive: RoundPrivacy['adaptiveClip'];
+    if (this.adaptive) {
+      if (!dpInput) throw new Error('adaptive clipping without the plain round input'); // refused in the constructor
+      const unclippedFraction = this.adaptive.step(dpInput.unclipped, selected, countStddev, this.deps.randomBytes);
+      adaptive = { valueNoiseMultiplier: valueNoise, countStddev, unclippedFraction, nextClipNorm: this.adaptive.clipNorm };
+    }
     this.accountant.spend(q, effective);
-    await this.deps.ledger.save(this.accountant.state());
-    return { ...collection, privacy: { ...base, released: true, epsilon: this.epsilon, noiseMultiplier: effective } };
+    await this.deps.ledger.save({ ...this.accountant.state(), ...(this.adaptive ? { clipNorm: this.adaptive.clipNorm } : {}) });
+    return {
+      ...collection,
+      privacy: { ...base, released: true, epsilon: this.epsilon, noiseMultiplier: effective, ...(adaptive ? { adaptiveClip: adaptive } : {}) },
+    };
   }
 
   status(): PrivacyStatus {
     const s = this.deps.settings;
     return {
       placement: this.placement,
-      clipNorm: s.clipNorm,
+      clipNorm: this.clipNorm,
+      ...(s.adaptiveClip ? { adaptiveClip: { targetQuantile: s.adaptiveClip.targetQuantile, learningRate: s.adaptiveClip.learningRate } } : {}),
       noiseMultiplier: s.noiseMultiplier,
       delta: s.delta,
       epsilon: this.epsilon,

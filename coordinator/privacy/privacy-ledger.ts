@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { AccountantState } from './rdp-accountant.js';
 
+/** The accountant's state, and the adaptive clip norm when the clip adapts (it is part of what the rounds spent). */
+export type LedgerState = AccountantState & { clipNorm?: number };
+
 /** The file beside the checkpoints that holds the spent privacy budget. */
 export const PRIVACY_LEDGER_FILE = 'privacy-ledger.json';
 
@@ -15,7 +18,7 @@ export const PRIVACY_LEDGER_FILE = 'privacy-ledger.json';
 export class PrivacyLedger {
   constructor(private readonly path: string | undefined) {}
 
-  async load(): Promise<AccountantState | undefined> {
+  async load(): Promise<LedgerState | undefined> {
     if (!this.path) return undefined;
     let text: string;
     try {
@@ -24,14 +27,17 @@ export class PrivacyLedger {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const parsed = JSON.parse(text) as Partial<AccountantState>;
+    const parsed = JSON.parse(text) as Partial<LedgerState>;
     if (!Array.isArray(parsed.orders) || !Array.isArray(parsed.rdp) || typeof parsed.steps !== 'number') {
       throw new Error(`privacy ledger ${this.path} is malformed; refusing to start with an unknown spent budget`);
     }
-    return { orders: parsed.orders, rdp: parsed.rdp, steps: parsed.steps };
+    if (parsed.clipNorm !== undefined && !(typeof parsed.clipNorm === 'number' && parsed.clipNorm > 0 && Number.isFinite(parsed.clipNorm))) {
+      throw new Error(`privacy ledger ${this.path} has a malformed clipNorm; refusing to start`);
+    }
+    return { orders: parsed.orders, rdp: parsed.rdp, steps: parsed.steps, ...(parsed.clipNorm !== undefined ? { clipNorm: parsed.clipNorm } : {}) };
   }
 
-  async save(state: AccountantState): Promise<void> {
+  async save(state: LedgerState): Promise<void> {
     if (this.path) await writeFileAtomic(this.path, JSON.stringify(state));
   }
 }

@@ -29,6 +29,20 @@ export const privacyOptionsSchema = z
        * dropouts than that leave less noise; such a round is accounted at the noise it really had.
        */
       minSurvivorFraction: z.number().gt(0).max(1).default(0.8),
+      /**
+       * Adaptive clipping (Andrew et al. 2021; adaptive-clip.ts): clipNorm is then the initial clip norm, and
+       * each round steps it towards the targetQuantile of the update norms from the privatized count of
+       * unclipped updates. noiseMultiplier stays the one the accountant spends: the value sum gets the larger
+       * z_v = (z^-2 − (2σ_b)^-2)^-1/2. Central noise only (plain mode): under secure aggregation the count
+       * would have to travel in the masked vector, which it does not (yet).
+       */
+      adaptiveClip: z
+        .strictObject({
+          targetQuantile: z.number().gt(0).lt(1).default(0.5),
+          learningRate: z.number().positive().finite().default(0.2),
+          countStddev: z.number().positive().finite().optional(),
+        })
+        .optional(),
     }),
   ])
   .default('off');

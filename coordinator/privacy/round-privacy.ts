@@ -11,16 +11,25 @@ export interface RoundPrivacy {
   noiseMultiplier: number;
   /** Selected / eligible (connected) clients. */
   sampleRate: number;
+  /** The clip norm of this round (under adaptive clipping, the one the round started with). */
   clipNorm: number;
   placement: 'central' | 'distributed';
   /** Updates in the sum. */
   contributors: number;
+  /**
+   * Under adaptive clipping: the value sum's own noise multiplier (noiseMultiplier above is the combined one
+   * the accountant spent), the count's noise std, the noised fraction of unclipped updates, the next clip norm.
+   */
+  adaptiveClip?: { valueNoiseMultiplier: number; countStddev: number; unclippedFraction: number; nextClipNorm: number };
 }
 
 /** What /api/status and the dashboard say about privacy. */
 export interface PrivacyStatus {
   placement: 'central' | 'distributed';
+  /** The clip norm of the next round. */
   clipNorm: number;
+  /** Present under adaptive clipping. */
+  adaptiveClip?: { targetQuantile: number; learningRate: number };
   noiseMultiplier: number;
   delta: number;
   epsilon: number;

@@ -1,4 +1,5 @@
 import {
+  checkUpdatePadding,
   decodeUpdatePayload,
   rowLayout,
   type AggregateSums,
@@ -52,7 +53,9 @@ export class UpdateShard {
   ): Promise<{ update: DenseUpdate; metrics: Record<string, number>; measured: UpdateMeasure }> {
     const { manifest, limits } = this.current(round);
     checkUpdateSize(envelope, limits);
-    const payload = validateUpdate(decodeUpdatePayload(await this.opener.open(envelope, binding), manifest, limits.compression), manifest, limits);
+    const plaintext = await this.opener.open(envelope, binding);
+    checkUpdatePadding(plaintext, manifest, limits.compression); // the same checks as update-validation.ts's in-thread path
+    const payload = validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression), manifest, limits);
     const update: DenseUpdate = { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights };
     const measured = measureUpdate(update, this.tables);
     this.opened.set(job, { update, measured });

@@ -3,7 +3,9 @@ import { pino } from 'pino';
 import {
   PROTOCOL_VERSION,
   ProtocolError,
+  decodeEvaluateMetrics,
   encodeWeights,
+  evaluateBinding,
   fingerprint,
   generateKeyPair,
   open,
@@ -262,7 +264,7 @@ describe('FederatedClient', function () {
     assert.equal(client.status.busy, false);
   });
 
-  it('answers evaluate tasks with plain metrics', async () => {
+  it('answers evaluate tasks with its metrics sealed to the coordinator key, bound to kind evaluate', async () => {
     server = await startFakeCoordinator();
     const client = newClient({ url: server.url, backend: false });
     const done: unknown[] = [];
@@ -272,7 +274,13 @@ describe('FederatedClient', function () {
     const socket = await socketP;
     const task = makeFitTask({ weights: globalWeights, roundId: 5 });
     const reply = (await socket.timeout(5000).emitWithAck('round:evaluate', task)) as Ack<EvaluateReply>;
-    assert.deepEqual(reply, { ok: true, value: { numExamples: 7, metrics: { loss: 0.25, accuracy: 0.75 } } });
+    assert.ok(reply.ok);
+    assert.deepEqual(Object.keys(reply.value), ['envelope'], 'nothing besides the envelope: no metrics in clear');
+    const envelope = sealedEnvelopeSchema.parse(reply.value.envelope);
+    const binding = evaluateBinding(task, client.clientId!);
+    assert.deepEqual(decodeEvaluateMetrics(await open(envelope, binding, server.keys.secretKey)), { numExamples: 7, metrics: { loss: 0.25, accuracy: 0.75 } });
+    // Bound to its kind: the same envelope does not open as a fit result of the same task.
+    await assert.rejects(() => open(envelope, { ...binding, kind: 'fit' }, server!.keys.secretKey), { code: 'ENVELOPE_REJECTED' });
     assert.equal(done.length, 1);
   });
 

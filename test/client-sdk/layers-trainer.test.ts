@@ -140,7 +140,7 @@ describe('LayersTrainer (logistic on wasm)', function () {
       assert.ok(reply.ok, JSON.stringify(reply));
       const envelope = sealedEnvelopeSchema.parse(reply.value.envelope);
       const plaintext = await open(envelope, { roundId: 1, clientId: client.clientId!, taskId: task.taskId, modelVersion: 0 }, server.keys.secretKey);
-      const payload = decodeUpdatePayload(plaintext);
+      const payload = decodeUpdatePayload(plaintext, global.manifest);
       assert.equal(
         global.manifest.tensors.some((t) => !t.shared),
         true,

@@ -87,7 +87,8 @@ function fitPathContract(name: string, make: (trainer: Trainer) => FitPath) {
       release();
       assert.equal((await fit).ok, true);
       const evaluated = await request(path.socket, 'round:evaluate', makeFitTask({ weights: global, roundId: 4 }));
-      assert.deepEqual(evaluated, { ok: true, value: { numExamples: 7, metrics: { loss: 0.25 } } });
+      assert.ok(evaluated.ok);
+      assert.deepEqual(Object.keys(evaluated.value as object), ['envelope'], 'the result travels sealed');
     });
   });
 }

@@ -10,7 +10,9 @@ import {
   challengeSchema,
   decodeWeights,
   wireWeightsSchema,
+  encodeEvaluateMetrics,
   encodeUpdatePayload,
+  evaluateBinding,
   fitTaskSchema,
   generateSignKeyPair,
   seal,
@@ -24,6 +26,7 @@ import type {
   Ack,
   ClientToServerEvents,
   ErrorInfo,
+  EvaluateMetrics,
   EvaluateReply,
   FitReply,
   ModelUpdated,
@@ -102,6 +105,8 @@ export type FitAnswer =
       tamper?: (p: Uint8Array) => Uint8Array;
       /** Encode the delta like a device obeying the task's compression (against the test manifest); default float32. */
       compression?: Compression;
+      /** false: encode against the test manifest without the size-bucket padding (what an old device sent). */
+      pad?: false;
       bindAs?: Partial<{ roundId: number; taskId: string; modelVersion: number; clientId: string }>;
     }
   | { kind: 'ack'; ack: unknown }
@@ -126,7 +131,8 @@ export interface FakeClientOptions {
   /** Extra handshake fields (an enrolment token, ...). */
   auth?: Record<string, unknown>;
   fit?: (task: ParsedFitTask, client: FakeClient) => FitAnswer | Promise<FitAnswer>;
-  evaluate?: (task: ParsedFitTask) => Ack<EvaluateReply> | 'silent';
+  /** The device's result, sealed by the fake as an SDK device seals it; `{ raw }` acks exactly that (an unsealed or tampered reply). */
+  evaluate?: (task: ParsedFitTask) => Ack<EvaluateMetrics> | { raw: unknown } | 'silent';
 }
 
 /** A constant update: every shared value moves by `step`, every row counts `rowWeight`. */
@@ -175,13 +181,17 @@ export function connectFakeClient(url: string, options: FakeClientOptions): Prom
           if (answer.kind === 'silent') return;
           if (answer.kind === 'disconnect') return socket.disconnect();
           if (answer.kind === 'ack') return ack(answer.ack as Ack<FitReply>);
-          let plaintext = answer.compression
-            ? encodeUpdatePayload(answer.payload, manifest, { compression: answer.compression })
-            : encodeUpdatePayload(answer.payload);
+          let plaintext =
+            answer.compression || answer.pad === false
+              ? encodeUpdatePayload(answer.payload, manifest, {
+                  ...(answer.compression ? { compression: answer.compression } : {}),
+                  ...(answer.pad === false ? { pad: false } : {}),
+                })
+              : encodeUpdatePayload(answer.payload);
           if (answer.tamper) plaintext = answer.tamper(plaintext);
           const binding = { roundId: task.roundId, clientId: client.clientId, taskId: task.taskId, modelVersion: task.modelVersion, ...answer.bindAs };
           ack({ ok: true, value: { envelope: await seal(plaintext, binding, client.welcome.coordinatorPublicKey) } });
-        })();
+        })().catch(unlessClosed(socket));
       });
       socket.on('round:evaluate', (rawTask, ack) => {
         void (async () => {
@@ -189,12 +199,27 @@ export function connectFakeClient(url: string, options: FakeClientOptions): Prom
           // Only a test that looks at the evaluated weights needs them: fetched by version, as a device would.
           if (options.evaluate) task.weights ??= wireWeightsSchema.parse(await modelOf(socket, task.modelVersion));
           const answer = options.evaluate ? options.evaluate(task) : { ok: true as const, value: { numExamples: 1, metrics: {} } };
-          if (answer !== 'silent') ack(answer);
-        })();
+          if (answer === 'silent') return;
+          if ('raw' in answer) return ack(answer.raw as Ack<EvaluateReply>);
+          if (!answer.ok) return ack(answer);
+          const binding = evaluateBinding(task, client.clientId);
+          ack({ ok: true, value: { envelope: await seal(encodeEvaluateMetrics(answer.value), binding, client.welcome.coordinatorPublicKey) } });
+        })().catch(unlessClosed(socket));
       });
       resolve(client);
     });
   });
+}
+
+/**
+ * A task handler's failure once the test has closed the socket (model:get cut off by close()) is the test's own
+ * doing, not a finding: swallowed, so it cannot surface as an unhandled rejection in whatever test runs next.
+ * While connected, the failure is rethrown and fails the run.
+ */
+function unlessClosed(socket: ClientIo): (err: unknown) => void {
+  return (err) => {
+    if (socket.connected) throw err;
+  };
 }
 
 /** The weights of `modelVersion` through model:get, as a device that does not hold it asks for them. */

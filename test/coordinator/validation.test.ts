@@ -44,6 +44,16 @@ const cases: Case[] = [
     answer: { kind: 'update', payload: good, tamper: (p) => p.map((_, i) => (i * 37) & 0xff) },
   },
   {
+    // Its size would tell a wire observer how many item rows the device touched (protocol/update-payload.ts).
+    name: "a sparse update not padded to the run's size bucket",
+    code: 'INVALID_PAYLOAD',
+    answer: {
+      kind: 'update',
+      payload: { ...good, delta: new Float32Array(SHARED), rowWeights: new Float32Array(ROWS).map((_, i) => (i === 0 ? 1 : 0)) },
+      pad: false,
+    },
+  },
+  {
     name: 'a reply that is not a fit reply',
     code: 'INVALID_PAYLOAD',
     answer: { kind: 'ack', ack: { ok: true, value: { envelope: 'nope' } } },

@@ -10,7 +10,16 @@ import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js'
 import { recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 import { memoryPrivateStore, RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
-import { decodeUpdatePayload, open, sealedEnvelopeSchema, sharedSize, type EnvelopeBinding, type UpdatePayload } from '@fedrec/protocol';
+import {
+  decodeEvaluateMetrics,
+  decodeUpdatePayload,
+  open,
+  sealedEnvelopeSchema,
+  sharedSize,
+  type EnvelopeBinding,
+  type EvaluateMetrics,
+  type UpdatePayload,
+} from '@fedrec/protocol';
 
 /** True when `needle` (at least 16 bytes) occurs anywhere in `hay`. */
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {
@@ -74,9 +83,11 @@ describe('end to end: no user embedding crosses the wire', function () {
               const outgoing = new Decoder();
               outgoing.on('decoded', (p: Packet) => {
                 const [event, task] = (p.data ?? []) as [string, { roundId: number; taskId: string; modelVersion: number } | undefined];
-                if (event !== 'round:fit' || !task || p.id === undefined) return;
+                if ((event !== 'round:fit' && event !== 'round:evaluate') || !task || p.id === undefined) return;
                 const clientId = (socket.data as { clientId: string }).clientId;
-                bindings.set(`${socket.id}:${p.id}`, { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion, clientId });
+                // Evaluation results are sealed too, bound to kind 'evaluate' (protocol/evaluate-reply.ts).
+                const kind = event === 'round:evaluate' ? 'evaluate' : 'fit';
+                bindings.set(`${socket.id}:${p.id}`, { roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion, clientId, kind });
               });
               socket.conn.on('packetCreate', (p: { type: string; data?: unknown }) => {
                 if (p.type === 'message' && p.data !== undefined) outgoing.add(p.data as string | Buffer);
@@ -109,17 +120,20 @@ describe('end to end: no user embedding crosses the wire', function () {
     const key = JSON.parse(await readFile(join(dir, 'key.json'), 'utf8')) as { secretKey: string };
     const secretKey = new Uint8Array(Buffer.from(key.secretKey, 'base64'));
     const updates: UpdatePayload[] = [];
+    const evaluations: EvaluateMetrics[] = [];
     for (const { socketId, packet: p } of packets) {
       if (p.type !== PacketType.BINARY_ACK && p.type !== PacketType.ACK) continue;
       const envelope = (p.data as Array<{ value?: { envelope?: { senderPublicKey: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array } } }>)[0]?.value
         ?.envelope;
       if (!envelope) continue;
       const binding = bindings.get(`${socketId}:${p.id}`);
-      assert.ok(binding, 'each captured envelope answers a captured fit task');
+      assert.ok(binding, 'each captured envelope answers a captured fit or evaluate task');
       const message = await open(sealedEnvelopeSchema.parse(envelope), binding, secretKey);
-      updates.push(decodeUpdatePayload(message, manifest));
+      if (binding.kind === 'evaluate') evaluations.push(decodeEvaluateMetrics(message));
+      else updates.push(decodeUpdatePayload(message, manifest));
     }
     assert.equal(updates.length, 2 * split.users.length, 'one sealed update per device per round was captured');
+    assert.equal(evaluations.length, 2 * split.users.length, 'one sealed evaluation per device per round was captured');
 
     const privateRows = stores.flatMap((s) => [...s.entries.values()]);
     assert.equal(privateRows.length, privateCount * split.users.length, 'every device kept its private rows');

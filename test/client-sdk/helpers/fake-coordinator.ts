@@ -3,6 +3,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import {
+  decodeWeights,
   PROTOCOL_VERSION,
   ProtocolError,
   decodeUpdatePayload,
@@ -146,5 +147,6 @@ export async function openFitReply(reply: Ack<FitReply>, task: FitTask, clientId
   if (!reply.ok) throw new ProtocolError(reply.error.code, reply.error.message);
   const envelope = sealedEnvelopeSchema.parse(reply.value.envelope);
   const plaintext = await open(envelope, { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion }, secretKey);
-  return decodeUpdatePayload(plaintext);
+  // Against the task's manifest: devices pad their updates to the run's size bucket, which the manifest fixes.
+  return decodeUpdatePayload(plaintext, task.weights ? decodeWeights(task.weights).manifest : undefined);
 }

@@ -3,6 +3,7 @@ import { resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
 import { coordinatorOptionsFromCli } from '@fedrec/coordinator-cli/cli-options.js';
 import { silentLogger } from '@fedrec/coordinator/logger.js';
 import { parseCoordinatorOptions } from '@fedrec/coordinator/options.js';
+import { PRIVACY_PRESET_TABLE } from '@fedrec/coordinator/privacy/presets.js';
 import { initialWeights, modelSpec } from '../helpers.js';
 
 const resolved = (flags: Record<string, unknown>) => {
@@ -47,6 +48,44 @@ describe('privacy: the --privacy presets', () => {
     assert.equal(o.clientsPerRound, 10);
     assert.equal(o.secAgg.maxWeight, 4);
     assert.notEqual(o.privacy, 'off');
+  });
+
+  it('an explicit --secure-aggregation off keeps the preset’s DP with central noise (plain mode)', () => {
+    const o = resolved({ privacy: 'standard', secureAggregation: 'off' });
+    assert.equal(o.secureAggregation, 'off');
+    const p = o.privacy as Exclude<typeof o.privacy, 'off'>;
+    assert.equal(p.placement, 'central');
+    assert.equal(p.noiseMultiplier, 1);
+    assert.equal(p.adaptiveClip, undefined, 'fixed clipping unless --dp-clip adaptive');
+  });
+
+  it('--dp-clip adaptive[:q]: the preset’s clip norm becomes the initial one, in plain mode only; refused elsewhere with the reason', () => {
+    const o = resolved({ privacy: 'strict', secureAggregation: 'off', dpClip: 'adaptive:0.7' });
+    const p = o.privacy as Exclude<typeof o.privacy, 'off'>;
+    assert.deepEqual(p.adaptiveClip, { targetQuantile: 0.7, learningRate: 0.2 });
+    assert.equal(p.clipNorm, 0.5);
+    assert.equal((resolved({ privacy: 'standard', secureAggregation: 'off', dpClip: 'adaptive' }).privacy as typeof p).adaptiveClip?.targetQuantile, 0.5);
+    assert.equal((resolved({ privacy: 'standard', dpClip: 'fixed' }).privacy as typeof p).adaptiveClip, undefined);
+    assert.throws(() => resolveCliConfig({ privacy: 'standard', dpClip: 'adaptive' }), /--dp-clip.*central noise only.*--secure-aggregation off/);
+    assert.throws(() => resolveCliConfig({ privacy: 'standard', secureAggregation: 'secagg', dpClip: 'adaptive' }), /--dp-clip.*central noise only/);
+    assert.throws(() => resolveCliConfig({ secureAggregation: 'off', dpClip: 'adaptive' }), /--dp-clip.*needs a DP preset/);
+    for (const bad of ['adaptive:1', 'adaptive:0', 'adaptive:x', 'sometimes']) {
+      assert.throws(() => resolveCliConfig({ privacy: 'standard', secureAggregation: 'off', dpClip: bad }), /--dp-clip/, bad);
+    }
+  });
+
+  it('strict is standard with twice the noise, a quarter of the budget and half the sampling', () => {
+    const [standard, strict] = [PRIVACY_PRESET_TABLE.standard, PRIVACY_PRESET_TABLE.strict];
+    const rest = (p: typeof standard) => {
+      const { summary, clientsPerRound, privacy, ...others } = p;
+      void summary;
+      void clientsPerRound;
+      const { noiseMultiplier, epsilonBudget, ...dp } = privacy as Exclude<typeof privacy, 'off' | undefined>;
+      void noiseMultiplier;
+      void epsilonBudget;
+      return { others, dp };
+    };
+    assert.deepEqual(rest(strict), rest(standard));
   });
 
   it('refuses an unknown preset with the flag named', () => {
