@@ -24,7 +24,9 @@
  * mask expansion against n-1 peers), the server's vector work in full (n masked inputs summed, n self masks
  * removed), and scales the Shamir split/combine measured at 255 shares by (n/255)²; it says so in the output.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { Command } from 'commander';
+import { nativeCrypto } from '@fedrec/secagg/native-crypto.js';
 import { decodeUpdatePayload, encodeUpdatePayload, EnvelopeOpener, EnvelopeSealer, generateKeyPair } from '@fedrec/protocol';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import {
@@ -416,7 +418,12 @@ const fmtKB = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
 
 async function main(): Promise<void> {
   const prg = prgThroughputMBs();
-  console.log(`AES-256-CTR mask PRG: ${prg.toFixed(0)} MB/s wall (${params} words per mask expansion; node:crypto)`);
+  console.log(
+    `AES-256-CTR mask PRG: ${prg.toFixed(0)} MB/s wall (${params} words per mask expansion; ${nativeCrypto ? 'node:crypto' : 'pure JS: no node:crypto'}), ` +
+      `Node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+  );
   console.log(
     `params=${params}, reps=${opts.reps} (${opts.repsLarge} above 255 clients), dropout after share keys=${dropouts.join(', ')}, clock=${opts.clock}`,
   );
@@ -529,6 +536,11 @@ async function main(): Promise<void> {
   }
   console.log(`Summary (round time = critical path: Σ stages of slowest client + coordinator; clock ${opts.clock}):`);
   console.table(summary);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
 await main();
