@@ -6,7 +6,7 @@ import nacl from 'tweetnacl';
  * on the contract both sides import.
  */
 
-/** A PRG seed (ChaCha20 key). */
+/** A PRG seed (the AES-256-CTR key of a mask). */
 export const SEED_LENGTH = 32;
 /** GF(2^8) Shamir: at most 255 shares of one secret (why full SecAgg caps a round at 255 clients). */
 export const MAX_SHARES = 255;

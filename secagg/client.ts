@@ -47,6 +47,8 @@ export class SecAggClient {
   /** Shares neighbours gave this client; their keys are the peers that survived stage 1. */
   private heldShares = new Map<string, SharePair>();
   private mask: Uint32Array | null = null;
+  /** Pairwise mask seeds agreed in stage 2, kept for stage 3's correction (no second X25519 per dropped peer). */
+  private pairwiseSeeds = new Map<string, Uint8Array>();
 
   constructor(options: SecAggClientOptions) {
     if (options.config.mode === 'off') throw new RangeError('SecAggClient needs mode secagg or secagg+');
@@ -146,6 +148,7 @@ export class SecAggClient {
     for (const peerId of this.heldShares.keys()) {
       const peer = this.neighbours.get(peerId)!;
       const seed = this.safely(() => agreeKey('pairwise-mask', this.roundId, this.clientId, peerId, this.maskKeys!.secretKey, peer.maskPublicKey));
+      this.pairwiseSeeds.set(peerId, seed);
       addMask(mask, seed, pairwiseSign(this.clientId, peerId));
     }
     this.mask = mask;
@@ -189,9 +192,8 @@ export class SecAggClient {
     if (dropped.size > 0) {
       const words = new Uint32Array(this.vectorLength);
       for (const peerId of dropped) {
-        const peer = this.neighbours.get(peerId)!;
-        const seed = this.safely(() => agreeKey('pairwise-mask', this.roundId, this.clientId, peerId, this.maskKeys!.secretKey, peer.maskPublicKey));
-        addMask(words, seed, pairwiseSign(this.clientId, peerId) === 1 ? -1 : 1);
+        // Every dropped peer asked about is one this client held shares of, so it masked with it in stage 2.
+        addMask(words, this.pairwiseSeeds.get(peerId)!, pairwiseSign(this.clientId, peerId) === 1 ? -1 : 1);
       }
       correction = uint32ToBytes(words);
     }
@@ -231,5 +233,6 @@ export class SecAggClient {
     this.selfMaskSeed = null;
     this.mask = null;
     this.shareKeysByPeer.clear();
+    this.pairwiseSeeds.clear();
   }
 }

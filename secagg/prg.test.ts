@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { addMask, chacha20Keystream, expandMask } from './index.js';
+import { addMask, aesCtrKeystream, chacha20Keystream, expandMask } from './index.js';
 
 const hex = (s: string) =>
   Uint8Array.from(
@@ -10,7 +10,7 @@ const hex = (s: string) =>
   );
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-describe('secagg PRG (ChaCha20 keystream as uint32)', () => {
+describe('secagg PRG (AES-256-CTR keystream as uint32; ChaCha20 for the graph shuffle)', () => {
   it('matches RFC 8439 §2.3.2 (block function test vector)', () => {
     const key = Uint8Array.from({ length: 32 }, (_, i) => i);
     const nonce = hex('000000090000004a00000000');
@@ -21,15 +21,23 @@ describe('secagg PRG (ChaCha20 keystream as uint32)', () => {
     );
   });
 
-  it('expandMask(zero seed) is the RFC 8439 A.1 test vector #1 read as little-endian words', () => {
-    const words = expandMask(new Uint8Array(32), 16);
-    const expected = hex('76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586');
-    const view = new DataView(expected.buffer);
+  it('AES-256-CTR keystream matches NIST SP 800-38A F.5.5, natively and in pure JS', () => {
+    const key = hex('603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4');
+    const iv = hex('f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff');
+    // Keystream = plaintext XOR ciphertext of the standard's first two blocks.
+    const expected = '0bdf7df1591716335e9a8b15c860c502' + '5a6e699d536119065433863c8f657b94';
+    assert.equal(toHex(aesCtrKeystream(key, iv, 32)), expected);
+    assert.equal(toHex(aesCtrKeystream(key, iv, 32, true)), expected);
+  });
+
+  it('expandMask(zero seed) starts with AES-256(zero key, zero block) read as little-endian words', () => {
+    // The known answer test/secagg/browser.test.ts also checks in Chromium (where the pure-JS path runs).
+    const words = expandMask(new Uint8Array(32), 4);
+    const view = new DataView(hex('dc95c078a2408989ad48a21492842087').buffer);
     assert.deepEqual(
       Array.from(words),
-      Array.from({ length: 16 }, (_, i) => view.getUint32(4 * i, true)),
+      Array.from({ length: 4 }, (_, i) => view.getUint32(4 * i, true)),
     );
-    assert.equal(words[0], 0xade0b876);
   });
 
   it('is deterministic, streams across 64 KiB chunk boundaries identically, and differs per seed', () => {
@@ -38,7 +46,9 @@ describe('secagg PRG (ChaCha20 keystream as uint32)', () => {
     const a = expandMask(seed, n);
     const b = expandMask(seed, n);
     assert.deepEqual(a, b);
-    const whole = chacha20Keystream(seed, new Uint8Array(12), 4 * n);
+    // The whole keystream in one call, by both backends: the chunked native stream must equal it.
+    const whole = aesCtrKeystream(seed, new Uint8Array(16), 4 * n);
+    assert.deepEqual(whole, aesCtrKeystream(seed, new Uint8Array(16), 4 * n, true));
     const view = new DataView(whole.buffer);
     for (const i of [0, 16383, 16384, 16385, 32768, n - 1]) assert.equal(a[i], view.getUint32(4 * i, true), `word ${i}`);
     const other = expandMask(

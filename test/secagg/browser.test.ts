@@ -10,10 +10,11 @@ import { parseSecAggConfig } from './protocol/index.ts';
 globalThis.secaggProbe = async () => {
   const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 5 + 1);
   const prg = Array.from(expandMask(seed, 70000).subarray(69990));
+  const zeroSeed = Array.from(expandMask(new Uint8Array(32), 4));
   const ids = ['a', 'b', 'c', 'd', 'e'];
   const inputs = new Map(ids.map((id, i) => [id, Uint32Array.from({ length: 10 }, (_, j) => (i + 1) * (j + 1))]));
   const { outcome } = await runInMemoryRound({ roundId: 1, config: parseSecAggConfig({ mode: 'secagg' }), inputs, dropBefore: { 'masked-input': ['c'] }, validate: true });
-  return { prg, status: outcome.status, sum: outcome.status === 'completed' ? Array.from(outcome.sum) : [] };
+  return { prg, zeroSeed, status: outcome.status, sum: outcome.status === 'completed' ? Array.from(outcome.sum) : [] };
 };
 `;
 
@@ -39,10 +40,13 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     const page = await browser.newPage();
     await page.addScriptTag({ content: code });
     const result = await page.evaluate(() =>
-      (globalThis as unknown as { secaggProbe: () => Promise<{ prg: number[]; status: string; sum: number[] }> }).secaggProbe(),
+      (globalThis as unknown as { secaggProbe: () => Promise<{ prg: number[]; zeroSeed: number[]; status: string; sum: number[] }> }).secaggProbe(),
     );
     const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 5 + 1);
+    // Chromium expands with @noble/ciphers' AES-CTR, Node with node:crypto: the same words, past the 64 KiB chunks.
     assert.deepEqual(result.prg, Array.from(expandMask(seed, 70000).subarray(69990)));
+    // Known answer shared with secagg/prg.test.ts: AES-256(zero key, zero block) as little-endian words.
+    assert.deepEqual(result.zeroSeed, [0x78c095dc, 0x898940a2, 0x14a248ad, 0x87208492]);
     assert.equal(result.status, 'completed');
     // Clients a, b, d, e (c dropped): Σ (i+1)(j+1) over i ∈ {0,1,3,4}.
     assert.deepEqual(
