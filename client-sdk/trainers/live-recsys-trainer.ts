@@ -81,6 +81,15 @@ const PERSONAL_PREFIX = 'fedrec:personal:';
 
 const NEUTRAL_PREFIX = 'fedrec:neutral:';
 
+/**
+ * Liked items by the time of their latest event, oldest first (file order on ties): the history a
+ * sequence model (models/seq) trains on and takes its state from; NCF models ignore the order.
+ */
+export function timeOrdered(liked: Pick<LikedItems, 'items' | 'timestamps'>): Int32Array {
+  const order = liked.items.map((_, k) => k).sort((x, y) => liked.timestamps[x]! - liked.timestamps[y]! || x - y);
+  return Int32Array.from(order, (k) => liked.items[k]!);
+}
+
 function privateStore(store: BehaviourStore, prefix: string): PrivateStore {
   return { get: (k) => getFloat32(store, prefix + k), set: (k, v) => store.set(prefix + k, v) };
 }
@@ -172,12 +181,16 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   fit(ctx: TaskContext): Promise<FitOutcome> {
     return this.serial(async () => {
       this.global = { spec: ctx.modelSpec, weights: ctx.global, version: ctx.modelVersion };
-      return this.trainerFor(await this.heldOut(ctx), FEDERATED_PREFIX).fit(ctx);
+      const { data, sequence } = await this.heldOut(ctx);
+      return this.trainerFor(data, FEDERATED_PREFIX, undefined, this.o.engine, sequence).fit(ctx);
     });
   }
 
   evaluate(ctx: TaskContext): Promise<EvaluateOutcome> {
-    return this.serial(async () => this.trainerFor(await this.heldOut(ctx), FEDERATED_PREFIX).evaluate(ctx));
+    return this.serial(async () => {
+      const { data, sequence } = await this.heldOut(ctx);
+      return this.trainerFor(data, FEDERATED_PREFIX, undefined, this.o.engine, sequence).evaluate(ctx);
+    });
   }
 
   /**
@@ -193,6 +206,12 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
       if (items.length === 0) return false;
       const events = await this.o.store.count();
       this.personalizedFor = { events, version: g.version };
+      const engine = await this.realTimeEngineLoaded(g.spec);
+      if (engine?.privateFromHistory) {
+        // A sequence model's state is the recent history itself (scoreWith passes it): nothing to train.
+        delete this.cached.personal;
+        return true;
+      }
       await this.resetPersonal(g.spec, g.weights);
       const data: UserData = { user: this.o.user, numItems, trainItems: Int32Array.from(items).sort(), testItem: -1, testNegatives: new Int32Array(0) };
       const d = PERSONALIZE_DEFAULTS;
@@ -210,7 +229,6 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
           ...config,
         },
       };
-      const engine = await this.realTimeEngineLoaded(g.spec);
       if (engine?.personalize) {
         // Only the personal rows move; the shared weights recommend() scores with stay as they are.
         const seed = userSeed(this.o.seed + 7919 * ctx.roundId, this.o.user);
@@ -300,6 +318,8 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
   }
 
   private async scoreWith(g: NonNullable<LiveRecsysTrainer['global']>, prefix: string): Promise<Float32Array> {
+    // The neutral user has no history; the personal one scores from its liked items in time order (a sequence model's state).
+    const sequence = prefix === NEUTRAL_PREFIX ? new Int32Array(0) : timeOrdered(await this.liked(this.numItems(g.spec)));
     const data: UserData = {
       user: this.o.user,
       numItems: Number(g.spec.options['numItems']),
@@ -307,7 +327,7 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
       testItem: -1,
       testNegatives: new Int32Array(0),
     };
-    const trainer = this.trainerFor(data, prefix, prefix === NEUTRAL_PREFIX ? neutralStore(g.weights) : undefined, this.realTimeEngine(g.spec));
+    const trainer = this.trainerFor(data, prefix, prefix === NEUTRAL_PREFIX ? neutralStore(g.weights) : undefined, this.realTimeEngine(g.spec), sequence);
     trainer.setGlobal(g.spec, g.weights);
     return trainer.scoreAll();
   }
@@ -330,13 +350,18 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
     return n;
   }
 
-  private async heldOut(ctx: TaskContext): Promise<UserData> {
-    const { items, timestamps } = await this.liked(this.numItems(ctx.modelSpec));
+  /** The round's split: the latest liked item held out, and the liked items before it in time order (a sequence model's history). */
+  private async heldOut(ctx: TaskContext): Promise<{ data: UserData; sequence: Int32Array }> {
+    const liked = await this.liked(this.numItems(ctx.modelSpec));
+    const { items, timestamps } = liked;
     if (items.length < this.o.minLiked) {
       throw new ProtocolError('TRAINING_FAILED', `this device has ${items.length} liked item(s); it takes part once it has ${this.o.minLiked}`);
     }
     const numItems = Number(ctx.modelSpec.options['numItems']);
-    return holdOutLatest(this.o.user, items, timestamps, numItems, { negatives: Math.min(99, numItems - items.length), seed: this.o.seed });
+    const data = holdOutLatest(this.o.user, items, timestamps, numItems, { negatives: Math.min(99, numItems - items.length), seed: this.o.seed });
+    const ordered = Array.from(timeOrdered(liked));
+    ordered.splice(ordered.lastIndexOf(data.testItem), 1);
+    return { data, sequence: Int32Array.from(ordered) };
   }
 
   /** The real-time engine under the shared rule (engine-choice.ts, workload 'real-time'). */
@@ -353,9 +378,10 @@ export class LiveRecsysTrainer implements Trainer, Recommender {
     return loader?.kind === 'recommender' ? loader.load() : undefined;
   }
 
-  private trainerFor(data: UserData, prefix: string, store?: PrivateStore, engine = this.o.engine): RecsysTrainer {
+  private trainerFor(data: UserData, prefix: string, store?: PrivateStore, engine = this.o.engine, sequence?: Int32Array): RecsysTrainer {
     return new RecsysTrainer({
       data,
+      ...(sequence ? { sequence } : {}),
       store: store ?? privateStore(this.o.store, prefix),
       engine,
       seed: this.o.seed,

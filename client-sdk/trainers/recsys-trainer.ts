@@ -58,6 +58,8 @@ export class RecsysTrainer implements Trainer {
   private readonly seed: number;
   private lastGlobal?: { spec: ModelSpec; weights: Weights };
   private readonly history: Int32Array;
+  /** The history without the validation item: what a sequence model trains on and ranks that item from. */
+  private readonly trainHistory: Int32Array;
   private readonly personalization: Personalization;
 
   constructor(options: RecsysTrainerOptions) {
@@ -67,6 +69,9 @@ export class RecsysTrainer implements Trainer {
     this.models = options.models ?? defaultModelRegistry;
     this.seed = options.seed ?? 1;
     this.history = options.sequence ?? options.data.trainItems;
+    // A time-ordered sequence (recsys/data/sequences.ts) still holds the validation item; trainItems do not.
+    const v = options.data.validationItem === undefined ? -1 : this.history.lastIndexOf(options.data.validationItem);
+    this.trainHistory = v < 0 ? this.history : Int32Array.from([...this.history.subarray(0, v), ...this.history.subarray(v + 1)]);
     this.personalization = options.personalization ?? 'none';
   }
 
@@ -78,11 +83,11 @@ export class RecsysTrainer implements Trainer {
     const pfedrec = this.pfedrecFor(ctx.modelSpec);
     const global = splitShared(ctx.global.manifest, ctx.global.body);
     const shared = pfedrec ? await pfedrec.forFit(engine, options, ctx.global.manifest, global) : global;
-    const priv = await this.loadPrivate(engine, ctx.modelSpec);
+    const priv = await this.loadPrivate(engine, ctx.modelSpec, this.trainHistory);
     const negatives = Number(ctx.config.extra['negatives'] ?? 4);
     const planOptions = { epochs: ctx.config.localEpochs, negatives, seed: userSeed(this.seed + 7919 * ctx.roundId, this.data.user) };
     const plan = engine.planFit
-      ? engine.planFit(options, this.history, planOptions)
+      ? engine.planFit(options, this.trainHistory, planOptions)
       : planLocalTraining(this.data.trainItems, engine.numItems(options), planOptions);
     // The round config carries this round's lr (the coordinator's schedule) and FedProx's μ.
     const mu = ctx.config.proximalMu ?? 0;
@@ -100,21 +105,22 @@ export class RecsysTrainer implements Trainer {
 
   async evaluate(ctx: TaskContext): Promise<EvaluateOutcome> {
     const engine = await this.engineFor(ctx);
-    const rank = async (item: number, negatives: Int32Array) => {
+    // Each held-out item is ranked from the history before it: the validation item from trainHistory, the test item from all of it.
+    const rank = async (item: number, negatives: Int32Array, history: Int32Array) => {
       const candidates = new Int32Array(1 + negatives.length);
       candidates[0] = item;
       candidates.set(negatives, 1);
-      return heldOutMetrics(await this.score(engine, ctx.modelSpec, ctx.global, candidates), 10);
+      return heldOutMetrics(await this.score(engine, ctx.modelSpec, ctx.global, candidates, history), 10);
     };
     const metrics: Record<string, number> = {};
     // With a validation item (PFedRec's protocol), its metrics are reported apart (val_*): runs choose
     // their best round on those, and the test item's metrics only report the round chosen.
     const { validationItem, validationNegatives } = this.data;
     if (validationItem !== undefined && validationNegatives) {
-      const v = await rank(validationItem, validationNegatives);
+      const v = await rank(validationItem, validationNegatives, this.trainHistory);
       Object.assign(metrics, { val_hr10: v.hr, val_ndcg10: v.ndcg, val_loss: v.loss });
     }
-    const m = await rank(this.data.testItem, this.data.testNegatives);
+    const m = await rank(this.data.testItem, this.data.testNegatives, this.history);
     Object.assign(metrics, { hr10: m.hr, ndcg10: m.ndcg, loss: m.loss });
     return { numExamples: 1, metrics };
   }
@@ -181,9 +187,9 @@ export class RecsysTrainer implements Trainer {
     return this.check(ctx).load();
   }
 
-  private async score(engine: RecommenderEngine, spec: ModelSpec, global: Weights, items: Int32Array): Promise<Float32Array> {
+  private async score(engine: RecommenderEngine, spec: ModelSpec, global: Weights, items: Int32Array, history = this.history): Promise<Float32Array> {
     const shared = await this.scoringShared(engine, spec, global);
-    return engine.score(spec.options, shared, await this.loadPrivate(engine, spec), items);
+    return engine.score(spec.options, shared, await this.loadPrivate(engine, spec, history), items);
   }
 
   /** The shared tensors this device scores with: the global ones, or its personalized view of them. */
@@ -197,7 +203,7 @@ export class RecsysTrainer implements Trainer {
     return this.personalization === 'pfedrec' ? new PfedrecState(this.store, spec.name) : undefined;
   }
 
-  private async loadPrivate(engine: RecommenderEngine, spec: ModelSpec): Promise<Map<string, Float32Array>> {
+  private async loadPrivate(engine: RecommenderEngine, spec: ModelSpec, history = this.history): Promise<Map<string, Float32Array>> {
     const fresh = engine.initialPrivate(spec.options, userSeed(this.seed + 1, this.data.user));
     const out = new Map<string, Float32Array>();
     for (const [name, init] of fresh) {
@@ -206,7 +212,7 @@ export class RecsysTrainer implements Trainer {
       out.set(name, stored && stored.length === init.length ? stored.slice() : init);
     }
     // State that is a function of the history (a sequence model's recent items) follows the history.
-    for (const [name, value] of engine.privateFromHistory?.(spec.options, this.history) ?? []) out.set(name, value);
+    for (const [name, value] of engine.privateFromHistory?.(spec.options, history) ?? []) out.set(name, value);
     return out;
   }
 

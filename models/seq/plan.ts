@@ -1,3 +1,4 @@
+import { LocalRows, sampleEpoch } from '../local-rows.js';
 import { SeededRandom } from '../random.js';
 import type { LocalPlan } from '../ncf/engine/plan.js';
 
@@ -27,47 +28,17 @@ export function isSeqPlan(plan: LocalPlan): plan is SeqPlan {
 export function planSequenceTraining(sequence: ArrayLike<number>, numItems: number, o: SeqPlanOptions): SeqPlan {
   const rng = new SeededRandom(o.seed);
   const seq = Array.from(sequence);
-  const seen = new Set<number>(seq);
-  const canSample = seen.size < numItems;
-  const localOf = new Map<number, number>();
-  const localItems: number[] = [];
-  const counts: number[] = [];
-  const local = (item: number) => {
-    let r = localOf.get(item);
-    if (r === undefined) {
-      r = localItems.length;
-      localOf.set(item, r);
-      localItems.push(item);
-      counts.push(0);
-    }
-    counts[r]!++;
-    return r;
-  };
+  const rows = new LocalRows();
   const epochs: SeqPlan['epochs'] = [];
   for (let e = 0; e < o.epochs; e++) {
-    const examples: Array<[item: number, label: number, t: number]> = [];
-    seq.forEach((item, t) => {
-      examples.push([item, 1, t]);
-      for (let n = 0; n < o.negatives && canSample; n++) {
-        let j = rng.int(numItems);
-        while (seen.has(j)) j = rng.int(numItems);
-        examples.push([j, 0, t]);
-      }
-    });
-    rng.shuffle(examples);
+    const examples = sampleEpoch(rng, seq, numItems, o.negatives, new Set(seq));
     const contexts = new Int32Array(examples.length * o.seqLen).fill(-1);
-    const rows = new Int32Array(examples.length);
+    const targets = new Int32Array(examples.length);
     examples.forEach(([item, , t], k) => {
-      rows[k] = local(item);
-      for (let l = 0; l < o.seqLen && t - 1 - l >= 0; l++) contexts[k * o.seqLen + l] = local(seq[t - 1 - l]!);
+      targets[k] = rows.row(item);
+      for (let l = 0; l < o.seqLen && t - 1 - l >= 0; l++) contexts[k * o.seqLen + l] = rows.row(seq[t - 1 - l]!);
     });
-    epochs.push({ rows, labels: Float32Array.from(examples, ([, y]) => y), contexts });
+    epochs.push({ rows: targets, labels: Float32Array.from(examples, ([, y]) => y), contexts });
   }
-  return {
-    seqLen: o.seqLen,
-    localItems: Int32Array.from(localItems),
-    epochs,
-    rowCounts: Float32Array.from(counts),
-    examplesPerEpoch: epochs[0]?.rows.length ?? 0,
-  };
+  return { seqLen: o.seqLen, ...rows.table(), epochs, examplesPerEpoch: epochs[0]?.rows.length ?? 0 };
 }

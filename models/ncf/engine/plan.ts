@@ -1,3 +1,4 @@
+import { LocalRows, sampleEpoch } from '../../local-rows.js';
 import { SeededRandom } from '../../random.js';
 
 /** One device's training examples, over a small local table of the items it touches. */
@@ -25,42 +26,14 @@ export interface PlanOptions {
 export function planLocalTraining(trainItems: ArrayLike<number>, numItems: number, o: PlanOptions): LocalPlan {
   const rng = new SeededRandom(o.seed);
   const positives = new Set<number>(Array.from(trainItems));
-  const canSample = positives.size < numItems;
-  const localOf = new Map<number, number>();
-  const localItems: number[] = [];
-  const counts: number[] = [];
-  const local = (item: number) => {
-    let r = localOf.get(item);
-    if (r === undefined) {
-      r = localItems.length;
-      localOf.set(item, r);
-      localItems.push(item);
-      counts.push(0);
-    }
-    counts[r]!++;
-    return r;
-  };
+  const rows = new LocalRows();
   const epochs: LocalPlan['epochs'] = [];
   for (let e = 0; e < o.epochs; e++) {
-    const examples: Array<[number, number]> = [];
-    for (const item of positives) {
-      examples.push([item, 1]);
-      for (let n = 0; n < o.negatives && canSample; n++) {
-        let j = rng.int(numItems);
-        while (positives.has(j)) j = rng.int(numItems);
-        examples.push([j, 0]);
-      }
-    }
-    rng.shuffle(examples);
+    const examples = sampleEpoch(rng, [...positives], numItems, o.negatives, positives);
     epochs.push({
-      rows: Int32Array.from(examples, ([item]) => local(item)),
+      rows: Int32Array.from(examples, ([item]) => rows.row(item)),
       labels: Float32Array.from(examples, ([, y]) => y),
     });
   }
-  return {
-    localItems: Int32Array.from(localItems),
-    epochs,
-    rowCounts: Float32Array.from(counts),
-    examplesPerEpoch: epochs[0]?.rows.length ?? 0,
-  };
+  return { ...rows.table(), epochs, examplesPerEpoch: epochs[0]?.rows.length ?? 0 };
 }
