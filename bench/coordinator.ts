@@ -140,7 +140,7 @@ if (runs('rounds')) {
   const sizes = quick ? [100, 500] : [1000, 5000];
   const params = 100_000;
   console.log(`\n[rounds] ${params.toLocaleString('en')}-parameter model, 2 rounds each, devices over loopback Socket.IO in ${quick ? 2 : 4} processes`);
-  console.log('  clients  path                 round s (r1, r2)   CPU ms/update   /api/status p50 / p99 ms   accepted   load');
+  console.log('  clients  path                 round s (r1, r2)   CPU ms/update   /api/status p50 / p99 ms   event loop p99 ms   accepted   load');
   for (const clients of sizes) {
     for (const workers of [0, after]) {
       const r = await run({ mode: 'round', clients, params, workers, rounds: 2, perFleet: Math.ceil(clients / (quick ? 2 : 4)) });
@@ -153,7 +153,9 @@ if (runs('rounds')) {
           .padEnd(18)} ${r.cpuMsPerUpdate
           .map((c) => f(c, 2))
           .join(', ')
-          .padEnd(15)} ${`${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(26)} ${r.accepted.join(', ').padEnd(10)} ${load()}`,
+          .padEnd(
+            15,
+          )} ${`${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(26)} ${f(r.eventLoopMs.p99, 0).padEnd(19)} ${r.accepted.join(', ').padEnd(10)} ${load()}`,
       );
     }
   }
@@ -178,9 +180,10 @@ if (runs('rss')) {
 // 5. Idle connected clients: the coordinator's memory per connection.
 if (runs('idle')) {
   const clients = quick ? 1_000 : 10_000;
-  const r = await run({ mode: 'idle', clients, params: 1000, workers: after, rounds: 1, perFleet: 2_500 });
+  // Authenticated sessions (signed handshake, welcomed), light devices in 4 processes (light-device.ts).
+  const r = await run({ mode: 'idle', clients, params: 1000, workers: after, rounds: 1, perFleet: Math.ceil(clients / 4) });
   if (r)
     console.log(
-      `\n[idle] ${clients.toLocaleString('en')} connected clients: ${f(r.perClientKB!, 1)} KB per client (RSS growth after gc), /api/status p50 ${f(median(r.statusMs), 0)} ms, load ${load()}`,
+      `\n[idle] ${clients.toLocaleString('en')} connected clients: ${f(r.perClientKB!, 1)} KB per client (RSS growth after gc; V8 heap ${f(r.perClientHeapKB!, 1)} KB of it), /api/status p50 / p99 ${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)} ms while they connected, load ${load()}`,
     );
 }

@@ -37,6 +37,9 @@ export interface CredentialCarrier {
  * raw client ids. `isOperator` is the one check; the REST routes, the dashboard namespace and any
  * extension route (e.g. an admin POST) call it through `requireHttp` / `requireSocket`.
  */
+/** Cached pseudonyms (about 100 bytes each): enough for the selection of the largest rounds we measure. */
+const PSEUDONYM_CACHE_SIZE = 50_000;
+
 export class OperatorAccess {
   private readonly cookieValue: string | undefined;
 
@@ -111,9 +114,22 @@ export class OperatorAccess {
     next(Object.assign(new Error('operator credential required'), { data: { code: 'UNAUTHORIZED', message: 'operator credential required' } }));
   };
 
+  /**
+   * Pseudonyms already computed. /api/status lists the current round's selection, so during a round of
+   * thousands of clients every request would otherwise run thousands of HMACs on the event loop; the ids
+   * repeat from request to request. Bounded: emptied when full (a miss only costs one HMAC again).
+   */
+  private readonly pseudonyms = new Map<string, string>();
+
   /** A stable public name for a client id: "p-" + 16 hex digits of an HMAC keyed by the coordinator's secret. */
   pseudonym(clientId: string): string {
-    return `p-${createHmac('sha256', this.pseudonymKey).update(clientId).digest('hex').slice(0, 16)}`;
+    let name = this.pseudonyms.get(clientId);
+    if (name === undefined) {
+      if (this.pseudonyms.size >= PSEUDONYM_CACHE_SIZE) this.pseudonyms.clear();
+      name = `p-${createHmac('sha256', this.pseudonymKey).update(clientId).digest('hex').slice(0, 16)}`;
+      this.pseudonyms.set(clientId, name);
+    }
+    return name;
   }
 
   /** How client ids are shown to this carrier: raw to an operator, pseudonyms to everyone else. */

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
 import type { WeightManifest } from '@fedrec/protocol';
 
@@ -25,8 +26,12 @@ export interface RunResult {
   accepted: number[];
   statusMs: number[];
   maxRssMB: number;
-  /** Idle mode: heap+RSS growth per connected client, in KB. */
+  /** The coordinator's event-loop delay during the rounds (idle mode: while clients connected), p50 and p99 in ms. */
+  eventLoopMs: { p50: number; p99: number; max: number };
+  /** Idle mode: RSS growth per connected client after gc, in KB. */
   perClientKB?: number;
+  /** Idle mode: V8 heap growth per connected client after gc, in KB (part of the RSS growth). */
+  perClientHeapKB?: number;
 }
 
 const spec = JSON.parse(process.argv[2]!) as RunSpec;
@@ -49,18 +54,25 @@ const coordinator = createCoordinator({
   evaluateEvery: 0,
   maxConnectionsPerAddress: 0,
   maxHandshakesPerSecond: 0,
+  // Thousands of handshakes queue up on a loaded machine: the default 10 s would disconnect the last ones.
+  handshakeTimeoutMs: 600_000,
   logLinesPerClientPerMinute: 0,
   maxUpdateBytes: spec.params * 4 + 4096,
   updateWorkers: spec.workers,
 });
 const { url } = await coordinator.start();
 
-const result: RunResult = { roundMs: [], cpuMsPerUpdate: [], accepted: [], statusMs: [], maxRssMB: 0 };
+const result: RunResult = { roundMs: [], cpuMsPerUpdate: [], accepted: [], statusMs: [], maxRssMB: 0, eventLoopMs: { p50: 0, p99: 0, max: 0 } };
+// Event-loop delay: what a request arriving at a random moment waits before the coordinator can look at it.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+if (spec.mode === 'idle') loopDelay.enable();
 const fleets: ChildProcess[] = [];
 const fleetCount = Math.ceil(spec.clients / spec.perFleet);
+let closing = false;
 
 gc?.();
 const rssBefore = process.memoryUsage().rss;
+const heapBefore = process.memoryUsage().heapUsed;
 const sampler = fork(join(here, 'status-sampler.ts'), [url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
 let roundStart = 0;
@@ -71,10 +83,12 @@ coordinator.on('round:started', () => {
   roundStart = performance.now();
   roundStartAt = Date.now();
   cpuStart = process.cpuUsage();
+  loopDelay.enable();
 });
 const finished = new Promise<void>((resolve) => {
   coordinator.on('round:committed', (record: { participants: string[] }) => {
     const cpu = process.cpuUsage(cpuStart);
+    loopDelay.disable();
     result.roundMs.push(performance.now() - roundStart);
     windows.push([roundStartAt, Date.now()]);
     result.accepted.push(record.participants.length);
@@ -91,6 +105,13 @@ await Promise.all(
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     fleets.push(child);
+    // A fleet that dies would leave the round waiting until its deadline: stop the run with its exit code instead.
+    child.on('exit', (code) => {
+      if (code !== 0 && !closing) {
+        console.error(`fleet ${f} exited with ${code}`);
+        process.exit(1);
+      }
+    });
     return new Promise<void>((resolve, reject) =>
       child.on('message', (m: { connected?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : m.connected !== undefined && resolve())),
     );
@@ -100,7 +121,10 @@ await Promise.all(
 if (spec.mode === 'idle') {
   await new Promise((r) => setTimeout(r, 2_000));
   gc?.();
-  result.perClientKB = (process.memoryUsage().rss - rssBefore) / 1024 / spec.clients;
+  loopDelay.disable();
+  const mem = process.memoryUsage();
+  result.perClientKB = (mem.rss - rssBefore) / 1024 / spec.clients;
+  result.perClientHeapKB = (mem.heapUsed - heapBefore) / 1024 / spec.clients;
 } else {
   await finished;
 }
@@ -111,6 +135,8 @@ const latencies = await new Promise<Array<[number, number]>>((resolve) => {
 // Only requests made while a round ran (idle mode: all of them, while the clients were connected).
 result.statusMs = latencies.filter(([at]) => spec.mode === 'idle' || windows.some(([a, b]) => at >= a && at <= b)).map(([, ms]) => ms);
 result.maxRssMB = process.resourceUsage().maxRSS / 1024;
+result.eventLoopMs = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+closing = true;
 for (const f of fleets) f.send('close');
 await coordinator.stop();
 await rm(dir, { recursive: true, force: true });
