@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { webcrypto } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { bytesToUint32 } from './bytes.js';
 import { runInMemoryRound } from './index.js';
@@ -7,7 +7,11 @@ import { type MaskedInput } from '@fedrec/protocol';
 import { config, ids, seededUniform } from './testing/helpers.js';
 import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from './testing/uniformity.js';
 
-/** Runs fn with tweetnacl's randomness (keys, self-mask seeds, graph seed) seeded, then restores a CSPRNG. */
+/**
+ * Runs fn with tweetnacl's randomness (keys, self-mask seeds, graph seed) seeded, then restores a CSPRNG.
+ * The restored one must take any length: later test files in the same mocha worker draw megabytes at once
+ * (webcrypto's getRandomValues refuses more than 65,536 bytes a call).
+ */
 async function withSeededNacl<T>(seed: number, fn: () => Promise<T>): Promise<T> {
   const rand = seededUniform(seed);
   nacl.setPRNG((x, n) => {
@@ -16,7 +20,7 @@ async function withSeededNacl<T>(seed: number, fn: () => Promise<T>): Promise<T>
   try {
     return await fn();
   } finally {
-    nacl.setPRNG((x, n) => x.set(webcrypto.getRandomValues(new Uint8Array(n))));
+    nacl.setPRNG((x, n) => void randomFillSync(x, 0, n));
   }
 }
 
