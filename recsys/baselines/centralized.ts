@@ -80,14 +80,19 @@ export function heldOutOf(u: UserData, which: HeldOut): { item: number; negative
 }
 
 export function evaluateCentralized(net: NcfNet, users: UserData[], k = 10, which: HeldOut = 'test'): EvalSummary {
+  return evaluateScores((user, item) => net.forward(user, item), users, k, which);
+}
+
+/** HR@k/NDCG@k of any scorer (one net, or the mean of several) on each user's held-out item and its negatives. */
+export function evaluateScores(score: (user: number, item: number) => number, users: UserData[], k = 10, which: HeldOut = 'test'): EvalSummary {
   let hr = 0;
   let ndcg = 0;
   let loss = 0;
   for (const u of users) {
     const { item, negatives } = heldOutOf(u, which);
     const logits = new Float32Array(1 + negatives.length);
-    logits[0] = net.forward(u.user, item);
-    negatives.forEach((neg, j) => (logits[j + 1] = net.forward(u.user, neg)));
+    logits[0] = score(u.user, item);
+    negatives.forEach((neg, j) => (logits[j + 1] = score(u.user, neg)));
     const m = heldOutMetrics(logits, k);
     hr += m.hr;
     ndcg += m.ndcg;

@@ -1,9 +1,8 @@
 import type { NcfArch } from '@fedrec/models/ncf/arch.js';
 import type { NcfNet } from '@fedrec/models/ncf/engine/net.js';
-import { heldOutMetrics } from '../metrics.js';
 import type { EvalSummary } from '../evaluate.js';
 import type { UserData } from '../split.js';
-import { heldOutOf, trainCentralized, type CentralizedOptions, type CentralizedResult, type HeldOut } from './centralized.js';
+import { evaluateScores, trainCentralized, type CentralizedOptions, type CentralizedResult, type HeldOut } from './centralized.js';
 
 /**
  * Averaging the scores of models trained from different seeds: a standard way to get a stronger
@@ -20,23 +19,7 @@ export interface EnsembleResult {
 
 /** HR@k/NDCG@k of the mean logit of several nets on each user's held-out item and its negatives. */
 export function evaluateMeanLogits(nets: NcfNet[], users: UserData[], k = 10, which: HeldOut = 'test'): EvalSummary {
-  let hr = 0;
-  let ndcg = 0;
-  let loss = 0;
-  for (const u of users) {
-    const { item, negatives } = heldOutOf(u, which);
-    const logits = new Float32Array(1 + negatives.length);
-    for (const net of nets) {
-      logits[0]! += net.forward(u.user, item) / nets.length;
-      negatives.forEach((neg, j) => (logits[j + 1]! += net.forward(u.user, neg) / nets.length));
-    }
-    const m = heldOutMetrics(logits, k);
-    hr += m.hr;
-    ndcg += m.ndcg;
-    loss += m.loss;
-  }
-  const n = users.length || 1;
-  return { hr10: hr / n, ndcg10: ndcg / n, loss: loss / n, users: users.length };
+  return evaluateScores((user, item) => nets.reduce((sum, net) => sum + net.forward(user, item), 0) / nets.length, users, k, which);
 }
 
 /**
