@@ -1,3 +1,4 @@
+import { Socket } from 'socket.io';
 import type { ServerToClientEvents } from '@fedrec/protocol';
 import type { ClientSocket } from './socket-types.js';
 
@@ -12,11 +13,20 @@ export type RequestPayload<E extends RequestEvent> = Parameters<ServerToClientEv
  * A callback, not emitWithAck: the ack then settles synchronously when its packet is read, so a client that
  * answers and hangs up at once (both packets in one read) counts as having answered.
  */
-type LooseEmitter = { emit(event: string, payload: unknown, ack: (err: unknown, reply: unknown) => void): unknown };
+type PlainEmitter = { emit(event: string, payload: unknown, ack: (reply: unknown) => void): unknown };
+/** The same after `timeout(ms)`: Socket.IO then passes an error (the timeout) or null first. */
+type TimedEmitter = { emit(event: string, payload: unknown, ack: (err: unknown, reply: unknown) => void): unknown };
 
 /**
  * Sends a request and waits for the client's ack until the deadline. A client that times out,
  * disconnects, or is still busy when the coordinator stops becomes a failure, never a hang.
+ *
+ * The deadline is this function's own timer, cleared however the request ends. Not Socket.IO's
+ * `socket.timeout(ms)`: its timer is cleared only by the ack or by its own expiry, never by a disconnect
+ * or by closing the server, so every request in flight when the coordinator stopped kept the process
+ * alive until its deadline (up to the round deadline: minutes after a time-limited run had printed its
+ * report). Without that flag Socket.IO keeps the ack callback, not a timer, until the client answers
+ * (late answers are ignored below) or the socket closes.
  */
 export function requestWithDeadline<E extends RequestEvent>(
   socket: ClientSocket,
@@ -30,6 +40,7 @@ export function requestWithDeadline<E extends RequestEvent>(
     const finish = (outcome: RequestOutcome): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       socket.off('disconnect', onDisconnect);
       signal.removeEventListener('abort', onAbort);
       resolve(outcome);
@@ -37,15 +48,20 @@ export function requestWithDeadline<E extends RequestEvent>(
     const onDisconnect = (reason: string): void => finish({ kind: 'failure', code: 'DISCONNECTED', message: `client disconnected (${reason})` });
     const onAbort = (): void => finish({ kind: 'failure', code: 'ABORTED', message: 'coordinator is stopping' });
 
+    const waitMs = Math.max(1, deadline - Date.now());
+    const onTimeout = (): void => finish({ kind: 'failure', code: 'TIMEOUT', message: `no answer within ${waitMs} ms` });
+    const timer = setTimeout(onTimeout, waitMs);
+
     if (signal.aborted) return onAbort();
     if (!socket.connected) return onDisconnect('before dispatch');
     socket.once('disconnect', onDisconnect);
     signal.addEventListener('abort', onAbort, { once: true });
 
-    const waitMs = Math.max(1, deadline - Date.now());
-    (socket.timeout(waitMs) as unknown as LooseEmitter).emit(event, payload, (err, reply) => {
-      if (err) finish({ kind: 'failure', code: 'TIMEOUT', message: `no answer within ${waitMs} ms` });
-      else finish({ kind: 'reply', reply });
-    });
+    const onReply = (reply: unknown): void => finish({ kind: 'reply', reply });
+    if ((socket as unknown) instanceof Socket) (socket as unknown as PlainEmitter).emit(event, payload, onReply);
+    else
+      // A client on another node (cluster/remote-client.ts) is reached by a broadcast, whose ack Socket.IO
+      // can only close with its own timeout; the timer above still settles the request first.
+      (socket.timeout(waitMs) as unknown as TimedEmitter).emit(event, payload, (err, reply) => (err ? onTimeout() : onReply(reply)));
   });
 }
