@@ -181,6 +181,7 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
       strategy: o.strategy,
       localAnnounce,
       emitCommitted: (record) => this.safeEmit('round:committed', record),
+      rollback: (toVersion, reason) => (this.engine ? this.engine.rollback(toVersion, reason) : Promise.reject(new Error('coordinator not started'))),
       logger,
     });
     handleConnections(server.io, {
@@ -266,9 +267,9 @@ class FederatedCoordinator extends EventEmitter<CoordinatorEvents> implements Co
   rollback(toVersion?: number, reason = 'operator'): Promise<{ modelVersion: number; from: number }> {
     const engine = this.engine;
     if (!engine) return Promise.reject(new Error('coordinator not started'));
-    // On a follower the fenced save would refuse it anyway; say which node to ask instead.
+    // A follower cannot commit (its fenced save would refuse): the cluster runs it on the leader.
     const cluster = this.options.cluster;
-    if (cluster) return cluster.refuseUnlessLeader('a rollback').then(() => engine.rollback(toVersion, reason));
+    if (cluster) return cluster.rollback(toVersion, reason);
     return engine.rollback(toVersion, reason);
   }
 

@@ -24,6 +24,8 @@ export interface ClusterContext {
   localAnnounce(update: ModelUpdated): void;
   /** A follower loaded a version another node committed: its listeners (metrics, dashboard, waitForVersion) hear of it. */
   emitCommitted(record: RoundRecord): void;
+  /** This node's own engine's rollback (run on the leader, for itself or for a follower that forwarded one). */
+  rollback(toVersion: number | undefined, reason: string): Promise<{ modelVersion: number; from: number }>;
   logger: Logger;
 }
 
@@ -52,6 +54,11 @@ export interface ClusterHooks {
    * none does right now), so an operator's action that commits a version (a rollback) is sent there.
    */
   refuseUnlessLeader(action: string): Promise<void>;
+  /**
+   * An operator rollback: run here on the leader; on a follower forwarded to the leader (through Redis),
+   * resolving with its answer. Rejects with NotLeader only when no node holds the lease (a hand-over).
+   */
+  rollback(toVersion: number | undefined, reason: string): Promise<{ modelVersion: number; from: number }>;
   /** Writes a version's checkpoint under the lease: refuses (throws) unless this node still leads and the version is next. */
   fencedSave(modelVersion: number, save: () => Promise<void>): Promise<void>;
   /**

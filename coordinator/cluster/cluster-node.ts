@@ -12,6 +12,7 @@ import { ClusterFitCollector } from './cluster-fit-collector.js';
 import { FitOrderRunner } from './fit-order-runner.js';
 import { mergeObserved } from './recording-policy.js';
 import { LeaderLease } from './leader-lease.js';
+import { LeaderRequests } from './leader-requests.js';
 import { decodePartial, encodePartial, fitOrderSchema } from './partial-codec.js';
 import type { FitOrder, PartialCollection } from './partial-codec.js';
 import { RedisIdentityStore } from './redis-identity-store.js';
@@ -38,6 +39,8 @@ export interface ClusterNodeOptions {
   registryRefreshMs?: number;
   /** How long after the round deadline the leader waits for another node's partial sums. */
   partialGraceMs?: number;
+  /** How long a follower waits for the leader's answer to a forwarded rollback (which waits for a round in progress). */
+  forwardTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -66,6 +69,7 @@ class RedisClusterNode implements ClusterNode {
   private readonly keys: RedisKeys;
   private readonly logger: Logger;
   private readonly lease: LeaderLease;
+  private readonly leaderRequests: LeaderRequests;
   private readonly abort = new AbortController();
   private readonly partialWaiters = new Map<string, (p: PartialCollection) => void>();
   private readonly settings: Required<Omit<ClusterNodeOptions, 'logger' | 'nodeId' | 'prefix'>>;
@@ -87,6 +91,7 @@ class RedisClusterNode implements ClusterNode {
       heartbeatMs: o.heartbeatMs ?? 500,
       registryRefreshMs: o.registryRefreshMs ?? 250,
       partialGraceMs: o.partialGraceMs ?? 2_000,
+      forwardTimeoutMs: o.forwardTimeoutMs ?? 600_000,
     };
     // ioredis (not node-redis): Buffer pub/sub ('messageBuffer') for the binary partial sums, EVAL for the
     // lease scripts, and reconnects by itself; the Socket.IO Redis adapter supports it directly.
@@ -113,6 +118,7 @@ class RedisClusterNode implements ClusterNode {
     this.lease = new LeaderLease(this.redis, this.keys, this.nodeId, { ttlMs: this.settings.leaseTtlMs, pollMs: this.settings.leasePollMs }, this.logger, () =>
       this.loadCommitted(),
     );
+    this.leaderRequests = new LeaderRequests(this.redis, this.keys, this.nodeId, this.settings.forwardTimeoutMs, this.logger);
   }
 
   get isLeader(): boolean {
@@ -172,7 +178,7 @@ class RedisClusterNode implements ClusterNode {
       logger: this.logger,
     });
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString(), message));
-    await this.sub.subscribe(this.keys.fitOrders(this.nodeId), this.keys.partials(this.nodeId), this.keys.commits);
+    await this.sub.subscribe(this.keys.fitOrders(this.nodeId), this.keys.partials(this.nodeId), this.keys.commits, ...this.leaderRequests.channels);
     // Whatever was committed while this node was away.
     await this.loadCommitted();
     this.logger.info({ redis: redact(this.settings.redisUrl) }, 'joined the cluster');
@@ -205,6 +211,17 @@ class RedisClusterNode implements ClusterNode {
     throw new NotLeader(this.nodeId, holder === this.nodeId ? null : holder, action);
   }
 
+  async rollback(toVersion: number | undefined, reason: string): Promise<{ modelVersion: number; from: number }> {
+    const ctx = this.ctx;
+    if (!ctx) throw new Error('coordinator not started');
+    if (this.lease.isLeader) return ctx.rollback(toVersion, reason);
+    const holder = await this.lease.holder();
+    // No holder (or a lease this node no longer trusts): a hand-over is in progress, nobody can take it now.
+    if (holder === null || holder === this.nodeId) throw new NotLeader(this.nodeId, null, 'a rollback');
+    this.logger.info({ leader: holder, toVersion }, 'forwarding a rollback to the leader');
+    return this.leaderRequests.ask(holder, { ...(toVersion !== undefined ? { toVersion } : {}), reason });
+  }
+
   async fencedSave(modelVersion: number, save: () => Promise<void>): Promise<void> {
     await this.lease.check(modelVersion);
     await save();
@@ -224,6 +241,7 @@ class RedisClusterNode implements ClusterNode {
 
   async detach(): Promise<void> {
     this.abort.abort();
+    this.leaderRequests.close();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.roundRegistry.stop();
     await this.lease.release();
@@ -238,6 +256,13 @@ class RedisClusterNode implements ClusterNode {
   }
 
   private onMessage(channel: string, message: Buffer): void {
+    // A forwarded rollback runs only while this node leads (it may have lost the lease since it was asked);
+    // it is never forwarded again, so two nodes cannot pass one back and forth.
+    const runForwarded = async (request: { toVersion?: number; reason: string }) => {
+      await this.refuseUnlessLeader('a rollback');
+      return this.ctx!.rollback(request.toVersion, request.reason);
+    };
+    if (this.leaderRequests.onMessage(channel, message, runForwarded)) return;
     if (channel === this.keys.partials(this.nodeId)) {
       let partial: PartialCollection;
       try {

@@ -45,6 +45,14 @@ export class RedisKeys {
   get commits(): string {
     return `${this.prefix}commits`;
   }
+  /** Channel: requests that commit through the leader (a rollback asked of a follower), to one node. */
+  leaderRequests(nodeId: string): string {
+    return `${this.prefix}leader-request:${nodeId}`;
+  }
+  /** Channel: the leader's answers to those requests, to the node that asked. */
+  leaderReplies(nodeId: string): string {
+    return `${this.prefix}leader-reply:${nodeId}`;
+  }
   /** Socket.IO adapter channel prefix. */
   get adapter(): string {
     return `${this.prefix}socket.io`;

@@ -7,7 +7,7 @@ import { startNode, stopNodes } from './helpers.js';
 const TOKEN = 'operator-token-for-tests';
 
 // Real redis-server (Debian's package), like the other cluster suites.
-describe('cluster: a rollback asked of a follower names the leader', function () {
+describe('cluster: a rollback asked of a follower is forwarded to the leader', function () {
   this.timeout(60_000);
   let redis: RedisServer;
   before(async () => {
@@ -16,7 +16,7 @@ describe('cluster: a rollback asked of a follower names the leader', function ()
   after(() => redis?.stop());
   afterEach(stopNodes);
 
-  it('the follower refuses (API and POST /api/rollback: 409) naming the node that leads; the leader takes it', async () => {
+  it('the follower forwards it through Redis (API and POST /api/rollback) and returns the leader engine’s answer', async () => {
     const shared = await tempDir();
     try {
       // minClients 5 and no clients: nobody trains, the engines only contend for the lease.
@@ -24,25 +24,47 @@ describe('cluster: a rollback asked of a follower names the leader', function ()
       const b = await startNode(redis.url, shared.dir, { minClients: 5, operatorToken: TOKEN }, { nodeId: 'node-b', prefix: 'rb:' });
       await until(() => a.node.isLeader || b.node.isLeader, 20_000, 'a leader');
       const [leader, follower] = a.node.isLeader ? [a, b] : [b, a];
-      const leaderId = leader.node.nodeId;
 
-      await assert.rejects(follower.coordinator.rollback(0), (err: Error) => {
-        assert.equal(err.name, 'NotLeader');
-        assert.match(err.message, new RegExp(`node ${follower.node.nodeId} is a follower: node ${leaderId} leads; send the request to it`));
+      // The follower forwards it through Redis: the answer is the leader engine's own (nothing older than
+      // version 0 is kept), not a refusal naming the leader.
+      await assert.rejects(leader.coordinator.rollback(), /no earlier model is kept to roll back to/);
+      await assert.rejects(follower.coordinator.rollback(), (err: Error) => {
+        assert.notEqual(err.name, 'NotLeader');
+        assert.match(err.message, /no earlier model is kept to roll back to/);
         return true;
       });
+      // Hostile messages on the leader's request channel are dropped (validated), and it keeps serving.
+      for (const junk of [
+        'not json',
+        JSON.stringify({ id: 'x', from: 'y', action: 'drop-everything' }),
+        JSON.stringify({ id: 'x'.repeat(100), from: 'y', action: 'rollback', reason: '' }),
+      ])
+        assert.equal(await follower.node.redis.publish(`rb:leader-request:${leader.node.nodeId}`, junk), 1);
+      // A rollback the leader can make, asked of the follower over HTTP: version 0's weights served as version 1,
+      // committed by the leader, loaded by the follower like any commit.
       const res = await fetch(`${follower.url}/api/rollback`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ toVersion: 0 }),
       });
-      assert.equal(res.status, 409);
-      assert.match(((await res.json()) as { error: string }).error, new RegExp(`node ${leaderId} leads`));
-
-      // The leader passes the check and reaches the engine's own answer (nothing older than version 0 is kept).
-      await assert.rejects(leader.coordinator.rollback(), /no earlier model is kept to roll back to/);
-      assert.equal(follower.coordinator.modelVersion, 0);
-      assert.equal(leader.coordinator.modelVersion, 0);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { modelVersion: 1, from: 0 });
+      assert.equal(leader.coordinator.modelVersion, 1, 'the leader committed it');
+      // Polled, not waitForVersion: a follower loads a rolled-back version without a 'round:committed' record to announce.
+      await until(() => follower.coordinator.modelVersion === 1, 20_000, 'the follower to load version 1');
+      // A request that names no version the leader keeps: the leader's refusal, through the follower (409).
+      const bad = await fetch(`${follower.url}/api/rollback`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ toVersion: 99 }),
+      });
+      assert.equal(bad.status, 409);
+      const leaderAnswer = await leader.coordinator.rollback(99).then(
+        () => 'resolved',
+        (err: Error) => err.message,
+      );
+      assert.equal(((await bad.json()) as { error: string }).error, leaderAnswer, 'the leader’s own answer, through the follower');
+      assert.equal(leader.coordinator.modelVersion, 1);
     } finally {
       await stopNodes();
       await shared.remove();
