@@ -1,5 +1,5 @@
 import nacl from 'tweetnacl';
-import { bytesToUint32, constantTimeEqual } from './bytes.js';
+import { addLittleEndianWords, constantTimeEqual } from './bytes.js';
 import { neighbourCount, roundInfeasibility, thresholdFor } from './config.js';
 import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
@@ -180,9 +180,7 @@ export class SecAggServer {
     if (msg.masked.length !== 4 * this.vectorLength) {
       throw new SecAggError('BAD_INPUT', `masked input of ${msg.masked.length} bytes, round wants ${4 * this.vectorLength}`);
     }
-    const words = bytesToUint32(msg.masked);
-    const sum = this.maskedSum;
-    for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + words[i]!;
+    addLittleEndianWords(this.maskedSum, msg.masked);
     this.stage2.add(clientId);
   }
 
@@ -231,11 +229,7 @@ export class SecAggServer {
     }
     if (request.dropped.length === 0 && msg.correction !== undefined)
       throw new SecAggError('BAD_INPUT', `${clientId} sent a correction with no dropped neighbours`);
-    if (msg.correction) {
-      const words = bytesToUint32(msg.correction);
-      const sum = this.maskedSum;
-      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + words[i]!;
-    }
+    if (msg.correction) addLittleEndianWords(this.maskedSum, msg.correction);
     for (const { of, share } of msg.seedShares) push(this.seedShares, of, share);
     for (const { of, share } of msg.keyShares) push(this.keyShares, of, share);
     this.responders.add(clientId);

@@ -183,15 +183,6 @@ export const cliConfigSchema = z
     if (config.dpClip && config.privacy === 'off') {
       ctx.addIssue({ code: 'custom', path: ['dpClip'], message: 'needs a DP preset (--privacy standard or strict)' });
     }
-    if (config.dpClip?.mode === 'adaptive' && secureAggregationOf(config) !== 'off') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['dpClip'],
-        message:
-          'adaptive clipping runs with central noise only: add --secure-aggregation off (plain mode: the coordinator opens each clipped update); ' +
-          'under secure aggregation the count of unclipped updates is not carried by the masked sum',
-      });
-    }
     if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: 'give both --tls-cert and --tls-key, or neither' });
     }
