@@ -33,10 +33,11 @@ const div = (a: number, b: number): number => (a === 0 ? 0 : EXP[LOG[a]! + 255 -
  * is identical (shamir.test.ts checks it against the package on random secrets and share subsets).
  */
 export async function combineShares(shares: Uint8Array[], threshold: number): Promise<Uint8Array> {
-  return Promise.resolve(combineSync(shares, threshold));
+  return Promise.resolve(combineSharesSync(shares, threshold));
 }
 
-function combineSync(shares: Uint8Array[], threshold: number): Uint8Array {
+/** combineShares without the promise: the server rebuilds a seed inside a synchronous accept. */
+export function combineSharesSync(shares: Uint8Array[], threshold: number): Uint8Array {
   if (!(Number.isInteger(threshold) && threshold >= 2)) throw new RangeError(`threshold must be an integer ≥ 2, got ${threshold}`);
   if (shares.length < threshold) throw new RangeError(`need ${threshold} shares, have ${shares.length}`);
   const length = shares[0]!.length;
