@@ -1,4 +1,4 @@
-import { ProtocolError, type ParsedSecAggFitTask } from '@fedrec/protocol';
+import { ProtocolError, deviceDpFromConfig, type ParsedSecAggFitTask } from '@fedrec/protocol';
 import { SecAggClient, SecAggError, contributionLayout, encodeContribution, encodeEvaluation, evaluationLayout, type ContributionLayout } from '@fedrec/secagg';
 import {
   type AdvertiseKeys,
@@ -58,7 +58,8 @@ export class SecAggParticipant {
       return keys;
     }
     const ctx = taskContext(task);
-    const layout = contributionLayout(ctx.global.manifest);
+    // Adaptive DP clipping: the coordinator asked for the clipping bit in the masked vector (and lays its sum out the same way).
+    const layout = contributionLayout(ctx.global.manifest, { clipBitStd: clipBitStdOf(task) });
     const client = new SecAggClient({ clientId, roundId: task.roundId, config: task.secureAggregation.config, vectorLength: layout.vectorLength });
     const keys = this.refusals(() => client.advertiseKeys());
     const fit = startFit(this.host, task, () => ctx);
@@ -87,8 +88,15 @@ export class SecAggParticipant {
     try {
       reply = await finishFit(this.host, round.fit!, ({ outcome }) => {
         if (this.round !== round) throw new ProtocolError('ROUND_CLOSED', `round ${round.task.roundId} ended while training`);
+        if (round.layout.clipBit && outcome.clipBit === undefined)
+          throw new ProtocolError('INTERNAL', 'adaptive clipping: the DP step left no clipping bit to mask');
         const input = encodeContribution(
-          { numExamples: outcome.numExamples, delta: outcome.delta, ...(outcome.rowWeights ? { rowWeights: outcome.rowWeights } : {}) },
+          {
+            numExamples: outcome.numExamples,
+            delta: outcome.delta,
+            ...(outcome.rowWeights ? { rowWeights: outcome.rowWeights } : {}),
+            ...(round.layout.clipBit ? { clipBit: outcome.clipBit! } : {}),
+          },
           round.layout,
           round.task.secureAggregation.config,
         );
@@ -169,5 +177,14 @@ export class SecAggParticipant {
     if (!(err instanceof SecAggError)) return err instanceof Error ? err : new Error(String(err));
     this.host.logger.warn({ roundId: round?.task.roundId, reason: err.reason, err: err.message }, 'secure-aggregation step refused');
     return new ProtocolError(err.code, `${err.reason}: ${err.message}`);
+  }
+}
+
+/** The clipping bit's noise std when the fit task's DP settings ask for the bit (a malformed setting: INVALID_PAYLOAD). */
+function clipBitStdOf(task: ParsedSecAggFitTask): number | undefined {
+  try {
+    return deviceDpFromConfig(task.config)?.clipBitStd;
+  } catch (err) {
+    throw new ProtocolError('INVALID_PAYLOAD', err instanceof Error ? err.message : String(err));
   }
 }

@@ -21,6 +21,8 @@ export interface FitOutcome {
   /** Per row of each rowwise tensor: how many examples touched it. */
   rowWeights?: Float32Array;
   metrics: Record<string, number>;
+  /** Set by the device's DP step only (client-sdk/privacy): the clipping bit b − 1/2 (+ noise) to mask under secure aggregation. */
+  clipBit?: number;
 }
 
 export interface EvaluateOutcome {

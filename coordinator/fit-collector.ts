@@ -74,6 +74,8 @@ export interface FitCollection {
   abandonReason?: string;
   /** Under DP (coordinator/privacy/): whether a noisy sum was released, and epsilon after the round. */
   privacy?: RoundPrivacy;
+  /** Adaptive DP clipping under secure aggregation: Σ over contributors of their masked clipping bits b − 1/2 (+ noise). */
+  clipBitSum?: number;
 }
 
 /**

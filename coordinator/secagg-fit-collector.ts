@@ -3,12 +3,14 @@ import type { ErrorInfo, RoundResult, SecAggFitTask } from '@fedrec/protocol';
 import {
   contributionLayout,
   decodeAggregate,
+  decodeClipBitSum,
   decodeEvaluation,
   evaluationLayout,
   roundInfeasibility,
   SecAggServer,
   type SecAggAbandoned,
 } from '@fedrec/secagg';
+import { deviceDpFromConfig } from '@fedrec/protocol';
 import { advertiseKeysSchema, maskedInputSchema, shareKeysSchema, unmaskResponseSchema } from '@fedrec/protocol';
 import { pack, packedSchema, type Packed, type SecAggConfig } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
@@ -97,7 +99,10 @@ class SecAggRoundRun {
     const { ctx, config, options, purpose } = this;
     const infeasible = roundInfeasibility(config, ctx.assignments.length);
     if (infeasible) return this.abandoned(`secure aggregation cannot run this round: ${infeasible}`);
-    const layout = purpose.kind === 'fit' ? contributionLayout(ctx.global.manifest) : evaluationLayout(purpose.metrics);
+    // Adaptive DP clipping (coordinator/privacy) asks every device for its clipping bit: one more masked word.
+    // Every assignment carries the same DP settings (privacy-guard.ts), so the first one's say the layout.
+    const clipBitStd = ctx.assignments[0] ? deviceDpFromConfig(ctx.assignments[0].config)?.clipBitStd : undefined;
+    const layout = purpose.kind === 'fit' ? contributionLayout(ctx.global.manifest, { clipBitStd }) : evaluationLayout(purpose.metrics);
     const server = new SecAggServer({
       roundId: ctx.roundId,
       config,
@@ -163,6 +168,7 @@ class SecAggRoundRun {
 
       const evaluation = purpose.kind === 'evaluate' ? decodeEvaluation(outcome.sum, outcome.contributors.length, purpose.metrics, config) : undefined;
       const sums = purpose.kind === 'fit' ? decodeAggregate(outcome.sum, outcome.contributors.length, layout, config) : emptySums(ctx.global.manifest);
+      const clipBitSum = layout.clipBit ? decodeClipBitSum(outcome.sum, outcome.contributors.length, layout, config) : undefined;
       const contributors = new Set(outcome.contributors);
       // A contributor that missed the unmask stage still counts: its input is in the sum.
       for (const id of contributors) this.failures.delete(id);
@@ -176,7 +182,14 @@ class SecAggRoundRun {
         'secure aggregation completed',
       );
       for (const a of ctx.assignments) this.notify(a, contributors.has(a.clientId) ? undefined : this.verdictFor(a.clientId, 'its input is not in the sum'));
-      return { sums, accepted: outcome.contributors, failures: [...this.failures.values()], metrics: {}, ...(evaluation ? { evaluation } : {}) };
+      return {
+        sums,
+        accepted: outcome.contributors,
+        failures: [...this.failures.values()],
+        metrics: {},
+        ...(evaluation ? { evaluation } : {}),
+        ...(clipBitSum !== undefined ? { clipBitSum } : {}),
+      };
     } catch (err) {
       ctx.logger.error(errorFields(err), 'secure aggregation failed unexpectedly');
       return this.abandoned(`secure aggregation failed: ${err instanceof Error ? err.message : String(err)}`, server.abandon('internal error'));

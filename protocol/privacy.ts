@@ -15,29 +15,49 @@ export const DP_EXTRA_KEYS = {
   clipNorm: 'dp.clipNorm',
   /** Std of the Gaussian noise this device adds to every element (0 = the coordinator adds it). */
   noiseStd: 'dp.noiseStd',
+  /**
+   * Adaptive clipping under secure aggregation: present when the device must put its clipping bit, b − 1/2 with
+   * b = [‖Δ‖ ≤ clipNorm], plus N(0, clipBitStd²) (0: the coordinator noises the count) into the masked vector.
+   */
+  clipBitStd: 'dp.clipBitStd',
 } as const;
 
 /** The device's DP instructions for one fit. */
 export interface DeviceDp {
   clipNorm: number;
   noiseStd: number;
+  /** Set: the device masks its clipping bit too, with this noise std (DP_EXTRA_KEYS.clipBitStd). */
+  clipBitStd?: number | undefined;
 }
 
-const deviceDpSchema = z.object({ clipNorm: z.number().positive().finite(), noiseStd: z.number().min(0).finite() });
+const deviceDpSchema = z.object({
+  clipNorm: z.number().positive().finite(),
+  noiseStd: z.number().min(0).finite(),
+  clipBitStd: z.number().min(0).finite().optional(),
+});
 
 /** Reads the DP instructions from a task config; undefined when DP is off; throws on a malformed pair. */
 export function deviceDpFromConfig(config: TrainingConfig): DeviceDp | undefined {
   const clip = config.extra[DP_EXTRA_KEYS.clipNorm];
   const std = config.extra[DP_EXTRA_KEYS.noiseStd];
-  if (clip === undefined && std === undefined) return undefined;
-  const parsed = deviceDpSchema.safeParse({ clipNorm: clip, noiseStd: std ?? 0 });
+  const bitStd = config.extra[DP_EXTRA_KEYS.clipBitStd];
+  if (clip === undefined && std === undefined && bitStd === undefined) return undefined;
+  const parsed = deviceDpSchema.safeParse({ clipNorm: clip, noiseStd: std ?? 0, ...(bitStd !== undefined ? { clipBitStd: bitStd } : {}) });
   if (!parsed.success) throw new RangeError(`invalid DP task settings: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
 /** A task config carrying the device's DP instructions. */
 export function withDeviceDp(config: TrainingConfig, dp: DeviceDp): TrainingConfig {
-  return { ...config, extra: { ...config.extra, [DP_EXTRA_KEYS.clipNorm]: dp.clipNorm, [DP_EXTRA_KEYS.noiseStd]: dp.noiseStd } };
+  return {
+    ...config,
+    extra: {
+      ...config.extra,
+      [DP_EXTRA_KEYS.clipNorm]: dp.clipNorm,
+      [DP_EXTRA_KEYS.noiseStd]: dp.noiseStd,
+      ...(dp.clipBitStd !== undefined ? { [DP_EXTRA_KEYS.clipBitStd]: dp.clipBitStd } : {}),
+    },
+  };
 }
 
 /** The L2 norm of a vector (double accumulation). */

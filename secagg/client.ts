@@ -3,7 +3,7 @@ import { constantTimeEqual, uint32ToBytes } from './bytes.js';
 import { neighbourCount, roundInfeasibility, thresholdFor } from './config.js';
 import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
-import { neighbourGraph } from './graph.js';
+import { neighboursOfClient } from './graph.js';
 import { agreeKey, generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
 import { addMask, expandMask } from './prg.js';
@@ -87,7 +87,7 @@ export class SecAggClient {
     if (infeasible) this.refuse('BAD_ROSTER', infeasible);
     if (roster.vectorLength !== this.vectorLength) this.refuse('BAD_ROSTER', `vector length ${roster.vectorLength}, this client masks ${this.vectorLength}`);
     const k = neighbourCount(this.config, ids.length);
-    const expected = neighbourGraph(ids, k, roster.graphSeed).get(this.clientId) ?? [];
+    const expected = neighboursOfClient(ids, k, roster.graphSeed, this.clientId);
     const t = thresholdFor(this.config, k + 1, ids.length);
     if (roster.threshold !== t) this.refuse('BAD_ROSTER', `server threshold ${roster.threshold}, config gives ${t}`);
     const given = [...roster.neighbours].map((n) => n.clientId).sort();

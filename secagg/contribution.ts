@@ -6,20 +6,35 @@ import { clip, dequantizeSum, sumErrorBound, quantize, quantizeInto, type Unifor
 
 /**
  * What a client puts under the mask, so the server learns only the FedAvg sums of the contract:
- *   [ w·Δ for every shared element | n_i | w_ir for every row of every rowwise tensor ]
+ *   [ w·Δ for every shared element | n_i | w_ir for every row of every rowwise tensor ( | b_i − 1/2 ) ]
+ * The last word only under adaptive DP clipping (layout.clipBit): the device's clipping bit, shifted and noised
+ * by client-sdk/privacy, quantized over its own range ±(1/2 + 8·σ) for a per-device noise std σ (not ±maxWeight:
+ * DP presets set maxWeight 1, and clipping the noise would bias the count); the server learns only Σ over contributors.
  * where w is n_i for ordinary elements and the row weight w_ir for rows of rowwise tensors.
  * Δ is clipped to ±clipRange and weights to [0, maxWeight], so w·Δ is quantized over ±clipRange·maxWeight
  * and weights over ±maxWeight (same bits).
  */
 export interface ContributionLayout extends RowLayout {
-  /** deltaLength + 1 + rowWeightsLength: the masked vector's length in uint32 words. */
+  /** deltaLength + 1 + rowWeightsLength (+ 1 with clipBit): the masked vector's length in uint32 words. */
   vectorLength: number;
+  /** Whether the vector ends with the clipping bit (adaptive DP clipping under secure aggregation). */
+  clipBit: boolean;
+  /** The bit's quantization range (0 without a bit). */
+  clipBitRange: number;
 }
 
-/** The protocol's row layout of the manifest, plus the length of the vector a client masks. */
-export function contributionLayout(manifest: WeightManifest): ContributionLayout {
+/**
+ * The protocol's row layout of the manifest, plus the length of the vector a client masks. `clipBitStd`: the round
+ * masks each device's clipping bit, which carries noise of this std (0: none); both sides derive the range from it.
+ */
+export function contributionLayout(manifest: WeightManifest, options: { clipBitStd?: number | undefined } = {}): ContributionLayout {
   const layout = rowLayout(manifest);
-  return { ...layout, vectorLength: layout.deltaLength + 1 + layout.rowWeightsLength };
+  const std = options.clipBitStd;
+  if (std !== undefined && !(std >= 0 && Number.isFinite(std))) throw new RangeError(`clipping-bit noise std must be a finite number ≥ 0, got ${std}`);
+  const clipBit = std !== undefined;
+  // 8σ: a device's noised bit falls outside with probability ~1e-15, so clipping does not bias the count.
+  const clipBitRange = clipBit ? 0.5 + 8 * std : 0;
+  return { ...layout, clipBit, clipBitRange, vectorLength: layout.deltaLength + 1 + layout.rowWeightsLength + (clipBit ? 1 : 0) };
 }
 
 /** A client's training result, as in the aggregation contract. */
@@ -28,6 +43,8 @@ export interface ClientContribution {
   delta: Float32Array;
   /** One weight per row of each rowwise tensor; when absent every row weighs numExamples. */
   rowWeights?: Float32Array;
+  /** The device's shifted, noised clipping bit (required exactly when the layout has clipBit). */
+  clipBit?: number;
 }
 
 function clipWeight(w: number, maxWeight: number): number {
@@ -47,6 +64,10 @@ export function l2Scale(delta: ArrayLike<number>, bound: number | undefined): nu
 /** The quantized vector a client masks; `random` drives stochastic rounding (Math.random unless injected). */
 export function encodeContribution(c: ClientContribution, layout: ContributionLayout, config: SecAggConfig, random: UniformSource = Math.random): Uint32Array {
   if (c.delta.length !== layout.deltaLength) throw new RangeError(`delta has ${c.delta.length} values, layout wants ${layout.deltaLength}`);
+  if (layout.clipBit !== (c.clipBit !== undefined)) {
+    throw new RangeError(layout.clipBit ? 'this round masks a clipping bit and the contribution has none' : 'a clipping bit in a round that does not mask one');
+  }
+  if (c.clipBit !== undefined && !Number.isFinite(c.clipBit)) throw new RangeError(`clipping bit must be finite, got ${c.clipBit}`);
   if (c.rowWeights && c.rowWeights.length !== layout.rowWeightsLength) {
     throw new RangeError(`rowWeights has ${c.rowWeights.length} values, layout wants ${layout.rowWeightsLength}`);
   }
@@ -75,6 +96,7 @@ export function encodeContribution(c: ClientContribution, layout: ContributionLa
   quantizeInto(weighted, clipRange * maxWeight, bits, out, 0, rng);
   out[layout.deltaLength] = quantize(n, maxWeight, bits, rng);
   quantizeInto(rowWeights, maxWeight, bits, out, layout.deltaLength + 1, rng);
+  if (c.clipBit !== undefined) out[layout.vectorLength - 1] = quantize(c.clipBit, layout.clipBitRange, bits, rng);
   return out;
 }
 
@@ -86,9 +108,16 @@ export function decodeAggregate(sum: Uint32Array, contributors: number, layout: 
   return {
     weightedDeltaSum: dequantizeSum(sum.subarray(0, d), clipRange * maxWeight, bits, contributors),
     weightSum: dequantizeSum(sum.subarray(d, d + 1), maxWeight, bits, contributors)[0]!,
-    rowWeightSums: dequantizeSum(sum.subarray(d + 1), maxWeight, bits, contributors),
+    rowWeightSums: dequantizeSum(sum.subarray(d + 1, d + 1 + layout.rowWeightsLength), maxWeight, bits, contributors),
     contributors,
   };
+}
+
+/** Σ over contributors of their shifted, noised clipping bits, from the unmasked sum of a clipBit layout. */
+export function decodeClipBitSum(sum: Uint32Array, contributors: number, layout: ContributionLayout, config: SecAggConfig): number {
+  if (!layout.clipBit) throw new RangeError('this layout carries no clipping bit');
+  if (sum.length !== layout.vectorLength) throw new RangeError(`sum has ${sum.length} words, layout wants ${layout.vectorLength}`);
+  return dequantizeSum(sum.subarray(layout.vectorLength - 1), layout.clipBitRange, config.quantizationBits, contributors)[0]!;
 }
 
 /**

@@ -19,7 +19,7 @@ describe('secagg+ under real dropout (Bell et al. parameters, cheap unmasking)',
     const dropped = pick(clients, 0.3);
     const survivors = clients.filter((c) => !dropped.includes(c));
     const silentAtUnmask = survivors.slice(0, 3); // their inputs count; their pairs with dropped peers fall back to rebuilt keys
-    const { outcome } = await runInMemoryRound({
+    const { outcome, server } = await runInMemoryRound({
       roundId: 9,
       config: cfg,
       inputs: encodeAll(cs, cfg),
@@ -27,6 +27,8 @@ describe('secagg+ under real dropout (Bell et al. parameters, cheap unmasking)',
       dropBefore: { 'masked-input': dropped, unmask: silentAtUnmask },
     });
     assert.equal(outcome.status, 'completed', outcome.status === 'abandoned' ? outcome.reason : '');
+    // Every survivor's self mask came out while the unmask replies arrived (at its t-th seed share), none in finish().
+    assert.equal(server.selfMasksPending, 0);
     const done = outcome as SecAggCompleted;
     assert.equal(done.contributors.length, 70);
     const sums = decodeAggregate(done.sum, 70, layout, cfg);

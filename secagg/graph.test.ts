@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { neighbourGraph, seededPermutation } from './index.js';
+import { neighbourGraph, neighboursOfClient, seededPermutation } from './index.js';
 import { ids } from './testing/helpers.js';
 
 describe('secagg+ neighbour graph', () => {
@@ -15,6 +15,19 @@ describe('secagg+ neighbour graph', () => {
       for (const p of peers) assert.ok(g.get(p)!.includes(id));
     }
     assert.deepEqual(neighbourGraph([...roster].reverse(), 8, seed), g);
+  });
+
+  it('gives one client the same neighbours as the whole graph does (what a client checks its roster against)', () => {
+    for (const [n, k] of [
+      [101, 8],
+      [5, 6],
+      [30, 29],
+    ] as const) {
+      const roster = ids(n);
+      const g = neighbourGraph(roster, k, seed);
+      for (const id of roster) assert.deepEqual(neighboursOfClient([...roster].reverse(), k, seed, id), g.get(id));
+    }
+    assert.deepEqual(neighboursOfClient(ids(10), 4, seed, 'not-in-roster'), []);
   });
 
   it('is the complete graph when k ≥ n-1, and another seed gives another graph', () => {

@@ -43,10 +43,26 @@ export function neighbourGraph(roster: readonly string[], k: number, seed: Uint8
   }
   if (k % 2 !== 0) throw new RangeError(`a circulant graph needs an even degree, got ${k}`);
   const order = seededPermutation([...roster].sort(), seed);
-  order.forEach((id, p) => {
-    const peers: string[] = [];
-    for (let d = 1; d <= k / 2; d++) peers.push(order[(p + d) % n]!, order[(p - d + n) % n]!);
-    graph.set(id, peers.sort());
-  });
+  order.forEach((id, p) => graph.set(id, circulantPeers(order, p, k)));
   return graph;
+}
+
+/**
+ * One client's neighbours in the same graph (sorted by id), without building everyone's lists: what a client
+ * checks its roster against. Equal to neighbourGraph(roster, k, seed).get(id) (graph.test.ts compares them).
+ */
+export function neighboursOfClient(roster: readonly string[], k: number, seed: Uint8Array, id: string): string[] {
+  const n = roster.length;
+  if (!roster.includes(id)) return [];
+  if (k >= n - 1) return roster.filter((o) => o !== id).sort();
+  if (k % 2 !== 0) throw new RangeError(`a circulant graph needs an even degree, got ${k}`);
+  const order = seededPermutation([...roster].sort(), seed);
+  return circulantPeers(order, order.indexOf(id), k);
+}
+
+function circulantPeers(order: readonly string[], p: number, k: number): string[] {
+  const n = order.length;
+  const peers: string[] = [];
+  for (let d = 1; d <= k / 2; d++) peers.push(order[(p + d) % n]!, order[(p - d + n) % n]!);
+  return peers.sort();
 }

@@ -1,5 +1,5 @@
 import nacl from 'tweetnacl';
-import { bytesToUint32, constantTimeEqual } from './bytes.js';
+import { addLittleEndianWords, constantTimeEqual } from './bytes.js';
 import { neighbourCount, roundInfeasibility, thresholdFor } from './config.js';
 import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
@@ -7,7 +7,7 @@ import { neighbourGraph } from './graph.js';
 import { agreeKey, pairwiseSign, publicKeyOf } from './key-agreement.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
 import { addMask } from './prg.js';
-import { combineShares } from './shamir.js';
+import { combineShares, combineSharesSync } from './shamir.js';
 
 export interface SecAggServerOptions {
   roundId: number;
@@ -78,6 +78,8 @@ export class SecAggServer {
   private seedShares = new Map<string, Uint8Array[]>();
   private keyShares = new Map<string, Uint8Array[]>();
   private responders = new Set<string>();
+  /** Survivors whose self mask is already out of the sum (removed as soon as their t-th seed share arrived). */
+  private selfMasksRemoved = new Set<string>();
 
   constructor(options: SecAggServerOptions) {
     if (options.config.mode === 'off') throw new RangeError('SecAggServer needs mode secagg or secagg+');
@@ -180,9 +182,7 @@ export class SecAggServer {
     if (msg.masked.length !== 4 * this.vectorLength) {
       throw new SecAggError('BAD_INPUT', `masked input of ${msg.masked.length} bytes, round wants ${4 * this.vectorLength}`);
     }
-    const words = bytesToUint32(msg.masked);
-    const sum = this.maskedSum;
-    for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + words[i]!;
+    addLittleEndianWords(this.maskedSum, msg.masked);
     this.stage2.add(clientId);
   }
 
@@ -231,14 +231,30 @@ export class SecAggServer {
     }
     if (request.dropped.length === 0 && msg.correction !== undefined)
       throw new SecAggError('BAD_INPUT', `${clientId} sent a correction with no dropped neighbours`);
-    if (msg.correction) {
-      const words = bytesToUint32(msg.correction);
-      const sum = this.maskedSum;
-      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + words[i]!;
-    }
+    if (msg.correction) addLittleEndianWords(this.maskedSum, msg.correction);
     for (const { of, share } of msg.seedShares) push(this.seedShares, of, share);
     for (const { of, share } of msg.keyShares) push(this.keyShares, of, share);
     this.responders.add(clientId);
+    // A survivor's self mask comes out as soon as t of its seed shares are in, while other replies are still on
+    // their way, so finish() has (normally) no self mask left to expand after the last reply. Shares that do not
+    // reconstruct are left for finish(), which abandons the round with the reason.
+    for (const { of } of msg.seedShares) {
+      const shares = this.seedShares.get(of)!;
+      if (this.selfMasksRemoved.has(of) || shares.length < this.threshold) continue;
+      let seed: Uint8Array;
+      try {
+        seed = combineSharesSync(shares, this.threshold);
+      } catch {
+        continue;
+      }
+      addMask(this.maskedSum, seed, -1);
+      this.selfMasksRemoved.add(of);
+    }
+  }
+
+  /** Survivors whose self mask is still in the sum (finish() removes them): 0 once every survivor has t replies. */
+  get selfMasksPending(): number {
+    return [...this.stage2].filter((id) => !this.selfMasksRemoved.has(id)).length;
   }
 
   /** Closes stage 3 with whoever answered: removes every mask and returns the sum, or abandons. */
@@ -249,6 +265,7 @@ export class SecAggServer {
     if (short) return this.abandon(short);
     const sum = this.maskedSum;
     for (const id of this.stage2) {
+      if (this.selfMasksRemoved.has(id)) continue;
       const seed = await this.reconstruct(this.seedShares, id);
       if (!seed) return this.abandon(`self-mask seed of ${id} could not be reconstructed`);
       addMask(sum, seed, -1);

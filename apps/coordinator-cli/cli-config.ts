@@ -109,7 +109,7 @@ export const cliConfigSchema = z
     secaggCorruptionRate: z.coerce.number().min(0).max(0.3).optional(),
     /** Privacy preset (coordinator/privacy/presets.ts): DP clipping, noise and budget (and the secure-aggregation mode they need) together. */
     privacy: z.enum(PRIVACY_PRESETS).default('off'),
-    /** DP clipping of a --privacy preset: fixed (the preset's clip norm) or adaptive[:quantile] (Andrew et al. 2021; central noise only). */
+    /** DP clipping of a --privacy preset: fixed (the preset's clip norm) or adaptive[:quantile] (Andrew et al. 2021; plain mode or secure aggregation). */
     dpClip: z
       .string()
       .regex(/^(fixed|adaptive(:(0?\.\d+))?)$/, 'fixed, adaptive or adaptive:<quantile in (0, 1)>')
@@ -182,15 +182,6 @@ export const cliConfigSchema = z
   .superRefine((config, ctx) => {
     if (config.dpClip && config.privacy === 'off') {
       ctx.addIssue({ code: 'custom', path: ['dpClip'], message: 'needs a DP preset (--privacy standard or strict)' });
-    }
-    if (config.dpClip?.mode === 'adaptive' && secureAggregationOf(config) !== 'off') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['dpClip'],
-        message:
-          'adaptive clipping runs with central noise only: add --secure-aggregation off (plain mode: the coordinator opens each clipped update); ' +
-          'under secure aggregation the count of unclipped updates is not carried by the masked sum',
-      });
     }
     if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: 'give both --tls-cert and --tls-key, or neither' });

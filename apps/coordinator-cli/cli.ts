@@ -77,7 +77,7 @@ function program(): Command {
     [
       'dpClip',
       '--dp-clip <fixed|adaptive[:q]>',
-      "with a DP preset: the preset's fixed clip norm, or adaptive towards the q-quantile of update norms (default 0.5; Andrew et al. 2021; needs --secure-aggregation off)",
+      "with a DP preset: the preset's fixed clip norm, or adaptive towards the q-quantile of update norms (default 0.5; Andrew et al. 2021; under secure aggregation each device masks its clipping bit)",
     ],
     ['secaggThreshold', '--secagg-threshold <t>', 'shares needed: auto (Bell et al., default), a count >= 2 or a fraction in [0.5, 1] of each sharing group'],
     ['secaggNeighbours', '--secagg-neighbours <k|auto>', 'secagg+ neighbours per client (even), or auto (Bell et al.: from the dropout and corruption rates)'],

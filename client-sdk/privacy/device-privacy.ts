@@ -16,6 +16,11 @@ import type { TaskContext } from '../trainer.js';
  *    element, and marks every item row weight 1, so the masked sum carries the noise on all rows, not only
  *    on rows someone touched (otherwise the rows without noise would tell which items nobody touched, and
  *    the sum would not be DP). The cost: the update becomes dense; under secure aggregation it already is.
+ * 4. Under adaptive clipping with secure aggregation (clipBitStd set) the device also reports its clipping bit
+ *    b = [‖Δ‖ ≤ clipNorm] (norm before clipping, untouched rows zeroed) as b − 1/2 plus N(0, clipBitStd²): the
+ *    masked vector carries it (secagg/contribution.ts), so the coordinator learns only the noisy count.
+ *    The coordinator cannot check this bit (it never sees the update): see README "Adaptive clipping under
+ *    secure aggregation" for what a lying device can do.
  */
 export function privatizeUpdate(outcome: FitOutcome, manifest: WeightManifest, dp: DeviceDp, bytes?: ByteSource): FitOutcome {
   const delta = Float32Array.from(outcome.delta);
@@ -28,9 +33,17 @@ export function privatizeUpdate(outcome: FitOutcome, manifest: WeightManifest, d
       if (!touched) delta.fill(0, t.offset + r * t.cols, t.offset + (r + 1) * t.cols);
     }
   }
-  clipL2InPlace(delta, dp.clipNorm);
+  const norm = clipL2InPlace(delta, dp.clipNorm);
   if (dp.noiseStd > 0) addGaussianNoise(delta, dp.noiseStd, bytes);
-  return { ...outcome, delta, numExamples: 1, ...(rowWeights ? { rowWeights } : {}) };
+  // A trainer's own clipBit never passes: only this step sets it, and only when the coordinator asked.
+  const { clipBit: _ignored, ...rest } = outcome;
+  const result: FitOutcome = { ...rest, delta, numExamples: 1, ...(rowWeights ? { rowWeights } : {}) };
+  if (dp.clipBitStd !== undefined) {
+    const bit = new Float64Array([(norm <= dp.clipNorm ? 1 : 0) - 0.5]);
+    addGaussianNoise(bit, dp.clipBitStd, bytes);
+    result.clipBit = bit[0]!;
+  }
+  return result;
 }
 
 /** Applies the task's DP instructions, if any, to a checked fit (the one call the fit path makes). */

@@ -63,7 +63,16 @@ export class AdaptiveClip {
    * clip norm. Returns the noised fraction it stepped with.
    */
   step(unclipped: number, selected: number, countStddev: number, bytes?: ByteSource): number {
-    const shifted = new Float64Array([unclipped - selected / 2]);
+    return this.stepShifted(unclipped - selected / 2, selected, countStddev, bytes);
+  }
+
+  /**
+   * The same step from the shifted count Σ(b − 1/2) over the selected clients, as secure aggregation delivers it
+   * (already noised by the devices when the noise is distributed: countStddev 0 then).
+   */
+  stepShifted(shiftedCount: number, selected: number, countStddev: number, bytes?: ByteSource): number {
+    if (!Number.isFinite(shiftedCount)) throw new RangeError(`adaptive clipping: the shifted count ${shiftedCount} is not finite`);
+    const shifted = new Float64Array([shiftedCount]);
     addGaussianNoise(shifted, countStddev, bytes);
     const fraction = Math.min(1, Math.max(0, shifted[0]! / selected + 0.5));
     this.clip *= Math.exp(-this.settings.learningRate * (fraction - this.settings.targetQuantile));

@@ -73,8 +73,9 @@ export type DpClipChoice = { mode: 'fixed' } | { mode: 'adaptive'; targetQuantil
  * The coordinator options a preset sets. An explicitly chosen secure-aggregation mode wins over the preset's:
  * secagg instead of secagg+ keeps the DP settings with distributed noise; off (plain mode) turns the noise
  * central (the coordinator adds it to the sum of the updates it opens: the trusted-aggregator model).
- * Adaptive clipping (--dp-clip adaptive) needs central noise: with secure aggregation it is refused by the
- * coordinator (coordinator/privacy/privacy-guard.ts says why).
+ * Adaptive clipping (--dp-clip adaptive) runs in every mode: plain mode counts the clipping bits from the updates
+ * it opens; under secure aggregation each device masks its own bit (privacy-guard.ts, README "Adaptive clipping
+ * under secure aggregation").
  */
 export function privacyPresetOptions(
   name: PrivacyPresetName,

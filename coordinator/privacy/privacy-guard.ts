@@ -43,12 +43,12 @@ export class PrivacyGuard {
     const p = deps.settings.placement;
     this.placement = p === 'auto' ? (deps.secureAggregation === 'off' ? 'central' : 'distributed') : p;
     if (deps.settings.adaptiveClip) {
-      if (this.placement !== 'central') {
-        // The count of unclipped updates would have to be summed through the masked vector (secagg/), which
-        // carries the model only: refused rather than computed from updates the coordinator cannot see.
+      if (this.placement === 'distributed' && deps.secureAggregation === 'off') {
+        // Plain mode counts the bits from the updates that arrive, and device noise would blur their norms; the
+        // devices' own bits travel only in the masked vector (secure aggregation).
         throw new TypeError(
-          'invalid coordinator options: adaptive DP clipping runs with central noise only (plain mode, --secure-aggregation off); ' +
-            'under secure aggregation the count of unclipped updates is not carried by the masked sum',
+          'invalid coordinator options: adaptive DP clipping with distributed noise needs secure aggregation (the clipping bits travel in the masked sum); ' +
+            'in plain mode use central noise',
         );
       }
       this.adaptive = new AdaptiveClip(deps.settings.adaptiveClip, deps.settings.clipNorm);
@@ -110,8 +110,13 @@ export class PrivacyGuard {
     this.pendingRate = undefined;
     const distributed = this.placement === 'distributed';
     const calibratedFor = distributed ? Math.min(selected, Math.max(minResults, Math.ceil(minSurvivorFraction * selected))) : selected;
-    const noiseStd = distributed ? (noiseMultiplier * clipNorm) / Math.sqrt(calibratedFor) : 0;
-    const assignments = ctx.assignments.map((a) => ({ ...a, config: withDeviceDp(a.config, { clipNorm, noiseStd }) }));
+    // Distributed: each device adds its share of the value noise (z_v under adaptive clipping, z otherwise).
+    const noiseStd = distributed ? (valueNoise * clipNorm) / Math.sqrt(calibratedFor) : 0;
+    // Under secure aggregation the clipping bits can only come from the devices, in the masked vector: each adds
+    // its share of the count noise (distributed) or none (central: AdaptiveClip.step adds σ_b to the count).
+    const maskedBits = adaptiveClip !== undefined && this.deps.secureAggregation !== 'off';
+    const clipBitStd = maskedBits ? (distributed ? countStddev / Math.sqrt(calibratedFor) : 0) : undefined;
+    const assignments = ctx.assignments.map((a) => ({ ...a, config: withDeviceDp(a.config, { clipNorm, noiseStd, clipBitStd }) }));
     // Plain mode: the coordinator clips again (and ignores claimed weights); secure aggregation ignores it.
     const dpInput = ctx.roundInput ? new DpRoundInput(ctx.global.manifest, clipNorm) : undefined;
     const collection = await inner.collect({ ...ctx, assignments, ...(dpInput ? { roundInput: dpInput } : {}) });
@@ -138,8 +143,17 @@ export class PrivacyGuard {
     releaseDpSums(sums, distributed ? 0 : valueNoise * clipNorm, selected, this.deps.randomBytes);
     let adaptive: RoundPrivacy['adaptiveClip'];
     if (this.adaptive) {
-      if (!dpInput) throw new Error('adaptive clipping without the plain round input'); // refused in the constructor
-      const unclippedFraction = this.adaptive.step(dpInput.unclipped, selected, countStddev, this.deps.randomBytes);
+      let unclippedFraction: number;
+      if (maskedBits) {
+        // Σ(b − 1/2) over the contributors (noised by them when distributed); a selected client whose input is not in
+        // the sum counts as clipped (b = 0), as in plain mode, so the shifted count is over the selected clients.
+        if (collection.clipBitSum === undefined) throw new Error('adaptive clipping under secure aggregation: the collector returned no clipping-bit sum');
+        const shifted = collection.clipBitSum - (selected - contributors) / 2;
+        unclippedFraction = this.adaptive.stepShifted(shifted, selected, distributed ? 0 : countStddev, this.deps.randomBytes);
+      } else {
+        if (!dpInput) throw new Error('adaptive clipping without the plain round input');
+        unclippedFraction = this.adaptive.step(dpInput.unclipped, selected, countStddev, this.deps.randomBytes);
+      }
       adaptive = { valueNoiseMultiplier: valueNoise, countStddev, unclippedFraction, nextClipNorm: this.adaptive.clipNorm };
     }
     this.accountant.spend(q, effective);

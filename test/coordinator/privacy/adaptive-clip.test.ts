@@ -170,8 +170,14 @@ describe('privacy: adaptive clipping (Andrew et al. 2021)', function () {
     assert.equal(input.unclipped, 1);
   });
 
-  it('refuses what it cannot do: secure aggregation (distributed noise), and a count noise too small for z', () => {
-    assert.throws(() => adaptiveGuard(1, 1, 1, 'secagg+'), /adaptive DP clipping runs with central noise only/);
+  it('refuses what it cannot do: distributed noise in plain mode (no masked bits), and a count noise too small for z', () => {
+    assert.doesNotThrow(() => adaptiveGuard(1, 1, 1, 'secagg+'), 'under secure aggregation the devices mask their bits');
+    const settings = { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, placement: 'distributed' as const, minSurvivorFraction: 0.8 };
+    const deps = { secureAggregation: 'off' as const, minResults: 1, ledger: new PrivacyLedger(undefined), logger: silentLogger };
+    assert.throws(
+      () => new PrivacyGuard({ ...deps, settings: { ...settings, adaptiveClip: { targetQuantile: 0.5, learningRate: 0.2 } } }),
+      /adaptive DP clipping with distributed noise needs secure aggregation/,
+    );
     assert.throws(() => valueNoiseMultiplier(2, 1), /2σ_b > z/);
   });
 

@@ -59,15 +59,18 @@ describe('privacy: the --privacy presets', () => {
     assert.equal(p.adaptiveClip, undefined, 'fixed clipping unless --dp-clip adaptive');
   });
 
-  it('--dp-clip adaptive[:q]: the preset’s clip norm becomes the initial one, in plain mode only; refused elsewhere with the reason', () => {
+  it('--dp-clip adaptive[:q]: the preset’s clip norm becomes the initial one, in plain mode and under secure aggregation', () => {
     const o = resolved({ privacy: 'strict', secureAggregation: 'off', dpClip: 'adaptive:0.7' });
     const p = o.privacy as Exclude<typeof o.privacy, 'off'>;
     assert.deepEqual(p.adaptiveClip, { targetQuantile: 0.7, learningRate: 0.2 });
     assert.equal(p.clipNorm, 0.5);
     assert.equal((resolved({ privacy: 'standard', secureAggregation: 'off', dpClip: 'adaptive' }).privacy as typeof p).adaptiveClip?.targetQuantile, 0.5);
     assert.equal((resolved({ privacy: 'standard', dpClip: 'fixed' }).privacy as typeof p).adaptiveClip, undefined);
-    assert.throws(() => resolveCliConfig({ privacy: 'standard', dpClip: 'adaptive' }), /--dp-clip.*central noise only.*--secure-aggregation off/);
-    assert.throws(() => resolveCliConfig({ privacy: 'standard', secureAggregation: 'secagg', dpClip: 'adaptive' }), /--dp-clip.*central noise only/);
+    // Under secure aggregation each device masks its clipping bit (distributed noise, the preset's placement).
+    const masked = resolved({ privacy: 'standard', dpClip: 'adaptive' });
+    assert.equal(masked.secureAggregation, 'secagg+');
+    assert.equal((masked.privacy as typeof p).adaptiveClip?.targetQuantile, 0.5);
+    assert.equal((resolved({ privacy: 'standard', secureAggregation: 'secagg', dpClip: 'adaptive' }).privacy as typeof p).adaptiveClip?.targetQuantile, 0.5);
     assert.throws(() => resolveCliConfig({ secureAggregation: 'off', dpClip: 'adaptive' }), /--dp-clip.*needs a DP preset/);
     for (const bad of ['adaptive:1', 'adaptive:0', 'adaptive:x', 'sometimes']) {
       assert.throws(() => resolveCliConfig({ privacy: 'standard', secureAggregation: 'off', dpClip: bad }), /--dp-clip/, bad);
