@@ -32,6 +32,8 @@ export interface RunResult {
   perClientKB?: number;
   /** Idle mode: V8 heap growth per connected client after gc, in KB (part of the RSS growth). */
   perClientHeapKB?: number;
+  /** Set when clients dropped (ping timeouts on a loaded machine) and the next round could never start. */
+  stoppedEarly?: string;
 }
 
 const spec = JSON.parse(process.argv[2]!) as RunSpec;
@@ -93,7 +95,14 @@ const finished = new Promise<void>((resolve) => {
     windows.push([roundStartAt, Date.now()]);
     result.accepted.push(record.participants.length);
     result.cpuMsPerUpdate.push((cpu.user + cpu.system) / 1000 / Math.max(1, record.participants.length));
-    if (result.roundMs.length >= spec.rounds) resolve();
+    if (result.roundMs.length >= spec.rounds) return resolve();
+    // The next round waits for all `clients` (minClients): if some dropped it would wait forever. Stop with
+    // the rounds measured and say so, instead of hanging the bench.
+    const connected = coordinator.status().connectedClients;
+    if (connected < spec.clients) {
+      result.stoppedEarly = `after round ${result.roundMs.length}: ${connected} of ${spec.clients} clients still connected`;
+      resolve();
+    }
   });
 });
 
