@@ -32,6 +32,8 @@ export interface RunResult {
   perClientKB?: number;
   /** Idle mode: V8 heap growth per connected client after gc, in KB (part of the RSS growth). */
   perClientHeapKB?: number;
+  /** From forking the device processes to every device welcomed and keyed (handshakes: signature checks, welcome). */
+  connectMs?: number;
   /** Set when clients dropped (ping timeouts on a loaded machine) and the next round could never start. */
   stoppedEarly?: string;
 }
@@ -106,6 +108,7 @@ const finished = new Promise<void>((resolve) => {
   });
 });
 
+const connectStart = performance.now();
 await Promise.all(
   Array.from({ length: fleetCount }, (_, f) => {
     const n = Math.min(spec.perFleet, spec.clients - f * spec.perFleet);
@@ -127,6 +130,7 @@ await Promise.all(
   }),
 );
 
+result.connectMs = performance.now() - connectStart;
 if (spec.mode === 'idle') {
   await new Promise((r) => setTimeout(r, 2_000));
   gc?.();
