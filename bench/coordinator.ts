@@ -157,6 +157,7 @@ if (runs('rounds')) {
             15,
           )} ${`${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(26)} ${f(r.eventLoopMs.p99, 0).padEnd(19)} ${r.accepted.join(', ').padEnd(10)} ${load()}`,
       );
+      if (r.stoppedEarly) console.log(`           (stopped early: ${r.stoppedEarly})`);
     }
   }
 }

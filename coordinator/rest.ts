@@ -5,9 +5,10 @@ import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
 import type { CoordinatorStatus } from './coordinator-status.js';
-import { renameRecord, renameStatus } from './operator-access.js';
+import { renameRecord } from './operator-access.js';
 import type { OperatorAccess } from './operator-access.js';
 import type { RoundRecord } from './round-record.js';
+import { SelectionNames } from './status-cache.js';
 
 /** Content type of /api/model: see framed-file.ts (u32 header length, JSON header, pad to 4, float32 LE body). */
 export const MODEL_CONTENT_TYPE = 'application/vnd.fedrec.weights';
@@ -64,8 +65,10 @@ export function createRestApp(deps: RestDeps): express.Express {
     res.json({ ok: true });
   });
   // Public: no client ids beyond pseudonyms (the current round's selection).
+  const selectionNames = new SelectionNames();
   app.get('/api/status', (req, res) => {
-    res.json(renameStatus(deps.status(), deps.operator.namer(req)));
+    const carrier = { headers: req.headers };
+    res.json(selectionNames.rename(deps.status(), deps.operator.isOperator(carrier), deps.operator.namer(carrier)));
   });
   app.get('/api/rounds', deps.operator.requireHttp, (req, res) => {
     const limit = Number(req.query['limit']);

@@ -34,6 +34,9 @@ export function createCoordinatorServer(app: RequestListener, o: ServerOptions):
     serveClient: false,
     // An update is one ack packet: let it through up to the limit (plus room for framing) so TOO_LARGE can be reported.
     maxHttpBufferSize: o.maxUpdateBytes + 1024 * 1024,
+    // Explicit, though it is engine.io 6's default: per-message deflate would cost a zlib context (tens of
+    // KB) per connected client and CPU on every sealed (incompressible) update.
+    perMessageDeflate: false,
     ...(o.corsOrigin !== undefined ? { cors: { origin: o.corsOrigin } } : {}),
     ...(o.pingIntervalMs !== undefined ? { pingInterval: o.pingIntervalMs } : {}),
     ...(o.pingTimeoutMs !== undefined ? { pingTimeout: o.pingTimeoutMs } : {}),

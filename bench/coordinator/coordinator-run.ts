@@ -32,6 +32,10 @@ export interface RunResult {
   perClientKB?: number;
   /** Idle mode: V8 heap growth per connected client after gc, in KB (part of the RSS growth). */
   perClientHeapKB?: number;
+  /** From forking the device processes to every device welcomed and keyed (handshakes: signature checks, welcome). */
+  connectMs?: number;
+  /** Set when clients dropped (ping timeouts on a loaded machine) and the next round could never start. */
+  stoppedEarly?: string;
 }
 
 const spec = JSON.parse(process.argv[2]!) as RunSpec;
@@ -93,10 +97,18 @@ const finished = new Promise<void>((resolve) => {
     windows.push([roundStartAt, Date.now()]);
     result.accepted.push(record.participants.length);
     result.cpuMsPerUpdate.push((cpu.user + cpu.system) / 1000 / Math.max(1, record.participants.length));
-    if (result.roundMs.length >= spec.rounds) resolve();
+    if (result.roundMs.length >= spec.rounds) return resolve();
+    // The next round waits for all `clients` (minClients): if some dropped it would wait forever. Stop with
+    // the rounds measured and say so, instead of hanging the bench.
+    const connected = coordinator.status().connectedClients;
+    if (connected < spec.clients) {
+      result.stoppedEarly = `after round ${result.roundMs.length}: ${connected} of ${spec.clients} clients still connected`;
+      resolve();
+    }
   });
 });
 
+const connectStart = performance.now();
 await Promise.all(
   Array.from({ length: fleetCount }, (_, f) => {
     const n = Math.min(spec.perFleet, spec.clients - f * spec.perFleet);
@@ -118,6 +130,7 @@ await Promise.all(
   }),
 );
 
+result.connectMs = performance.now() - connectStart;
 if (spec.mode === 'idle') {
   await new Promise((r) => setTimeout(r, 2_000));
   gc?.();
