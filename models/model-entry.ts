@@ -1,4 +1,4 @@
-import type { ModelSpec, WeightManifest, Weights } from '@fedrec/protocol';
+import type { ModelSpec, TrainingConfig, WeightManifest, Weights } from '@fedrec/protocol';
 import type { LayersEngine } from './layers-engine.js';
 import type { RecommenderEngine } from './recommender-engine.js';
 
@@ -28,4 +28,12 @@ export type EngineLoader = { kind: 'layers'; load(): Promise<LayersEngine> } | {
 export interface ModelEntry {
   definition: ModelDefinition;
   engines: Record<string, EngineLoader>;
+  /**
+   * Client training settings where this model needs other values than its family's defaults (the seq
+   * model's client lr); `simulate` and `npm start` apply them unless a flag sets the same setting.
+   */
+  trainingDefaults?: Partial<Pick<TrainingConfig, 'learningRate' | 'localEpochs' | 'batchSize'>> & {
+    /** The client lr schedule the coordinator sends as round config (coordinator/strategy/lr-schedule.ts spec). */
+    clientLrSchedule?: string;
+  };
 }

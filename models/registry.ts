@@ -51,3 +51,11 @@ export function getModel(name: string): ModelDefinition {
 export function registeredModels(): string[] {
   return defaultModelRegistry.names();
 }
+
+/**
+ * The model's own client training settings (ModelEntry.trainingDefaults): empty when it has none, or when
+ * the name is not registered (whoever loads the model reports that, with the registered names).
+ */
+export function modelTrainingDefaults(name: string): NonNullable<ModelEntry['trainingDefaults']> {
+  return defaultModelRegistry.names().includes(name) ? (defaultModelRegistry.get(name).trainingDefaults ?? {}) : {};
+}

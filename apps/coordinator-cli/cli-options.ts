@@ -6,6 +6,7 @@ import type { CoordinatorOptions } from '@fedrec/coordinator/options.js';
 import { createStrategy } from '@fedrec/coordinator/strategy/registry.js';
 import { withRoundConfig } from '@fedrec/coordinator/strategy/round-config.js';
 import { defaultTrainingConfigFor, resolveModelSpec } from './default-model.js';
+import { modelTrainingDefaults } from '@fedrec/models/registry.js';
 import { PRIVACY_PRESET_TABLE, privacyPresetOptions } from '@fedrec/coordinator/privacy/presets.js';
 
 /** The model the settings name, with the default options filled in (see default-model.ts). */
@@ -18,12 +19,14 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
   const modelSpec = modelSpecOf(config);
   // A recommender gets recsys/defaults.ts's client settings; flags override each one.
   const training = defaultTrainingConfigFor(config.model) ?? DEFAULT_TRAINING_CONFIG;
+  // A model that registers its own client lr schedule (the seq model) gets it unless the flag says otherwise.
+  const clientLrSchedule = config.clientLrSchedule ?? modelTrainingDefaults(config.model).clientLrSchedule;
   const preset = config.privacy === 'off' ? undefined : PRIVACY_PRESET_TABLE[config.privacy];
   const serverLearningRate = config.serverLearningRate ?? preset?.serverLearningRate ?? 1;
   // serverLearningRate defaults to 1 for the strategies that take it, as the coordinator's own FedAvg does.
   // The client lr schedule and FedProx's μ travel in each round's fit config.
   const strategy = withRoundConfig(createStrategy(config.strategy, strategyOptionsOf({ ...config, serverLearningRate })), {
-    ...(config.clientLrSchedule !== undefined ? { clientLrSchedule: config.clientLrSchedule } : {}),
+    ...(clientLrSchedule !== undefined ? { clientLrSchedule } : {}),
     ...(config.proximalMu !== undefined ? { proximalMu: config.proximalMu } : {}),
   });
   // A privacy preset samples a fraction of the clients each round unless --clients-per-round says otherwise.

@@ -1,6 +1,7 @@
 import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
 import { RECSYS_DEFAULTS, recsysModelOptions, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { DEFAULT_SYNTHETIC } from '@fedrec/recsys/data/synthetic.js';
+import { modelTrainingDefaults } from '@fedrec/models/registry.js';
 
 /**
  * The one place that decides what `npm start` trains when no flag says otherwise: the recommender
@@ -29,7 +30,15 @@ export function resolveModelSpec(name: string, given: ModelSpec['options'], cata
   return { name, options: { ...recsysModelOptions(numItems, factors === undefined ? {} : { factors }), ...given, numItems } };
 }
 
-/** The client training settings a model gets when no flag sets them: recsys/defaults.ts for a recommender. */
+/**
+ * The client training settings a model gets when no flag sets them: recsys/defaults.ts for a recommender,
+ * the recommender's settings under the model's own (ModelEntry.trainingDefaults) for the seq model.
+ */
 export function defaultTrainingConfigFor(name: string): TrainingConfig | undefined {
+  if (name === 'seq') {
+    // The schedule is round config (cli-options.ts), not part of the fit config.
+    const { clientLrSchedule: _schedule, ...own } = modelTrainingDefaults(name);
+    return { ...recsysTrainingConfig(), ...own };
+  }
   return isRecsysModel(name) ? recsysTrainingConfig() : undefined;
 }

@@ -28,6 +28,7 @@ import { coverageOf } from './socket/coverage.js';
 import { withSequences } from '@fedrec/recsys/data/sequences.js';
 import { generateSequentialPattern } from '@fedrec/recsys/data/sequential-pattern.js';
 import { SEQ_DEFAULTS, seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
+import { withModelTrainingDefaults } from './model-training-defaults.js';
 import { PERSONALIZATIONS, type Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 import { COMPRESSIONS, type Compression } from '@fedrec/protocol';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
@@ -99,7 +100,7 @@ const program = new Command('simulate')
   .option('--clients-per-round <n|all>', 'devices trained per round', (v: string) => (v === 'all' ? v : String(int(v))), 'all')
   .option('--local-epochs <n>', 'local epochs per round', int, F.localEpochs)
   .option('--batch-size <n>', 'client batch size', int, F.batchSize)
-  .option('--lr <x>', 'client learning rate', num, F.clientLr)
+  .option('--lr <x>', `client learning rate (default ${F.clientLr}; a model's own default where it registers one, e.g. seq)`, num, F.clientLr)
   .option('--server-lr <x>', 'server learning rate (strategies with serverLearningRate)', num, F.serverLr)
   .option('--server-lr-schedule <spec>', `server lr schedule (strategies with serverLrSchedule): ${LR_SCHEDULE_HELP}`, schedule)
   .option('--client-lr-schedule <spec>', `client lr schedule, sent by the coordinator as round config: ${LR_SCHEDULE_HELP}`, schedule)
@@ -239,7 +240,12 @@ function roundLine(r: RoundRow): string {
 }
 
 async function main(): Promise<void> {
-  const f = program.parse(process.argv).opts<Flags>();
+  // A model's registered client settings (ModelEntry.trainingDefaults) replace the family's defaults, never a flag given.
+  const parsed = program.parse(process.argv).opts<Flags>();
+  const f = withModelTrainingDefaults(parsed.model, parsed, (flag) => {
+    const source = program.getOptionValueSource(flag);
+    return source !== undefined && source !== 'default';
+  });
   const data = loadData(f);
   console.log(`data: ${f.data}: ${formatLoadSummary(data.summary)}`);
   // PFedRec's protocol: a validation item besides the test item, so rounds and epochs are chosen without the test item.
@@ -350,7 +356,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round (round deadline ${secs(simulationRoundTimeoutMs(clientsPerRound === 'all' ? users.length : clientsPerRound, f.workers))}), engine ${f.engine}, personalization ${f.personalization}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`,
+    `federated ${f.model}: ${users.length} devices over Socket.IO in ${f.workers} worker threads, ${f.rounds} rounds, ${clientsPerRound} per round (round deadline ${secs(simulationRoundTimeoutMs(clientsPerRound === 'all' ? users.length : clientsPerRound, f.workers))}), engine ${f.engine}, client lr ${f.lr}${f.clientLrSchedule ? ` (${f.clientLrSchedule})` : ''}, personalization ${f.personalization}, strategy ${strategy.name} ${JSON.stringify(strategy.options)}`,
   );
   const bar = process.stdout.isTTY
     ? new cliProgress.SingleBar(
