@@ -16,6 +16,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import {
   ENVELOPE_AEAD,
   ENVELOPE_NONCE_BYTES,
+  ENVELOPE_TAG_BYTES,
   PROTOCOL_VERSION,
   challengeSchema,
   deriveEnvelopeKey,
@@ -91,19 +92,20 @@ export function connectLightDevice(o: LightDeviceOptions): Promise<LightDevice> 
     const t = task as { roundId: number; taskId: string; modelVersion: number; uploadSlot?: true };
     const nonce = new Uint8Array(randomBytes(ENVELOPE_NONCE_BYTES));
     void (async () => {
+      // Upload pacing, as the SDK does it (client-sdk/upload-slot.ts): the update goes only once a slot is granted.
+      // The SDK seals first; here the sealed size is known in advance (AES-GCM adds its tag), so the device seals
+      // after the grant and a fleet of thousands never holds thousands of sealed copies (device memory, not the coordinator's).
+      if (t.uploadSlot) {
+        const bytes = o.plaintext.length + ENVELOPE_TAG_BYTES;
+        const grant = (await socket.timeout(600_000).emitWithAck('upload:slot', { roundId: t.roundId, taskId: t.taskId, bytes })) as Ack<unknown>;
+        if (!grant.ok) return ack(grant as Ack<never>);
+      }
       const ciphertext = await sealWithKey(key!, nonce, o.plaintext, {
         roundId: t.roundId,
         clientId: o.clientId,
         taskId: t.taskId,
         modelVersion: t.modelVersion,
       });
-      // Upload pacing, as the SDK does it (client-sdk/upload-slot.ts): the update goes only once a slot is granted.
-      if (t.uploadSlot) {
-        const grant = (await socket
-          .timeout(600_000)
-          .emitWithAck('upload:slot', { roundId: t.roundId, taskId: t.taskId, bytes: ciphertext.length })) as Ack<unknown>;
-        if (!grant.ok) return ack(grant as Ack<never>);
-      }
       answered++;
       ack({ ok: true, value: { envelope: { aead: ENVELOPE_AEAD, senderPublicKey, nonce, ciphertext } } });
     })().catch(() => undefined); // a timed-out slot request: the coordinator counts the task as failed
