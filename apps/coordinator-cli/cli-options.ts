@@ -49,6 +49,8 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
       'maxUpdateBytes',
       'updateWorkers',
       'maxUpdatesInFlight',
+      'uploadBudgetBytes',
+      'uploadSlotHoldMs',
       'operatorToken',
       'enrolmentKey',
       'trustProxy',
