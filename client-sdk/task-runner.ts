@@ -23,6 +23,7 @@ import { serveRoutes, taskRoute, type TaskRoute, type TaskStages } from './task-
 import type { Trainer } from './trainer.js';
 import { withTaskModel, type TaskModels } from './task-model.js';
 import { ErrorFeedback } from './error-feedback.js';
+import { askUploadSlot } from './upload-slot.js';
 
 export interface TaskRunnerOptions {
   trainer: Trainer;
@@ -56,6 +57,8 @@ export class TaskRunner implements SecAggParticipantHost {
   private running = false;
   private lastRound: number | undefined;
   private readonly feedback: ErrorFeedback;
+  /** The socket tasks arrive on (the latest connection): paced fits ask it for an upload slot. */
+  private socket: ClientSocket | undefined;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -80,6 +83,7 @@ export class TaskRunner implements SecAggParticipantHost {
 
   /** Answers every task request arriving on this socket. */
   serve(socket: ClientSocket): void {
+    this.socket = socket;
     serveRoutes(socket, this.routes, this.logger);
   }
 
@@ -97,7 +101,7 @@ export class TaskRunner implements SecAggParticipantHost {
     this.options.events.emit('round:result', result);
   }
 
-  /** A plain fit: train, seal to the coordinator's key, answer with the envelope. */
+  /** A plain fit: train, seal to the coordinator's key, wait for an upload slot when the task says so, answer with the envelope. */
   async fit(task: ParsedFitTask): Promise<FitReply> {
     if (this.running) throw new ProtocolError('BUSY', 'this client is already running a task');
     const sealer = this.options.sealer();
@@ -112,9 +116,17 @@ export class TaskRunner implements SecAggParticipantHost {
       run,
       async (trained) => {
         try {
-          return await sealUpdate(trained, task, trained.ctx.global, clientId, sealer, { compression, feedback: this.feedback });
+          const sent = await sealUpdate(trained, task, trained.ctx.global, clientId, sealer, { compression, feedback: this.feedback });
+          // Paced: the update goes out only once the coordinator grants a slot for its size (upload-slot.ts).
+          if (task.uploadSlot)
+            await askUploadSlot(
+              this.socket,
+              { roundId: task.roundId, taskId: task.taskId, bytes: sent.reply.envelope.ciphertext.length, deadline: task.deadline },
+              this.now,
+            );
+          return sent;
         } catch (err) {
-          this.fitFailed(task, err); // a plain fit that cannot be sealed failed as a task
+          this.fitFailed(task, err); // a plain fit that cannot be sealed, or gets no upload slot, failed as a task
           throw err;
         }
       },

@@ -169,6 +169,8 @@ function onProven(socket: ClientSocket, deps: ResolvedDeps): void {
   // Unknown events with an ack get an answer instead of silence.
   socket.onAny((event: string, ...args: unknown[]) => {
     if (event === 'model:get' || event === 'session:prove' || (catalogue && event === 'catalogue:get')) return;
+    // A paced plain round listens for upload:slot on its selected clients' sockets (update-pool/upload-desk.ts).
+    if (event === 'upload:slot' && socket.listeners('upload:slot').length > 0) return;
     logger.warn({ clientId, event }, 'unknown event');
     answerError(args, 'INVALID_PAYLOAD', `unknown event ${event}`, logger);
   });

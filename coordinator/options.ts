@@ -168,6 +168,14 @@ export const coordinatorOptionsSchema = z.object({
   updateWorkers: z.number().int().min(0).default(defaultUpdateWorkers()),
   /** Plain mode: most updates in flight in the update pool (back-pressure); default 2 per worker. */
   maxUpdatesInFlight: z.number().int().min(1).optional(),
+  /**
+   * Plain mode, upload pacing: a device asks `upload:slot` with its sealed size and sends its update once
+   * granted; slots are granted in arrival order while their bytes fit this budget (one always may go).
+   * Default 64 MiB; 0 = off (devices upload as soon as trained). See coordinator/update-pool/upload-desk.ts.
+   */
+  uploadBudgetBytes: z.number().int().min(0).optional(),
+  /** Plain mode: how long a granted upload slot waits for its update before going to the next device (default 60 s). */
+  uploadSlotHoldMs: z.number().int().min(1).optional(),
   logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug', 'child'), 'logger must be pino-compatible').optional(),
   /** 'sync' = rounds; 'buffered' = FedBuff: devices train continuously, a version every buffered.bufferSize updates (buffered/). */
   mode: z.enum(COORDINATOR_MODES).default('sync'),
@@ -242,6 +250,8 @@ export function parseCoordinatorOptions(input: CoordinatorOptions): ResolvedOpti
         defaultCollector(o.secureAggregation, o.secAgg, {
           updateWorkers: o.updateWorkers,
           ...(o.maxUpdatesInFlight ? { maxUpdatesInFlight: o.maxUpdatesInFlight } : {}),
+          ...(o.uploadBudgetBytes !== undefined ? { uploadBudgetBytes: o.uploadBudgetBytes } : {}),
+          ...(o.uploadSlotHoldMs ? { uploadSlotHoldMs: o.uploadSlotHoldMs } : {}),
         }),
     ),
     logger: o.logger ?? silentLogger,

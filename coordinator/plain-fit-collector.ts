@@ -10,6 +10,8 @@ import { RoundInput } from './strategy/round-input.js';
 import { UpdatePolicy } from './strategy/update-policy.js';
 import { weightedMetricMean } from './strategy/fedavg-math.js';
 import { UpdatePool } from './update-pool/update-pool.js';
+import { DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_UPLOAD_SLOT_HOLD_MS, UploadDesk } from './update-pool/upload-desk.js';
+import type { UploadSlots } from './update-pool/upload-slots.js';
 import { openValidatedUpdate, parseFitReply } from './update-validation.js';
 import { taskFor } from './task.js';
 
@@ -22,6 +24,13 @@ export interface PlainFitCollectorOptions {
   updateWorkers?: number;
   /** Most updates in flight in the pool (back-pressure); default 2 per worker. */
   maxUpdatesInFlight?: number;
+  /**
+   * Upload pacing (update-pool/upload-desk.ts): most sealed bytes granted upload slots at once; 0 = off
+   * (devices answer as soon as they have trained, main's behaviour before pacing). Default 64 MiB.
+   */
+  uploadBudgetBytes?: number;
+  /** How long a granted slot waits for its upload; default 60 s. */
+  uploadSlotHoldMs?: number;
 }
 
 /**
@@ -35,12 +44,18 @@ export class PlainFitCollector implements FitCollector {
   readonly name = 'plain';
   private pool: UpdatePool | undefined;
   private poolKey: Uint8Array | undefined;
+  private lastDesk: UploadDesk | undefined;
 
   constructor(private readonly options: PlainFitCollectorOptions = {}) {}
 
   /** The pool, once a round has started one (for metrics and tests). */
   get updatePool(): UpdatePool | undefined {
     return this.pool;
+  }
+
+  /** The upload slots of the latest round (for tests and benchmarks: the peak bytes granted at once). */
+  get uploadSlots(): UploadSlots | undefined {
+    return this.lastDesk?.slots;
   }
 
   async close(): Promise<void> {
@@ -54,6 +69,16 @@ export class PlainFitCollector implements FitCollector {
     const byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));
     const pool = this.poolFor(ctx.keyPair.secretKey);
     pool?.beginRound(ctx.roundId, ctx.global.manifest, ctx.limits);
+    const budgetBytes = this.options.uploadBudgetBytes ?? DEFAULT_UPLOAD_BUDGET_BYTES;
+    const desk =
+      budgetBytes > 0
+        ? new UploadDesk(
+            { roundId: ctx.roundId, assignments: ctx.assignments, limits: ctx.limits, logger: ctx.logger },
+            { budgetBytes, holdMs: this.options.uploadSlotHoldMs ?? DEFAULT_UPLOAD_SLOT_HOLD_MS },
+          )
+        : undefined;
+    this.lastDesk = desk;
+    desk?.open();
 
     const take = async (
       clientId: string,
@@ -76,9 +101,13 @@ export class PlainFitCollector implements FitCollector {
       return { numExamples: opened.numExamples, metrics: opened.metrics };
     };
 
-    const { results, failures } = await dispatchPhase({
+    const outcome = dispatchPhase({
       event: 'round:fit',
-      requests: ctx.assignments.map((a) => ({ clientId: a.clientId, socket: a.socket, payload: taskFor(ctx, a) })),
+      requests: ctx.assignments.map((a) => ({
+        clientId: a.clientId,
+        socket: a.socket,
+        payload: { ...taskFor(ctx, a), ...(desk ? { uploadSlot: true as const } : {}) },
+      })),
       // The envelope is parsed by parseFitReply inside accept, so a bad one is a rejected update, not a malformed ack.
       reply: z.unknown(),
       deadline: ctx.deadline,
@@ -87,11 +116,14 @@ export class PlainFitCollector implements FitCollector {
         const a = byId.get(clientId)!;
         ledger.claim(ctx.roundId, a.taskId, a.clientId);
         const envelope = parseFitReply(value);
+        // Paced: refused unless it came through a slot at least its size (nothing is opened or summed then).
+        desk?.admit(clientId, envelope);
         const binding = { roundId: ctx.roundId, clientId: a.clientId, taskId: a.taskId, modelVersion: ctx.modelVersion };
         return take(clientId, envelope, binding);
       },
       settled: (clientId, verdict) => {
         const a = byId.get(clientId)!;
+        desk?.release(clientId); // accepted, refused or gone: its slot goes to the next device
         if (verdict.ok) return notify(a, ctx.roundId, undefined);
         const { code, message, reason, error } = verdict.failure;
         if (reason === 'rejected') {
@@ -103,7 +135,8 @@ export class PlainFitCollector implements FitCollector {
         if (reason === 'rejected' || reason === 'malformed') notify(a, ctx.roundId, { code: code as ErrorInfo['code'], message });
         else if (code === 'TIMEOUT') notify(a, ctx.roundId, { code: 'ROUND_CLOSED', message });
       },
-    });
+    }).finally(() => desk?.close());
+    const { results, failures } = await outcome;
     ledger.close();
     const { sums, updates, clipped, weightCapped } = input.finish();
     const allFailures = failures.map(({ clientId, code, message }): Failure => ({ clientId, taskId: byId.get(clientId)!.taskId, phase: 'fit', code, message }));

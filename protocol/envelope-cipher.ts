@@ -21,8 +21,12 @@ export type EnvelopeCipherName = 'node:crypto' | 'webcrypto';
 export interface EnvelopeCipher {
   readonly name: EnvelopeCipherName;
   deriveKey(secret: Uint8Array, salt: Uint8Array, info: Uint8Array): Promise<EnvelopeKey>;
-  /** Ciphertext with the 16-byte tag appended. */
-  encrypt(key: EnvelopeKey, nonce: Uint8Array, additionalData: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Ciphertext with the 16-byte tag appended. `into` (exactly plaintext.length + 16 bytes) receives it instead
+   * of a new buffer, and is what resolves: a caller that seals message after message reuses memory it has
+   * already touched (see SEAL_STEP). It may be the plaintext's own memory, starting at the same byte (in place).
+   */
+  encrypt(key: EnvelopeKey, nonce: Uint8Array, additionalData: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Promise<Uint8Array>;
   decrypt(key: EnvelopeKey, nonce: Uint8Array, additionalData: Uint8Array, sealed: Uint8Array): Promise<Uint8Array>;
 }
 
@@ -82,13 +86,14 @@ function nodeCipher(c: NodeCrypto): EnvelopeCipher {
       const key: NodeKey = { cipher: 'node:crypto', raw: new Uint8Array(c.hkdfSync('sha256', secret, salt, info, 32)) };
       return Promise.resolve(key);
     },
-    encrypt(key, nonce, additionalData, plaintext) {
+    encrypt(key, nonce, additionalData, plaintext, into) {
+      const out = outputFor(plaintext, into);
       const cipher = c.createCipheriv('aes-256-gcm', raw(key), nonce, { authTagLength: AES_GCM_TAG_BYTES });
       cipher.setAAD(additionalData);
       // One output buffer, ciphertext then tag, filled in 64 KiB steps: update() allocates what it returns,
       // and small pieces come from (and go back to) the allocator's reused memory where one piece the size
-      // of the message would be fresh pages, whose first touch costs more than the cipher on a VM.
-      const out = new Uint8Array(plaintext.length + AES_GCM_TAG_BYTES);
+      // of the message would be fresh pages, whose first touch costs more than the cipher on a VM. Each step
+      // reads its piece of plaintext before writing the same range of `out`, so sealing in place is safe.
       let at = 0;
       for (let i = 0; i < plaintext.length; i += SEAL_STEP) {
         const piece = cipher.update(plaintext.subarray(i, Math.min(plaintext.length, i + SEAL_STEP)));
@@ -121,6 +126,21 @@ function nodeCipher(c: NodeCrypto): EnvelopeCipher {
       }
     },
   };
+}
+
+/** The caller's output buffer (checked: exactly ciphertext + tag), or a new one. */
+function outputFor(plaintext: Uint8Array, into: Uint8Array | undefined): Uint8Array {
+  const length = plaintext.length + AES_GCM_TAG_BYTES;
+  if (!into) return new Uint8Array(length);
+  if (into.length !== length) throw new RangeError(`the output buffer must hold ${length} bytes (plaintext + tag), it holds ${into.length}`);
+  if (
+    into.buffer === plaintext.buffer &&
+    into.byteOffset !== plaintext.byteOffset &&
+    into.byteOffset < plaintext.byteOffset + plaintext.length &&
+    plaintext.byteOffset < into.byteOffset + length
+  )
+    throw new RangeError('the output buffer overlaps the plaintext at another offset (in place means the same first byte)');
+  return into;
 }
 
 // ---- WebCrypto, typed locally (neither DOM nor Node types here) ----
@@ -169,9 +189,13 @@ const webCryptoCipher: EnvelopeCipher = {
     const key: WebKey = { cipher: 'webcrypto', handle };
     return key;
   },
-  async encrypt(key, nonce, additionalData, plaintext) {
-    const out = await subtle().encrypt({ name: 'AES-GCM', iv: nonce, additionalData, tagLength: 128 }, webHandle(key), plaintext);
-    return new Uint8Array(out);
+  async encrypt(key, nonce, additionalData, plaintext, into) {
+    if (into) outputFor(plaintext, into); // checked before the work, as node:crypto does
+    const out = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonce, additionalData, tagLength: 128 }, webHandle(key), plaintext));
+    // WebCrypto always returns a new buffer: `into` gets a copy (same bytes, no saving).
+    if (!into) return out;
+    into.set(out);
+    return into;
   },
   async decrypt(key, nonce, additionalData, sealed) {
     const out = await subtle().decrypt({ name: 'AES-GCM', iv: nonce, additionalData, tagLength: 128 }, webHandle(key), sealed);

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import nacl from 'tweetnacl';
 import {
   decodeUpdatePayload,
+  deriveEnvelopeKey,
+  ENVELOPE_NONCE_BYTES,
+  ENVELOPE_TAG_BYTES,
+  envelopeCipher,
+  sealWithKey,
   EnvelopeOpener,
   EnvelopeSealer,
   encodeUpdatePayload,
@@ -145,4 +151,49 @@ describe('protocol: session sealing', () => {
     for (let i = 0; i < 3; i++) await opener.open(await new EnvelopeSealer(coordinator.publicKey).seal(payload, binding), binding);
     assert.deepEqual(await opener.open(envelope, binding), payload);
   });
+});
+
+describe('protocol: sealing into a caller-provided buffer', () => {
+  const coordinator = generateKeyPair();
+  // Several 64 KiB sealing steps and a ragged tail.
+  const plaintext = Uint8Array.from({ length: 200_003 }, (_, i) => (i * 131) & 0xff);
+
+  for (const name of ['node:crypto', 'webcrypto'] as const) {
+    it(`${name}: the same bytes as a fresh buffer, into a reused buffer and in place`, async () => {
+      const sender = generateKeyPair();
+      const sealer = new EnvelopeSealer(coordinator.publicKey, sender, envelopeCipher(name));
+      const key = await deriveEnvelopeKey(
+        nacl.box.before(coordinator.publicKey, sender.secretKey),
+        sender.publicKey,
+        coordinator.publicKey,
+        envelopeCipher(name),
+      );
+      const nonce = new Uint8Array(ENVELOPE_NONCE_BYTES).fill(3);
+      const fresh = await sealWithKey(key, nonce, plaintext, binding);
+
+      const reused = new Uint8Array(plaintext.length + ENVELOPE_TAG_BYTES).fill(0xee);
+      const into = await sealWithKey(key, nonce, plaintext, binding, reused);
+      assert.equal(into, reused, 'the caller’s buffer is the ciphertext');
+      assert.deepEqual(into, fresh);
+
+      // In place: the plaintext sits at the start of a buffer with room for the tag, and is overwritten.
+      const room = new Uint8Array(plaintext.length + ENVELOPE_TAG_BYTES);
+      room.set(plaintext);
+      const inPlace = await sealWithKey(key, nonce, room.subarray(0, plaintext.length), binding, room);
+      assert.deepEqual(inPlace, fresh);
+
+      const envelope = await sealer.seal(plaintext, binding, new Uint8Array(plaintext.length + ENVELOPE_TAG_BYTES));
+      assert.deepEqual(await open(envelope, binding, coordinator.secretKey), plaintext);
+    });
+
+    it(`${name}: refuses an output buffer of the wrong size or overlapping the plaintext at another offset`, async () => {
+      const sealer = new EnvelopeSealer(coordinator.publicKey, generateKeyPair(), envelopeCipher(name));
+      await assert.rejects(() => sealer.seal(plaintext, binding, new Uint8Array(plaintext.length)), RangeError);
+      const room = new Uint8Array(plaintext.length + ENVELOPE_TAG_BYTES + 8);
+      await assert.rejects(
+        () => sealer.seal(room.subarray(8, 8 + plaintext.length), binding, room.subarray(0, plaintext.length + ENVELOPE_TAG_BYTES)),
+        RangeError,
+      );
+    });
+  }
 });

@@ -110,8 +110,8 @@ export function deriveEnvelopeKey(
 }
 
 /** Seals with an agreed key and a given nonce (exported for test vectors; callers use EnvelopeSealer). */
-export function sealWithKey(key: EnvelopeKey, nonce: Uint8Array, plaintext: Uint8Array, binding: EnvelopeBinding): Promise<Uint8Array> {
-  return envelopeCipher(key.cipher).encrypt(key, nonce, bindingBytes(binding), plaintext);
+export function sealWithKey(key: EnvelopeKey, nonce: Uint8Array, plaintext: Uint8Array, binding: EnvelopeBinding, into?: Uint8Array): Promise<Uint8Array> {
+  return envelopeCipher(key.cipher).encrypt(key, nonce, bindingBytes(binding), plaintext, into);
 }
 
 /** Opens with an agreed key; ENVELOPE_REJECTED when altered, sealed to another key, or bound elsewhere. */
@@ -150,9 +150,14 @@ export class EnvelopeSealer {
     this.key = deriveEnvelopeKey(nacl.box.before(recipientPublicKey, sender.secretKey), sender.publicKey, recipientPublicKey, cipher);
   }
 
-  async seal(plaintext: Uint8Array, binding: EnvelopeBinding): Promise<SealedEnvelope> {
+  /**
+   * `into` (plaintext.length + ENVELOPE_TAG_BYTES bytes, possibly the plaintext's own memory from its first
+   * byte) becomes the envelope's ciphertext instead of a new buffer: a caller that seals large messages
+   * one after another and no longer needs the previous envelope saves the first touch of fresh pages.
+   */
+  async seal(plaintext: Uint8Array, binding: EnvelopeBinding, into?: Uint8Array): Promise<SealedEnvelope> {
     const nonce = nacl.randomBytes(ENVELOPE_NONCE_BYTES);
-    const ciphertext = await sealWithKey(await this.key, nonce, plaintext, binding);
+    const ciphertext = await sealWithKey(await this.key, nonce, plaintext, binding, into);
     return { aead: ENVELOPE_AEAD, senderPublicKey: this.sender.publicKey, nonce, ciphertext };
   }
 }

@@ -36,6 +36,10 @@ export const ERROR_CODES = [
   'WRONG_ENCODING',
   /** model:get named a model version the coordinator no longer (or does not yet) serve. */
   'MODEL_UNAVAILABLE',
+  /** A paced plain upload (the task said uploadSlot) sent without a live slot: never asked, still queued, or the grant expired. */
+  'UPLOAD_SLOT_REQUIRED',
+  /** upload:slot asked again for a task that already has a slot request queued or granted (one per task). */
+  'UPLOAD_SLOT_DUPLICATE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

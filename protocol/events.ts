@@ -2,6 +2,7 @@ import type { Ack } from './errors.js';
 import type { CatalogueGet, CatalogueSnapshot } from './catalogue.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from './secagg-messages.js';
 import type { Packed } from './packed.js';
+import type { UploadSlotGrant, UploadSlotRequest } from './upload-slot.js';
 import type { Challenge, Proof } from './identity.js';
 import type { EvaluateReply, EvaluateTask, FitReply, FitTask, ModelGet, ModelSnapshot, ModelUpdated, RoundResult, SecAggFitTask, Welcome } from './messages.js';
 
@@ -40,4 +41,6 @@ export interface ClientToServerEvents {
   'model:get': (request: ModelGet, ack: (reply: Ack<ModelSnapshot>) => void) => void;
   /** The catalogue (app item ids -> rows, popularity); `{ since }` asks only for items added after that version. */
   'catalogue:get': (request: CatalogueGet, ack: (reply: Ack<CatalogueSnapshot>) => void) => void;
+  /** A paced fit (the task said uploadSlot): the ack grants a slot once one is free (arrival order), or says why not (upload-slot.ts). */
+  'upload:slot': (request: UploadSlotRequest, ack: (reply: Ack<UploadSlotGrant>) => void) => void;
 }

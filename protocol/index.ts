@@ -7,6 +7,7 @@ export * from './config.js';
 export * from './envelope.js';
 export * from './update-payload.js';
 export * from './messages.js';
+export * from './upload-slot.js';
 export * from './evaluate-reply.js';
 export * from './events.js';
 export * from './packed.js';

@@ -4,6 +4,7 @@ import { binarySchema } from './binary.js';
 import { modelSpecSchema, trainingConfigSchema } from './config.js';
 import { sealedEnvelopeSchema } from './envelope.js';
 import { ERROR_CODES } from './errors.js';
+import { uploadSlotTaskField } from './upload-slot.js';
 import { signPublicKeyHexSchema, signatureHexSchema } from './identity.js';
 import { compressionSchema } from './compression.js';
 import { wireWeightsSchema } from './weights.js';
@@ -63,7 +64,7 @@ const taskBase = {
   weights: wireWeightsSchema.optional(),
 };
 
-export const fitTaskSchema = z.object(taskBase);
+export const fitTaskSchema = z.object({ ...taskBase, ...uploadSlotTaskField });
 export type FitTask = z.input<typeof fitTaskSchema>;
 export type ParsedFitTask = z.output<typeof fitTaskSchema>;
 

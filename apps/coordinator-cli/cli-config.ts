@@ -63,6 +63,8 @@ export const cliConfigSchema = z
     maxUpdateBytes: int.min(64).optional(),
     updateWorkers: int.min(0).optional(),
     maxUpdatesInFlight: int.min(1).optional(),
+    uploadBudgetBytes: int.min(0).optional(),
+    uploadSlotHoldMs: int.min(1).optional(),
     /** Credential for the dashboard, /api/rounds and /metrics (else they show pseudonyms to everyone). */
     operatorToken: z.string().min(16, 'operator token: at least 16 characters').optional(),
     /** PEM files: serve https + wss. */

@@ -52,6 +52,8 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
       'maxUpdateBytes',
       'updateWorkers',
       'maxUpdatesInFlight',
+      'uploadBudgetBytes',
+      'uploadSlotHoldMs',
       'operatorToken',
       'enrolmentKey',
       'trustProxy',

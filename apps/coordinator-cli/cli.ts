@@ -43,6 +43,8 @@ function program(): Command {
     ['maxUpdateBytes', '--max-update-bytes <n>', 'largest sealed update accepted'],
     ['updateWorkers', '--update-workers <n>', 'threads that open, validate and sum updates (default: cores - 1, min 1; 0 = main thread)'],
     ['maxUpdatesInFlight', '--max-updates-in-flight <n>', 'updates being opened/summed at once (default 2 per worker)'],
+    ['uploadBudgetBytes', '--upload-budget-bytes <n>', 'upload pacing: sealed bytes granted upload slots at once (default 64 MiB; 0 = no pacing)'],
+    ['uploadSlotHoldMs', '--upload-slot-hold-ms <ms>', 'upload pacing: how long a granted slot waits for its update (default 60000)'],
     ['operatorToken', '--operator-token <token>', 'operator credential for the dashboard, /api/rounds and /metrics (>= 16 chars)'],
     ['tlsCert', '--tls-cert <file>', 'PEM certificate (chain): serve https + wss (with --tls-key)'],
     ['tlsKey', '--tls-key <file>', 'PEM private key for --tls-cert'],

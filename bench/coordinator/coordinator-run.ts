@@ -18,6 +18,8 @@ export interface RunSpec {
   rounds: number;
   /** Devices per fleet process. */
   perFleet: number;
+  /** Upload pacing budget (coordinator option uploadBudgetBytes; 0 = no pacing); unset = the coordinator's default. */
+  uploadBudgetBytes?: number;
 }
 
 export interface RunResult {
@@ -63,6 +65,7 @@ const coordinator = createCoordinator({
   logLinesPerClientPerMinute: 0,
   maxUpdateBytes: spec.params * 4 + 4096,
   updateWorkers: spec.workers,
+  ...(spec.uploadBudgetBytes !== undefined ? { uploadBudgetBytes: spec.uploadBudgetBytes } : {}),
 });
 const { url } = await coordinator.start();
 

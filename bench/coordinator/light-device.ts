@@ -7,6 +7,7 @@
 // - The session key is derived as soon as the device is welcomed, before any round (an SDK device derives
 //   it on its first seal); each fit task then costs one native AES-GCM seal of a pre-encoded plaintext.
 // - No training, and no model download (`model:get`): every device answers with the same pre-encoded update.
+// It follows upload pacing like an SDK device: seal, ask `upload:slot` when the task says so, send once granted.
 // The coordinator runs its shipped code for all of it: it verifies each signature, agrees each session key
 // (tweetnacl, in its update workers) and opens every envelope.
 import { createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
@@ -15,6 +16,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import {
   ENVELOPE_AEAD,
   ENVELOPE_NONCE_BYTES,
+  ENVELOPE_TAG_BYTES,
   PROTOCOL_VERSION,
   challengeSchema,
   deriveEnvelopeKey,
@@ -22,6 +24,7 @@ import {
   sealWithKey,
   toHex,
   welcomeSchema,
+  type Ack,
   type ClientToServerEvents,
   type EnvelopeKey,
   type ServerToClientEvents,
@@ -86,14 +89,26 @@ export function connectLightDevice(o: LightDeviceOptions): Promise<LightDevice> 
     socket.emit('session:prove', { signature: sign(null, message, identity.privateKey).toString('hex') }, () => undefined);
   });
   socket.on('round:fit', (task, ack) => {
-    const t = task as { roundId: number; taskId: string; modelVersion: number };
+    const t = task as { roundId: number; taskId: string; modelVersion: number; uploadSlot?: true };
     const nonce = new Uint8Array(randomBytes(ENVELOPE_NONCE_BYTES));
-    void sealWithKey(key!, nonce, o.plaintext, { roundId: t.roundId, clientId: o.clientId, taskId: t.taskId, modelVersion: t.modelVersion }).then(
-      (ciphertext) => {
-        answered++;
-        ack({ ok: true, value: { envelope: { aead: ENVELOPE_AEAD, senderPublicKey, nonce, ciphertext } } });
-      },
-    );
+    void (async () => {
+      // Upload pacing, as the SDK does it (client-sdk/upload-slot.ts): the update goes only once a slot is granted.
+      // The SDK seals first; here the sealed size is known in advance (AES-GCM adds its tag), so the device seals
+      // after the grant and a fleet of thousands never holds thousands of sealed copies (device memory, not the coordinator's).
+      if (t.uploadSlot) {
+        const bytes = o.plaintext.length + ENVELOPE_TAG_BYTES;
+        const grant = (await socket.timeout(600_000).emitWithAck('upload:slot', { roundId: t.roundId, taskId: t.taskId, bytes })) as Ack<unknown>;
+        if (!grant.ok) return ack(grant as Ack<never>);
+      }
+      const ciphertext = await sealWithKey(key!, nonce, o.plaintext, {
+        roundId: t.roundId,
+        clientId: o.clientId,
+        taskId: t.taskId,
+        modelVersion: t.modelVersion,
+      });
+      answered++;
+      ack({ ok: true, value: { envelope: { aead: ENVELOPE_AEAD, senderPublicKey, nonce, ciphertext } } });
+    })().catch(() => undefined); // a timed-out slot request: the coordinator counts the task as failed
   });
   return new Promise((resolve, reject) => {
     socket.once('connect_error', reject);

@@ -108,8 +108,10 @@ export type FitAnswer =
       /** false: encode against the test manifest without the size-bucket padding (what an old device sent). */
       pad?: false;
       bindAs?: Partial<{ roundId: number; taskId: string; modelVersion: number; clientId: string }>;
+      /** Upload pacing: false sends without asking upload:slot, a number asks for that many bytes (hostile devices); default: ask when the task says so, for the sealed size. */
+      slot?: false | number;
     }
-  | { kind: 'ack'; ack: unknown }
+  | { kind: 'ack'; ack: unknown; /** Ask upload:slot (for this many bytes) before sending the raw ack, as an honest device would. */ slotBytes?: number }
   | { kind: 'silent' }
   | { kind: 'disconnect' };
 
@@ -180,7 +182,10 @@ export function connectFakeClient(url: string, options: FakeClientOptions): Prom
           const answer = options.fit ? await options.fit(task, client) : { kind: 'update' as const, payload: constantUpdate(1, 10) };
           if (answer.kind === 'silent') return;
           if (answer.kind === 'disconnect') return socket.disconnect();
-          if (answer.kind === 'ack') return ack(answer.ack as Ack<FitReply>);
+          if (answer.kind === 'ack') {
+            if (answer.slotBytes !== undefined) await askSlot(socket, task, answer.slotBytes);
+            return ack(answer.ack as Ack<FitReply>);
+          }
           let plaintext =
             answer.compression || answer.pad === false
               ? encodeUpdatePayload(answer.payload, manifest, {
@@ -190,7 +195,16 @@ export function connectFakeClient(url: string, options: FakeClientOptions): Prom
               : encodeUpdatePayload(answer.payload);
           if (answer.tamper) plaintext = answer.tamper(plaintext);
           const binding = { roundId: task.roundId, clientId: client.clientId, taskId: task.taskId, modelVersion: task.modelVersion, ...answer.bindAs };
-          ack({ ok: true, value: { envelope: await seal(plaintext, binding, client.welcome.coordinatorPublicKey) } });
+          const envelope = await seal(plaintext, binding, client.welcome.coordinatorPublicKey);
+          if (task.uploadSlot && answer.slot !== false) {
+            const refused = await askSlot(socket, task, answer.slot ?? envelope.ciphertext.length).then(
+              () => undefined,
+              (err: Error & { code?: string }) => ({ code: err.code ?? 'INTERNAL', message: err.message }),
+            );
+            // As the SDK does: a refused slot fails the task, and the update never travels.
+            if (refused) return ack({ ok: false, error: refused } as Ack<FitReply>);
+          }
+          ack({ ok: true, value: { envelope } });
         })().catch(unlessClosed(socket));
       });
       socket.on('round:evaluate', (rawTask, ack) => {
@@ -291,4 +305,10 @@ export function until(predicate: () => boolean, timeoutMs = 5_000, what = 'condi
     };
     tick();
   });
+}
+
+/** Upload pacing as a device does it: ask upload:slot for the sealed size and wait for the grant (throws the refusal). */
+export async function askSlot(socket: ClientIo, task: { roundId: number; taskId: string }, bytes: number): Promise<void> {
+  const reply = (await socket.timeout(60_000).emitWithAck('upload:slot', { roundId: task.roundId, taskId: task.taskId, bytes })) as Ack<unknown>;
+  if (!reply.ok) throw Object.assign(new Error(`upload slot refused: ${reply.error.message}`), { code: reply.error.code });
 }

@@ -36,6 +36,7 @@ const cases: Case[] = [
         ok: true,
         value: { envelope: await seal(new Uint8Array(200), { roundId: 0, clientId: 'bad', taskId: 'x', modelVersion: 0 }, generateKeyPair().publicKey) },
       },
+      slotBytes: 1_000,
     },
   },
   {
@@ -104,10 +105,22 @@ const cases: Case[] = [
     answer: { kind: 'update', payload: { ...good, numExamples: 1e12 } },
   },
   {
+    // Paced: the slot request names the size, so the coordinator refuses it and the update never travels (the device reports it).
     name: 'an update over maxUpdateBytes',
     code: 'TOO_LARGE',
     maxUpdateBytes: 1_000,
+    verdict: false,
     answer: { kind: 'update', payload: { ...good, delta: new Float32Array(1_000).fill(1) } },
+  },
+  {
+    name: 'an update over maxUpdateBytes sent through a slot asked for less',
+    code: 'TOO_LARGE',
+    answer: { kind: 'update', payload: good, slot: 64 },
+  },
+  {
+    name: 'an update sent without an upload slot',
+    code: 'UPLOAD_SLOT_REQUIRED',
+    answer: { kind: 'update', payload: good, slot: false },
   },
   {
     name: 'a client-side training failure',

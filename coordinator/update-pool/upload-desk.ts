@@ -1,0 +1,67 @@
+import { ProtocolError, uploadSlotRequestSchema, type SealedEnvelope, type UploadSlotGrant } from '@fedrec/protocol';
+import type { FitAssignment, UpdateLimits } from '../fit-collector.js';
+import type { Logger } from '../logger.js';
+import { socketHandler } from '../socket-handler.js';
+import { UploadSlots } from './upload-slots.js';
+
+/** Upload pacing settings (coordinator options uploadBudgetBytes, uploadSlotHoldMs). */
+export interface UploadPacing {
+  budgetBytes: number;
+  holdMs: number;
+}
+
+/** Default budget: 64 MiB of sealed updates granted at once (16 updates of 1M float32 parameters, 160 of 100k). */
+export const DEFAULT_UPLOAD_BUDGET_BYTES = 64 * 1024 * 1024;
+/** Default hold: a granted device has 60 s to get its update across (a 4 MB update over a 1 Mbit/s uplink takes ~34 s). */
+export const DEFAULT_UPLOAD_SLOT_HOLD_MS = 60_000;
+
+/**
+ * One plain round's side of upload pacing (protocol/upload-slot.ts): listens for `upload:slot` on each
+ * selected client's socket while the round collects, checks the request against that client's task and the
+ * size limit, and answers once UploadSlots grants. The collector calls admit() when an update arrives
+ * (refused without a live grant) and release() once it has a verdict; close() at the end of the round.
+ */
+export class UploadDesk {
+  readonly slots: UploadSlots;
+  private readonly listeners: Array<{ a: FitAssignment; listener: (...args: unknown[]) => void }> = [];
+
+  constructor(
+    private readonly round: { roundId: number; assignments: readonly FitAssignment[]; limits: UpdateLimits; logger: Logger },
+    private readonly pacing: UploadPacing,
+  ) {
+    this.slots = new UploadSlots(pacing);
+  }
+
+  /** Starts listening on every selected client's socket (before the tasks go out). */
+  open(): void {
+    const { roundId, limits, logger } = this.round;
+    for (const a of this.round.assignments) {
+      const listener = socketHandler('upload:slot', uploadSlotRequestSchema, logger, async (request): Promise<UploadSlotGrant> => {
+        if (request.roundId !== roundId) throw new ProtocolError('WRONG_ROUND', `upload slot for round ${request.roundId}, current round is ${roundId}`);
+        if (request.taskId !== a.taskId) throw new ProtocolError('WRONG_ROUND', `task ${request.taskId} is not this client's task in round ${roundId}`);
+        if (request.bytes > limits.maxUpdateBytes)
+          throw new ProtocolError('TOO_LARGE', `an update of ${request.bytes} bytes exceeds the coordinator's limit of ${limits.maxUpdateBytes}`);
+        await this.slots.request(a.clientId, request.bytes);
+        return { holdMs: this.pacing.holdMs };
+      });
+      a.socket.on('upload:slot', listener);
+      this.listeners.push({ a, listener });
+    }
+  }
+
+  /** An update arrived: it must come through a live slot at least its size (UPLOAD_SLOT_REQUIRED, TOO_LARGE otherwise). */
+  admit(clientId: string, envelope: SealedEnvelope): void {
+    this.slots.use(clientId, envelope.ciphertext.length);
+  }
+
+  /** The client's update has a verdict (or it failed): its slot goes to the next device. */
+  release(clientId: string): void {
+    this.slots.release(clientId);
+  }
+
+  /** The round stopped collecting: no more listeners, queued requests refused. */
+  close(): void {
+    for (const { a, listener } of this.listeners.splice(0)) a.socket.off('upload:slot', listener);
+    this.slots.close();
+  }
+}
