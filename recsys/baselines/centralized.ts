@@ -6,7 +6,7 @@ import { NcfNet } from '@fedrec/models/ncf/engine/net.js';
 import { denseEntries, itemTableEntries, userTableEntries, zeroParams, type NcfParams } from '@fedrec/models/ncf/engine/params.js';
 import { heldOutMetrics } from '../metrics.js';
 import type { EvalSummary } from '../evaluate.js';
-import { userSeed, type UserData } from '../split.js';
+import { heldOutItems, userSeed, type UserData } from '../split.js';
 
 export interface CentralizedOptions {
   epochs: number;
@@ -159,7 +159,8 @@ export function trainCentralized(
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     let s = 0;
     for (const u of users) {
-      const seen = new Set(u.trainItems);
+      // Negatives are items the user never interacted with: held-out items are not drawn either.
+      const seen = new Set([...u.trainItems, ...heldOutItems(u)]);
       for (const item of u.trainItems) {
         us[s] = u.user;
         is[s] = item;
