@@ -100,6 +100,7 @@ const program = new Command('simulate')
   .option('--local-epochs <n>', 'local epochs per round', int, F.localEpochs)
   .option('--batch-size <n>', 'client batch size', int, F.batchSize)
   .option('--lr <x>', 'client learning rate', num, F.clientLr)
+  .option('--negatives <n>', 'sampled negatives per positive in local training', int, F.negatives)
   .option('--server-lr <x>', 'server learning rate (strategies with serverLearningRate)', num, F.serverLr)
   .option('--server-lr-schedule <spec>', `server lr schedule (strategies with serverLrSchedule): ${LR_SCHEDULE_HELP}`, schedule)
   .option('--client-lr-schedule <spec>', `client lr schedule, sent by the coordinator as round config: ${LR_SCHEDULE_HELP}`, schedule)
@@ -179,6 +180,7 @@ interface Flags {
   localEpochs: number;
   batchSize: number;
   lr: number;
+  negatives: number;
   serverLr: number;
   serverLrSchedule?: string;
   clientLrSchedule?: string;
@@ -384,7 +386,7 @@ async function main(): Promise<void> {
     modelSpec: { name: f.model, options },
     rounds: f.rounds,
     clientsPerRound,
-    trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: F.negatives } },
+    trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: f.negatives } },
     serverLearningRate: serverLr,
     strategy,
     roundConfig,
@@ -492,7 +494,7 @@ async function main(): Promise<void> {
         timeLimitMin: f.timeLimitMin ?? null,
         strategy: strategy.name,
         strategyOptions: strategy.options,
-        negatives: F.negatives,
+        negatives: f.negatives,
         evaluateEvery: f.evaluateEvery,
         engine: f.engine,
         personalization: f.personalization,
