@@ -34,6 +34,7 @@ import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } fr
 import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
 import { parseDeviceSpeed, parseStragglers, slowdownFactors } from './socket/device-speed.js';
+import { SIMULATE_DEFAULTS } from './defaults.js';
 
 const F = RECSYS_DEFAULTS.federated;
 const int = (v: string) => {
@@ -94,7 +95,7 @@ const program = new Command('simulate')
     'synthetic',
   )
   .option('--clients <n>', 'simulated devices (users), default all', int)
-  .option('--rounds <n>', 'federated rounds', int, F.rounds)
+  .option('--rounds <n>', 'federated rounds', int, SIMULATE_DEFAULTS.rounds)
   // Parsed with the flags (commander names the flag), before any data loads.
   .option('--clients-per-round <n|all>', 'devices trained per round', (v: string) => (v === 'all' ? v : String(int(v))), 'all')
   .option('--local-epochs <n>', 'local epochs per round', int, F.localEpochs)
@@ -112,15 +113,23 @@ const program = new Command('simulate')
   )
   .option('--max-abandoned <n>', 'end the run (with a report saying so) after this many abandoned rounds in a row', int, 5)
   .option('--time-limit-min <m>', 'end the federated run (with a report saying so) after this many minutes', num)
-  .addOption(new Option('--strategy <name>', "the coordinator's aggregation strategy (see Strategies below)").choices(STRATEGY_NAMES).default('fedavg'))
+  .addOption(
+    new Option('--strategy <name>', "the coordinator's aggregation strategy (see Strategies below)")
+      .choices(STRATEGY_NAMES)
+      .default(SIMULATE_DEFAULTS.strategy),
+  )
   .option('--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}', json, {})
-  .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp', 'seq']).default(RECSYS_DEFAULTS.model))
-  .option('--factors <n>', `predictive factors (default ${RECSYS_DEFAULTS.factors}; seq: ${SEQ_DEFAULTS.factors})`, int)
+  .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp', 'seq']).default(SIMULATE_DEFAULTS.model))
+  .option(
+    '--factors <n>',
+    `predictive factors (default ${SIMULATE_DEFAULTS.factors} for ${SIMULATE_DEFAULTS.model}, ${RECSYS_DEFAULTS.factors} for the other NCF models; seq: ${SEQ_DEFAULTS.factors})`,
+    int,
+  )
   .option('--seq-len <n>', 'seq model: recent items in the device state', int, SEQ_DEFAULTS.seqLen)
   .addOption(
     new Option('--personalization <name>', "on-device personalization: none, or pfedrec (PFedRec's per-device score function + item fine-tune)")
       .choices([...PERSONALIZATIONS])
-      .default('none'),
+      .default(SIMULATE_DEFAULTS.personalization),
   )
   .option('--evaluate-every <k>', 'federated evaluation every k rounds (the last is always evaluated)', int, 10)
   .option('--workers <n>', 'worker threads hosting the devices', int, Math.max(1, Math.min(2, availableParallelism())))
@@ -251,10 +260,12 @@ async function main(): Promise<void> {
   // Every device gets its time-ordered history: sequence models train on it, the NCF family ignores the order.
   const users = withSequences(data, f.clients ? split.users.slice(0, f.clients) : split.users);
   if (users.length === 0) throw new Error('no users with at least two interactions to simulate');
+  // The default model's default width is SIMULATE_DEFAULTS'; another model keeps its own unless --factors says.
+  const factorsFlag = f.factors ?? (f.model === SIMULATE_DEFAULTS.model ? SIMULATE_DEFAULTS.factors : undefined);
   const options =
     f.model === 'seq'
-      ? seqModelOptions(split.numItems, { ...(f.factors ? { factors: f.factors } : {}), seqLen: f.seqLen })
-      : recsysModelOptions(split.numItems, f.factors === undefined || f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
+      ? seqModelOptions(split.numItems, { ...(factorsFlag ? { factors: factorsFlag } : {}), seqLen: f.seqLen })
+      : recsysModelOptions(split.numItems, factorsFlag === undefined || factorsFlag === RECSYS_DEFAULTS.factors ? {} : { factors: factorsFlag });
   // A privacy preset samples a fraction of the devices and steps the server further (coordinator/privacy/presets.ts)
   // unless --clients-per-round or --server-lr say otherwise.
   const preset = f.privacy === 'off' ? undefined : PRIVACY_PRESET_TABLE[f.privacy];
@@ -302,7 +313,7 @@ async function main(): Promise<void> {
   }
   if (f.compareCentralized && f.model !== 'seq') {
     const model = f.model;
-    const factors = f.factors ?? RECSYS_DEFAULTS.factors;
+    const factors = Number(options['factors']);
     const b = STRONG_BASELINE;
     // The same model as the federated run, and the strong tuned baseline (recsys/baselines/strong-baseline.ts):
     // Adam, early stopping on the validation item; the test item is read once, for the epoch chosen.
