@@ -4,10 +4,13 @@ import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
  * What `npm run simulate` runs without flags: the best configuration measured on full ML-100K that
  * finishes within 30 minutes on this project's 2-core machine (README "The table" and the headline run
  * under it, 30 November 2026): MF with 32 factors (PFedRec's width), FedYogi on the server, PFedRec's
- * dual personalization on the devices, 20 rounds. Measured: HR@10 0.7135 at round 14 in the table run
- * (726 of 943 devices evaluated), 0.6617 at round 9 (all 943), against 0.6013 for NeuMF-8 + FedYogi
- * after 24 rounds and 0.6511 for the previous defaults (NeuMF-8 + FedAvg) after 120. The client side
- * (lr 0.5, batch 4, 1 local epoch, 4 negatives) is recsys/defaults.ts's.
+ * dual personalization on the devices, 20 rounds. Measured with these settings (the headline run):
+ * test HR@10 0.7243 / NDCG@10 0.4510 at round 19, all 943 devices evaluated, 1.043x the strong MF-64
+ * baseline; 1038 s of training, 22.6 min for the whole command with --compare-centralized at load
+ * average 8-30 (about five times an idle machine's round time), so within 30 minutes here. In the table
+ * run NeuMF-8 + FedYogi reached 0.6013 after 24 rounds; the previous defaults (NeuMF-8 + FedAvg, 120
+ * rounds) 0.6511 in an older run. The client side (lr 0.5, batch 4, 1 local epoch, 4 negatives) is
+ * recsys/defaults.ts's.
  */
 export const SIMULATE_DEFAULTS = {
   model: 'mf' as const,
