@@ -2,7 +2,10 @@
 // cell of model x strategy x personalization, on the same data and split, then one markdown table.
 // Run: npm run bench -- quality --data ../shared/data/ml-100k/u.data --rounds 60
 //      npm run bench -- quality --cells seq:fedavg:none,seq:fedavg:pfedrec --rounds 20
-import { spawnSync } from 'node:child_process';
+//      npm run bench -- quality --cells "neumf:fedyogi:none@--factors 16,mf:fedavg:pfedrec" --first-extra "--compare-centralized"
+// A cell may carry its own simulate flags after "@" (e.g. its factors or client lr); --first-extra goes
+// to the first cell only, so the centralized baselines (--compare-centralized) train once per table.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,37 +22,83 @@ const o = new Command()
   .option('--rounds <n>', 'federated rounds per cell', '60')
   .option('--evaluate-every <k>', 'federated evaluation every k rounds', '10')
   .option('--extra <flags>', 'more simulate flags for every cell, e.g. "--lr 0.5"', '')
+  .option('--first-extra <flags>', 'simulate flags for the first cell only, e.g. "--compare-centralized"', '')
   .parse()
-  .opts<{ data: string; cells: string; rounds: string; evaluateEvery: string; extra: string }>();
+  .opts<{ data: string; cells: string; rounds: string; evaluateEvery: string; extra: string; firstExtra: string }>();
+
+/**
+ * Runs one cell's simulate and resolves with its exit status. A run ended by --time-limit-min can
+ * print its report and then not exit (an open handle outlives coordinator.stop(): issue 15's known
+ * bug), which would stall the table for ever: once the report is written the child gets 60 s to exit,
+ * then it is killed and counted as finished (status 0), since its report is complete.
+ */
+function runCell(args: string[], report: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', simulate, ...args], { stdio: 'inherit' });
+    let reportSeenAt = 0;
+    const poll = setInterval(() => {
+      if (!reportSeenAt && existsSync(report)) reportSeenAt = Date.now();
+      if (reportSeenAt && Date.now() - reportSeenAt > 60_000) {
+        console.log(`simulate wrote its report but did not exit within 60 s: killed (its report is complete)`);
+        clearInterval(poll);
+        child.kill('SIGKILL');
+        resolve(0);
+      }
+    }, 1000);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+}
 
 const simulate = fileURLToPath(new URL('../apps/simulate/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fedrec-quality-'));
-const rows: Array<{ cell: string[]; report: SimulationReport }> = [];
+const flags = (v: string) => v.split(' ').filter(Boolean);
+const rows: Array<{ cell: string[]; flags: string; report: SimulationReport }> = [];
 for (const [k, cell] of o.cells.split(',').entries()) {
-  const [model = 'neumf', strategy = 'fedavg', personalization = 'none'] = cell.split(':');
+  const [name = '', own = ''] = cell.split('@');
+  const [model = 'neumf', strategy = 'fedavg', personalization = 'none'] = name.split(':');
   const report = join(dir, `cell-${k}.json`);
   const args = ['--data', o.data, '--model', model, '--strategy', strategy, '--personalization', personalization, '--rounds', o.rounds];
-  args.push('--evaluate-every', o.evaluateEvery, '--report', report, ...o.extra.split(' ').filter(Boolean));
+  args.push('--evaluate-every', o.evaluateEvery, '--report', report, ...flags(o.extra), ...flags(own), ...(k === 0 ? flags(o.firstExtra) : []));
   console.log(`\n== ${cell}: simulate ${args.join(' ')}`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', simulate, ...args], { stdio: 'inherit' });
-  if (run.status !== 0) {
-    console.log(`${cell}: simulate exited with ${run.status ?? run.signal}; left out of the table`);
+  const status = await runCell(args, report);
+  if (status !== 0) {
+    console.log(`${cell}: simulate exited with ${status}; left out of the table`);
     continue;
   }
-  rows.push({ cell: [model, strategy, personalization], report: JSON.parse(readFileSync(report, 'utf8')) as SimulationReport });
+  rows.push({ cell: [model, strategy, personalization], flags: own.trim(), report: JSON.parse(readFileSync(report, 'utf8')) as SimulationReport });
 }
 
 const mb = (n: number) => (n / 1e6).toFixed(0);
 console.log(
-  `\nData: ${o.data}; ${o.rounds} rounds, every device every round; figures of the round chosen on validation (test HR@10/NDCG@10; - when no round was evaluated).\n`,
+  `\nData: ${o.data}; ${o.rounds} rounds; figures of the round chosen on validation (test HR@10/NDCG@10; - when no round was evaluated); devices: those simulated, all every round unless the flags say otherwise.\n`,
 );
-console.log('| model | strategy | personalization | HR@10 | NDCG@10 | rounds | wall-clock | MB up / down | engine |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| model | strategy | personalization | flags | devices | HR@10 | NDCG@10 | chosen round / rounds | wall-clock | MB up / down | engine |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 const first = rows[0]?.report;
-if (first) console.log(`| ItemPop | - | - | ${first.itemPop.hr10.toFixed(4)} | ${first.itemPop.ndcg10.toFixed(4)} | - | - | - | - |`);
-for (const { cell, report: r } of rows) {
+if (first) {
+  console.log(`| ItemPop | - | - | - | ${first.data.clients} | ${first.itemPop.hr10.toFixed(4)} | ${first.itemPop.ndcg10.toFixed(4)} | - | - | - | - |`);
+  // The centralized baselines ran once, with the first cell (--first-extra "--compare-centralized").
+  const b = first.strongBaseline;
+  if (b)
+    console.log(
+      `| centralized ${b.model}-${b.factors} (strong baseline${b.seeds > 1 ? `, ${b.seeds} seeds` : ''}) | Adam | - | lr ${b.learningRate}, L2 ${b.l2}, ${b.negatives} neg. | ${first.data.clients} | ${b.hr10.toFixed(4)} | ${b.ndcg10.toFixed(4)} | epoch ${b.bestEpoch} | ${(b.wallClockMs / 1000).toFixed(0)} s | - | - |`,
+    );
+  const c = first.centralized;
+  if (c)
+    console.log(
+      `| centralized ${c.model}-${c.factors} | Adam | - | - | ${first.data.clients} | ${c.hr10.toFixed(4)} | ${c.ndcg10.toFixed(4)} | epoch ${c.bestEpoch} | ${(c.wallClockMs / 1000).toFixed(0)} s | - | - |`,
+    );
+}
+for (const { cell, flags: own, report: r } of rows) {
   const f = r.federated;
   console.log(
-    `| ${cell.join(' | ')} | ${f.hr10?.toFixed(4) ?? '-'} | ${f.ndcg10?.toFixed(4) ?? '-'} | ${f.rounds.length} | ${(f.wallClockMs / 1000).toFixed(0)} s | ${mb(f.bytesUp)} / ${mb(f.bytesDown)} | ${f.engine ?? '?'} |`,
+    `| ${cell.join(' | ')} | ${own || '-'} | ${r.data.clients} | ${f.hr10?.toFixed(4) ?? '-'} | ${f.ndcg10?.toFixed(4) ?? '-'} | ${f.chosenRound ?? '-'} / ${f.rounds.length} | ${(f.wallClockMs / 1000).toFixed(0)} s | ${mb(f.bytesUp)} / ${mb(f.bytesDown)} | ${f.engine ?? '?'} |`,
   );
 }
+const b = first?.strongBaseline;
+if (b)
+  for (const { cell, flags: own, report: r } of rows)
+    if (r.federated.hr10 !== null) console.log(`${cell.join(':')}${own ? `@${own}` : ''} / strong baseline: HR@10 ${(r.federated.hr10 / b.hr10).toFixed(3)}x`);

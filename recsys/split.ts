@@ -22,6 +22,14 @@ export interface UserData {
 }
 
 /**
+ * The user's interactions kept out of training for evaluation (the test item, and the validation item
+ * when there is one). Training never samples them as negatives: the user did interact with them.
+ */
+export function heldOutItems(u: UserData): number[] {
+  return u.validationItem === undefined ? [u.testItem] : [u.testItem, u.validationItem];
+}
+
+/**
  * Which interaction a user holds out: 'latest' by timestamp (He et al.; on a file without
  * timestamps, its last line), 'last-line' (file order whatever the timestamps say), or 'random'
  * (seeded per user).

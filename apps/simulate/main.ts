@@ -35,6 +35,7 @@ import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } fr
 import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
 import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
 import { parseDeviceSpeed, parseStragglers, slowdownFactors } from './socket/device-speed.js';
+import { SIMULATE_DEFAULTS } from './defaults.js';
 
 const F = RECSYS_DEFAULTS.federated;
 const int = (v: string) => {
@@ -95,12 +96,13 @@ const program = new Command('simulate')
     'synthetic',
   )
   .option('--clients <n>', 'simulated devices (users), default all', int)
-  .option('--rounds <n>', 'federated rounds', int, F.rounds)
+  .option('--rounds <n>', 'federated rounds', int, SIMULATE_DEFAULTS.rounds)
   // Parsed with the flags (commander names the flag), before any data loads.
   .option('--clients-per-round <n|all>', 'devices trained per round', (v: string) => (v === 'all' ? v : String(int(v))), 'all')
   .option('--local-epochs <n>', 'local epochs per round', int, F.localEpochs)
   .option('--batch-size <n>', 'client batch size', int, F.batchSize)
   .option('--lr <x>', `client learning rate (default ${F.clientLr}; a model's own default where it registers one, e.g. seq)`, num, F.clientLr)
+  .option('--negatives <n>', 'sampled negatives per positive in local training', int, F.negatives)
   .option('--server-lr <x>', 'server learning rate (strategies with serverLearningRate)', num, F.serverLr)
   .option('--server-lr-schedule <spec>', `server lr schedule (strategies with serverLrSchedule): ${LR_SCHEDULE_HELP}`, schedule)
   .option('--client-lr-schedule <spec>', `client lr schedule, sent by the coordinator as round config: ${LR_SCHEDULE_HELP}`, schedule)
@@ -112,15 +114,23 @@ const program = new Command('simulate')
   )
   .option('--max-abandoned <n>', 'end the run (with a report saying so) after this many abandoned rounds in a row', int, 5)
   .option('--time-limit-min <m>', 'end the federated run (with a report saying so) after this many minutes', num)
-  .addOption(new Option('--strategy <name>', "the coordinator's aggregation strategy (see Strategies below)").choices(STRATEGY_NAMES).default('fedavg'))
+  .addOption(
+    new Option('--strategy <name>', "the coordinator's aggregation strategy (see Strategies below)")
+      .choices(STRATEGY_NAMES)
+      .default(SIMULATE_DEFAULTS.strategy),
+  )
   .option('--strategy-options <json>', 'the strategy\'s options as JSON, e.g. {"eta":0.05}', json, {})
-  .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp', 'seq']).default(RECSYS_DEFAULTS.model))
-  .option('--factors <n>', `predictive factors (default ${RECSYS_DEFAULTS.factors}; seq: ${SEQ_DEFAULTS.factors})`, int)
+  .addOption(new Option('--model <name>', 'model').choices(['neumf', 'gmf', 'mf', 'mlp', 'seq']).default(SIMULATE_DEFAULTS.model))
+  .option(
+    '--factors <n>',
+    `predictive factors (default ${SIMULATE_DEFAULTS.factors} for ${SIMULATE_DEFAULTS.model}, ${RECSYS_DEFAULTS.factors} for the other NCF models; seq: ${SEQ_DEFAULTS.factors})`,
+    int,
+  )
   .option('--seq-len <n>', 'seq model: recent items in the device state', int, SEQ_DEFAULTS.seqLen)
   .addOption(
     new Option('--personalization <name>', "on-device personalization: none, or pfedrec (PFedRec's per-device score function + item fine-tune)")
       .choices([...PERSONALIZATIONS])
-      .default('none'),
+      .default(SIMULATE_DEFAULTS.personalization),
   )
   .option('--evaluate-every <k>', 'federated evaluation every k rounds (the last is always evaluated)', int, 10)
   .option('--workers <n>', 'worker threads hosting the devices', int, Math.max(1, Math.min(2, availableParallelism())))
@@ -180,6 +190,7 @@ interface Flags {
   localEpochs: number;
   batchSize: number;
   lr: number;
+  negatives: number;
   serverLr: number;
   serverLrSchedule?: string;
   clientLrSchedule?: string;
@@ -242,10 +253,16 @@ function roundLine(r: RoundRow): string {
 async function main(): Promise<void> {
   // A model's registered client settings (ModelEntry.trainingDefaults) replace the family's defaults, never a flag given.
   const parsed = program.parse(process.argv).opts<Flags>();
-  const f = withModelTrainingDefaults(parsed.model, parsed, (flag) => {
+  const given = (flag: string): boolean => {
     const source = program.getOptionValueSource(flag);
     return source !== undefined && source !== 'default';
-  });
+  };
+  const f = withModelTrainingDefaults(parsed.model, parsed, given);
+  // The default strategy and personalization were chosen for the default model; another model keeps its own measured ones.
+  if (f.model !== SIMULATE_DEFAULTS.model) {
+    if (!given('strategy')) f.strategy = SIMULATE_DEFAULTS.otherModels.strategy;
+    if (!given('personalization')) f.personalization = SIMULATE_DEFAULTS.otherModels.personalization;
+  }
   const data = loadData(f);
   console.log(`data: ${f.data}: ${formatLoadSummary(data.summary)}`);
   // PFedRec's protocol: a validation item besides the test item, so rounds and epochs are chosen without the test item.
@@ -255,10 +272,12 @@ async function main(): Promise<void> {
   // Every device gets its time-ordered history: sequence models train on it, the NCF family ignores the order.
   const users = withSequences(data, f.clients ? split.users.slice(0, f.clients) : split.users);
   if (users.length === 0) throw new Error('no users with at least two interactions to simulate');
+  // The default model's default width is SIMULATE_DEFAULTS'; another model keeps its own unless --factors says.
+  const factorsFlag = f.factors ?? (f.model === SIMULATE_DEFAULTS.model ? SIMULATE_DEFAULTS.factors : undefined);
   const options =
     f.model === 'seq'
-      ? seqModelOptions(split.numItems, { ...(f.factors ? { factors: f.factors } : {}), seqLen: f.seqLen })
-      : recsysModelOptions(split.numItems, f.factors === undefined || f.factors === RECSYS_DEFAULTS.factors ? {} : { factors: f.factors });
+      ? seqModelOptions(split.numItems, { ...(factorsFlag ? { factors: factorsFlag } : {}), seqLen: f.seqLen })
+      : recsysModelOptions(split.numItems, factorsFlag === undefined || factorsFlag === RECSYS_DEFAULTS.factors ? {} : { factors: factorsFlag });
   // A privacy preset samples a fraction of the devices and steps the server further (coordinator/privacy/presets.ts)
   // unless --clients-per-round or --server-lr say otherwise.
   const preset = f.privacy === 'off' ? undefined : PRIVACY_PRESET_TABLE[f.privacy];
@@ -306,7 +325,7 @@ async function main(): Promise<void> {
   }
   if (f.compareCentralized && f.model !== 'seq') {
     const model = f.model;
-    const factors = f.factors ?? RECSYS_DEFAULTS.factors;
+    const factors = Number(options['factors']);
     const b = STRONG_BASELINE;
     // The same model as the federated run, and the strong tuned baseline (recsys/baselines/strong-baseline.ts):
     // Adam, early stopping on the validation item; the test item is read once, for the epoch chosen.
@@ -390,7 +409,7 @@ async function main(): Promise<void> {
     modelSpec: { name: f.model, options },
     rounds: f.rounds,
     clientsPerRound,
-    trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: F.negatives } },
+    trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: f.negatives } },
     serverLearningRate: serverLr,
     strategy,
     roundConfig,
@@ -498,7 +517,7 @@ async function main(): Promise<void> {
         timeLimitMin: f.timeLimitMin ?? null,
         strategy: strategy.name,
         strategyOptions: strategy.options,
-        negatives: F.negatives,
+        negatives: f.negatives,
         evaluateEvery: f.evaluateEvery,
         engine: f.engine,
         personalization: f.personalization,

@@ -6,7 +6,7 @@ import { NcfNet } from '@fedrec/models/ncf/engine/net.js';
 import { denseEntries, itemTableEntries, userTableEntries, zeroParams, type NcfParams } from '@fedrec/models/ncf/engine/params.js';
 import { heldOutMetrics } from '../metrics.js';
 import type { EvalSummary } from '../evaluate.js';
-import { userSeed, type UserData } from '../split.js';
+import { heldOutItems, userSeed, type UserData } from '../split.js';
 
 export interface CentralizedOptions {
   epochs: number;
@@ -156,10 +156,14 @@ export function trainCentralized(
   const is = new Int32Array(total);
   const ys = new Float32Array(total);
   const order = new Int32Array(total);
+  // Negatives are items the user never interacted with: held-out items are not drawn either
+  // (PFedRec's sampling). The held-out ids are read here, once, before training, and only to keep them
+  // out of the negatives; no metric reads the test item before the epoch is chosen.
+  const excluded = users.map((u) => new Set([...u.trainItems, ...heldOutItems(u)]));
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     let s = 0;
-    for (const u of users) {
-      const seen = new Set(u.trainItems);
+    for (const [ui, u] of users.entries()) {
+      const seen = excluded[ui]!;
       for (const item of u.trainItems) {
         us[s] = u.user;
         is[s] = item;

@@ -9,7 +9,7 @@ import { splitShared, type Weights } from '@fedrec/protocol';
 import { chooseEngine } from '@fedrec/models/engine-choice.js';
 import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
-import { userSeed, type UserData } from '@fedrec/recsys/split.js';
+import { heldOutItems, userSeed, type UserData } from '@fedrec/recsys/split.js';
 import { toSparseUpdate, type RoundSums } from './round-sums.js';
 import { evaluateUsers, type EvalSummary } from '@fedrec/recsys/evaluate.js';
 import { clipSparseUpdate, releaseDpSums } from '@fedrec/coordinator/privacy/dp-sums.js';
@@ -84,6 +84,7 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
         epochs: o.localEpochs,
         negatives: o.negatives,
         seed: userSeed(o.seed + 7919 * round, u.user),
+        heldOut: heldOutItems(u),
       });
       const config = roundConfig(
         { localEpochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.clientLr, optimizer: 'sgd', extra: {} },

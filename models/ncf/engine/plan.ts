@@ -17,6 +17,12 @@ export interface PlanOptions {
   /** Sampled negatives per positive (4 in He et al. 2017). */
   negatives: number;
   seed: number;
+  /**
+   * The user's interactions held out of training to evaluate it (validation and test items): never
+   * drawn as negatives either, since the user did interact with them (PFedRec's and the NCF PyTorch
+   * code's protocol: negatives come from items the user never touched). Default none.
+   */
+  heldOut?: ArrayLike<number>;
 }
 
 /**
@@ -26,10 +32,11 @@ export interface PlanOptions {
 export function planLocalTraining(trainItems: ArrayLike<number>, numItems: number, o: PlanOptions): LocalPlan {
   const rng = new SeededRandom(o.seed);
   const positives = new Set<number>(Array.from(trainItems));
+  const exclude = o.heldOut ? new Set<number>([...positives, ...Array.from(o.heldOut)]) : positives;
   const rows = new LocalRows();
   const epochs: LocalPlan['epochs'] = [];
   for (let e = 0; e < o.epochs; e++) {
-    const examples = sampleEpoch(rng, [...positives], numItems, o.negatives, positives);
+    const examples = sampleEpoch(rng, [...positives], numItems, o.negatives, exclude);
     epochs.push({
       rows: Int32Array.from(examples, ([item]) => rows.row(item)),
       labels: Float32Array.from(examples, ([, y]) => y),
