@@ -27,10 +27,11 @@ const o = new Command()
   .opts<{ data: string; cells: string; rounds: string; evaluateEvery: string; extra: string; firstExtra: string }>();
 
 /**
- * Runs one cell's simulate and resolves with its exit status. A run ended by --time-limit-min can
- * print its report and then not exit (an open handle outlives coordinator.stop(): issue 15's known
- * bug), which would stall the table for ever: once the report is written the child gets 60 s to exit,
- * then it is killed and counted as finished (status 0), since its report is complete.
+ * Runs one cell's simulate and resolves with its exit status. A run ended by --time-limit-min used to
+ * print its report and then not exit (Socket.IO ack timers outliving coordinator.stop(), fixed in
+ * coordinator/request.ts and guarded by test/simulation/time-limit-exit.test.ts). So that a regression
+ * cannot stall a long table for ever, a child that has written its report gets 60 s to exit, then it is
+ * killed, counted as finished (its report is complete) and the kill is printed: it is a bug to report.
  */
 function runCell(args: string[], report: string): Promise<number | string> {
   return new Promise((resolve) => {
@@ -39,7 +40,9 @@ function runCell(args: string[], report: string): Promise<number | string> {
     const poll = setInterval(() => {
       if (!reportSeenAt && existsSync(report)) reportSeenAt = Date.now();
       if (reportSeenAt && Date.now() - reportSeenAt > 60_000) {
-        console.log(`simulate wrote its report but did not exit within 60 s: killed (its report is complete)`);
+        console.log(
+          `BUG: simulate wrote its report but did not exit within 60 s: killed (its report is complete; see test/simulation/time-limit-exit.test.ts)`,
+        );
         clearInterval(poll);
         child.kill('SIGKILL');
         resolve(0);
