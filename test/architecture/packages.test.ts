@@ -37,8 +37,9 @@ function sourceFiles(dir: string): string[] {
 function importedPackages(file: string): string[] {
   const src = readFileSync(file, 'utf8');
   const out: string[] = [];
-  for (const m of src.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"./][^'"]*)['"]/g)) {
-    const spec = m[1]!;
+  // `from` never takes a parenthesis (only `import(...)` does): `Buffer.from('30...', 'hex')` is no import.
+  for (const m of src.matchAll(/\bfrom\s*['"]([^'"./][^'"]*)['"]|\bimport\s*\(?\s*['"]([^'"./][^'"]*)['"]/g)) {
+    const spec = (m[1] ?? m[2])!;
     if (spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0]!)) continue;
     const parts = spec.split('/');
     out.push(spec.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!);
