@@ -100,7 +100,7 @@ function challenge(socket: ClientSocket, deps: ResolvedDeps): void {
       if (proven || used === undefined) throw new ProtocolError('PROOF_REJECTED', 'this connection has no open challenge (a nonce is used once)');
       clearTimeout(expiry);
       const context = { nonce: used, clientId, fingerprint: coordinatorFingerprint, protocolVersion: PROTOCOL_VERSION };
-      // node:crypto's Ed25519, not tweetnacl's: ~100x less event-loop time per connection (signature-verifier.ts).
+      // node:crypto's Ed25519, not tweetnacl's: ~40x less event-loop time per connection (signature-verifier.ts).
       if (!verifyHandshakeProofNative(publicKey, proof, context)) {
         drop();
         throw new ProtocolError('PROOF_REJECTED', "the signature does not match the device key and this connection's nonce");

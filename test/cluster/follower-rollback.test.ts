@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { startRedisServer } from '../../scripts/redis-server.js';
-import type { RedisServer } from '../../scripts/redis-server.js';
 import { tempDir, until } from '../coordinator/helpers.js';
-import { startNode, stopNodes } from './helpers.js';
+import { startNode, stopNodes, useRedisServer } from './helpers.js';
 
 const TOKEN = 'operator-token-for-tests';
 
 // Real redis-server (Debian's package), like the other cluster suites.
 describe('cluster: a rollback asked of a follower is forwarded to the leader', function () {
   this.timeout(60_000);
-  let redis: RedisServer;
-  before(async () => {
-    redis = await startRedisServer();
-  });
-  after(() => redis?.stop());
-  afterEach(stopNodes);
+  const redis = useRedisServer();
 
   it('the follower forwards it through Redis (API and POST /api/rollback) and returns the leader engine’s answer', async () => {
     const shared = await tempDir();

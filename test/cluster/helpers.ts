@@ -2,6 +2,8 @@ import { createCoordinator } from '@fedrec/coordinator';
 import type { Coordinator, CoordinatorOptions } from '@fedrec/coordinator';
 import { createClusterNode } from '@fedrec/coordinator/cluster/cluster-node.js';
 import type { ClusterNode, ClusterNodeOptions } from '@fedrec/coordinator/cluster/cluster-node.js';
+import { startRedisServer } from '../../scripts/redis-server.js';
+import type { RedisServer } from '../../scripts/redis-server.js';
 import { testOptions } from '../coordinator/helpers.js';
 
 /** Sums that equal the single-node ones need the same per-update treatment everywhere: no adaptive bounds. */
@@ -32,4 +34,23 @@ export async function startNode(
 
 export async function stopNodes(): Promise<void> {
   while (running.length) await running.pop()!.coordinator.stop();
+}
+
+/**
+ * The suite's real redis-server (Debian's package): started before its tests, stopped after them, and the
+ * nodes each test started are stopped after that test. Call at the top of a describe; read `url` in tests.
+ */
+export function useRedisServer(): { readonly url: string } {
+  let redis: RedisServer | undefined;
+  before(async () => {
+    redis = await startRedisServer();
+  });
+  after(() => redis?.stop());
+  afterEach(stopNodes);
+  return {
+    get url(): string {
+      if (!redis) throw new Error('redis-server is not running: useRedisServer() must be called inside a describe');
+      return redis.url;
+    },
+  };
 }

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { generateSignKeyPair } from '@fedrec/protocol';
-import { startRedisServer } from '../../scripts/redis-server.js';
-import type { RedisServer } from '../../scripts/redis-server.js';
 import { connectFakeClient, connectErrorData, deviceKeyOf, tempDir } from '../coordinator/helpers.js';
-import { startNode, stopNodes } from './helpers.js';
+import { startNode, stopNodes, useRedisServer } from './helpers.js';
 
 describe('cluster: the signed-identity table is shared', function () {
   this.timeout(60_000);
-  let redis: RedisServer;
-  before(async () => {
-    redis = await startRedisServer();
-  });
-  after(() => redis?.stop());
-  afterEach(stopNodes);
+  const redis = useRedisServer();
 
   it('a client moving from node A to node B keeps its binding; an impostor is refused on B (and on A)', async () => {
     const shared = await tempDir();

@@ -4,7 +4,8 @@ import { evaluateCentralized, type CentralizedOptions } from '@fedrec/recsys/bas
 import { evaluateMeanLogits, trainSeedEnsemble } from '@fedrec/recsys/baselines/seed-ensemble.js';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { recsysModelOptions } from '@fedrec/recsys/defaults.js';
-import { leaveOneOut, type UserData } from '@fedrec/recsys/split.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { countingTestItemReads } from './test-item-reads.js';
 
 describe('recsys: seed ensemble of the strong baseline', () => {
   const data = generateSyntheticInteractions({ users: 30, items: 120, interactionsPerUser: 12, seed: 4 });
@@ -28,21 +29,12 @@ describe('recsys: seed ensemble of the strong baseline', () => {
   });
 
   it('the ensemble reads each test item once more, after every member has chosen its epoch on validation', () => {
-    let testReads = 0;
-    const users: UserData[] = split.users.map((u) => {
-      const copy = { ...u };
-      Object.defineProperty(copy, 'testItem', {
-        get() {
-          testReads++;
-          return u.testItem;
-        },
-      });
-      return copy;
-    });
+    const counted = countingTestItemReads(split.users);
+    const users = counted.users;
     const e = trainSeedEnsemble(arch, users, split.numUsers, o, 3);
     // Each member reads it once before training (kept out of its negatives) and once for its own
     // (reported, never used for choosing) figure; the ensemble once.
-    assert.equal(testReads, 7 * users.length);
+    assert.equal(counted.reads, 7 * users.length);
     assert.ok(e.members.every((m) => m.validation !== null && m.bestEpoch >= 1));
   });
 });

@@ -6,7 +6,8 @@ import { parseMovieLens } from '@fedrec/recsys/data/movielens.js';
 import { generateSyntheticInteractions } from '@fedrec/recsys/data/synthetic.js';
 import { recsysModelOptions } from '@fedrec/recsys/defaults.js';
 import { describeHoldout } from '@fedrec/recsys/holdout.js';
-import { leaveOneOut, type UserData } from '@fedrec/recsys/split.js';
+import { leaveOneOut } from '@fedrec/recsys/split.js';
+import { countingTestItemReads } from './test-item-reads.js';
 
 describe('recsys: validation item and --holdout modes', () => {
   const data = generateSyntheticInteractions({ users: 30, items: 120, interactionsPerUser: 12, seed: 4 });
@@ -53,20 +54,11 @@ describe('recsys: validation item and --holdout modes', () => {
     assert.match(describeHoldout(noTimes, 'random', false), /chosen with the seed/);
   });
 
-  it('centralized early stopping chooses its epoch on validation and reads the test item once per user, at the end', () => {
+  it('centralized early stopping chooses its epoch on validation; the test item is read once per user before training (negatives) and once at the end, never while choosing', () => {
     const split = leaveOneOut(data, { seed: 2, validation: true });
-    let testReads = 0;
     const readsAtEpochEnd: number[] = [];
-    const users: UserData[] = split.users.map((u) => {
-      const copy = { ...u };
-      Object.defineProperty(copy, 'testItem', {
-        get() {
-          testReads++;
-          return u.testItem;
-        },
-      });
-      return copy;
-    });
+    const counted = countingTestItemReads(split.users);
+    const users = counted.users;
     const arch = ncfArch('mf', recsysModelOptions(split.numItems, { factors: 8 }));
     const result = trainCentralized(
       arch,
@@ -75,7 +67,7 @@ describe('recsys: validation item and --holdout modes', () => {
       { epochs: 6, batchSize: 64, learningRate: 0.01, optimizer: 'adam', negatives: 2, seed: 1, evalEvery: 1, patience: 2 },
       (r) => {
         assert.ok(r.eval, 'every epoch evaluated (validation)');
-        readsAtEpochEnd.push(testReads);
+        readsAtEpochEnd.push(counted.reads);
       },
     );
     // Once per user before training, to keep the test item out of the sampled negatives; never while
@@ -88,6 +80,6 @@ describe('recsys: validation item and --holdout modes', () => {
     const best = result.history.reduce((a, b) => (b.eval!.hr10 > a.eval!.hr10 ? b : a));
     assert.equal(result.bestEpoch, best.epoch);
     assert.equal(result.validation!.hr10, best.eval!.hr10);
-    assert.equal(testReads, 2 * users.length, 'the test item is read once more per user, for the chosen epoch');
+    assert.equal(counted.reads, 2 * users.length, 'the test item is read once more per user, for the chosen epoch');
   });
 });

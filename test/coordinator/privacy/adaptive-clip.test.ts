@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_TRAINING_CONFIG, sharedSize } from '@fedrec/protocol';
-import type { ByteSource, WeightManifest, Weights } from '@fedrec/protocol';
+import { sharedSize } from '@fedrec/protocol';
+import type { ByteSource, WeightManifest } from '@fedrec/protocol';
 import type { RoundRecord } from '@fedrec/coordinator';
 import { AdaptiveClip, valueNoiseMultiplier } from '@fedrec/coordinator/privacy/adaptive-clip.js';
 import { DpRoundInput } from '@fedrec/coordinator/privacy/dp-round-input.js';
@@ -8,7 +8,8 @@ import { PrivacyGuard } from '@fedrec/coordinator/privacy/privacy-guard.js';
 import { PrivacyLedger } from '@fedrec/coordinator/privacy/privacy-ledger.js';
 import { RdpAccountant } from '@fedrec/coordinator/privacy/rdp-accountant.js';
 import { silentLogger } from '@fedrec/coordinator/logger.js';
-import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from '@fedrec/coordinator/fit-collector.js';
+import type { FitCollection, FitCollector, FitRoundContext } from '@fedrec/coordinator/fit-collector.js';
+import { fitRoundContext } from './fit-round-context.js';
 import { RoundInput } from '@fedrec/coordinator/strategy/round-input.js';
 import { UpdatePolicy } from '@fedrec/coordinator/strategy/update-policy.js';
 import { SHARED, connectFakeClient, constantUpdate, next, startCoordinator, stopAll } from '../helpers.js';
@@ -62,15 +63,8 @@ class InputCollector implements FitCollector {
 }
 
 function context(selected: number): FitRoundContext {
-  const assignments = Array.from({ length: selected }, (_, i): FitAssignment => ({
-    clientId: `c${i}`,
-    taskId: `t${i}`,
-    socket: undefined as never,
-    config: DEFAULT_TRAINING_CONFIG,
-  }));
-  const global: Weights = { manifest: big, body: new Float32Array(sharedSize(big)) };
   const roundInput = new RoundInput(big, new UpdatePolicy({ normBound: 'off', weightCap: 'off', rowNormBound: 'off' }), false);
-  return { roundId: 0, modelVersion: 0, global, assignments, roundInput, signal: new AbortController().signal } as never;
+  return fitRoundContext(big, selected, { roundInput });
 }
 
 function adaptiveGuard(z: number, countStddev: number, clipNorm = 1, secureAggregation: 'off' | 'secagg+' = 'off'): PrivacyGuard {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { DP_EXTRA_KEYS, DEFAULT_TRAINING_CONFIG, addGaussianNoise, emptySums, l2NormOf, rowLayout, sharedSize } from '@fedrec/protocol';
-import type { WeightManifest, Weights } from '@fedrec/protocol';
+import { DP_EXTRA_KEYS, addGaussianNoise, emptySums, l2NormOf, rowLayout, sharedSize } from '@fedrec/protocol';
+import type { WeightManifest } from '@fedrec/protocol';
 import { privatizeUpdate } from '@fedrec/client-sdk/privacy/device-privacy.js';
 import { PrivacyGuard } from '@fedrec/coordinator/privacy/privacy-guard.js';
 import { PrivacyLedger } from '@fedrec/coordinator/privacy/privacy-ledger.js';
 import { DpRoundInput } from '@fedrec/coordinator/privacy/dp-round-input.js';
 import { silentLogger } from '@fedrec/coordinator/logger.js';
-import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from '@fedrec/coordinator/fit-collector.js';
+import type { FitCollection, FitCollector, FitRoundContext } from '@fedrec/coordinator/fit-collector.js';
+import { fitRoundContext } from './fit-round-context.js';
 
 const ITEMS = 5000;
 const big: WeightManifest = {
@@ -44,22 +45,7 @@ class ZeroCollector implements FitCollector {
 }
 
 function context(selected: number): FitRoundContext {
-  const assignments = Array.from({ length: selected }, (_, i): FitAssignment => ({
-    clientId: `c${i}`,
-    taskId: `t${i}`,
-    socket: undefined as never,
-    config: DEFAULT_TRAINING_CONFIG,
-  }));
-  const global: Weights = { manifest: big, body: new Float32Array(SIZE) };
-  return {
-    roundId: 0,
-    modelVersion: 0,
-    global,
-    modelSpec: { name: 'x', options: {} },
-    deadline: 0,
-    assignments,
-    signal: new AbortController().signal,
-  } as never;
+  return fitRoundContext(big, selected);
 }
 
 function guard(placement: 'central' | 'distributed', noiseMultiplier: number, clipNorm: number): PrivacyGuard {
