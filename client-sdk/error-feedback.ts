@@ -1,4 +1,12 @@
-import { decodeUpdatePayload, encodeUpdatePayload, rowLayout, type Compression, type UpdatePayload, type WeightManifest } from '@fedrec/protocol';
+import {
+  decodeUpdatePayload,
+  encodeUpdatePayload,
+  exceedsRowBudget,
+  rowLayout,
+  type Compression,
+  type UpdatePayload,
+  type WeightManifest,
+} from '@fedrec/protocol';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import type { BehaviourStore, StateValue } from './store/behaviour-store.js';
@@ -7,10 +15,11 @@ import type { BehaviourStore, StateValue } from './store/behaviour-store.js';
 export const RESIDUAL_KEY = 'fedrec:compression-residual';
 
 /**
- * Error feedback for compressed uploads (Seide et al. 2014; Karimireddy et al. 2019, "EF-SGD"): what
- * quantizing this update lost (its residual) is added to the next update before that one is
- * quantized, so over rounds the coordinator receives the sum of the true deltas up to one residual,
- * however coarse the encoding. The residual is added only where this update sends values anyway (the
+ * Error feedback for lossy uploads (Seide et al. 2014; Karimireddy et al. 2019, "EF-SGD"): what
+ * encoding this update lost (its residual: quantization error under fp16/int8, and the rows past a padded
+ * update's row budget, protocol/update-payload.ts PADDED_ITEM_ROWS, in any encoding) is added to the next
+ * update before that one is encoded, so over rounds the coordinator receives the sum of the true deltas up
+ * to one residual, however coarse the encoding. The residual is added only where this update sends values anyway (the
  * dense tensors and the rows it touched): a row the device did not touch this round stays left out
  * of the sparse update, so the feedback never makes an upload name an item it would not have named;
  * that row's residual waits for the next round that touches it. Kept in memory and in the store.
@@ -48,9 +57,12 @@ export class ErrorFeedback {
     return dense;
   }
 
-  /** Encodes `p` with `codec` plus the residual, and keeps what the encoding lost. 'none' is lossless and leaves the residual alone. */
+  /**
+   * Encodes `p` with `codec` plus the residual, and keeps what the encoding lost. 'none' within the row budget
+   * is lossless: with no residual held it is a plain encode and leaves the residual alone.
+   */
   encode(p: UpdatePayload, manifest: WeightManifest, codec: Compression): Uint8Array {
-    if (codec === 'none') return encodeUpdatePayload(p, manifest);
+    if (codec === 'none' && !this.residual?.index.length && !exceedsRowBudget(p, manifest)) return encodeUpdatePayload(p, manifest);
     // The positions this update carries, as ranges: on a large catalogue a device touches a few hundred
     // rows of tens of thousands, and a per-value mask and per-value loops over the whole model were most
     // of a simulated device's time (README "The 17,632-item run").

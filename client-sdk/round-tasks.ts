@@ -2,7 +2,6 @@ import {
   ProtocolError,
   allFinite,
   encodeEvaluateMetrics,
-  encodeUpdatePayload,
   evaluateBinding,
   rowWeightsSize,
   sharedSize,
@@ -101,13 +100,11 @@ export async function sealUpdate(
     delta: outcome.delta,
     ...(outcome.rowWeights && outcome.rowWeights.length > 0 ? { rowWeights: outcome.rowWeights } : {}),
   };
-  // With the manifest, rows this device never touched are left out of the payload (lossless). Compressed
-  // in the run's encoding (the task says which); what quantizing loses goes into the next update.
+  // With the manifest, rows this device never touched are left out of the payload, the rest padded to the run's
+  // one size. Compressed in the run's encoding (the task says which); what quantizing or the row budget leaves
+  // out goes into the next update.
   const compression = wire.compression ?? 'none';
-  const plaintext =
-    compression === 'none'
-      ? encodeUpdatePayload(payload, global.manifest)
-      : (wire.feedback ?? new ErrorFeedback()).encode(payload, global.manifest, compression);
+  const plaintext = (wire.feedback ?? new ErrorFeedback()).encode(payload, global.manifest, compression);
   const binding = { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion };
   const envelope = await sealer.seal(plaintext, binding);
   return { reply: { envelope }, bytesSent: envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length };

@@ -109,7 +109,8 @@ export class TaskRunner implements SecAggParticipantHost {
     if (!sealer || !clientId) throw new ProtocolError('INTERNAL', 'fit task before the welcome: no coordinator key to seal to');
     this.logger.info({ roundId: task.roundId, taskId: task.taskId, modelVersion: task.modelVersion }, 'fit task received');
     const compression = task.compression ?? 'none';
-    if (compression !== 'none') await this.feedback.load();
+    // Any encoding may hold a residual: fp16/int8's quantization error, or rows past the padded row budget.
+    await this.feedback.load();
     const run = startFit(this, task, () => taskContext(task), this.now);
     return finishFit(
       this,

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import {
+  checkUpdatePadding,
   decodeUpdatePayload,
   encodeUpdatePayload,
+  exceedsRowBudget,
   isPaddedUpdate,
+  PADDED_ITEM_ROWS,
   paddedBucketBytes,
   ProtocolError,
   type UpdatePayload,
@@ -116,11 +119,14 @@ describe('protocol: padded update payloads (plain-mode sizes)', () => {
     return { numExamples: rows.length, metrics: { loss }, delta, rowWeights };
   };
 
-  it('gives devices that touched 1, 40 or 300 items one size, in every encoding, and decodes each exactly', () => {
+  it('gives devices that touched 1, 40, 300 or 590 items one size, in every encoding, and decodes each exactly', () => {
     for (const compression of ['none', 'fp16', 'int8'] as const) {
-      const updates = [[5], Array.from({ length: 40 }, (_, i) => i * 7), Array.from({ length: 300 }, (_, i) => i * 2)].map((rows, i) =>
-        touching(rows, 0.1 + i / 3),
-      );
+      const updates = [
+        [5],
+        Array.from({ length: 40 }, (_, i) => i * 7),
+        Array.from({ length: 300 }, (_, i) => i * 2),
+        Array.from({ length: 590 }, (_, i) => i),
+      ].map((rows, i) => touching(rows, 0.1 + i / 3));
       const sizes = updates.map((u) => encodeUpdatePayload(u, big, { compression }).length);
       assert.equal(new Set(sizes).size, 1, `${compression}: ${sizes.join(', ')}`);
       assert.equal(sizes[0], paddedBucketBytes(big, compression));
@@ -133,23 +139,73 @@ describe('protocol: padded update payloads (plain-mode sizes)', () => {
     }
   });
 
-  it('puts a device past the row budget in the next bucket (twice the size), and refuses a non-zero padding', () => {
-    const heavy = encodeUpdatePayload(
-      touching(
-        Array.from({ length: 590 }, (_, i) => i),
-        0.2,
-      ),
-      big,
-    );
-    const bucket = paddedBucketBytes(big);
-    assert.ok(heavy.length === 2 * bucket || heavy.length === 4 * bucket, `${heavy.length} vs bucket ${bucket}`);
+  it('refuses a sparse update of any size but the bucket, and a non-zero padding', () => {
     const light = encodeUpdatePayload(touching([1, 2], 0.2), big);
-    assert.equal(isPaddedUpdate(encodeUpdatePayload(touching([1, 2], 0.2), big, { pad: false }).length, big), false);
+    const bucket = paddedBucketBytes(big);
+    assert.equal(light.length, bucket);
+    assert.doesNotThrow(() => checkUpdatePadding(light, big));
+    const unpadded = encodeUpdatePayload(touching([1, 2], 0.2), big, { pad: false });
+    assert.equal(isPaddedUpdate(unpadded.length, big), false);
+    // Twice the bucket was the old "heavier device" size: it would say "more rows than the budget".
+    const doubled = new Uint8Array(2 * bucket);
+    doubled.set(light);
+    assert.equal(isPaddedUpdate(doubled.length, big), false);
+    for (const bytes of [unpadded, doubled]) {
+      assert.throws(
+        () => checkUpdatePadding(bytes, big),
+        (err: unknown) => err instanceof ProtocolError && err.code === 'INVALID_PAYLOAD' && /every sparse update of this run is/.test(err.message),
+      );
+    }
     const forged = Uint8Array.from(light);
     forged[forged.length - 1] = 1;
     assert.throws(
       () => decodeUpdatePayload(forged, big),
       (err: unknown) => err instanceof ProtocolError && err.code === 'INVALID_PAYLOAD',
     );
+  });
+
+  it(`carries at most ${PADDED_ITEM_ROWS} rows of a larger table, the largest deltas first, in the bucket's one size`, () => {
+    const rows = PADDED_ITEM_ROWS + 952;
+    const huge: WeightManifest = {
+      tensors: [
+        { name: 'items', shape: [rows, 2], dtype: 'float32', shared: true, rowwise: true },
+        { name: 'item_bias', shape: [rows, 1], dtype: 'float32', shared: true, rowwise: true },
+      ],
+    };
+    // Touches rows 0..touched-1; row r's delta grows with r, except the bias table's, which falls.
+    const touched = PADDED_ITEM_ROWS + 452;
+    const delta = new Float32Array(rows * 3);
+    const rowWeights = new Float32Array(rows * 2);
+    for (let r = 0; r < touched; r++) {
+      delta.set([r + 1, -(r + 1)], r * 2);
+      delta[rows * 2 + r] = touched - r;
+      rowWeights[r] = 1;
+      rowWeights[rows + r] = 1;
+    }
+    const p: UpdatePayload = { numExamples: touched, metrics: { loss: 0.3 }, delta, rowWeights };
+    assert.equal(exceedsRowBudget(p, huge), true);
+    const light = touching([1, 2], 0.1);
+    assert.equal(exceedsRowBudget(light, big), false);
+    for (const compression of ['none', 'int8'] as const) {
+      const bytes = encodeUpdatePayload(p, huge, { compression });
+      assert.equal(bytes.length, paddedBucketBytes(huge, compression));
+      assert.doesNotThrow(() => checkUpdatePadding(bytes, huge, compression));
+      const back = decodeUpdatePayload(bytes, huge, compression);
+      const keptItems = Array.from({ length: rows }, (_, r) => r).filter((r) => back.rowWeights![r] !== 0);
+      const keptBias = Array.from({ length: rows }, (_, r) => r).filter((r) => back.rowWeights![rows + r] !== 0);
+      // Items: the largest rows are the last ones touched; bias: the first ones.
+      assert.deepEqual(
+        keptItems,
+        Array.from({ length: PADDED_ITEM_ROWS }, (_, i) => touched - PADDED_ITEM_ROWS + i),
+      );
+      assert.deepEqual(
+        keptBias,
+        Array.from({ length: PADDED_ITEM_ROWS }, (_, i) => i),
+      );
+      if (compression === 'none') {
+        for (const r of keptItems) assert.deepEqual(Array.from(back.delta.subarray(r * 2, r * 2 + 2)), [r + 1, -(r + 1)]);
+        assert.equal(back.delta[0], 0, 'a dropped row arrives as zero');
+      }
+    }
   });
 });

@@ -40,16 +40,21 @@ export interface UpdateEncodeOptions {
 const MAX_HEADER_BYTES = 64 * 1024;
 
 /**
- * Padding (plain mode's sizes): with the manifest, every update is zero-padded to the run's size bucket B,
- * or to B·2, B·4, ... when it is larger, so a wire observer cannot count the item rows a device touched.
- * B is the size of a sparse update carrying PADDED_ITEM_ROWS rows of each item table (all of a smaller
- * table) plus HEADER_ALLOWANCE bytes of header: it depends only on the manifest and the run's encoding,
- * which both sides know. With ML-100K's defaults (1 epoch, 4 negatives per positive) a median user touches
- * about 5 x 65 rows per table, so 512 holds most devices in the first bucket; a heavier device lands in a
- * larger one, which says "more than 512 rows" and nothing finer. The coordinator opens the update and still
- * sees which rows carry weight: hiding them from it is secure aggregation's job (secagg+, npm start's default).
+ * Fixed size (plain mode's sizes): with the manifest, every sparse update of a run has one size, the run's
+ * size bucket B, so neither a wire observer nor anyone who sees only sizes can count the item rows a device
+ * touched. B is the size of a sparse update carrying PADDED_ITEM_ROWS rows of each item table (all of a smaller
+ * table) plus HEADER_ALLOWANCE bytes of header: it depends only on the manifest and the run's encoding, which
+ * both sides know, so no setting travels. Every update is zero-padded to B, and a device that touched more rows
+ * of a table than the budget sends the budget's worth: the rows with the largest deltas (top-k sparsification,
+ * Aji & Heafield 2017); the SDK carries the rest to a later update by error feedback (client-sdk/error-feedback.ts),
+ * so nothing is lost, only delayed. 2,048 rows hold every row of ML-100K's 1,682-item table (there the budget
+ * never drops anything and B is the dense table's size plus the row bitmap) and bound a 100k-item catalogue's
+ * update at 2% of its table. Until November 2026 the budget was 512 rows and a heavier device went to 2B, 4B, ...:
+ * its size said "more than 512 rows" (an ML-100K user's upload size ranked with its item count at Spearman 0.79).
+ * The coordinator opens the update and still sees which rows carry weight: hiding them from it is secure
+ * aggregation's job (secagg+, npm start's default).
  */
-export const PADDED_ITEM_ROWS = 512;
+export const PADDED_ITEM_ROWS = 2048;
 /** Room for the JSON header (example count, metrics) inside the bucket: a few metrics fit many times over. */
 const HEADER_ALLOWANCE = 1024;
 /** Sparse only pays when it leaves out a fair share of the rows. */
@@ -57,26 +62,45 @@ const SPARSE_WHEN_KEPT_BELOW = 0.75;
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
-/** A row is kept when it has weight or any non-zero delta: leaving the rest out loses nothing. */
-function keptRows(p: UpdatePayload, tables: RowTable[]): Uint8Array {
+/**
+ * The rows an update carries: a row is touched when it has weight or any non-zero delta (leaving the rest out
+ * loses nothing); with a `budget`, at most that many of each table, the largest deltas first (L2 norm, then
+ * row weight, then row order: deterministic).
+ */
+function keptRows(p: UpdatePayload, tables: RowTable[], budget = Infinity): Uint8Array {
   const kept = new Uint8Array(p.rowWeights!.length);
   let r = 0;
   for (const t of tables) {
+    const touched: { row: number; norm: number; weight: number }[] = [];
     for (let row = 0; row < t.rows; row++, r++) {
-      if (p.rowWeights![r] !== 0) {
-        kept[r] = 1;
-        continue;
-      }
       const start = t.offset + row * t.cols;
-      for (let j = 0; j < t.cols; j++) {
-        if (p.delta[start + j] !== 0) {
-          kept[r] = 1;
-          break;
-        }
-      }
+      let norm = 0;
+      for (let j = 0; j < t.cols; j++) norm += p.delta[start + j]! * p.delta[start + j]!;
+      const weight = p.rowWeights![r]!;
+      if (weight === 0 && norm === 0) continue;
+      kept[r] = 1;
+      touched.push({ row: r, norm, weight });
     }
+    if (touched.length <= budget) continue;
+    touched.sort((a, b) => b.norm - a.norm || b.weight - a.weight || a.row - b.row);
+    for (let i = budget; i < touched.length; i++) kept[touched[i]!.row] = 0;
   }
   return kept;
+}
+
+/** Whether some item table of `p` has more touched rows than a padded update carries (PADDED_ITEM_ROWS). */
+export function exceedsRowBudget(p: UpdatePayload, manifest: WeightManifest): boolean {
+  if (!p.rowWeights || p.rowWeights.length !== rowWeightsSize(manifest) || p.delta.length !== sharedSize(manifest)) return false;
+  const tables = rowLayout(manifest).tables;
+  if (tables.every((t) => t.rows <= PADDED_ITEM_ROWS)) return false;
+  const kept = keptRows(p, tables);
+  let r = 0;
+  for (const t of tables) {
+    let count = 0;
+    for (let row = 0; row < t.rows; row++, r++) count += kept[r]!;
+    if (count > PADDED_ITEM_ROWS) return true;
+  }
+  return false;
 }
 
 /**
@@ -158,18 +182,22 @@ function packValues(p: UpdatePayload, m: WeightManifest, kept: Uint8Array): Floa
  * the delta values (float32, or the header's encoding), zero padding to 4, the row weights (float32).
  * Given the manifest, rows of rowwise tables that the client never touched (zero weight, zero delta)
  * are left out behind the bitmap: lossless, and no more revealing than the zeros a dense delta carries.
- * With `compression` fp16 or int8 the delta values are quantized (lossy: the SDK keeps the error
- * and adds it to its next delta, client-sdk/error-feedback.ts).
+ * Padded (the default with the manifest), an update is always sparse and carries at most PADDED_ITEM_ROWS
+ * rows of each table (lossy only past that budget). With `compression` fp16 or int8 the delta values are
+ * quantized (lossy). What either loses, the SDK keeps and adds to its next delta (client-sdk/error-feedback.ts).
  */
 export function encodeUpdatePayload(p: UpdatePayload, manifest?: WeightManifest, options: UpdateEncodeOptions = {}): Uint8Array {
   const codec = options.compression ?? 'none';
+  // Zero padding after the content (see PADDED_ITEM_ROWS): only with the manifest, which fixes the bucket.
+  const pad = manifest !== undefined && options.pad !== false;
   const sparseFits =
     manifest && p.rowWeights && p.rowWeights.length > 0 && p.rowWeights.length === rowWeightsSize(manifest) && p.delta.length === sharedSize(manifest);
   let kept: Uint8Array | undefined;
   if (sparseFits) {
-    const k = keptRows(p, rowLayout(manifest).tables);
+    // Padded: always sparse and within the row budget, so the content never outgrows the bucket.
+    const k = keptRows(p, rowLayout(manifest).tables, pad ? PADDED_ITEM_ROWS : Infinity);
     const keptCount = k.reduce((n, x) => n + x, 0);
-    if (keptCount < SPARSE_WHEN_KEPT_BELOW * k.length) kept = k;
+    if (pad || keptCount < SPARSE_WHEN_KEPT_BELOW * k.length) kept = k;
   }
   const allRows = p.rowWeights ?? new Float32Array(0);
   const values = kept ? packValues(p, manifest!, kept) : p.delta;
@@ -190,9 +218,12 @@ export function encodeUpdatePayload(p: UpdatePayload, manifest?: WeightManifest,
   const bitmapBytes = kept ? align4(Math.ceil(kept.length / 8)) : 0;
   const rowsStart = align4(dataStart + bitmapBytes + encodedValues.length);
   const contentLength = rowsStart + 4 * rows.length;
-  // Zero padding after the content (see PADDED_ITEM_ROWS): only with the manifest, which fixes the bucket.
-  const pad = manifest !== undefined && options.pad !== false;
-  const out = new Uint8Array(pad ? paddedSize(contentLength, paddedBucketBytes(manifest, codec)) : contentLength);
+  const bucket = pad ? paddedBucketBytes(manifest, codec) : contentLength;
+  if (kept && pad && contentLength > bucket) {
+    // Only a header past HEADER_ALLOWANCE gets here (the rows are within the budget): its size would stand out.
+    throw new RangeError(`update header of ${headerBytes.length} bytes leaves the run's size bucket (room for ${HEADER_ALLOWANCE}): send fewer metrics`);
+  }
+  const out = new Uint8Array(pad ? paddedSize(contentLength, bucket) : contentLength);
   new DataView(out.buffer).setUint32(0, headerBytes.length, true);
   out.set(headerBytes, 4);
   if (kept) {
@@ -235,26 +266,27 @@ function checkPadding(
 }
 
 /**
- * True when an update's length is a size bucket of the run (B·2^k, see PADDED_ITEM_ROWS): what a padding
- * device sends. The coordinator refuses a plain update that is not (its size would tell its row count).
+ * True when an update's length is the run's size bucket B (see PADDED_ITEM_ROWS): what every sparse update of a
+ * padding device is. The coordinator refuses a sparse plain update of any other size (its size would tell its
+ * row count).
  */
 export function isPaddedUpdate(length: number, manifest: WeightManifest, compression: Compression = 'none'): boolean {
-  const bucket = paddedBucketBytes(manifest, compression);
-  return length >= bucket && paddedSize(length, bucket) === length;
+  return length === paddedBucketBytes(manifest, compression);
 }
 
 /**
- * The coordinator's padding check on an opened plain update: a sparse one must have a bucket size, since its
- * unpadded length would tell a wire observer how many item rows the device touched (INVALID_PAYLOAD otherwise).
- * A dense one may come unpadded: every dense update of a run carries every row.
+ * The coordinator's size check on an opened plain update: a sparse one must be exactly the run's bucket, since
+ * any other length would tell a wire observer something about how many item rows the device touched
+ * (INVALID_PAYLOAD otherwise). A dense one may come unpadded: every dense update of a run carries every row.
  */
 export function checkUpdatePadding(bytes: Uint8Array, manifest: WeightManifest, compression: Compression = 'none'): void {
   const bad = (why: string) => new ProtocolError('INVALID_PAYLOAD', `malformed update: ${why}`);
   const { header } = readHeader(bytes, bad);
-  if (header.sparseRows && !isPaddedUpdate(bytes.length, manifest, header.encoding ?? compression)) {
+  const codec = header.encoding ?? compression;
+  if (header.sparseRows && !isPaddedUpdate(bytes.length, manifest, codec)) {
     throw new ProtocolError(
       'INVALID_PAYLOAD',
-      `unpadded sparse update refused: ${bytes.length} bytes is not a size bucket of this run (${paddedBucketBytes(manifest, header.encoding ?? compression)} x 2^k); its size would tell how many item rows the device touched`,
+      `sparse update refused: ${bytes.length} bytes, where every sparse update of this run is ${paddedBucketBytes(manifest, codec)} bytes (at most ${PADDED_ITEM_ROWS} rows of each item table, zero-padded); another size would tell how many item rows the device touched`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decodeUpdatePayload, encodeUpdatePayload, type UpdatePayload, type WeightManifest } from '@fedrec/protocol';
+import { decodeUpdatePayload, encodeUpdatePayload, PADDED_ITEM_ROWS, type UpdatePayload, type WeightManifest } from '@fedrec/protocol';
 import { ErrorFeedback, RESIDUAL_KEY } from '@fedrec/client-sdk/error-feedback.js';
 import { MemoryStore } from '@fedrec/client-sdk/store/memory-store.js';
 
@@ -103,5 +103,36 @@ describe('client-sdk: error feedback for compressed uploads', () => {
     const restarted = new ErrorFeedback(store);
     await restarted.load();
     assert.deepEqual(Array.from(restarted.current!), Array.from(feedback.current!));
+  });
+
+  it('float32 past the row budget: the rows left out of one update arrive in the next one that touches them', () => {
+    const rows = PADDED_ITEM_ROWS + 100;
+    const wide: WeightManifest = { tensors: [{ name: 'items', shape: [rows, 2], dtype: 'float32', shared: true, rowwise: true }] };
+    // Round 1 touches every row, row r by r + 1 (so rows 0-99 are the smallest and are left out); round 2 touches rows 0-9 by 0.5.
+    const first: UpdatePayload = { numExamples: rows, metrics: {}, delta: new Float32Array(rows * 2), rowWeights: new Float32Array(rows).fill(1) };
+    for (let r = 0; r < rows; r++) first.delta.set([r + 1, r + 1], r * 2);
+    const feedback = new ErrorFeedback();
+    const sent1 = decodeUpdatePayload(feedback.encode(first, wide, 'none'), wide, 'none');
+    assert.equal(sent1.rowWeights!.filter((w) => w !== 0).length, PADDED_ITEM_ROWS);
+    assert.equal(sent1.delta[0], 0);
+    assert.equal(sent1.delta[2 * 100], 101);
+    const second: UpdatePayload = { numExamples: 10, metrics: {}, delta: new Float32Array(rows * 2), rowWeights: new Float32Array(rows) };
+    for (let r = 0; r < 10; r++) {
+      second.delta.set([0.5, 0.5], r * 2);
+      second.rowWeights![r] = 1;
+    }
+    const sent2 = decodeUpdatePayload(feedback.encode(second, wide, 'none'), wide, 'none');
+    for (let r = 0; r < 10; r++) assert.deepEqual(Array.from(sent2.delta.subarray(r * 2, r * 2 + 2)), [r + 1.5, r + 1.5], `row ${r}`);
+    // Rows 10-99 were not touched again: they stay out of the upload and wait.
+    assert.ok(sent2.delta.subarray(20, 200).every((v) => v === 0));
+    assert.equal(feedback.current![2 * 50], 51);
+    assert.equal(feedback.current![0], 0, 'what was sent leaves the residual');
+  });
+
+  it('float32 within the row budget and with no residual: exactly the plain encoding, nothing kept', () => {
+    const feedback = new ErrorFeedback();
+    const u = update(mulberry32(3));
+    assert.deepEqual(feedback.encode(u, manifest, 'none'), encodeUpdatePayload(u, manifest));
+    assert.equal(feedback.current, undefined);
   });
 });
