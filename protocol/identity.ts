@@ -13,9 +13,34 @@ export const SIGNATURE_BYTES = nacl.sign.signatureLength;
 export const NONCE_BYTES = 32;
 
 const hexOf = (bytes: number) => new RegExp(`^[0-9a-f]{${bytes * 2}}$`);
+/**
+ * The Ed25519 points of small order (1, 2, 4 and 8) as encoded keys: libsodium's blocklist
+ * (ge25519_has_small_order), compared with the top (sign) bit cleared, so their non-canonical encodings match too.
+ * Under such a key some signatures verify for every message (tweetnacl and OpenSSL alike:
+ * test/coordinator/signature-verifier.test.ts), so a proof of possession under it proves nothing.
+ */
+const SMALL_ORDER_KEYS = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+];
+
+/** True for an Ed25519 key (64 hex digits) of small order, in any encoding (see SMALL_ORDER_KEYS). */
+export function isSmallOrderSignKey(publicKeyHex: string): boolean {
+  const key = publicKeyHex.toLowerCase();
+  const last = (parseInt(key.slice(62, 64), 16) & 0x7f).toString(16).padStart(2, '0');
+  const canonical = key.slice(0, 62) + last;
+  return SMALL_ORDER_KEYS.includes(canonical);
+}
+
 export const signPublicKeyHexSchema = z
   .string()
-  .regex(hexOf(SIGN_PUBLIC_KEY_BYTES), `an ed25519 public key: ${SIGN_PUBLIC_KEY_BYTES * 2} lowercase hex digits`);
+  .regex(hexOf(SIGN_PUBLIC_KEY_BYTES), `an ed25519 public key: ${SIGN_PUBLIC_KEY_BYTES * 2} lowercase hex digits`)
+  .refine((key) => !isSmallOrderSignKey(key), 'an ed25519 public key of small order: signatures under it prove nothing');
 export const signatureHexSchema = z.string().regex(hexOf(SIGNATURE_BYTES), `a signature: ${SIGNATURE_BYTES * 2} lowercase hex digits`);
 
 export interface SignKeyPair {

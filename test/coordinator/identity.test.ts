@@ -69,6 +69,26 @@ describe('coordinator: per-device identity', function () {
     });
   }
 
+  it('refuses a device key of small order at the handshake (INVALID_PAYLOAD): a signature under it proves nothing', async () => {
+    const { coordinator, url } = await startCoordinator({ minClients: 1 });
+    // The identity point (y = 1): tweetnacl and OpenSSL both accept (R = identity, S = 0) for any message under it.
+    const socket: ClientIo = connect(url, {
+      auth: { protocolVersion: PROTOCOL_VERSION, clientId: 'forger', publicKey: `01${'00'.repeat(31)}` },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    try {
+      const result = await outcome(socket);
+      assert.equal(result.welcomed, false);
+      assert.equal(!result.welcomed && result.error?.code, 'INVALID_PAYLOAD');
+      assert.match((!result.welcomed && result.error?.message) || '', /small order/);
+      assert.equal(coordinator.status().connectedClients, 0);
+    } finally {
+      socket.close();
+    }
+  });
+
   it('refuses a replayed signed handshake: the nonce is per connection and used once', async () => {
     const { coordinator, url } = await startCoordinator({ minClients: 5 });
     const key = generateSignKeyPair();
