@@ -422,7 +422,7 @@ async function main(): Promise<void> {
       : {}),
     ...(factors ? { slowdown: Object.fromEntries(users.map((u, i) => [u.user, factors[i]!])) } : {}),
     ...(f.targetHr !== undefined ? { targetHr: f.targetHr } : {}),
-    onEvaluated: (row) => console.log(`version ${row.modelVersion}: HR@10 ${pct(row.hr10!)}  NDCG@10 ${pct(row.ndcg10!)}`),
+    onEvaluated: (row) => console.log(`version ${row.modelVersion}: HR@10 ${pct(row.hr10!)}  NDCG@10 ${pct(row.ndcg10!)}  eval ${row.evalDevices} devices`),
     users,
     modelSpec: { name: f.model, options },
     rounds: f.rounds,
@@ -464,7 +464,7 @@ async function main(): Promise<void> {
     const t = result.target;
     console.log(
       t
-        ? `target HR@10 ${f.targetHr} reached by version ${t.modelVersion} (${pct(t.hr10)}): ${secs(t.ms)} after training started, ${mb(t.bytesUp)} up, ${mb(t.bytesDown)} down`
+        ? `target HR@10 ${f.targetHr} reached by version ${t.modelVersion} (${pct(t.hr10)} over ${t.devices} of ${users.length} devices): ${secs(t.ms)} after training started, ${mb(t.bytesUp)} up, ${mb(t.bytesDown)} down`
         : `target HR@10 ${f.targetHr} not reached`,
     );
   }
