@@ -3,8 +3,10 @@
 // Run: npm run bench -- quality --data ../shared/data/ml-100k/u.data --rounds 60
 //      npm run bench -- quality --cells seq:fedavg:none,seq:fedavg:pfedrec --rounds 20
 //      npm run bench -- quality --cells "neumf:fedyogi:none@--factors 16,mf:fedavg:pfedrec" --first-extra "--compare-centralized"
+//      npm run bench -- quality --cells "mf:fedyogi:pfedrec,mf:fedyogi:pfedrec@--negative-exclusion validation --compare-centralized"
 // A cell may carry its own simulate flags after "@" (e.g. its factors or client lr); --first-extra goes
 // to the first cell only, so the centralized baselines (--compare-centralized) train once per table.
+// A cell on another sampling protocol (--negative-exclusion) brings its own baselines in its own flags.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +59,13 @@ function runCell(args: string[], report: string): Promise<number | string> {
 
 const simulate = fileURLToPath(new URL('../apps/simulate/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fedrec-quality-'));
+console.log(`reports: ${dir}`);
 const flags = (v: string) => v.split(' ').filter(Boolean);
+const mb = (n: number) => (n / 1e6).toFixed(0);
+const s0 = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
+/** The negative-sampling protocol a report ran under (reports from before the flag: 'held-out'). */
+const protocolOf = (r: SimulationReport) => String(r.config['negativeExclusion'] ?? 'held-out');
+
 const rows: Array<{ cell: string[]; flags: string; report: SimulationReport }> = [];
 for (const [k, cell] of o.cells.split(',').entries()) {
   const [name = '', own = ''] = cell.split('@');
@@ -72,36 +80,55 @@ for (const [k, cell] of o.cells.split(',').entries()) {
     continue;
   }
   rows.push({ cell: [model, strategy, personalization], flags: own.trim(), report: JSON.parse(readFileSync(report, 'utf8')) as SimulationReport });
+  printTable(false);
 }
 
-const mb = (n: number) => (n / 1e6).toFixed(0);
-console.log(
-  `\nData: ${o.data}; ${o.rounds} rounds; figures of the round chosen on validation (test HR@10/NDCG@10; - when no round was evaluated); devices: those simulated, all every round unless the flags say otherwise.\n`,
-);
-console.log('| model | strategy | personalization | flags | devices | HR@10 | NDCG@10 | chosen round / rounds | wall-clock | MB up / down | engine |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-const first = rows[0]?.report;
-if (first) {
-  console.log(`| ItemPop | - | - | - | ${first.data.clients} | ${first.itemPop.hr10.toFixed(4)} | ${first.itemPop.ndcg10.toFixed(4)} | - | - | - | - |`);
-  // The centralized baselines ran once, with the first cell (--first-extra "--compare-centralized").
-  const b = first.strongBaseline;
-  if (b)
-    console.log(
-      `| centralized ${b.model}-${b.factors} (strong baseline${b.seeds > 1 ? `, ${b.seeds} seeds` : ''}) | Adam | - | lr ${b.learningRate}, L2 ${b.l2}, ${b.negatives} neg. | ${first.data.clients} | ${b.hr10.toFixed(4)} | ${b.ndcg10.toFixed(4)} | epoch ${b.bestEpoch} | ${(b.wallClockMs / 1000).toFixed(0)} s | - | - |`,
-    );
-  const c = first.centralized;
-  if (c)
-    console.log(
-      `| centralized ${c.model}-${c.factors} | Adam | - | - | ${first.data.clients} | ${c.hr10.toFixed(4)} | ${c.ndcg10.toFixed(4)} | epoch ${c.bestEpoch} | ${(c.wallClockMs / 1000).toFixed(0)} s | - | - |`,
-    );
-}
-for (const { cell, flags: own, report: r } of rows) {
-  const f = r.federated;
+/**
+ * The table so far. Printed after every cell as well as at the end, so a table cut short (killed,
+ * out of time) still has every finished cell's row. Baseline rows come from every cell that ran
+ * --compare-centralized, labelled with its protocol; each cell's ratio is to the strong baseline of
+ * its own protocol (--negative-exclusion), so a strict cell is compared like for like.
+ */
+function printTable(final: boolean): void {
   console.log(
-    `| ${cell.join(' | ')} | ${own || '-'} | ${r.data.clients} | ${f.hr10?.toFixed(4) ?? '-'} | ${f.ndcg10?.toFixed(4) ?? '-'} | ${f.chosenRound ?? '-'} / ${f.rounds.length} | ${(f.wallClockMs / 1000).toFixed(0)} s | ${mb(f.bytesUp)} / ${mb(f.bytesDown)} | ${f.engine ?? '?'} |`,
+    `\n${final ? 'Table' : `Table so far (${rows.length} cell${rows.length === 1 ? '' : 's'} done)`}: data ${o.data}; ${o.rounds} rounds; figures of the round chosen on validation (test HR@10/NDCG@10; - when no round was evaluated); devices: simulated / evaluated in the chosen round; negatives: which held-out items training never samples as negatives (--negative-exclusion).\n`,
   );
+  console.log(
+    '| model | strategy | personalization | flags | negatives exclude | devices (evaluated) | HR@10 | NDCG@10 | chosen round / rounds | wall-clock | MB up / down | engine |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const first = rows[0]?.report;
+  if (first)
+    console.log(`| ItemPop | - | - | - | - | ${first.data.clients} | ${first.itemPop.hr10.toFixed(4)} | ${first.itemPop.ndcg10.toFixed(4)} | - | - | - | - |`);
+  for (const { report: r } of rows) {
+    const b = r.strongBaseline;
+    if (b)
+      console.log(
+        `| centralized ${b.model}-${b.factors} (strong baseline${b.seeds > 1 ? `, ${b.seeds} seeds` : ''}) | Adam | - | lr ${b.learningRate}, L2 ${b.l2}, ${b.negatives} neg. | ${protocolOf(r)} | ${r.data.clients} | ${b.hr10.toFixed(4)} | ${b.ndcg10.toFixed(4)} | epoch ${b.bestEpoch} | ${s0(b.wallClockMs)} | - | - |`,
+      );
+    const c = r.centralized;
+    if (c)
+      console.log(
+        `| centralized ${c.model}-${c.factors} | ${c.model === 'seq' ? 'SGD' : 'Adam'} | - | - | ${protocolOf(r)} | ${r.data.clients} | ${c.hr10.toFixed(4)} | ${c.ndcg10.toFixed(4)} | epoch ${c.bestEpoch} | ${s0(c.wallClockMs)} | - | - |`,
+      );
+  }
+  for (const { cell, flags: own, report: r } of rows) {
+    const f = r.federated;
+    const evaluated = f.coverage ? `${f.coverage.covered === f.coverage.devices ? f.coverage.covered : `**${f.coverage.covered}**`}` : '-';
+    console.log(
+      `| ${cell.join(' | ')} | ${own || '-'} | ${protocolOf(r)} | ${r.data.clients} (${evaluated}) | ${f.hr10?.toFixed(4) ?? '-'} | ${f.ndcg10?.toFixed(4) ?? '-'} | ${f.chosenRound ?? '-'} / ${f.rounds.length} | ${s0(f.wallClockMs)} | ${mb(f.bytesUp)} / ${mb(f.bytesDown)} | ${f.engine ?? '?'} |`,
+    );
+  }
+  const strong = new Map<string, NonNullable<SimulationReport['strongBaseline']>>();
+  for (const { report: r } of rows) if (r.strongBaseline && !strong.has(protocolOf(r))) strong.set(protocolOf(r), r.strongBaseline);
+  for (const { cell, flags: own, report: r } of rows) {
+    const b = strong.get(protocolOf(r));
+    const { hr10, ndcg10, stopped } = r.federated;
+    if (hr10 !== null && ndcg10 !== null && b)
+      console.log(
+        `${cell.join(':')}${own ? `@${own}` : ''} / strong baseline (${protocolOf(r)}): HR@10 ${(hr10 / b.hr10).toFixed(3)}x  NDCG@10 ${(ndcg10 / b.ndcg10).toFixed(3)}x${stopped ? `  (ended early: ${stopped})` : ''}`,
+      );
+  }
 }
-const b = first?.strongBaseline;
-if (b)
-  for (const { cell, flags: own, report: r } of rows)
-    if (r.federated.hr10 !== null) console.log(`${cell.join(':')}${own ? `@${own}` : ''} / strong baseline: HR@10 ${(r.federated.hr10 / b.hr10).toFixed(3)}x`);
+
+printTable(true);

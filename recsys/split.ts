@@ -30,6 +30,33 @@ export function heldOutItems(u: UserData): number[] {
 }
 
 /**
+ * Which held-out items training keeps out of its sampled negatives:
+ * - 'held-out' (the default): the validation and the test item, PFedRec's sampling (negatives are items
+ *   the user never touched). Training then reads the test item's id, if only to avoid it; with
+ *   leave-latest-out that is the user's next interaction, which a deployed model could not know.
+ * - 'validation': the validation item only. Training never reads the test item (the strict protocol).
+ * - 'none': neither (He et al.'s NCF code): a held-out item may be drawn as a negative.
+ */
+export type NegativeExclusion = 'held-out' | 'validation' | 'none';
+export const NEGATIVE_EXCLUSIONS: readonly NegativeExclusion[] = ['held-out', 'validation', 'none'];
+
+/** Parses an exclusion mode from a flag or round config; anything else is an error naming the choices. */
+export function parseNegativeExclusion(v: unknown): NegativeExclusion {
+  if (typeof v === 'string' && (NEGATIVE_EXCLUSIONS as readonly string[]).includes(v)) return v as NegativeExclusion;
+  throw new RangeError(`negative exclusion must be one of ${NEGATIVE_EXCLUSIONS.join(', ')}, not ${JSON.stringify(v)}`);
+}
+
+/**
+ * The held-out items training must not draw as negatives under `mode`. Under 'validation' and 'none'
+ * it never touches `testItem`, so a strict run's training cannot depend on the test item at all.
+ */
+export function negativeExclusions(u: UserData, mode: NegativeExclusion = 'held-out'): number[] {
+  if (mode === 'held-out') return heldOutItems(u);
+  if (mode === 'validation') return u.validationItem === undefined ? [] : [u.validationItem];
+  return [];
+}
+
+/**
  * Which interaction a user holds out: 'latest' by timestamp (He et al.; on a file without
  * timestamps, its last line), 'last-line' (file order whatever the timestamps say), or 'random'
  * (seeded per user).

@@ -18,7 +18,7 @@ import { ratiosOf, type SimulationReport } from './socket/report.js';
 import { formatFailureGroups } from './socket/failure-summary.js';
 import { runSocketSimulation, type RoundRow } from './socket/run-simulation.js';
 import { simulationRoundTimeoutMs } from './socket/round-deadline.js';
-import { HOLDOUT_MODES, leaveOneOut, type HoldoutMode } from '@fedrec/recsys/split.js';
+import { HOLDOUT_MODES, NEGATIVE_EXCLUSIONS, leaveOneOut, type HoldoutMode, type NegativeExclusion } from '@fedrec/recsys/split.js';
 import { describeHoldout } from '@fedrec/recsys/holdout.js';
 import { STRONG_BASELINE } from '@fedrec/recsys/baselines/strong-baseline.js';
 import { trainSeedEnsemble } from '@fedrec/recsys/baselines/seed-ensemble.js';
@@ -38,6 +38,12 @@ import { parseDeviceSpeed, parseStragglers, slowdownFactors } from './socket/dev
 import { SIMULATE_DEFAULTS } from './defaults.js';
 
 const F = RECSYS_DEFAULTS.federated;
+/** What each --negative-exclusion mode means, printed with the data summary so every figure says its protocol. */
+const EXCLUSION_LINES: Record<NegativeExclusion, string> = {
+  'held-out': "the user's validation and test items (PFedRec's sampling; training reads the test item's id to avoid it)",
+  validation: "the user's validation item only (strict protocol: training never reads the test item; it may be drawn as a negative)",
+  none: 'no held-out item (either may be drawn as a negative)',
+};
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
@@ -111,6 +117,14 @@ const program = new Command('simulate')
     new Option('--holdout <mode>', 'which interaction per user is the test item (and the one before it the validation item)')
       .choices(HOLDOUT_MODES)
       .default('latest'),
+  )
+  .addOption(
+    new Option(
+      '--negative-exclusion <mode>',
+      "held-out items training never samples as negatives, here and in --compare-centralized's baselines: held-out (validation and test item, PFedRec's sampling), validation (the strict protocol: training never reads the test item), none",
+    )
+      .choices(NEGATIVE_EXCLUSIONS)
+      .default('held-out'),
   )
   .option('--max-abandoned <n>', 'end the run (with a report saying so) after this many abandoned rounds in a row', int, 5)
   .option('--time-limit-min <m>', 'end the federated run (with a report saying so) after this many minutes', num)
@@ -196,6 +210,7 @@ interface Flags {
   clientLrSchedule?: string;
   proximalMu: number;
   holdout: HoldoutMode;
+  negativeExclusion: NegativeExclusion;
   maxAbandoned: number;
   timeLimitMin?: number;
   strategy: string;
@@ -269,6 +284,7 @@ async function main(): Promise<void> {
   const split = leaveOneOut(data, { seed: f.seed, negatives: RECSYS_DEFAULTS.split.negatives, holdout: f.holdout, validation: true });
   const holdoutLine = describeHoldout(data, f.holdout, true);
   console.log(`data: ${holdoutLine}${split.skippedUsers ? `; ${split.skippedUsers} users with fewer than 3 interactions left out` : ''}`);
+  console.log(`data: training negatives exclude ${EXCLUSION_LINES[f.negativeExclusion]}`);
   // Every device gets its time-ordered history: sequence models train on it, the NCF family ignores the order.
   const users = withSequences(data, f.clients ? split.users.slice(0, f.clients) : split.users);
   if (users.length === 0) throw new Error('no users with at least two interactions to simulate');
@@ -307,7 +323,7 @@ async function main(): Promise<void> {
     // The seq model's own centralized run (recsys/baselines/seq-centralized.ts): same split, protocol and early stopping.
     const t0 = Date.now();
     const c = SEQ_CENTRALIZED;
-    const run = trainSeqCentralized(options, users, { ...c, epochs: f.centralizedEpochs, seed: f.seed });
+    const run = trainSeqCentralized(options, users, { ...c, epochs: f.centralizedEpochs, seed: f.seed, negativeExclusion: f.negativeExclusion });
     const factors = Number(options['factors']);
     centralized = {
       hr10: run.final.hr10,
@@ -351,6 +367,8 @@ async function main(): Promise<void> {
         l2: k === 0 ? 0 : b.l2,
         patience: b.patience,
         refit: b.refit,
+        // Like-for-like: the baselines sample negatives exactly as the federated devices do.
+        negativeExclusion: f.negativeExclusion,
       };
       // The strong baseline averages the scores of b.seeds seeds (recsys/baselines/seed-ensemble.ts).
       const ensemble = k === 0 ? null : trainSeedEnsemble(a, users, split.numUsers, trainOptions, b.seeds);
@@ -404,12 +422,18 @@ async function main(): Promise<void> {
       : {}),
     ...(factors ? { slowdown: Object.fromEntries(users.map((u, i) => [u.user, factors[i]!])) } : {}),
     ...(f.targetHr !== undefined ? { targetHr: f.targetHr } : {}),
-    onEvaluated: (row) => console.log(`version ${row.modelVersion}: HR@10 ${pct(row.hr10!)}  NDCG@10 ${pct(row.ndcg10!)}`),
+    onEvaluated: (row) => console.log(`version ${row.modelVersion}: HR@10 ${pct(row.hr10!)}  NDCG@10 ${pct(row.ndcg10!)}  eval ${row.evalDevices} devices`),
     users,
     modelSpec: { name: f.model, options },
     rounds: f.rounds,
     clientsPerRound,
-    trainingConfig: { localEpochs: f.localEpochs, batchSize: f.batchSize, learningRate: f.lr, optimizer: 'sgd', extra: { negatives: f.negatives } },
+    trainingConfig: {
+      localEpochs: f.localEpochs,
+      batchSize: f.batchSize,
+      learningRate: f.lr,
+      optimizer: 'sgd',
+      extra: { negatives: f.negatives, negativeExclusion: f.negativeExclusion },
+    },
     serverLearningRate: serverLr,
     strategy,
     roundConfig,
@@ -440,7 +464,7 @@ async function main(): Promise<void> {
     const t = result.target;
     console.log(
       t
-        ? `target HR@10 ${f.targetHr} reached by version ${t.modelVersion} (${pct(t.hr10)}): ${secs(t.ms)} after training started, ${mb(t.bytesUp)} up, ${mb(t.bytesDown)} down`
+        ? `target HR@10 ${f.targetHr} reached by version ${t.modelVersion} (${pct(t.hr10)} over ${t.devices} of ${users.length} devices): ${secs(t.ms)} after training started, ${mb(t.bytesUp)} up, ${mb(t.bytesDown)} down`
         : `target HR@10 ${f.targetHr} not reached`,
     );
   }
@@ -518,6 +542,7 @@ async function main(): Promise<void> {
         strategy: strategy.name,
         strategyOptions: strategy.options,
         negatives: f.negatives,
+        negativeExclusion: f.negativeExclusion,
         evaluateEvery: f.evaluateEvery,
         engine: f.engine,
         personalization: f.personalization,

@@ -7,7 +7,7 @@ import { AUTO_ENGINE, chooseEngine, type EngineRequest } from '@fedrec/models/en
 import { currentBackendInfo } from '../selected-backend.js';
 import { defaultModelRegistry, type EngineLoader, type ModelRegistry } from '@fedrec/models/registry.js';
 import { heldOutMetrics } from '@fedrec/recsys/metrics.js';
-import { heldOutItems, userSeed, type UserData } from '@fedrec/recsys/split.js';
+import { negativeExclusions, parseNegativeExclusion, userSeed, type UserData } from '@fedrec/recsys/split.js';
 import { PfedrecState, type Personalization } from './pfedrec.js';
 
 /** Where a device keeps its private tensors (the SDK's behaviour store satisfies it). */
@@ -85,12 +85,15 @@ export class RecsysTrainer implements Trainer {
     const shared = pfedrec ? await pfedrec.forFit(engine, options, ctx.global.manifest, global) : global;
     const priv = await this.loadPrivate(engine, ctx.modelSpec, this.trainHistory);
     const negatives = Number(ctx.config.extra['negatives'] ?? 4);
+    // Which held-out items are kept out of the negatives is round config (recsys/split.ts NegativeExclusion):
+    // under 'validation' or 'none' this round never reads the test item. An unknown mode fails the round.
+    const exclusion = parseNegativeExclusion(ctx.config.extra['negativeExclusion'] ?? 'held-out');
     const planOptions = {
       epochs: ctx.config.localEpochs,
       negatives,
       seed: userSeed(this.seed + 7919 * ctx.roundId, this.data.user),
       // The device's own held-out interactions are not negatives (as in the centralized baselines).
-      heldOut: heldOutItems(this.data),
+      heldOut: negativeExclusions(this.data, exclusion),
     };
     const plan = engine.planFit
       ? engine.planFit(options, this.trainHistory, planOptions)

@@ -13,6 +13,8 @@ export interface SeqPlanOptions {
   negatives: number;
   seed: number;
   seqLen: number;
+  /** Held-out items never drawn as negatives, as in the NCF plan (PlanOptions.heldOut). Default none. */
+  heldOut?: ArrayLike<number>;
 }
 
 export function isSeqPlan(plan: LocalPlan): plan is SeqPlan {
@@ -21,17 +23,19 @@ export function isSeqPlan(plan: LocalPlan): plan is SeqPlan {
 
 /**
  * Next-item prediction over sliding windows of one user's time-ordered history: at each position t
- * the target s_t (label 1) and `negatives` sampled items the user never touched (label 0) share the
+ * the target s_t (label 1) and `negatives` sampled items the user never touched (label 0; nor the
+ * held-out items in `heldOut`) share the
  * context s_{t-1}, ..., s_{t-L} (most recent first). Position 0 has an empty context (bias only), so
  * every event teaches something. Examples are shuffled every epoch, negatives resampled, as NCF does.
  */
 export function planSequenceTraining(sequence: ArrayLike<number>, numItems: number, o: SeqPlanOptions): SeqPlan {
   const rng = new SeededRandom(o.seed);
   const seq = Array.from(sequence);
+  const exclude = new Set<number>([...seq, ...Array.from(o.heldOut ?? [])]);
   const rows = new LocalRows();
   const epochs: SeqPlan['epochs'] = [];
   for (let e = 0; e < o.epochs; e++) {
-    const examples = sampleEpoch(rng, seq, numItems, o.negatives, new Set(seq));
+    const examples = sampleEpoch(rng, seq, numItems, o.negatives, exclude);
     const contexts = new Int32Array(examples.length * o.seqLen).fill(-1);
     const targets = new Int32Array(examples.length);
     examples.forEach(([item, , t], k) => {

@@ -6,7 +6,7 @@ import { NcfNet } from '@fedrec/models/ncf/engine/net.js';
 import { denseEntries, itemTableEntries, userTableEntries, zeroParams, type NcfParams } from '@fedrec/models/ncf/engine/params.js';
 import { heldOutMetrics } from '../metrics.js';
 import type { EvalSummary } from '../evaluate.js';
-import { heldOutItems, userSeed, type UserData } from '../split.js';
+import { negativeExclusions, userSeed, type NegativeExclusion, type UserData } from '../split.js';
 
 export interface CentralizedOptions {
   epochs: number;
@@ -32,6 +32,11 @@ export interface CentralizedOptions {
    * still read once. Default false.
    */
   refit?: boolean;
+  /**
+   * Which held-out items are kept out of the sampled negatives (recsys/split.ts): default 'held-out'
+   * (validation and test item, PFedRec's sampling); 'validation' never reads the test item in training.
+   */
+  negativeExclusion?: NegativeExclusion;
 }
 
 export interface CentralizedReport {
@@ -105,7 +110,11 @@ export function evaluateScores(score: (user: number, item: number) => number, us
 /** The user with its validation item moved into training (and no validation item left). */
 function withValidationTrained(u: UserData): UserData {
   const trainItems = Int32Array.from([...u.trainItems, u.validationItem!]).sort();
-  return { user: u.user, numItems: u.numItems, trainItems, testItem: u.testItem, testNegatives: u.testNegatives };
+  const copy = { user: u.user, numItems: u.numItems, trainItems, testNegatives: u.testNegatives } as UserData;
+  // Forwarded, not copied: copying would read the test item before training, which the strict protocol
+  // (negativeExclusion 'validation') promises never happens; the final evaluation reads it through this.
+  Object.defineProperty(copy, 'testItem', { get: () => u.testItem, enumerable: true });
+  return copy;
 }
 
 function copyParams(p: NcfParams): NcfParams {
@@ -157,9 +166,10 @@ export function trainCentralized(
   const ys = new Float32Array(total);
   const order = new Int32Array(total);
   // Negatives are items the user never interacted with: held-out items are not drawn either
-  // (PFedRec's sampling). The held-out ids are read here, once, before training, and only to keep them
-  // out of the negatives; no metric reads the test item before the epoch is chosen.
-  const excluded = users.map((u) => new Set([...u.trainItems, ...heldOutItems(u)]));
+  // (PFedRec's sampling) unless o.negativeExclusion says otherwise. The held-out ids are read here, once,
+  // before training, and only to keep them out of the negatives; under 'validation' or 'none' the test
+  // item is not read at all. No metric reads the test item before the epoch is chosen.
+  const excluded = users.map((u) => new Set([...u.trainItems, ...negativeExclusions(u, o.negativeExclusion)]));
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     let s = 0;
     for (const [ui, u] of users.entries()) {

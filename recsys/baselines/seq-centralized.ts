@@ -10,6 +10,7 @@ import { heldOutMetrics } from '../metrics.js';
 import type { EvalSummary } from '../evaluate.js';
 import type { SequenceUserData } from '../data/sequences.js';
 import { heldOutOf, type CentralizedReport, type HeldOut } from './centralized.js';
+import { negativeExclusions, type NegativeExclusion } from '../split.js';
 
 /**
  * The centralized baseline of the sequence model (models/seq): the same architecture, init, training
@@ -34,6 +35,8 @@ export interface SeqCentralizedOptions {
   patience?: number;
   /** Retrain with the validation item for the chosen epoch count before reading the test item (default true). */
   refit?: boolean;
+  /** Held-out items kept out of the sampled negatives, as in the NCF baselines (recsys/split.ts); default 'held-out'. */
+  negativeExclusion?: NegativeExclusion;
 }
 
 /**
@@ -110,13 +113,14 @@ class WholeCatalogueSeq {
   }
 
   /** One epoch of mini-batch SGD over every position of every sequence, examples shuffled across users. */
-  epoch(seqs: readonly Int32Array[], o: SeqCentralizedOptions, rng: SeededRandom): number {
+  epoch(seqs: readonly Int32Array[], o: SeqCentralizedOptions, rng: SeededRandom, heldOut: readonly number[][]): number {
     const us: number[] = [];
     const ts: number[] = [];
     const items: number[] = [];
     const labels: number[] = [];
     seqs.forEach((seq, u) => {
-      for (const [item, label, t] of sampleEpoch(rng, Array.from(seq), this.a.numItems, o.negatives, new Set(seq))) {
+      const exclude = new Set([...seq, ...(heldOut[u] ?? [])]);
+      for (const [item, label, t] of sampleEpoch(rng, Array.from(seq), this.a.numItems, o.negatives, exclude)) {
         us.push(u);
         ts.push(t);
         items.push(item);
@@ -153,10 +157,10 @@ class WholeCatalogueSeq {
   }
 }
 
-function train(a: SeqArch, seqs: readonly Int32Array[], epochs: number, o: SeqCentralizedOptions): WholeCatalogueSeq {
+function train(a: SeqArch, seqs: readonly Int32Array[], epochs: number, o: SeqCentralizedOptions, heldOut: readonly number[][]): WholeCatalogueSeq {
   const m = new WholeCatalogueSeq(a, o.seed);
   const rng = new SeededRandom(o.seed ^ 0x27d4eb2d);
-  for (let e = 0; e < epochs; e++) m.epoch(seqs, o, rng);
+  for (let e = 0; e < epochs; e++) m.epoch(seqs, o, rng, heldOut);
   return m;
 }
 
@@ -173,6 +177,8 @@ export function trainSeqCentralized(
   const a = seqArch(options);
   const validating = users.length > 0 && users.every((u) => u.validationItem !== undefined);
   const splits = users.map(seqSplitOf);
+  // Read once, before training; under 'validation' or 'none' the test item is not read here at all.
+  const heldOut = users.map((u) => negativeExclusions(u, o.negativeExclusion));
   const m = new WholeCatalogueSeq(a, o.seed);
   const rng = new SeededRandom(o.seed ^ 0x27d4eb2d);
   const patience = o.patience ?? Number.POSITIVE_INFINITY;
@@ -186,6 +192,7 @@ export function trainSeqCentralized(
       splits.map((s) => s.withoutValidation),
       o,
       rng,
+      heldOut,
     );
     epochsRun = epoch;
     const report: CentralizedReport = { epoch, trainLoss, elapsedMs: Date.now() - start };
@@ -212,6 +219,7 @@ export function trainSeqCentralized(
     splits.map((s) => s.withValidation),
     best.epoch,
     o,
+    heldOut,
   );
   return { history, final: refit.evaluate(users, 'test'), bestEpoch: best.epoch, validation: best.eval, epochsRun };
 }

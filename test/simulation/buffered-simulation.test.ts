@@ -44,6 +44,14 @@ describe('buffered mode over real Socket.IO (synthetic data, SDK devices)', func
     );
     assert.equal(result.updatesAccepted, versions * K);
     assert.deepEqual(evaluated, [12, 24], 'evaluations run beside training, every 12 versions and at the end');
+    // Coverage is known for evaluations that finish after their commit too (the report's federated.coverage reads it).
+    for (const row of committed.filter((r) => r.hr10 !== null)) {
+      const devices = result.evaluatedDevices.get(row.round)?.length ?? 0;
+      assert.ok(
+        devices > 0 && row.evalDevices === devices,
+        `version ${row.modelVersion}: ${row.evalDevices} devices in the row, ${devices} in the coverage map`,
+      );
+    }
     const first = committed[0]!.trainLoss!;
     const last = committed.at(-1)!.trainLoss!;
     assert.ok(last < 0.95 * first, `training loss falls: ${first.toFixed(4)} → ${last.toFixed(4)}`);

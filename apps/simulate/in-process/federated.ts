@@ -9,7 +9,7 @@ import { splitShared, type Weights } from '@fedrec/protocol';
 import { chooseEngine } from '@fedrec/models/engine-choice.js';
 import { fitLocalJs } from '@fedrec/models/ncf/engine/local-fit.js';
 import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
-import { heldOutItems, userSeed, type UserData } from '@fedrec/recsys/split.js';
+import { negativeExclusions, userSeed, type NegativeExclusion, type UserData } from '@fedrec/recsys/split.js';
 import { toSparseUpdate, type RoundSums } from './round-sums.js';
 import { evaluateUsers, type EvalSummary } from '@fedrec/recsys/evaluate.js';
 import { clipSparseUpdate, releaseDpSums } from '@fedrec/coordinator/privacy/dp-sums.js';
@@ -35,6 +35,8 @@ export interface FederatedOptions {
   strategyOptions?: Record<string, unknown>;
   /** Training negatives per positive. */
   negatives: number;
+  /** Held-out items kept out of those negatives (recsys/split.ts); default 'held-out'. */
+  negativeExclusion?: NegativeExclusion;
   seed: number;
   /** Evaluate every this many rounds (and after the last). */
   evalEvery: number;
@@ -84,7 +86,7 @@ export function localRound(a: NcfArch, o: FederatedOptions, privateState: Map<nu
         epochs: o.localEpochs,
         negatives: o.negatives,
         seed: userSeed(o.seed + 7919 * round, u.user),
-        heldOut: heldOutItems(u),
+        heldOut: negativeExclusions(u, o.negativeExclusion),
       });
       const config = roundConfig(
         { localEpochs: o.localEpochs, batchSize: o.batchSize, learningRate: o.clientLr, optimizer: 'sgd', extra: {} },

@@ -70,6 +70,8 @@ export interface SocketSimulationOptions {
 export interface TargetReached {
   modelVersion: number;
   hr10: number;
+  /** Devices whose evaluation that HR@10 averages. */
+  devices: number;
   /** From training start (every device connected) to the commit of that version. */
   ms: number;
   bytesUp: number;
@@ -263,7 +265,7 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
     const hr10 = record.evaluation?.metrics['hr10'];
     const at = commits.get(record.modelVersion);
     if (o.targetHr === undefined || target || hr10 === undefined || hr10 < o.targetHr || !at) return;
-    target = { modelVersion: record.modelVersion, hr10, ...at };
+    target = { modelVersion: record.modelVersion, hr10, devices: record.evaluation?.participants.length ?? 0, ...at };
     stopEarly();
   };
   coordinator.on('round:committed', onEvaluation);
@@ -274,6 +276,9 @@ export async function runSocketSimulation(o: SocketSimulationOptions): Promise<S
       row.hr10 = metrics['hr10'] ?? null;
       row.ndcg10 = metrics['ndcg10'] ?? null;
       row.evalLoss = metrics['loss'] ?? null;
+      // Buffered mode evaluates after the commit: the row and the coverage map learn who answered only now.
+      row.evalDevices = record.evaluation!.participants.length;
+      evaluatedDevices.set(record.roundId, record.evaluation!.participants);
       o.onEvaluated?.(row);
     }
     onEvaluation(record);

@@ -20,7 +20,9 @@ export interface PlanOptions {
   /**
    * The user's interactions held out of training to evaluate it (validation and test items): never
    * drawn as negatives either, since the user did interact with them (PFedRec's and the NCF PyTorch
-   * code's protocol: negatives come from items the user never touched). Default none.
+   * code's protocol: negatives come from items the user never touched). Default none. The caller
+   * chooses which held-out items (recsys/split.ts negativeExclusions): the strict protocol passes the
+   * validation item only, so training never receives the test item.
    */
   heldOut?: ArrayLike<number>;
 }
