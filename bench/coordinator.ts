@@ -6,6 +6,7 @@ import { loadavg, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UpdateAccumulator } from '@fedrec/coordinator';
+import { MAX_FUSED } from '@fedrec/coordinator/strategy/simd-axpy.js';
 import { FLOAT32_BLOCK } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { defaultUpdateWorkers } from '@fedrec/coordinator/update-pool/update-pool.js';
 import type { WeightManifest } from '@fedrec/protocol';
@@ -46,44 +47,50 @@ console.log(
   `bench coordinator${quick ? ' --quick' : ''}: ${availableParallelism()} cores, update workers by default ${defaultUpdateWorkers()}, load average ${load()}`,
 );
 
-// 1. Accumulate vs memcpy, on the same 10M-float vectors. One timing covers FLOAT32_BLOCK adds and the
-// flush into float64 that ends the block, so the figure is the amortized cost per update.
+// 1. Accumulate vs memcpy, on the same 10M-float vectors, through UpdateAccumulator.addMany: the call the
+// update workers' shards make (update-shard.ts's drain), with the updates that are waiting at once. One timing
+// covers a block of FLOAT32_BLOCK updates, including the flush into float64 that ends it, so the figure is the
+// amortized cost per update. Rows: one update at a time (nothing else waiting) and fused groups of 2 and 4.
 if (runs('accumulate')) {
   const n = quick ? 2_000_000 : 10_000_000;
   const manifest: WeightManifest = { tensors: [{ name: 'w', shape: [n], dtype: 'float32', shared: true }] };
-  const delta = Float32Array.from({ length: n }, (_, i) => ((i % 101) - 50) / 1024);
+  const deltas = Array.from({ length: MAX_FUSED }, (_, j) => Float32Array.from({ length: n }, (_, i) => (((i + 7 * j) % 101) - 50) / 1024));
   const copy = new Float32Array(n);
   const before = new UpdateAccumulator(manifest, { kernel: 'float64' });
-  const after = new UpdateAccumulator(manifest);
-  const block = (acc: UpdateAccumulator) => () => {
-    for (let k = 0; k < FLOAT32_BLOCK; k++) acc.add(3, delta, undefined);
-    void acc.sums.contributors; // reading the sums flushes a pending block
+  const groups = [1, 2, MAX_FUSED];
+  const accs = groups.map(() => new UpdateAccumulator(manifest));
+  const block = (acc: UpdateAccumulator, group: number) => () => {
+    for (let k = 0; k < FLOAT32_BLOCK; k += group)
+      acc.addMany(Array.from({ length: group }, (_, j) => ({ numExamples: 3 + j, delta: deltas[j]!, rowWeights: undefined })));
   };
   // Interleaved: every round times memcpy, then a block of each accumulator, so a change of load or of
-  // memory placement during the run shifts all three alike; medians over the rounds.
+  // memory placement during the run shifts all rows alike; medians over the rounds.
   const reps = quick ? 5 : 7;
-  copy.set(delta); // first touch of the target's pages stays out of the timings
-  block(after)();
+  copy.set(deltas[0]!); // first touch of the target's pages stays out of the timings
+  accs.forEach((acc, g) => block(acc, groups[g]!)());
   const memcpyT: number[] = [];
   const beforeT: number[] = [];
-  const afterT: number[] = [];
+  const afterT = groups.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
-    memcpyT.push(timeMedian(3, () => copy.set(delta)));
-    if (r < 3) beforeT.push(timeMedian(1, block(before)) / FLOAT32_BLOCK); // the slow loop: 3 rounds are enough
-    afterT.push(timeMedian(1, block(after)) / FLOAT32_BLOCK);
+    memcpyT.push(timeMedian(3, () => copy.set(deltas[0]!)));
+    if (r < 3) beforeT.push(timeMedian(1, block(before, 1)) / FLOAT32_BLOCK); // the slow loop: 3 rounds are enough
+    accs.forEach((acc, g) => afterT[g]!.push(timeMedian(1, block(acc, groups[g]!)) / FLOAT32_BLOCK));
   }
   const memcpyMs = median(memcpyT);
   const beforeMs = median(beforeT);
-  const afterMs = median(afterT);
   const gbps = (ms: number) => (n * 4) / 1e9 / (ms / 1e3);
   console.log(
-    `\n[accumulate] ${n / 1e6}M floats; ${reps} interleaved rounds (memcpy median of 3, then one block of ${FLOAT32_BLOCK} updates per accumulator), medians; per update amortized over the block (load ${load()})`,
+    `\n[accumulate] ${n / 1e6}M floats; ${reps} interleaved rounds (memcpy median of 3, then one block of ${FLOAT32_BLOCK} updates per row), medians; GB/s of update bytes, per update amortized over the block (load ${load()})`,
   );
-  console.log(`  Float32Array.set (memcpy)   ${f(gbps(memcpyMs))} GB/s median; per round ${memcpyT.map((ms) => f(gbps(ms), 1)).join(' ')} GB/s`);
-  console.log(`  float64 loop (before)       ${f(gbps(beforeMs))} GB/s   ratio to memcpy ${f(memcpyMs / beforeMs)}`);
-  console.log(
-    `  float32 SIMD blocks (after) ${f(gbps(afterMs))} GB/s   ratio to memcpy ${f(memcpyMs / afterMs)}; per round ${afterT.map((ms) => f(gbps(ms), 1)).join(' ')} GB/s`,
-  );
+  console.log(`  Float32Array.set (memcpy)       ${f(gbps(memcpyMs))} GB/s median; per round ${memcpyT.map((ms) => f(gbps(ms), 1)).join(' ')} GB/s`);
+  console.log(`  float64 loop (the old path)     ${f(gbps(beforeMs))} GB/s   ratio to memcpy ${f(memcpyMs / beforeMs)}`);
+  groups.forEach((group, g) => {
+    const ms = median(afterT[g]!);
+    const label = group === 1 ? 'SIMD, one at a time' : `SIMD, ${group} fused per pass`;
+    console.log(
+      `  ${label.padEnd(31)} ${f(gbps(ms))} GB/s   ratio to memcpy ${f(memcpyMs / ms)}; per round ${afterT[g]!.map((t) => f(gbps(t), 1)).join(' ')} GB/s`,
+    );
+  });
 }
 
 // 2. Bulk sealing: this version's envelopes (node:crypto AES-256-GCM in Node; WebCrypto shown for
