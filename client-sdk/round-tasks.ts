@@ -3,6 +3,7 @@ import {
   allFinite,
   encodeEvaluateMetrics,
   encodeUpdatePayload,
+  ENVELOPE_TAG_BYTES,
   evaluateBinding,
   rowWeightsSize,
   sharedSize,
@@ -103,13 +104,14 @@ export async function sealUpdate(
   };
   // With the manifest, rows this device never touched are left out of the payload (lossless). Compressed
   // in the run's encoding (the task says which); what quantizing loses goes into the next update.
+  // Encoded with room for the tag after it and sealed in place: no fresh pages for the envelope.
   const compression = wire.compression ?? 'none';
   const plaintext =
     compression === 'none'
-      ? encodeUpdatePayload(payload, global.manifest)
-      : (wire.feedback ?? new ErrorFeedback()).encode(payload, global.manifest, compression);
+      ? encodeUpdatePayload(payload, global.manifest, { spare: ENVELOPE_TAG_BYTES })
+      : (wire.feedback ?? new ErrorFeedback()).encode(payload, global.manifest, compression, ENVELOPE_TAG_BYTES);
   const binding = { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion };
-  const envelope = await sealer.seal(plaintext, binding);
+  const envelope = await sealer.sealInPlace(plaintext, binding);
   return { reply: { envelope }, bytesSent: envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length };
 }
 
