@@ -14,7 +14,7 @@ import { measureAead } from './coordinator/aead.js';
 import type { RunResult, RunSpec } from './coordinator/coordinator-run.js';
 
 const quick = process.argv.includes('--quick');
-// `--only accumulate|aead|rounds|rss|idle`: one section (the others take minutes on a shared machine).
+// `--only accumulate|aead|rounds|rss|rss-buffered|idle`: one section (the others take minutes on a shared machine).
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const runs = (section: string) => only === undefined || only === section;
@@ -189,6 +189,35 @@ if (runs('rss')) {
     for (const clients of budget === 0 ? unpacedCounts : counts) {
       const r = await run({
         mode: 'round',
+        clients,
+        params,
+        workers: after,
+        rounds: 1,
+        perFleet: Math.ceil(clients / 2),
+        ...(budget === 0 ? { uploadBudgetBytes: 0 } : {}),
+      });
+      if (!r) continue;
+      rss.push(`${clients}: ${f(r.maxRssMB, 0)} MB (${f(r.roundMs[0]! / 1000, 1)} s, ${r.accepted[0]}/${clients})`);
+    }
+    console.log(`  ${(budget === 0 ? 'no pacing (before)' : 'paced, 64 MiB budget (after)').padEnd(30)} ${rss.join('   ')}   load ${load()}`);
+  }
+}
+
+// 4b. The same burst in buffered mode (`--only rss-buffered`): every device is handed a fit task at once and
+// answers as soon as it has trained; one version commits after N updates. Unpaced is buffered mode before it
+// used upload slots; paced is now (the same slot protocol and 64 MiB default budget as sync rounds).
+if (runs('rss-buffered')) {
+  const counts = quick ? [10, 50] : [10, 100];
+  const params = 1_000_000;
+  console.log(
+    `\n[peak RSS, buffered mode] one version of N updates of ${params.toLocaleString('en')} parameters (4 MB each; every task also carries the 4 MB model), light devices in 2 processes; coordinator peak RSS (s to the version, accepted)`,
+  );
+  for (const budget of [0, undefined]) {
+    const rss: string[] = [];
+    for (const clients of counts) {
+      const r = await run({
+        mode: 'round',
+        buffered: true,
         clients,
         params,
         workers: after,
