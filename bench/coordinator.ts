@@ -6,6 +6,7 @@ import { loadavg, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UpdateAccumulator } from '@fedrec/coordinator';
+import { MAX_FUSED } from '@fedrec/coordinator/strategy/simd-axpy.js';
 import { FLOAT32_BLOCK } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { defaultUpdateWorkers } from '@fedrec/coordinator/update-pool/update-pool.js';
 import type { WeightManifest } from '@fedrec/protocol';
@@ -13,7 +14,7 @@ import { measureAead } from './coordinator/aead.js';
 import type { RunResult, RunSpec } from './coordinator/coordinator-run.js';
 
 const quick = process.argv.includes('--quick');
-// `--only accumulate|aead|rounds|rss|idle`: one section (the others take minutes on a shared machine).
+// `--only accumulate|aead|rounds|rss|rss-buffered|idle`: one section (the others take minutes on a shared machine).
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const runs = (section: string) => only === undefined || only === section;
@@ -46,48 +47,57 @@ console.log(
   `bench coordinator${quick ? ' --quick' : ''}: ${availableParallelism()} cores, update workers by default ${defaultUpdateWorkers()}, load average ${load()}`,
 );
 
-// 1. Accumulate vs memcpy, on the same 10M-float vectors. One timing covers FLOAT32_BLOCK adds and the
-// flush into float64 that ends the block, so the figure is the amortized cost per update.
+// 1. Accumulate vs memcpy, on the same 10M-float vectors, through UpdateAccumulator.addMany: the call the
+// update workers' shards make (update-shard.ts's drain), with the updates that are waiting at once. One timing
+// covers a block of FLOAT32_BLOCK updates, including the flush into float64 that ends it, so the figure is the
+// amortized cost per update. Rows: one update at a time (nothing else waiting) and fused groups of 2 and 4.
 if (runs('accumulate')) {
   const n = quick ? 2_000_000 : 10_000_000;
   const manifest: WeightManifest = { tensors: [{ name: 'w', shape: [n], dtype: 'float32', shared: true }] };
-  const delta = Float32Array.from({ length: n }, (_, i) => ((i % 101) - 50) / 1024);
+  const deltas = Array.from({ length: MAX_FUSED }, (_, j) => Float32Array.from({ length: n }, (_, i) => (((i + 7 * j) % 101) - 50) / 1024));
   const copy = new Float32Array(n);
   const before = new UpdateAccumulator(manifest, { kernel: 'float64' });
-  const after = new UpdateAccumulator(manifest);
-  const block = (acc: UpdateAccumulator) => () => {
-    for (let k = 0; k < FLOAT32_BLOCK; k++) acc.add(3, delta, undefined);
-    void acc.sums.contributors; // reading the sums flushes a pending block
+  const groups = [1, 2, MAX_FUSED];
+  const accs = groups.map(() => new UpdateAccumulator(manifest));
+  const block = (acc: UpdateAccumulator, group: number) => () => {
+    for (let k = 0; k < FLOAT32_BLOCK; k += group)
+      acc.addMany(Array.from({ length: group }, (_, j) => ({ numExamples: 3 + j, delta: deltas[j]!, rowWeights: undefined })));
   };
   // Interleaved: every round times memcpy, then a block of each accumulator, so a change of load or of
-  // memory placement during the run shifts all three alike; medians over the rounds.
-  const reps = quick ? 5 : 7;
-  copy.set(delta); // first touch of the target's pages stays out of the timings
-  block(after)();
+  // memory placement during the run shifts all rows alike; medians over the rounds.
+  const reps = quick ? 5 : 11;
+  copy.set(deltas[0]!); // first touch of the target's pages stays out of the timings
+  accs.forEach((acc, g) => block(acc, groups[g]!)());
   const memcpyT: number[] = [];
   const beforeT: number[] = [];
-  const afterT: number[] = [];
+  const afterT = groups.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
-    memcpyT.push(timeMedian(3, () => copy.set(delta)));
-    if (r < 3) beforeT.push(timeMedian(1, block(before)) / FLOAT32_BLOCK); // the slow loop: 3 rounds are enough
-    afterT.push(timeMedian(1, block(after)) / FLOAT32_BLOCK);
+    memcpyT.push(timeMedian(3, () => copy.set(deltas[0]!)));
+    if (r < 3) beforeT.push(timeMedian(1, block(before, 1)) / FLOAT32_BLOCK); // the slow loop: 3 rounds are enough
+    accs.forEach((acc, g) => afterT[g]!.push(timeMedian(1, block(acc, groups[g]!)) / FLOAT32_BLOCK));
   }
   const memcpyMs = median(memcpyT);
   const beforeMs = median(beforeT);
-  const afterMs = median(afterT);
   const gbps = (ms: number) => (n * 4) / 1e9 / (ms / 1e3);
   console.log(
-    `\n[accumulate] ${n / 1e6}M floats; ${reps} interleaved rounds (memcpy median of 3, then one block of ${FLOAT32_BLOCK} updates per accumulator), medians; per update amortized over the block (load ${load()})`,
+    `\n[accumulate] ${n / 1e6}M floats; ${reps} interleaved rounds (memcpy median of 3, then one block of ${FLOAT32_BLOCK} updates per row), medians; GB/s of update bytes, per update amortized over the block (load ${load()})`,
   );
-  console.log(`  Float32Array.set (memcpy)   ${f(gbps(memcpyMs))} GB/s median; per round ${memcpyT.map((ms) => f(gbps(ms), 1)).join(' ')} GB/s`);
-  console.log(`  float64 loop (before)       ${f(gbps(beforeMs))} GB/s   ratio to memcpy ${f(memcpyMs / beforeMs)}`);
-  console.log(
-    `  float32 SIMD blocks (after) ${f(gbps(afterMs))} GB/s   ratio to memcpy ${f(memcpyMs / afterMs)}; per round ${afterT.map((ms) => f(gbps(ms), 1)).join(' ')} GB/s`,
-  );
+  console.log(`  Float32Array.set (memcpy)       ${f(gbps(memcpyMs))} GB/s median; per round ${memcpyT.map((ms) => f(gbps(ms), 1)).join(' ')} GB/s`);
+  console.log(`  float64 loop (the old path)     ${f(gbps(beforeMs))} GB/s   ratio to memcpy ${f(memcpyMs / beforeMs)}`);
+  groups.forEach((group, g) => {
+    const ms = median(afterT[g]!);
+    const label = group === 1 ? 'SIMD, one at a time' : `SIMD, ${group} fused per pass`;
+    // Same-round ratios: memcpy and this row timed back to back, so a burst of load hits both.
+    const ratios = afterT[g]!.map((t, r) => memcpyT[r]! / t);
+    console.log(
+      `  ${label.padEnd(31)} ${f(gbps(ms))} GB/s   ratio to memcpy ${f(memcpyMs / ms)} (same-round ratios: min ${f(Math.min(...ratios))}, median ${f(median(ratios))}); per round ${afterT[g]!.map((t) => f(gbps(t), 1)).join(' ')} GB/s`,
+    );
+  });
 }
 
 // 2. Bulk sealing: this version's envelopes (node:crypto AES-256-GCM in Node; WebCrypto shown for
-// reference, it is the browsers' path) vs tweetnacl's secretbox with the session key agreed.
+// reference, it is the browsers' path) vs tweetnacl's secretbox with the session key agreed. Rows for a new
+// output buffer per message, a reused one, and the SDK's path (in place, into the encoded payload).
 if (runs('aead')) {
   const reps = quick ? 7 : 15;
   for (const bytes of [1 << 20, 4 << 20]) {
@@ -96,13 +106,16 @@ if (runs('aead')) {
     const nacl = r.rows.find((x) => x.name === 'tweetnacl secretbox')!;
     console.log(`\n[bulk AEAD] ${bytes >> 20} MiB messages, session key cached, median of ${reps} interleaved reps (load ${load()})`);
     for (const row of r.rows) {
-      const ratio = row === nacl ? '' : `   vs tweetnacl: seal ${f(nacl.sealMs / row.sealMs, 1)}x  open ${f(nacl.openMs / row.openMs, 1)}x`;
-      console.log(`  ${row.name.padEnd(20)} seal ${f(mbps(row.sealMs), 0).padStart(5)} MB/s   open ${f(mbps(row.openMs), 0).padStart(5)} MB/s${ratio}`);
+      const ratio =
+        row === nacl
+          ? ''
+          : `   vs tweetnacl: seal ${f(nacl.sealMs / row.sealMs, 1)}x (same-round ratios: min ${f(Math.min(...row.sealRatios), 1)}x, median ${f(median(row.sealRatios), 1)}x)  open ${f(nacl.openMs / row.openMs, 1)}x`;
+      console.log(`  ${row.name.padEnd(27)} seal ${f(mbps(row.sealMs), 0).padStart(5)} MB/s   open ${f(mbps(row.openMs), 0).padStart(5)} MB/s${ratio}`);
     }
     console.log('  by process CPU time (less sensitive to the scheduler of a shared machine):');
     for (const row of r.rows) {
       const ratio = row === nacl ? '' : `   vs tweetnacl: seal ${f(nacl.sealCpuMs / row.sealCpuMs, 1)}x  open ${f(nacl.openCpuMs / row.openCpuMs, 1)}x`;
-      console.log(`  ${row.name.padEnd(20)} seal ${f(row.sealCpuMs, 2).padStart(6)} ms   open ${f(row.openCpuMs, 2).padStart(6)} ms${ratio}`);
+      console.log(`  ${row.name.padEnd(27)} seal ${f(row.sealCpuMs, 2).padStart(6)} ms   open ${f(row.openCpuMs, 2).padStart(6)} ms${ratio}`);
     }
   }
 }
@@ -178,6 +191,35 @@ if (runs('rss')) {
     for (const clients of budget === 0 ? unpacedCounts : counts) {
       const r = await run({
         mode: 'round',
+        clients,
+        params,
+        workers: after,
+        rounds: 1,
+        perFleet: Math.ceil(clients / 2),
+        ...(budget === 0 ? { uploadBudgetBytes: 0 } : {}),
+      });
+      if (!r) continue;
+      rss.push(`${clients}: ${f(r.maxRssMB, 0)} MB (${f(r.roundMs[0]! / 1000, 1)} s, ${r.accepted[0]}/${clients})`);
+    }
+    console.log(`  ${(budget === 0 ? 'no pacing (before)' : 'paced, 64 MiB budget (after)').padEnd(30)} ${rss.join('   ')}   load ${load()}`);
+  }
+}
+
+// 4b. The same burst in buffered mode (`--only rss-buffered`): every device is handed a fit task at once and
+// answers as soon as it has trained; one version commits after N updates. Unpaced is buffered mode before it
+// used upload slots; paced is now (the same slot protocol and 64 MiB default budget as sync rounds).
+if (runs('rss-buffered')) {
+  const counts = quick ? [10, 50] : [10, 100];
+  const params = 1_000_000;
+  console.log(
+    `\n[peak RSS, buffered mode] one version of N updates of ${params.toLocaleString('en')} parameters (4 MB each; every task also carries the 4 MB model), light devices in 2 processes; coordinator peak RSS (s to the version, accepted)`,
+  );
+  for (const budget of [0, undefined]) {
+    const rss: string[] = [];
+    for (const clients of counts) {
+      const r = await run({
+        mode: 'round',
+        buffered: true,
         clients,
         params,
         workers: after,

@@ -59,10 +59,11 @@ export class ErrorFeedback {
 
   /**
    * Encodes `p` with `codec` plus the residual, and keeps what the encoding lost. 'none' within the row budget
-   * is lossless: with no residual held it is a plain encode and leaves the residual alone.
+   * is lossless: with no residual held it is a plain encode and leaves the residual alone. `spare`: free bytes
+   * after the encoding in its buffer (encodeUpdatePayload's option; the SDK seals in place).
    */
-  encode(p: UpdatePayload, manifest: WeightManifest, codec: Compression): Uint8Array {
-    if (codec === 'none' && !this.residual?.index.length && !exceedsRowBudget(p, manifest)) return encodeUpdatePayload(p, manifest);
+  encode(p: UpdatePayload, manifest: WeightManifest, codec: Compression, spare = 0): Uint8Array {
+    if (codec === 'none' && !this.residual?.index.length && !exceedsRowBudget(p, manifest)) return encodeUpdatePayload(p, manifest, { spare });
     // The positions this update carries, as ranges: on a large catalogue a device touches a few hundred
     // rows of tens of thousands, and a per-value mask and per-value loops over the whole model were most
     // of a simulated device's time (README "The 17,632-item run").
@@ -75,7 +76,7 @@ export class ErrorFeedback {
         if (inRanges(sent, at)) target[at]! += old.values[k]!;
       }
     }
-    const bytes = encodeUpdatePayload({ ...p, delta: target }, manifest, { compression: codec });
+    const bytes = encodeUpdatePayload({ ...p, delta: target }, manifest, { compression: codec, spare });
     // What the coordinator will read: decoding our own bytes is the exact reference for the residual.
     const decoded = decodeUpdatePayload(bytes, manifest, codec).delta;
     const index: number[] = [];

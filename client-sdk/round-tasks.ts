@@ -2,6 +2,7 @@ import {
   ProtocolError,
   allFinite,
   encodeEvaluateMetrics,
+  ENVELOPE_TAG_BYTES,
   evaluateBinding,
   rowWeightsSize,
   sharedSize,
@@ -102,11 +103,12 @@ export async function sealUpdate(
   };
   // With the manifest, rows this device never touched are left out of the payload, the rest padded to the run's
   // one size. Compressed in the run's encoding (the task says which); what quantizing or the row budget leaves
-  // out goes into the next update.
+  // out goes into the next update. Encoded with room for the tag after it and sealed in place: no fresh pages
+  // for the envelope.
   const compression = wire.compression ?? 'none';
-  const plaintext = (wire.feedback ?? new ErrorFeedback()).encode(payload, global.manifest, compression);
+  const plaintext = (wire.feedback ?? new ErrorFeedback()).encode(payload, global.manifest, compression, ENVELOPE_TAG_BYTES);
   const binding = { roundId: task.roundId, clientId, taskId: task.taskId, modelVersion: task.modelVersion };
-  const envelope = await sealer.seal(plaintext, binding);
+  const envelope = await sealer.sealInPlace(plaintext, binding);
   return { reply: { envelope }, bytesSent: envelope.ciphertext.length + envelope.nonce.length + envelope.senderPublicKey.length };
 }
 

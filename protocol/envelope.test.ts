@@ -186,6 +186,23 @@ describe('protocol: sealing into a caller-provided buffer', () => {
       assert.deepEqual(await open(envelope, binding, coordinator.secretKey), plaintext);
     });
 
+    it(`${name}: sealInPlace uses the plaintext's own memory when it has room for the tag, else a new buffer`, async () => {
+      const sealer = new EnvelopeSealer(coordinator.publicKey, generateKeyPair(), envelopeCipher(name));
+      const room = new Uint8Array(plaintext.length + ENVELOPE_TAG_BYTES);
+      room.set(plaintext);
+      const inPlace = await sealer.sealInPlace(room.subarray(0, plaintext.length), binding);
+      assert.equal(inPlace.ciphertext.buffer, room.buffer);
+      assert.equal(inPlace.ciphertext.length, room.length);
+      assert.deepEqual(await open(inPlace, binding, coordinator.secretKey), plaintext);
+      // Too little room (the tag would overrun): a new buffer, and the plaintext is left as it was.
+      const tight = new Uint8Array(plaintext.length + ENVELOPE_TAG_BYTES - 1);
+      tight.set(plaintext);
+      const fresh = await sealer.sealInPlace(tight.subarray(0, plaintext.length), binding);
+      assert.notEqual(fresh.ciphertext.buffer, tight.buffer);
+      assert.deepEqual(tight.subarray(0, plaintext.length), plaintext);
+      assert.deepEqual(await open(fresh, binding, coordinator.secretKey), plaintext);
+    });
+
     it(`${name}: refuses an output buffer of the wrong size or overlapping the plaintext at another offset`, async () => {
       const sealer = new EnvelopeSealer(coordinator.publicKey, generateKeyPair(), envelopeCipher(name));
       await assert.rejects(() => sealer.seal(plaintext, binding, new Uint8Array(plaintext.length)), RangeError);

@@ -50,6 +50,17 @@ describe('protocol: sparse rows in update payloads', () => {
     }
   });
 
+  it('spare: the same bytes with free room after them in their buffer (the SDK seals there), and a bad spare is refused', () => {
+    const update = touched();
+    const plain = encodeUpdatePayload(update, manifest);
+    const roomy = encodeUpdatePayload(update, manifest, { spare: 16 });
+    assert.deepEqual(roomy, plain);
+    assert.equal(roomy.byteOffset, 0);
+    assert.equal(roomy.buffer.byteLength, plain.length + 16);
+    assert.deepEqual(Array.from(decodeUpdatePayload(roomy, manifest).delta), Array.from(update.delta));
+    for (const spare of [-1, 1.5, NaN]) assert.throws(() => encodeUpdatePayload(update, manifest, { spare }), RangeError);
+  });
+
   it('keeps a row with a non-zero delta even when its weight is zero', () => {
     const update = touched();
     update.delta[5 * 3 + 1] = 1e-7;

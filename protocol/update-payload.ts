@@ -35,6 +35,11 @@ export interface UpdateEncodeOptions {
   compression?: Compression;
   /** Zero-pad to the run's size bucket (default: whenever the manifest is given; see PADDED_ITEM_ROWS). */
   pad?: boolean;
+  /**
+   * Free bytes to leave in the returned bytes' ArrayBuffer after them (default 0): the SDK asks for the
+   * envelope's tag, so the payload is sealed in its own memory (EnvelopeSealer.sealInPlace).
+   */
+  spare?: number;
 }
 
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -223,7 +228,10 @@ export function encodeUpdatePayload(p: UpdatePayload, manifest?: WeightManifest,
     // Only a header past HEADER_ALLOWANCE gets here (the rows are within the budget): its size would stand out.
     throw new RangeError(`update header of ${headerBytes.length} bytes leaves the run's size bucket (room for ${HEADER_ALLOWANCE}): send fewer metrics`);
   }
-  const out = new Uint8Array(pad ? paddedSize(contentLength, bucket) : contentLength);
+  const length = pad ? paddedSize(contentLength, bucket) : contentLength;
+  const spare = options.spare ?? 0;
+  if (!(Number.isInteger(spare) && spare >= 0)) throw new RangeError(`spare must be a whole number of bytes, got ${spare}`);
+  const out = new Uint8Array(new ArrayBuffer(length + spare), 0, length);
   new DataView(out.buffer).setUint32(0, headerBytes.length, true);
   out.set(headerBytes, 4);
   if (kept) {

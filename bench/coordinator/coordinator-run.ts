@@ -20,6 +20,8 @@ export interface RunSpec {
   perFleet: number;
   /** Upload pacing budget (coordinator option uploadBudgetBytes; 0 = no pacing); unset = the coordinator's default. */
   uploadBudgetBytes?: number;
+  /** Buffered (FedBuff) mode with a buffer of `clients` updates: each "round" is one committed version. */
+  buffered?: boolean;
 }
 
 export interface RunResult {
@@ -66,6 +68,7 @@ const coordinator = createCoordinator({
   maxUpdateBytes: spec.params * 4 + 4096,
   updateWorkers: spec.workers,
   ...(spec.uploadBudgetBytes !== undefined ? { uploadBudgetBytes: spec.uploadBudgetBytes } : {}),
+  ...(spec.buffered ? { mode: 'buffered' as const, buffered: { bufferSize: spec.clients } } : {}),
 });
 const { url } = await coordinator.start();
 

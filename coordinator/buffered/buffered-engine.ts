@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { EnvelopeOpener, ProtocolError, encodeWeights, failFrom, trainingConfigSchema } from '@fedrec/protocol';
-import type { ErrorInfo, RoundResult, TrainingConfig, WeightManifest, Weights, WireWeights } from '@fedrec/protocol';
+import type { ErrorInfo, RoundResult, SealedEnvelope, TrainingConfig, WeightManifest, Weights, WireWeights } from '@fedrec/protocol';
 import { ackSchema, knownCode } from '../ack.js';
 import type { CoordinatorEngine } from '../coordinator-engine.js';
 import type { FailureCode } from '../failure.js';
@@ -13,11 +13,14 @@ import { finishTraining, RoundEngine, waitForClients, type RoundEngineDeps } fro
 import type { ClientSocket } from '../socket-types.js';
 import { isBuffering } from '../strategy/aggregate-round.js';
 import { taskFor } from '../task.js';
+import { DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_UPLOAD_SLOT_HOLD_MS } from '../update-pool/upload-desk.js';
+import { UploadSlots } from '../update-pool/upload-slots.js';
 import { openEvaluateReply, openValidatedUpdate, parseFitReply } from '../update-validation.js';
 import { BufferedStats, type BufferedStatsListener, type BufferedStatus } from './buffered-stats.js';
 import { OpenBuffer } from './open-buffer.js';
 import { PendingEvaluation } from './pending-evaluation.js';
 import { stalenessWeight } from './staleness.js';
+import { listenForUploadSlot } from './upload-pacing.js';
 
 /** A task out at a device: what its answer is checked against (binding, base version, manifest). */
 interface Task {
@@ -28,6 +31,8 @@ interface Task {
   baseVersion: number;
   manifest: WeightManifest;
   socket: ClientSocket;
+  /** Paced fit tasks: stops listening for this task's `upload:slot` (upload-pacing.ts). */
+  stopListening?: () => void;
 }
 
 const fitAckSchema = ackSchema(z.unknown());
@@ -44,6 +49,12 @@ const IDLE_POLL_MS = 200;
  * streamed into the open buffer. Every `bufferSize` accepted updates the buffer is committed as a round
  * through the round engine's own commit path (RoundEngine.settleRound: strategy, checkpoint before
  * serving, announce, history), applied to the current model whatever version each delta was trained on.
+ *
+ * Uploads are paced as in sync rounds (protocol/upload-slot.ts; options uploadBudgetBytes, uploadSlotHoldMs):
+ * a fit task says `uploadSlot`, the device asks for a slot with its sealed size, and the engine's one
+ * UploadSlots grants them across all tasks in flight, keyed by task id, so a burst of answers never has more
+ * than the budget's bytes on the way in or being opened. An update without a live slot is refused
+ * (UPLOAD_SLOT_REQUIRED) before anything else is checked or counted.
  */
 export class BufferedEngine implements CoordinatorEngine {
   private readonly rounds: RoundEngine;
@@ -51,6 +62,9 @@ export class BufferedEngine implements CoordinatorEngine {
   private readonly opener: EnvelopeOpener;
   private readonly inFlight = new Map<string, Task>();
   private readonly stats: BufferedStats;
+  /** Upload pacing (undefined with uploadBudgetBytes 0): slots keyed by task id, released when the task ends. */
+  private readonly slots: UploadSlots | undefined;
+  private readonly slotHoldMs: number;
   private buffer: OpenBuffer | undefined;
   private wire: { modelVersion: number; global: Weights; weights: WireWeights } | undefined;
   private commits: Promise<void> = Promise.resolve();
@@ -71,6 +85,14 @@ export class BufferedEngine implements CoordinatorEngine {
     this.rounds = new RoundEngine({ ...deps, options: { ...deps.options, evaluateEvery: 0, minResults: 1 } });
     this.opener = new EnvelopeOpener(deps.keyPair.secretKey);
     this.stats = new BufferedStats(deps.options.buffered.maxStaleness);
+    const budgetBytes = deps.options.uploadBudgetBytes ?? DEFAULT_UPLOAD_BUDGET_BYTES;
+    this.slotHoldMs = deps.options.uploadSlotHoldMs ?? DEFAULT_UPLOAD_SLOT_HOLD_MS;
+    this.slots = budgetBytes > 0 ? new UploadSlots({ budgetBytes, holdMs: this.slotHoldMs }) : undefined;
+  }
+
+  /** The upload slots (for tests and benchmarks: the peak bytes granted at once); undefined when unpaced. */
+  get uploadSlots(): UploadSlots | undefined {
+    return this.slots;
   }
 
   start(): void {
@@ -83,6 +105,7 @@ export class BufferedEngine implements CoordinatorEngine {
     // A commit in progress finishes (durable before served); the open buffer is dropped, its devices told.
     await this.commits;
     if (this.buffer) await flushed(this.drop(this.buffer, 'the coordinator stopped before the buffer was full; the update was not applied'));
+    this.slots?.close();
     await this.rounds.stop();
     this.deps.state.phase = 'stopped';
     this.deps.state.current = null;
@@ -114,6 +137,7 @@ export class BufferedEngine implements CoordinatorEngine {
       refusedStale: this.stats.refusedStale,
       commits: this.stats.commits,
       dropped: this.stats.dropped,
+      ...(this.slots ? { uploads: { bytesGranted: this.slots.bytesGranted, waiting: this.slots.waiting, peakBytes: this.slots.peakBytes } } : {}),
       ...this.stats.snapshot(),
     };
   }
@@ -200,7 +224,10 @@ export class BufferedEngine implements CoordinatorEngine {
     const payload = {
       ...taskFor({ roundId, modelVersion: task.baseVersion, deadline, modelSpec: state.modelSpec }, { taskId: task.taskId, config }),
       weights: wire.weights,
+      ...(this.slots ? { uploadSlot: true as const } : {}),
     };
+    // Listening before the task goes out: a fast device asks for its slot right after training.
+    if (this.slots) task.stopListening = listenForUploadSlot(task, this.slots, { maxUpdateBytes: o.maxUpdateBytes, holdMs: this.slotHoldMs }, this.deps.logger);
     this.track(task, requestWithDeadline(socket, 'round:fit', payload, deadline, this.abort.signal), (answer) => this.fitAnswered(task, answer));
   }
 
@@ -254,6 +281,16 @@ export class BufferedEngine implements CoordinatorEngine {
   }
 
   private async fitAnswered(task: Task, answer: RequestOutcome): Promise<void> {
+    try {
+      await this.fitVerdict(task, answer);
+    } finally {
+      // Accepted, refused or gone: the task is over, and its slot (granted, queued or never asked) goes to the next device.
+      task.stopListening?.();
+      this.slots?.forget(task.taskId);
+    }
+  }
+
+  private async fitVerdict(task: Task, answer: RequestOutcome): Promise<void> {
     const { logger } = this.deps;
     if (answer.kind === 'failure') {
       this.failed(task, answer.code, answer.message);
@@ -288,10 +325,13 @@ export class BufferedEngine implements CoordinatorEngine {
     const { state, options: o } = this.deps;
     if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
     if (this.finished()) throw new ProtocolError('ROUND_CLOSED', `the run has committed its ${String(o.rounds)} versions`);
+    const envelope: SealedEnvelope = parseFitReply(value);
+    // Paced: refused unless it came through a live slot at least its size (nothing opened, counted or summed then).
+    this.slots?.use(task.taskId, envelope.ciphertext.length);
     this.refuseIfStale(task);
     const binding = { roundId: task.roundId, clientId: task.clientId, taskId: task.taskId, modelVersion: task.baseVersion };
     const limits = { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys };
-    const payload = await openValidatedUpdate(parseFitReply(value), binding, this.opener, state.global.manifest, limits);
+    const payload = await openValidatedUpdate(envelope, binding, this.opener, state.global.manifest, limits);
     // Opening awaits: a version may have been committed meanwhile, so staleness is measured again, as accepted.
     if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
     const staleness = this.refuseIfStale(task);

@@ -19,6 +19,8 @@ export interface BufferedStatus {
   stalenessHistogram: number[];
   /** Updates dropped with their buffer (a stop, or a catalogue growth), since start. */
   dropped: number;
+  /** Upload pacing (absent when off): sealed bytes granted now, devices waiting for a slot, the most bytes ever granted at once. */
+  uploads?: { bytesGranted: number; waiting: number; peakBytes: number };
 }
 
 /** Hears each counted event as it happens (buffered-metrics.ts: the Prometheus histogram and counters). */

@@ -1,14 +1,22 @@
 /**
- * acc[i] += w · x[i] over float32, four lanes at a time, as a WebAssembly SIMD kernel.
+ * The accumulator's kernels, as one WebAssembly SIMD module over float32 lanes and their float64 sums:
+ * - `axpy<k>` (k = 1..MAX_FUSED): lanes[i] = (((lanes[i] + w₀·x₀[i]) + w₁·x₁[i]) + …), four lanes at a time;
+ * - `flush`: sums[i] += lanes[i] (promoted to float64), lanes[i] = 0.
  *
  * Why WebAssembly: V8 compiles a JavaScript loop over typed arrays to scalar code (about 1 element per
  * nanosecond here, 0.1-0.3x of `Float32Array.set`); the same loop with 128-bit lanes is limited by memory
- * instead. Why hand-encoded: the module is ~130 bytes and one function, so it is spelled out below
- * (readable opcodes, checked by `WebAssembly.validate`) rather than adding a wasm toolchain to the build.
+ * instead. Why hand-encoded: the module is a few hundred bytes, so it is spelled out below (readable
+ * opcodes, checked by `WebAssembly.validate`) rather than adding a wasm toolchain to the build.
  *
- * The kernel works in the module's own memory: callers copy x into a scratch area (`scratch`) chunk by
- * chunk, and keep acc resident there (`lanes`). No float64 here: the accumulator (update-accumulator.ts)
- * flushes these float32 partial sums into its float64 sums every few updates, which bounds the error.
+ * Why fused: one update moves 3 streams (read x, read and write the lanes) against memcpy's 2, so one at
+ * a time it can reach at most 2/3 of memcpy's bandwidth. k updates in one pass move k + 2 streams for k
+ * updates: 4 waiting updates cost 1.5 streams each. The terms are added in the same order with the same
+ * float32 roundings (wasm SIMD has no fused multiply-add), so a fused pass gives bitwise the sums of k
+ * passes: fusion changes the speed, never the result.
+ *
+ * The kernels work in the module's own memory: callers copy each x into a scratch slot chunk by chunk (the
+ * chunk stays in L2 between the copy and the kernel's read), and the lanes and their float64 sums stay
+ * resident there.
  */
 
 /** Unsigned LEB128, as the wasm binary format encodes integers. */
@@ -30,16 +38,20 @@ const I32 = 0x7f;
 const F32 = 0x7d;
 const V128 = 0x7b;
 const simd = (op: number) => [0xfd, ...leb(op)];
-const localGet = (i: number) => [0x20, i];
-const localSet = (i: number) => [0x21, i];
-const localTee = (i: number) => [0x22, i];
+const localGet = (i: number) => [0x20, ...leb(i)];
+const localSet = (i: number) => [0x21, ...leb(i)];
+const localTee = (i: number) => [0x22, ...leb(i)];
 const i32Const = (v: number) => [0x41, ...leb(v)];
 /** memarg: log2 alignment hint 4 (16 bytes; a hint only, unaligned addresses still work), offset. */
 const v128Load = (offset: number) => [...simd(0x00), 4, ...leb(offset)];
 const v128Store = (offset: number) => [...simd(0x0b), 4, ...leb(offset)];
+/** Loads 8 bytes (two float32) into the low half, zeroes the high half; alignment hint 8 bytes. */
+const v128Load64Zero = (offset: number) => [...simd(0x5d), 3, ...leb(offset)];
 const F32X4_SPLAT = simd(0x13);
-const F32X4_ADD = simd(228);
-const F32X4_MUL = simd(230);
+const F32X4_ADD = simd(0xe4);
+const F32X4_MUL = simd(0xe6);
+const F64X2_ADD = simd(0xf0);
+const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 const I32_ADD = 0x6a;
 const I32_SHL = 0x74;
 const I32_LT_U = 0x49;
@@ -50,76 +62,128 @@ const LOOP = 0x03;
 const END = 0x0b;
 const VOID = 0x40;
 
+/** Updates one kernel pass can add: 4 scratch slots of 64 KiB stay in L2 next to the lanes' chunk. */
+export const MAX_FUSED = 4;
+/** Elements copied into each scratch slot per kernel call: 64 KiB. */
+export const SCRATCH_FLOATS = 16_384;
+const SLOT_BYTES = SCRATCH_FLOATS * 4;
+
 /**
- * (func axpy32 (param $acc i32) (param $x i32) (param $count i32) (param $w f32) (local $end i32) (local $wv v128)
- *   $end = $x + $count*4; $wv = f32x4.splat $w
- *   block: if $x >= $end break
- *     loop: store($acc, load($acc) + load($x) * $wv); $acc += 16; $x += 16; continue while $x < $end
- * ) — byte addresses; $count a multiple of 4.
+ * `loop` over byte addresses from `ptr` (local `ptrLocal`) to `end` (local `endLocal`), both advanced by
+ * `step` after `body`; `others` are further pointer locals advanced alongside by their own steps.
+ * block: if ptr >= end break; loop: body; others += step; ptr += step; continue while ptr < end.
  */
-const axpy32Body = [
+function loopOver(ptrLocal: number, endLocal: number, step: number, others: Array<[number, number]>, body: number[]): number[] {
+  return [
+    BLOCK,
+    VOID,
+    ...localGet(ptrLocal),
+    ...localGet(endLocal),
+    I32_GE_U,
+    BR_IF,
+    0,
+    LOOP,
+    VOID,
+    ...body,
+    ...others.flatMap(([local, by]) => [...localGet(local), ...i32Const(by), I32_ADD, ...localSet(local)]),
+    ...localGet(ptrLocal),
+    ...i32Const(step),
+    I32_ADD,
+    ...localTee(ptrLocal),
+    ...localGet(endLocal),
+    I32_LT_U,
+    BR_IF,
+    0,
+    END,
+    END,
+  ];
+}
+
+/**
+ * (func axpy<k> (param $acc i32) (param $x i32) (param $count i32) (param $w0 f32) … (param $w<k-1> f32)
+ *   (local $end i32) (local $wv0 v128) … (local $wv<k-1> v128)
+ *   $end = $x + $count*4; $wvj = f32x4.splat $wj
+ *   for each 16 bytes: v = load($acc); v = v + load($x + j·SLOT_BYTES)·$wvj for j = 0..k-1; store($acc, v)
+ * ) — byte addresses; slot j of the scratch lies SLOT_BYTES·j after $x; $count a multiple of 4.
+ */
+function axpyBody(k: number): number[] {
+  const end = 3 + k;
+  const wv = (j: number) => 4 + k + j;
+  const splats = Array.from({ length: k }, (_, j) => [...localGet(3 + j), ...F32X4_SPLAT, ...localSet(wv(j))]).flat();
+  const terms = Array.from({ length: k }, (_, j) => [...localGet(1), ...v128Load(j * SLOT_BYTES), ...localGet(wv(j)), ...F32X4_MUL, ...F32X4_ADD]).flat();
+  return [
+    ...vec([
+      [1, I32],
+      [k, V128],
+    ]),
+    ...localGet(1),
+    ...localGet(2),
+    ...i32Const(2),
+    I32_SHL,
+    I32_ADD,
+    ...localSet(end),
+    ...splats,
+    ...loopOver(1, end, 16, [[0, 16]], [...localGet(0), ...localGet(0), ...v128Load(0), ...terms, ...v128Store(0)]),
+    END,
+  ];
+}
+
+/**
+ * (func flush (param $sums i32) (param $lanes i32) (param $count i32) (local $end i32) (local $zero v128)
+ *   $end = $lanes + $count*4
+ *   for each 4 lanes: sums[0..1] += promote(lanes[0..1]); sums[2..3] += promote(lanes[2..3]); lanes[0..3] = 0
+ * ) — $count a multiple of 4; $zero is never set (wasm locals start at zero).
+ */
+const flushBody = [
+  ...vec([
+    [1, I32],
+    [1, V128],
+  ]),
   ...localGet(1),
   ...localGet(2),
   ...i32Const(2),
   I32_SHL,
   I32_ADD,
-  ...localSet(4),
-  ...localGet(3),
-  ...F32X4_SPLAT,
-  ...localSet(5),
-  BLOCK,
-  VOID,
-  ...localGet(1),
-  ...localGet(4),
-  I32_GE_U,
-  BR_IF,
-  0,
-  LOOP,
-  VOID,
-  ...localGet(0),
-  ...localGet(0),
-  ...v128Load(0),
-  ...localGet(1),
-  ...v128Load(0),
-  ...localGet(5),
-  ...F32X4_MUL,
-  ...F32X4_ADD,
-  ...v128Store(0),
-  ...localGet(0),
-  ...i32Const(16),
-  I32_ADD,
-  ...localSet(0),
-  ...localGet(1),
-  ...i32Const(16),
-  I32_ADD,
-  ...localTee(1),
-  ...localGet(4),
-  I32_LT_U,
-  BR_IF,
-  0,
-  END,
-  END,
+  ...localSet(3),
+  ...loopOver(
+    1,
+    3,
+    16,
+    [[0, 32]],
+    [
+      ...localGet(0),
+      ...localGet(0),
+      ...v128Load(0),
+      ...localGet(1),
+      ...v128Load64Zero(0),
+      ...F64X2_PROMOTE_LOW_F32X4,
+      ...F64X2_ADD,
+      ...v128Store(0),
+      ...localGet(0),
+      ...localGet(0),
+      ...v128Load(16),
+      ...localGet(1),
+      ...v128Load64Zero(8),
+      ...F64X2_PROMOTE_LOW_F32X4,
+      ...F64X2_ADD,
+      ...v128Store(16),
+      ...localGet(1),
+      ...localGet(4),
+      ...v128Store(0),
+    ],
+  ),
   END,
 ];
 
+const fused = Array.from({ length: MAX_FUSED }, (_, j) => j + 1);
 const moduleBytes = Uint8Array.from([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-  ...section(1, vec([[0x60, 4, I32, I32, I32, F32, 0]])),
+  // Types: axpy<k> takes (i32 i32 i32, k × f32) for k = 1..MAX_FUSED (types 0..MAX_FUSED-1); flush takes (i32 i32 i32).
+  ...section(1, vec([...fused.map((k) => [0x60, ...leb(3 + k), I32, I32, I32, ...Array<number>(k).fill(F32), 0]), [0x60, 3, I32, I32, I32, 0]])),
   ...section(2, vec([[...str('m'), ...str('mem'), 0x02, 0x00, 0x01]])),
-  ...section(3, vec([[0]])),
-  ...section(7, vec([[...str('axpy32'), 0x00, 0]])),
-  ...section(
-    10,
-    vec([
-      ((body) => [...leb(body.length), ...body])([
-        ...vec([
-          [1, I32],
-          [1, V128],
-        ]),
-        ...axpy32Body,
-      ]),
-    ]),
-  ),
+  ...section(3, vec([...fused.map((k) => [k - 1]), [MAX_FUSED]])),
+  ...section(7, vec([...fused.map((k) => [...str(`axpy${k}`), 0x00, k - 1]), [...str('flush'), 0x00, MAX_FUSED]])),
+  ...section(10, vec([...fused.map(axpyBody), flushBody].map((body) => [...leb(body.length), ...body]))),
 ]);
 
 /**
@@ -145,40 +209,63 @@ function axpyModule(): WasmModule | null {
   return compiled;
 }
 
-/** Elements copied into the scratch area per kernel call: 64 KiB, so the copy stays in L2 between the write and the kernel's read. */
-export const SCRATCH_FLOATS = 16_384;
-
 export interface Axpy32 {
   /** Float32 partial sums, resident in the kernel's memory. */
   readonly lanes: Float32Array;
-  /** lanes[offset + k] += w · x[k] for every k of x. */
-  add(offset: number, x: Float32Array, w: number): void;
+  /** The float64 sums the lanes are flushed into, resident there too (same indices as `lanes`). */
+  readonly sums: Float64Array;
+  /**
+   * lanes[offset + i] += w[0]·xs[0][i], then += w[1]·xs[1][i], … for every i, in one pass over the lanes;
+   * 1 to MAX_FUSED updates of equal length.
+   */
+  add(offset: number, xs: readonly Float32Array[], ws: readonly number[]): void;
+  /** sums += lanes (in float64), lanes = 0. */
+  flush(): void;
 }
 
-/** A kernel instance with `length` resident float32 lanes, or undefined without wasm SIMD. */
+type Kernel = (acc: number, x: number, count: number, ...w: number[]) => void;
+
+/** A kernel instance with `length` resident float32 lanes and float64 sums, or undefined without wasm SIMD. */
 export function createAxpy32(length: number): Axpy32 | undefined {
   const mod = axpyModule();
   if (!mod || !wasm) return undefined;
-  const bytes = SCRATCH_FLOATS * 4 + length * 4;
-  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65_536)) });
+  const padded = (length + 3) & ~3; // whole 16-byte vectors, so the float64 sums start 16-byte aligned
+  const laneBase = MAX_FUSED * SLOT_BYTES;
+  const sumBase = laneBase + padded * 4;
+  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil((sumBase + padded * 8) / 65_536)) });
   const instance = new wasm.Instance(mod, { m: { mem: memory } });
-  const kernel = instance.exports.axpy32 as (acc: number, x: number, count: number, w: number) => void;
+  const kernels = fused.map((k) => instance.exports[`axpy${k}`] as Kernel);
+  const flushKernel = instance.exports.flush as (sums: number, lanes: number, count: number) => void;
   // Never grown after this, so these views stay attached.
-  const scratch = new Float32Array(memory.buffer, 0, SCRATCH_FLOATS);
-  const lanes = new Float32Array(memory.buffer, SCRATCH_FLOATS * 4, length);
-  const laneBase = SCRATCH_FLOATS * 4;
+  const slots = fused.map((k) => new Float32Array(memory.buffer, (k - 1) * SLOT_BYTES, SCRATCH_FLOATS));
+  const lanes = new Float32Array(memory.buffer, laneBase, length);
+  const sums = new Float64Array(memory.buffer, sumBase, length);
   return {
     lanes,
-    add(offset, x, w) {
-      const wf = Math.fround(w);
-      for (let a = 0; a < x.length; a += SCRATCH_FLOATS) {
-        const b = Math.min(x.length, a + SCRATCH_FLOATS);
+    sums,
+    add(offset, xs, ws) {
+      const k = xs.length;
+      if (k < 1 || k > MAX_FUSED || ws.length !== k) throw new RangeError(`axpy: 1 to ${MAX_FUSED} updates with one weight each, got ${k} and ${ws.length}`);
+      const n = xs[0]!.length;
+      if (xs.some((x) => x.length !== n) || offset < 0 || offset + n > length) throw new RangeError('axpy: updates of unequal length or outside the lanes');
+      const wf = ws.map((w) => Math.fround(w));
+      const kernel = kernels[k - 1]!;
+      for (let a = 0; a < n; a += SCRATCH_FLOATS) {
+        const b = Math.min(n, a + SCRATCH_FLOATS);
         const vectorEnd = a + ((b - a) & ~3);
-        scratch.set(x.subarray(a, b));
-        if (vectorEnd > a) kernel(laneBase + (offset + a) * 4, 0, vectorEnd - a, wf);
-        // The last 0-3 elements, with the same float32 rounding as the lanes.
-        for (let i = vectorEnd; i < b; i++) lanes[offset + i] = lanes[offset + i]! + Math.fround(wf * x[i]!);
+        for (let j = 0; j < k; j++) slots[j]!.set(xs[j]!.subarray(a, b));
+        if (vectorEnd > a) kernel(laneBase + (offset + a) * 4, 0, vectorEnd - a, ...wf);
+        // The last 0-3 elements, with the same float32 roundings in the same order as the lanes.
+        for (let i = vectorEnd; i < b; i++) {
+          let v = lanes[offset + i]!;
+          for (let j = 0; j < k; j++) v = Math.fround(v + Math.fround(wf[j]! * xs[j]![i]!));
+          lanes[offset + i] = v;
+        }
       }
+    },
+    flush() {
+      // The padding lanes are never added to, so flushing them adds zeros to the padding sums.
+      flushKernel(sumBase, laneBase, padded);
     },
   };
 }

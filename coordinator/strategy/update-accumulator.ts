@@ -1,6 +1,6 @@
 import { emptySums, rowLayout } from '@fedrec/protocol';
 import type { AggregateSums, RowLayout, WeightManifest } from '@fedrec/protocol';
-import { createAxpy32, type Axpy32 } from './simd-axpy.js';
+import { createAxpy32, MAX_FUSED, type Axpy32 } from './simd-axpy.js';
 
 /**
  * Updates summed in float32 before their block is added to the float64 sums. Float32 halves the bytes
@@ -11,6 +11,13 @@ import { createAxpy32, type Axpy32 } from './simd-axpy.js';
  * test/coordinator/update-accumulator-error.test.ts holds it to that against a float64 reference.
  */
 export const FLOAT32_BLOCK = 16;
+
+/** One dense client result, as `add` takes it. */
+export interface DenseAdd {
+  numExamples: number;
+  delta: Float32Array;
+  rowWeights: Float32Array | undefined;
+}
 
 export interface AccumulatorOptions {
   /**
@@ -45,7 +52,11 @@ export interface SparseUpdate {
 export class UpdateAccumulator {
   private readonly float64Sums: AggregateSums;
   private readonly layout: RowLayout;
-  /** Float32 partial sums of the plain segments, packed one after another (rowwise tables stay float64: rows are short and sparse). */
+  /**
+   * The plain segments' float32 partial sums and their float64 sums, packed one after another in the kernel's
+   * memory (rowwise tables stay in `float64Sums`: rows are short and sparse). With the kernel, `float64Sums`
+   * gets the plain segments' values only when `sums` is read.
+   */
   private readonly block: Axpy32 | undefined;
   /** Where each plain segment starts in `block.lanes`, by segment offset. */
   private readonly laneOffsets = new Map<number, number>();
@@ -66,38 +77,45 @@ export class UpdateAccumulator {
   /** The sums so far: the pending float32 block is added in first, so they include every add. */
   get sums(): AggregateSums {
     this.flush();
+    const block = this.block;
+    if (block) {
+      const acc = this.float64Sums.weightedDeltaSum;
+      for (const seg of this.layout.segments) {
+        if (seg.table) continue;
+        const from = this.laneOffsets.get(seg.offset)!;
+        acc.set(block.sums.subarray(from, from + seg.size), seg.offset);
+      }
+    }
     return this.float64Sums;
   }
 
-  /** Adds the float32 block into the float64 sums and clears it. */
+  /** Adds the float32 block into the float64 sums and clears it (one SIMD pass in the kernel's memory). */
   private flush(): void {
     if (!this.block || this.pending === 0) return;
-    const lanes = this.block.lanes;
-    const acc = this.float64Sums.weightedDeltaSum;
-    for (const seg of this.layout.segments) {
-      if (seg.table) continue;
-      const from = this.laneOffsets.get(seg.offset)!;
-      for (let k = 0; k < seg.size; k++) acc[seg.offset + k]! += lanes[from + k]!;
-    }
-    lanes.fill(0);
+    this.block.flush();
     this.pending = 0;
   }
 
-  /** n·Δ of one plain segment: into the float32 block, or straight into float64 without the kernel. */
-  private addPlain(offset: number, size: number, n: number, d: ArrayLike<number>): void {
-    // Values that are not float32 already (a direct caller's float64 deltas) keep the exact float64 path.
-    if (this.block && d instanceof Float32Array) {
-      this.block.add(this.laneOffsets.get(offset)!, d, n);
+  /** n·Δ of one plain segment for a direct caller's deltas that are not float32: added in float64, exactly. */
+  private addPlainExact(offset: number, size: number, n: number, d: ArrayLike<number>): void {
+    const block = this.block;
+    const acc = block ? block.sums : this.float64Sums.weightedDeltaSum;
+    const base = block ? this.laneOffsets.get(offset)! : offset;
+    for (let k = 0; k < size; k++) acc[base + k]! += n * d[k]!;
+  }
+
+  /** Σ n·Δ of 1 to MAX_FUSED updates' plain segment, in one kernel pass (or the float64 loop without it). */
+  private addPlain(offset: number, size: number, ns: readonly number[], ds: readonly ArrayLike<number>[]): void {
+    if (this.block && ds.every((d) => d instanceof Float32Array)) {
+      this.block.add(this.laneOffsets.get(offset)!, ds as Float32Array[], ns);
       return;
     }
-    const acc = this.float64Sums.weightedDeltaSum;
-    for (let k = 0; k < size; k++) acc[offset + k]! += n * d[k]!;
+    for (let j = 0; j < ds.length; j++) this.addPlainExact(offset, size, ns[j]!, ds[j]!);
   }
 
   private counted(n: number): void {
     this.float64Sums.weightSum += n;
     this.float64Sums.contributors += 1;
-    if (this.block && ++this.pending >= FLOAT32_BLOCK) this.flush();
   }
 
   /**
@@ -107,13 +125,42 @@ export class UpdateAccumulator {
    * plain validator answers MANIFEST_MISMATCH), so the fallback only serves direct callers.
    */
   add(numExamples: number, delta: Float32Array, rowWeights: Float32Array | undefined): void {
-    const acc = this.float64Sums.weightedDeltaSum;
-    for (const seg of this.layout.segments) {
-      const t = seg.table;
-      if (!t) {
-        this.addPlain(seg.offset, seg.size, numExamples, delta.subarray(seg.offset, seg.offset + seg.size));
-        continue;
+    this.addMany([{ numExamples, delta, rowWeights }]);
+  }
+
+  /**
+   * The same sums as `add` of each update in turn (bitwise: the kernel adds the terms in the same order with
+   * the same roundings), with up to MAX_FUSED updates' plain segments summed in one pass over the sums. The
+   * update pool's shards call it with the updates waiting at once (update-shard.ts).
+   */
+  addMany(updates: readonly DenseAdd[]): void {
+    for (let i = 0; i < updates.length;) {
+      // A group never straddles a block's end, so each float32 block still holds at most FLOAT32_BLOCK updates.
+      const room = this.block ? FLOAT32_BLOCK - this.pending : MAX_FUSED;
+      const group = updates.slice(i, i + Math.min(MAX_FUSED, room));
+      i += group.length;
+      const ns = group.map((u) => u.numExamples);
+      for (const seg of this.layout.segments) {
+        if (seg.table) continue;
+        this.addPlain(
+          seg.offset,
+          seg.size,
+          ns,
+          group.map((u) => u.delta.subarray(seg.offset, seg.offset + seg.size)),
+        );
       }
+      for (const u of group) {
+        this.addRows(u);
+        this.counted(u.numExamples);
+      }
+      if (this.block && (this.pending += group.length) >= FLOAT32_BLOCK) this.flush();
+    }
+  }
+
+  /** The rowwise tables of one dense update, straight into the float64 sums. */
+  private addRows({ numExamples, delta, rowWeights }: DenseAdd): void {
+    const acc = this.float64Sums.weightedDeltaSum;
+    for (const t of this.layout.tables) {
       for (let r = 0; r < t.rows; r++) {
         const w = rowWeights ? (rowWeights[t.rowWeightOffset + r] ?? 0) : numExamples;
         if (w === 0) continue;
@@ -122,7 +169,6 @@ export class UpdateAccumulator {
         for (let i = start, end = start + t.cols; i < end; i++) acc[i]! += w * delta[i]!;
       }
     }
-    this.counted(numExamples);
   }
 
   /** The same sums as `add` of the dense equivalent (untouched rows: weight 0, delta 0), in O(touched rows). */
@@ -132,7 +178,7 @@ export class UpdateAccumulator {
     for (const seg of this.layout.segments) {
       if (seg.table) continue;
       const d = need(u.dense, seg.name, seg.size);
-      this.addPlain(seg.offset, seg.size, n, d);
+      this.addPlain(seg.offset, seg.size, [n], [d]);
     }
     for (const t of this.layout.tables) {
       const d = need(u.rowDeltas, t.name, u.rows.length * t.cols);
@@ -147,6 +193,7 @@ export class UpdateAccumulator {
       }
     }
     this.counted(n);
+    if (this.block && ++this.pending >= FLOAT32_BLOCK) this.flush();
   }
 }
 

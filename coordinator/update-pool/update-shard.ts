@@ -10,7 +10,7 @@ import {
 } from '@fedrec/protocol';
 import type { EnvelopeOpener } from '@fedrec/protocol';
 import type { UpdateLimits } from '../fit-collector.js';
-import { UpdateAccumulator } from '../strategy/update-accumulator.js';
+import { UpdateAccumulator, type DenseAdd } from '../strategy/update-accumulator.js';
 import { applyBounds, measureUpdate, type DenseUpdate, type UpdateBounds, type UpdateMeasure } from '../strategy/update-policy.js';
 import { checkUpdateSize, validateUpdate } from '../update-validation.js';
 
@@ -24,6 +24,12 @@ interface Opened {
  * validation path (update-validation.ts), measures them for the update policy, and, once the main thread
  * has sent the bounds, applies them (update-policy.ts's applyBounds) and adds the update to its own
  * partial sums. Only updates in flight are held, so a shard is O(model) plus O(model) per open update.
+ *
+ * Adding is deferred to `drain`, which the worker calls once the messages that arrived together are
+ * handled: updates whose bounds came in the same burst are summed in one fused kernel pass (up to
+ * simd-axpy.ts's MAX_FUSED per pass, bitwise the same sums as one at a time), which moves fewer bytes per
+ * update. An update waits there no longer than the current batch of messages, and holds no more memory than
+ * it did while open.
  */
 export class UpdateShard {
   private round = -1;
@@ -32,6 +38,8 @@ export class UpdateShard {
   private tables: readonly RowTable[] = [];
   private accumulator: UpdateAccumulator | undefined;
   private readonly opened = new Map<number, Opened>();
+  /** Bounded updates not yet added: `drain` adds them. */
+  private waiting: DenseAdd[] = [];
 
   constructor(private readonly opener: EnvelopeOpener) {}
 
@@ -42,6 +50,7 @@ export class UpdateShard {
     this.tables = rowLayout(manifest).tables;
     this.accumulator = undefined; // allocated on the first accepted update: an idle shard costs nothing
     this.opened.clear();
+    this.waiting = [];
   }
 
   /** Opens and validates one envelope; throws the ProtocolError that says why it may not count. */
@@ -62,14 +71,30 @@ export class UpdateShard {
     return { update, metrics: payload.metrics, measured };
   }
 
-  /** Applies the bounds the main thread decided and adds the update to the partial sums. */
+  /**
+   * Applies the bounds the main thread decided; the update counts from here on and is added to the partial
+   * sums by the next `drain` (at the latest by `finish`).
+   */
   apply(round: number, job: number, bounds: UpdateBounds): { clipped: boolean; weightCapped: boolean; rowsClipped: number } {
-    const { manifest } = this.current(round);
+    this.current(round);
     const o = this.takeOpened(job);
     const u = applyBounds(o.update, bounds, o.measured);
-    this.accumulator ??= new UpdateAccumulator(manifest);
-    this.accumulator.add(u.numExamples, u.delta, u.rowWeights);
+    this.waiting.push({ numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights });
     return { clipped: u.clipped, weightCapped: u.weightCapped, rowsClipped: u.rowsClipped };
+  }
+
+  /** Updates applied but not yet added. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Adds every waiting update to the partial sums, fused in groups (UpdateAccumulator.addMany). */
+  drain(): void {
+    if (this.waiting.length === 0 || !this.manifest) return;
+    const batch = this.waiting;
+    this.waiting = [];
+    this.accumulator ??= new UpdateAccumulator(this.manifest);
+    this.accumulator.addMany(batch);
   }
 
   /** Gives an opened update back instead of adding it. */
@@ -85,9 +110,11 @@ export class UpdateShard {
   /** The partial sums (undefined when nothing was added) and the end of the round. */
   finish(round: number): AggregateSums | undefined {
     if (round !== this.round) return undefined;
+    this.drain();
     const sums = this.accumulator?.sums;
     this.accumulator = undefined;
     this.opened.clear();
+    this.waiting = [];
     this.round = -1;
     return sums;
   }

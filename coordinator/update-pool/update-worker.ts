@@ -20,6 +20,20 @@ function failed(job: number, err: unknown): void {
   else post({ type: 'failed', job, code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
 }
 
+// Applied updates are added once the messages that arrived together are handled (a MessagePort delivers its
+// queued messages before the event loop reaches setImmediate), so a burst is summed in fused passes.
+let drainScheduled = false;
+function scheduleDrain(): void {
+  if (drainScheduled) return;
+  drainScheduled = true;
+  setImmediate(() => {
+    drainScheduled = false;
+    // A throw here (never for validated updates of the round's manifest) ends the worker: the pool then counts
+    // its applied updates as lost, as for any crash, rather than merging sums that miss some.
+    shard.drain();
+  });
+}
+
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'begin':
@@ -39,6 +53,7 @@ port.on('message', (m: ToWorker) => {
     case 'apply':
       try {
         post({ type: 'applied', job: m.job, ...shard.apply(m.round, m.job, m.bounds) });
+        scheduleDrain();
       } catch (err) {
         failed(m.job, err);
       }

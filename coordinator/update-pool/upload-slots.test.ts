@@ -132,4 +132,15 @@ describe('upload slots (upload pacing)', () => {
     assert.throws(() => new UploadSlots({ budgetBytes: 0, holdMs: 1 }), RangeError);
     assert.throws(() => new UploadSlots({ budgetBytes: 1, holdMs: Number.NaN }), RangeError);
   });
+
+  it('forget: releases the slot and lets the same key ask again (buffered mode keys slots by task id, used once)', async () => {
+    const slots = new UploadSlots({ budgetBytes: 10, holdMs: 60_000 });
+    await slots.request('t1', 10);
+    slots.use('t1', 10);
+    slots.forget('t1');
+    assert.equal(slots.bytesGranted, 0);
+    await slots.request('t1', 10); // forgotten: not a duplicate
+    assert.equal(slots.bytesGranted, 10);
+    slots.close();
+  });
 });

@@ -115,6 +115,15 @@ export class UploadSlots {
     this.pump();
   }
 
+  /**
+   * release(), and forgets that this key asked: for a caller whose keys are used once and never again
+   * (buffered mode keys slots by task id), so a long run's `asked` set holds only the keys still open.
+   */
+  forget(clientId: string): void {
+    this.release(clientId);
+    this.asked.delete(clientId);
+  }
+
   /** Ends the round: queued requests are refused (ROUND_CLOSED), timers stopped. */
   close(): void {
     this.closed = true;

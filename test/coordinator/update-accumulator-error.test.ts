@@ -100,3 +100,68 @@ describe('UpdateAccumulator numeric error against float64', () => {
     assert.equal(acc.sums.contributors, 2);
   });
 });
+
+describe('UpdateAccumulator fused adds (addMany)', () => {
+  // A plain tensor of odd length (the kernel's scalar tail), a rowwise table, and one more plain tensor.
+  const mixed: WeightManifest = {
+    tensors: [
+      { name: 'dense', shape: [SIZE], dtype: 'float32', shared: true },
+      { name: 'items', shape: [20, 4], dtype: 'float32', shared: true, rowwise: true },
+      { name: 'bias', shape: [5], dtype: 'float32', shared: true },
+    ],
+  };
+  const length = SIZE + 80 + 5;
+  function updates(count: number, seed: number) {
+    const r = rng(seed);
+    return Array.from({ length: count }, () => ({
+      numExamples: 1 + Math.floor(r() * 100),
+      delta: Float32Array.from({ length }, () => r() - 0.5),
+      rowWeights: Float32Array.from({ length: 20 }, () => (r() > 0.5 ? 1 + Math.floor(r() * 4) : 0)),
+    }));
+  }
+
+  it('gives bitwise the sums of adding one at a time, in groups of every size and across block ends', () => {
+    // 37 updates: groups of 1-4 straddle FLOAT32_BLOCK's ends unless addMany splits them there.
+    const us = updates(37, 3);
+    const one = new UpdateAccumulator(mixed);
+    for (const u of us) one.add(u.numExamples, u.delta, u.rowWeights);
+    const expected = one.sums;
+    for (const batch of [2, 3, 4, 5, 37]) {
+      const fused = new UpdateAccumulator(mixed);
+      for (let i = 0; i < us.length; i += batch) fused.addMany(us.slice(i, i + batch));
+      const got = fused.sums;
+      assert.equal(got.contributors, 37);
+      assert.equal(got.weightSum, expected.weightSum);
+      assert.deepEqual(got.rowWeightSums, expected.rowWeightSums);
+      let differing = 0;
+      for (let i = 0; i < length; i++) if (!Object.is(got.weightedDeltaSum[i], expected.weightedDeltaSum[i])) differing++;
+      assert.equal(differing, 0, `batches of ${batch}: ${differing} elements differ from one-at-a-time`);
+    }
+  });
+
+  it('stays within the stated float32 block error of the float64 reference', () => {
+    const us = updates(64, 9);
+    const fused = new UpdateAccumulator(mixed);
+    const reference = new UpdateAccumulator(mixed, { kernel: 'float64' });
+    const absolute = new Float64Array(length);
+    for (let i = 0; i < us.length; i += 4) fused.addMany(us.slice(i, i + 4));
+    for (const u of us) {
+      reference.add(u.numExamples, u.delta, u.rowWeights);
+      for (let k = 0; k < SIZE; k++) absolute[k]! += Math.abs(u.numExamples * u.delta[k]!);
+    }
+    const bound = FLOAT32_BLOCK * 2 ** -24;
+    let worst = 0;
+    for (let k = 0; k < SIZE; k++) worst = Math.max(worst, Math.abs(fused.sums.weightedDeltaSum[k]! - reference.sums.weightedDeltaSum[k]!) / absolute[k]!);
+    assert.ok(worst <= bound, `error ${worst} of Σ|n·Δ| exceeds ${bound}`);
+    assert.ok(worst > 0, 'the float32 path is in use (a zero error would mean the float64 loop ran)');
+  });
+
+  it('refuses a group larger than the kernel takes or of unequal lengths (at the kernel)', async () => {
+    const { createAxpy32, MAX_FUSED } = await import('@fedrec/coordinator/strategy/simd-axpy.js');
+    const k = createAxpy32(16)!;
+    const x = new Float32Array(16);
+    assert.throws(() => k.add(0, Array<Float32Array>(MAX_FUSED + 1).fill(x), Array<number>(MAX_FUSED + 1).fill(1)), RangeError);
+    assert.throws(() => k.add(0, [x, new Float32Array(8)], [1, 1]), RangeError);
+    assert.throws(() => k.add(4, [x], [1]), RangeError);
+  });
+});

@@ -33,6 +33,10 @@ describe('protocol: AES-256-GCM envelopes (Node)', () => {
       assert.ok(outcome.reopened);
       assert.ok(outcome.sessionRoundTrip);
       assert.deepEqual(outcome.tamperCodes, Array(9).fill('ENVELOPE_REJECTED'));
+      // Sealed in place (the SDK's path): the same bytes, and the ciphertext is the plaintext's own memory.
+      assert.equal(outcome.inPlaceHex, VECTOR.ciphertextHex);
+      assert.ok(outcome.sealInPlaceRoundTrip);
+      assert.ok(outcome.sealInPlaceSameBuffer);
     });
   }
 

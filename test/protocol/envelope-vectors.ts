@@ -34,6 +34,11 @@ export interface VectorOutcome {
   /** Error codes for: one flipped ciphertext bit, a flipped tag bit, each swapped binding field, another recipient key. */
   tamperCodes: string[];
   sessionRoundTrip: boolean;
+  /** The vector sealed in place (the plaintext at the start of a buffer with room for the tag), in hex. */
+  inPlaceHex: string;
+  /** EnvelopeSealer.sealInPlace (the SDK's path): opens to the plaintext, its ciphertext is the plaintext's own memory. */
+  sealInPlaceRoundTrip: boolean;
+  sealInPlaceSameBuffer: boolean;
 }
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -79,5 +84,23 @@ export async function runEnvelopeVector(cipherName: EnvelopeCipherName | 'native
   const sealer = new EnvelopeSealer(recipient.publicKey, undefined, cipher);
   const sealed = await sealer.seal(VECTOR.plaintext, b);
   const sessionRoundTrip = toHex(await opener.open(sealed, b)) === toHex(VECTOR.plaintext);
-  return { cipher: cipher.name, ciphertextHex: toHex(ciphertext), reopened, tamperCodes, sessionRoundTrip };
+  const room = new Uint8Array(VECTOR.plaintext.length + 16);
+  room.set(VECTOR.plaintext);
+  const inPlaceHex = toHex(await sealWithKey(key, VECTOR.nonce, room.subarray(0, VECTOR.plaintext.length), VECTOR.binding, room));
+  const spare = new Uint8Array(VECTOR.plaintext.length + 16);
+  spare.set(VECTOR.plaintext);
+  const plaintext = spare.subarray(0, VECTOR.plaintext.length);
+  const inPlace = await sealer.sealInPlace(plaintext, b);
+  const sealInPlaceRoundTrip = toHex(await opener.open(inPlace, b)) === toHex(VECTOR.plaintext);
+  const sealInPlaceSameBuffer = inPlace.ciphertext.buffer === spare.buffer && inPlace.ciphertext.length === spare.length;
+  return {
+    cipher: cipher.name,
+    ciphertextHex: toHex(ciphertext),
+    reopened,
+    tamperCodes,
+    sessionRoundTrip,
+    inPlaceHex,
+    sealInPlaceRoundTrip,
+    sealInPlaceSameBuffer,
+  };
 }
