@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
 import type { WeightManifest } from '@fedrec/protocol';
+import { splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
 
 export interface RunSpec {
   mode: 'round' | 'idle';
@@ -27,6 +28,11 @@ export interface RunSpec {
 export interface RunResult {
   roundMs: number[];
   cpuMsPerUpdate: number[];
+  /**
+   * The same per round, split by thread (Linux /proc): the event loop (main), the update workers (threads
+   * started after the coordinator was up) and the rest (V8's GC and compiler helpers, libuv's pool).
+   */
+  cpuMsPerUpdateByThread: ThreadSplit[];
   accepted: number[];
   statusMs: number[];
   maxRssMB: number;
@@ -38,6 +44,11 @@ export interface RunResult {
   perClientHeapKB?: number;
   /** From forking the device processes to every device welcomed and keyed (handshakes: signature checks, welcome). */
   connectMs?: number;
+  /**
+   * Each round's [start, end] on the monotonic clock in µs (process.hrtime), the clock of `--cpu-prof`
+   * profiles' timestamps: to read a profile of the rounds alone (bench/coordinator/profile-window.ts).
+   */
+  roundWindowsUs: Array<[number, number]>;
   /** Set when clients dropped (ping timeouts on a loaded machine) and the next round could never start. */
   stoppedEarly?: string;
 }
@@ -72,7 +83,16 @@ const coordinator = createCoordinator({
 });
 const { url } = await coordinator.start();
 
-const result: RunResult = { roundMs: [], cpuMsPerUpdate: [], accepted: [], statusMs: [], maxRssMB: 0, eventLoopMs: { p50: 0, p99: 0, max: 0 } };
+const result: RunResult = {
+  roundMs: [],
+  cpuMsPerUpdate: [],
+  cpuMsPerUpdateByThread: [],
+  roundWindowsUs: [],
+  accepted: [],
+  statusMs: [],
+  maxRssMB: 0,
+  eventLoopMs: { p50: 0, p99: 0, max: 0 },
+};
 // Event-loop delay: what a request arriving at a random moment waits before the coordinator can look at it.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 if (spec.mode === 'idle') loopDelay.enable();
@@ -87,22 +107,40 @@ const sampler = fork(join(here, 'status-sampler.ts'), [url], { execArgv: ['--imp
 
 let roundStart = 0;
 let roundStartAt = 0;
+let roundStartUs = 0;
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const windows: Array<[number, number]> = [];
 let cpuStart = process.cpuUsage();
+// Threads running before any round: the main thread and the platform's; the update pool starts with round 1.
+const knownThreads = new Set(threadCpuMs().keys());
+let threadsStart = threadCpuMs();
 coordinator.on('round:started', () => {
   roundStart = performance.now();
   roundStartAt = Date.now();
+  roundStartUs = nowUs();
   cpuStart = process.cpuUsage();
+  threadsStart = threadCpuMs();
   loopDelay.enable();
 });
 const finished = new Promise<void>((resolve) => {
   coordinator.on('round:committed', (record: { participants: string[] }) => {
     const cpu = process.cpuUsage(cpuStart);
+    const split = splitThreads(threadsStart, threadCpuMs(), knownThreads);
     loopDelay.disable();
     result.roundMs.push(performance.now() - roundStart);
     windows.push([roundStartAt, Date.now()]);
+    result.roundWindowsUs.push([roundStartUs, nowUs()]);
     result.accepted.push(record.participants.length);
-    result.cpuMsPerUpdate.push((cpu.user + cpu.system) / 1000 / Math.max(1, record.participants.length));
+    const n = Math.max(1, record.participants.length);
+    result.cpuMsPerUpdate.push((cpu.user + cpu.system) / 1000 / n);
+    const round2 = (x: number): number => Math.round(x * 100) / 100;
+    result.cpuMsPerUpdateByThread.push({
+      main: round2(split.main / n),
+      late: round2(split.late / n),
+      other: round2(split.other / n),
+      // Minor page faults per update (each costs tens of µs on this VM: it hands freed pages back to its host).
+      faults: { main: round2(split.faults.main / n), late: round2(split.faults.late / n), other: round2(split.faults.other / n) },
+    });
     if (result.roundMs.length >= spec.rounds) return resolve();
     // The next round waits for all `clients` (minClients): if some dropped it would wait forever. Stop with
     // the rounds measured and say so, instead of hanging the bench.

@@ -122,8 +122,7 @@ export class UpdatePool {
     const worker = workerFor(envelope.senderPublicKey, this.size);
     if (this.slots[worker]!.dead) this.respawn(worker);
     const job = this.nextJob++;
-    // The packet's bytes may be a view into a larger socket buffer: one copy into a buffer of our own, then moved.
-    const ciphertext = new Uint8Array(envelope.ciphertext);
+    const ciphertext = ownedBytes(envelope.ciphertext);
     try {
       const m = await this.request(worker, job, {
         message: {
@@ -272,4 +271,17 @@ export class UpdatePool {
 function workerFor(senderPublicKey: Uint8Array, size: number): number {
   const h = (senderPublicKey[0]! | (senderPublicKey[1]! << 8) | (senderPublicKey[2]! << 16)) >>> 0;
   return h % size;
+}
+
+/**
+ * The ciphertext as bytes that can be moved to a worker. ws reassembles a large binary frame out of its
+ * socket reads into one fresh Buffer of exactly the frame's size, Socket.IO passes that Buffer on as the
+ * attachment, and nothing reads it after the ack: moving its memory costs nothing, where the copy this
+ * replaces cost a fresh 400 KB allocation (page faults on this VM) per 100k-parameter update on the event
+ * loop. Anything else (a view into a larger buffer: a small frame read together with others; a caller's
+ * own Uint8Array, e.g. an in-process device's) is copied, so moving it detaches nobody else's bytes.
+ */
+export function ownedBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole && Buffer.isBuffer(bytes) ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }

@@ -143,4 +143,31 @@ describe('upload slots (upload pacing)', () => {
     assert.equal(slots.bytesGranted, 10);
     slots.close();
   });
+
+  it('keeps arrival order across thousands of queued requests, with queued ones dropped on the way', async () => {
+    // One slot at a time, 3,000 devices asking at once (the queue compacts its consumed prefix past 1,024).
+    const slots = new UploadSlots({ budgetBytes: 10, holdMs: 60_000 });
+    const granted: string[] = [];
+    const refused: string[] = [];
+    for (let i = 0; i < 3_000; i++)
+      void slots.request(`c${i}`, 10).then(
+        () => granted.push(`c${i}`),
+        () => refused.push(`c${i}`),
+      );
+    for (let i = 1; i < 3_000; i += 3) slots.release(`c${i}`); // their tasks ended while queued
+    assert.equal(slots.waiting, 3_000 - 1 - 1_000);
+    for (let k = 0; k < 3_000; k++) {
+      await new Promise((r) => setImmediate(r));
+      const last = granted.at(-1);
+      if (last === undefined) break;
+      if (slots.has(last)) slots.release(last);
+    }
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(
+      granted,
+      Array.from({ length: 3_000 }, (_, i) => `c${i}`).filter((_, i) => i % 3 !== 1),
+    );
+    assert.equal(refused.length, 1_000);
+    assert.equal(slots.waiting, 0);
+  });
 });

@@ -19,6 +19,8 @@ interface Waiter {
   bytes: number;
   resolve: () => void;
   reject: (err: ProtocolError) => void;
+  /** Released while queued: skipped when it reaches the head. */
+  dropped: boolean;
 }
 
 /**
@@ -30,7 +32,14 @@ interface Waiter {
  */
 export class UploadSlots {
   private readonly grants = new Map<string, Grant>();
-  private readonly queue: Waiter[] = [];
+  /**
+   * Requests in arrival order from `head` on (dropped ones are skipped there), and by client: a round of
+   * thousands of devices asks at once, and releasing or granting by scanning or shifting an array was
+   * O(queue) each, O(devices²) a round on the event loop.
+   */
+  private queue: Waiter[] = [];
+  private head = 0;
+  private readonly queued = new Map<string, Waiter>();
   /** Everyone who asked this round: one request per client, even after its grant expired or was used. */
   private readonly asked = new Set<string>();
   private grantedBytes = 0;
@@ -60,12 +69,12 @@ export class UploadSlots {
   }
 
   get waiting(): number {
-    return this.queue.length;
+    return this.queued.size;
   }
 
   /** Whether this client holds a slot request (queued or granted). */
   has(clientId: string): boolean {
-    return this.grants.has(clientId) || this.queue.some((w) => w.clientId === clientId);
+    return this.grants.has(clientId) || this.queued.has(clientId);
   }
 
   /** Resolves when the slot is granted; rejects (UPLOAD_SLOT_DUPLICATE, ROUND_CLOSED) otherwise. */
@@ -75,7 +84,9 @@ export class UploadSlots {
       return Promise.reject(new ProtocolError('UPLOAD_SLOT_DUPLICATE', `client ${clientId} already asked for an upload slot this round`));
     this.asked.add(clientId);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ clientId, bytes, resolve, reject });
+      const w: Waiter = { clientId, bytes, resolve, reject, dropped: false };
+      this.queue.push(w);
+      this.queued.set(clientId, w);
       this.pump();
     });
   }
@@ -102,10 +113,11 @@ export class UploadSlots {
 
   /** Frees this client's slot (its update was accepted or refused, or it failed) or drops its queued request. */
   release(clientId: string): void {
-    const at = this.queue.findIndex((w) => w.clientId === clientId);
-    if (at >= 0) {
-      const [w] = this.queue.splice(at, 1);
-      w!.reject(new ProtocolError('ROUND_CLOSED', 'the task ended before an upload slot was free'));
+    const w = this.queued.get(clientId);
+    if (w) {
+      this.queued.delete(clientId);
+      w.dropped = true;
+      w.reject(new ProtocolError('ROUND_CLOSED', 'the task ended before an upload slot was free'));
     }
     const grant = this.grants.get(clientId);
     if (!grant) return this.pump(); // a dropped head of the queue may let the next ones in
@@ -127,18 +139,26 @@ export class UploadSlots {
   /** Ends the round: queued requests are refused (ROUND_CLOSED), timers stopped. */
   close(): void {
     this.closed = true;
-    for (const w of this.queue.splice(0)) w.reject(new ProtocolError('ROUND_CLOSED', 'the round closed before an upload slot was free'));
+    for (const w of this.queued.values()) w.reject(new ProtocolError('ROUND_CLOSED', 'the round closed before an upload slot was free'));
+    this.queued.clear();
+    this.queue = [];
+    this.head = 0;
     for (const g of this.grants.values()) clearTimeout(g.timer);
     this.grants.clear();
     this.grantedBytes = 0;
   }
 
   private pump(): void {
-    while (!this.closed && this.queue.length > 0) {
-      const head = this.queue[0]!;
+    while (!this.closed && this.head < this.queue.length) {
+      const head = this.queue[this.head]!;
+      if (head.dropped) {
+        this.advance();
+        continue;
+      }
       // Room in the budget, or nothing granted at all (a request larger than the whole budget still goes, alone).
       if (this.grants.size > 0 && this.grantedBytes + head.bytes > this.options.budgetBytes) return;
-      this.queue.shift();
+      this.advance();
+      this.queued.delete(head.clientId);
       const grant: Grant = { bytes: head.bytes, used: false, timer: undefined };
       grant.timer = setTimeout(() => {
         // Expired unused: the slot goes to the next device; a late upload finds no grant (UPLOAD_SLOT_REQUIRED).
@@ -150,6 +170,15 @@ export class UploadSlots {
       this.highestBytes = Math.max(this.highestBytes, this.grantedBytes);
       this.highestGrants = Math.max(this.highestGrants, this.grants.size);
       head.resolve();
+    }
+  }
+
+  /** Moves past the queue's head, dropping the consumed prefix once it is most of the array (amortised O(1)). */
+  private advance(): void {
+    this.head += 1;
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 }
