@@ -35,6 +35,18 @@ class StubSocket {
 
 // dispatchPhase sends a phase's requests a slice at a time, with a turn of the event loop in between, so
 // that a round of thousands does not hold the loop (and `/api/status`) for the whole send (issue 12).
+/** A fit phase asking each stub socket for `{ n }` and accepting n. */
+function startPhase(sockets: StubSocket[], controller: AbortController) {
+  return dispatchPhase({
+    event: 'round:fit',
+    requests: sockets.map((s, i) => ({ clientId: `c${i}`, socket: s.asSocket(), payload: {} as never })),
+    reply: z.object({ n: z.number() }),
+    deadline: Date.now() + 20_000,
+    signal: controller.signal,
+    accept: (_clientId, value: { n: number }) => value.n,
+  });
+}
+
 describe('coordinator: dispatch in slices', function () {
   this.timeout(30_000);
 
@@ -44,14 +56,7 @@ describe('coordinator: dispatch in slices', function () {
     // Queued before the phase starts: it runs at the first turn the phase gives back.
     setImmediate(() => log.push('turn'));
     const controller = new AbortController();
-    const phase = dispatchPhase({
-      event: 'round:fit',
-      requests: sockets.map((s, i) => ({ clientId: `c${i}`, socket: s.asSocket(), payload: {} as never })),
-      reply: z.object({ n: z.number() }),
-      deadline: Date.now() + 20_000,
-      signal: controller.signal,
-      accept: (_clientId, value) => value.n,
-    });
+    const phase = startPhase(sockets, controller);
     // Every request is out once the phase has taken its turns.
     while (!sockets.every((s) => s.asked)) await new Promise((r) => setImmediate(r));
     assert.equal(log.indexOf('turn'), DISPATCH_SLICE, 'the event loop got a turn right after the first slice');
@@ -68,14 +73,7 @@ describe('coordinator: dispatch in slices', function () {
     const log: string[] = [];
     const sockets = Array.from({ length: 200 }, () => new StubSocket(log));
     const controller = new AbortController();
-    const phase = dispatchPhase({
-      event: 'round:fit',
-      requests: sockets.map((s, i) => ({ clientId: `c${i}`, socket: s.asSocket(), payload: {} as never })),
-      reply: z.object({ n: z.number() }),
-      deadline: Date.now() + 20_000,
-      signal: controller.signal,
-      accept: (_clientId, value) => value.n,
-    });
+    const phase = startPhase(sockets, controller);
     while (!sockets.every((s) => s.asked)) await new Promise((r) => setImmediate(r));
     for (let i = 0; i < 50; i++) sockets[i]!.answer!(null, { ok: true, value: { n: i } });
     await new Promise((r) => setImmediate(r));

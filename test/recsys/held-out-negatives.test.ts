@@ -5,19 +5,12 @@ import { planLocalTraining } from '@fedrec/models/ncf/engine/plan.js';
 import { DEFAULT_TRAINING_CONFIG, sharedLayout } from '@fedrec/protocol';
 import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { heldOutItems, type UserData } from '@fedrec/recsys/split.js';
+import { heldOutFixtureUser } from './held-out-fixture.js';
 
 // A user's validation and test items are interactions: training must not label them negative.
 describe('held-out items are never sampled as negatives', () => {
   const numItems = 12;
-  const user: UserData = {
-    user: 0,
-    numItems,
-    trainItems: Int32Array.from([0, 1, 2, 3]),
-    testItem: 4,
-    testNegatives: Int32Array.from([7, 8, 9]),
-    validationItem: 5,
-    validationNegatives: Int32Array.from([9, 10, 11]),
-  };
+  const user: UserData = heldOutFixtureUser();
 
   const negativesOf = (heldOut?: number[]) => {
     const plan = planLocalTraining(user.trainItems, numItems, { epochs: 20, negatives: 8, seed: 3, ...(heldOut ? { heldOut } : {}) });

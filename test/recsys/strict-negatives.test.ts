@@ -15,21 +15,14 @@ import { recsysModelOptions } from '@fedrec/recsys/defaults.js';
 import { seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
 import { leaveOneOut, negativeExclusions, NEGATIVE_EXCLUSIONS, type NegativeExclusion, type UserData } from '@fedrec/recsys/split.js';
 import { countingTestItemReads } from './test-item-reads.js';
+import { heldOutFixtureUser } from './held-out-fixture.js';
 
 // The strict protocol (--negative-exclusion validation): training keeps only the validation item out of
 // its sampled negatives, so nothing in training reads the test item; every read is counted.
 describe('negative exclusion modes: the strict protocol never reads the test item in training', function () {
   this.timeout(60_000);
   const numItems = 12;
-  const user: UserData = {
-    user: 0,
-    numItems,
-    trainItems: Int32Array.from([0, 1, 2, 3]),
-    testItem: 4,
-    testNegatives: Int32Array.from([7, 8, 9]),
-    validationItem: 5,
-    validationNegatives: Int32Array.from([9, 10, 11]),
-  };
+  const user: UserData = heldOutFixtureUser();
 
   // 640 draws over at most 8 candidates: an item that may be drawn is drawn (the assertions can fail).
   const drawnBy = (mode: NegativeExclusion, plan: 'ncf' | 'seq') => {
