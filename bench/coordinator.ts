@@ -175,24 +175,19 @@ if (runs('rounds')) {
   }
 }
 
-// 4. Peak RSS against the number of 1M-parameter updates in a round: without upload pacing (main's path before
-// it: every device uploads as soon as it has trained, and Socket.IO reads each 4 MB packet whole before the
-// update pool's in-flight bound can hold it back) and with it (devices send once granted an upload slot).
-if (runs('rss')) {
-  const counts = quick ? [10, 50, 100] : [10, 100, 1000];
-  // Unpaced, 1,000 devices would have 4 GB of updates in flight at once on a 2-core machine shared by others: not run.
-  const unpacedCounts = quick ? counts : [10, 100];
-  const params = 1_000_000;
-  console.log(
-    `\n[peak RSS] one round of N updates of ${params.toLocaleString('en')} parameters (4 MB each), ${after} update worker(s), light devices in 2 processes; coordinator peak RSS (round s, accepted)`,
-  );
+/**
+ * Peak-RSS rows, unpaced (`uploadBudgetBytes: 0`, the path before upload pacing) then paced (the default budget):
+ * one round (or, buffered, one version) of N light-device updates of `params` parameters per count.
+ */
+async function rssRows(o: { counts: number[]; unpacedCounts: number[]; params: number; buffered: boolean }): Promise<void> {
   for (const budget of [0, undefined]) {
     const rss: string[] = [];
-    for (const clients of budget === 0 ? unpacedCounts : counts) {
+    for (const clients of budget === 0 ? o.unpacedCounts : o.counts) {
       const r = await run({
         mode: 'round',
+        ...(o.buffered ? { buffered: true } : {}),
         clients,
-        params,
+        params: o.params,
         workers: after,
         rounds: 1,
         perFleet: Math.ceil(clients / 2),
@@ -205,6 +200,20 @@ if (runs('rss')) {
   }
 }
 
+// 4. Peak RSS against the number of 1M-parameter updates in a round: without upload pacing (main's path before
+// it: every device uploads as soon as it has trained, and Socket.IO reads each 4 MB packet whole before the
+// update pool's in-flight bound can hold it back) and with it (devices send once granted an upload slot).
+if (runs('rss')) {
+  const counts = quick ? [10, 50, 100] : [10, 100, 1000];
+  // Unpaced, 1,000 devices would have 4 GB of updates in flight at once on a 2-core machine shared by others: not run.
+  const unpacedCounts = quick ? counts : [10, 100];
+  const params = 1_000_000;
+  console.log(
+    `\n[peak RSS] one round of N updates of ${params.toLocaleString('en')} parameters (4 MB each), ${after} update worker(s), light devices in 2 processes; coordinator peak RSS (round s, accepted)`,
+  );
+  await rssRows({ counts, unpacedCounts, params, buffered: false });
+}
+
 // 4b. The same burst in buffered mode (`--only rss-buffered`): every device is handed a fit task at once and
 // answers as soon as it has trained; one version commits after N updates. Unpaced is buffered mode before it
 // used upload slots; paced is now (the same slot protocol and 64 MiB default budget as sync rounds).
@@ -214,24 +223,7 @@ if (runs('rss-buffered')) {
   console.log(
     `\n[peak RSS, buffered mode] one version of N updates of ${params.toLocaleString('en')} parameters (4 MB each; every task also carries the 4 MB model), light devices in 2 processes; coordinator peak RSS (s to the version, accepted)`,
   );
-  for (const budget of [0, undefined]) {
-    const rss: string[] = [];
-    for (const clients of counts) {
-      const r = await run({
-        mode: 'round',
-        buffered: true,
-        clients,
-        params,
-        workers: after,
-        rounds: 1,
-        perFleet: Math.ceil(clients / 2),
-        ...(budget === 0 ? { uploadBudgetBytes: 0 } : {}),
-      });
-      if (!r) continue;
-      rss.push(`${clients}: ${f(r.maxRssMB, 0)} MB (${f(r.roundMs[0]! / 1000, 1)} s, ${r.accepted[0]}/${clients})`);
-    }
-    console.log(`  ${(budget === 0 ? 'no pacing (before)' : 'paced, 64 MiB budget (after)').padEnd(30)} ${rss.join('   ')}   load ${load()}`);
-  }
+  await rssRows({ counts, unpacedCounts: counts, params, buffered: true });
 }
 
 // 5. Idle connected clients: the coordinator's memory per connection.
