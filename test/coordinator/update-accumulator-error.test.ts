@@ -156,6 +156,30 @@ describe('UpdateAccumulator fused adds (addMany)', () => {
     assert.ok(worst > 0, 'the float32 path is in use (a zero error would mean the float64 loop ran)');
   });
 
+  it('the kernel adds exactly what float32 arithmetic in the same order gives, at every length mod 16 and across scratch chunks', async () => {
+    // The unrolled loop takes 16 floats per pass, a second loop the next multiples of 4, JavaScript the last
+    // 0-3: lengths 1..40 reach every split, and 2·SCRATCH_FLOATS + 37 crosses two chunk ends with a tail.
+    const { createAxpy32, MAX_FUSED, SCRATCH_FLOATS } = await import('@fedrec/coordinator/strategy/simd-axpy.js');
+    const r = rng(21);
+    const lengths = [...Array.from({ length: 40 }, (_, i) => i + 1), 2 * SCRATCH_FLOATS + 37];
+    for (const n of lengths) {
+      for (let k = 1; k <= MAX_FUSED; k++) {
+        const offset = n % 5; // the lanes' start need not be 16-byte aligned
+        const kernel = createAxpy32(offset + n + 3)!;
+        const start = Float32Array.from({ length: kernel.lanes.length }, () => r() - 0.5);
+        kernel.lanes.set(start);
+        const xs = Array.from({ length: k }, () => Float32Array.from({ length: n }, () => r() * 8 - 4));
+        const ws = Array.from({ length: k }, () => 1 + Math.floor(r() * 50));
+        kernel.add(offset, xs, ws);
+        for (let i = 0; i < kernel.lanes.length; i++) {
+          let v = start[i]!;
+          if (i >= offset && i < offset + n) for (let j = 0; j < k; j++) v = Math.fround(v + Math.fround(ws[j]! * xs[j]![i - offset]!));
+          assert.ok(Object.is(kernel.lanes[i], v), `length ${n}, ${k} fused: lane ${i} is ${kernel.lanes[i]}, float32 arithmetic gives ${v}`);
+        }
+      }
+    }
+  });
+
   it('refuses a group larger than the kernel takes or of unequal lengths (at the kernel)', async () => {
     const { createAxpy32, MAX_FUSED } = await import('@fedrec/coordinator/strategy/simd-axpy.js');
     const k = createAxpy32(16)!;
