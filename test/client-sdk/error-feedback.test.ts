@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { decodeUpdatePayload, encodeUpdatePayload, PADDED_ITEM_ROWS, type UpdatePayload, type WeightManifest } from '@fedrec/protocol';
 import { ErrorFeedback, RESIDUAL_KEY } from '@fedrec/client-sdk/error-feedback.js';
 import { MemoryStore } from '@fedrec/client-sdk/store/memory-store.js';
+import { SeededRandom } from '@fedrec/models/random.js';
 
 const manifest: WeightManifest = {
   tensors: [
@@ -12,13 +13,8 @@ const manifest: WeightManifest = {
 const SIZE = 40 * 8 + 5;
 
 function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.next();
 }
 
 /** Round t's update: rows 0-9 always touched, with small values next to one large one per row (int8 rounds the small ones away). */

@@ -6,6 +6,7 @@ import type { StrategyDeps } from '@fedrec/coordinator/strategy/registry.js';
 import type { ClientInfo, ConfigureArgs, Strategy } from '@fedrec/coordinator/strategy/strategy.js';
 import { DEFAULT_TRAINING_CONFIG, type Weights } from '@fedrec/protocol';
 import { ROWS, SHARED, manifest } from './helpers.js';
+import { SeededRandom } from '@fedrec/models/random.js';
 
 /** What a strategy's first step from one client's delta should be, when more than "towards the delta" is known. */
 export interface StrategyExpectations {
@@ -20,13 +21,8 @@ export interface StrategyExpectations {
 
 /** A seeded uniform source, so sampling in the suite is reproducible. */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.next();
 }
 
 const clients: ClientInfo[] = Array.from({ length: 7 }, (_, i) => ({ clientId: `c${i}`, connectedAt: i }));

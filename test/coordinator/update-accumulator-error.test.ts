@@ -2,21 +2,16 @@ import assert from 'node:assert/strict';
 import { UpdateAccumulator } from '@fedrec/coordinator';
 import { FLOAT32_BLOCK } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import type { WeightManifest } from '@fedrec/protocol';
+import { SeededRandom } from '@fedrec/models/random.js';
 
 // The accumulator sums plain tensors in float32 blocks (a wasm SIMD kernel) and the blocks in float64.
 // These tests hold its error to what update-accumulator.ts states, against a float64 reference that
 // adds every n·Δ in float64 (the former path, kernel 'float64').
 
-/** Deterministic uniform [0, 1) (mulberry32), so a failure reproduces. */
+/** Deterministic uniform [0, 1), so a failure reproduces. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.next();
 }
 
 // 4,099 elements: not a multiple of 4 (the kernel's scalar tail) and not of the 16,384-float scratch.
