@@ -1,0 +1,134 @@
+/**
+ * A worker thread hosting many simulated clients, each timed on its own with this thread's CPU clock. Why a
+ * separate heap: with the whole population in the main thread's heap, garbage collection of 1,000 clients' state
+ * landed on whichever step was running (coordinator or client), and the per-stage figures mostly measured those
+ * pauses. Here a client's step is charged with its own thread's work only, the coordinator's (main thread) with
+ * its own. Requests come one at a time (the host answers a batch of clients, then waits), so nothing else runs on
+ * this thread between a step's two clock readings.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { encodeUpdatePayload, EnvelopeSealer, type EnvelopeBinding, type SealedEnvelope, type SecAggConfig } from '@fedrec/protocol';
+import {
+  forwardedSharesSchema,
+  rosterSchema,
+  unmaskRequestSchema,
+  type ForwardedShares,
+  type Roster,
+  type UnmaskRequest,
+} from '@fedrec/protocol/secagg-messages.js';
+import type { WeightManifest } from '@fedrec/protocol/weights.js';
+import { contributionLayout, encodeContribution, SecAggClient } from '@fedrec/secagg';
+import { clientContribution, clientId } from './population.js';
+import { threadClock } from './thread-clock.js';
+
+export interface HostSetup {
+  seed: number;
+  params: number;
+  manifest: WeightManifest;
+}
+
+/** One request: an operation on a batch of this host's clients (by population index). */
+export type HostRequest =
+  | { op: 'plain-connect'; indices: number[]; coordinatorPublicKey: Uint8Array }
+  | { op: 'plain-seal'; indices: number[]; roundId: number }
+  | { op: 'secagg-start'; indices: number[]; roundId: number; config: SecAggConfig; validate: boolean }
+  | { op: 'advertise'; indices: number[] }
+  | { op: 'share-keys'; items: Array<{ index: number; roster: Roster }> }
+  | { op: 'masked-input'; items: Array<{ index: number; forwarded: ForwardedShares }> }
+  | { op: 'unmask'; items: Array<{ index: number; request: UnmaskRequest }> }
+  | { op: 'reset' };
+
+/** Per client: what it sent and the CPU ms it spent (its thread's clock). */
+export interface HostReply {
+  index: number;
+  ms: number;
+  sent: unknown;
+}
+
+const setup = workerData as HostSetup;
+const clock = threadClock();
+const sealers = new Map<number, EnvelopeSealer>();
+const clients = new Map<number, SecAggClient>();
+let config: SecAggConfig | null = null;
+let validate = false;
+const layout = contributionLayout(setup.manifest);
+const check = <T>(schema: { parse(v: unknown): T }, value: T): T => (validate ? schema.parse(value) : value);
+
+async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfer: ArrayBuffer[] }> {
+  const replies: HostReply[] = [];
+  const transfer: ArrayBuffer[] = [];
+  const timed = async (index: number, f: () => unknown, untimedBefore?: () => void) => {
+    untimedBefore?.();
+    const t = clock();
+    const sent = await f();
+    replies.push({ index, ms: clock() - t, sent });
+  };
+  switch (req.op) {
+    case 'plain-connect':
+      // A session's steady state: the sealer has agreed its key with the coordinator (once per connection).
+      for (const i of req.indices) {
+        const sealer = new EnvelopeSealer(req.coordinatorPublicKey);
+        const binding: EnvelopeBinding = { roundId: 0, clientId: clientId(i), taskId: 't0', modelVersion: 0 };
+        sealers.set(i, sealer);
+        replies.push({ index: i, ms: 0, sent: { envelope: await sealer.seal(new Uint8Array(1), binding), binding } });
+      }
+      break;
+    case 'plain-seal':
+      for (const i of req.indices) {
+        const c = clientContribution(setup.seed, i, setup.params);
+        const binding: EnvelopeBinding = { roundId: req.roundId, clientId: clientId(i), taskId: `t${req.roundId}`, modelVersion: req.roundId };
+        await timed(i, () => sealers.get(i)!.seal(encodeUpdatePayload({ numExamples: c.numExamples, metrics: { loss: 0.5 }, delta: c.delta }), binding));
+        transfer.push((replies.at(-1)!.sent as SealedEnvelope).ciphertext.buffer as ArrayBuffer);
+      }
+      break;
+    case 'secagg-start':
+      config = req.config;
+      validate = req.validate;
+      clients.clear();
+      for (const i of req.indices) clients.set(i, new SecAggClient({ clientId: clientId(i), roundId: req.roundId, config, vectorLength: layout.vectorLength }));
+      break;
+    case 'advertise':
+      for (const i of req.indices) await timed(i, () => clients.get(i)!.advertiseKeys());
+      break;
+    case 'share-keys':
+      for (const { index, roster } of req.items) await timed(index, () => clients.get(index)!.shareKeys(check(rosterSchema, roster)));
+      break;
+    case 'masked-input':
+      for (const { index, forwarded } of req.items) {
+        // Generating the training result is not client work the protocol adds; quantizing it is (timed).
+        let c: ReturnType<typeof clientContribution> | null = null;
+        await timed(
+          index,
+          () => {
+            const client = clients.get(index)!;
+            const input = encodeContribution(c!, layout, config!);
+            client.receiveShares(check(forwardedSharesSchema, forwarded));
+            return client.maskInput(input);
+          },
+          () => (c = clientContribution(setup.seed, index, setup.params)),
+        );
+        transfer.push((replies.at(-1)!.sent as { masked: Uint8Array }).masked.buffer as ArrayBuffer);
+      }
+      break;
+    case 'unmask':
+      for (const { index, request } of req.items) {
+        await timed(index, () => clients.get(index)!.unmask(check(unmaskRequestSchema, request)));
+        const correction = (replies.at(-1)!.sent as { correction?: Uint8Array }).correction;
+        if (correction) transfer.push(correction.buffer as ArrayBuffer);
+        clients.delete(index);
+      }
+      break;
+    case 'reset':
+      sealers.clear();
+      clients.clear();
+      break;
+  }
+  return { replies, transfer };
+}
+
+parentPort!.on('message', (req: HostRequest) => {
+  handle(req).then(
+    ({ replies, transfer }) => parentPort!.postMessage({ ok: true, replies }, transfer),
+    (err: unknown) => parentPort!.postMessage({ ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+  );
+});

@@ -1,0 +1,86 @@
+import { Worker } from 'node:worker_threads';
+import type { HostReply, HostRequest, HostSetup } from './client-host.js';
+
+const HOST_URL = new URL('./client-host.ts', import.meta.url);
+
+/** Starts the host from its TypeScript source: worker threads do not inherit tsx's loader (Node 20), so register it. */
+function startHost(setup: HostSetup): Worker {
+  if (!HOST_URL.pathname.endsWith('.ts')) return new Worker(HOST_URL, { workerData: setup });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(HOST_URL.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: setup });
+}
+
+/**
+ * The simulated population spread over a few worker threads (client i lives on host i mod hosts). Every call is
+ * lockstep: each host gets one batch, the pool waits for all of them, then hands the replies over. So while the
+ * main thread times the coordinator's work on a batch no reply is being received (and deserialized) on it.
+ */
+export class ClientPool {
+  private readonly hosts: Worker[];
+  private readonly pending = new Map<Worker, { resolve: (r: HostReply[]) => void; reject: (e: Error) => void }>();
+
+  constructor(hostCount: number, setup: HostSetup) {
+    this.hosts = Array.from({ length: hostCount }, () => startHost(setup));
+    for (const host of this.hosts) {
+      host.on('message', (m: { ok: true; replies: HostReply[] } | { ok: false; error: string }) => {
+        const p = this.pending.get(host)!;
+        this.pending.delete(host);
+        if (m.ok) p.resolve(m.replies);
+        else p.reject(new Error(`client host: ${m.error}`));
+      });
+      host.on('error', (err) => {
+        const p = this.pending.get(host);
+        this.pending.delete(host);
+        p?.reject(err);
+      });
+    }
+  }
+
+  hostOf(index: number): number {
+    return index % this.hosts.length;
+  }
+
+  private call(host: Worker, req: HostRequest): Promise<HostReply[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(host, { resolve, reject });
+      host.postMessage(req);
+    });
+  }
+
+  /**
+   * Runs `makeRequest` over the items in batches of `batch` per host; `onReplies` gets each lockstep step's
+   * replies (in index order within a host) before the next step is sent.
+   */
+  async run<T extends { index: number }>(
+    items: T[],
+    makeRequest: (batch: T[]) => HostRequest,
+    onReplies: (replies: HostReply[]) => Promise<void> | void,
+    batch = 32,
+  ): Promise<void> {
+    const perHost = this.hosts.map(() => [] as T[]);
+    for (const item of items) perHost[this.hostOf(item.index)]!.push(item);
+    for (let start = 0; perHost.some((xs) => xs.length > start); start += batch) {
+      const steps = await Promise.all(
+        this.hosts.map((host, h) => {
+          const slice = perHost[h]!.slice(start, start + batch);
+          return slice.length ? this.call(host, makeRequest(slice)) : Promise.resolve([]);
+        }),
+      );
+      for (const replies of steps) await onReplies(replies);
+    }
+  }
+
+  /** Sends one request to every host with the indices it holds. */
+  async broadcast(indices: number[], makeRequest: (mine: number[]) => HostRequest): Promise<void> {
+    await Promise.all(
+      this.hosts.map((host, h) => {
+        const mine = indices.filter((i) => this.hostOf(i) === h);
+        return this.call(host, makeRequest(mine));
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.terminate()));
+  }
+}

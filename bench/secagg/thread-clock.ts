@@ -1,0 +1,16 @@
+import { openSync, readSync } from 'node:fs';
+
+/**
+ * The calling thread's CPU time in ms, from /proc/thread-self/schedstat (Linux: nanoseconds on CPU; one pread of
+ * an open descriptor, ~10 µs). Each worker thread and the main thread read their own. Unlike process.cpuUsage it
+ * leaves out other threads: the other simulated clients' workers, and V8's helper threads (concurrent marking and
+ * sweeping, shared by all heaps). Pauses of this thread's own garbage collector still count.
+ */
+export function threadClock(): () => number {
+  const fd = openSync('/proc/thread-self/schedstat', 'r');
+  const buf = Buffer.alloc(64);
+  return () => {
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return Number(buf.toString('latin1', 0, n).split(' ')[0]) / 1e6;
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Plain and secure-aggregation rounds with the clients in worker threads (client-host.ts) and the coordinator in
+ * the main thread, each timed with its own thread's CPU clock. The stage sequence is runInMemoryRound's
+ * (secagg/in-memory-round.ts); the coordinator validates every message with its schema, as the collector does.
+ */
+import { decodeUpdatePayload, EnvelopeOpener, generateKeyPair, type EnvelopeBinding, type SealedEnvelope, type SecAggConfig } from '@fedrec/protocol';
+import {
+  advertiseKeysSchema,
+  maskedInputSchema,
+  shareKeysSchema,
+  unmaskResponseSchema,
+  type AdvertiseKeys,
+  type MaskedInput,
+  type ShareKeys,
+  type UnmaskResponse,
+} from '@fedrec/protocol/secagg-messages.js';
+import type { WeightManifest } from '@fedrec/protocol/weights.js';
+import { contributionLayout, decodeAggregate, SecAggServer, type SecAggAbandoned } from '@fedrec/secagg';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
+import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
+import type { ClientPool } from './client-pool.js';
+import type { HostReply } from './client-host.js';
+import { clientId, expectedMean } from './population.js';
+import { criticalPath, maxDiff, mean, median, packedBytes, wireBytes, type RoundFigures } from './round-figures.js';
+
+export interface WorkerRoundContext {
+  pool: ClientPool;
+  seed: number;
+  params: number;
+  manifest: WeightManifest;
+  /** The main thread's CPU clock (ms). */
+  clock: () => number;
+  /** Population indices taking part. */
+  indices: number[];
+  /** Indices that go silent after share keys (plain: they send no update). */
+  dropped: ReadonlySet<number>;
+}
+
+let nextRound = 1;
+
+/** Sealed FedAvg: each client encodes and seals its update (worker); the coordinator opens, decodes, accumulates, averages. */
+export async function plainRoundInWorkers(ctx: WorkerRoundContext): Promise<RoundFigures> {
+  const { pool, clock, indices, dropped, manifest } = ctx;
+  const roundId = nextRound++;
+  const coordinator = generateKeyPair();
+  const opener = new EnvelopeOpener(coordinator.secretKey);
+  // Untimed: the session's key agreement, done once per connection in a deployment.
+  await pool.run(
+    indices.map((index) => ({ index })),
+    (b) => ({ op: 'plain-connect', indices: b.map((x) => x.index), coordinatorPublicKey: coordinator.publicKey }),
+    async (replies) => {
+      for (const r of replies) {
+        const { envelope, binding } = r.sent as { envelope: SealedEnvelope; binding: EnvelopeBinding };
+        await opener.open(envelope, binding);
+      }
+    },
+  );
+  const t0 = performance.now();
+  const clientMs: number[] = [];
+  const uploads: number[] = [];
+  let serverMs = 0;
+  const acc = new UpdateAccumulator(manifest);
+  const survivors = indices.filter((i) => !dropped.has(i));
+  await pool.run(
+    survivors.map((index) => ({ index })),
+    (b) => ({ op: 'plain-seal', indices: b.map((x) => x.index), roundId }),
+    async (replies) => {
+      for (const r of replies) {
+        const envelope = r.sent as SealedEnvelope;
+        clientMs.push(r.ms);
+        uploads.push(wireBytes({ envelope }));
+        const binding: EnvelopeBinding = { roundId, clientId: clientId(r.index), taskId: `t${roundId}`, modelVersion: roundId };
+        const t = clock();
+        const payload = decodeUpdatePayload(await opener.open(envelope, binding));
+        acc.add(payload.numExamples, payload.delta, payload.rowWeights);
+        serverMs += clock() - t;
+      }
+    },
+  );
+  const t = clock();
+  const result = averageDelta(manifest, acc.sums);
+  serverMs += clock() - t;
+  const totalMs = performance.now() - t0;
+  const stages = { 'seal / open': { clientMaxMs: Math.max(...clientMs), serverMs } };
+  return {
+    criticalMs: criticalPath(stages),
+    stages,
+    totalMs,
+    serverMs,
+    clientMedianMs: median(clientMs),
+    clientMaxMs: Math.max(...clientMs),
+    uploadBytes: mean(uploads),
+    downloadBytes: 0,
+    maxError: maxDiff(result, expectedMean(ctx.seed, survivors, ctx.params)),
+  };
+}
+
+/** One SecAgg / SecAgg+ round, stage by stage, clients in the pool, the SecAggServer here. */
+export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecAggConfig): Promise<RoundFigures> {
+  const { pool, clock, indices, dropped, manifest } = ctx;
+  const roundId = nextRound++;
+  const layout = contributionLayout(manifest);
+  const server = new SecAggServer({ roundId, config, vectorLength: layout.vectorLength });
+  const stageClient = new Map<string, Map<number, number>>();
+  const stageServer = new Map<string, number>();
+  const clientTotal = new Map<number, number>();
+  const up = new Map<number, number>();
+  const down = new Map<number, number>();
+  const addTo = <K>(m: Map<K, number>, k: K, x: number) => m.set(k, (m.get(k) ?? 0) + x);
+  const clientStep = (stage: string, r: HostReply, received: unknown) => {
+    if (!stageClient.has(stage)) stageClient.set(stage, new Map());
+    addTo(stageClient.get(stage)!, r.index, r.ms);
+    addTo(clientTotal, r.index, r.ms);
+    addTo(up, r.index, packedBytes(r.sent));
+    addTo(down, r.index, packedBytes(received));
+  };
+  const serverTimed = <T>(stage: string, f: () => T): T => {
+    const t = clock();
+    const v = f();
+    addTo(stageServer, stage, clock() - t);
+    return v;
+  };
+  const abandoned = (a: SecAggAbandoned): RoundFigures => ({
+    abandoned: a.reason,
+    criticalMs: 0,
+    stages: {},
+    totalMs: performance.now() - t0,
+    serverMs: [...stageServer.values()].reduce((x, y) => x + y, 0),
+    clientMedianMs: 0,
+    clientMaxMs: 0,
+    uploadBytes: 0,
+    downloadBytes: 0,
+    maxError: Number.NaN,
+  });
+  const byId = new Map(indices.map((i) => [clientId(i), i]));
+  await pool.broadcast(indices, (mine) => ({ op: 'secagg-start', indices: mine, roundId, config, validate: true }));
+  const t0 = performance.now();
+
+  await pool.run(
+    indices.map((index) => ({ index })),
+    (b) => ({ op: 'advertise', indices: b.map((x) => x.index) }),
+    (replies) => {
+      for (const r of replies) {
+        clientStep('advertise', r, null);
+        serverTimed('advertise', () => server.acceptAdvertisement(clientId(r.index), advertiseKeysSchema.parse(r.sent as AdvertiseKeys)));
+      }
+    },
+  );
+  const rosters = serverTimed('advertise', () => server.closeAdvertisement());
+  if (rosters.status === 'abandoned') return abandoned(rosters);
+
+  await pool.run(
+    [...rosters.messages].map(([id, roster]) => ({ index: byId.get(id)!, roster })),
+    (b) => ({ op: 'share-keys', items: b }),
+    (replies) => {
+      for (const r of replies) {
+        clientStep('share-keys', r, rosters.messages.get(clientId(r.index)));
+        serverTimed('share-keys', () => server.acceptShareKeys(clientId(r.index), shareKeysSchema.parse(r.sent as ShareKeys)));
+      }
+    },
+  );
+  const forwarded = serverTimed('share-keys', () => server.closeShareKeys());
+  if (forwarded.status === 'abandoned') return abandoned(forwarded);
+
+  await pool.run(
+    [...forwarded.messages].map(([id, fwd]) => ({ index: byId.get(id)!, forwarded: fwd })).filter((x) => !dropped.has(x.index)),
+    (b) => ({ op: 'masked-input', items: b }),
+    (replies) => {
+      for (const r of replies) {
+        clientStep('masked-input', r, forwarded.messages.get(clientId(r.index)));
+        serverTimed('masked-input', () => server.acceptMaskedInput(clientId(r.index), maskedInputSchema.parse(r.sent as MaskedInput)));
+      }
+    },
+  );
+  const requests = serverTimed('masked-input', () => server.closeMaskedInput());
+  if (requests.status === 'abandoned') return abandoned(requests);
+
+  await pool.run(
+    [...requests.messages].map(([id, request]) => ({ index: byId.get(id)!, request })),
+    (b) => ({ op: 'unmask', items: b }),
+    (replies) => {
+      for (const r of replies) {
+        clientStep('unmask', r, requests.messages.get(clientId(r.index)));
+        serverTimed('unmask', () => server.acceptUnmaskResponse(clientId(r.index), unmaskResponseSchema.parse(r.sent as UnmaskResponse)));
+      }
+    },
+  );
+  let t = clock();
+  const outcome = await server.finish();
+  addTo(stageServer, 'unmask', clock() - t);
+  if (outcome.status !== 'completed') return abandoned(outcome);
+  t = clock();
+  const result = averageDelta(manifest, decodeAggregate(outcome.sum, outcome.contributors.length, layout, config));
+  addTo(stageServer, 'unmask', clock() - t);
+  const totalMs = performance.now() - t0;
+
+  const survivors = indices.filter((i) => !dropped.has(i));
+  const stages: RoundFigures['stages'] = {};
+  for (const stage of ['advertise', 'share-keys', 'masked-input', 'unmask']) {
+    const perClient = [...(stageClient.get(stage)?.values() ?? [])];
+    stages[stage] = { clientMaxMs: perClient.length ? Math.max(...perClient) : 0, serverMs: stageServer.get(stage) ?? 0 };
+  }
+  const times = survivors.map((i) => clientTotal.get(i)!);
+  return {
+    criticalMs: criticalPath(stages),
+    stages,
+    totalMs,
+    serverMs: [...stageServer.values()].reduce((x, y) => x + y, 0),
+    clientMedianMs: median(times),
+    clientMaxMs: Math.max(...times),
+    uploadBytes: mean(survivors.map((i) => up.get(i)!)),
+    downloadBytes: mean(survivors.map((i) => down.get(i)!)),
+    maxError: maxDiff(result, expectedMean(ctx.seed, survivors, ctx.params)),
+  };
+}
