@@ -1,7 +1,7 @@
 /**
  * Secure aggregation benchmark: one in-process round of plain sealed FedAvg vs SecAgg vs SecAgg+.
  *   npx tsx bench/secagg.ts [--clients 100,1000] [--params 100000] [--reps 3] [--reps-large 1] [--dropout 0,0.1,0.3]
- *                           [--modes plain,secagg,secagg+] [--harness workers,in-process] [--hosts 2] [--clock cpu|thread|wall]
+ *                           [--modes plain,secagg,secagg+] [--harness workers,in-process] [--clock cpu|thread|wall]
  * --dropout is a list: each n runs once per fraction of clients dropping after share keys. secagg+ uses the
  * config's 'auto' neighbours and threshold (Bell et al., sized for dropoutRate 0.3: secagg/parameters.ts); an
  * abandoned round is reported as such (with its reason), not thrown.
@@ -14,9 +14,11 @@
  * counted in full and none of it overlapped with client work: an upper bound on the compute critical path. Network
  * time and training are left out (the same in every mode). Plain is measured the same way: slowest client's
  * encode + seal, plus the coordinator opening, decoding and accumulating every update and averaging.
- * --harness workers (default) runs the simulated clients in worker threads (bench/secagg/client-host.ts) and times
- * each client step on its host thread's CPU clock and each coordinator step on the main thread's, so no side is charged
- * with the other's garbage collection; --harness in-process is the old one-heap harness, timed with --clock:
+ * --harness workers (default) runs the simulated clients in a worker thread with its own heap
+ * (bench/secagg/client-host.ts) and the coordinator in the main thread, strictly in turn, and times every step in
+ * process CPU time: a client step is charged with that client's work and the collection of the clients' heap, a
+ * coordinator step with its own work and heap, never with the other side's (bench/secagg/cpu-clock.ts).
+ * --harness in-process is the old one-heap harness, timed with --clock:
  * --clock cpu (default) times steps in process CPU time (user + system, so other jobs on a loaded machine do not
  * inflate one client's step; it includes V8's helper threads); --clock thread in the main thread's CPU time only
  * (Linux; leaves out the helper threads' garbage collection of all simulated clients' heaps, see threadClock);
@@ -58,6 +60,7 @@ import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
 import { ClientPool } from './secagg/client-pool.js';
 import { clientContribution, clientId } from './secagg/population.js';
 import { criticalPath, maxDiff, mean, median, packedBytes, wireBytes, type RoundFigures } from './secagg/round-figures.js';
+import { processCpuMs } from './secagg/cpu-clock.js';
 import { threadClock } from './secagg/thread-clock.js';
 import { plainRoundInWorkers, secaggRoundInWorkers } from './secagg/worker-rounds.js';
 
@@ -71,7 +74,6 @@ const program = new Command()
   .option('--modes <list>', 'plain,secagg,secagg+', 'plain,secagg,secagg+')
   .option('--samples <n>', 'clients sampled for an extrapolated row (secagg above 255 clients)', '3')
   .option('--harness <list>', 'workers (clients in worker threads, every side on its own thread clock) and/or in-process (the old one-heap harness)', 'workers')
-  .option('--hosts <n>', 'worker threads hosting the simulated clients (workers harness)', '2')
   .parse();
 const opts = program.opts<{
   clients: string;
@@ -83,7 +85,6 @@ const opts = program.opts<{
   modes: string;
   samples: string;
   harness: string;
-  hosts: string;
 }>();
 const harnesses = opts.harness.split(',') as Array<'workers' | 'in-process'>;
 for (const h of harnesses) if (h !== 'workers' && h !== 'in-process') throw new Error(`--harness takes workers and/or in-process, got ${h}`);
@@ -405,8 +406,7 @@ async function main(): Promise<void> {
   );
   const summary: Array<Record<string, string>> = [];
   const ratio = (x: number, y: number | undefined) => (y ? `${(x / y).toFixed(2)}×` : '-');
-  const pool = harnesses.includes('workers') ? new ClientPool(Number(opts.hosts), { seed: POPULATION_SEED, params, manifest }) : null;
-  const mainThreadClock = threadClock();
+  const pool = harnesses.includes('workers') ? new ClientPool({ seed: POPULATION_SEED, params, manifest }) : null;
   for (const n of clientCounts) {
     // The whole population in this heap only where a harness needs it there.
     const needsHeap = harnesses.includes('in-process') || (modes.includes('secagg') && n > 255);
@@ -420,7 +420,7 @@ async function main(): Promise<void> {
       for (const harness of harnesses) {
         const rows: Array<[string, RoundFigures]> = [];
         const notes: string[] = [];
-        const context = { pool: pool!, seed: POPULATION_SEED, params, manifest, clock: mainThreadClock };
+        const context = { pool: pool!, seed: POPULATION_SEED, params, manifest, clock: processCpuMs };
         for (const mode of modes) {
           const config = mode === 'plain' ? null : parseSecAggConfig({ mode, clipRange: 0.1, maxWeight: 256 });
           if (config) {
@@ -455,7 +455,7 @@ async function main(): Promise<void> {
           rows.push([mode, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
         }
         const plain = rows.find(([m]) => m === 'plain')?.[1];
-        const clockName = harness === 'workers' ? 'thread CPU, clients in workers' : `${opts.clock}, one heap`;
+        const clockName = harness === 'workers' ? 'process CPU, clients in a worker, sides in turn' : `${opts.clock}, one heap`;
         console.log(
           `== ${n} clients, ${Math.round(dropout * 100)}% dropping after share keys (${reps} rep${reps > 1 ? 's, median' : ''}; harness ${harness}: ${clockName}; load ${loadavg()[0]!.toFixed(1)}) ==`,
         );

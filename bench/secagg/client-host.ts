@@ -1,10 +1,9 @@
 /**
- * A worker thread hosting many simulated clients, each timed on its own with this thread's CPU clock. Why a
- * separate heap: with the whole population in the main thread's heap, garbage collection of 1,000 clients' state
- * landed on whichever step was running (coordinator or client), and the per-stage figures mostly measured those
- * pauses. Here a client's step is charged with its own thread's work only, the coordinator's (main thread) with
- * its own. Requests come one at a time (the host answers a batch of clients, then waits), so nothing else runs on
- * this thread between a step's two clock readings.
+ * A worker thread hosting the simulated clients, each client's step timed on its own. Why a separate heap: with the
+ * whole population in the main thread's heap, garbage collection of 1,000 clients' state landed on whichever step
+ * was running (coordinator or client), and the per-stage figures mostly measured those pauses. Requests come one at
+ * a time and the coordinator waits for the answer (client-pool.ts), so while a client step runs nothing else in
+ * the process does: process CPU time (cpu-clock.ts) is this client's work plus the collection of this heap.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeUpdatePayload, EnvelopeSealer, type EnvelopeBinding, type SealedEnvelope, type SecAggConfig } from '@fedrec/protocol';
@@ -19,7 +18,7 @@ import {
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import { contributionLayout, encodeContribution, SecAggClient } from '@fedrec/secagg';
 import { clientContribution, clientId } from './population.js';
-import { threadClock } from './thread-clock.js';
+import { processCpuMs } from './cpu-clock.js';
 
 export interface HostSetup {
   seed: number;
@@ -46,7 +45,7 @@ export interface HostReply {
 }
 
 const setup = workerData as HostSetup;
-const clock = threadClock();
+const clock = processCpuMs;
 const sealers = new Map<number, EnvelopeSealer>();
 const clients = new Map<number, SecAggClient>();
 let config: SecAggConfig | null = null;

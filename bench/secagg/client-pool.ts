@@ -11,16 +11,18 @@ function startHost(setup: HostSetup): Worker {
 }
 
 /**
- * The simulated population spread over a few worker threads (client i lives on host i mod hosts). Every call is
- * lockstep: each host gets one batch, the pool waits for all of them, then hands the replies over. So while the
- * main thread times the coordinator's work on a batch no reply is being received (and deserialized) on it.
+ * The simulated population in one worker thread. Every call is lockstep: the host gets one batch, the pool waits
+ * for its answer, then hands the replies over. So client steps (on the host) and coordinator steps (main thread)
+ * never run at the same time, and process CPU time charges each step to its own side (cpu-clock.ts); while the
+ * main thread times the coordinator's work on a batch no reply is being received (and deserialized) on it. One
+ * host rather than several for the same reason: two hosts running at once would be charged each other's CPU.
  */
 export class ClientPool {
   private readonly hosts: Worker[];
   private readonly pending = new Map<Worker, { resolve: (r: HostReply[]) => void; reject: (e: Error) => void }>();
 
-  constructor(hostCount: number, setup: HostSetup) {
-    this.hosts = Array.from({ length: hostCount }, () => startHost(setup));
+  constructor(setup: HostSetup) {
+    this.hosts = [startHost(setup)];
     for (const host of this.hosts) {
       host.on('message', (m: { ok: true; replies: HostReply[] } | { ok: false; error: string }) => {
         const p = this.pending.get(host)!;

@@ -1,19 +1,12 @@
 /**
  * Plain and secure-aggregation rounds with the clients in worker threads (client-host.ts) and the coordinator in
- * the main thread, each timed with its own thread's CPU clock. The stage sequence is runInMemoryRound's
- * (secagg/in-memory-round.ts); the coordinator validates every message with its schema, as the collector does.
+ * the main thread, taking turns, each step timed in process CPU time (cpu-clock.ts). The stage sequence is
+ * runInMemoryRound's (secagg/in-memory-round.ts); the coordinator validates every message as the collector does
+ * (zod schemas, hand checks for ShareKeys and UnmaskResponse), the packing left out as in every harness here.
  */
 import { decodeUpdatePayload, EnvelopeOpener, generateKeyPair, type EnvelopeBinding, type SealedEnvelope, type SecAggConfig } from '@fedrec/protocol';
-import {
-  advertiseKeysSchema,
-  maskedInputSchema,
-  shareKeysSchema,
-  unmaskResponseSchema,
-  type AdvertiseKeys,
-  type MaskedInput,
-  type ShareKeys,
-  type UnmaskResponse,
-} from '@fedrec/protocol/secagg-messages.js';
+import { advertiseKeysSchema, maskedInputSchema, type AdvertiseKeys, type MaskedInput } from '@fedrec/protocol/secagg-messages.js';
+import { checkShareKeys, checkUnmaskResponse } from '@fedrec/protocol/secagg-message-checks.js';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import { contributionLayout, decodeAggregate, SecAggServer, type SecAggAbandoned } from '@fedrec/secagg';
 import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
@@ -155,7 +148,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
     (replies) => {
       for (const r of replies) {
         clientStep('share-keys', r, rosters.messages.get(clientId(r.index)));
-        serverTimed('share-keys', () => server.acceptShareKeys(clientId(r.index), shareKeysSchema.parse(r.sent as ShareKeys)));
+        serverTimed('share-keys', () => server.acceptShareKeys(clientId(r.index), checkShareKeys(r.sent)));
       }
     },
   );
@@ -181,7 +174,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
     (replies) => {
       for (const r of replies) {
         clientStep('unmask', r, requests.messages.get(clientId(r.index)));
-        serverTimed('unmask', () => server.acceptUnmaskResponse(clientId(r.index), unmaskResponseSchema.parse(r.sent as UnmaskResponse)));
+        serverTimed('unmask', () => server.acceptUnmaskResponse(clientId(r.index), checkUnmaskResponse(r.sent)));
       }
     },
   );
