@@ -37,10 +37,12 @@ export type HostRequest =
   | { op: 'unmask'; items: Array<{ index: number; request: UnmaskRequest }> }
   | { op: 'reset' };
 
-/** Per client: what it sent and the CPU ms it spent (its thread's clock). */
+/** Per client: what it sent and the CPU ms it spent. */
 export interface HostReply {
   index: number;
   ms: number;
+  /** Of `ms`, the part that may run while the device trains (masked-input stage: receiveShares). */
+  precomputeMs?: number;
   sent: unknown;
 }
 
@@ -51,13 +53,14 @@ const clients = new Map<number, SecAggClient>();
 let config: SecAggConfig | null = null;
 let validate = false;
 const layout = contributionLayout(setup.manifest);
+/** One delta buffer for every client's turn (see clientContribution). */
+const scratch = new Float32Array(setup.params);
 const check = <T>(schema: { parse(v: unknown): T }, value: T): T => (validate ? schema.parse(value) : value);
 
 async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfer: ArrayBuffer[] }> {
   const replies: HostReply[] = [];
   const transfer: ArrayBuffer[] = [];
-  const timed = async (index: number, f: () => unknown, untimedBefore?: () => void) => {
-    untimedBefore?.();
+  const timed = async (index: number, f: () => unknown) => {
     const t = clock();
     const sent = await f();
     replies.push({ index, ms: clock() - t, sent });
@@ -74,7 +77,7 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
       break;
     case 'plain-seal':
       for (const i of req.indices) {
-        const c = clientContribution(setup.seed, i, setup.params);
+        const c = clientContribution(setup.seed, i, setup.params, scratch);
         const binding: EnvelopeBinding = { roundId: req.roundId, clientId: clientId(i), taskId: `t${req.roundId}`, modelVersion: req.roundId };
         await timed(i, () => sealers.get(i)!.seal(encodeUpdatePayload({ numExamples: c.numExamples, metrics: { loss: 0.5 }, delta: c.delta }), binding));
         transfer.push((replies.at(-1)!.sent as SealedEnvelope).ciphertext.buffer as ArrayBuffer);
@@ -94,19 +97,18 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
       break;
     case 'masked-input':
       for (const { index, forwarded } of req.items) {
-        // Generating the training result is not client work the protocol adds; quantizing it is (timed).
-        let c: ReturnType<typeof clientContribution> | null = null;
-        await timed(
-          index,
-          () => {
-            const client = clients.get(index)!;
-            const input = encodeContribution(c!, layout, config!);
-            client.receiveShares(check(forwardedSharesSchema, forwarded));
-            return client.maskInput(input);
-          },
-          () => (c = clientContribution(setup.seed, index, setup.params)),
-        );
-        transfer.push((replies.at(-1)!.sent as { masked: Uint8Array }).masked.buffer as ArrayBuffer);
+        const client = clients.get(index)!;
+        // receiveShares (open the shares, agree and expand every mask) needs no input: the SDK runs it as soon as the
+        // forwarded shares arrive, while the device trains. Timed apart so the report can say what that hides.
+        let t = clock();
+        client.receiveShares(check(forwardedSharesSchema, forwarded));
+        const precomputeMs = clock() - t;
+        // Generating the training result is not client work the protocol adds; quantizing and masking it are.
+        const c = clientContribution(setup.seed, index, setup.params, scratch);
+        t = clock();
+        const sent = client.maskInput(encodeContribution(c, layout, config!));
+        replies.push({ index, ms: precomputeMs + clock() - t, precomputeMs, sent });
+        transfer.push(sent.masked.buffer as ArrayBuffer);
       }
       break;
     case 'unmask':

@@ -3,6 +3,15 @@ import type { HostReply, HostRequest, HostSetup } from './client-host.js';
 
 const HOST_URL = new URL('./client-host.ts', import.meta.url);
 
+/**
+ * Idle time between the two sides' turns. V8 finishes part of a heap's garbage collection on helper threads
+ * (concurrent marking and sweeping) after the JavaScript that made the garbage has returned; process CPU time
+ * would charge that tail to whichever side runs next. A short idle lets it end uncounted, as it runs beside the
+ * main thread on a device or coordinator with a spare core; collection pauses on a side's own thread still count.
+ */
+const SETTLE_MS = 15;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
 /** Starts the host from its TypeScript source: worker threads do not inherit tsx's loader (Node 20), so register it. */
 function startHost(setup: HostSetup): Worker {
   if (!HOST_URL.pathname.endsWith('.ts')) return new Worker(HOST_URL, { workerData: setup });
@@ -68,7 +77,9 @@ export class ClientPool {
           return slice.length ? this.call(host, makeRequest(slice)) : Promise.resolve([]);
         }),
       );
+      await settle();
       for (const replies of steps) await onReplies(replies);
+      await settle();
     }
   }
 
