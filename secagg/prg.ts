@@ -14,11 +14,11 @@ import { nativeCrypto } from './native-crypto.js';
  */
 
 // 64 KiB keystream chunks. node:crypto returns every update() in a fresh buffer, and that allocation, not AES, is what
-// a mask costs. Below glibc's mmap threshold (128 KiB) a chunk comes from the malloc heap; at or above it every
-// chunk is a fresh mmap whose pages fault in and are zeroed by the kernel. Expanding one 100k-word mask in a quiet
-// heap (one thread, interleaved variants, load 12): 16 KiB 0.47-0.80 ms, 64 KiB 0.43-0.79 ms, 256 KiB 1.1-2.8 ms.
-// (An earlier change to 256 KiB was measured with the whole simulated population in one heap, where fewer, larger
-// buffers meant fewer full collections; with each side in its own heap the mmap cost dominates.)
+// a mask costs. 64 KiB stays under glibc's mmap threshold (128 KiB), so a chunk never needs a fresh mapping whose
+// pages fault in; in steady state the chunk size hardly matters (bench/secagg/prg-chunks.ts, load 12: median 0.49 ms
+// per 100k-word mask at 64 KiB, 0.48-0.50 at 16 and 256 KiB), but single runs in fresh processes measured 256 KiB at
+// 1.1-3.3 ms a mask. (The earlier move from 16 to 256 KiB was measured with the whole simulated population in one
+// heap, where fewer buffers meant fewer full collections; bench/secagg.ts now gives each side its own heap.)
 const CHUNK_BYTES = 64 * 1024;
 const BLOCK_BYTES = 16;
 const zeros = new Uint8Array(CHUNK_BYTES);

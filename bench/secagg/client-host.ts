@@ -19,6 +19,7 @@ import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import { contributionLayout, encodeContribution, SecAggClient } from '@fedrec/secagg';
 import { clientContribution, clientId } from './population.js';
 import { processCpuMs } from './cpu-clock.js';
+import { fullGc } from './full-gc.js';
 
 export interface HostSetup {
   seed: number;
@@ -35,6 +36,7 @@ export type HostRequest =
   | { op: 'share-keys'; items: Array<{ index: number; roster: Roster }> }
   | { op: 'masked-input'; items: Array<{ index: number; forwarded: ForwardedShares }> }
   | { op: 'unmask'; items: Array<{ index: number; request: UnmaskRequest }> }
+  | { op: 'gc' }
   | { op: 'reset' };
 
 /** Per client: what it sent and the CPU ms it spent. */
@@ -118,6 +120,9 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
         if (correction) transfer.push(correction.buffer as ArrayBuffer);
         clients.delete(index);
       }
+      break;
+    case 'gc':
+      fullGc();
       break;
     case 'reset':
       sealers.clear();

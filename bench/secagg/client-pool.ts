@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { HostReply, HostRequest, HostSetup } from './client-host.js';
+import { fullGc } from './full-gc.js';
 
 const HOST_URL = new URL('./client-host.ts', import.meta.url);
 
@@ -70,10 +71,12 @@ export class ClientPool {
   ): Promise<void> {
     const perHost = this.hosts.map(() => [] as T[]);
     for (const item of items) perHost[this.hostOf(item.index)]!.push(item);
-    for (let start = 0; perHost.some((xs) => xs.length > start); start += batch) {
+    items.length = 0; // the caller's array: sent items should not stay reachable from it
+    while (perHost.some((xs) => xs.length > 0)) {
       const steps = await Promise.all(
         this.hosts.map((host, h) => {
-          const slice = perHost[h]!.slice(start, start + batch);
+          // Taken out as sent (splice), so this heap holds no sent message while the coordinator works.
+          const slice = perHost[h]!.splice(0, batch);
           return slice.length ? this.call(host, makeRequest(slice)) : Promise.resolve([]);
         }),
       );
@@ -91,6 +94,13 @@ export class ClientPool {
         return this.call(host, makeRequest(mine));
       }),
     );
+  }
+
+  /** A full collection of the host's heap and then of this one (untimed, before a measured round: full-gc.ts). */
+  async collectGarbage(): Promise<void> {
+    await Promise.all(this.hosts.map((host) => this.call(host, { op: 'gc' })));
+    fullGc();
+    await settle();
   }
 
   async close(): Promise<void> {

@@ -48,6 +48,7 @@ export async function plainRoundInWorkers(ctx: WorkerRoundContext): Promise<Roun
       }
     },
   );
+  await pool.collectGarbage();
   const t0 = performance.now();
   const clientMs: number[] = [];
   const uploads: number[] = [];
@@ -101,12 +102,26 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
   const up = new Map<number, number>();
   const down = new Map<number, number>();
   const addTo = <K>(m: Map<K, number>, k: K, x: number) => m.set(k, (m.get(k) ?? 0) + x);
-  const clientStep = (stage: string, r: HostReply, received: unknown) => {
+  const clientStep = (stage: string, r: HostReply) => {
     if (!stageClient.has(stage)) stageClient.set(stage, new Map());
     addTo(stageClient.get(stage)!, r.index, r.ms);
     addTo(clientTotal, r.index, r.ms);
     addTo(up, r.index, packedBytes(r.sent));
-    addTo(down, r.index, packedBytes(received));
+  };
+  /**
+   * A stage's messages as pool items, their bytes counted now, and the server's map emptied: the items leave this
+   * heap batch by batch as they are sent, so the coordinator's later steps do not collect what the bench held.
+   */
+  const itemsOf = <M, K extends string>(messages: Map<string, M>, key: K, keep: (index: number) => boolean = () => true) => {
+    const items: Array<{ index: number } & Record<K, M>> = [];
+    for (const [id, m] of messages) {
+      const index = byId.get(id)!;
+      if (!keep(index)) continue;
+      addTo(down, index, packedBytes(m));
+      items.push({ index, [key]: m } as { index: number } & Record<K, M>);
+    }
+    messages.clear();
+    return items;
   };
   const serverTimed = <T>(stage: string, f: () => T): T => {
     const t = clock();
@@ -128,6 +143,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
   });
   const byId = new Map(indices.map((i) => [clientId(i), i]));
   await pool.broadcast(indices, (mine) => ({ op: 'secagg-start', indices: mine, roundId, config, validate: true }));
+  await pool.collectGarbage();
   const t0 = performance.now();
 
   await pool.run(
@@ -135,7 +151,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
     (b) => ({ op: 'advertise', indices: b.map((x) => x.index) }),
     (replies) => {
       for (const r of replies) {
-        clientStep('advertise', r, null);
+        clientStep('advertise', r);
         serverTimed('advertise', () => server.acceptAdvertisement(clientId(r.index), advertiseKeysSchema.parse(r.sent as AdvertiseKeys)));
       }
     },
@@ -144,11 +160,11 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
   if (rosters.status === 'abandoned') return abandoned(rosters);
 
   await pool.run(
-    [...rosters.messages].map(([id, roster]) => ({ index: byId.get(id)!, roster })),
+    itemsOf(rosters.messages, 'roster'),
     (b) => ({ op: 'share-keys', items: b }),
     (replies) => {
       for (const r of replies) {
-        clientStep('share-keys', r, rosters.messages.get(clientId(r.index)));
+        clientStep('share-keys', r);
         serverTimed('share-keys', () => server.acceptShareKeys(clientId(r.index), checkShareKeys(r.sent)));
       }
     },
@@ -157,11 +173,11 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
   if (forwarded.status === 'abandoned') return abandoned(forwarded);
 
   await pool.run(
-    [...forwarded.messages].map(([id, fwd]) => ({ index: byId.get(id)!, forwarded: fwd })).filter((x) => !dropped.has(x.index)),
+    itemsOf(forwarded.messages, 'forwarded', (index) => !dropped.has(index)),
     (b) => ({ op: 'masked-input', items: b }),
     (replies) => {
       for (const r of replies) {
-        clientStep('masked-input', r, forwarded.messages.get(clientId(r.index)));
+        clientStep('masked-input', r);
         afterTraining.set(r.index, r.ms - (r.precomputeMs ?? 0));
         serverTimed('masked-input', () => server.acceptMaskedInput(clientId(r.index), maskedInputSchema.parse(r.sent as MaskedInput)));
       }
@@ -171,11 +187,11 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
   if (requests.status === 'abandoned') return abandoned(requests);
 
   await pool.run(
-    [...requests.messages].map(([id, request]) => ({ index: byId.get(id)!, request })),
+    itemsOf(requests.messages, 'request'),
     (b) => ({ op: 'unmask', items: b }),
     (replies) => {
       for (const r of replies) {
-        clientStep('unmask', r, requests.messages.get(clientId(r.index)));
+        clientStep('unmask', r);
         serverTimed('unmask', () => server.acceptUnmaskResponse(clientId(r.index), checkUnmaskResponse(r.sent)));
       }
     },
