@@ -1,7 +1,7 @@
 /**
  * Secure aggregation benchmark: one in-process round of plain sealed FedAvg vs SecAgg vs SecAgg+.
  *   npx tsx bench/secagg.ts [--clients 100,1000] [--params 100000] [--reps 3] [--reps-large 1] [--dropout 0,0.1,0.3]
- *                           [--modes plain,secagg,secagg+] [--clock cpu|thread|wall]
+ *                           [--modes plain,secagg,secagg+] [--harness workers,in-process] [--clock cpu|thread|wall]
  * --dropout is a list: each n runs once per fraction of clients dropping after share keys. secagg+ uses the
  * config's 'auto' neighbours and threshold (Bell et al., sized for dropoutRate 0.3: secagg/parameters.ts); an
  * abandoned round is reported as such (with its reason), not thrown.
@@ -14,6 +14,11 @@
  * counted in full and none of it overlapped with client work: an upper bound on the compute critical path. Network
  * time and training are left out (the same in every mode). Plain is measured the same way: slowest client's
  * encode + seal, plus the coordinator opening, decoding and accumulating every update and averaging.
+ * --harness workers (default) runs the simulated clients in a worker thread with its own heap
+ * (bench/secagg/client-host.ts) and the coordinator in the main thread, strictly in turn, and times every step in
+ * process CPU time: a client step is charged with that client's work and the collection of the clients' heap, a
+ * coordinator step with its own work and heap, never with the other side's (bench/secagg/cpu-clock.ts).
+ * --harness in-process is the old one-heap harness, timed with --clock:
  * --clock cpu (default) times steps in process CPU time (user + system, so other jobs on a loaded machine do not
  * inflate one client's step; it includes V8's helper threads); --clock thread in the main thread's CPU time only
  * (Linux; leaves out the helper threads' garbage collection of all simulated clients' heaps, see threadClock);
@@ -26,7 +31,6 @@
  * mask expansion against n-1 peers), the server's vector work in full (n masked inputs summed, n self masks
  * removed), and scales the Shamir split/combine measured at 255 shares by (n/255)²; it says so in the output.
  */
-import { openSync, readSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { Command } from 'commander';
 import { nativeCrypto } from '@fedrec/secagg/native-crypto.js';
@@ -50,9 +54,15 @@ import {
   runInMemoryRound,
   type ClientContribution,
 } from '@fedrec/secagg';
-import { pack, parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
+import { parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
 import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
+import { ClientPool } from './secagg/client-pool.js';
+import { clientContribution, clientId } from './secagg/population.js';
+import { criticalPath, maxDiff, mean, median, packedBytes, wireBytes, type RoundFigures } from './secagg/round-figures.js';
+import { processCpuMs } from './secagg/cpu-clock.js';
+import { threadClock } from './secagg/thread-clock.js';
+import { plainRoundInWorkers, secaggRoundInWorkers } from './secagg/worker-rounds.js';
 
 const program = new Command()
   .option('--clients <list>', 'client counts', '100,1000')
@@ -63,6 +73,7 @@ const program = new Command()
   .option('--dropout <list>', 'fractions of clients that drop after sharing keys', '0')
   .option('--modes <list>', 'plain,secagg,secagg+', 'plain,secagg,secagg+')
   .option('--samples <n>', 'clients sampled for an extrapolated row (secagg above 255 clients)', '3')
+  .option('--harness <list>', 'workers (clients in worker threads, every side on its own thread clock) and/or in-process (the old one-heap harness)', 'workers')
   .parse();
 const opts = program.opts<{
   clients: string;
@@ -73,24 +84,15 @@ const opts = program.opts<{
   dropout: string;
   modes: string;
   samples: string;
+  harness: string;
 }>();
+const harnesses = opts.harness.split(',') as Array<'workers' | 'in-process'>;
+for (const h of harnesses) if (h !== 'workers' && h !== 'in-process') throw new Error(`--harness takes workers and/or in-process, got ${h}`);
 if (!['cpu', 'thread', 'wall'].includes(opts.clock)) throw new Error(`--clock must be cpu, thread or wall, got ${opts.clock}`);
 /**
- * The main thread's CPU time in ms, from /proc/thread-self/schedstat (Linux: nanoseconds on CPU; one pread of an
- * open descriptor, ~10 µs). Unlike process.cpuUsage it leaves out V8's helper threads (concurrent marking and
- * sweeping): this process holds every simulated client's state, so its helper threads collect garbage of 1,000
- * clients' heaps and charge it to whichever step runs, which a device (or a coordinator with its own heap) does not
- * wait for. Main-thread GC pauses still count.
+ * The in-process harness's clock: milliseconds of CPU time (process user + system, or the main thread's with
+ * --clock thread), or wall time. The workers harness always times each side on its own thread's CPU clock.
  */
-function threadClock(): () => number {
-  const fd = openSync('/proc/thread-self/schedstat', 'r');
-  const buf = Buffer.alloc(64);
-  return () => {
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return Number(buf.toString('latin1', 0, n).split(' ')[0]) / 1e6;
-  };
-}
-/** Milliseconds of CPU time (process user + system, or the main thread's with --clock thread), or wall time. */
 const clock: () => number =
   opts.clock === 'cpu'
     ? () => {
@@ -106,53 +108,14 @@ const params = Number(opts.params);
 const manifest: WeightManifest = { tensors: [{ name: 'dense', shape: [params], dtype: 'float32', shared: true }] };
 const repsFor = (n: number) => Number(n > 255 ? opts.repsLarge : opts.reps);
 const dropouts = opts.dropout.split(',').map(Number);
+/** Seeds the simulated population (population.ts): client i has the same data in every harness and row. */
+const POPULATION_SEED = 1;
 const modes = opts.modes.split(',') as Array<'plain' | 'secagg' | 'secagg+'>;
 
-interface RoundFigures {
-  /** Why the round was abandoned (secure aggregation), or undefined when it completed. */
-  abandoned?: string;
-  /** The round's critical path: Σ over stages of (slowest client + coordinator), see the header. */
-  criticalMs: number;
-  /** Per stage: slowest client's and the coordinator's compute. */
-  stages: Record<string, { clientMaxMs: number; serverMs: number }>;
-  totalMs: number;
-  serverMs: number;
-  clientMedianMs: number;
-  clientMaxMs: number;
-  uploadBytes: number;
-  downloadBytes: number;
-  maxError: number;
-}
-
-/** Socket.IO payload size: the JSON text with each binary field as its placeholder, plus the binary bytes. */
-function wireBytes(v: unknown): number {
-  let binary = 0;
-  let num = 0;
-  const json = JSON.stringify(v, (_k, x: unknown) => {
-    if (x instanceof Uint8Array) {
-      binary += x.byteLength;
-      return { _placeholder: true, num: num++ };
-    }
-    return x;
-  });
-  return (json?.length ?? 0) + binary;
-}
-
-/** A secagg stage message as it travels: packed into one attachment. */
-const packedBytes = (v: unknown) => (v === null || v === undefined ? 0 : wireBytes(pack(v)));
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
+/** The whole population in this heap (the in-process harness and extrapolated rows): the same clients as the workers'. */
 function makeClients(n: number, seed: number): Map<string, ClientContribution> {
-  let s = seed >>> 0;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const out = new Map<string, ClientContribution>();
-  for (let i = 0; i < n; i++) {
-    const delta = new Float32Array(params);
-    for (let j = 0; j < params; j++) delta[j] = (rand() - 0.5) * 0.1;
-    out.set(`client-${String(i).padStart(4, '0')}`, { numExamples: 1 + Math.floor(rand() * 200), delta });
-  }
+  for (let i = 0; i < n; i++) out.set(clientId(i), clientContribution(seed, i, params));
   return out;
 }
 
@@ -165,17 +128,6 @@ function plainWeightedMean(cs: Map<string, ClientContribution>, only: (id: strin
     for (let j = 0; j < params; j++) sum[j]! += c.numExamples * c.delta[j]!;
   }
   return sum.map((x) => x / w);
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-/** Σ over stages of (slowest client + coordinator): the round's compute critical path. */
-function criticalPath(stages: RoundFigures['stages']): number {
-  return Object.values(stages).reduce((t, s) => t + s.clientMaxMs + s.serverMs, 0);
 }
 
 /**
@@ -424,13 +376,14 @@ async function extrapolatedSecAgg(
 function prgThroughputMBs(): number {
   const seed = new Uint8Array(32).fill(7);
   for (let i = 0; i < 20; i++) expandMask(seed, params);
-  const start = performance.now();
+  // Process CPU time, not wall: on a loaded machine wall time mostly measures the other jobs.
+  const start = processCpuMs();
   let bytes = 0;
-  while (performance.now() - start < 500) {
+  while (processCpuMs() - start < 500) {
     expandMask(seed, params);
     bytes += 4 * params;
   }
-  return bytes / 1e6 / ((performance.now() - start) / 1000);
+  return bytes / 1e6 / ((processCpuMs() - start) / 1000);
 }
 
 const fmtMs = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
@@ -439,7 +392,7 @@ const fmtKB = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
 async function main(): Promise<void> {
   const prg = prgThroughputMBs();
   console.log(
-    `AES-256-CTR mask PRG: ${prg.toFixed(0)} MB/s wall (${params} words per mask expansion; ${nativeCrypto ? 'node:crypto' : 'pure JS: no node:crypto'}), ` +
+    `AES-256-CTR mask PRG: ${prg.toFixed(0)} MB/s of CPU time (${params} words per mask expansion; ${nativeCrypto ? 'node:crypto' : 'pure JS: no node:crypto'}), ` +
       `Node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')}`,
@@ -450,111 +403,144 @@ async function main(): Promise<void> {
   console.log(
     'Round time = Σ over stages (slowest client + coordinator), each client timed on its own: the critical path of a round whose\n' +
       'clients run on their own devices in parallel (one process plays them one after another here). Coordinator work is counted\n' +
-      'in full, not overlapped with client work. Plain = slowest client encode+seal + coordinator open/decode/accumulate/average.\n',
+      'in full, not overlapped with client work. Plain = slowest client encode+seal + coordinator open/decode/accumulate/average.\n' +
+      'Harness workers: the clients in a worker thread, the coordinator in the main thread, taking turns, every step in process\n' +
+      'CPU time (each side charged with its own heap\'s garbage collection only). "masks during training": the same path with each\n' +
+      "client's receiveShares (mask expansion, needs no input) hidden behind a training at least that long.\n",
   );
   const summary: Array<Record<string, string>> = [];
   const ratio = (x: number, y: number | undefined) => (y ? `${(x / y).toFixed(2)}×` : '-');
+  const pool = harnesses.includes('workers') ? new ClientPool({ seed: POPULATION_SEED, params, manifest }) : null;
   for (const n of clientCounts) {
-    const cs = makeClients(n, n);
+    // The whole population in this heap only where a harness needs it there.
+    const needsHeap = harnesses.includes('in-process') || (modes.includes('secagg') && n > 255);
+    const cs = needsHeap ? makeClients(n, POPULATION_SEED) : new Map<string, ClientContribution>();
     const reps = repsFor(n);
     for (const dropout of dropouts) {
-      const ids = [...cs.keys()];
       // Spread over the roster (a fixed stride), as real dropouts are, rather than one contiguous block.
-      const dropped = new Set(Array.from({ length: Math.round(dropout * n) }, (_, i) => ids[(i * 37) % n]!));
-      const rows: Array<[string, RoundFigures]> = [];
-      const notes: string[] = [];
-      for (const mode of modes) {
-        const config = mode === 'plain' ? null : parseSecAggConfig({ mode, clipRange: 0.1, maxWeight: 256 });
-        if (config) {
-          const why = roundInfeasibility(config, n);
-          if (why) {
-            const { note, ...figures } = await extrapolatedSecAgg(n, cs, config, Number(opts.samples));
-            notes.push(`${mode} @ ${n}: ${why}.\n  ${note}`);
-            rows.push([`${mode} (extrapolated)`, figures]);
+      const droppedIndices = new Set(Array.from({ length: Math.round(dropout * n) }, (_, i) => (i * 37) % n));
+      const dropped = new Set([...droppedIndices].map(clientId));
+      const indices = Array.from({ length: n }, (_, i) => i);
+      for (const harness of harnesses) {
+        const rows: Array<[string, RoundFigures]> = [];
+        const notes: string[] = [];
+        const context = { pool: pool!, seed: POPULATION_SEED, params, manifest, clock: processCpuMs };
+        for (const mode of modes) {
+          const config = mode === 'plain' ? null : parseSecAggConfig({ mode, clipRange: 0.1, maxWeight: 256 });
+          if (config) {
+            const why = roundInfeasibility(config, n);
+            if (why) {
+              const { note, ...figures } = await extrapolatedSecAgg(n, cs, config, Number(opts.samples));
+              notes.push(`${mode} @ ${n}: ${why}.\n  ${note}`);
+              rows.push([`${mode} (extrapolated)`, figures]);
+              continue;
+            }
+          }
+          const round = (warm: boolean): Promise<RoundFigures> => {
+            if (harness === 'workers') {
+              // Plain warms up at full size (a few seconds): its first 1,000-client round in a process measured 1.4 ms an
+              // update against 0.4-0.6 ms in the next rows (memory the process touches for the first time). secagg+
+              // runs after plain in each row, in memory plain has touched; its own warm-up stays small (a full round is minutes).
+              const warmIndices = config ? indices.slice(0, 8) : indices;
+              const ctx = { ...context, indices: warm ? warmIndices : indices, dropped: warm ? new Set<number>() : droppedIndices };
+              return config ? secaggRoundInWorkers(ctx, config) : plainRoundInWorkers(ctx);
+            }
+            const population = warm ? new Map([...cs].slice(0, 8)) : cs;
+            const gone = warm ? new Set<string>() : dropped;
+            return config ? secaggRound(population, gone, config) : plainRound(population, gone);
+          };
+          // One small untimed round first so the JIT has compiled every path.
+          await round(true);
+          const figures: RoundFigures[] = [];
+          for (let r = 0; r < reps; r++) figures.push(await round(false));
+          const abandoned = figures.find((f) => f.abandoned)?.abandoned;
+          if (abandoned) {
+            rows.push([mode, { ...figures[0]!, abandoned }]);
             continue;
           }
+          // The rep with the median critical path, whole (its stages add up to its round time).
+          // Every rep's round time, so the spread on a loaded machine is visible next to the median.
+          if (reps > 1) console.log(`  ${mode} (${harness}) round time per rep: ${figures.map((f) => fmtMs(f.criticalMs)).join(', ')}`);
+          const byCritical = [...figures].sort((x, y) => x.criticalMs - y.criticalMs);
+          rows.push([mode, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
         }
-        // One small untimed round first so the JIT has compiled every path.
-        const warm = new Map([...cs].slice(0, 8));
-        if (config) await secaggRound(warm, new Set(), config);
-        else await plainRound(warm, new Set());
-        const figures: RoundFigures[] = [];
-        for (let r = 0; r < reps; r++) figures.push(config ? await secaggRound(cs, dropped, config) : await plainRound(cs, dropped));
-        const abandoned = figures.find((f) => f.abandoned)?.abandoned;
-        if (abandoned) {
-          rows.push([mode, { ...figures[0]!, abandoned }]);
-          continue;
+        const plain = rows.find(([m]) => m === 'plain')?.[1];
+        const clockName = harness === 'workers' ? 'process CPU, clients in a worker, sides in turn' : `${opts.clock}, one heap`;
+        console.log(
+          `== ${n} clients, ${Math.round(dropout * 100)}% dropping after share keys (${reps} rep${reps > 1 ? 's, median' : ''}; harness ${harness}: ${clockName}; load ${loadavg()[0]!.toFixed(1)}) ==`,
+        );
+        for (const [mode, f] of rows.filter(([m]) => m !== 'plain')) {
+          const cfg = parseSecAggConfig({ mode: mode.startsWith('secagg+') ? 'secagg+' : 'secagg' });
+          const k = Math.min(n - 1, neighbourCount(cfg, n));
+          summary.push({
+            ...(harnesses.length > 1 ? { harness } : {}),
+            clients: String(n),
+            dropout: `${Math.round(dropout * 100)}%`,
+            mode,
+            'k / t': `${k} / ${thresholdFor(cfg, k + 1, n)}`,
+            completed: f.abandoned ? `no: ${f.abandoned}` : 'yes',
+            'round time': f.abandoned ? '-' : fmtMs(f.criticalMs),
+            plain: plain ? fmtMs(plain.criticalMs) : '-',
+            'round vs plain': f.abandoned ? '-' : ratio(f.criticalMs, plain?.criticalMs),
+            ...(f.overlappedMs !== undefined && !f.abandoned ? { 'vs plain, masks during training': ratio(f.overlappedMs, plain?.criticalMs) } : {}),
+            'upload / client': f.abandoned ? '-' : fmtKB(f.uploadBytes),
+            'upload vs plain': f.abandoned ? '-' : ratio(f.uploadBytes, plain?.uploadBytes),
+            'download / client': f.abandoned ? '-' : fmtKB(f.downloadBytes),
+          });
         }
-        // The rep with the median critical path, whole (its stages add up to its round time).
-        const byCritical = [...figures].sort((x, y) => x.criticalMs - y.criticalMs);
-        rows.push([mode, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
-      }
-      const plain = rows.find(([m]) => m === 'plain')?.[1];
-      console.log(`== ${n} clients, ${Math.round(dropout * 100)}% dropping after share keys (${reps} rep${reps > 1 ? 's, median' : ''}) ==`);
-      for (const [mode, f] of rows.filter(([m]) => m !== 'plain')) {
-        const cfg = parseSecAggConfig({ mode: mode.startsWith('secagg+') ? 'secagg+' : 'secagg' });
-        const k = Math.min(n - 1, neighbourCount(cfg, n));
-        summary.push({
-          clients: String(n),
-          dropout: `${Math.round(dropout * 100)}%`,
-          mode,
-          'k / t': `${k} / ${thresholdFor(cfg, k + 1, n)}`,
-          completed: f.abandoned ? `no: ${f.abandoned}` : 'yes',
-          'round time': f.abandoned ? '-' : fmtMs(f.criticalMs),
-          plain: plain ? fmtMs(plain.criticalMs) : '-',
-          'round vs plain': f.abandoned ? '-' : ratio(f.criticalMs, plain?.criticalMs),
-          'upload / client': f.abandoned ? '-' : fmtKB(f.uploadBytes),
-          'upload vs plain': f.abandoned ? '-' : ratio(f.uploadBytes, plain?.uploadBytes),
-          'download / client': f.abandoned ? '-' : fmtKB(f.downloadBytes),
-        });
-      }
-      console.table(
-        Object.fromEntries(
-          rows
-            .filter(([, f]) => !f.abandoned)
-            .map(([mode, f]) => [
-              mode,
-              {
-                'round time (critical path)': fmtMs(f.criticalMs),
-                'vs plain': ratio(f.criticalMs, plain?.criticalMs),
-                'coordinator total': fmtMs(f.serverMs),
-                'client total median': fmtMs(f.clientMedianMs),
-                'client total max': fmtMs(f.clientMaxMs),
-                'in-process total (wall)': fmtMs(f.totalMs),
-                upload: fmtKB(f.uploadBytes),
-                'upload vs plain': ratio(f.uploadBytes, plain?.uploadBytes),
-                download: fmtKB(f.downloadBytes),
-                'max |mean error|': Number.isNaN(f.maxError) ? '-' : f.maxError.toExponential(1),
-              },
-            ]),
-        ),
-      );
-      // Where the round time goes, stage by stage.
-      console.table(
-        Object.fromEntries(
-          rows
-            .filter(([, f]) => !f.abandoned)
-            .flatMap(([mode, f]) =>
-              Object.entries(f.stages).map(([stage, s]) => [`${mode}: ${stage}`, { 'slowest client': fmtMs(s.clientMaxMs), coordinator: fmtMs(s.serverMs) }]),
-            ),
-        ),
-      );
-      for (const note of notes) console.log(`  note: ${note}`);
-      for (const [mode, f] of rows.filter(([, f]) => f.abandoned)) console.log(`  ${mode} ABANDONED: ${f.abandoned}`);
-      if (plain) {
-        for (const [mode, f] of rows.filter(([m, f]) => m !== 'plain' && !f.abandoned)) {
-          // The extra upload is not only keys and shares: with dropouts each survivor also uploads the sum of its masks
-          // with its dropped neighbours (one vector the size of the model).
-          console.log(
-            `  ratio ${mode} / plain @ ${n}: round time ${ratio(f.criticalMs, plain.criticalMs)} (critical path; aim ≤ 2×), upload ${ratio(f.uploadBytes, plain.uploadBytes)} ` +
-              `(${fmtKB(f.uploadBytes)} vs ${fmtKB(plain.uploadBytes)}; extra: keys, shares${dropped.size > 0 ? ', mask corrections' : ''} ${fmtKB(Math.max(0, f.uploadBytes - plain.uploadBytes))})`,
-          );
+        console.table(
+          Object.fromEntries(
+            rows
+              .filter(([, f]) => !f.abandoned)
+              .map(([mode, f]) => [
+                mode,
+                {
+                  'round time (critical path)': fmtMs(f.criticalMs),
+                  'vs plain': ratio(f.criticalMs, plain?.criticalMs),
+                  'coordinator total': fmtMs(f.serverMs),
+                  'client total median': fmtMs(f.clientMedianMs),
+                  'client total max': fmtMs(f.clientMaxMs),
+                  'in-process total (wall)': fmtMs(f.totalMs),
+                  upload: fmtKB(f.uploadBytes),
+                  'upload vs plain': ratio(f.uploadBytes, plain?.uploadBytes),
+                  download: fmtKB(f.downloadBytes),
+                  'max |mean error|': Number.isNaN(f.maxError) ? '-' : f.maxError.toExponential(1),
+                },
+              ]),
+          ),
+        );
+        // Where the round time goes, stage by stage.
+        console.table(
+          Object.fromEntries(
+            rows
+              .filter(([, f]) => !f.abandoned)
+              .flatMap(([mode, f]) =>
+                Object.entries(f.stages).map(([stage, s]) => [`${mode}: ${stage}`, { 'slowest client': fmtMs(s.clientMaxMs), coordinator: fmtMs(s.serverMs) }]),
+              ),
+          ),
+        );
+        for (const note of notes) console.log(`  note: ${note}`);
+        for (const [mode, f] of rows.filter(([, f]) => f.abandoned)) console.log(`  ${mode} ABANDONED: ${f.abandoned}`);
+        if (plain) {
+          for (const [mode, f] of rows.filter(([m, f]) => m !== 'plain' && !f.abandoned)) {
+            // The extra upload is not only keys and shares: with dropouts each survivor also uploads the sum of its masks
+            // with its dropped neighbours (one vector the size of the model).
+            console.log(
+              `  ratio ${mode} / plain @ ${n}: round time ${ratio(f.criticalMs, plain.criticalMs)} (critical path; aim ≤ 2×)` +
+                (f.overlappedMs !== undefined
+                  ? `, ${ratio(f.overlappedMs, plain.criticalMs)} if mask expansion runs during training (${fmtMs(f.overlappedMs)})`
+                  : '') +
+                `, upload ${ratio(f.uploadBytes, plain.uploadBytes)} ` +
+                `(${fmtKB(f.uploadBytes)} vs ${fmtKB(plain.uploadBytes)}; extra: keys, shares${dropped.size > 0 ? ', mask corrections' : ''} ${fmtKB(Math.max(0, f.uploadBytes - plain.uploadBytes))})`,
+            );
+          }
         }
+        console.log('');
       }
-      console.log('');
     }
   }
-  console.log(`Summary (round time = critical path: Σ stages of slowest client + coordinator; clock ${opts.clock}):`);
+  await pool?.close();
+  console.log(`Summary (round time = critical path: Σ stages of slowest client + coordinator; harness ${opts.harness}):`);
   console.table(summary);
   console.log(
     `load average at the end: ${loadavg()

@@ -11,7 +11,7 @@ import {
   type SecAggAbandoned,
 } from '@fedrec/secagg';
 import { deviceDpFromConfig } from '@fedrec/protocol';
-import { advertiseKeysSchema, maskedInputSchema, shareKeysSchema, unmaskResponseSchema } from '@fedrec/protocol';
+import { advertiseKeysSchema, checkShareKeys, checkUnmaskResponse, maskedInputSchema, packedChecked } from '@fedrec/protocol';
 import { pack, packedSchema, type Packed, type SecAggConfig } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
 import type { Failure, FailureCode } from './failure.js';
@@ -136,7 +136,8 @@ class SecAggRoundRun {
         'share-keys',
         'secagg:roster',
         packAll(rosters.messages),
-        packedSchema(shareKeysSchema),
+        // Hand-checked: the two replies with one entry per neighbour (protocol/secagg-message-checks.ts).
+        packedChecked(checkShareKeys),
         (id, m) => server.acceptShareKeys(id, m),
         shortDeadline(options.shareKeysTimeoutMs),
       );
@@ -159,7 +160,7 @@ class SecAggRoundRun {
         'unmask',
         'secagg:unmask',
         packAll(requests.messages),
-        packedSchema(unmaskResponseSchema),
+        packedChecked(checkUnmaskResponse),
         (id, m) => server.acceptUnmaskResponse(id, m),
         Date.now() + options.unmaskTimeoutMs,
       );

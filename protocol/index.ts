@@ -19,3 +19,4 @@ export * from './aggregate-sums.js';
 export * from './identity.js';
 export * from './catalogue.js';
 export * from './privacy.js';
+export * from './secagg-message-checks.js';

@@ -23,9 +23,11 @@ let scratch: Uint32Array | null = null;
  */
 export function addLittleEndianWords(target: Uint32Array, bytes: Uint8Array): void {
   if (bytes.byteLength !== 4 * target.length) throw new RangeError(`${bytes.byteLength} bytes, target has ${target.length} words`);
+  // Int32 views: the same bits modulo 2^32, added as small integers (see prg.ts addMask).
+  const out = new Int32Array(target.buffer, target.byteOffset, target.length);
   if (LITTLE_ENDIAN_HOST && bytes.byteOffset % 4 === 0) {
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, target.length);
-    for (let i = 0; i < words.length; i++) target[i] = target[i]! + words[i]!;
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset, target.length);
+    for (let i = 0; i < words.length; i++) out[i] = (out[i]! + words[i]!) | 0;
     return;
   }
   scratch ??= new Uint32Array(SCRATCH_WORDS);
@@ -34,7 +36,8 @@ export function addLittleEndianWords(target: Uint32Array, bytes: Uint8Array): vo
     const n = Math.min(SCRATCH_WORDS, target.length - base);
     scratchBytes.set(bytes.subarray(4 * base, 4 * (base + n)));
     if (!LITTLE_ENDIAN_HOST) swapWords(scratch.subarray(0, n));
-    for (let i = 0; i < n; i++) target[base + i] = target[base + i]! + scratch[i]!;
+    const words = new Int32Array(scratch.buffer, 0, n);
+    for (let i = 0; i < n; i++) out[base + i] = (out[base + i]! + words[i]!) | 0;
   }
 }
 

@@ -160,7 +160,10 @@ export class SecAggClient {
     this.expect('masked-input');
     if (input.length !== this.vectorLength) this.refuse('BAD_INPUT', `input has ${input.length} words, round masks ${this.vectorLength}`);
     const masked = this.mask!;
-    for (let i = 0; i < masked.length; i++) masked[i] = masked[i]! + input[i]!;
+    // Int32 views: the same bits modulo 2^32, added as small integers (see prg.ts addMask).
+    const m = new Int32Array(masked.buffer, masked.byteOffset, masked.length);
+    const x = new Int32Array(input.buffer, input.byteOffset, input.length);
+    for (let i = 0; i < m.length; i++) m[i] = (m[i]! + x[i]!) | 0;
     this.mask = null;
     this.stageName = 'unmask';
     return { roundId: this.roundId, masked: uint32ToBytes(masked) };

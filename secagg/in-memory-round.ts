@@ -1,14 +1,7 @@
 import { SecAggClient } from './client.js';
 import type { SecAggConfig } from '@fedrec/protocol';
-import {
-  advertiseKeysSchema,
-  forwardedSharesSchema,
-  maskedInputSchema,
-  rosterSchema,
-  shareKeysSchema,
-  unmaskRequestSchema,
-  unmaskResponseSchema,
-} from '@fedrec/protocol/secagg-messages.js';
+import { advertiseKeysSchema, forwardedSharesSchema, maskedInputSchema, rosterSchema, unmaskRequestSchema } from '@fedrec/protocol/secagg-messages.js';
+import { checkShareKeys, checkUnmaskResponse } from '@fedrec/protocol/secagg-message-checks.js';
 import { SecAggServer, type SecAggAbandoned, type SecAggOutcome } from './server.js';
 
 export type StageName = 'advertise' | 'share-keys' | 'masked-input' | 'unmask';
@@ -27,7 +20,7 @@ export interface InMemoryRoundOptions {
   inputs: ReadonlyMap<string, Uint32Array>;
   /** Clients that go silent just before the named stage (they answered every earlier one). */
   dropBefore?: Partial<Record<Exclude<StageName, 'advertise'>, Iterable<string>>>;
-  /** Round-trip every payload through its zod schema, as a coordinator would. */
+  /** Round-trip every payload through its validator (zod schema or hand check), as a coordinator would. */
   validate?: boolean;
   observer?: RoundObserver;
   randomBytes?: (n: number) => Uint8Array;
@@ -82,7 +75,7 @@ export async function runInMemoryRound(options: InMemoryRoundOptions): Promise<I
     if (silent1.has(id)) continue;
     const [msg, ms] = await timedAsync(() => clients.get(id)!.shareKeys(check(rosterSchema, roster)));
     observer?.clientStep?.(id, 'share-keys', ms, msg, roster);
-    const accepted = timed(() => server.acceptShareKeys(id, check(shareKeysSchema, msg)))[1];
+    const accepted = timed(() => server.acceptShareKeys(id, check({ parse: checkShareKeys }, msg)))[1];
     observer?.serverStep?.('share-keys', accepted, false);
   }
   const [forwarded, ms1] = timed(() => server.closeShareKeys());
@@ -110,7 +103,7 @@ export async function runInMemoryRound(options: InMemoryRoundOptions): Promise<I
     if (silent3.has(id)) continue;
     const [msg, ms] = timed(() => clients.get(id)!.unmask(check(unmaskRequestSchema, request)));
     observer?.clientStep?.(id, 'unmask', ms, msg, request);
-    const accepted = timed(() => server.acceptUnmaskResponse(id, check(unmaskResponseSchema, msg)))[1];
+    const accepted = timed(() => server.acceptUnmaskResponse(id, check({ parse: checkUnmaskResponse }, msg)))[1];
     observer?.serverStep?.('unmask', accepted, false);
   }
   const [outcome, ms3] = await timedAsync(() => server.finish());

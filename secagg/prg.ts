@@ -13,13 +13,13 @@ import { nativeCrypto } from './native-crypto.js';
  * Node and browser devices expand a seed identically (test/secagg/browser.test.ts compares them).
  */
 
-// 256 KiB keystream chunks. node:crypto returns every update() in a fresh buffer, and that garbage, not AES, is what a
-// mask costs: under perf a 16 KiB-chunked 100k-word mask spent ~9% in AES-NI, ~30% zero-filling, page-faulting and
-// allocating the output, ~22% in the word-add loop. Fewer, larger buffers mean far less collector work: one in-process
-// secagg+ round (1,000 clients, 30% dropout, --trace-gc, load 12-17) had 148 mark-compacts pausing 95 s in all with
-// 16 KiB chunks, 101 / 26 s with 64 KiB and 59 / 9.6 s with 256 KiB; the coordinator's unmask accept went from 1.29 to
-// 0.77 ms per survivor (main-thread CPU). A chunk never exceeds the mask, so no mask-sized temporary is added.
-const CHUNK_BYTES = 256 * 1024;
+// 64 KiB keystream chunks. node:crypto returns every update() in a fresh buffer, and that allocation, not AES, is what
+// a mask costs. 64 KiB stays under glibc's mmap threshold (128 KiB), so a chunk never needs a fresh mapping whose
+// pages fault in; in steady state the chunk size hardly matters (bench/secagg/prg-chunks.ts, load 12: median 0.49 ms
+// per 100k-word mask at 64 KiB, 0.48-0.50 at 16 and 256 KiB), but single runs in fresh processes measured 256 KiB at
+// 1.1-3.3 ms a mask. (The earlier move from 16 to 256 KiB was measured with the whole simulated population in one
+// heap, where fewer buffers meant fewer full collections; bench/secagg.ts now gives each side its own heap.)
+const CHUNK_BYTES = 64 * 1024;
 const BLOCK_BYTES = 16;
 const zeros = new Uint8Array(CHUNK_BYTES);
 
@@ -55,8 +55,8 @@ export function expandMask(seed: Uint8Array, length: number): Uint32Array {
   return out;
 }
 
-/** Yields the keystream of `seed` in ≤ 256 KiB chunks (4-aligned). */
-function* keystreamChunks(seed: Uint8Array, totalBytes: number): Generator<Uint8Array> {
+/** Calls `each` with the keystream of `seed` in ≤ 64 KiB chunks (4-aligned) and the word offset of each. */
+function eachKeystreamChunk(seed: Uint8Array, totalBytes: number, each: (chunk: Uint8Array, wordOffset: number) => void): void {
   // One native cipher streams the whole mask (CTR state carries across update calls).
   const cipher = nativeCrypto?.createCipheriv('aes-256-ctr', seed, counterBlock(0));
   for (let start = 0; start < totalBytes; start += CHUNK_BYTES) {
@@ -64,21 +64,30 @@ function* keystreamChunks(seed: Uint8Array, totalBytes: number): Generator<Uint8
     let chunk = cipher ? cipher.update(zeros.subarray(0, bytes)) : ctr(seed, counterBlock(start / BLOCK_BYTES)).encrypt(zeros.subarray(0, bytes));
     // Node returns pooled Buffers only below 4 KiB; copy when a view is not 4-aligned so it can be read as words.
     if (chunk.byteOffset % 4 !== 0) chunk = Uint8Array.from(chunk);
-    yield chunk;
+    each(chunk, start / 4);
   }
 }
 
-/** target += sign · PRG(seed), word by word, modulo 2^32. */
+/** out[base + i] += sign · words[i] modulo 2^32, on int32 views (one small monomorphic loop V8 optimizes once). */
+function addWords(out: Int32Array, base: number, words: Int32Array, sign: 1 | -1): void {
+  const n = words.length;
+  if (sign === 1) {
+    for (let i = 0; i < n; i++) out[base + i] = (out[base + i]! + words[i]!) | 0;
+  } else {
+    for (let i = 0; i < n; i++) out[base + i] = (out[base + i]! - words[i]!) | 0;
+  }
+}
+
+/**
+ * target += sign · PRG(seed), word by word, modulo 2^32. The loop runs on Int32Array views: a Uint32Array element
+ * above 2^31 is not a small integer to V8, so the uint32 sum goes through doubles; int32 `(a + b) | 0` is the same
+ * bits modulo 2^32 and stays in integer registers.
+ */
 export function addMask(target: Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
   checkSeed(seed);
-  let base = 0;
-  for (const chunk of keystreamChunks(seed, target.length * 4)) {
+  const out = new Int32Array(target.buffer, target.byteOffset, target.length);
+  eachKeystreamChunk(seed, target.length * 4, (chunk, wordOffset) => {
     const words = wordsOfLittleEndian(chunk);
-    if (sign === 1) {
-      for (let i = 0; i < words.length; i++) target[base + i] = target[base + i]! + words[i]!;
-    } else {
-      for (let i = 0; i < words.length; i++) target[base + i] = target[base + i]! - words[i]!;
-    }
-    base += words.length;
-  }
+    addWords(out, wordOffset, new Int32Array(words.buffer, words.byteOffset, words.length), sign);
+  });
 }

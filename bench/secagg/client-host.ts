@@ -1,0 +1,140 @@
+/**
+ * A worker thread hosting the simulated clients, each client's step timed on its own. Why a separate heap: with the
+ * whole population in the main thread's heap, garbage collection of 1,000 clients' state landed on whichever step
+ * was running (coordinator or client), and the per-stage figures mostly measured those pauses. Requests come one at
+ * a time and the coordinator waits for the answer (client-pool.ts), so while a client step runs nothing else in
+ * the process does: process CPU time (cpu-clock.ts) is this client's work plus the collection of this heap.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { encodeUpdatePayload, EnvelopeSealer, type EnvelopeBinding, type SealedEnvelope, type SecAggConfig } from '@fedrec/protocol';
+import {
+  forwardedSharesSchema,
+  rosterSchema,
+  unmaskRequestSchema,
+  type ForwardedShares,
+  type Roster,
+  type UnmaskRequest,
+} from '@fedrec/protocol/secagg-messages.js';
+import type { WeightManifest } from '@fedrec/protocol/weights.js';
+import { contributionLayout, encodeContribution, SecAggClient } from '@fedrec/secagg';
+import { clientContribution, clientId } from './population.js';
+import { processCpuMs } from './cpu-clock.js';
+import { fullGc } from './full-gc.js';
+
+export interface HostSetup {
+  seed: number;
+  params: number;
+  manifest: WeightManifest;
+}
+
+/** One request: an operation on a batch of this host's clients (by population index). */
+export type HostRequest =
+  | { op: 'plain-connect'; indices: number[]; coordinatorPublicKey: Uint8Array }
+  | { op: 'plain-seal'; indices: number[]; roundId: number }
+  | { op: 'secagg-start'; indices: number[]; roundId: number; config: SecAggConfig; validate: boolean }
+  | { op: 'advertise'; indices: number[] }
+  | { op: 'share-keys'; items: Array<{ index: number; roster: Roster }> }
+  | { op: 'masked-input'; items: Array<{ index: number; forwarded: ForwardedShares }> }
+  | { op: 'unmask'; items: Array<{ index: number; request: UnmaskRequest }> }
+  | { op: 'gc' }
+  | { op: 'reset' };
+
+/** Per client: what it sent and the CPU ms it spent. */
+export interface HostReply {
+  index: number;
+  ms: number;
+  /** Of `ms`, the part that may run while the device trains (masked-input stage: receiveShares). */
+  precomputeMs?: number;
+  sent: unknown;
+}
+
+const setup = workerData as HostSetup;
+const clock = processCpuMs;
+const sealers = new Map<number, EnvelopeSealer>();
+const clients = new Map<number, SecAggClient>();
+let config: SecAggConfig | null = null;
+let validate = false;
+const layout = contributionLayout(setup.manifest);
+/** One delta buffer for every client's turn (see clientContribution). */
+const scratch = new Float32Array(setup.params);
+const check = <T>(schema: { parse(v: unknown): T }, value: T): T => (validate ? schema.parse(value) : value);
+
+async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfer: ArrayBuffer[] }> {
+  const replies: HostReply[] = [];
+  const transfer: ArrayBuffer[] = [];
+  const timed = async (index: number, f: () => unknown) => {
+    const t = clock();
+    const sent = await f();
+    replies.push({ index, ms: clock() - t, sent });
+  };
+  switch (req.op) {
+    case 'plain-connect':
+      // A session's steady state: the sealer has agreed its key with the coordinator (once per connection).
+      for (const i of req.indices) {
+        const sealer = new EnvelopeSealer(req.coordinatorPublicKey);
+        const binding: EnvelopeBinding = { roundId: 0, clientId: clientId(i), taskId: 't0', modelVersion: 0 };
+        sealers.set(i, sealer);
+        replies.push({ index: i, ms: 0, sent: { envelope: await sealer.seal(new Uint8Array(1), binding), binding } });
+      }
+      break;
+    case 'plain-seal':
+      for (const i of req.indices) {
+        const c = clientContribution(setup.seed, i, setup.params, scratch);
+        const binding: EnvelopeBinding = { roundId: req.roundId, clientId: clientId(i), taskId: `t${req.roundId}`, modelVersion: req.roundId };
+        await timed(i, () => sealers.get(i)!.seal(encodeUpdatePayload({ numExamples: c.numExamples, metrics: { loss: 0.5 }, delta: c.delta }), binding));
+        transfer.push((replies.at(-1)!.sent as SealedEnvelope).ciphertext.buffer as ArrayBuffer);
+      }
+      break;
+    case 'secagg-start':
+      config = req.config;
+      validate = req.validate;
+      clients.clear();
+      for (const i of req.indices) clients.set(i, new SecAggClient({ clientId: clientId(i), roundId: req.roundId, config, vectorLength: layout.vectorLength }));
+      break;
+    case 'advertise':
+      for (const i of req.indices) await timed(i, () => clients.get(i)!.advertiseKeys());
+      break;
+    case 'share-keys':
+      for (const { index, roster } of req.items) await timed(index, () => clients.get(index)!.shareKeys(check(rosterSchema, roster)));
+      break;
+    case 'masked-input':
+      for (const { index, forwarded } of req.items) {
+        const client = clients.get(index)!;
+        // receiveShares (open the shares, agree and expand every mask) needs no input: the SDK runs it as soon as the
+        // forwarded shares arrive, while the device trains. Timed apart so the report can say what that hides.
+        let t = clock();
+        client.receiveShares(check(forwardedSharesSchema, forwarded));
+        const precomputeMs = clock() - t;
+        // Generating the training result is not client work the protocol adds; quantizing and masking it are.
+        const c = clientContribution(setup.seed, index, setup.params, scratch);
+        t = clock();
+        const sent = client.maskInput(encodeContribution(c, layout, config!));
+        replies.push({ index, ms: precomputeMs + clock() - t, precomputeMs, sent });
+        transfer.push(sent.masked.buffer as ArrayBuffer);
+      }
+      break;
+    case 'unmask':
+      for (const { index, request } of req.items) {
+        await timed(index, () => clients.get(index)!.unmask(check(unmaskRequestSchema, request)));
+        const correction = (replies.at(-1)!.sent as { correction?: Uint8Array }).correction;
+        if (correction) transfer.push(correction.buffer as ArrayBuffer);
+        clients.delete(index);
+      }
+      break;
+    case 'gc':
+      fullGc();
+      break;
+    case 'reset':
+      sealers.clear();
+      clients.clear();
+      break;
+  }
+  return { replies, transfer };
+}
+
+parentPort!.on('message', (req: HostRequest) => {
+  handle(req).then(
+    ({ replies, transfer }) => parentPort!.postMessage({ ok: true, replies }, transfer),
+    (err: unknown) => parentPort!.postMessage({ ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+  );
+});

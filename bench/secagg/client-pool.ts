@@ -1,0 +1,109 @@
+import { Worker } from 'node:worker_threads';
+import type { HostReply, HostRequest, HostSetup } from './client-host.js';
+import { fullGc } from './full-gc.js';
+
+const HOST_URL = new URL('./client-host.ts', import.meta.url);
+
+/**
+ * Idle time between the two sides' turns. V8 finishes part of a heap's garbage collection on helper threads
+ * (concurrent marking and sweeping) after the JavaScript that made the garbage has returned; process CPU time
+ * would charge that tail to whichever side runs next. A short idle lets it end uncounted, as it runs beside the
+ * main thread on a device or coordinator with a spare core; collection pauses on a side's own thread still count.
+ */
+const SETTLE_MS = 15;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
+/** Starts the host from its TypeScript source: worker threads do not inherit tsx's loader (Node 20), so register it. */
+function startHost(setup: HostSetup): Worker {
+  if (!HOST_URL.pathname.endsWith('.ts')) return new Worker(HOST_URL, { workerData: setup });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(HOST_URL.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: setup });
+}
+
+/**
+ * The simulated population in one worker thread. Every call is lockstep: the host gets one batch, the pool waits
+ * for its answer, then hands the replies over. So client steps (on the host) and coordinator steps (main thread)
+ * never run at the same time, and process CPU time charges each step to its own side (cpu-clock.ts); while the
+ * main thread times the coordinator's work on a batch no reply is being received (and deserialized) on it. One
+ * host rather than several for the same reason: two hosts running at once would be charged each other's CPU.
+ */
+export class ClientPool {
+  private readonly hosts: Worker[];
+  private readonly pending = new Map<Worker, { resolve: (r: HostReply[]) => void; reject: (e: Error) => void }>();
+
+  constructor(setup: HostSetup) {
+    this.hosts = [startHost(setup)];
+    for (const host of this.hosts) {
+      host.on('message', (m: { ok: true; replies: HostReply[] } | { ok: false; error: string }) => {
+        const p = this.pending.get(host)!;
+        this.pending.delete(host);
+        if (m.ok) p.resolve(m.replies);
+        else p.reject(new Error(`client host: ${m.error}`));
+      });
+      host.on('error', (err) => {
+        const p = this.pending.get(host);
+        this.pending.delete(host);
+        p?.reject(err);
+      });
+    }
+  }
+
+  hostOf(index: number): number {
+    return index % this.hosts.length;
+  }
+
+  private call(host: Worker, req: HostRequest): Promise<HostReply[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(host, { resolve, reject });
+      host.postMessage(req);
+    });
+  }
+
+  /**
+   * Runs `makeRequest` over the items in batches of `batch` per host; `onReplies` gets each lockstep step's
+   * replies (in index order within a host) before the next step is sent.
+   */
+  async run<T extends { index: number }>(
+    items: T[],
+    makeRequest: (batch: T[]) => HostRequest,
+    onReplies: (replies: HostReply[]) => Promise<void> | void,
+    batch = 32,
+  ): Promise<void> {
+    const perHost = this.hosts.map(() => [] as T[]);
+    for (const item of items) perHost[this.hostOf(item.index)]!.push(item);
+    items.length = 0; // the caller's array: sent items should not stay reachable from it
+    while (perHost.some((xs) => xs.length > 0)) {
+      const steps = await Promise.all(
+        this.hosts.map((host, h) => {
+          // Taken out as sent (splice), so this heap holds no sent message while the coordinator works.
+          const slice = perHost[h]!.splice(0, batch);
+          return slice.length ? this.call(host, makeRequest(slice)) : Promise.resolve([]);
+        }),
+      );
+      await settle();
+      for (const replies of steps) await onReplies(replies);
+      await settle();
+    }
+  }
+
+  /** Sends one request to every host with the indices it holds. */
+  async broadcast(indices: number[], makeRequest: (mine: number[]) => HostRequest): Promise<void> {
+    await Promise.all(
+      this.hosts.map((host, h) => {
+        const mine = indices.filter((i) => this.hostOf(i) === h);
+        return this.call(host, makeRequest(mine));
+      }),
+    );
+  }
+
+  /** A full collection of the host's heap and then of this one (untimed, before a measured round: full-gc.ts). */
+  async collectGarbage(): Promise<void> {
+    await Promise.all(this.hosts.map((host) => this.call(host, { op: 'gc' })));
+    fullGc();
+    await settle();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.terminate()));
+  }
+}

@@ -1,0 +1,73 @@
+/** What one benchmarked round reports, whichever harness ran it. */
+export interface RoundFigures {
+  /** Why the round was abandoned (secure aggregation), or undefined when it completed. */
+  abandoned?: string;
+  /** The round's critical path: Σ over stages of (slowest client + coordinator). */
+  criticalMs: number;
+  /** Per stage: slowest client's and the coordinator's compute. */
+  stages: Record<string, { clientMaxMs: number; serverMs: number }>;
+  /**
+   * The critical path when each client's receiveShares (mask expansion, needs no input) runs while it trains and
+   * training takes at least as long: the masked-input stage then costs a client only quantizing and masking.
+   * Undefined where the harness does not time it apart (plain, the in-process harness).
+   */
+  overlappedMs?: number;
+  totalMs: number;
+  serverMs: number;
+  clientMedianMs: number;
+  clientMaxMs: number;
+  uploadBytes: number;
+  downloadBytes: number;
+  maxError: number;
+}
+
+/** Socket.IO payload size: the JSON text with each binary field as its placeholder, plus the binary bytes. */
+export function wireBytes(v: unknown): number {
+  let binary = 0;
+  let num = 0;
+  const json = JSON.stringify(v, (_k, x: unknown) => {
+    if (x instanceof Uint8Array) {
+      binary += x.byteLength;
+      return { _placeholder: true, num: num++ };
+    }
+    return x;
+  });
+  return (json?.length ?? 0) + binary;
+}
+
+/**
+ * A secagg stage message as it travels, packed into one attachment (protocol/packed.ts: each Uint8Array becomes
+ * { "$bytes": [offset, length] } into one blob): the same count as wireBytes(pack(v)), without building the blob.
+ * Why: pack copies every byte field (a 400 KB masked input, a correction), and that garbage, made between the
+ * timed steps, would be collected inside the next coordinator step.
+ */
+export function packedBytes(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  let blob = 0;
+  const walk = (x: unknown): unknown => {
+    if (x instanceof Uint8Array) {
+      const ref = { $bytes: [blob, x.byteLength] };
+      blob += x.byteLength;
+      return ref;
+    }
+    if (Array.isArray(x)) return x.map(walk);
+    if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y)]));
+    return x;
+  };
+  const json = walk(v);
+  return JSON.stringify({ json, blob: { _placeholder: true, num: 0 } }).length + blob;
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** Σ over stages of (slowest client + coordinator): the round's compute critical path. */
+export function criticalPath(stages: RoundFigures['stages']): number {
+  return Object.values(stages).reduce((t, s) => t + s.clientMaxMs + s.serverMs, 0);
+}

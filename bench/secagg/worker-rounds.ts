@@ -1,0 +1,248 @@
+/**
+ * Plain and secure-aggregation rounds with the clients in worker threads (client-host.ts) and the coordinator in
+ * the main thread, taking turns, each step timed in process CPU time (cpu-clock.ts). The stage sequence is
+ * runInMemoryRound's (secagg/in-memory-round.ts); the coordinator validates every message as the collector does
+ * (zod schemas, hand checks for ShareKeys and UnmaskResponse), the packing left out as in every harness here.
+ */
+import { decodeUpdatePayload, EnvelopeOpener, generateKeyPair, type EnvelopeBinding, type SealedEnvelope, type SecAggConfig } from '@fedrec/protocol';
+import { advertiseKeysSchema, maskedInputSchema, type AdvertiseKeys, type MaskedInput } from '@fedrec/protocol/secagg-messages.js';
+import { checkShareKeys, checkUnmaskResponse } from '@fedrec/protocol/secagg-message-checks.js';
+import type { WeightManifest } from '@fedrec/protocol/weights.js';
+import { contributionLayout, decodeAggregate, SecAggServer, type SecAggAbandoned } from '@fedrec/secagg';
+import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
+import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
+import type { ClientPool } from './client-pool.js';
+import type { HostReply } from './client-host.js';
+import { clientId, expectedMean } from './population.js';
+import { criticalPath, maxDiff, mean, median, packedBytes, wireBytes, type RoundFigures } from './round-figures.js';
+
+export interface WorkerRoundContext {
+  pool: ClientPool;
+  seed: number;
+  params: number;
+  manifest: WeightManifest;
+  /** The main thread's CPU clock (ms). */
+  clock: () => number;
+  /** Population indices taking part. */
+  indices: number[];
+  /** Indices that go silent after share keys (plain: they send no update). */
+  dropped: ReadonlySet<number>;
+}
+
+let nextRound = 1;
+
+/*
+ * BATCH_CLOCK: the coordinator's steps are timed per batch of replies (one pair of clock readings around all of a
+ * batch's accepts), not per message. Its figure is a per-stage sum anyway, and a clock reading (getrusage over
+ * every thread of the process) cost ~0.1 ms on this loaded machine, about half of it inside the interval: per
+ * message that was ~0.2 ms a client a round added to the coordinator (a CPU profile of a 1,000-client round: 0.84 s
+ * in cpuUsage on the main thread). Clients are still timed one by one (their slowest matters); their steps are
+ * milliseconds, so the reading's share there is small.
+ */
+
+/** Sealed FedAvg: each client encodes and seals its update (worker); the coordinator opens, decodes, accumulates, averages. */
+export async function plainRoundInWorkers(ctx: WorkerRoundContext): Promise<RoundFigures> {
+  const { pool, clock, indices, dropped, manifest } = ctx;
+  const roundId = nextRound++;
+  const coordinator = generateKeyPair();
+  const opener = new EnvelopeOpener(coordinator.secretKey);
+  // Untimed: the session's key agreement, done once per connection in a deployment.
+  await pool.run(
+    indices.map((index) => ({ index })),
+    (b) => ({ op: 'plain-connect', indices: b.map((x) => x.index), coordinatorPublicKey: coordinator.publicKey }),
+    async (replies) => {
+      for (const r of replies) {
+        const { envelope, binding } = r.sent as { envelope: SealedEnvelope; binding: EnvelopeBinding };
+        await opener.open(envelope, binding);
+      }
+    },
+  );
+  await pool.collectGarbage();
+  const t0 = performance.now();
+  const clientMs: number[] = [];
+  const uploads: number[] = [];
+  let serverMs = 0;
+  const acc = new UpdateAccumulator(manifest);
+  const survivors = indices.filter((i) => !dropped.has(i));
+  await pool.run(
+    survivors.map((index) => ({ index })),
+    (b) => ({ op: 'plain-seal', indices: b.map((x) => x.index), roundId }),
+    async (replies) => {
+      // Bookkeeping first, then the coordinator's work on the whole batch between two clock readings (see BATCH_CLOCK).
+      const work = replies.map((r) => {
+        clientMs.push(r.ms);
+        uploads.push(wireBytes({ envelope: r.sent }));
+        const binding: EnvelopeBinding = { roundId, clientId: clientId(r.index), taskId: `t${roundId}`, modelVersion: roundId };
+        return { envelope: r.sent as SealedEnvelope, binding };
+      });
+      const t = clock();
+      for (const { envelope, binding } of work) {
+        const payload = decodeUpdatePayload(await opener.open(envelope, binding));
+        acc.add(payload.numExamples, payload.delta, payload.rowWeights);
+      }
+      serverMs += clock() - t;
+    },
+  );
+  const t = clock();
+  const result = averageDelta(manifest, acc.sums);
+  serverMs += clock() - t;
+  const totalMs = performance.now() - t0;
+  const stages = { 'seal / open': { clientMaxMs: Math.max(...clientMs), serverMs } };
+  return {
+    criticalMs: criticalPath(stages),
+    stages,
+    totalMs,
+    serverMs,
+    clientMedianMs: median(clientMs),
+    clientMaxMs: Math.max(...clientMs),
+    uploadBytes: mean(uploads),
+    downloadBytes: 0,
+    maxError: maxDiff(result, expectedMean(ctx.seed, survivors, ctx.params)),
+  };
+}
+
+/** One SecAgg / SecAgg+ round, stage by stage, clients in the pool, the SecAggServer here. */
+export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecAggConfig): Promise<RoundFigures> {
+  const { pool, clock, indices, dropped, manifest } = ctx;
+  const roundId = nextRound++;
+  const layout = contributionLayout(manifest);
+  const server = new SecAggServer({ roundId, config, vectorLength: layout.vectorLength });
+  const stageClient = new Map<string, Map<number, number>>();
+  const afterTraining = new Map<number, number>();
+  const stageServer = new Map<string, number>();
+  const clientTotal = new Map<number, number>();
+  const up = new Map<number, number>();
+  const down = new Map<number, number>();
+  const addTo = <K>(m: Map<K, number>, k: K, x: number) => m.set(k, (m.get(k) ?? 0) + x);
+  const clientStep = (stage: string, r: HostReply) => {
+    if (!stageClient.has(stage)) stageClient.set(stage, new Map());
+    addTo(stageClient.get(stage)!, r.index, r.ms);
+    addTo(clientTotal, r.index, r.ms);
+    addTo(up, r.index, packedBytes(r.sent));
+  };
+  /**
+   * A stage's messages as pool items, their bytes counted now, and the server's map emptied: the items leave this
+   * heap batch by batch as they are sent, so the coordinator's later steps do not collect what the bench held.
+   */
+  const itemsOf = <M, K extends string>(messages: Map<string, M>, key: K, keep: (index: number) => boolean = () => true) => {
+    const items: Array<{ index: number } & Record<K, M>> = [];
+    for (const [id, m] of messages) {
+      const index = byId.get(id)!;
+      if (!keep(index)) continue;
+      addTo(down, index, packedBytes(m));
+      items.push({ index, [key]: m } as { index: number } & Record<K, M>);
+    }
+    messages.clear();
+    return items;
+  };
+  const serverTimed = <T>(stage: string, f: () => T): T => {
+    const t = clock();
+    const v = f();
+    addTo(stageServer, stage, clock() - t);
+    return v;
+  };
+  const abandoned = (a: SecAggAbandoned): RoundFigures => ({
+    abandoned: a.reason,
+    criticalMs: 0,
+    stages: {},
+    totalMs: performance.now() - t0,
+    serverMs: [...stageServer.values()].reduce((x, y) => x + y, 0),
+    clientMedianMs: 0,
+    clientMaxMs: 0,
+    uploadBytes: 0,
+    downloadBytes: 0,
+    maxError: Number.NaN,
+  });
+  const byId = new Map(indices.map((i) => [clientId(i), i]));
+  await pool.broadcast(indices, (mine) => ({ op: 'secagg-start', indices: mine, roundId, config, validate: true }));
+  await pool.collectGarbage();
+  const t0 = performance.now();
+
+  await pool.run(
+    indices.map((index) => ({ index })),
+    (b) => ({ op: 'advertise', indices: b.map((x) => x.index) }),
+    (replies) => {
+      for (const r of replies) {
+        clientStep('advertise', r);
+      }
+      serverTimed('advertise', () => {
+        for (const r of replies) server.acceptAdvertisement(clientId(r.index), advertiseKeysSchema.parse(r.sent as AdvertiseKeys));
+      });
+    },
+  );
+  const rosters = serverTimed('advertise', () => server.closeAdvertisement());
+  if (rosters.status === 'abandoned') return abandoned(rosters);
+
+  await pool.run(
+    itemsOf(rosters.messages, 'roster'),
+    (b) => ({ op: 'share-keys', items: b }),
+    (replies) => {
+      for (const r of replies) {
+        clientStep('share-keys', r);
+      }
+      serverTimed('share-keys', () => {
+        for (const r of replies) server.acceptShareKeys(clientId(r.index), checkShareKeys(r.sent));
+      });
+    },
+  );
+  const forwarded = serverTimed('share-keys', () => server.closeShareKeys());
+  if (forwarded.status === 'abandoned') return abandoned(forwarded);
+
+  await pool.run(
+    itemsOf(forwarded.messages, 'forwarded', (index) => !dropped.has(index)),
+    (b) => ({ op: 'masked-input', items: b }),
+    (replies) => {
+      for (const r of replies) {
+        clientStep('masked-input', r);
+        afterTraining.set(r.index, r.ms - (r.precomputeMs ?? 0));
+      }
+      serverTimed('masked-input', () => {
+        for (const r of replies) server.acceptMaskedInput(clientId(r.index), maskedInputSchema.parse(r.sent as MaskedInput));
+      });
+    },
+  );
+  const requests = serverTimed('masked-input', () => server.closeMaskedInput());
+  if (requests.status === 'abandoned') return abandoned(requests);
+
+  await pool.run(
+    itemsOf(requests.messages, 'request'),
+    (b) => ({ op: 'unmask', items: b }),
+    (replies) => {
+      for (const r of replies) {
+        clientStep('unmask', r);
+      }
+      serverTimed('unmask', () => {
+        for (const r of replies) server.acceptUnmaskResponse(clientId(r.index), checkUnmaskResponse(r.sent));
+      });
+    },
+  );
+  let t = clock();
+  const outcome = await server.finish();
+  addTo(stageServer, 'unmask', clock() - t);
+  if (outcome.status !== 'completed') return abandoned(outcome);
+  t = clock();
+  const result = averageDelta(manifest, decodeAggregate(outcome.sum, outcome.contributors.length, layout, config));
+  addTo(stageServer, 'unmask', clock() - t);
+  const totalMs = performance.now() - t0;
+
+  const survivors = indices.filter((i) => !dropped.has(i));
+  const stages: RoundFigures['stages'] = {};
+  for (const stage of ['advertise', 'share-keys', 'masked-input', 'unmask']) {
+    const perClient = [...(stageClient.get(stage)?.values() ?? [])];
+    stages[stage] = { clientMaxMs: perClient.length ? Math.max(...perClient) : 0, serverMs: stageServer.get(stage) ?? 0 };
+  }
+  const times = survivors.map((i) => clientTotal.get(i)!);
+  const overlapped = { ...stages, 'masked-input': { ...stages['masked-input']!, clientMaxMs: Math.max(0, ...afterTraining.values()) } };
+  return {
+    criticalMs: criticalPath(stages),
+    overlappedMs: criticalPath(overlapped),
+    stages,
+    totalMs,
+    serverMs: [...stageServer.values()].reduce((x, y) => x + y, 0),
+    clientMedianMs: median(times),
+    clientMaxMs: Math.max(...times),
+    uploadBytes: mean(survivors.map((i) => up.get(i)!)),
+    downloadBytes: mean(survivors.map((i) => down.get(i)!)),
+    maxError: maxDiff(result, expectedMean(ctx.seed, survivors, ctx.params)),
+  };
+}
