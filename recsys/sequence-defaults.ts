@@ -2,11 +2,13 @@ import type { ModelSpec } from '@fedrec/protocol';
 
 /**
  * Defaults of the sequence model (models/seq): embedding width and how many recent items form the
- * device's state. Chosen on ML-100K with `npm run simulate -- --model seq` (README "Recommendation quality").
+ * device's state. Chosen on ML-100K with `npm run simulate -- --model seq` (README "The sequence model"):
+ * the last 20 items at width 32 against 5 at width 16 reached validation HR@10 0.600 against 0.537 on 300
+ * users, and test HR@10 0.5737 against 0.4995 at round 19 on all 943 (README "The table", 1 December 2026).
  */
 export const SEQ_DEFAULTS = {
-  factors: 16,
-  seqLen: 5,
+  factors: 32,
+  seqLen: 20,
   initStd: 0.1,
 };
 

@@ -38,7 +38,7 @@ export function heldOutItems(u: UserData): number[] {
  * - 'none': neither (He et al.'s NCF code): a held-out item may be drawn as a negative.
  */
 export type NegativeExclusion = 'held-out' | 'validation' | 'none';
-export const NEGATIVE_EXCLUSIONS: readonly NegativeExclusion[] = ['held-out', 'validation', 'none'];
+export const NEGATIVE_EXCLUSIONS = ['held-out', 'validation', 'none'] as const satisfies readonly NegativeExclusion[];
 
 /** Parses an exclusion mode from a flag or round config; anything else is an error naming the choices. */
 export function parseNegativeExclusion(v: unknown): NegativeExclusion {

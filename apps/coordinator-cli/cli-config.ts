@@ -4,6 +4,7 @@ import { lrScheduleSpec } from '@fedrec/coordinator/strategy/lr-schedule.js';
 import { DEFAULT_MODEL_NAME } from './default-model.js';
 import { PRIVACY_PRESETS, type DpClipChoice } from '@fedrec/coordinator/privacy/presets.js';
 import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
+import { NEGATIVE_EXCLUSIONS } from '@fedrec/recsys/split.js';
 
 /**
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
@@ -98,6 +99,11 @@ export const cliConfigSchema = z
     learningRate: z.coerce.number().positive().optional(),
     optimizer: z.enum(['sgd', 'adam']).optional(),
     trainingExtra: jsonRecord.optional(),
+    /**
+     * Which held-out items recommender devices never sample as negatives (recsys/split.ts), sent in
+     * each round's fit config as extra.negativeExclusion, as `simulate --negative-exclusion` sends it.
+     */
+    negativeExclusion: z.enum(NEGATIVE_EXCLUSIONS).optional(),
     corsOrigin: z.string().min(1).optional(),
     /**
      * Hidden interactions by default: the coordinator sees only sums over >= threshold devices (README "Privacy:

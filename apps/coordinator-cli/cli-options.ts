@@ -71,7 +71,11 @@ export function coordinatorOptionsFromCli(config: CliConfig, initialWeights: Wei
       batchSize: config.batchSize ?? training.batchSize,
       learningRate: config.learningRate ?? training.learningRate,
       optimizer: config.optimizer ?? training.optimizer,
-      extra: config.trainingExtra ?? training.extra,
+      // --negative-exclusion is one key of the trainer's extra settings; the flag wins over --training-extra's.
+      extra: {
+        ...(config.trainingExtra ?? training.extra),
+        ...(config.negativeExclusion !== undefined ? { negativeExclusion: config.negativeExclusion } : {}),
+      },
     },
     modelSpec,
     initialWeights,

@@ -68,6 +68,11 @@ function program(): Command {
     ['learningRate', '--learning-rate <x>', 'client learning rate'],
     ['optimizer', '--optimizer <name>', 'sgd or adam'],
     ['trainingExtra', '--training-extra <json>', 'extra trainer settings as JSON'],
+    [
+      'negativeExclusion',
+      '--negative-exclusion <mode>',
+      'recommenders: held-out items devices never sample as negatives: held-out (validation and test), validation (strict: training never reads the test item) or none; sent as round config',
+    ],
     ['corsOrigin', '--cors-origin <origin>', 'origin allowed for browser clients'],
     [
       'secureAggregation',

@@ -24,6 +24,7 @@ const IN_WORDS: Partial<Record<CliKey, string>> = {
   serverLrSchedule: 'constant',
   clientLrSchedule: 'constant',
   proximalMu: '0 (off)',
+  negativeExclusion: "held-out (the device trainer's default)",
   dpClip: "fixed (the preset's clip norm)",
 };
 

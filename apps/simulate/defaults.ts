@@ -10,8 +10,9 @@ import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
  * average 8-30 (about five times an idle machine's round time), so within 30 minutes here. In the table
  * run NeuMF-8 + FedYogi reached 0.6013 after 24 rounds; the previous defaults (NeuMF-8 + FedAvg, 120
  * rounds) 0.6511 in an older run. The client side (lr 0.5, batch 4, 1 local epoch, 4 negatives) is
- * recsys/defaults.ts's. Confirmed by the one-run table of 1 December 2026 (README "The table"): at 15
- * rounds it is the best of nine cells (0.7020, next MF-32 + FedYogi 0.6341).
+ * recsys/defaults.ts's. Confirmed by the one-run table of 1 December 2026, 02:54 UTC (README "The table"):
+ * at these 20 rounds it is the best cell (0.7285, 313 s of training; next MF-32 + FedYogi 0.6660). Under
+ * the strict protocol (--negative-exclusion validation) MF-32 + FedYogi without PFedRec is best (0.6363).
  */
 export const SIMULATE_DEFAULTS = {
   model: 'mf' as const,

@@ -29,7 +29,7 @@ import { withSequences } from '@fedrec/recsys/data/sequences.js';
 import { generateSequentialPattern } from '@fedrec/recsys/data/sequential-pattern.js';
 import { SEQ_DEFAULTS, seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
 import { withModelTrainingDefaults } from './model-training-defaults.js';
-import { PERSONALIZATIONS, type Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
+import { PERSONALIZATIONS, PFEDREC_FINE_TUNES, type PfedrecFineTune, type Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 import { COMPRESSIONS, type Compression } from '@fedrec/protocol';
 import { STRATEGY_NAMES, parseStrategyOptions, strategyHelp, withShorthands } from '@fedrec/coordinator/strategy/registry.js';
 import { PRIVACY_PRESETS, PRIVACY_PRESET_TABLE, privacyPresetHelp, type PrivacyPresetName } from '@fedrec/coordinator/privacy/presets.js';
@@ -126,6 +126,14 @@ const program = new Command('simulate')
       .choices(NEGATIVE_EXCLUSIONS)
       .default('held-out'),
   )
+  .addOption(
+    new Option(
+      '--pfedrec-fine-tune <rows>',
+      "with --personalization pfedrec, the item rows each device keeps fine-tuned: touched (every row the round trained, PFedRec's) or positives (only its own items' rows); sent as round config",
+    )
+      .choices(PFEDREC_FINE_TUNES)
+      .default('touched'),
+  )
   .option('--max-abandoned <n>', 'end the run (with a report saying so) after this many abandoned rounds in a row', int, 5)
   .option('--time-limit-min <m>', 'end the federated run (with a report saying so) after this many minutes', num)
   .addOption(
@@ -211,6 +219,7 @@ interface Flags {
   proximalMu: number;
   holdout: HoldoutMode;
   negativeExclusion: NegativeExclusion;
+  pfedrecFineTune: PfedrecFineTune;
   maxAbandoned: number;
   timeLimitMin?: number;
   strategy: string;
@@ -432,7 +441,7 @@ async function main(): Promise<void> {
       batchSize: f.batchSize,
       learningRate: f.lr,
       optimizer: 'sgd',
-      extra: { negatives: f.negatives, negativeExclusion: f.negativeExclusion },
+      extra: { negatives: f.negatives, negativeExclusion: f.negativeExclusion, pfedrecFineTune: f.pfedrecFineTune },
     },
     serverLearningRate: serverLr,
     strategy,
@@ -543,6 +552,7 @@ async function main(): Promise<void> {
         strategyOptions: strategy.options,
         negatives: f.negatives,
         negativeExclusion: f.negativeExclusion,
+        pfedrecFineTune: f.pfedrecFineTune,
         evaluateEvery: f.evaluateEvery,
         engine: f.engine,
         personalization: f.personalization,

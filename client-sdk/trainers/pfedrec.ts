@@ -13,6 +13,23 @@ export type Personalization = 'none' | 'pfedrec';
 export const PERSONALIZATIONS: readonly Personalization[] = ['none', 'pfedrec'];
 
 /**
+ * Which item rows PFedRec's fine-tune keeps on the device (round config `extra.pfedrecFineTune`):
+ * - 'touched' (default, PFedRec's own): every row the round trained, the sampled negatives' included;
+ * - 'positives': only the rows of items the device interacted with. A sampled negative's pushed-down row
+ *   is not kept, so a never-seen item is scored with the global row whether or not it was drawn. Under the
+ *   strict protocol the test item can be drawn as a negative and was then kept pushed down, while under
+ *   the held-out protocol it never is, but a fraction of its 99 evaluation negatives are (README "PFedRec").
+ */
+export type PfedrecFineTune = 'touched' | 'positives';
+export const PFEDREC_FINE_TUNES = ['touched', 'positives'] as const satisfies readonly PfedrecFineTune[];
+
+/** Parses the fine-tune mode from round config; anything else is an error naming the choices. */
+export function parsePfedrecFineTune(v: unknown): PfedrecFineTune {
+  if (typeof v === 'string' && (PFEDREC_FINE_TUNES as readonly string[]).includes(v)) return v as PfedrecFineTune;
+  throw new RangeError(`pfedrec fine-tune must be one of ${PFEDREC_FINE_TUNES.join(', ')}, not ${JSON.stringify(v)}`);
+}
+
+/**
  * PFedRec's dual personalization (Zhang et al., "Dual Personalization on Federated Recommendation",
  * IJCAI 2023), on any recommender engine:
  * - a per-device score function: the model's score-function tensors (engine.scoreFunction, else every
@@ -81,6 +98,7 @@ export class PfedrecState {
   /**
    * After a local fit that started from `used` (forFit): keeps the trained score function and the item
    * fine-tune on the device, and zeroes the score function's delta in `result`, so it never leaves.
+   * `positives` given ('positives' fine-tune): only those items' rows are kept; the upload is unchanged.
    */
   async afterFit(
     engine: RecommenderEngine,
@@ -88,6 +106,7 @@ export class PfedrecState {
     manifest: WeightManifest,
     used: Map<string, Float32Array>,
     result: LocalFitResult,
+    positives?: ReadonlySet<number>,
   ): Promise<void> {
     for (const name of this.headNames(engine, options, manifest)) {
       const delta = result.denseDeltas.get(name);
@@ -99,8 +118,18 @@ export class PfedrecState {
       );
       result.denseDeltas.set(name, new Float32Array(delta.length));
     }
+    const local = Array.from(result.localItems);
+    const kept = positives ? local.flatMap((item, k) => (positives.has(item) ? [k] : [])) : local.map((_, k) => k);
     // Item ids as float32 are exact up to 2^24 items.
-    await this.store.set(this.key('items'), Float32Array.from(result.localItems));
-    for (const [name, rows] of result.itemDeltas) await this.store.set(this.key(`offset/${name}`), rows.slice());
+    await this.store.set(
+      this.key('items'),
+      Float32Array.from(kept, (k) => local[k]!),
+    );
+    for (const [name, rows] of result.itemDeltas) {
+      const width = local.length === 0 ? 0 : rows.length / local.length;
+      const out = new Float32Array(kept.length * width);
+      kept.forEach((k, j) => out.set(rows.subarray(k * width, (k + 1) * width), j * width));
+      await this.store.set(this.key(`offset/${name}`), out);
+    }
   }
 }

@@ -8,7 +8,7 @@ import { currentBackendInfo } from '../selected-backend.js';
 import { defaultModelRegistry, type EngineLoader, type ModelRegistry } from '@fedrec/models/registry.js';
 import { heldOutMetrics } from '@fedrec/recsys/metrics.js';
 import { negativeExclusions, parseNegativeExclusion, userSeed, type UserData } from '@fedrec/recsys/split.js';
-import { PfedrecState, type Personalization } from './pfedrec.js';
+import { parsePfedrecFineTune, PfedrecState, type Personalization } from './pfedrec.js';
 
 /** Where a device keeps its private tensors (the SDK's behaviour store satisfies it). */
 export interface PrivateStore {
@@ -106,7 +106,11 @@ export class RecsysTrainer implements Trainer {
       optimizer,
       ...(mu > 0 ? { proximalMu: mu } : {}),
     });
-    if (pfedrec) await pfedrec.afterFit(engine, options, ctx.global.manifest, shared, result);
+    if (pfedrec) {
+      const fineTune = parsePfedrecFineTune(ctx.config.extra['pfedrecFineTune'] ?? 'touched');
+      const positives = fineTune === 'positives' ? new Set(this.data.trainItems) : undefined;
+      await pfedrec.afterFit(engine, options, ctx.global.manifest, shared, result, positives);
+    }
     await this.savePrivate(ctx.modelSpec.name, result.privateAfter);
     const { delta, rowWeights } = flattenLocalResult(ctx.global.manifest, result);
     return { delta, numExamples: result.numExamples, rowWeights, metrics: { loss: result.loss } };

@@ -72,5 +72,40 @@ for (const [model, head, items] of [
       assert.notEqual(mine.metrics['loss'], theirs.metrics['loss'], 'evaluation scores with the personal model');
       for (const v of Object.values(mine.metrics)) assert.ok(Number.isFinite(v));
     });
+
+    it("'positives' fine-tune keeps only the device's own items' rows; the upload is the same as 'touched'", async () => {
+      const withMode = (mode: string) => ({ ...task(1), config: { ...CONFIG, extra: { ...CONFIG.extra, pfedrecFineTune: mode } } });
+      const touchedStore = memoryPrivateStore();
+      const positivesStore = memoryPrivateStore();
+      const touched = await new RecsysTrainer({ data, store: touchedStore, engine: 'js', personalization: 'pfedrec' }).fit(withMode('touched'));
+      const positives = await new RecsysTrainer({ data, store: positivesStore, engine: 'js', personalization: 'pfedrec' }).fit(withMode('positives'));
+      assert.deepEqual(positives.delta, touched.delta, 'the same rows travel up either way');
+      const own = new Set(data.trainItems);
+      const allKept = Array.from(touchedStore.entries.get(`${model}/pfedrec/items`)!);
+      const kept = Array.from(positivesStore.entries.get(`${model}/pfedrec/items`)!);
+      assert.ok(
+        allKept.some((item) => !own.has(item)),
+        "'touched' keeps sampled negatives' rows",
+      );
+      assert.deepEqual(
+        kept,
+        allKept.filter((item) => own.has(item)),
+        "'positives' keeps exactly the device's own items, in order",
+      );
+      for (const name of items) {
+        const width = segment(global, name).size / NUM_ITEMS;
+        const all = touchedStore.entries.get(`${model}/pfedrec/offset/${name}`)!;
+        const mine = positivesStore.entries.get(`${model}/pfedrec/offset/${name}`)!;
+        assert.equal(mine.length, kept.length * width);
+        kept.forEach((item, j) => {
+          const k = allKept.indexOf(item);
+          assert.deepEqual(mine.subarray(j * width, (j + 1) * width), all.subarray(k * width, (k + 1) * width), `${name} row of item ${item}`);
+        });
+      }
+      await assert.rejects(
+        new RecsysTrainer({ data, engine: 'js', personalization: 'pfedrec' }).fit(withMode('some')),
+        /pfedrec fine-tune must be one of touched, positives/,
+      );
+    });
   });
 }

@@ -82,6 +82,30 @@ describe('coordinator: CLI configuration', () => {
     assert.throws(() => resolveCliConfig({ proximalMu: '-1' }), /--proximal-mu/);
     assert.throws(() => resolveCliConfig({ strategy: 'fedavgm', serverLrSchedule: 'step:0:1' }), /EVERY/);
   });
+
+  it("sends --negative-exclusion as the devices' round config (extra.negativeExclusion), over --training-extra, and refuses unknown modes", async () => {
+    const fitExtra = async (config: ReturnType<typeof resolveCliConfig>) => {
+      const options = coordinatorOptionsFromCli(config, initialWeights(), silentLogger);
+      const clients = [{ clientId: 'a', connectedAt: 0 }];
+      const [fit] = await options.strategy!.configureFit({
+        roundId: 0,
+        modelVersion: 0,
+        global: initialWeights(),
+        clients,
+        sampleSize: 1,
+        config: options.trainingConfig!,
+      });
+      return fit!.config.extra;
+    };
+    const strict = await fitExtra(
+      resolveCliConfig({ trainingExtra: '{"negatives":4,"negativeExclusion":"none"}' }, configFromEnv({ FEDREC_NEGATIVE_EXCLUSION: 'validation' })),
+    );
+    assert.deepEqual(strict, { negatives: 4, negativeExclusion: 'validation' });
+    const unset = await fitExtra(resolveCliConfig({}));
+    assert.equal(unset['negativeExclusion'], undefined, "without the flag the trainer's default (held-out) applies");
+    assert.ok('negatives' in unset, "the recommender's own extra settings stay");
+    assert.throws(() => resolveCliConfig({ negativeExclusion: 'test' }), /--negative-exclusion/);
+  });
 });
 
 describe('coordinator: CLI process', () => {
