@@ -2,7 +2,7 @@
 // argv[2] is a JSON RunSpec; the result is one JSON line on stdout prefixed with RESULT.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -23,6 +23,12 @@ export interface RunSpec {
   uploadBudgetBytes?: number;
   /** Buffered (FedBuff) mode with a buffer of `clients` updates: each "round" is one committed version. */
   buffered?: boolean;
+  /**
+   * Scheduling priority of the device processes (os.setPriority, 0-19; unset = the same as the coordinator).
+   * In a deployment devices run on their own hardware; on this shared machine they compete with the coordinator
+   * for its cores, and a niced fleet keeps their CPU from reading as the coordinator's latency.
+   */
+  fleetNice?: number;
 }
 
 export interface RunResult {
@@ -160,6 +166,7 @@ await Promise.all(
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    if (spec.fleetNice !== undefined && child.pid !== undefined) setPriority(child.pid, spec.fleetNice);
     fleets.push(child);
     // A fleet that dies would leave the round waiting until its deadline: stop the run with its exit code instead.
     child.on('exit', (code) => {
