@@ -1,5 +1,6 @@
 import { SeededRandom } from '@fedrec/models/random.js';
 import type { InteractionDataset } from './data/types.js';
+import { parseChoice } from './choice.js';
 
 /** Everything one client holds: exactly one user's data. */
 export interface UserData {
@@ -42,8 +43,7 @@ export const NEGATIVE_EXCLUSIONS = ['held-out', 'validation', 'none'] as const s
 
 /** Parses an exclusion mode from a flag or round config; anything else is an error naming the choices. */
 export function parseNegativeExclusion(v: unknown): NegativeExclusion {
-  if (typeof v === 'string' && (NEGATIVE_EXCLUSIONS as readonly string[]).includes(v)) return v as NegativeExclusion;
-  throw new RangeError(`negative exclusion must be one of ${NEGATIVE_EXCLUSIONS.join(', ')}, not ${JSON.stringify(v)}`);
+  return parseChoice(v, NEGATIVE_EXCLUSIONS, 'negative exclusion');
 }
 
 /**

@@ -1,6 +1,7 @@
 import { rowLayout, sharedLayout, type ModelSpec, type WeightManifest } from '@fedrec/protocol';
 import type { LocalFitResult } from '@fedrec/models/ncf/engine/local-fit.js';
 import type { RecommenderEngine } from '@fedrec/models/recommender-engine.js';
+import { parseChoice } from '@fedrec/recsys/choice.js';
 
 /** Where a device keeps its personal tensors (RecsysTrainer's PrivateStore satisfies it). */
 interface TensorStore {
@@ -25,8 +26,7 @@ export const PFEDREC_FINE_TUNES = ['touched', 'positives'] as const satisfies re
 
 /** Parses the fine-tune mode from round config; anything else is an error naming the choices. */
 export function parsePfedrecFineTune(v: unknown): PfedrecFineTune {
-  if (typeof v === 'string' && (PFEDREC_FINE_TUNES as readonly string[]).includes(v)) return v as PfedrecFineTune;
-  throw new RangeError(`pfedrec fine-tune must be one of ${PFEDREC_FINE_TUNES.join(', ')}, not ${JSON.stringify(v)}`);
+  return parseChoice(v, PFEDREC_FINE_TUNES, 'pfedrec fine-tune');
 }
 
 /**

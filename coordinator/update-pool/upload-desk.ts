@@ -1,7 +1,7 @@
-import { ProtocolError, uploadSlotRequestSchema, type SealedEnvelope, type UploadSlotGrant } from '@fedrec/protocol';
+import type { SealedEnvelope } from '@fedrec/protocol';
 import type { FitAssignment, UpdateLimits } from '../fit-collector.js';
 import type { Logger } from '../logger.js';
-import { socketHandler } from '../socket-handler.js';
+import { uploadSlotListener } from './upload-slot-listener.js';
 import { UploadSlots } from './upload-slots.js';
 
 /** Upload pacing settings (coordinator options uploadBudgetBytes, uploadSlotHoldMs). */
@@ -36,14 +36,12 @@ export class UploadDesk {
   open(): void {
     const { roundId, limits, logger } = this.round;
     for (const a of this.round.assignments) {
-      const listener = socketHandler('upload:slot', uploadSlotRequestSchema, logger, async (request): Promise<UploadSlotGrant> => {
-        if (request.roundId !== roundId) throw new ProtocolError('WRONG_ROUND', `upload slot for round ${request.roundId}, current round is ${roundId}`);
-        if (request.taskId !== a.taskId) throw new ProtocolError('WRONG_ROUND', `task ${request.taskId} is not this client's task in round ${roundId}`);
-        if (request.bytes > limits.maxUpdateBytes)
-          throw new ProtocolError('TOO_LARGE', `an update of ${request.bytes} bytes exceeds the coordinator's limit of ${limits.maxUpdateBytes}`);
-        await this.slots.request(a.clientId, request.bytes);
-        return { holdMs: this.pacing.holdMs };
-      });
+      const listener = uploadSlotListener(
+        { roundId, taskId: a.taskId, slotKey: a.clientId },
+        this.slots,
+        { maxUpdateBytes: limits.maxUpdateBytes, holdMs: this.pacing.holdMs },
+        logger,
+      );
       a.socket.on('upload:slot', listener);
       this.listeners.push({ a, listener });
     }

@@ -19,8 +19,6 @@ interface Waiter {
   bytes: number;
   resolve: () => void;
   reject: (err: ProtocolError) => void;
-  /** Released while queued: skipped when it reaches the head. */
-  dropped: boolean;
 }
 
 /**
@@ -33,12 +31,10 @@ interface Waiter {
 export class UploadSlots {
   private readonly grants = new Map<string, Grant>();
   /**
-   * Requests in arrival order from `head` on (dropped ones are skipped there), and by client: a round of
-   * thousands of devices asks at once, and releasing or granting by scanning or shifting an array was
-   * O(queue) each, O(devices²) a round on the event loop.
+   * Waiting requests by client, in arrival order (a Map iterates in insertion order): a round of thousands of
+   * devices asks at once, and the head, a lookup and a removal are each O(1) here, where scanning or shifting
+   * an array was O(queue) each, O(devices²) a round on the event loop.
    */
-  private queue: Waiter[] = [];
-  private head = 0;
   private readonly queued = new Map<string, Waiter>();
   /** Everyone who asked this round: one request per client, even after its grant expired or was used. */
   private readonly asked = new Set<string>();
@@ -84,9 +80,7 @@ export class UploadSlots {
       return Promise.reject(new ProtocolError('UPLOAD_SLOT_DUPLICATE', `client ${clientId} already asked for an upload slot this round`));
     this.asked.add(clientId);
     return new Promise<void>((resolve, reject) => {
-      const w: Waiter = { clientId, bytes, resolve, reject, dropped: false };
-      this.queue.push(w);
-      this.queued.set(clientId, w);
+      this.queued.set(clientId, { clientId, bytes, resolve, reject });
       this.pump();
     });
   }
@@ -116,7 +110,6 @@ export class UploadSlots {
     const w = this.queued.get(clientId);
     if (w) {
       this.queued.delete(clientId);
-      w.dropped = true;
       w.reject(new ProtocolError('ROUND_CLOSED', 'the task ended before an upload slot was free'));
     }
     const grant = this.grants.get(clientId);
@@ -141,23 +134,16 @@ export class UploadSlots {
     this.closed = true;
     for (const w of this.queued.values()) w.reject(new ProtocolError('ROUND_CLOSED', 'the round closed before an upload slot was free'));
     this.queued.clear();
-    this.queue = [];
-    this.head = 0;
     for (const g of this.grants.values()) clearTimeout(g.timer);
     this.grants.clear();
     this.grantedBytes = 0;
   }
 
   private pump(): void {
-    while (!this.closed && this.head < this.queue.length) {
-      const head = this.queue[this.head]!;
-      if (head.dropped) {
-        this.advance();
-        continue;
-      }
+    for (const head of this.queued.values()) {
+      if (this.closed) return;
       // Room in the budget, or nothing granted at all (a request larger than the whole budget still goes, alone).
       if (this.grants.size > 0 && this.grantedBytes + head.bytes > this.options.budgetBytes) return;
-      this.advance();
       this.queued.delete(head.clientId);
       const grant: Grant = { bytes: head.bytes, used: false, timer: undefined };
       grant.timer = setTimeout(() => {
@@ -170,15 +156,6 @@ export class UploadSlots {
       this.highestBytes = Math.max(this.highestBytes, this.grantedBytes);
       this.highestGrants = Math.max(this.highestGrants, this.grants.size);
       head.resolve();
-    }
-  }
-
-  /** Moves past the queue's head, dropping the consumed prefix once it is most of the array (amortised O(1)). */
-  private advance(): void {
-    this.head += 1;
-    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
     }
   }
 }
