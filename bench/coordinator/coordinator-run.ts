@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
-import type { WeightManifest } from '@fedrec/protocol';
+import type { Compression, WeightManifest } from '@fedrec/protocol';
 import { splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
 
 export interface RunSpec {
@@ -29,6 +29,11 @@ export interface RunSpec {
    * for its cores, and a niced fleet keeps their CPU from reading as the coordinator's latency.
    */
   fleetNice?: number;
+  /**
+   * The run's compression (coordinator option `compression`): the devices pre-encode their delta with the same
+   * codec (protocol/compression.ts), as an SDK device obeying the task would. Unset = 'none' (float32).
+   */
+  compression?: Compression;
 }
 
 export interface RunResult {
@@ -55,6 +60,8 @@ export interface RunResult {
    * profiles' timestamps: to read a profile of the rounds alone (bench/coordinator/profile-window.ts).
    */
   roundWindowsUs: Array<[number, number]>;
+  /** Sealed bytes each device sends per update (the fleets' pre-encoded payload plus the AEAD tag). */
+  bytesUpPerUpdate?: number;
   /** Set when clients dropped (ping timeouts on a loaded machine) and the next round could never start. */
   stoppedEarly?: string;
 }
@@ -86,6 +93,7 @@ const coordinator = createCoordinator({
   updateWorkers: spec.workers,
   ...(spec.uploadBudgetBytes !== undefined ? { uploadBudgetBytes: spec.uploadBudgetBytes } : {}),
   ...(spec.buffered ? { mode: 'buffered' as const, buffered: { bufferSize: spec.clients } } : {}),
+  ...(spec.compression ? { compression: spec.compression } : {}),
 });
 const { url } = await coordinator.start();
 
@@ -162,7 +170,7 @@ const connectStart = performance.now();
 await Promise.all(
   Array.from({ length: fleetCount }, (_, f) => {
     const n = Math.min(spec.perFleet, spec.clients - f * spec.perFleet);
-    const child = fork(join(here, 'fleet.ts'), [url, String(n), `f${f}`, String(spec.params)], {
+    const child = fork(join(here, 'fleet.ts'), [url, String(n), `f${f}`, String(spec.params), spec.compression ?? 'none'], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -176,7 +184,11 @@ await Promise.all(
       }
     });
     return new Promise<void>((resolve, reject) =>
-      child.on('message', (m: { connected?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : m.connected !== undefined && resolve())),
+      child.on('message', (m: { connected?: number; bytesUp?: number; error?: string }) => {
+        if (m.error) return reject(new Error(m.error));
+        if (m.bytesUp !== undefined) result.bytesUpPerUpdate = m.bytesUp;
+        if (m.connected !== undefined) resolve();
+      }),
     );
   }),
 );

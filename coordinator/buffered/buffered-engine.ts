@@ -79,9 +79,10 @@ export class BufferedEngine implements CoordinatorEngine {
   private readonly slotHoldMs: number;
   /**
    * The update pool (updateWorkers > 0), as sync rounds use it (update-pool/): updates are opened, validated,
-   * weighted, bounded and summed in its workers; one pool round per manifest, cut at every commit.
+   * weighted, bounded and summed in its workers; one pool round per manifest, cut at every commit. Started
+   * with the first update (an idle engine runs no threads).
    */
-  private readonly pool: UpdatePool | undefined;
+  private pool: UpdatePool | undefined;
   private poolRound: { id: number; manifest: WeightManifest } | undefined;
   private buffer: OpenBuffer | undefined;
   private wire: { modelVersion: number; global: Weights; weights: WireWeights } | undefined;
@@ -106,15 +107,6 @@ export class BufferedEngine implements CoordinatorEngine {
     const budgetBytes = deps.options.uploadBudgetBytes ?? DEFAULT_UPLOAD_BUDGET_BYTES;
     this.slotHoldMs = deps.options.uploadSlotHoldMs ?? DEFAULT_UPLOAD_SLOT_HOLD_MS;
     this.slots = budgetBytes > 0 ? new UploadSlots({ budgetBytes, holdMs: this.slotHoldMs }) : undefined;
-    const workers = deps.options.updateWorkers;
-    this.pool =
-      workers > 0
-        ? new UpdatePool({
-            size: workers,
-            secretKey: deps.keyPair.secretKey,
-            ...(deps.options.maxUpdatesInFlight ? { maxInFlight: deps.options.maxUpdatesInFlight } : {}),
-          })
-        : undefined;
   }
 
   /** The update pool (for tests and benchmarks: its counters); undefined with updateWorkers 0. */
@@ -366,7 +358,7 @@ export class BufferedEngine implements CoordinatorEngine {
     this.slots?.use(task.taskId, envelope.ciphertext.length);
     this.refuseIfStale(task);
     const binding = { roundId: task.roundId, clientId: task.clientId, taskId: task.taskId, modelVersion: task.baseVersion };
-    if (this.pool) return this.acceptPooled(this.pool, task, envelope, binding);
+    if (o.updateWorkers > 0) return this.acceptPooled(this.startedPool(), task, envelope, binding);
     const payload = await openValidatedUpdate(envelope, binding, this.opener, state.global.manifest, this.updateLimits());
     // Opening awaits: a version may have been committed meanwhile, so staleness is measured again, as accepted.
     if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
@@ -440,6 +432,17 @@ export class BufferedEngine implements CoordinatorEngine {
     });
     this.stats.acceptedAt(staleness);
     if (buffer.size >= this.deps.options.buffered.bufferSize) this.commit(buffer);
+  }
+
+  /** The update pool, started on first use. */
+  private startedPool(): UpdatePool {
+    const o = this.deps.options;
+    this.pool ??= new UpdatePool({
+      size: o.updateWorkers,
+      secretKey: this.deps.keyPair.secretKey,
+      ...(o.maxUpdatesInFlight ? { maxInFlight: o.maxUpdatesInFlight } : {}),
+    });
+    return this.pool;
   }
 
   /** Starts a pool round for the model's manifest when there is none for it yet (first update, catalogue growth). */
