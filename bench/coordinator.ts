@@ -11,10 +11,11 @@ import { FLOAT32_BLOCK } from '@fedrec/coordinator/strategy/update-accumulator.j
 import { defaultUpdateWorkers } from '@fedrec/coordinator/update-pool/update-pool.js';
 import type { WeightManifest } from '@fedrec/protocol';
 import { measureAead } from './coordinator/aead.js';
+import { measureDecodeCopy } from './coordinator/decode-copy.js';
 import type { RunResult, RunSpec } from './coordinator/coordinator-run.js';
 
 const quick = process.argv.includes('--quick');
-// `--only accumulate|aead|rounds|rss|rss-buffered|idle`: one section (the others take minutes on a shared machine);
+// `--only accumulate|aead|decode|rounds|rss|rss-buffered|idle`: one section (the others take minutes on a shared machine);
 // `--sizes` and `--rows` narrow the rounds section (see there).
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
@@ -121,6 +122,26 @@ if (runs('aead')) {
   }
 }
 
+// 2b. The update worker's open + decode + validate per update, the dense delta copied out of the plaintext
+// (before) or viewed in it (after), blocks alternating in one process (`--only decode`).
+if (runs('decode')) {
+  const params = 100_000;
+  const perBlock = quick ? 200 : 500;
+  const rounds = quick ? 6 : 10;
+  const rows = await measureDecodeCopy(params, perBlock, rounds);
+  console.log(
+    `\n[decode] open + decode + validate one ${params.toLocaleString('en')}-parameter update, ${rounds} alternating blocks of ${perBlock}, medians per update (load ${load()})`,
+  );
+  for (const r of rows)
+    console.log(
+      `  ${r.name.padEnd(14)} wall ${f(r.wallMs, 3)} ms   process CPU ${f(r.cpuMs, 3)} ms   GC pauses ${f(r.gcPauseMs, 3)} ms (${r.gcCount} per block)   ArrayBuffer growth in a block ${f(r.externalKB, 0)} KB`,
+    );
+  const [before, after] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  console.log(
+    `  after / before: wall ${f(after.wallMs / before.wallMs, 2)}, CPU ${f(after.cpuMs / before.cpuMs, 2)}, GC pauses ${f(after.gcPauseMs / before.gcPauseMs, 2)}`,
+  );
+}
+
 /** One measured coordinator run; a failed run prints why and yields undefined (the other figures still come). */
 async function run(spec: RunSpec): Promise<RunResult | undefined> {
   try {
@@ -171,18 +192,19 @@ if (runs('rounds')) {
   console.log(
     '  clients  path                                     round s (r1, r2)  CPU ms/update (r1, r2)  r2 main/workers/other  /api/status p50 / p99 ms  loop p99 ms  bytes up/update  accepted     load',
   );
-  const variants: Array<{ group: string; spec: Partial<RunSpec>; path: string }> = [
-    { group: 'base', spec: { workers: 0 }, path: 'event loop (before)' },
-    { group: 'base', spec: { workers: after }, path: `${after} worker(s) (after)` },
-    { group: 'base', spec: { workers: after, fleetNice: 19 }, path: `${after} worker(s), devices niced` },
-    { group: 'compression', spec: { workers: after, fleetNice: 19, compression: 'fp16' }, path: `${after} worker(s), devices niced, fp16` },
-    { group: 'compression', spec: { workers: after, fleetNice: 19, compression: 'int8' }, path: `${after} worker(s), devices niced, int8` },
-    { group: 'buffered', spec: { workers: 0, buffered: true }, path: 'buffered, event loop (before)' },
-    { group: 'buffered', spec: { workers: after, buffered: true }, path: `buffered, ${after} worker(s) (after)` },
+  // `--rows` takes group names (base, compression, buffered) or row keys (loop, pool, niced, fp16, int8, buffered-loop, buffered-pool).
+  const variants: Array<{ group: string; key: string; spec: Partial<RunSpec>; path: string }> = [
+    { group: 'base', key: 'loop', spec: { workers: 0 }, path: 'event loop (before)' },
+    { group: 'base', key: 'pool', spec: { workers: after }, path: `${after} worker(s) (after)` },
+    { group: 'base', key: 'niced', spec: { workers: after, fleetNice: 19 }, path: `${after} worker(s), devices niced` },
+    { group: 'compression', key: 'fp16', spec: { workers: after, fleetNice: 19, compression: 'fp16' }, path: `${after} worker(s), devices niced, fp16` },
+    { group: 'compression', key: 'int8', spec: { workers: after, fleetNice: 19, compression: 'int8' }, path: `${after} worker(s), devices niced, int8` },
+    { group: 'buffered', key: 'buffered-loop', spec: { workers: 0, buffered: true }, path: 'buffered, event loop (before)' },
+    { group: 'buffered', key: 'buffered-pool', spec: { workers: after, buffered: true }, path: `buffered, ${after} worker(s) (after)` },
   ];
   for (const clients of sizes) {
     for (const v of variants) {
-      if (!groups.has(v.group)) continue;
+      if (!groups.has(v.group) && !groups.has(v.key)) continue;
       const r = await run({ mode: 'round', clients, params, workers: after, rounds: 2, perFleet: Math.ceil(clients / (quick ? 2 : 4)), ...v.spec });
       if (!r) continue;
       const t = r.cpuMsPerUpdateByThread.at(-1);

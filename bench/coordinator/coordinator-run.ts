@@ -128,13 +128,21 @@ let cpuStart = process.cpuUsage();
 // Threads running before any round: the main thread and the platform's; the update pool starts with round 1.
 const knownThreads = new Set(threadCpuMs().keys());
 let threadsStart = threadCpuMs();
-coordinator.on('round:started', () => {
+const markStart = (): void => {
   roundStart = performance.now();
   roundStartAt = Date.now();
   roundStartUs = nowUs();
   cpuStart = process.cpuUsage();
   threadsStart = threadCpuMs();
   loopDelay.enable();
+};
+// Buffered mode opens the next buffer (its round:started) while the previous one is still being committed, so
+// its versions are timed commit to commit: the first from its round:started, each next from the commit before.
+let started = false;
+coordinator.on('round:started', () => {
+  if (spec.buffered && started) return;
+  started = true;
+  markStart();
 });
 const finished = new Promise<void>((resolve) => {
   coordinator.on('round:committed', (record: { participants: string[] }) => {
@@ -155,6 +163,7 @@ const finished = new Promise<void>((resolve) => {
       // Minor page faults per update (each costs tens of µs on this VM: it hands freed pages back to its host).
       faults: { main: round2(split.faults.main / n), late: round2(split.faults.late / n), other: round2(split.faults.other / n) },
     });
+    if (spec.buffered) markStart();
     if (result.roundMs.length >= spec.rounds) return resolve();
     // The next round waits for all `clients` (minClients): if some dropped it would wait forever. Stop with
     // the rounds measured and say so, instead of hanging the bench.

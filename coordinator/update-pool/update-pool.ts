@@ -269,7 +269,7 @@ export class UpdatePool {
     const died = (why: string) => {
       if (this.slots[index] !== slot || slot.dead) return;
       slot.dead = true;
-      this.crashes += 1;
+      if (!this.closed) this.crashes += 1; // close() terminating it is no crash
       const err = new ProtocolError('UPDATE_WORKER_FAILED', `update worker ${index} ${why}; its updates in flight and its partial sums are lost`);
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();

@@ -64,7 +64,8 @@ export class UpdateShard {
     checkUpdateSize(envelope, limits);
     const plaintext = await this.opener.open(envelope, binding);
     checkUpdatePadding(plaintext, manifest, limits.compression); // the same checks as update-validation.ts's in-thread path
-    const payload = validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression), manifest, limits);
+    // The plaintext is this update's own (freshly decrypted, dropped after): the delta may view it, not copy it.
+    const payload = validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression, true), manifest, limits);
     const update: DenseUpdate = { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights };
     const measured = measureUpdate(update, this.tables);
     this.opened.set(job, { update, measured });
