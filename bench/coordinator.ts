@@ -11,10 +11,12 @@ import { FLOAT32_BLOCK } from '@fedrec/coordinator/strategy/update-accumulator.j
 import { defaultUpdateWorkers } from '@fedrec/coordinator/update-pool/update-pool.js';
 import type { WeightManifest } from '@fedrec/protocol';
 import { measureAead } from './coordinator/aead.js';
+import { measureDecodeCopy } from './coordinator/decode-copy.js';
 import type { RunResult, RunSpec } from './coordinator/coordinator-run.js';
 
 const quick = process.argv.includes('--quick');
-// `--only accumulate|aead|rounds|rss|rss-buffered|idle`: one section (the others take minutes on a shared machine).
+// `--only accumulate|aead|decode|rounds|rss|rss-buffered|idle`: one section (the others take minutes on a shared machine);
+// `--sizes` and `--rows` narrow the rounds section (see there).
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const runs = (section: string) => only === undefined || only === section;
@@ -120,6 +122,26 @@ if (runs('aead')) {
   }
 }
 
+// 2b. The update worker's open + decode + validate per update, the dense delta copied out of the plaintext
+// (before) or viewed in it (after), blocks alternating in one process (`--only decode`).
+if (runs('decode')) {
+  const params = 100_000;
+  const perBlock = quick ? 200 : 500;
+  const rounds = quick ? 6 : 10;
+  const rows = await measureDecodeCopy(params, perBlock, rounds);
+  console.log(
+    `\n[decode] open + decode + validate one ${params.toLocaleString('en')}-parameter update, ${rounds} alternating blocks of ${perBlock}, medians per update (load ${load()})`,
+  );
+  for (const r of rows)
+    console.log(
+      `  ${r.name.padEnd(14)} wall ${f(r.wallMs, 3)} ms   process CPU ${f(r.cpuMs, 3)} ms   GC pauses ${f(r.gcPauseMs, 3)} ms (${r.gcCount} per block)   ArrayBuffer growth in a block ${f(r.externalKB, 0)} KB`,
+    );
+  const [before, after] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  console.log(
+    `  after / before: wall ${f(after.wallMs / before.wallMs, 2)}, CPU ${f(after.cpuMs / before.cpuMs, 2)}, GC pauses ${f(after.gcPauseMs / before.gcPauseMs, 2)}`,
+  );
+}
+
 /** One measured coordinator run; a failed run prints why and yields undefined (the other figures still come). */
 async function run(spec: RunSpec): Promise<RunResult | undefined> {
   try {
@@ -149,40 +171,62 @@ function runOnce(spec: RunSpec): Promise<RunResult> {
 const after = defaultUpdateWorkers();
 
 // 3. Rounds over real Socket.IO: devices in child processes, the coordinator in its own.
+// `--sizes 1000,5000` picks the round sizes; `--rows base,compression,buffered` picks row groups (default all).
+const listArg = (name: string): string[] | undefined => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1]!.split(',') : undefined;
+};
 if (runs('rounds')) {
-  const sizes = quick ? [100, 500] : [1000, 5000];
+  const sizes = listArg('--sizes')?.map(Number) ?? (quick ? [100, 500] : [1000, 5000]);
+  const groups = new Set(listArg('--rows') ?? ['base', 'compression', 'buffered']);
   const params = 100_000;
   console.log(`\n[rounds] ${params.toLocaleString('en')}-parameter model, 2 rounds each, devices over loopback Socket.IO in ${quick ? 2 : 4} processes`);
   // The device processes share this machine's cores with the coordinator, which deployed devices never do: the
-  // last row of each size runs them at the lowest priority (nice 19), so that what /api/status waits for is the
+  // "devices niced" rows run them at the lowest priority (nice 19), so that what /api/status waits for is the
   // coordinator's own work rather than the simulated devices' CPU. The other rows keep them at equal priority.
+  // Compression rows (fp16, int8) are niced like their float32 row, to read next to it. Buffered rows: FedBuff
+  // with a buffer of all the clients, so a "round" is one committed version; before = updates opened on the event
+  // loop (updateWorkers 0), after = through the update pool; every buffered task also carries the model (400 KB).
+  // CPU by thread (round 2): main = the event loop, workers = the update pool, other = V8's GC and compiler
+  // helpers and libuv's pool (bench/coordinator/thread-cpu.ts).
   console.log(
-    '  clients  path                               round s (r1, r2)   CPU ms/update   /api/status p50 / p99 ms   event loop p99 ms   accepted   load',
+    '  clients  path                                     round s (r1, r2)  CPU ms/update (r1, r2)  r2 main/workers/other  /api/status p50 / p99 ms  loop p99 ms  bytes up/update  accepted     load',
   );
-  const variants = [{ workers: 0 }, { workers: after }, { workers: after, fleetNice: 19 }];
+  // `--rows` takes group names (base, compression, buffered) or row keys (loop, pool, niced, fp16, int8, buffered-loop, buffered-pool).
+  const variants: Array<{ group: string; key: string; spec: Partial<RunSpec>; path: string }> = [
+    { group: 'base', key: 'loop', spec: { workers: 0 }, path: 'event loop (before)' },
+    { group: 'base', key: 'pool', spec: { workers: after }, path: `${after} worker(s) (after)` },
+    { group: 'base', key: 'niced', spec: { workers: after, fleetNice: 19 }, path: `${after} worker(s), devices niced` },
+    { group: 'compression', key: 'fp16', spec: { workers: after, fleetNice: 19, compression: 'fp16' }, path: `${after} worker(s), devices niced, fp16` },
+    { group: 'compression', key: 'int8', spec: { workers: after, fleetNice: 19, compression: 'int8' }, path: `${after} worker(s), devices niced, int8` },
+    { group: 'buffered', key: 'buffered-loop', spec: { workers: 0, buffered: true }, path: 'buffered, event loop (before)' },
+    { group: 'buffered', key: 'buffered-pool', spec: { workers: after, buffered: true }, path: `buffered, ${after} worker(s) (after)` },
+  ];
   for (const clients of sizes) {
-    for (const { workers, fleetNice } of variants) {
-      const r = await run({
-        mode: 'round',
-        clients,
-        params,
-        workers,
-        rounds: 2,
-        perFleet: Math.ceil(clients / (quick ? 2 : 4)),
-        ...(fleetNice ? { fleetNice } : {}),
-      });
+    for (const v of variants) {
+      if (!groups.has(v.group) && !groups.has(v.key)) continue;
+      const r = await run({ mode: 'round', clients, params, workers: after, rounds: 2, perFleet: Math.ceil(clients / (quick ? 2 : 4)), ...v.spec });
       if (!r) continue;
-      const path = workers === 0 ? 'event loop (before)' : `${workers} worker(s) (after)${fleetNice ? ', devices niced' : ''}`;
+      const t = r.cpuMsPerUpdateByThread.at(-1);
       console.log(
-        `  ${String(clients).padStart(7)}  ${path.padEnd(34)} ${r.roundMs
-          .map((m) => f(m / 1000, 1))
-          .join(', ')
-          .padEnd(18)} ${r.cpuMsPerUpdate
-          .map((c) => f(c, 2))
-          .join(', ')
-          .padEnd(
-            15,
-          )} ${`${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(26)} ${f(r.eventLoopMs.p99, 0).padEnd(19)} ${r.accepted.join(', ').padEnd(10)} ${load()}`,
+        [
+          `  ${String(clients).padStart(7)}`,
+          v.path.padEnd(40),
+          r.roundMs
+            .map((m) => f(m / 1000, 1))
+            .join(', ')
+            .padEnd(17),
+          r.cpuMsPerUpdate
+            .map((c) => f(c, 2))
+            .join(', ')
+            .padEnd(23),
+          (t ? `${f(t.main, 2)} / ${f(t.late, 2)} / ${f(t.other, 2)}` : '').padEnd(22),
+          `${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(24),
+          f(r.eventLoopMs.p99, 0).padEnd(11),
+          (r.bytesUpPerUpdate !== undefined ? r.bytesUpPerUpdate.toLocaleString('en') : '').padEnd(16),
+          r.accepted.join(', ').padEnd(12),
+          load(),
+        ].join(' '),
       );
       if (r.stoppedEarly) console.log(`           (stopped early: ${r.stoppedEarly})`);
     }

@@ -86,7 +86,7 @@ export class SecAggParticipant {
     if (round.evaluation) return this.maskedEvaluation(round, round.evaluation);
     let reply: MaskedInput;
     try {
-      reply = await finishFit(this.host, round.fit!, ({ outcome }) => {
+      reply = await finishFit(this.host, round.fit!, async ({ outcome }) => {
         if (this.round !== round) throw new ProtocolError('ROUND_CLOSED', `round ${round.task.roundId} ended while training`);
         if (round.layout.clipBit && outcome.clipBit === undefined)
           throw new ProtocolError('INTERNAL', 'adaptive clipping: the DP step left no clipping bit to mask');
@@ -101,6 +101,9 @@ export class SecAggParticipant {
           round.task.secureAggregation.config,
         );
         const masked = this.refusals(() => round.client.maskInput(input), round);
+        // Paced (protocol/upload-slot.ts): the masked input goes out only once a slot for its size is granted.
+        const { roundId, taskId, deadline, uploadSlot } = round.task;
+        if (uploadSlot) await this.host.askUploadSlot({ roundId, taskId, bytes: masked.masked.byteLength, deadline });
         return { reply: masked, bytesSent: masked.masked.byteLength };
       });
     } catch (err) {

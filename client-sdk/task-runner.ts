@@ -195,6 +195,11 @@ export class TaskRunner implements SecAggParticipantHost {
     this.reportFailure('fit', task, err);
   }
 
+  /** A masked input's upload slot, asked on the latest connection as a plain fit asks for its sealed update's. */
+  askUploadSlot(request: { roundId: number; taskId: string; bytes: number; deadline: number }): Promise<unknown> {
+    return askUploadSlot(this.socket, request, this.now);
+  }
+
   stageAnswered(progress: { roundId: number; taskId: string; stage: SecAggStageName }): void {
     this.options.events.emit('secagg:stage', progress);
   }

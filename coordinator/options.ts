@@ -16,6 +16,7 @@ import type { FitCollector } from './fit-collector.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { PlainFitCollector, type PlainFitCollectorOptions } from './plain-fit-collector.js';
+import { DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_UPLOAD_SLOT_HOLD_MS } from './update-pool/upload-desk.js';
 import { defaultUpdateWorkers } from './update-pool/update-pool.js';
 import { SECAGG_MODES, MAX_SHARES, secAggConfigSchema } from '@fedrec/protocol';
 import { SecAggFitCollector } from './secagg-fit-collector.js';
@@ -169,12 +170,12 @@ export const coordinatorOptionsSchema = z.object({
   /** Plain mode: most updates in flight in the update pool (back-pressure); default 2 per worker. */
   maxUpdatesInFlight: z.number().int().min(1).optional(),
   /**
-   * Plain mode, upload pacing: a device asks `upload:slot` with its sealed size and sends its update once
-   * granted; slots are granted in arrival order while their bytes fit this budget (one always may go).
-   * Default 64 MiB; 0 = off (devices upload as soon as trained). See coordinator/update-pool/upload-desk.ts.
+   * Upload pacing: a device asks `upload:slot` with its sealed size (under secure aggregation: its masked input's)
+   * and sends its update once granted; slots are granted in arrival order while their bytes fit this budget (one
+   * always may go). Default 64 MiB; 0 = off (devices upload as soon as trained). See coordinator/update-pool/upload-desk.ts.
    */
   uploadBudgetBytes: z.number().int().min(0).optional(),
-  /** Plain mode: how long a granted upload slot waits for its update before going to the next device (default 60 s). */
+  /** Upload pacing: how long a granted upload slot waits for its update before going to the next device (default 60 s). */
   uploadSlotHoldMs: z.number().int().min(1).optional(),
   logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug', 'child'), 'logger must be pino-compatible').optional(),
   /** 'sync' = rounds; 'buffered' = FedBuff: devices train continuously, a version every buffered.bufferSize updates (buffered/). */
@@ -269,7 +270,16 @@ export function resolveSampleSize(clientsPerRound: ResolvedOptions['clientsPerRo
 function defaultCollector(mode: (typeof SECAGG_MODES)[number], settings: z.output<typeof secAggSettingsSchema>, plain: PlainFitCollectorOptions): FitCollector {
   if (mode === 'off') return new PlainFitCollector(plain);
   const { advertiseTimeoutMs, shareKeysTimeoutMs, unmaskTimeoutMs, ...rest } = settings;
-  return new SecAggFitCollector({ config: { mode, ...rest }, advertiseTimeoutMs, shareKeysTimeoutMs, unmaskTimeoutMs });
+  // Masked inputs are paced with the same budget and hold as plain updates (0 = off).
+  const budgetBytes = plain.uploadBudgetBytes ?? DEFAULT_UPLOAD_BUDGET_BYTES;
+  const uploadPacing = budgetBytes > 0 ? { budgetBytes, holdMs: plain.uploadSlotHoldMs ?? DEFAULT_UPLOAD_SLOT_HOLD_MS } : undefined;
+  return new SecAggFitCollector({
+    config: { mode, ...rest },
+    advertiseTimeoutMs,
+    shareKeysTimeoutMs,
+    unmaskTimeoutMs,
+    ...(uploadPacing ? { uploadPacing } : {}),
+  });
 }
 
 /** On a cluster node, the local collector runs this node's clients and the others' partial sums are merged in. */

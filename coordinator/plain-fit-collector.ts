@@ -117,7 +117,7 @@ export class PlainFitCollector implements FitCollector {
         ledger.claim(ctx.roundId, a.taskId, a.clientId);
         const envelope = parseFitReply(value);
         // Paced: refused unless it came through a slot at least its size (nothing is opened or summed then).
-        desk?.admit(clientId, envelope);
+        desk?.admit(clientId, envelope.ciphertext.length);
         const binding = { roundId: ctx.roundId, clientId: a.clientId, taskId: a.taskId, modelVersion: ctx.modelVersion };
         return take(clientId, envelope, binding);
       },

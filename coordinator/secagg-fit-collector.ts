@@ -20,6 +20,8 @@ import { errorFields } from './logger.js';
 import type { RequestPayload } from './request.js';
 import { emptySums } from '@fedrec/protocol';
 import { taskFor } from './task.js';
+import { UploadDesk, type UploadPacing } from './update-pool/upload-desk.js';
+import type { UploadSlots } from './update-pool/upload-slots.js';
 
 type SecAggStageEvent = 'secagg:advertise' | 'secagg:roster' | 'secagg:forward' | 'secagg:unmask';
 
@@ -38,6 +40,11 @@ export interface SecAggCollectorOptions {
   randomBytes?: (n: number) => Uint8Array;
   /** Metrics a secure evaluation sums (each device masks n·metric and n); default hr10, ndcg10, loss. */
   evaluationMetrics?: readonly string[];
+  /**
+   * Upload pacing of the masked inputs (fit rounds), as plain rounds pace sealed updates: the fit task says
+   * `uploadSlot`, and a device asks `upload:slot` with its masked input's size before sending it. Unset = off.
+   */
+  uploadPacing?: UploadPacing;
 }
 
 export const DEFAULT_EVALUATION_METRICS: readonly string[] = ['hr10', 'ndcg10', 'loss'];
@@ -53,6 +60,8 @@ type Purpose = { kind: 'fit' } | { kind: 'evaluate'; metrics: readonly string[] 
  */
 export class SecAggFitCollector implements FitCollector {
   readonly name: string;
+  /** The latest fit round's upload slots (tests and benchmarks: the peak bytes granted at once). */
+  uploadSlots: UploadSlots | undefined;
 
   constructor(private readonly options: SecAggCollectorOptions) {
     if (options.config.mode === 'off') throw new RangeError('SecAggFitCollector needs mode secagg or secagg+');
@@ -60,7 +69,7 @@ export class SecAggFitCollector implements FitCollector {
   }
 
   async collect(ctx: FitRoundContext): Promise<FitCollection> {
-    return new SecAggRoundRun(ctx, this.options, { kind: 'fit' }).run();
+    return new SecAggRoundRun(ctx, this.options, { kind: 'fit' }, (desk) => (this.uploadSlots = desk?.slots)).run();
   }
 
   /**
@@ -90,6 +99,8 @@ class SecAggRoundRun {
     private readonly ctx: SecureEvaluationContext,
     private readonly options: SecAggCollectorOptions,
     private readonly purpose: Purpose,
+    /** Hears the round's upload desk (undefined when unpaced), for the collector's uploadSlots. */
+    private readonly onDesk?: (desk: UploadDesk | undefined) => void,
   ) {
     this.byId = new Map(ctx.assignments.map((a) => [a.clientId, a]));
     this.config = options.config;
@@ -103,6 +114,15 @@ class SecAggRoundRun {
     // Every assignment carries the same DP settings (privacy-guard.ts), so the first one's say the layout.
     const clipBitStd = ctx.assignments[0] ? deviceDpFromConfig(ctx.assignments[0].config)?.clipBitStd : undefined;
     const layout = purpose.kind === 'fit' ? contributionLayout(ctx.global.manifest, { clipBitStd }) : evaluationLayout(purpose.metrics);
+    // Paced masked inputs (fit rounds): slots are asked for the masked vector's exact size (4 bytes a word).
+    const desk =
+      purpose.kind === 'fit' && options.uploadPacing
+        ? new UploadDesk(
+            { roundId: ctx.roundId, assignments: ctx.assignments, limits: { maxUpdateBytes: 4 * layout.vectorLength }, logger: ctx.logger },
+            options.uploadPacing,
+          )
+        : undefined;
+    this.onDesk?.(desk);
     const server = new SecAggServer({
       roundId: ctx.roundId,
       config,
@@ -118,6 +138,7 @@ class SecAggRoundRun {
           {
             ...taskFor(ctx, a),
             secureAggregation: { config, ...(purpose.kind === 'evaluate' ? { evaluate: { metrics: [...purpose.metrics] } } : {}) },
+            ...(desk ? { uploadSlot: true as const } : {}),
           },
         ]),
       );
@@ -145,14 +166,24 @@ class SecAggRoundRun {
       if (forwarded.status === 'abandoned') return this.abandoned(forwarded.reason, forwarded);
       this.excluded(forwarded.dropped, 'share-keys', 'too few of its neighbours shared keys for its shares to be recoverable');
 
+      desk?.open();
       await this.stage(
         'masked-input',
         'secagg:forward',
         packAll(forwarded.messages),
         packedSchema(maskedInputSchema),
-        (id, m) => server.acceptMaskedInput(id, m),
+        (id, m) => {
+          // Paced: refused (UPLOAD_SLOT_REQUIRED, TOO_LARGE) unless it came through a slot at least its size; the
+          // slot goes to the next device as soon as the input is taken into the sum (or refused).
+          desk?.admit(id, m.masked.length);
+          try {
+            server.acceptMaskedInput(id, m);
+          } finally {
+            desk?.release(id);
+          }
+        },
         ctx.deadline,
-      );
+      ).finally(() => desk?.close());
       const requests = server.closeMaskedInput();
       if (requests.status === 'abandoned') return this.abandoned(requests.reason, requests);
 

@@ -29,7 +29,8 @@ export async function openValidatedUpdate(
   checkUpdateSize(envelope, limits);
   const plaintext = await opener.open(envelope, binding);
   checkUpdatePadding(plaintext, manifest, limits.compression);
-  return validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression), manifest, limits);
+  // The plaintext is this update's own (freshly decrypted, dropped after): the delta may view it, not copy it.
+  return validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression, true), manifest, limits);
 }
 
 /** The size limit, checked before any decryption work. */

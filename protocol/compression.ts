@@ -126,10 +126,16 @@ export function encodeValues(values: Float32Array, blocks: BlockLengths, codec: 
   return out;
 }
 
-/** Decodes `count` values laid out as `blocks`; throws RangeError when the byte length is not exactly right. */
-export function decodeValues(bytes: Uint8Array, count: number, blocks: BlockLengths, codec: Compression): Float32Array {
+/**
+ * Decodes `count` values laid out as `blocks`; throws RangeError when the byte length is not exactly right.
+ * `adopt`: the caller hands `bytes` over (nobody reads or writes them afterwards), so float32 values that sit
+ * 4-byte aligned are returned as a view of them rather than a copy (the coordinator's freshly decrypted
+ * updates: one model-sized allocation less per update).
+ */
+export function decodeValues(bytes: Uint8Array, count: number, blocks: BlockLengths, codec: Compression, adopt = false): Float32Array {
   const expected = encodedSize(codec, count, blocks);
   if (bytes.byteLength !== expected) throw new RangeError(`${codec} values: expected ${expected} bytes, got ${bytes.byteLength}`);
+  if (codec === 'none' && adopt && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
   if (codec === 'none') return new Float32Array(aligned(bytes));
   if (codec === 'fp16') {
     const h = new Uint16Array(aligned(bytes));

@@ -138,6 +138,7 @@ export const secureAggregationTaskSchema = z.object({
     .strict()
     .optional(),
 });
-export const secAggFitTaskSchema = z.object({ ...taskBase, secureAggregation: secureAggregationTaskSchema });
+// uploadSlot: a pacing coordinator asks the device to get an upload slot for its masked input (protocol/upload-slot.ts).
+export const secAggFitTaskSchema = z.object({ ...taskBase, secureAggregation: secureAggregationTaskSchema, ...uploadSlotTaskField });
 export type SecAggFitTask = z.input<typeof secAggFitTaskSchema>;
 export type ParsedSecAggFitTask = z.output<typeof secAggFitTaskSchema>;

@@ -320,8 +320,10 @@ function scatter(values: Float32Array, m: WeightManifest, isKept: (r: number) =>
 /**
  * Decodes any encoding; a sparse one needs the manifest it was encoded against. With `expected`,
  * an update whose values are encoded otherwise is refused (WRONG_ENCODING) before anything is read.
+ * `adopt`: the caller hands `bytes` over (a plaintext it decrypted and drops after this), so a dense float32
+ * delta may be a view of them instead of a copy (compression.ts's decodeValues).
  */
-export function decodeUpdatePayload(bytes: Uint8Array, manifest?: WeightManifest, expected?: Compression): UpdatePayload {
+export function decodeUpdatePayload(bytes: Uint8Array, manifest?: WeightManifest, expected?: Compression, adopt = false): UpdatePayload {
   const bad = (why: string) => new ProtocolError('INVALID_PAYLOAD', `malformed update: ${why}`);
   const { header, dataStart } = readHeader(bytes, bad);
   const codec = header.encoding ?? 'none';
@@ -352,7 +354,8 @@ export function decodeUpdatePayload(bytes: Uint8Array, manifest?: WeightManifest
   checkPadding(bytes, expectedLength, manifest, codec, bad);
   let values: Float32Array;
   try {
-    values = decodeValues(bytes.subarray(valuesStart, valuesEnd), valueCount, blocks, codec);
+    // A sparse update's values are scattered into a fresh delta below: a view of them is all it needs.
+    values = decodeValues(bytes.subarray(valuesStart, valuesEnd), valueCount, blocks, codec, adopt || kept !== undefined);
   } catch (err) {
     throw bad(err instanceof Error ? err.message : String(err));
   }

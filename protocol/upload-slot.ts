@@ -5,7 +5,9 @@ import { z } from 'zod';
  * `upload:slot` with the sealed size, and answer the task only once the coordinator grants a slot. The
  * coordinator grants slots in arrival order while the granted sizes fit its upload budget, so the bytes
  * of updates in transit or being opened stay bounded however many devices finish at once (an update is
- * read off the socket whole before anyone can look at it: bounding after arrival is too late).
+ * read off the socket whole before anyone can look at it: bounding after arrival is too late). A secure-
+ * aggregation fit task that says it does the same for the masked input: the device asks with the masked
+ * vector's size before answering `secagg:forward` with it.
  */
 export const uploadSlotTaskField = {
   /** Set by a pacing coordinator: ask `upload:slot` before answering with the update (absent = answer at once). */

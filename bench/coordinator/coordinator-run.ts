@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
-import type { WeightManifest } from '@fedrec/protocol';
+import type { Compression, WeightManifest } from '@fedrec/protocol';
 import { splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
 
 export interface RunSpec {
@@ -29,6 +29,11 @@ export interface RunSpec {
    * for its cores, and a niced fleet keeps their CPU from reading as the coordinator's latency.
    */
   fleetNice?: number;
+  /**
+   * The run's compression (coordinator option `compression`): the devices pre-encode their delta with the same
+   * codec (protocol/compression.ts), as an SDK device obeying the task would. Unset = 'none' (float32).
+   */
+  compression?: Compression;
 }
 
 export interface RunResult {
@@ -55,6 +60,8 @@ export interface RunResult {
    * profiles' timestamps: to read a profile of the rounds alone (bench/coordinator/profile-window.ts).
    */
   roundWindowsUs: Array<[number, number]>;
+  /** Sealed bytes each device sends per update (the fleets' pre-encoded payload plus the AEAD tag). */
+  bytesUpPerUpdate?: number;
   /** Set when clients dropped (ping timeouts on a loaded machine) and the next round could never start. */
   stoppedEarly?: string;
 }
@@ -86,6 +93,7 @@ const coordinator = createCoordinator({
   updateWorkers: spec.workers,
   ...(spec.uploadBudgetBytes !== undefined ? { uploadBudgetBytes: spec.uploadBudgetBytes } : {}),
   ...(spec.buffered ? { mode: 'buffered' as const, buffered: { bufferSize: spec.clients } } : {}),
+  ...(spec.compression ? { compression: spec.compression } : {}),
 });
 const { url } = await coordinator.start();
 
@@ -120,13 +128,21 @@ let cpuStart = process.cpuUsage();
 // Threads running before any round: the main thread and the platform's; the update pool starts with round 1.
 const knownThreads = new Set(threadCpuMs().keys());
 let threadsStart = threadCpuMs();
-coordinator.on('round:started', () => {
+const markStart = (): void => {
   roundStart = performance.now();
   roundStartAt = Date.now();
   roundStartUs = nowUs();
   cpuStart = process.cpuUsage();
   threadsStart = threadCpuMs();
   loopDelay.enable();
+};
+// Buffered mode opens the next buffer (its round:started) while the previous one is still being committed, so
+// its versions are timed commit to commit: the first from its round:started, each next from the commit before.
+let started = false;
+coordinator.on('round:started', () => {
+  if (spec.buffered && started) return;
+  started = true;
+  markStart();
 });
 const finished = new Promise<void>((resolve) => {
   coordinator.on('round:committed', (record: { participants: string[] }) => {
@@ -147,6 +163,7 @@ const finished = new Promise<void>((resolve) => {
       // Minor page faults per update (each costs tens of µs on this VM: it hands freed pages back to its host).
       faults: { main: round2(split.faults.main / n), late: round2(split.faults.late / n), other: round2(split.faults.other / n) },
     });
+    if (spec.buffered) markStart();
     if (result.roundMs.length >= spec.rounds) return resolve();
     // The next round waits for all `clients` (minClients): if some dropped it would wait forever. Stop with
     // the rounds measured and say so, instead of hanging the bench.
@@ -162,7 +179,7 @@ const connectStart = performance.now();
 await Promise.all(
   Array.from({ length: fleetCount }, (_, f) => {
     const n = Math.min(spec.perFleet, spec.clients - f * spec.perFleet);
-    const child = fork(join(here, 'fleet.ts'), [url, String(n), `f${f}`, String(spec.params)], {
+    const child = fork(join(here, 'fleet.ts'), [url, String(n), `f${f}`, String(spec.params), spec.compression ?? 'none'], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -176,7 +193,11 @@ await Promise.all(
       }
     });
     return new Promise<void>((resolve, reject) =>
-      child.on('message', (m: { connected?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : m.connected !== undefined && resolve())),
+      child.on('message', (m: { connected?: number; bytesUp?: number; error?: string }) => {
+        if (m.error) return reject(new Error(m.error));
+        if (m.bytesUp !== undefined) result.bytesUpPerUpdate = m.bytesUp;
+        if (m.connected !== undefined) resolve();
+      }),
     );
   }),
 );

@@ -2,10 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { EnvelopeOpener, ProtocolError, encodeWeights, failFrom, trainingConfigSchema } from '@fedrec/protocol';
-import type { ErrorInfo, RoundResult, SealedEnvelope, TrainingConfig, WeightManifest, Weights, WireWeights } from '@fedrec/protocol';
+import type {
+  AggregateSums,
+  EnvelopeBinding,
+  ErrorInfo,
+  RoundResult,
+  SealedEnvelope,
+  TrainingConfig,
+  WeightManifest,
+  Weights,
+  WireWeights,
+} from '@fedrec/protocol';
 import { ackSchema, knownCode } from '../ack.js';
 import type { CoordinatorEngine } from '../coordinator-engine.js';
 import type { FailureCode } from '../failure.js';
+import type { FitCollection, UpdateLimits } from '../fit-collector.js';
 import { errorFields } from '../logger.js';
 import { resolveSampleSize } from '../options.js';
 import { requestWithDeadline, type RequestOutcome } from '../request.js';
@@ -15,6 +26,7 @@ import { isBuffering } from '../strategy/aggregate-round.js';
 import { taskFor } from '../task.js';
 import { DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_UPLOAD_SLOT_HOLD_MS } from '../update-pool/upload-desk.js';
 import { UploadSlots } from '../update-pool/upload-slots.js';
+import { UpdatePool, type OpenedUpdate } from '../update-pool/update-pool.js';
 import { openEvaluateReply, openValidatedUpdate, parseFitReply } from '../update-validation.js';
 import { BufferedStats, type BufferedStatsListener, type BufferedStatus } from './buffered-stats.js';
 import { OpenBuffer } from './open-buffer.js';
@@ -65,6 +77,13 @@ export class BufferedEngine implements CoordinatorEngine {
   /** Upload pacing (undefined with uploadBudgetBytes 0): slots keyed by task id, released when the task ends. */
   private readonly slots: UploadSlots | undefined;
   private readonly slotHoldMs: number;
+  /**
+   * The update pool (updateWorkers > 0), as sync rounds use it (update-pool/): updates are opened, validated,
+   * weighted, bounded and summed in its workers; one pool round per manifest, cut at every commit. Started
+   * with the first update (an idle engine runs no threads).
+   */
+  private pool: UpdatePool | undefined;
+  private poolRound: { id: number; manifest: WeightManifest } | undefined;
   private buffer: OpenBuffer | undefined;
   private wire: { modelVersion: number; global: Weights; weights: WireWeights } | undefined;
   private commits: Promise<void> = Promise.resolve();
@@ -90,6 +109,11 @@ export class BufferedEngine implements CoordinatorEngine {
     this.slots = budgetBytes > 0 ? new UploadSlots({ budgetBytes, holdMs: this.slotHoldMs }) : undefined;
   }
 
+  /** The update pool (for tests and benchmarks: its counters); undefined with updateWorkers 0. */
+  get updatePool(): UpdatePool | undefined {
+    return this.pool;
+  }
+
   /** The upload slots (for tests and benchmarks: the peak bytes granted at once); undefined when unpaced. */
   get uploadSlots(): UploadSlots | undefined {
     return this.slots;
@@ -106,6 +130,7 @@ export class BufferedEngine implements CoordinatorEngine {
     await this.commits;
     if (this.buffer) await flushed(this.drop(this.buffer, 'the coordinator stopped before the buffer was full; the update was not applied'));
     this.slots?.close();
+    await this.pool?.close();
     await this.rounds.stop();
     this.deps.state.phase = 'stopped';
     this.deps.state.current = null;
@@ -138,6 +163,9 @@ export class BufferedEngine implements CoordinatorEngine {
       commits: this.stats.commits,
       dropped: this.stats.dropped,
       ...(this.slots ? { uploads: { bytesGranted: this.slots.bytesGranted, waiting: this.slots.waiting, peakBytes: this.slots.peakBytes } } : {}),
+      ...(this.pool
+        ? { updatePool: { workers: this.pool.size, envelopes: this.pool.envelopes, inFlight: this.pool.gate.inFlight, crashes: this.pool.crashes } }
+        : {}),
       ...this.stats.snapshot(),
     };
   }
@@ -330,8 +358,8 @@ export class BufferedEngine implements CoordinatorEngine {
     this.slots?.use(task.taskId, envelope.ciphertext.length);
     this.refuseIfStale(task);
     const binding = { roundId: task.roundId, clientId: task.clientId, taskId: task.taskId, modelVersion: task.baseVersion };
-    const limits = { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys };
-    const payload = await openValidatedUpdate(envelope, binding, this.opener, state.global.manifest, limits);
+    if (o.updateWorkers > 0) return this.acceptPooled(this.startedPool(), task, envelope, binding);
+    const payload = await openValidatedUpdate(envelope, binding, this.opener, state.global.manifest, this.updateLimits());
     // Opening awaits: a version may have been committed meanwhile, so staleness is measured again, as accepted.
     if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
     const staleness = this.refuseIfStale(task);
@@ -339,16 +367,96 @@ export class BufferedEngine implements CoordinatorEngine {
     if (weight !== 1) for (let i = 0; i < payload.delta.length; i++) payload.delta[i]! *= weight;
     const buffer = this.currentBuffer();
     buffer.input.add(task.clientId, { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights });
+    this.accepted(buffer, task, staleness, payload);
+  }
+
+  /**
+   * accept()'s second half with the update pool: a worker opens and validates the envelope (under the same
+   * binding and limits, with the same refusal codes); the main thread then measures staleness, and the worker
+   * weights the delta, applies the policy's bounds and adds it to its partial sums. The apply is posted in the
+   * same tick as the update is counted in the buffer, so the cut at that buffer's commit holds exactly its
+   * updates. A buffering strategy (or a policy still warming up) takes the update back instead, as in sync rounds.
+   */
+  private async acceptPooled(pool: UpdatePool, task: Task, envelope: SealedEnvelope, binding: EnvelopeBinding): Promise<void> {
+    const { state, options: o } = this.deps;
+    this.poolReady(pool, state.global.manifest);
+    // Keyed by task id: a device may have several updates in one buffer, and a lost one is named by its task.
+    const opened = await pool.open(task.taskId, envelope, binding);
+    let staleness: number;
+    try {
+      if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
+      staleness = this.refuseIfStale(task);
+    } catch (err) {
+      pool.discard(opened);
+      throw err;
+    }
+    const weight = stalenessWeight(o.buffered.staleness, staleness);
+    const buffer = this.currentBuffer();
+    if (!buffer.input.canStream()) return this.acceptTaken(pool, opened, task);
+    const rowNorms = weight === 1 ? opened.rowNorms : opened.rowNorms.map((n) => n * weight);
+    const bounds = buffer.input.decide(opened.received * weight, opened.numExamples, rowNorms);
+    const applied = pool.apply(opened, bounds, weight);
+    buffer.pooled.push(
+      applied.then(
+        (r) => buffer.input.tally(r),
+        () => void buffer.withdrawn.add(task.taskId),
+      ),
+    );
+    this.accepted(buffer, task, staleness, opened);
+    // The verdict waits for the worker: a crash before it answers refuses the update (UPDATE_WORKER_FAILED).
+    await applied;
+  }
+
+  /** A pooled update that must come back to the main thread (buffering strategy, warming policy): weighted and added here. */
+  private async acceptTaken(pool: UpdatePool, opened: OpenedUpdate, task: Task): Promise<void> {
+    const update = await pool.take(opened);
+    if (this.abort.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
+    // Taking awaits: staleness is measured again, and the weight follows it.
+    const staleness = this.refuseIfStale(task);
+    const w = stalenessWeight(this.deps.options.buffered.staleness, staleness);
+    if (w !== 1) for (let i = 0; i < update.delta.length; i++) update.delta[i]! *= w;
+    const buffer = this.currentBuffer();
+    buffer.input.add(task.clientId, update);
+    this.accepted(buffer, task, staleness, { numExamples: update.numExamples, metrics: opened.metrics });
+  }
+
+  /** Counts an update into the buffer's bookkeeping (its delta is in the buffer's sums or on its way there); commits a full buffer. */
+  private accepted(buffer: OpenBuffer, task: Task, staleness: number, u: { numExamples: number; metrics: Record<string, number> }): void {
     buffer.contributions.push({
       clientId: task.clientId,
       roundId: task.roundId,
       taskId: task.taskId,
       staleness,
-      numExamples: payload.numExamples,
-      metrics: payload.metrics,
+      numExamples: u.numExamples,
+      metrics: u.metrics,
     });
     this.stats.acceptedAt(staleness);
-    if (buffer.size >= o.buffered.bufferSize) this.commit(buffer);
+    if (buffer.size >= this.deps.options.buffered.bufferSize) this.commit(buffer);
+  }
+
+  /** The update pool, started on first use. */
+  private startedPool(): UpdatePool {
+    const o = this.deps.options;
+    this.pool ??= new UpdatePool({
+      size: o.updateWorkers,
+      secretKey: this.deps.keyPair.secretKey,
+      ...(o.maxUpdatesInFlight ? { maxInFlight: o.maxUpdatesInFlight } : {}),
+    });
+    return this.pool;
+  }
+
+  /** Starts a pool round for the model's manifest when there is none for it yet (first update, catalogue growth). */
+  private poolReady(pool: UpdatePool, manifest: WeightManifest): void {
+    if (this.poolRound?.manifest === manifest) return;
+    const id = (this.poolRound?.id ?? 0) + 1;
+    pool.beginRound(id, manifest, this.updateLimits());
+    this.poolRound = { id, manifest };
+  }
+
+  /** The limits every update is checked against, on the main thread or in the pool. */
+  private updateLimits(): UpdateLimits {
+    const o = this.deps.options;
+    return { maxUpdateBytes: o.maxUpdateBytes, maxExamplesPerUpdate: o.maxExamplesPerUpdate, maxMetricKeys: o.maxMetricKeys };
   }
 
   /** Refuses (STALE_UPDATE) an update too many versions behind, or trained before the catalogue grew; returns its staleness. */
@@ -384,12 +492,14 @@ export class BufferedEngine implements CoordinatorEngine {
   /** Commits a full buffer as one round, after any commit before it, under the round engine's lock. */
   private commit(buffer: OpenBuffer): void {
     this.buffer = undefined;
-    const collection = buffer.collection();
+    // With the pool, the cut is posted now, in the tick that filled the buffer: its sums hold exactly this buffer's applies.
+    const collecting = this.pool ? pooledCollection(buffer, this.pool.cut()) : Promise.resolve(buffer.collection());
     const { state, logger } = this.deps;
     this.committing += 1;
     this.commits = this.commits
       .then(() =>
         this.rounds.betweenRounds(async () => {
+          const collection = await collecting;
           if (buffer.manifest !== state.global.manifest) return void this.drop(buffer, 'the catalogue grew; the update was not applied');
           // A fixed run: buffers filled while its last version was being committed are not applied.
           if (this.finished()) return void this.drop(buffer, 'the run has committed all its versions; the update was not applied');
@@ -529,6 +639,12 @@ export class BufferedEngine implements CoordinatorEngine {
     if (this.wakeUp) this.wakeUp();
     else this.woken = true;
   }
+}
+
+/** A buffer's collection once its pooled applies have settled and the workers have handed over its sums. */
+async function pooledCollection(buffer: OpenBuffer, cut: Promise<{ sums: AggregateSums; lost: Set<string> }>): Promise<FitCollection> {
+  await Promise.all(buffer.pooled);
+  return buffer.collection(await cut);
 }
 
 /**

@@ -21,6 +21,11 @@ export interface BufferedStatus {
   dropped: number;
   /** Upload pacing (absent when off): sealed bytes granted now, devices waiting for a slot, the most bytes ever granted at once. */
   uploads?: { bytesGranted: number; waiting: number; peakBytes: number };
+  /**
+   * The update pool (absent with updateWorkers 0, and until the first update): its worker threads, the envelopes handed to them to open
+   * since start, updates in flight in it now, and worker crashes since start.
+   */
+  updatePool?: { workers: number; envelopes: number; inFlight: number; crashes: number };
 }
 
 /** Hears each counted event as it happens (buffered-metrics.ts: the Prometheus histogram and counters). */

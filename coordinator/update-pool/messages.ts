@@ -15,17 +15,23 @@ export type ToWorker =
       /** Its own ArrayBuffer, in the transfer list. */
       ciphertext: Uint8Array;
     }
-  /** Apply the policy's bounds and add to this worker's partial sums. */
-  | { type: 'apply'; round: number; job: number; bounds: UpdateBounds }
+  /**
+   * Apply the policy's bounds and add to this worker's partial sums. `scale` (buffered mode's staleness
+   * weight; 1 when absent) multiplies the delta before the bounds, as the main thread's path does.
+   */
+  | { type: 'apply'; round: number; job: number; bounds: UpdateBounds; scale?: number }
   /** Hand the opened update back (buffering strategies, a policy still warming up). */
   | { type: 'take'; round: number; job: number }
   | { type: 'discard'; round: number; job: number }
   /** Hand over the partial sums and forget the round. */
-  | { type: 'finish'; round: number };
+  | { type: 'finish'; round: number; job: number }
+  /** Hand over the partial sums and go on with empty ones in the same round, keeping opened updates (buffered mode). */
+  | { type: 'cut'; round: number; job: number };
 
 export type FromWorker =
   | { type: 'opened'; job: number; numExamples: number; metrics: Record<string, number>; received: number; rowNorms: Float64Array }
   | { type: 'applied'; job: number; clipped: boolean; weightCapped: boolean; rowsClipped: number }
   | { type: 'taken'; job: number; numExamples: number; delta: Float32Array; rowWeights: Float32Array | undefined }
   | { type: 'failed'; job: number; code: string; message: string }
-  | { type: 'finished'; round: number; sums: AggregateSums | undefined };
+  /** The answer to 'finish' and 'cut'. */
+  | { type: 'finished'; job: number; round: number; sums: AggregateSums | undefined };

@@ -182,4 +182,39 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     assert.equal(after.sums.contributors, 8);
     assert.equal(after.lost.size, 0);
   });
+
+  it('buffered mode: cut() hands over exactly the applies made before it, weighted by their scale; take() returns a dense delta intact', async () => {
+    // A dense model: the worker's decoded delta is a view of the plaintext it decrypted (decodeUpdatePayload's adopt).
+    const dense: WeightManifest = { tensors: [{ name: 'w', shape: [64], dtype: 'float32', shared: true }] };
+    const seal = (i: number, step: number) =>
+      new EnvelopeSealer(key.publicKey).seal(encodeUpdatePayload({ numExamples: 2, metrics: {}, delta: new Float32Array(64).fill(step) }, dense), {
+        roundId: 1,
+        clientId: `d${i}`,
+        taskId: `t${i}`,
+        modelVersion: 0,
+      });
+    const binding = (i: number) => ({ roundId: 1, clientId: `d${i}`, taskId: `t${i}`, modelVersion: 0 });
+    const none = { bound: Infinity, rowBound: Infinity, cap: Infinity };
+    pool = new UpdatePool({ size: 2, secretKey: key.secretKey });
+    pool.beginRound(1, dense, limits);
+    const opened = await Promise.all([0, 1, 2, 3].map(async (i) => pool!.open(`t${i}`, await seal(i, i + 1), binding(i))));
+    // Two applies, then the cut, then one more apply: the cut holds the first two only (the second at half weight).
+    const a0 = pool.apply(opened[0]!, none);
+    const a1 = pool.apply(opened[1]!, none, 0.5);
+    const first = pool.cut();
+    const a2 = pool.apply(opened[2]!, none);
+    await Promise.all([a0, a1, a2]);
+    const cut = await first;
+    assert.equal(cut.sums.contributors, 2);
+    assert.equal(cut.sums.weightSum, 4);
+    // Σ n·Δ = 2·1 + 2·(0.5·2) = 4 in every element.
+    assert.deepEqual(Array.from(cut.sums.weightedDeltaSum), new Array(64).fill(4));
+    const taken = await pool.take(opened[3]!);
+    assert.deepEqual(Array.from(taken.delta), new Array(64).fill(4), 'the taken delta arrives intact');
+    const rest = await pool.finishRound();
+    assert.equal(rest.sums.contributors, 1, 'the apply after the cut is in the next sums');
+    assert.deepEqual(Array.from(rest.sums.weightedDeltaSum), new Array(64).fill(6));
+    assert.equal(pool.envelopes, 4);
+    assert.equal(pool.gate.inFlight, 0);
+  });
 });

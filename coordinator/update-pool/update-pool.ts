@@ -94,6 +94,8 @@ export class UpdatePool {
   private closed = false;
   /** Worker crashes since the pool started. */
   crashes = 0;
+  /** Envelopes handed to the workers to open (each update once, whatever its verdict): tests assert on it. */
+  envelopes = 0;
 
   constructor(private readonly options: UpdatePoolOptions) {
     if (!(Number.isInteger(options.size) && options.size >= 1)) throw new RangeError(`update pool size must be an integer >= 1, got ${options.size}`);
@@ -123,6 +125,7 @@ export class UpdatePool {
     if (this.slots[worker]!.dead) this.respawn(worker);
     const job = this.nextJob++;
     const ciphertext = ownedBytes(envelope.ciphertext);
+    this.envelopes += 1;
     try {
       const m = await this.request(worker, job, {
         message: {
@@ -144,13 +147,27 @@ export class UpdatePool {
     }
   }
 
-  /** Applies the policy's bounds in the worker and adds the update to its partial sums; frees the slot. */
-  async apply(u: OpenedUpdate, bounds: UpdateBounds): Promise<{ clipped: boolean; weightCapped: boolean; rowsClipped: number }> {
+  /**
+   * Applies the policy's bounds in the worker and adds the update to its partial sums; frees the slot.
+   * `scale` (buffered mode's staleness weight) multiplies the delta first. The request is posted before this
+   * returns (an async function runs up to its first await): an apply() called before cut() is in the sums
+   * that cut hands over, one called after is not.
+   */
+  async apply(u: OpenedUpdate, bounds: UpdateBounds, scale = 1): Promise<{ clipped: boolean; weightCapped: boolean; rowsClipped: number }> {
+    // Counted as applied from the moment it is posted: if the worker dies before answering, the update is lost with its sums.
+    const applied = this.slots[u.worker]!.applied;
+    applied.push(u.clientId);
     try {
-      const m = await this.request(u.worker, u.job, { message: { type: 'apply', round: this.requireRound().id, job: u.job, bounds } });
+      const message: ToWorker = { type: 'apply', round: this.requireRound().id, job: u.job, bounds, ...(scale !== 1 ? { scale } : {}) };
+      const m = await this.request(u.worker, u.job, { message });
       if (m.type !== 'applied') throw new Error(`update worker answered ${m.type} to apply`);
-      this.slots[u.worker]!.applied.push(u.clientId);
       return { clipped: m.clipped, weightCapped: m.weightCapped, rowsClipped: m.rowsClipped };
+    } catch (err) {
+      // Not applied after all, and the caller hears so from this rejection: not also reported as lost.
+      const i = applied.lastIndexOf(u.clientId);
+      if (i >= 0) applied.splice(i, 1);
+      this.round?.lost.delete(u.clientId);
+      throw err;
     } finally {
       this.gate.release();
     }
@@ -179,24 +196,43 @@ export class UpdatePool {
    * `lost` names the clients whose accepted updates died with a crashed worker.
    */
   async finishRound(): Promise<{ sums: AggregateSums; lost: Set<string> }> {
+    const collected = this.collect('finish');
+    this.round = undefined;
+    return collected;
+  }
+
+  /**
+   * Buffered mode (buffered/buffered-engine.ts): every worker hands over the partial sums of the updates
+   * applied so far and goes on with empty ones in the same round, keeping its opened updates. The requests
+   * are posted before this returns, so the sums hold exactly the apply() calls made before it. `lost` names
+   * those of them that died with a crashed worker since the previous cut.
+   */
+  cut(): Promise<{ sums: AggregateSums; lost: Set<string> }> {
+    return this.collect('cut');
+  }
+
+  private async collect(type: 'finish' | 'cut'): Promise<{ sums: AggregateSums; lost: Set<string> }> {
     const round = this.requireRound();
+    const lost = round.lost;
+    round.lost = new Set();
     const total = emptySums(round.manifest);
     const parts = await Promise.all(
       this.slots.map(async (s, i) => {
         if (s.dead) return undefined; // its sums died with it (already in `lost`)
         const applied = s.applied;
+        s.applied = [];
         try {
-          const m = await this.request(i, 0, { message: { type: 'finish', round: round.id } });
+          const job = this.nextJob++;
+          const m = await this.request(i, job, { message: { type, round: round.id, job } });
           return m.type === 'finished' ? m.sums : undefined;
         } catch {
-          for (const c of applied) round.lost.add(c);
+          for (const c of applied) lost.add(c);
           return undefined;
         }
       }),
     );
     for (const p of parts) if (p) mergeAggregateSums(total, p);
-    this.round = undefined;
-    return { sums: total, lost: round.lost };
+    return { sums: total, lost };
   }
 
   /** Drops the round without collecting its partial sums (the workers discard theirs on the next begin). */
@@ -224,17 +260,16 @@ export class UpdatePool {
     worker.unref(); // an idle pool never keeps the process alive
     const slot: Slot = { worker, pending: new Map(), applied: [], dead: false };
     worker.on('message', (m: FromWorker) => {
-      const key = m.type === 'finished' ? 0 : m.job;
-      const p = slot.pending.get(key);
+      const p = slot.pending.get(m.job);
       if (!p) return;
-      slot.pending.delete(key);
+      slot.pending.delete(m.job);
       if (m.type === 'failed') p.reject(new ProtocolError(m.code as ErrorCode, m.message));
       else p.resolve(m);
     });
     const died = (why: string) => {
       if (this.slots[index] !== slot || slot.dead) return;
       slot.dead = true;
-      this.crashes += 1;
+      if (!this.closed) this.crashes += 1; // close() terminating it is no crash
       const err = new ProtocolError('UPDATE_WORKER_FAILED', `update worker ${index} ${why}; its updates in flight and its partial sums are lost`);
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();

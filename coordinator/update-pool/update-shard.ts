@@ -64,7 +64,8 @@ export class UpdateShard {
     checkUpdateSize(envelope, limits);
     const plaintext = await this.opener.open(envelope, binding);
     checkUpdatePadding(plaintext, manifest, limits.compression); // the same checks as update-validation.ts's in-thread path
-    const payload = validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression), manifest, limits);
+    // The plaintext is this update's own (freshly decrypted, dropped after): the delta may view it, not copy it.
+    const payload = validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression, true), manifest, limits);
     const update: DenseUpdate = { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights };
     const measured = measureUpdate(update, this.tables);
     this.opened.set(job, { update, measured });
@@ -75,9 +76,10 @@ export class UpdateShard {
    * Applies the bounds the main thread decided; the update counts from here on and is added to the partial
    * sums by the next `drain` (at the latest by `finish`).
    */
-  apply(round: number, job: number, bounds: UpdateBounds): { clipped: boolean; weightCapped: boolean; rowsClipped: number } {
+  apply(round: number, job: number, bounds: UpdateBounds, scale = 1): { clipped: boolean; weightCapped: boolean; rowsClipped: number } {
     this.current(round);
     const o = this.takeOpened(job);
+    if (scale !== 1) scaleOpened(o, scale);
     const u = applyBounds(o.update, bounds, o.measured);
     this.waiting.push({ numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights });
     return { clipped: u.clipped, weightCapped: u.weightCapped, rowsClipped: u.rowsClipped };
@@ -95,6 +97,19 @@ export class UpdateShard {
     this.waiting = [];
     this.accumulator ??= new UpdateAccumulator(this.manifest);
     this.accumulator.addMany(batch);
+  }
+
+  /**
+   * Buffered mode: hands over the partial sums of everything applied so far (undefined when nothing was) and
+   * goes on with empty ones in the same round. Opened updates stay open: they belong to whichever buffer the
+   * main thread applies them to next.
+   */
+  cut(round: number): AggregateSums | undefined {
+    this.current(round);
+    this.drain();
+    const sums = this.accumulator?.sums;
+    this.accumulator = undefined;
+    return sums;
   }
 
   /** Gives an opened update back instead of adding it. */
@@ -130,4 +145,15 @@ export class UpdateShard {
     this.opened.delete(job);
     return o;
   }
+}
+
+/**
+ * Multiplies an opened update's delta by `scale` in place (buffered mode's staleness weight), with its
+ * measured norms, so the bounds see the weighted delta as the main thread's path does (weight first, then
+ * the policy). The delta is the worker's own decoded array: nobody else holds it.
+ */
+function scaleOpened(o: Opened, scale: number): void {
+  const d = o.update.delta;
+  for (let i = 0; i < d.length; i++) d[i]! *= scale;
+  o.measured = { received: o.measured.received * scale, rows: o.measured.rows.map((r) => ({ ...r, norm: r.norm * scale })) };
 }

@@ -52,7 +52,7 @@ port.on('message', (m: ToWorker) => {
     }
     case 'apply':
       try {
-        post({ type: 'applied', job: m.job, ...shard.apply(m.round, m.job, m.bounds) });
+        post({ type: 'applied', job: m.job, ...shard.apply(m.round, m.job, m.bounds, m.scale ?? 1) });
         scheduleDrain();
       } catch (err) {
         failed(m.job, err);
@@ -70,9 +70,13 @@ port.on('message', (m: ToWorker) => {
     case 'discard':
       shard.discard(m.job);
       return;
-    case 'finish': {
-      const sums = shard.finish(m.round);
-      post({ type: 'finished', round: m.round, sums }, sums ? [sums.weightedDeltaSum.buffer as ArrayBuffer, sums.rowWeightSums.buffer as ArrayBuffer] : []);
+    case 'finish':
+    case 'cut': {
+      const sums = m.type === 'finish' ? shard.finish(m.round) : shard.cut(m.round);
+      post(
+        { type: 'finished', job: m.job, round: m.round, sums },
+        sums ? [sums.weightedDeltaSum.buffer as ArrayBuffer, sums.rowWeightSums.buffer as ArrayBuffer] : [],
+      );
       return;
     }
   }

@@ -1,4 +1,3 @@
-import type { SealedEnvelope } from '@fedrec/protocol';
 import type { FitAssignment, UpdateLimits } from '../fit-collector.js';
 import type { Logger } from '../logger.js';
 import { uploadSlotListener } from './upload-slot-listener.js';
@@ -16,7 +15,8 @@ export const DEFAULT_UPLOAD_BUDGET_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_UPLOAD_SLOT_HOLD_MS = 60_000;
 
 /**
- * One plain round's side of upload pacing (protocol/upload-slot.ts): listens for `upload:slot` on each
+ * One round's side of upload pacing (protocol/upload-slot.ts), for plain rounds and for secure aggregation's
+ * masked inputs (secagg-fit-collector.ts): listens for `upload:slot` on each
  * selected client's socket while the round collects, checks the request against that client's task and the
  * size limit, and answers once UploadSlots grants. The collector calls admit() when an update arrives
  * (refused without a live grant) and release() once it has a verdict; close() at the end of the round.
@@ -26,7 +26,7 @@ export class UploadDesk {
   private readonly listeners: Array<{ a: FitAssignment; listener: (...args: unknown[]) => void }> = [];
 
   constructor(
-    private readonly round: { roundId: number; assignments: readonly FitAssignment[]; limits: UpdateLimits; logger: Logger },
+    private readonly round: { roundId: number; assignments: readonly FitAssignment[]; limits: Pick<UpdateLimits, 'maxUpdateBytes'>; logger: Logger },
     private readonly pacing: UploadPacing,
   ) {
     this.slots = new UploadSlots(pacing);
@@ -47,9 +47,12 @@ export class UploadDesk {
     }
   }
 
-  /** An update arrived: it must come through a live slot at least its size (UPLOAD_SLOT_REQUIRED, TOO_LARGE otherwise). */
-  admit(clientId: string, envelope: SealedEnvelope): void {
-    this.slots.use(clientId, envelope.ciphertext.length);
+  /**
+   * An upload of `bytes` arrived (a sealed update's ciphertext, or a SecAgg masked input): it must come through a
+   * live slot at least its size (UPLOAD_SLOT_REQUIRED, TOO_LARGE otherwise).
+   */
+  admit(clientId: string, bytes: number): void {
+    this.slots.use(clientId, bytes);
   }
 
   /** The client's update has a verdict (or it failed): its slot goes to the next device. */
