@@ -52,6 +52,7 @@ import {
   roundInfeasibility,
   neighbourCount,
   runInMemoryRound,
+  useWordSumKernel,
   type ClientContribution,
 } from '@fedrec/secagg';
 import { parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
@@ -73,6 +74,7 @@ const program = new Command()
   .option('--dropout <list>', 'fractions of clients that drop after sharing keys', '0')
   .option('--modes <list>', 'plain,secagg,secagg+', 'plain,secagg,secagg+')
   .option('--samples <n>', 'clients sampled for an extrapolated row (secagg above 255 clients)', '3')
+  .option('--sums <list>', 'kernel and/or js: secagg rows sum masks on the WebAssembly kernel or in JavaScript (secagg/word-sum.ts), both in one run', 'kernel')
   .option('--harness <list>', 'workers (clients in worker threads, every side on its own thread clock) and/or in-process (the old one-heap harness)', 'workers')
   .parse();
 const opts = program.opts<{
@@ -84,8 +86,11 @@ const opts = program.opts<{
   dropout: string;
   modes: string;
   samples: string;
+  sums: string;
   harness: string;
 }>();
+const sumsList = opts.sums.split(',') as Array<'kernel' | 'js'>;
+for (const s of sumsList) if (s !== 'kernel' && s !== 'js') throw new Error(`--sums takes kernel and/or js, got ${s}`);
 const harnesses = opts.harness.split(',') as Array<'workers' | 'in-process'>;
 for (const h of harnesses) if (h !== 'workers' && h !== 'in-process') throw new Error(`--harness takes workers and/or in-process, got ${h}`);
 if (!['cpu', 'thread', 'wall'].includes(opts.clock)) throw new Error(`--clock must be cpu, thread or wall, got ${opts.clock}`);
@@ -111,6 +116,12 @@ const dropouts = opts.dropout.split(',').map(Number);
 /** Seeds the simulated population (population.ts): client i has the same data in every harness and row. */
 const POPULATION_SEED = 1;
 const modes = opts.modes.split(',') as Array<'plain' | 'secagg' | 'secagg+'>;
+/** Each mode once per --sums entry (plain has no masks), labelled by its sums when there is more than one. */
+const variants = modes.flatMap((mode): Array<{ mode: (typeof modes)[number]; label: string; kernel: boolean }> =>
+  mode === 'plain'
+    ? [{ mode, label: mode, kernel: true }]
+    : sumsList.map((sums) => ({ mode, label: sumsList.length > 1 ? `${mode} (${sums} sums)` : mode, kernel: sums === 'kernel' })),
+);
 
 /** The whole population in this heap (the in-process harness and extrapolated rows): the same clients as the workers'. */
 function makeClients(n: number, seed: number): Map<string, ClientContribution> {
@@ -425,14 +436,14 @@ async function main(): Promise<void> {
         const rows: Array<[string, RoundFigures]> = [];
         const notes: string[] = [];
         const context = { pool: pool!, seed: POPULATION_SEED, params, manifest, clock: processCpuMs };
-        for (const mode of modes) {
+        for (const { mode, label, kernel } of variants) {
           const config = mode === 'plain' ? null : parseSecAggConfig({ mode, clipRange: 0.1, maxWeight: 256 });
           if (config) {
             const why = roundInfeasibility(config, n);
             if (why) {
               const { note, ...figures } = await extrapolatedSecAgg(n, cs, config, Number(opts.samples));
-              notes.push(`${mode} @ ${n}: ${why}.\n  ${note}`);
-              rows.push([`${mode} (extrapolated)`, figures]);
+              notes.push(`${label} @ ${n}: ${why}.\n  ${note}`);
+              rows.push([`${label} (extrapolated)`, figures]);
               continue;
             }
           }
@@ -442,9 +453,10 @@ async function main(): Promise<void> {
               // update against 0.4-0.6 ms in the next rows (memory the process touches for the first time). secagg+
               // runs after plain in each row, in memory plain has touched; its own warm-up stays small (a full round is minutes).
               const warmIndices = config ? indices.slice(0, 8) : indices;
-              const ctx = { ...context, indices: warm ? warmIndices : indices, dropped: warm ? new Set<number>() : droppedIndices };
+              const ctx = { ...context, indices: warm ? warmIndices : indices, dropped: warm ? new Set<number>() : droppedIndices, wordSumKernel: kernel };
               return config ? secaggRoundInWorkers(ctx, config) : plainRoundInWorkers(ctx);
             }
+            useWordSumKernel(kernel);
             const population = warm ? new Map([...cs].slice(0, 8)) : cs;
             const gone = warm ? new Set<string>() : dropped;
             return config ? secaggRound(population, gone, config) : plainRound(population, gone);
@@ -455,14 +467,14 @@ async function main(): Promise<void> {
           for (let r = 0; r < reps; r++) figures.push(await round(false));
           const abandoned = figures.find((f) => f.abandoned)?.abandoned;
           if (abandoned) {
-            rows.push([mode, { ...figures[0]!, abandoned }]);
+            rows.push([label, { ...figures[0]!, abandoned }]);
             continue;
           }
           // The rep with the median critical path, whole (its stages add up to its round time).
           // Every rep's round time, so the spread on a loaded machine is visible next to the median.
-          if (reps > 1) console.log(`  ${mode} (${harness}) round time per rep: ${figures.map((f) => fmtMs(f.criticalMs)).join(', ')}`);
+          if (reps > 1) console.log(`  ${label} (${harness}) round time per rep: ${figures.map((f) => fmtMs(f.criticalMs)).join(', ')}`);
           const byCritical = [...figures].sort((x, y) => x.criticalMs - y.criticalMs);
-          rows.push([mode, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
+          rows.push([label, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
         }
         const plain = rows.find(([m]) => m === 'plain')?.[1];
         const clockName = harness === 'workers' ? 'process CPU, clients in a worker, sides in turn' : `${opts.clock}, one heap`;
