@@ -163,12 +163,15 @@ export class SecAggClient {
   maskInput(input: Uint32Array): MaskedInput {
     this.expect('masked-input');
     if (input.length !== this.vectorLength) this.refuse('BAD_INPUT', `input has ${input.length} words, round masks ${this.vectorLength}`);
-    const masked = scratchWordSum(this.vectorLength);
-    masked.addWords(this.mask!, 1);
-    masked.addWords(input, 1);
+    // Summed in the scratch sum and written back over the mask: the reply needs no fresh vector-sized buffer.
+    const mask = this.mask!;
+    const sum = scratchWordSum(this.vectorLength);
+    sum.addWords(mask, 1);
+    sum.addWords(input, 1);
+    sum.copyTo(mask);
     this.mask = null;
     this.stageName = 'unmask';
-    return { roundId: this.roundId, masked: uint32ToBytes(masked.toUint32Array()) };
+    return { roundId: this.roundId, masked: uint32ToBytes(mask) };
   }
 
   /**

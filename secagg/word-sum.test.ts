@@ -60,6 +60,10 @@ describe('WordSum: uint32 sums modulo 2^32 (WebAssembly SIMD kernel, JavaScript 
     }
     assert.deepEqual(viaKernel.toUint32Array(), input);
     assert.deepEqual(viaJs.toUint32Array(), input);
+    const written = new Uint32Array(length);
+    viaKernel.copyTo(written);
+    assert.deepEqual(written, input);
+    assert.throws(() => viaKernel.copyTo(new Uint32Array(length - 1)), RangeError);
     const withKernel = expandMask(seed, length);
     useWordSumKernel(false);
     try {

@@ -249,6 +249,12 @@ export class WordSum {
     else for (let i = 0; i < words.length; i++) this.words[i] = sign === 1 ? (this.words[i]! + words[i]!) | 0 : (this.words[i]! - words[i]!) | 0;
   }
 
+  /** Writes the sum into `target` (host order, exactly `length` words): no fresh 400 KB allocation to fault in. */
+  copyTo(target: Uint32Array): void {
+    if (target.length !== this.size) throw new RangeError(`${target.length} words, the sum has ${this.size}`);
+    target.set(new Uint32Array(this.words.buffer, this.words.byteOffset, this.size));
+  }
+
   /** The sum as a fresh Uint32Array (host order). */
   toUint32Array(): Uint32Array {
     const out = new Uint32Array(this.size);

@@ -232,7 +232,11 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
   const stages: RoundFigures['stages'] = {};
   for (const stage of ['advertise', 'share-keys', 'masked-input', 'unmask']) {
     const perClient = [...(stageClient.get(stage)?.values() ?? [])];
-    stages[stage] = { clientMaxMs: perClient.length ? Math.max(...perClient) : 0, serverMs: stageServer.get(stage) ?? 0 };
+    stages[stage] = {
+      clientMaxMs: perClient.length ? Math.max(...perClient) : 0,
+      clientMedianMs: perClient.length ? median(perClient) : 0,
+      serverMs: stageServer.get(stage) ?? 0,
+    };
   }
   const times = survivors.map((i) => clientTotal.get(i)!);
   const overlapped = { ...stages, 'masked-input': { ...stages['masked-input']!, clientMaxMs: Math.max(0, ...afterTraining.values()) } };
