@@ -76,6 +76,7 @@ const program = new Command()
   .option('--modes <list>', 'plain,secagg,secagg+', 'plain,secagg,secagg+')
   .option('--samples <n>', 'clients sampled for an extrapolated row (secagg above 255 clients)', '3')
   .option('--sums <list>', 'kernel and/or js: secagg rows sum masks on the WebAssembly kernel or in JavaScript (secagg/word-sum.ts), both in one run', 'kernel')
+  .option('--hosts <n>', 'worker threads the simulated clients are split over (taking turns; fewer clients per heap)', '1')
   .option('--harness <list>', 'workers (clients in worker threads, every side on its own thread clock) and/or in-process (the old one-heap harness)', 'workers')
   .parse();
 const opts = program.opts<{
@@ -88,6 +89,7 @@ const opts = program.opts<{
   modes: string;
   samples: string;
   sums: string;
+  hosts: string;
   harness: string;
 }>();
 const sumsList = opts.sums.split(',') as Array<'kernel' | 'js'>;
@@ -424,7 +426,7 @@ async function main(): Promise<void> {
   );
   const summary: Array<Record<string, string>> = [];
   const ratio = (x: number, y: number | undefined) => (y ? `${(x / y).toFixed(2)}×` : '-');
-  const pool = harnesses.includes('workers') ? new ClientPool({ seed: POPULATION_SEED, params, manifest }) : null;
+  const pool = harnesses.includes('workers') ? new ClientPool({ seed: POPULATION_SEED, params, manifest }, Number(opts.hosts)) : null;
   for (const n of clientCounts) {
     // The whole population in this heap only where a harness needs it there.
     const needsHeap = harnesses.includes('in-process') || (modes.includes('secagg') && n > 255);
@@ -480,7 +482,10 @@ async function main(): Promise<void> {
           rows.push([label, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
         }
         const plain = rows.find(([m]) => m === 'plain')?.[1];
-        const clockName = harness === 'workers' ? 'process CPU, clients in a worker, sides in turn' : `${opts.clock}, one heap`;
+        const clockName =
+          harness === 'workers'
+            ? `process CPU, clients in ${opts.hosts === '1' ? 'a worker' : `${opts.hosts} workers`}, sides in turn`
+            : `${opts.clock}, one heap`;
         console.log(
           `== ${n} clients, ${Math.round(dropout * 100)}% dropping after share keys (${reps} rep${reps > 1 ? 's, median' : ''}; harness ${harness}: ${clockName}; load ${loadavg()[0]!.toFixed(1)}) ==`,
         );
