@@ -47,6 +47,25 @@ describe('WordSum: uint32 sums modulo 2^32 (WebAssembly SIMD kernel, JavaScript 
     });
   }
 
+  it('a piece added in the middle leaves the words after it alone (the kernel pads its last step with zeros)', () => {
+    for (const [length, offset, words] of [
+      [40, 3, 5],
+      [16_384, 1, 16_383],
+      [16_400, 16_380, 7],
+    ] as const) {
+      const sum = new WordSum(length);
+      const reference = new Uint32Array(length);
+      // A full-length add first leaves stale bytes in the scratch slot that a careless last step would add again.
+      const first = patternBytes(4 * length, 7);
+      sum.addBytes(first, 1);
+      referenceAdd(reference, first, 1, 0);
+      const piece = patternBytes(4 * words, 11);
+      sum.addBytes(piece, -1, offset);
+      referenceAdd(reference, piece, -1, offset);
+      assert.deepEqual(sum.toUint32Array(), reference, `length ${length}, ${words} words at ${offset}`);
+    }
+  });
+
   it('addWords adds a host-order vector; the kernel and the JavaScript path agree on masks', () => {
     const seed = Uint8Array.from({ length: 32 }, (_, i) => 3 * i + 1);
     const length = 70_001;

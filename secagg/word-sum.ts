@@ -3,9 +3,9 @@
  * input and correction is added (or subtracted) into one of these, 64 KiB at a time.
  *
  * Why a WebAssembly kernel: V8 compiles the JavaScript add loop to scalar code, about 1 word per nanosecond here
- * (0.09-0.12 ms per 100k-word mask), a third of what a mask costs in all (node:crypto's AES-256-CTR update, with
- * its fresh output buffer, is ~0.19 ms); `i32x4.add` over 128-bit lanes does the same in ~0.02 ms including the
- * copy of each chunk into the kernel's memory (bench/secagg/word-add.ts measures both). The sum therefore lives in
+ * (0.12 ms per 100k-word vector), more than the AES-256-CTR keystream of a mask itself (node:crypto, fresh output
+ * buffers included: 0.10 ms); `i32x4.add` over 128-bit lanes does the same in 0.019 ms including the copy of each
+ * chunk into the kernel's memory (bench/secagg/stage-floor.ts measures each alone, interleaved). The sum therefore lives in
  * the kernel's own memory, and each chunk is copied into a 64 KiB scratch slot in front of it (the chunk is still in
  * L2 from the cipher's write). Why hand-encoded: the module is a few dozen bytes, spelled out below with named
  * opcodes (as coordinator/strategy/simd-axpy.ts does) rather than adding a wasm toolchain. Where WebAssembly SIMD is
@@ -62,63 +62,24 @@ function kernelBody(op: number[]): number[] {
   const vector = (o: number) => [LOCAL_GET, 0, LOCAL_GET, 0, ...V128_LOAD(o), LOCAL_GET, 1, ...V128_LOAD(o), ...op, ...V128_STORE(o)];
   // i32.const takes signed LEB128: 64 is 0xc0 0x00 (a lone 0x40 would read as -64).
   const plus64 = [I32_CONST, 0xc0, 0x00, I32_ADD];
+  // prettier-ignore
   const code = [
-    1,
-    1,
-    I32, // one i32 local: $end
-    LOCAL_GET,
-    1,
-    LOCAL_GET,
-    2,
-    I32_ADD,
-    LOCAL_SET,
-    3,
-    BLOCK,
-    VOID,
-    LOCAL_GET,
-    1,
-    LOCAL_GET,
-    3,
-    I32_GE_U,
-    BR_IF,
-    0,
-    LOOP,
-    VOID,
-    ...vector(0),
-    ...vector(16),
-    ...vector(32),
-    ...vector(48),
-    LOCAL_GET,
-    0,
-    ...plus64,
-    LOCAL_SET,
-    0,
-    LOCAL_GET,
-    1,
-    ...plus64,
-    LOCAL_TEE,
-    1,
-    LOCAL_GET,
-    3,
-    I32_LT_U,
-    BR_IF,
-    0,
-    END,
-    END,
-    END,
+    1, 1, I32, // one i32 local: $end
+    LOCAL_GET, 1, LOCAL_GET, 2, I32_ADD, LOCAL_SET, 3, // $end = $src + $bytes
+    BLOCK, VOID, LOCAL_GET, 1, LOCAL_GET, 3, I32_GE_U, BR_IF, 0, // nothing to do when $src >= $end
+    LOOP, VOID,
+    ...vector(0), ...vector(16), ...vector(32), ...vector(48),
+    LOCAL_GET, 0, ...plus64, LOCAL_SET, 0, // $dst += 64
+    LOCAL_GET, 1, ...plus64, LOCAL_TEE, 1, // $src += 64
+    LOCAL_GET, 3, I32_LT_U, BR_IF, 0, // again while $src < $end
+    END, END, END,
   ];
   return [...leb(code.length), ...code];
 }
 
+// prettier-ignore
 const MODULE_BYTES = new Uint8Array([
-  0x00,
-  0x61,
-  0x73,
-  0x6d,
-  0x01,
-  0x00,
-  0x00,
-  0x00,
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
   ...section(1, [1, 0x60, 3, I32, I32, I32, 0]), // type 0: (i32, i32, i32) -> ()
   ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]), // import env.memory, at least 1 page
   ...section(3, [2, 0, 0]), // two functions of type 0
@@ -189,9 +150,9 @@ export class WordSum {
     this.size = length;
     this.kernel = kernelModule !== null && kernelByDefault && !options.portable;
     if (this.kernel) {
-      // The sum padded to whole 64-byte kernel steps: the kernel runs past the last word into that padding (adding
-      // scratch bytes left from an earlier chunk there), which no reader ever sees.
-      const bytes = WORD_SUM_CHUNK_BYTES + roundUp(4 * length, 64);
+      // 64 bytes of slack after the sum: the kernel works in whole 64-byte steps, so a piece that starts at an odd word
+      // offset can run up to 60 bytes past the last word (adding the zeros addBytes pads the piece with).
+      const bytes = WORD_SUM_CHUNK_BYTES + 4 * length + 64;
       const memory = new wasm!.Memory({ initial: Math.ceil(bytes / PAGE_BYTES) });
       const { exports } = new wasm!.Instance(kernelModule!, { env: { memory } });
       this.add = exports.add as Kernel;
@@ -236,8 +197,12 @@ export class WordSum {
       this.scratch.set(piece);
       const base = offset + at / 4;
       const kernel = sign === 1 ? this.add : this.sub;
-      if (kernel) kernel(WORD_SUM_CHUNK_BYTES + 4 * base, 0, roundUp(piece.byteLength, 64));
-      else this.addScratch(base, piece.byteLength / 4, sign);
+      if (kernel) {
+        // Zeros up to the kernel's next 64-byte step, so the words after the piece get + 0, not a stale chunk's bytes.
+        const padded = roundUp(piece.byteLength, 64);
+        this.scratch.fill(0, piece.byteLength, padded);
+        kernel(WORD_SUM_CHUNK_BYTES + 4 * base, 0, padded);
+      } else this.addScratch(base, piece.byteLength / 4, sign);
     }
   }
 
