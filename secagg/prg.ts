@@ -13,12 +13,12 @@ import { scratchWordSum, WORD_SUM_CHUNK_BYTES, WordSum } from './word-sum.js';
  * Node and browser devices expand a seed identically (test/secagg/browser.test.ts compares them).
  */
 
-// 64 KiB keystream chunks. node:crypto returns every update() in a fresh buffer, and that allocation, not AES, is what
-// a mask costs. 64 KiB stays under glibc's mmap threshold (128 KiB), so a chunk never needs a fresh mapping whose
-// pages fault in; in steady state the chunk size hardly matters (bench/secagg/prg-chunks.ts, load 12: median 0.49 ms
-// per 100k-word mask at 64 KiB, 0.48-0.50 at 16 and 256 KiB), but single runs in fresh processes measured 256 KiB at
-// 1.1-3.3 ms a mask. (The earlier move from 16 to 256 KiB was measured with the whole simulated population in one
-// heap, where fewer buffers meant fewer full collections; bench/secagg.ts now gives each side its own heap.)
+// 64 KiB keystream chunks, the size of the WordSum scratch slot each is copied into before the kernel adds it (still in
+// L2 from the cipher's write). node:crypto returns every update() in a fresh, zero-filled buffer that V8 counts as
+// external memory: alone that costs little (bench/secagg/stage-floor.ts: 0.100 ms per 100k-word keystream against
+// 0.08 ms at openssl's 5.1 GB/s here), but in a round those buffers are what start most collections (README, the
+// profile). 64 KiB stays under glibc's mmap threshold (128 KiB), so a chunk never needs a fresh mapping of its own;
+// 16, 64 and 256 KiB measured within noise of each other in steady state (bench/secagg/prg-chunks.ts, load 12).
 const CHUNK_BYTES = WORD_SUM_CHUNK_BYTES;
 const BLOCK_BYTES = 16;
 const zeros = new Uint8Array(CHUNK_BYTES);
