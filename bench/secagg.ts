@@ -52,6 +52,8 @@ import {
   roundInfeasibility,
   neighbourCount,
   runInMemoryRound,
+  useWordSumKernel,
+  WordSum,
   type ClientContribution,
 } from '@fedrec/secagg';
 import { parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
@@ -73,6 +75,8 @@ const program = new Command()
   .option('--dropout <list>', 'fractions of clients that drop after sharing keys', '0')
   .option('--modes <list>', 'plain,secagg,secagg+', 'plain,secagg,secagg+')
   .option('--samples <n>', 'clients sampled for an extrapolated row (secagg above 255 clients)', '3')
+  .option('--sums <list>', 'kernel and/or js: secagg rows sum masks on the WebAssembly kernel or in JavaScript (secagg/word-sum.ts), both in one run', 'kernel')
+  .option('--hosts <n>', 'worker threads the simulated clients are split over (taking turns; fewer clients per heap)', '1')
   .option('--harness <list>', 'workers (clients in worker threads, every side on its own thread clock) and/or in-process (the old one-heap harness)', 'workers')
   .parse();
 const opts = program.opts<{
@@ -84,8 +88,12 @@ const opts = program.opts<{
   dropout: string;
   modes: string;
   samples: string;
+  sums: string;
+  hosts: string;
   harness: string;
 }>();
+const sumsList = opts.sums.split(',') as Array<'kernel' | 'js'>;
+for (const s of sumsList) if (s !== 'kernel' && s !== 'js') throw new Error(`--sums takes kernel and/or js, got ${s}`);
 const harnesses = opts.harness.split(',') as Array<'workers' | 'in-process'>;
 for (const h of harnesses) if (h !== 'workers' && h !== 'in-process') throw new Error(`--harness takes workers and/or in-process, got ${h}`);
 if (!['cpu', 'thread', 'wall'].includes(opts.clock)) throw new Error(`--clock must be cpu, thread or wall, got ${opts.clock}`);
@@ -111,6 +119,12 @@ const dropouts = opts.dropout.split(',').map(Number);
 /** Seeds the simulated population (population.ts): client i has the same data in every harness and row. */
 const POPULATION_SEED = 1;
 const modes = opts.modes.split(',') as Array<'plain' | 'secagg' | 'secagg+'>;
+/** Each mode once per --sums entry (plain has no masks), labelled by its sums when there is more than one. */
+const variants = modes.flatMap((mode): Array<{ mode: (typeof modes)[number]; label: string; kernel: boolean }> =>
+  mode === 'plain'
+    ? [{ mode, label: mode, kernel: true }]
+    : sumsList.map((sums) => ({ mode, label: sumsList.length > 1 ? `${mode} (${sums} sums)` : mode, kernel: sums === 'kernel' })),
+);
 
 /** The whole population in this heap (the in-process harness and extrapolated rows): the same clients as the workers'. */
 function makeClients(n: number, seed: number): Map<string, ClientContribution> {
@@ -375,12 +389,14 @@ async function extrapolatedSecAgg(
 
 function prgThroughputMBs(): number {
   const seed = new Uint8Array(32).fill(7);
-  for (let i = 0; i < 20; i++) expandMask(seed, params);
+  // Into one held sum, as the client (its scratch sum) and the server (its round's sum) expand masks.
+  const sum = new WordSum(params);
+  for (let i = 0; i < 20; i++) addMask(sum, seed, 1);
   // Process CPU time, not wall: on a loaded machine wall time mostly measures the other jobs.
   const start = processCpuMs();
   let bytes = 0;
   while (processCpuMs() - start < 500) {
-    expandMask(seed, params);
+    addMask(sum, seed, 1);
     bytes += 4 * params;
   }
   return bytes / 1e6 / ((processCpuMs() - start) / 1000);
@@ -392,7 +408,7 @@ const fmtKB = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
 async function main(): Promise<void> {
   const prg = prgThroughputMBs();
   console.log(
-    `AES-256-CTR mask PRG: ${prg.toFixed(0)} MB/s of CPU time (${params} words per mask expansion; ${nativeCrypto ? 'node:crypto' : 'pure JS: no node:crypto'}), ` +
+    `AES-256-CTR mask PRG: ${prg.toFixed(0)} MB/s of CPU time (${params}-word masks added into a sum; ${nativeCrypto ? 'node:crypto' : 'pure JS: no node:crypto'}), ` +
       `Node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')}`,
@@ -410,7 +426,7 @@ async function main(): Promise<void> {
   );
   const summary: Array<Record<string, string>> = [];
   const ratio = (x: number, y: number | undefined) => (y ? `${(x / y).toFixed(2)}×` : '-');
-  const pool = harnesses.includes('workers') ? new ClientPool({ seed: POPULATION_SEED, params, manifest }) : null;
+  const pool = harnesses.includes('workers') ? new ClientPool({ seed: POPULATION_SEED, params, manifest }, Number(opts.hosts)) : null;
   for (const n of clientCounts) {
     // The whole population in this heap only where a harness needs it there.
     const needsHeap = harnesses.includes('in-process') || (modes.includes('secagg') && n > 255);
@@ -425,14 +441,14 @@ async function main(): Promise<void> {
         const rows: Array<[string, RoundFigures]> = [];
         const notes: string[] = [];
         const context = { pool: pool!, seed: POPULATION_SEED, params, manifest, clock: processCpuMs };
-        for (const mode of modes) {
+        for (const { mode, label, kernel } of variants) {
           const config = mode === 'plain' ? null : parseSecAggConfig({ mode, clipRange: 0.1, maxWeight: 256 });
           if (config) {
             const why = roundInfeasibility(config, n);
             if (why) {
               const { note, ...figures } = await extrapolatedSecAgg(n, cs, config, Number(opts.samples));
-              notes.push(`${mode} @ ${n}: ${why}.\n  ${note}`);
-              rows.push([`${mode} (extrapolated)`, figures]);
+              notes.push(`${label} @ ${n}: ${why}.\n  ${note}`);
+              rows.push([`${label} (extrapolated)`, figures]);
               continue;
             }
           }
@@ -442,9 +458,10 @@ async function main(): Promise<void> {
               // update against 0.4-0.6 ms in the next rows (memory the process touches for the first time). secagg+
               // runs after plain in each row, in memory plain has touched; its own warm-up stays small (a full round is minutes).
               const warmIndices = config ? indices.slice(0, 8) : indices;
-              const ctx = { ...context, indices: warm ? warmIndices : indices, dropped: warm ? new Set<number>() : droppedIndices };
+              const ctx = { ...context, indices: warm ? warmIndices : indices, dropped: warm ? new Set<number>() : droppedIndices, wordSumKernel: kernel };
               return config ? secaggRoundInWorkers(ctx, config) : plainRoundInWorkers(ctx);
             }
+            useWordSumKernel(kernel);
             const population = warm ? new Map([...cs].slice(0, 8)) : cs;
             const gone = warm ? new Set<string>() : dropped;
             return config ? secaggRound(population, gone, config) : plainRound(population, gone);
@@ -455,17 +472,20 @@ async function main(): Promise<void> {
           for (let r = 0; r < reps; r++) figures.push(await round(false));
           const abandoned = figures.find((f) => f.abandoned)?.abandoned;
           if (abandoned) {
-            rows.push([mode, { ...figures[0]!, abandoned }]);
+            rows.push([label, { ...figures[0]!, abandoned }]);
             continue;
           }
           // The rep with the median critical path, whole (its stages add up to its round time).
           // Every rep's round time, so the spread on a loaded machine is visible next to the median.
-          if (reps > 1) console.log(`  ${mode} (${harness}) round time per rep: ${figures.map((f) => fmtMs(f.criticalMs)).join(', ')}`);
+          if (reps > 1) console.log(`  ${label} (${harness}) round time per rep: ${figures.map((f) => fmtMs(f.criticalMs)).join(', ')}`);
           const byCritical = [...figures].sort((x, y) => x.criticalMs - y.criticalMs);
-          rows.push([mode, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
+          rows.push([label, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
         }
         const plain = rows.find(([m]) => m === 'plain')?.[1];
-        const clockName = harness === 'workers' ? 'process CPU, clients in a worker, sides in turn' : `${opts.clock}, one heap`;
+        const clockName =
+          harness === 'workers'
+            ? `process CPU, clients in ${opts.hosts === '1' ? 'a worker' : `${opts.hosts} workers`}, sides in turn`
+            : `${opts.clock}, one heap`;
         console.log(
           `== ${n} clients, ${Math.round(dropout * 100)}% dropping after share keys (${reps} rep${reps > 1 ? 's, median' : ''}; harness ${harness}: ${clockName}; load ${loadavg()[0]!.toFixed(1)}) ==`,
         );
@@ -515,7 +535,14 @@ async function main(): Promise<void> {
             rows
               .filter(([, f]) => !f.abandoned)
               .flatMap(([mode, f]) =>
-                Object.entries(f.stages).map(([stage, s]) => [`${mode}: ${stage}`, { 'slowest client': fmtMs(s.clientMaxMs), coordinator: fmtMs(s.serverMs) }]),
+                Object.entries(f.stages).map(([stage, s]) => [
+                  `${mode}: ${stage}`,
+                  {
+                    'slowest client': fmtMs(s.clientMaxMs),
+                    ...(s.clientMedianMs !== undefined ? { 'median client': fmtMs(s.clientMedianMs) } : {}),
+                    coordinator: fmtMs(s.serverMs),
+                  },
+                ]),
               ),
           ),
         );

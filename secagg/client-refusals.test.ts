@@ -137,5 +137,19 @@ describe('secagg client refusals', () => {
       () => server.acceptUnmaskResponse(id2, { ...partial, seedShares: partial.seedShares.slice(1) }),
       (e: unknown) => e instanceof SecAggError && e.reason === 'BAD_SHARES',
     );
+    // The right count but one peer twice, or one peer nobody asked about: refused the same way (the reply check
+    // compares sets, not lengths).
+    const repeated = [...partial.seedShares.slice(0, -1), partial.seedShares[0]!];
+    assert.throws(
+      () => server.acceptUnmaskResponse(id2, { ...partial, seedShares: repeated }),
+      (e: unknown) => e instanceof SecAggError && e.reason === 'BAD_SHARES',
+    );
+    const foreign = partial.seedShares.map((s, i) => (i === 0 ? { ...s, of: 'client-999' } : s));
+    assert.throws(
+      () => server.acceptUnmaskResponse(id2, { ...partial, seedShares: foreign }),
+      (e: unknown) => e instanceof SecAggError && e.reason === 'BAD_SHARES',
+    );
+    // Refusals changed nothing: the genuine reply is still accepted.
+    server.acceptUnmaskResponse(id2, partial);
   });
 });

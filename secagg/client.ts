@@ -6,7 +6,8 @@ import { SecAggError } from './errors.js';
 import { neighboursOfClient } from './graph.js';
 import { agreeKey, generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
-import { addMask, expandMask } from './prg.js';
+import { addMask } from './prg.js';
+import { scratchWordSum } from './word-sum.js';
 import { SEED_LENGTH } from '@fedrec/protocol';
 import { splitSecret } from './shamir.js';
 import { openShares, sealShares, type SharePair } from './share-cipher.js';
@@ -144,14 +145,17 @@ export class SecAggClient {
     if (this.heldShares.size + 1 < this.threshold) {
       this.refuse('BELOW_THRESHOLD', `${this.heldShares.size} neighbours left after stage 1, threshold ${this.threshold} needs ${this.threshold - 1}`);
     }
-    const mask = expandMask(this.selfMaskSeed!, this.vectorLength);
+    // k + 1 masks summed in the thread's scratch sum (word-sum.ts: each keystream chunk added as it leaves the cipher),
+    // copied out once at the end.
+    const mask = scratchWordSum(this.vectorLength);
+    addMask(mask, this.selfMaskSeed!, 1);
     for (const peerId of this.heldShares.keys()) {
       const peer = this.neighbours.get(peerId)!;
       const seed = this.safely(() => agreeKey('pairwise-mask', this.roundId, this.clientId, peerId, this.maskKeys!.secretKey, peer.maskPublicKey));
       this.pairwiseSeeds.set(peerId, seed);
       addMask(mask, seed, pairwiseSign(this.clientId, peerId));
     }
-    this.mask = mask;
+    this.mask = mask.toUint32Array();
     this.stageName = 'masked-input';
   }
 
@@ -159,14 +163,15 @@ export class SecAggClient {
   maskInput(input: Uint32Array): MaskedInput {
     this.expect('masked-input');
     if (input.length !== this.vectorLength) this.refuse('BAD_INPUT', `input has ${input.length} words, round masks ${this.vectorLength}`);
-    const masked = this.mask!;
-    // Int32 views: the same bits modulo 2^32, added as small integers (see prg.ts addMask).
-    const m = new Int32Array(masked.buffer, masked.byteOffset, masked.length);
-    const x = new Int32Array(input.buffer, input.byteOffset, input.length);
-    for (let i = 0; i < m.length; i++) m[i] = (m[i]! + x[i]!) | 0;
+    // Summed in the scratch sum and written back over the mask: the reply needs no fresh vector-sized buffer.
+    const mask = this.mask!;
+    const sum = scratchWordSum(this.vectorLength);
+    sum.addWords(mask, 1);
+    sum.addWords(input, 1);
+    sum.copyTo(mask);
     this.mask = null;
     this.stageName = 'unmask';
-    return { roundId: this.roundId, masked: uint32ToBytes(masked) };
+    return { roundId: this.roundId, masked: uint32ToBytes(mask) };
   }
 
   /**
@@ -193,12 +198,12 @@ export class SecAggClient {
     // more than from their rebuilt keys, and n devices expand these masks in parallel instead of the server alone).
     let correction: Uint8Array | undefined;
     if (dropped.size > 0) {
-      const words = new Uint32Array(this.vectorLength);
+      const words = scratchWordSum(this.vectorLength);
       for (const peerId of dropped) {
         // Every dropped peer asked about is one this client held shares of, so it masked with it in stage 2.
         addMask(words, this.pairwiseSeeds.get(peerId)!, pairwiseSign(this.clientId, peerId) === 1 ? -1 : 1);
       }
-      correction = uint32ToBytes(words);
+      correction = uint32ToBytes(words.toUint32Array());
     }
     this.forget();
     this.stageName = 'done';

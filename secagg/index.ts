@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './quantize.js';
 export * from './contribution.js';
 export * from './prg.js';
+export * from './word-sum.js';
 export * from './key-agreement.js';
 export * from './graph.js';
 export * from './shamir.js';

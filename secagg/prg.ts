@@ -1,8 +1,8 @@
 import { SEED_LENGTH } from '@fedrec/protocol';
 import { ctr } from '@noble/ciphers/aes.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
-import { wordsOfLittleEndian } from './bytes.js';
 import { nativeCrypto } from './native-crypto.js';
+import { scratchWordSum, WORD_SUM_CHUNK_BYTES, WordSum } from './word-sum.js';
 
 /**
  * Masks are AES-256-CTR keystream (NIST SP 800-38A: 32-byte seed as key, initial counter block all zero, the whole
@@ -13,13 +13,13 @@ import { nativeCrypto } from './native-crypto.js';
  * Node and browser devices expand a seed identically (test/secagg/browser.test.ts compares them).
  */
 
-// 64 KiB keystream chunks. node:crypto returns every update() in a fresh buffer, and that allocation, not AES, is what
-// a mask costs. 64 KiB stays under glibc's mmap threshold (128 KiB), so a chunk never needs a fresh mapping whose
-// pages fault in; in steady state the chunk size hardly matters (bench/secagg/prg-chunks.ts, load 12: median 0.49 ms
-// per 100k-word mask at 64 KiB, 0.48-0.50 at 16 and 256 KiB), but single runs in fresh processes measured 256 KiB at
-// 1.1-3.3 ms a mask. (The earlier move from 16 to 256 KiB was measured with the whole simulated population in one
-// heap, where fewer buffers meant fewer full collections; bench/secagg.ts now gives each side its own heap.)
-const CHUNK_BYTES = 64 * 1024;
+// 64 KiB keystream chunks, the size of the WordSum scratch slot each is copied into before the kernel adds it (still in
+// L2 from the cipher's write). node:crypto returns every update() in a fresh, zero-filled buffer that V8 counts as
+// external memory: alone that costs little (bench/secagg/stage-floor.ts: 0.100 ms per 100k-word keystream against
+// 0.08 ms at openssl's 5.1 GB/s here), but in a round those buffers are what start most collections (README, the
+// profile). 64 KiB stays under glibc's mmap threshold (128 KiB), so a chunk never needs a fresh mapping of its own;
+// 16, 64 and 256 KiB measured within noise of each other in steady state (bench/secagg/prg-chunks.ts, load 12).
+const CHUNK_BYTES = WORD_SUM_CHUNK_BYTES;
 const BLOCK_BYTES = 16;
 const zeros = new Uint8Array(CHUNK_BYTES);
 
@@ -50,44 +50,31 @@ function checkSeed(seed: Uint8Array): void {
 
 /** The first `length` mask words of a seed. */
 export function expandMask(seed: Uint8Array, length: number): Uint32Array {
-  const out = new Uint32Array(length);
-  addMask(out, seed, 1);
-  return out;
+  const sum = scratchWordSum(length);
+  addMask(sum, seed, 1);
+  return sum.toUint32Array();
 }
 
-/** Calls `each` with the keystream of `seed` in ≤ 64 KiB chunks (4-aligned) and the word offset of each. */
-function eachKeystreamChunk(seed: Uint8Array, totalBytes: number, each: (chunk: Uint8Array, wordOffset: number) => void): void {
+/**
+ * target += sign · PRG(seed), word by word, modulo 2^32, one ≤ 64 KiB keystream chunk at a time straight into the
+ * sum (word-sum.ts: a WebAssembly SIMD add where the platform has it). A Uint32Array target is summed through the
+ * thread's scratch sum and copied back (tests and one-off callers).
+ */
+export function addMask(target: WordSum | Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
+  checkSeed(seed);
+  if (!(target instanceof WordSum)) {
+    const sum = scratchWordSum(target.length);
+    sum.addWords(target, 1);
+    addMask(sum, seed, sign);
+    target.set(sum.toUint32Array());
+    return;
+  }
+  const totalBytes = target.length * 4;
   // One native cipher streams the whole mask (CTR state carries across update calls).
   const cipher = nativeCrypto?.createCipheriv('aes-256-ctr', seed, counterBlock(0));
   for (let start = 0; start < totalBytes; start += CHUNK_BYTES) {
     const bytes = Math.min(CHUNK_BYTES, totalBytes - start);
-    let chunk = cipher ? cipher.update(zeros.subarray(0, bytes)) : ctr(seed, counterBlock(start / BLOCK_BYTES)).encrypt(zeros.subarray(0, bytes));
-    // Node returns pooled Buffers only below 4 KiB; copy when a view is not 4-aligned so it can be read as words.
-    if (chunk.byteOffset % 4 !== 0) chunk = Uint8Array.from(chunk);
-    each(chunk, start / 4);
+    const chunk = cipher ? cipher.update(zeros.subarray(0, bytes)) : ctr(seed, counterBlock(start / BLOCK_BYTES)).encrypt(zeros.subarray(0, bytes));
+    target.addBytes(chunk, sign, start / 4);
   }
-}
-
-/** out[base + i] += sign · words[i] modulo 2^32, on int32 views (one small monomorphic loop V8 optimizes once). */
-function addWords(out: Int32Array, base: number, words: Int32Array, sign: 1 | -1): void {
-  const n = words.length;
-  if (sign === 1) {
-    for (let i = 0; i < n; i++) out[base + i] = (out[base + i]! + words[i]!) | 0;
-  } else {
-    for (let i = 0; i < n; i++) out[base + i] = (out[base + i]! - words[i]!) | 0;
-  }
-}
-
-/**
- * target += sign · PRG(seed), word by word, modulo 2^32. The loop runs on Int32Array views: a Uint32Array element
- * above 2^31 is not a small integer to V8, so the uint32 sum goes through doubles; int32 `(a + b) | 0` is the same
- * bits modulo 2^32 and stays in integer registers.
- */
-export function addMask(target: Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
-  checkSeed(seed);
-  const out = new Int32Array(target.buffer, target.byteOffset, target.length);
-  eachKeystreamChunk(seed, target.length * 4, (chunk, wordOffset) => {
-    const words = wordsOfLittleEndian(chunk);
-    addWords(out, wordOffset, new Int32Array(words.buffer, words.byteOffset, words.length), sign);
-  });
 }

@@ -16,7 +16,7 @@ import {
   type UnmaskRequest,
 } from '@fedrec/protocol/secagg-messages.js';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
-import { contributionLayout, encodeContribution, SecAggClient } from '@fedrec/secagg';
+import { contributionLayout, encodeContribution, SecAggClient, useWordSumKernel } from '@fedrec/secagg';
 import { clientContribution, clientId } from './population.js';
 import { processCpuMs } from './cpu-clock.js';
 import { fullGc } from './full-gc.js';
@@ -31,7 +31,7 @@ export interface HostSetup {
 export type HostRequest =
   | { op: 'plain-connect'; indices: number[]; coordinatorPublicKey: Uint8Array }
   | { op: 'plain-seal'; indices: number[]; roundId: number }
-  | { op: 'secagg-start'; indices: number[]; roundId: number; config: SecAggConfig; validate: boolean }
+  | { op: 'secagg-start'; indices: number[]; roundId: number; config: SecAggConfig; validate: boolean; wordSumKernel: boolean }
   | { op: 'advertise'; indices: number[] }
   | { op: 'share-keys'; items: Array<{ index: number; roster: Roster }> }
   | { op: 'masked-input'; items: Array<{ index: number; forwarded: ForwardedShares }> }
@@ -88,6 +88,7 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
     case 'secagg-start':
       config = req.config;
       validate = req.validate;
+      useWordSumKernel(req.wordSumKernel);
       clients.clear();
       for (const i of req.indices) clients.set(i, new SecAggClient({ clientId: clientId(i), roundId: req.roundId, config, vectorLength: layout.vectorLength }));
       break;

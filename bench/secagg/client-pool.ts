@@ -21,18 +21,21 @@ function startHost(setup: HostSetup): Worker {
 }
 
 /**
- * The simulated population in one worker thread. Every call is lockstep: the host gets one batch, the pool waits
- * for its answer, then hands the replies over. So client steps (on the host) and coordinator steps (main thread)
- * never run at the same time, and process CPU time charges each step to its own side (cpu-clock.ts); while the
- * main thread times the coordinator's work on a batch no reply is being received (and deserialized) on it. One
- * host rather than several for the same reason: two hosts running at once would be charged each other's CPU.
+ * The simulated population in worker threads (one by default). Every call is lockstep: each host in turn gets one
+ * batch, the pool waits for its answer, then hands the replies over. So client steps (on a host) and coordinator
+ * steps (main thread) never run at the same time, and process CPU time charges each step to its own side
+ * (cpu-clock.ts); while the main thread times the coordinator's work on a batch no reply is being received (and
+ * deserialized) on it. Several hosts (--hosts) never run at once either, for the same reason: they split the
+ * population so each heap holds fewer clients, because a collection of a host's heap is charged to whichever of
+ * its clients is running, and a device's heap holds one client, not 1,000.
  */
 export class ClientPool {
   private readonly hosts: Worker[];
   private readonly pending = new Map<Worker, { resolve: (r: HostReply[]) => void; reject: (e: Error) => void }>();
 
-  constructor(setup: HostSetup) {
-    this.hosts = [startHost(setup)];
+  constructor(setup: HostSetup, hostCount = 1) {
+    if (!Number.isInteger(hostCount) || hostCount < 1) throw new RangeError(`hosts must be a positive integer, got ${hostCount}`);
+    this.hosts = Array.from({ length: hostCount }, () => startHost(setup));
     for (const host of this.hosts) {
       host.on('message', (m: { ok: true; replies: HostReply[] } | { ok: false; error: string }) => {
         const p = this.pending.get(host)!;
@@ -73,14 +76,14 @@ export class ClientPool {
     for (const item of items) perHost[this.hostOf(item.index)]!.push(item);
     items.length = 0; // the caller's array: sent items should not stay reachable from it
     while (perHost.some((xs) => xs.length > 0)) {
-      const steps = await Promise.all(
-        this.hosts.map((host, h) => {
-          // Taken out as sent (splice), so this heap holds no sent message while the coordinator works.
-          const slice = perHost[h]!.splice(0, batch);
-          return slice.length ? this.call(host, makeRequest(slice)) : Promise.resolve([]);
-        }),
-      );
-      await settle();
+      const steps: HostReply[][] = [];
+      for (const [h, host] of this.hosts.entries()) {
+        // Taken out as sent (splice), so this heap holds no sent message while the coordinator works.
+        const slice = perHost[h]!.splice(0, batch);
+        if (slice.length === 0) continue;
+        steps.push(await this.call(host, makeRequest(slice)));
+        await settle();
+      }
       for (const replies of steps) await onReplies(replies);
       await settle();
     }

@@ -4,8 +4,11 @@ export interface RoundFigures {
   abandoned?: string;
   /** The round's critical path: Σ over stages of (slowest client + coordinator). */
   criticalMs: number;
-  /** Per stage: slowest client's and the coordinator's compute. */
-  stages: Record<string, { clientMaxMs: number; serverMs: number }>;
+  /**
+   * Per stage: slowest client's and the coordinator's compute, and the median client's where the harness times
+   * clients one by one (the slowest also absorbs any collection of the simulated population's shared heap).
+   */
+  stages: Record<string, { clientMaxMs: number; serverMs: number; clientMedianMs?: number }>;
   /**
    * The critical path when each client's receiveShares (mask expansion, needs no input) runs while it trains and
    * training takes at least as long: the masked-input stage then costs a client only quantizing and masking.

@@ -8,7 +8,7 @@ import { decodeUpdatePayload, EnvelopeOpener, generateKeyPair, type EnvelopeBind
 import { advertiseKeysSchema, maskedInputSchema, type AdvertiseKeys, type MaskedInput } from '@fedrec/protocol/secagg-messages.js';
 import { checkShareKeys, checkUnmaskResponse } from '@fedrec/protocol/secagg-message-checks.js';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
-import { contributionLayout, decodeAggregate, SecAggServer, type SecAggAbandoned } from '@fedrec/secagg';
+import { contributionLayout, decodeAggregate, SecAggServer, useWordSumKernel, type SecAggAbandoned } from '@fedrec/secagg';
 import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
 import type { ClientPool } from './client-pool.js';
@@ -27,6 +27,8 @@ export interface WorkerRoundContext {
   indices: number[];
   /** Indices that go silent after share keys (plain: they send no update). */
   dropped: ReadonlySet<number>;
+  /** Whether both sides sum masks on the WebAssembly kernel (secagg/word-sum.ts) or in JavaScript (--sums). */
+  wordSumKernel: boolean;
 }
 
 let nextRound = 1;
@@ -106,6 +108,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
   const { pool, clock, indices, dropped, manifest } = ctx;
   const roundId = nextRound++;
   const layout = contributionLayout(manifest);
+  useWordSumKernel(ctx.wordSumKernel);
   const server = new SecAggServer({ roundId, config, vectorLength: layout.vectorLength });
   const stageClient = new Map<string, Map<number, number>>();
   const afterTraining = new Map<number, number>();
@@ -154,7 +157,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
     maxError: Number.NaN,
   });
   const byId = new Map(indices.map((i) => [clientId(i), i]));
-  await pool.broadcast(indices, (mine) => ({ op: 'secagg-start', indices: mine, roundId, config, validate: true }));
+  await pool.broadcast(indices, (mine) => ({ op: 'secagg-start', indices: mine, roundId, config, validate: true, wordSumKernel: ctx.wordSumKernel }));
   await pool.collectGarbage();
   const t0 = performance.now();
 
@@ -229,7 +232,11 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
   const stages: RoundFigures['stages'] = {};
   for (const stage of ['advertise', 'share-keys', 'masked-input', 'unmask']) {
     const perClient = [...(stageClient.get(stage)?.values() ?? [])];
-    stages[stage] = { clientMaxMs: perClient.length ? Math.max(...perClient) : 0, serverMs: stageServer.get(stage) ?? 0 };
+    stages[stage] = {
+      clientMaxMs: perClient.length ? Math.max(...perClient) : 0,
+      clientMedianMs: perClient.length ? median(perClient) : 0,
+      serverMs: stageServer.get(stage) ?? 0,
+    };
   }
   const times = survivors.map((i) => clientTotal.get(i)!);
   const overlapped = { ...stages, 'masked-input': { ...stages['masked-input']!, clientMaxMs: Math.max(0, ...afterTraining.values()) } };
