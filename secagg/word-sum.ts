@@ -1,3 +1,26 @@
+import {
+  BLOCK,
+  BR_IF,
+  END,
+  I32,
+  I32_ADD,
+  I32_GE_U,
+  I32_LT_U,
+  LOCAL_GET,
+  LOCAL_SET,
+  LOCAL_TEE,
+  LOOP,
+  VOID,
+  WASM_HEADER,
+  i32Const,
+  leb,
+  section,
+  simd,
+  v128Load,
+  v128Store,
+  wasmName,
+} from '@fedrec/protocol/wasm-binary.js';
+
 /**
  * A vector of uint32 words summed modulo 2^32: the client's total mask, the server's masked sum. Every mask, masked
  * input and correction is added (or subtracted) into one of these, 64 KiB at a time.
@@ -8,7 +31,7 @@
  * chunk into the kernel's memory (bench/secagg/stage-floor.ts measures each alone, interleaved). The sum therefore lives in
  * the kernel's own memory, and each chunk is copied into a 64 KiB scratch slot in front of it (the chunk is still in
  * L2 from the cipher's write). Why hand-encoded: the module is a few dozen bytes, spelled out below with named
- * opcodes (as coordinator/strategy/simd-axpy.ts does) rather than adding a wasm toolchain. Where WebAssembly SIMD is
+ * opcodes (protocol/wasm-binary.ts, shared with coordinator/strategy/simd-axpy.ts) rather than adding a wasm toolchain. Where WebAssembly SIMD is
  * missing (older browsers) or the host is big-endian (wasm memory is little-endian) the same sums run in JavaScript
  * on Int32Array views: `(a + b) | 0` is the same bits modulo 2^32, kept as small integers.
  */
@@ -19,35 +42,6 @@ export const WORD_SUM_CHUNK_BYTES = 64 * 1024;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const PAGE_BYTES = 64 * 1024;
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-const name = (s: string) => [...leb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const simd = (op: number) => [0xfd, ...leb(op)];
-const I32 = 0x7f;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const LOCAL_TEE = 0x22;
-const I32_CONST = 0x41;
-const I32_ADD = 0x6a;
-const I32_LT_U = 0x49;
-const I32_GE_U = 0x4f;
-const BR_IF = 0x0d;
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const END = 0x0b;
-const VOID = 0x40;
-/** memarg: alignment hint 16 bytes (a hint only), offset. */
-const V128_LOAD = (offset: number) => [...simd(0x00), 4, ...leb(offset)];
-const V128_STORE = (offset: number) => [...simd(0x0b), 4, ...leb(offset)];
 const I32X4_ADD = simd(0xae);
 const I32X4_SUB = simd(0xb1);
 
@@ -59,9 +53,8 @@ const I32X4_SUB = simd(0xb1);
  * bookkeeping (two bumps, compare, branch) does not cost as much as the arithmetic.
  */
 function kernelBody(op: number[]): number[] {
-  const vector = (o: number) => [LOCAL_GET, 0, LOCAL_GET, 0, ...V128_LOAD(o), LOCAL_GET, 1, ...V128_LOAD(o), ...op, ...V128_STORE(o)];
-  // i32.const takes signed LEB128: 64 is 0xc0 0x00 (a lone 0x40 would read as -64).
-  const plus64 = [I32_CONST, 0xc0, 0x00, I32_ADD];
+  const vector = (o: number) => [LOCAL_GET, 0, LOCAL_GET, 0, ...v128Load(o), LOCAL_GET, 1, ...v128Load(o), ...op, ...v128Store(o)];
+  const plus64 = [...i32Const(64), I32_ADD];
   // prettier-ignore
   const code = [
     1, 1, I32, // one i32 local: $end
@@ -79,11 +72,11 @@ function kernelBody(op: number[]): number[] {
 
 // prettier-ignore
 const MODULE_BYTES = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  ...WASM_HEADER,
   ...section(1, [1, 0x60, 3, I32, I32, I32, 0]), // type 0: (i32, i32, i32) -> ()
-  ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]), // import env.memory, at least 1 page
+  ...section(2, [1, ...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 0x01]), // import env.memory, at least 1 page
   ...section(3, [2, 0, 0]), // two functions of type 0
-  ...section(7, [2, ...name('add'), 0x00, 0, ...name('sub'), 0x00, 1]),
+  ...section(7, [2, ...wasmName('add'), 0x00, 0, ...wasmName('sub'), 0x00, 1]),
   ...section(10, [2, ...kernelBody(I32X4_ADD), ...kernelBody(I32X4_SUB)]),
 ]);
 

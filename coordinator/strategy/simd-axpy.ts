@@ -1,3 +1,31 @@
+import {
+  BLOCK,
+  BR_IF,
+  END,
+  F32,
+  I32,
+  I32_ADD,
+  I32_AND,
+  I32_GE_U,
+  I32_LT_U,
+  I32_SHL,
+  LOOP,
+  V128,
+  VOID,
+  WASM_HEADER,
+  i32Const,
+  leb,
+  localGet,
+  localSet,
+  localTee,
+  section,
+  simd,
+  v128Load,
+  v128Store,
+  vec,
+  wasmName,
+} from '@fedrec/protocol/wasm-binary.js';
+
 /**
  * The accumulator's kernels, as one WebAssembly SIMD module over float32 lanes and their float64 sums:
  * - `axpy<k>` (k = 1..MAX_FUSED): lanes[i] = (((lanes[i] + w₀·x₀[i]) + w₁·x₁[i]) + …), four lanes at a time;
@@ -19,42 +47,6 @@
  * resident there.
  */
 
-/** Unsigned LEB128, as the wasm binary format encodes integers. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-const str = (s: string) => [...leb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
-const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-const simd = (op: number) => [0xfd, ...leb(op)];
-const localGet = (i: number) => [0x20, ...leb(i)];
-const localSet = (i: number) => [0x21, ...leb(i)];
-const localTee = (i: number) => [0x22, ...leb(i)];
-/** Signed LEB128: i32.const's immediate is signed, so 64 needs two bytes (a lone 0x40 reads as -64). */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-}
-const i32Const = (v: number) => [0x41, ...sleb(v)];
-/** memarg: log2 alignment hint 4 (16 bytes; a hint only, unaligned addresses still work), offset. */
-const v128Load = (offset: number) => [...simd(0x00), 4, ...leb(offset)];
-const v128Store = (offset: number) => [...simd(0x0b), 4, ...leb(offset)];
 /** Loads 8 bytes (two float32) into the low half, zeroes the high half; alignment hint 8 bytes. */
 const v128Load64Zero = (offset: number) => [...simd(0x5d), 3, ...leb(offset)];
 const F32X4_SPLAT = simd(0x13);
@@ -62,16 +54,6 @@ const F32X4_ADD = simd(0xe4);
 const F32X4_MUL = simd(0xe6);
 const F64X2_ADD = simd(0xf0);
 const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
-const I32_ADD = 0x6a;
-const I32_SHL = 0x74;
-const I32_AND = 0x71;
-const I32_LT_U = 0x49;
-const I32_GE_U = 0x4f;
-const BR_IF = 0x0d;
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const END = 0x0b;
-const VOID = 0x40;
 
 /** Updates one kernel pass can add: 4 scratch slots of 64 KiB stay in L2 next to the lanes' chunk. */
 export const MAX_FUSED = 4;
@@ -210,12 +192,12 @@ const flushBody = [
 
 const fused = Array.from({ length: MAX_FUSED }, (_, j) => j + 1);
 const moduleBytes = Uint8Array.from([
-  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+  ...WASM_HEADER,
   // Types: axpy<k> takes (i32 i32 i32, k × f32) for k = 1..MAX_FUSED (types 0..MAX_FUSED-1); flush takes (i32 i32 i32).
   ...section(1, vec([...fused.map((k) => [0x60, ...leb(3 + k), I32, I32, I32, ...Array<number>(k).fill(F32), 0]), [0x60, 3, I32, I32, I32, 0]])),
-  ...section(2, vec([[...str('m'), ...str('mem'), 0x02, 0x00, 0x01]])),
+  ...section(2, vec([[...wasmName('m'), ...wasmName('mem'), 0x02, 0x00, 0x01]])),
   ...section(3, vec([...fused.map((k) => [k - 1]), [MAX_FUSED]])),
-  ...section(7, vec([...fused.map((k) => [...str(`axpy${k}`), 0x00, k - 1]), [...str('flush'), 0x00, MAX_FUSED]])),
+  ...section(7, vec([...fused.map((k) => [...wasmName(`axpy${k}`), 0x00, k - 1]), [...wasmName('flush'), 0x00, MAX_FUSED]])),
   ...section(10, vec([...fused.map(axpyBody), flushBody].map((body) => [...leb(body.length), ...body]))),
 ]);
 
