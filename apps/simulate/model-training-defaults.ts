@@ -1,4 +1,5 @@
 import { modelTrainingDefaults } from '@fedrec/models/registry.js';
+import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 
 /** The simulate flags a model may give its own defaults for (ModelEntry.trainingDefaults). */
 export interface TrainingFlags {
@@ -6,6 +7,7 @@ export interface TrainingFlags {
   localEpochs: number;
   batchSize: number;
   clientLrSchedule?: string;
+  personalization?: Personalization;
 }
 
 /**
@@ -19,5 +21,6 @@ export function withModelTrainingDefaults<F extends TrainingFlags>(model: string
   if (own.localEpochs !== undefined && !given('localEpochs')) out.localEpochs = own.localEpochs;
   if (own.batchSize !== undefined && !given('batchSize')) out.batchSize = own.batchSize;
   if (own.clientLrSchedule !== undefined && !given('clientLrSchedule')) out.clientLrSchedule = own.clientLrSchedule;
+  if (own.personalization !== undefined && !given('personalization')) out.personalization = own.personalization;
   return out;
 }
