@@ -35,11 +35,5 @@ export interface ModelEntry {
   trainingDefaults?: Partial<Pick<TrainingConfig, 'learningRate' | 'localEpochs' | 'batchSize'>> & {
     /** The client lr schedule the coordinator sends as round config (coordinator/strategy/lr-schedule.ts spec). */
     clientLrSchedule?: string;
-    /**
-     * The on-device personalization this model was measured best with ('pfedrec': PFedRec's dual
-     * personalization, client-sdk/trainers/pfedrec.ts). A device setting: `simulate` gives it to every
-     * device it runs; under `npm start` the app that builds the device's trainer chooses.
-     */
-    personalization?: 'none' | 'pfedrec';
   };
 }

@@ -36,8 +36,8 @@ export function resolveModelSpec(name: string, given: ModelSpec['options'], cata
  */
 export function defaultTrainingConfigFor(name: string): TrainingConfig | undefined {
   if (name === 'seq') {
-    // The schedule is round config (cli-options.ts), not part of the fit config; personalization is the device app's.
-    const { clientLrSchedule: _schedule, personalization: _personalization, ...own } = modelTrainingDefaults(name);
+    // The schedule is round config (cli-options.ts), not part of the fit config.
+    const { clientLrSchedule: _schedule, ...own } = modelTrainingDefaults(name);
     return { ...recsysTrainingConfig(), ...own };
   }
   return isRecsysModel(name) ? recsysTrainingConfig() : undefined;

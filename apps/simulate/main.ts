@@ -281,13 +281,12 @@ async function main(): Promise<void> {
     const source = program.getOptionValueSource(flag);
     return source !== undefined && source !== 'default';
   };
-  // The default strategy and personalization were chosen for the default model; another model keeps its own
-  // measured ones: SIMULATE_DEFAULTS.otherModels, under what the model registers (the seq model's PFedRec).
-  if (parsed.model !== SIMULATE_DEFAULTS.model) {
-    if (!given('strategy')) parsed.strategy = SIMULATE_DEFAULTS.otherModels.strategy;
-    if (!given('personalization')) parsed.personalization = SIMULATE_DEFAULTS.otherModels.personalization;
-  }
   const f = withModelTrainingDefaults(parsed.model, parsed, given);
+  // The default strategy and personalization were chosen for the default model; another model keeps its own measured ones.
+  if (f.model !== SIMULATE_DEFAULTS.model) {
+    if (!given('strategy')) f.strategy = SIMULATE_DEFAULTS.otherModels.strategy;
+    if (!given('personalization')) f.personalization = SIMULATE_DEFAULTS.otherModels.personalization;
+  }
   const data = loadData(f);
   console.log(`data: ${f.data}: ${formatLoadSummary(data.summary)}`);
   // PFedRec's protocol: a validation item besides the test item, so rounds and epochs are chosen without the test item.

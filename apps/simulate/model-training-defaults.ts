@@ -1,5 +1,4 @@
 import { modelTrainingDefaults } from '@fedrec/models/registry.js';
-import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 
 /** The simulate flags a model may give its own defaults for (ModelEntry.trainingDefaults). */
 export interface TrainingFlags {
@@ -7,7 +6,6 @@ export interface TrainingFlags {
   localEpochs: number;
   batchSize: number;
   clientLrSchedule?: string;
-  personalization?: Personalization;
 }
 
 /**
@@ -21,6 +19,5 @@ export function withModelTrainingDefaults<F extends TrainingFlags>(model: string
   if (own.localEpochs !== undefined && !given('localEpochs')) out.localEpochs = own.localEpochs;
   if (own.batchSize !== undefined && !given('batchSize')) out.batchSize = own.batchSize;
   if (own.clientLrSchedule !== undefined && !given('clientLrSchedule')) out.clientLrSchedule = own.clientLrSchedule;
-  if (own.personalization !== undefined && !given('personalization')) out.personalization = own.personalization;
   return out;
 }

@@ -51,39 +51,26 @@ describe('the seq model’s registered training defaults', function () {
   it('npm run simulate: applies them unless --lr / --client-lr-schedule say otherwise', () => {
     const flags = { lr: 0.5, localEpochs: 1, batchSize: 4, model: 'seq' };
     const none = () => false;
-    assert.deepEqual(withModelTrainingDefaults('seq', flags, none), {
-      ...flags,
-      lr: 1,
-      clientLrSchedule: modelTrainingDefaults('seq').clientLrSchedule,
-      personalization: 'pfedrec',
-    });
+    assert.deepEqual(withModelTrainingDefaults('seq', flags, none), { ...flags, lr: 1, clientLrSchedule: modelTrainingDefaults('seq').clientLrSchedule });
     const given = withModelTrainingDefaults('seq', { ...flags, lr: 0.3, clientLrSchedule: 'constant' }, (f) => f === 'lr' || f === 'clientLrSchedule');
     assert.equal(given.lr, 0.3);
     assert.equal(given.clientLrSchedule, 'constant');
     assert.deepEqual(withModelTrainingDefaults('neumf', flags, none), flags, 'NeuMF keeps the family defaults');
   });
 
-  it('npm run simulate: seq registers PFedRec, which replaces the other models’ default unless --personalization is given', () => {
-    assert.equal(modelTrainingDefaults('seq').personalization, 'pfedrec');
-    const flags = { lr: 0.5, localEpochs: 1, batchSize: 4, personalization: 'none' as const };
-    assert.equal(withModelTrainingDefaults('seq', flags, () => false).personalization, 'pfedrec');
-    assert.equal(withModelTrainingDefaults('seq', flags, (f) => f === 'personalization').personalization, 'none', 'a flag given wins');
-    assert.equal(withModelTrainingDefaults('neumf', flags, () => false).personalization, 'none');
-  });
-
-  it('npm run simulate --model seq: the run (coordinator and devices) uses FedAvg, PFedRec, lr 1 and its decay', async () => {
+  it('npm run simulate --model seq: the run (coordinator and devices) uses FedAvg, no PFedRec, lr 1 and its decay', async () => {
     const report = join(mkdtempSync(join(tmpdir(), 'fedrec-seq-defaults-')), 'r.json');
     const args = ['tsx', 'apps/simulate/main.ts', '--model', 'seq', '--data', 'sequential-pattern', '--synthetic-users', '12'];
     args.push('--rounds', '2', '--evaluate-every', '1', '--workers', '1', '--report', report);
     const out = await new Promise<string>((resolve, reject) =>
       execFile('npx', args, { timeout: 110_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
     );
-    const r = JSON.parse(readFileSync(report, 'utf8')) as { config: Record<string, unknown>; federated: { coverage: unknown } };
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { config: Record<string, unknown> };
     assert.equal(r.config['strategy'], 'fedavg');
-    assert.equal(r.config['personalization'], 'pfedrec');
+    assert.equal(r.config['personalization'], 'none');
     assert.equal(r.config['learningRate'], 1);
     assert.equal(r.config['clientLrSchedule'], modelTrainingDefaults('seq').clientLrSchedule);
     // The line the run prints from the settings it hands the coordinator and the device fleet.
-    assert.match(out, /client lr 1 \(exponential:0\.9\), personalization pfedrec, strategy fedavg/);
+    assert.match(out, /client lr 1 \(exponential:0\.9\), personalization none, strategy fedavg/);
   });
 });
