@@ -13,6 +13,7 @@ import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
  * recsys/defaults.ts's. Confirmed by the one-run table of 1 December 2026, 02:54 UTC (README "The table"):
  * at these 20 rounds it is the best cell (0.7285, 313 s of training; next MF-32 + FedYogi 0.6660). Under
  * the strict protocol (--negative-exclusion validation) MF-32 + FedYogi without PFedRec is best (0.6363).
+ * Again in the table run of 05:34 UTC: 0.7243, 256 s of training, 1.043x the strong baseline.
  */
 export const SIMULATE_DEFAULTS = {
   model: 'mf' as const,
@@ -25,6 +26,7 @@ export const SIMULATE_DEFAULTS = {
    * Strategy and personalization for any other model (--model neumf, seq, ...): the configurations those
    * models were measured with (README "The sequence model", "The table"), not the default model's, which
    * was tuned for MF-32 only (seq with FedAdam-style server steps at its lr 1 was worse in its tuning runs).
+   * seq + PFedRec led on 300 users but not on all 943 (README "The sequence model"), so seq keeps 'none'.
    */
   otherModels: { strategy: 'fedavg', personalization: 'none' as Personalization },
 };

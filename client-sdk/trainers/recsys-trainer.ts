@@ -8,6 +8,7 @@ import { currentBackendInfo } from '../selected-backend.js';
 import { defaultModelRegistry, type EngineLoader, type ModelRegistry } from '@fedrec/models/registry.js';
 import { heldOutMetrics } from '@fedrec/recsys/metrics.js';
 import { negativeExclusions, parseNegativeExclusion, userSeed, type UserData } from '@fedrec/recsys/split.js';
+import { fitIsFinite } from './finite-fit.js';
 import { parsePfedrecFineTune, PfedrecState, type Personalization } from './pfedrec.js';
 
 /** Where a device keeps its private tensors (the SDK's behaviour store satisfies it). */
@@ -106,6 +107,8 @@ export class RecsysTrainer implements Trainer {
       optimizer,
       ...(mu > 0 ? { proximalMu: mu } : {}),
     });
+    // A diverged fit fails the round and changes nothing kept on the device (finite-fit.ts says why).
+    if (!fitIsFinite(result)) throw new Error('local fit diverged (non-finite weights); the device keeps its previous state');
     if (pfedrec) {
       const fineTune = parsePfedrecFineTune(ctx.config.extra['pfedrecFineTune'] ?? 'touched');
       const positives = fineTune === 'positives' ? new Set(this.data.trainItems) : undefined;

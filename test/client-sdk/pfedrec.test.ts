@@ -73,6 +73,20 @@ for (const [model, head, items] of [
       for (const v of Object.values(mine.metrics)) assert.ok(Number.isFinite(v));
     });
 
+    it('a fit that diverges fails the round and changes nothing kept on the device; the next round trains as before', async () => {
+      const store = memoryPrivateStore();
+      const personal = new RecsysTrainer({ data, store, engine: 'js', personalization: 'pfedrec' });
+      await personal.fit(task(1));
+      const before = new Map([...store.entries].map(([k, v]) => [k, v.slice()]));
+      assert.ok(before.size > 0 && [...before.values()].every((v) => v.every(Number.isFinite)));
+      // An lr this large overflows float32 within a few steps: the fit's weights become ±Infinity or NaN.
+      const diverging = { ...task(2), config: { ...CONFIG, learningRate: 1e30 } };
+      await assert.rejects(personal.fit(diverging), /local fit diverged/);
+      assert.deepEqual(store.entries, before, 'neither the score function, the fine-tune nor the private tensors changed');
+      const next = await personal.fit(task(3));
+      assert.ok(next.delta.every(Number.isFinite), 'the device is not stuck: its next round trains');
+    });
+
     it("'positives' fine-tune keeps only the device's own items' rows; the upload is the same as 'touched'", async () => {
       const withMode = (mode: string) => ({ ...task(1), config: { ...CONFIG, extra: { ...CONFIG.extra, pfedrecFineTune: mode } } });
       const touchedStore = memoryPrivateStore();

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
 import { coordinatorOptionsFromCli } from '@fedrec/coordinator-cli/cli-options.js';
 import { defaultTrainingConfigFor } from '@fedrec/coordinator-cli/default-model.js';
@@ -12,7 +16,7 @@ import { initialWeights } from '../coordinator/helpers.js';
 // The seq model registers its own client lr and lr schedule (models/seq/entry.ts): the recommender
 // family's lr 0.5 is too high for it without decay. A flag given still wins; other models are untouched.
 describe('the seq model’s registered training defaults', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
 
   it('the registry carries them, the schedule is a valid spec, and models without any get none', () => {
     const seq = modelTrainingDefaults('seq');
@@ -52,5 +56,21 @@ describe('the seq model’s registered training defaults', function () {
     assert.equal(given.lr, 0.3);
     assert.equal(given.clientLrSchedule, 'constant');
     assert.deepEqual(withModelTrainingDefaults('neumf', flags, none), flags, 'NeuMF keeps the family defaults');
+  });
+
+  it('npm run simulate --model seq: the run (coordinator and devices) uses FedAvg, no PFedRec, lr 1 and its decay', async () => {
+    const report = join(mkdtempSync(join(tmpdir(), 'fedrec-seq-defaults-')), 'r.json');
+    const args = ['tsx', 'apps/simulate/main.ts', '--model', 'seq', '--data', 'sequential-pattern', '--synthetic-users', '12'];
+    args.push('--rounds', '2', '--evaluate-every', '1', '--workers', '1', '--report', report);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('npx', args, { timeout: 110_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { config: Record<string, unknown> };
+    assert.equal(r.config['strategy'], 'fedavg');
+    assert.equal(r.config['personalization'], 'none');
+    assert.equal(r.config['learningRate'], 1);
+    assert.equal(r.config['clientLrSchedule'], modelTrainingDefaults('seq').clientLrSchedule);
+    // The line the run prints from the settings it hands the coordinator and the device fleet.
+    assert.match(out, /client lr 1 \(exponential:0\.9\), personalization none, strategy fedavg/);
   });
 });
