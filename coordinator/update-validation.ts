@@ -2,17 +2,15 @@ import {
   ProtocolError,
   allFinite,
   checkUpdatePadding,
-  decodeEvaluateMetrics,
   decodeUpdatePayload,
-  evaluateBinding,
   fitReplySchema,
-  parseEvaluateReply,
   refuseLegacyEnvelope,
   rowWeightsSize,
   sharedSize,
 } from '@fedrec/protocol';
-import type { EnvelopeBinding, EnvelopeOpener, EvaluateMetrics, SealedEnvelope, UpdatePayload, WeightManifest } from '@fedrec/protocol';
+import type { EnvelopeBinding, EnvelopeOpener, SealedEnvelope, UpdatePayload, WeightManifest } from '@fedrec/protocol';
 import type { UpdateLimits } from './fit-collector.js';
+import { checkMetricKeys } from './metric-keys.js';
 
 /**
  * Opens a sealed fit result and checks it against the round's manifest and limits.
@@ -72,29 +70,4 @@ export function parseFitReply(value: unknown): SealedEnvelope {
   const parsed = fitReplySchema.safeParse(value);
   if (!parsed.success) throw new ProtocolError('INVALID_PAYLOAD', `fit reply: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data.envelope;
-}
-
-/** Caps the metric names a client may send per message: each one would live in history and checkpoints forever. */
-export function checkMetricKeys(metrics: Record<string, number>, max: number | undefined): void {
-  if (max === undefined) return;
-  const count = Object.keys(metrics).length;
-  if (count > max) throw new ProtocolError('TOO_LARGE', `${count} metric names, limit ${max}`);
-}
-
-/**
- * Opens a plain `round:evaluate` reply: the sealed result bound to this task and kind 'evaluate'
- * (ENVELOPE_REJECTED when altered or bound elsewhere; INVALID_PAYLOAD when unsealed or malformed;
- * TOO_LARGE past the metric-name cap). The plain evaluate phase and buffered mode both call it.
- */
-export async function openEvaluateReply(
-  value: unknown,
-  task: { roundId: number; taskId: string; modelVersion: number },
-  clientId: string,
-  opener: EnvelopeOpener,
-  maxMetricKeys: number | undefined,
-): Promise<EvaluateMetrics> {
-  const envelope = parseEvaluateReply(value);
-  const result = decodeEvaluateMetrics(await opener.open(envelope, evaluateBinding(task, clientId)));
-  checkMetricKeys(result.metrics, maxMetricKeys);
-  return result;
 }
