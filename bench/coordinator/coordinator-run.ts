@@ -1,7 +1,7 @@
 // One measured coordinator, in its own process (so its peak RSS and CPU are its own), for bench/coordinator.ts.
 // argv[2] is a JSON RunSpec; the result is one JSON line on stdout prefixed with RESULT.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,13 @@ export interface RunSpec {
    * codec (protocol/compression.ts), as an SDK device obeying the task would. Unset = 'none' (float32).
    */
   compression?: Compression;
+  /**
+   * Write a sampling heap profile of the main thread's last round to this file (.heapprofile, DevTools' format):
+   * V8's sampling profiler through the inspector, keeping the objects that GC collected during the round, so the
+   * garbage of each update shows by allocation site (bench/coordinator/heap-sites.ts reads it). ArrayBuffer
+   * backing stores live outside the V8 heap and are not in it; only their JavaScript wrappers are.
+   */
+  heapProfile?: string;
 }
 
 export interface RunResult {
@@ -128,7 +135,9 @@ let cpuStart = process.cpuUsage();
 // Threads running before any round: the main thread and the platform's; the update pool starts with round 1.
 const knownThreads = new Set(threadCpuMs().keys());
 let threadsStart = threadCpuMs();
+const heapSampler = spec.heapProfile ? await startHeapSampler() : undefined;
 const markStart = (): void => {
+  if (heapSampler && result.roundMs.length === spec.rounds - 1) void heapSampler.start();
   roundStart = performance.now();
   roundStartAt = Date.now();
   roundStartUs = nowUs();
@@ -175,6 +184,28 @@ const finished = new Promise<void>((resolve) => {
   });
 });
 
+/** The main thread's sampling heap profiler (spec.heapProfile), started at the last round and written at its end. */
+async function startHeapSampler(): Promise<{ start(): Promise<void>; write(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  return {
+    start: async () => {
+      // 32 KiB mean interval: a few thousand samples per 1,000-update round, at a cost the round does not notice.
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 32_768,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    },
+    write: async (file) => {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      await writeFile(file, JSON.stringify(profile));
+    },
+  };
+}
+
 const connectStart = performance.now();
 await Promise.all(
   Array.from({ length: fleetCount }, (_, f) => {
@@ -212,6 +243,7 @@ if (spec.mode === 'idle') {
   result.perClientHeapKB = (mem.heapUsed - heapBefore) / 1024 / spec.clients;
 } else {
   await finished;
+  if (heapSampler && spec.heapProfile) await heapSampler.write(spec.heapProfile);
 }
 const latencies = await new Promise<Array<[number, number]>>((resolve) => {
   sampler.once('message', (m: { latencies: Array<[number, number]> }) => resolve(m.latencies));
