@@ -197,7 +197,7 @@ if (runs('rounds')) {
   // CPU by thread (round 2): main = the event loop, workers = the update pool, other = V8's GC and compiler
   // helpers and libuv's pool (bench/coordinator/thread-cpu.ts).
   console.log(
-    '  clients  path                                     round s (r1, r2)  CPU ms/update (r1, r2)  r2 main/workers/other  /api/status p50 / p99 ms  loop p99 ms  bytes up/update  accepted     load',
+    '  clients  path                                     round s (r1, r2)  CPU ms/update (r1, r2)  r2 main/workers/other  devices r2  /api/status p50 / p99 ms  loop p99 ms  bytes up/update  accepted     load',
   );
   // `--rows` takes group names (base, compression, buffered) or row keys (loop, pool, niced, fp16, int8, buffered-loop, buffered-pool).
   const variants: Array<{ group: string; key: string; spec: Partial<RunSpec>; path: string }> = [
@@ -257,6 +257,7 @@ function printRoundRow(clients: number, path: string, r: RunResult): void {
         .join(', ')
         .padEnd(23),
       (t ? `${f(t.main, 2)} / ${f(t.late, 2)} / ${f(t.other, 2)}` : '').padEnd(22),
+      f(r.deviceCpuMsPerUpdate?.at(-1) ?? NaN, 2).padEnd(11),
       `${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(24),
       f(r.eventLoopMs.p99, 0).padEnd(11),
       (r.bytesUpPerUpdate !== undefined ? r.bytesUpPerUpdate.toLocaleString('en') : '').padEnd(16),

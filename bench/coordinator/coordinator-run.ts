@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
 import type { Compression, WeightManifest } from '@fedrec/protocol';
-import { splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
+import { processCpuMs, splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
 
 export interface RunSpec {
   mode: 'round' | 'idle';
@@ -51,6 +51,12 @@ export interface RunResult {
    * started after the coordinator was up) and the rest (V8's GC and compiler helpers, libuv's pool).
    */
   cpuMsPerUpdateByThread: ThreadSplit[];
+  /**
+   * The simulated devices' CPU per update in each round (all fleet processes: training stand-in, sealing,
+   * Socket.IO): on this machine they share the coordinator's cores, which deployed devices never do. Absent from
+   * the runs of an older checkout (bench/coordinator.ts --baseline).
+   */
+  deviceCpuMsPerUpdate?: number[];
   accepted: number[];
   statusMs: number[];
   maxRssMB: number;
@@ -108,6 +114,7 @@ const result: RunResult = {
   roundMs: [],
   cpuMsPerUpdate: [],
   cpuMsPerUpdateByThread: [],
+  deviceCpuMsPerUpdate: [],
   roundWindowsUs: [],
   accepted: [],
   statusMs: [],
@@ -135,6 +142,8 @@ let cpuStart = process.cpuUsage();
 // Threads running before any round: the main thread and the platform's; the update pool starts with round 1.
 const knownThreads = new Set(threadCpuMs().keys());
 let threadsStart = threadCpuMs();
+const fleetCpuMs = (): number => fleets.reduce((sum, f) => sum + (f.pid === undefined ? 0 : processCpuMs(f.pid)), 0);
+let fleetStart = 0;
 const heapSampler = spec.heapProfile ? await startHeapSampler() : undefined;
 const markStart = (): void => {
   if (heapSampler && result.roundMs.length === spec.rounds - 1) void heapSampler.start();
@@ -143,6 +152,7 @@ const markStart = (): void => {
   roundStartUs = nowUs();
   cpuStart = process.cpuUsage();
   threadsStart = threadCpuMs();
+  fleetStart = fleetCpuMs();
   loopDelay.enable();
 };
 // Buffered mode opens the next buffer (its round:started) while the previous one is still being committed, so
@@ -157,6 +167,7 @@ const finished = new Promise<void>((resolve) => {
   coordinator.on('round:committed', (record: { participants: string[] }) => {
     const cpu = process.cpuUsage(cpuStart);
     const split = splitThreads(threadsStart, threadCpuMs(), knownThreads);
+    const fleetMs = fleetCpuMs() - fleetStart;
     loopDelay.disable();
     result.roundMs.push(performance.now() - roundStart);
     windows.push([roundStartAt, Date.now()]);
@@ -164,6 +175,7 @@ const finished = new Promise<void>((resolve) => {
     result.accepted.push(record.participants.length);
     const n = Math.max(1, record.participants.length);
     result.cpuMsPerUpdate.push((cpu.user + cpu.system) / 1000 / n);
+    result.deviceCpuMsPerUpdate!.push(fleetMs / n);
     const round2 = (x: number): number => Math.round(x * 100) / 100;
     result.cpuMsPerUpdateByThread.push({
       main: round2(split.main / n),
