@@ -143,18 +143,19 @@ if (runs('decode')) {
 }
 
 /** One measured coordinator run; a failed run prints why and yields undefined (the other figures still come). */
-async function run(spec: RunSpec): Promise<RunResult | undefined> {
+async function run(spec: RunSpec, benchDir = here): Promise<RunResult | undefined> {
   try {
-    return await runOnce(spec);
+    return await runOnce(spec, benchDir);
   } catch (err) {
     console.log(`  (run ${JSON.stringify(spec)} failed: ${err instanceof Error ? err.message : String(err)})`);
     return undefined;
   }
 }
 
-function runOnce(spec: RunSpec): Promise<RunResult> {
+/** `benchDir`: this checkout's bench/ or a baseline checkout's (`--baseline`), whose coordinator code then runs. */
+function runOnce(spec: RunSpec, benchDir: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(here, 'coordinator', 'coordinator-run.ts'), [JSON.stringify(spec)], {
+    const child = fork(join(benchDir, 'coordinator', 'coordinator-run.ts'), [JSON.stringify(spec)], {
       execArgv: ['--import', 'tsx', '--expose-gc'],
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
@@ -179,6 +180,12 @@ const listArg = (name: string): string[] | undefined => {
 if (runs('rounds')) {
   const sizes = listArg('--sizes')?.map(Number) ?? (quick ? [100, 500] : [1000, 5000]);
   const groups = new Set(listArg('--rows') ?? ['base', 'compression', 'buffered']);
+  // `--baseline DIR` (another checkout of this repository, e.g. `git archive main` unpacked, with node_modules):
+  // each row runs DIR's coordinator, then this one's, `--pairs N` times alternating (default 1), so a change is
+  // measured against its base in one run, under the same load, and the row ends with the median ratios.
+  const baselineAt = process.argv.indexOf('--baseline');
+  const baseline = baselineAt >= 0 ? join(process.argv[baselineAt + 1]!, 'bench') : undefined;
+  const pairs = Number(listArg('--pairs')?.[0] ?? 1);
   const params = 100_000;
   console.log(`\n[rounds] ${params.toLocaleString('en')}-parameter model, 2 rounds each, devices over loopback Socket.IO in ${quick ? 2 : 4} processes`);
   // The device processes share this machine's cores with the coordinator, which deployed devices never do: the
@@ -190,7 +197,7 @@ if (runs('rounds')) {
   // CPU by thread (round 2): main = the event loop, workers = the update pool, other = V8's GC and compiler
   // helpers and libuv's pool (bench/coordinator/thread-cpu.ts).
   console.log(
-    '  clients  path                                     round s (r1, r2)  CPU ms/update (r1, r2)  r2 main/workers/other  /api/status p50 / p99 ms  loop p99 ms  bytes up/update  accepted     load',
+    '  clients  path                                     round s (r1, r2)  CPU ms/update (r1, r2)  r2 main/workers/other  devices r2  /api/status p50 / p99 ms  loop p99 ms  bytes up/update  accepted     load',
   );
   // `--rows` takes group names (base, compression, buffered) or row keys (loop, pool, niced, fp16, int8, buffered-loop, buffered-pool).
   const variants: Array<{ group: string; key: string; spec: Partial<RunSpec>; path: string }> = [
@@ -205,32 +212,60 @@ if (runs('rounds')) {
   for (const clients of sizes) {
     for (const v of variants) {
       if (!groups.has(v.group) && !groups.has(v.key)) continue;
-      const r = await run({ mode: 'round', clients, params, workers: after, rounds: 2, perFleet: Math.ceil(clients / (quick ? 2 : 4)), ...v.spec });
-      if (!r) continue;
-      const t = r.cpuMsPerUpdateByThread.at(-1);
-      console.log(
-        [
-          `  ${String(clients).padStart(7)}`,
-          v.path.padEnd(40),
-          r.roundMs
-            .map((m) => f(m / 1000, 1))
-            .join(', ')
-            .padEnd(17),
-          r.cpuMsPerUpdate
-            .map((c) => f(c, 2))
-            .join(', ')
-            .padEnd(23),
-          (t ? `${f(t.main, 2)} / ${f(t.late, 2)} / ${f(t.other, 2)}` : '').padEnd(22),
-          `${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(24),
-          f(r.eventLoopMs.p99, 0).padEnd(11),
-          (r.bytesUpPerUpdate !== undefined ? r.bytesUpPerUpdate.toLocaleString('en') : '').padEnd(16),
-          r.accepted.join(', ').padEnd(12),
-          load(),
-        ].join(' '),
-      );
-      if (r.stoppedEarly) console.log(`           (stopped early: ${r.stoppedEarly})`);
+      const spec: RunSpec = { mode: 'round', clients, params, workers: after, rounds: 2, perFleet: Math.ceil(clients / (quick ? 2 : 4)), ...v.spec };
+      const checkouts = baseline
+        ? [
+            { dir: baseline, tag: '[base] ' },
+            { dir: here, tag: '[this] ' },
+          ]
+        : [{ dir: here, tag: '' }];
+      const ratios: Array<{ cpu: number; main: number; late: number; other: number }> = [];
+      for (let pair = 0; pair < (baseline ? pairs : 1); pair++) {
+        const r2: Array<{ cpu: number; main: number; late: number; other: number } | undefined> = [];
+        for (const c of checkouts) {
+          const r = await run(spec, c.dir);
+          const t = r?.cpuMsPerUpdateByThread.at(-1);
+          r2.push(r && t ? { cpu: r.cpuMsPerUpdate.at(-1)!, main: t.main, late: t.late, other: t.other } : undefined);
+          if (r) printRoundRow(clients, c.tag + v.path, r);
+        }
+        const [b, a] = r2;
+        if (baseline && a && b) ratios.push({ cpu: a.cpu / b.cpu, main: a.main / b.main, late: a.late / b.late, other: a.other / b.other });
+      }
+      if (ratios.length > 0) {
+        const m = (k: 'cpu' | 'main' | 'late' | 'other') => f(median(ratios.map((x) => x[k])), 2);
+        console.log(
+          `           this / base, round 2, median of ${ratios.length} pair(s): CPU per update ${m('cpu')} (main ${m('main')}, workers ${m('late')}, other ${m('other')})`,
+        );
+      }
     }
   }
+}
+
+/** One line of the rounds table. */
+function printRoundRow(clients: number, path: string, r: RunResult): void {
+  const t = r.cpuMsPerUpdateByThread.at(-1);
+  console.log(
+    [
+      `  ${String(clients).padStart(7)}`,
+      path.padEnd(40),
+      r.roundMs
+        .map((m) => f(m / 1000, 1))
+        .join(', ')
+        .padEnd(17),
+      r.cpuMsPerUpdate
+        .map((c) => f(c, 2))
+        .join(', ')
+        .padEnd(23),
+      (t ? `${f(t.main, 2)} / ${f(t.late, 2)} / ${f(t.other, 2)}` : '').padEnd(22),
+      f(r.deviceCpuMsPerUpdate?.at(-1) ?? NaN, 2).padEnd(11),
+      `${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(24),
+      f(r.eventLoopMs.p99, 0).padEnd(11),
+      (r.bytesUpPerUpdate !== undefined ? r.bytesUpPerUpdate.toLocaleString('en') : '').padEnd(16),
+      r.accepted.join(', ').padEnd(12),
+      load(),
+    ].join(' '),
+  );
+  if (r.stoppedEarly) console.log(`           (stopped early: ${r.stoppedEarly})`);
 }
 
 /**

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { encodeWeights, type EnvelopeOpener, type WireWeights } from '@fedrec/protocol';
+import { encodeWeights, type WireWeights } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
+import { openEvaluateReply, type EvaluationOpener } from './evaluation-opening.js';
 import type { Failure } from './failure.js';
 import type { FitCollector, TaskPhaseContext } from './fit-collector.js';
 import type { Logger } from './logger.js';
 import type { EvaluationRecord } from './round-record.js';
 import type { EvaluateResult, Strategy } from './strategy/strategy.js';
 import { taskFor } from './task.js';
-import { openEvaluateReply } from './update-validation.js';
 
 export interface EvaluatePhaseContext extends TaskPhaseContext {
   strategy: Strategy;
@@ -15,8 +15,8 @@ export interface EvaluatePhaseContext extends TaskPhaseContext {
   maxMetricKeys?: number;
   /** Clients whose task must carry the weights (a cluster's clients on other nodes: ClusterHooks.carriesModel). */
   carriesModel?: (socket: TaskPhaseContext['assignments'][number]['socket']) => boolean;
-  /** Opens the plain path's sealed replies with the coordinator key. */
-  opener: EnvelopeOpener;
+  /** Opens the plain path's sealed replies (an update pool's workers, or the main thread with the coordinator key). */
+  evaluations: EvaluationOpener;
   /** The round's fit collector: when it can evaluate securely (secure aggregation), it runs the phase. */
   collector?: FitCollector;
   logger?: Logger;
@@ -51,7 +51,7 @@ export async function runEvaluatePhase(ctx: EvaluatePhaseContext): Promise<Evalu
     signal: ctx.signal,
     accept: async (clientId, value): Promise<EvaluateResult> => {
       const task = { roundId: ctx.roundId, taskId: taskIdOf.get(clientId) ?? '', modelVersion: ctx.modelVersion };
-      const result = await openEvaluateReply(value, task, clientId, ctx.opener, ctx.maxMetricKeys);
+      const result = await openEvaluateReply(value, task, clientId, ctx.evaluations, ctx.maxMetricKeys);
       return { clientId, numExamples: result.numExamples, metrics: result.metrics };
     },
   });

@@ -6,6 +6,7 @@ import type { ClientSocket } from './socket-types.js';
 import type { AggregateSums } from '@fedrec/protocol';
 import type { ClientUpdate, RoundInput } from './strategy/round-input.js';
 import type { RoundPrivacy } from './privacy/round-privacy.js';
+import type { EvaluationOpener } from './evaluation-opening.js';
 
 /** One selected client's fit task for this round. */
 export interface FitAssignment {
@@ -109,6 +110,11 @@ export interface FitCollector {
    */
   evaluate?(ctx: SecureEvaluationContext): Promise<SecureEvaluation>;
   collect(ctx: FitRoundContext): Promise<FitCollection>;
+  /**
+   * Optional: where the plain evaluate phase opens its sealed results (PlainFitCollector: its update workers).
+   * Without it, or when it returns undefined, the main thread opens them.
+   */
+  evaluationOpener?(secretKey: Uint8Array): EvaluationOpener | undefined;
   /** Releases what the collector holds between rounds (the plain collector's update workers); called when the coordinator stops. */
   close?(): Promise<void>;
 }

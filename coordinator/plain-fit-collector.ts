@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ProtocolError, mergeAggregateSums } from '@fedrec/protocol';
 import type { EnvelopeBinding, ErrorInfo, RoundResult, SealedEnvelope } from '@fedrec/protocol';
 import { dispatchPhase } from './dispatch-phase.js';
+import type { EvaluationOpener } from './evaluation-opening.js';
 import type { Failure } from './failure.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from './fit-collector.js';
 import { errorFields } from './logger.js';
@@ -170,6 +171,11 @@ export class PlainFitCollector implements FitCollector {
       failures: allFailures,
       metrics: weightedMetricMean(accepted.map((r) => r.result)),
     };
+  }
+
+  /** The update pool opens evaluate results too, off the event loop (none with 0 workers: the main thread does). */
+  evaluationOpener(secretKey: Uint8Array): EvaluationOpener | undefined {
+    return this.poolFor(secretKey);
   }
 
   /** The pool for this coordinator key, started on the first round (none with 0 workers). */

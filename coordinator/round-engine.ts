@@ -5,6 +5,7 @@ import type { AggregateSums, KeyPair, ModelUpdated, WeightManifest, Weights } fr
 import type { RoundRegistry } from './cluster/cluster-hooks.js';
 import type { EmitCoordinatorEvent } from './events.js';
 import { runEvaluatePhase } from './evaluate-phase.js';
+import { inThreadEvaluations } from './evaluation-opening.js';
 import type { FitAssignment, FitCollection } from './fit-collector.js';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
@@ -396,7 +397,7 @@ export class RoundEngine {
         assignments,
         strategy: o.strategy,
         maxMetricKeys: o.maxMetricKeys,
-        opener: this.opener,
+        evaluations: o.fitCollector.evaluationOpener?.(this.deps.keyPair.secretKey) ?? inThreadEvaluations(this.opener),
         signal: this.abort.signal,
         collector: o.fitCollector, // secure aggregation evaluates through it: only sums reach the coordinator
         logger: this.deps.logger,

@@ -1,14 +1,14 @@
 // One measured coordinator, in its own process (so its peak RSS and CPU are its own), for bench/coordinator.ts.
 // argv[2] is a JSON RunSpec; the result is one JSON line on stdout prefixed with RESULT.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
 import type { Compression, WeightManifest } from '@fedrec/protocol';
-import { splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
+import { processCpuMs, splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
 
 export interface RunSpec {
   mode: 'round' | 'idle';
@@ -34,6 +34,13 @@ export interface RunSpec {
    * codec (protocol/compression.ts), as an SDK device obeying the task would. Unset = 'none' (float32).
    */
   compression?: Compression;
+  /**
+   * Write a sampling heap profile of the main thread's last round to this file (.heapprofile, DevTools' format):
+   * V8's sampling profiler through the inspector, keeping the objects that GC collected during the round, so the
+   * garbage of each update shows by allocation site (bench/coordinator/heap-sites.ts reads it). ArrayBuffer
+   * backing stores live outside the V8 heap and are not in it; only their JavaScript wrappers are.
+   */
+  heapProfile?: string;
 }
 
 export interface RunResult {
@@ -44,6 +51,12 @@ export interface RunResult {
    * started after the coordinator was up) and the rest (V8's GC and compiler helpers, libuv's pool).
    */
   cpuMsPerUpdateByThread: ThreadSplit[];
+  /**
+   * The simulated devices' CPU per update in each round (all fleet processes: training stand-in, sealing,
+   * Socket.IO): on this machine they share the coordinator's cores, which deployed devices never do. Absent from
+   * the runs of an older checkout (bench/coordinator.ts --baseline).
+   */
+  deviceCpuMsPerUpdate?: number[];
   accepted: number[];
   statusMs: number[];
   maxRssMB: number;
@@ -101,6 +114,7 @@ const result: RunResult = {
   roundMs: [],
   cpuMsPerUpdate: [],
   cpuMsPerUpdateByThread: [],
+  deviceCpuMsPerUpdate: [],
   roundWindowsUs: [],
   accepted: [],
   statusMs: [],
@@ -128,12 +142,17 @@ let cpuStart = process.cpuUsage();
 // Threads running before any round: the main thread and the platform's; the update pool starts with round 1.
 const knownThreads = new Set(threadCpuMs().keys());
 let threadsStart = threadCpuMs();
+const fleetCpuMs = (): number => fleets.reduce((sum, f) => sum + (f.pid === undefined ? 0 : processCpuMs(f.pid)), 0);
+let fleetStart = 0;
+const heapSampler = spec.heapProfile ? await startHeapSampler() : undefined;
 const markStart = (): void => {
+  if (heapSampler && result.roundMs.length === spec.rounds - 1) void heapSampler.start();
   roundStart = performance.now();
   roundStartAt = Date.now();
   roundStartUs = nowUs();
   cpuStart = process.cpuUsage();
   threadsStart = threadCpuMs();
+  fleetStart = fleetCpuMs();
   loopDelay.enable();
 };
 // Buffered mode opens the next buffer (its round:started) while the previous one is still being committed, so
@@ -148,6 +167,7 @@ const finished = new Promise<void>((resolve) => {
   coordinator.on('round:committed', (record: { participants: string[] }) => {
     const cpu = process.cpuUsage(cpuStart);
     const split = splitThreads(threadsStart, threadCpuMs(), knownThreads);
+    const fleetMs = fleetCpuMs() - fleetStart;
     loopDelay.disable();
     result.roundMs.push(performance.now() - roundStart);
     windows.push([roundStartAt, Date.now()]);
@@ -155,6 +175,7 @@ const finished = new Promise<void>((resolve) => {
     result.accepted.push(record.participants.length);
     const n = Math.max(1, record.participants.length);
     result.cpuMsPerUpdate.push((cpu.user + cpu.system) / 1000 / n);
+    result.deviceCpuMsPerUpdate!.push(fleetMs / n);
     const round2 = (x: number): number => Math.round(x * 100) / 100;
     result.cpuMsPerUpdateByThread.push({
       main: round2(split.main / n),
@@ -174,6 +195,28 @@ const finished = new Promise<void>((resolve) => {
     }
   });
 });
+
+/** The main thread's sampling heap profiler (spec.heapProfile), started at the last round and written at its end. */
+async function startHeapSampler(): Promise<{ start(): Promise<void>; write(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  return {
+    start: async () => {
+      // 32 KiB mean interval: a few thousand samples per 1,000-update round, at a cost the round does not notice.
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 32_768,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    },
+    write: async (file) => {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      await writeFile(file, JSON.stringify(profile));
+    },
+  };
+}
 
 const connectStart = performance.now();
 await Promise.all(
@@ -212,6 +255,7 @@ if (spec.mode === 'idle') {
   result.perClientHeapKB = (mem.heapUsed - heapBefore) / 1024 / spec.clients;
 } else {
   await finished;
+  if (heapSampler && spec.heapProfile) await heapSampler.write(spec.heapProfile);
 }
 const latencies = await new Promise<Array<[number, number]>>((resolve) => {
   sampler.once('message', (m: { latencies: Array<[number, number]> }) => resolve(m.latencies));

@@ -35,6 +35,17 @@ export function threadCpuMs(): Map<number, ThreadCounters> {
   return out;
 }
 
+/** CPU ms (user + system, all threads) of another process, e.g. a device fleet; 0 once it is gone or without /proc. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(rest[11]) + Number(rest[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 /** One round's CPU ms (and minor page faults) split by thread group, from two snapshots. */
 export interface ThreadSplit {
   main: number;

@@ -27,7 +27,8 @@ import { taskFor } from '../task.js';
 import { DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_UPLOAD_SLOT_HOLD_MS } from '../update-pool/upload-desk.js';
 import { UploadSlots } from '../update-pool/upload-slots.js';
 import { UpdatePool, type OpenedUpdate } from '../update-pool/update-pool.js';
-import { openEvaluateReply, openValidatedUpdate, parseFitReply } from '../update-validation.js';
+import { inThreadEvaluations, openEvaluateReply } from '../evaluation-opening.js';
+import { openValidatedUpdate, parseFitReply } from '../update-validation.js';
 import { BufferedStats, type BufferedStatsListener, type BufferedStatus } from './buffered-stats.js';
 import { OpenBuffer } from './open-buffer.js';
 import { PendingEvaluation } from './pending-evaluation.js';
@@ -164,7 +165,15 @@ export class BufferedEngine implements CoordinatorEngine {
       dropped: this.stats.dropped,
       ...(this.slots ? { uploads: { bytesGranted: this.slots.bytesGranted, waiting: this.slots.waiting, peakBytes: this.slots.peakBytes } } : {}),
       ...(this.pool
-        ? { updatePool: { workers: this.pool.size, envelopes: this.pool.envelopes, inFlight: this.pool.gate.inFlight, crashes: this.pool.crashes } }
+        ? {
+            updatePool: {
+              workers: this.pool.size,
+              envelopes: this.pool.envelopes,
+              evaluations: this.pool.evaluations,
+              inFlight: this.pool.gate.inFlight,
+              crashes: this.pool.crashes,
+            },
+          }
         : {}),
       ...this.stats.snapshot(),
     };
@@ -284,7 +293,9 @@ export class BufferedEngine implements CoordinatorEngine {
         if (!ack.data.ok) return failed(knownCode(ack.data.error.code), `client reported: ${ack.data.error.message}`);
         // The same opening as a plain round's evaluate phase: sealed, bound to this task and kind 'evaluate'.
         const binding = { roundId: evaluation.roundId, taskId: task.taskId, modelVersion: evaluation.modelVersion };
-        const result = await openEvaluateReply(ack.data.value, binding, clientId, this.opener, o.maxMetricKeys);
+        // Opened in an update worker like the fit updates (the main thread with updateWorkers 0).
+        const evaluations = o.updateWorkers > 0 ? this.startedPool() : inThreadEvaluations(this.opener);
+        const result = await openEvaluateReply(ack.data.value, binding, clientId, evaluations, o.maxMetricKeys);
         evaluation.results.push({ clientId, numExamples: result.numExamples, metrics: result.metrics });
       } catch (err) {
         const info = failFrom(err);

@@ -23,9 +23,9 @@ export interface BufferedStatus {
   uploads?: { bytesGranted: number; waiting: number; peakBytes: number };
   /**
    * The update pool (absent with updateWorkers 0, and until the first update): its worker threads, the envelopes handed to them to open
-   * since start, updates in flight in it now, and worker crashes since start.
+   * since start, the evaluate results handed to them since start, updates in flight in it now, and worker crashes since start.
    */
-  updatePool?: { workers: number; envelopes: number; inFlight: number; crashes: number };
+  updatePool?: { workers: number; envelopes: number; evaluations: number; inFlight: number; crashes: number };
 }
 
 /** Hears each counted event as it happens (buffered-metrics.ts: the Prometheus histogram and counters). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { emptySums, mergeSums } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
+import type { EvaluationOpener } from '../evaluation-opening.js';
 import type { FitAssignment, FitCollection, FitCollector, FitRoundContext } from '../fit-collector.js';
 import { remoteOf } from './remote-client.js';
 import type { FitOrder, PartialCollection } from './partial-codec.js';
@@ -46,6 +47,11 @@ export class ClusterFitCollector implements FitCollector {
     const remoteParts = [...byNode].map(([nodeId, assignments]) => this.collectRemote(ctx, nodeId, assignments));
     const [mine, ...theirs] = await Promise.all([this.inner.collect({ ...ctx, assignments: local }), ...remoteParts]);
     return mergeCollections(ctx, mine!, theirs);
+  }
+
+  /** The leader opens evaluate results where its own collector would (its update workers). */
+  evaluationOpener(secretKey: Uint8Array): EvaluationOpener | undefined {
+    return this.inner.evaluationOpener?.(secretKey);
   }
 
   private async collectRemote(ctx: FitRoundContext, nodeId: string, assignments: FitAssignment[]): Promise<FitCollection> {

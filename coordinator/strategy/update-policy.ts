@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RowTable } from '@fedrec/protocol';
+import { RecentValues } from './recent-values.js';
 
 /**
  * What the coordinator does to each accepted plain-mode update before any strategy sees it: bound its
@@ -95,16 +96,31 @@ export interface UpdatePolicyState {
   rowNorms?: number[] | undefined;
 }
 
+/**
+ * The L2 norm, summed in float64 over four interleaved accumulators: one running sum waits on each add's
+ * latency, four keep the adder busy (about 2x in a side check on 100k floats). The four partial sums are added at
+ * the end, so the last bits differ from a single running sum; every path (main thread, update workers) uses this.
+ */
 export function l2Norm(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return Math.sqrt(s);
-}
-
-/** The q-quantile (nearest rank on the sorted copy). */
-export function quantileOf(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = v.length;
+  const whole = n - (n % 4);
+  let i = 0;
+  for (; i < whole; i += 4) {
+    const a = v[i]!;
+    const b = v[i + 1]!;
+    const c = v[i + 2]!;
+    const d = v[i + 3]!;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+  }
+  for (; i < n; i++) s0 += v[i]! * v[i]!;
+  return Math.sqrt(s0 + s1 + (s2 + s3));
 }
 
 /** The L2 norm of each touched row (row weight > 0) of each rowwise table, with its element range. */
@@ -180,15 +196,18 @@ export function applyBounds(u: DenseUpdate, b: UpdateBounds, measured: UpdateMea
 }
 
 export class UpdatePolicy {
-  private norms: number[] = [];
-  private weights: number[] = [];
-  private rowNorms: number[] = [];
+  private readonly norms: RecentValues;
+  private readonly weights: RecentValues;
+  private readonly rowNorms: RecentValues;
 
   readonly options: UpdatePolicyOptions;
 
   /** Takes options as configs write them (defaults filled in by the schema). */
   constructor(options: UpdatePolicyInput = {}) {
     this.options = updatePolicySchema.parse(options);
+    this.norms = new RecentValues(this.windowOf('norm'));
+    this.weights = new RecentValues(this.windowOf('weight'));
+    this.rowNorms = new RecentValues(this.windowOf('row'));
   }
 
   /** True when the next update can be bounded now (fixed bound, none, or enough history). */
@@ -209,7 +228,7 @@ export class UpdatePolicy {
   currentRowBound(): number {
     const rb = this.options.rowNormBound;
     if (rb === 'off' || this.rowNorms.length === 0) return Infinity;
-    return rb.multiplier * quantileOf(this.rowNorms, rb.quantile);
+    return rb.multiplier * this.rowNorms.quantile(rb.quantile)!;
   }
 
   /** The norm bound for the next update (Infinity when none, or when nothing has been seen yet). */
@@ -218,7 +237,7 @@ export class UpdatePolicy {
     if (nb === 'off') return Infinity;
     if (nb.mode === 'fixed') return nb.value;
     if (this.norms.length === 0) return Infinity;
-    return nb.multiplier * quantileOf(this.norms, nb.quantile);
+    return nb.multiplier * this.norms.quantile(nb.quantile)!;
   }
 
   /** The weight cap for the next update (Infinity when none). */
@@ -227,7 +246,7 @@ export class UpdatePolicy {
     if (wc === 'off') return Infinity;
     if (wc.mode === 'fixed') return wc.value;
     if (this.weights.length === 0) return Infinity;
-    return wc.multiple * quantileOf(this.weights, 0.5);
+    return wc.multiple * this.weights.quantile(0.5)!;
   }
 
   /** The bounds the next update gets (from earlier updates only): what a worker needs to apply them. */
@@ -260,23 +279,13 @@ export class UpdatePolicy {
   }
 
   state(): UpdatePolicyState {
-    return { norms: [...this.norms], weights: [...this.weights], rowNorms: [...this.rowNorms] };
+    return { norms: this.norms.values(), weights: this.weights.values(), rowNorms: this.rowNorms.values() };
   }
 
   restore(s: UpdatePolicyState): void {
-    const keep = (xs: number[], n: number) => (n > 0 ? xs.slice(-n) : []);
-    this.norms = keep(
-      s.norms.filter((x) => Number.isFinite(x) && x >= 0),
-      this.windowOf('norm'),
-    );
-    this.weights = keep(
-      s.weights.filter((x) => Number.isFinite(x) && x > 0),
-      this.windowOf('weight'),
-    );
-    this.rowNorms = keep(
-      (s.rowNorms ?? []).filter((x) => Number.isFinite(x) && x >= 0),
-      this.windowOf('row'),
-    );
+    this.norms.reset(s.norms.filter((x) => Number.isFinite(x) && x >= 0));
+    this.weights.reset(s.weights.filter((x) => Number.isFinite(x) && x > 0));
+    this.rowNorms.reset((s.rowNorms ?? []).filter((x) => Number.isFinite(x) && x >= 0));
   }
 
   private windowOf(kind: 'norm' | 'weight' | 'row'): number {
@@ -285,22 +294,11 @@ export class UpdatePolicy {
   }
 
   private rememberRows(norms: readonly number[]): void {
-    const w = this.windowOf('row');
-    if (w === 0 || norms.length === 0) return;
     for (const n of norms) this.rowNorms.push(n);
-    if (this.rowNorms.length > w) this.rowNorms.splice(0, this.rowNorms.length - w);
   }
 
   private remember(norm: number, weight: number): void {
-    const nw = this.windowOf('norm');
-    if (nw > 0) {
-      this.norms.push(norm);
-      if (this.norms.length > nw) this.norms.splice(0, this.norms.length - nw);
-    }
-    const ww = this.windowOf('weight');
-    if (ww > 0) {
-      this.weights.push(weight);
-      if (this.weights.length > ww) this.weights.splice(0, this.weights.length - ww);
-    }
+    this.norms.push(norm);
+    this.weights.push(weight);
   }
 }

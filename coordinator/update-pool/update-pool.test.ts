@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { EnvelopeSealer, encodeUpdatePayload, generateKeyPair, ProtocolError, sharedSize, rowWeightsSize, type WeightManifest } from '@fedrec/protocol';
+import {
+  EnvelopeSealer,
+  encodeEvaluateMetrics,
+  encodeUpdatePayload,
+  evaluateBinding,
+  generateKeyPair,
+  ProtocolError,
+  sharedSize,
+  rowWeightsSize,
+  type WeightManifest,
+} from '@fedrec/protocol';
 import { RoundInput } from '../strategy/round-input.js';
 import { FLOAT32_BLOCK } from '../strategy/update-accumulator.js';
 import { UpdatePolicy } from '../strategy/update-policy.js';
@@ -216,5 +226,30 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     assert.deepEqual(Array.from(rest.sums.weightedDeltaSum), new Array(64).fill(6));
     assert.equal(pool.envelopes, 4);
     assert.equal(pool.gate.inFlight, 0);
+  });
+
+  it('opens evaluate results in a worker with no round in progress, refuses altered or oversized ones, and answers again after a crash', async () => {
+    pool = new UpdatePool({ size: 2, secretKey: key.secretKey });
+    const sealer = new EnvelopeSealer(key.publicKey);
+    const task = { roundId: 3, taskId: 'e1', modelVersion: 2 };
+    const binding = evaluateBinding(task, 'dev');
+    const sealed = (metrics: Record<string, number>) => sealer.seal(encodeEvaluateMetrics({ numExamples: 4, metrics }), binding);
+    assert.deepEqual(await pool.openEvaluation(await sealed({ hr10: 0.25 }), binding, 2), { numExamples: 4, metrics: { hr10: 0.25 } });
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => 'OK',
+        (e: unknown) => (e instanceof ProtocolError ? e.code : String(e)),
+      );
+    const altered = await sealed({ hr10: 0.25 });
+    altered.ciphertext[0]! ^= 1;
+    assert.equal(await refused(pool.openEvaluation(altered, binding, 2)), 'ENVELOPE_REJECTED');
+    assert.equal(await refused(pool.openEvaluation(await sealed({ hr10: 0.25 }), { ...binding, taskId: 'e2' }, 2)), 'ENVELOPE_REJECTED');
+    assert.equal(await refused(pool.openEvaluation(await sealed({ a: 1, b: 2, c: 3 }), binding, 2)), 'TOO_LARGE');
+    assert.equal(pool.evaluations, 4);
+    // Both workers die (terminate() settles once the exit is seen); the next result goes to a fresh worker and opens.
+    await Promise.all([0, 1].map((i) => pool!.crashWorker(i)));
+    assert.equal(pool.crashes, 2);
+    assert.deepEqual(await pool.openEvaluation(await sealed({ hr10: 1 }), binding, 2), { numExamples: 4, metrics: { hr10: 1 } });
+    assert.equal(pool.gate.inFlight, 0, 'evaluations take no update slot');
   });
 });

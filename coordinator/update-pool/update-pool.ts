@@ -10,13 +10,14 @@ import {
   type AggregateSums,
   type EnvelopeBinding,
   type ErrorCode,
+  type EvaluateMetrics,
   type SealedEnvelope,
   type WeightManifest,
 } from '@fedrec/protocol';
 import type { UpdateLimits } from '../fit-collector.js';
 import type { DenseUpdate, UpdateBounds } from '../strategy/update-policy.js';
 import { InFlightGate } from './in-flight-gate.js';
-import type { FromWorker, ToWorker } from './messages.js';
+import type { EvaluateRequest, FromWorker, OpenRequest, SealedParts, ToWorker } from './messages.js';
 
 /** Default pool size: every core but one (the event loop's), at least one worker. */
 export function defaultUpdateWorkers(): number {
@@ -96,6 +97,8 @@ export class UpdatePool {
   crashes = 0;
   /** Envelopes handed to the workers to open (each update once, whatever its verdict): tests assert on it. */
   envelopes = 0;
+  /** Evaluate results handed to the workers to open (each once, whatever its verdict). */
+  evaluations = 0;
 
   constructor(private readonly options: UpdatePoolOptions) {
     if (!(Number.isInteger(options.size) && options.size >= 1)) throw new RangeError(`update pool size must be an integer >= 1, got ${options.size}`);
@@ -121,30 +124,32 @@ export class UpdatePool {
   async open(clientId: string, envelope: SealedEnvelope, binding: EnvelopeBinding): Promise<OpenedUpdate> {
     const round = this.requireRound();
     await this.gate.acquire();
-    const worker = workerFor(envelope.senderPublicKey, this.size);
-    if (this.slots[worker]!.dead) this.respawn(worker);
+    const worker = this.workerFor(envelope.senderPublicKey);
     const job = this.nextJob++;
-    const ciphertext = ownedBytes(envelope.ciphertext);
     this.envelopes += 1;
     try {
-      const m = await this.request(worker, job, {
-        message: {
-          type: 'open',
-          round: round.id,
-          job,
-          binding,
-          senderPublicKey: Uint8Array.from(envelope.senderPublicKey),
-          nonce: Uint8Array.from(envelope.nonce),
-          ciphertext,
-        },
-        transfer: [ciphertext.buffer],
-      });
+      const m = await this.request(worker, job, sealedMessage(envelope, { type: 'open', round: round.id, job, binding }));
       if (m.type !== 'opened') throw new Error(`update worker answered ${m.type} to open`);
       return { job, worker, clientId, numExamples: m.numExamples, metrics: m.metrics, received: m.received, rowNorms: m.rowNorms };
     } catch (err) {
       this.gate.release();
       throw err;
     }
+  }
+
+  /**
+   * Opens and checks a sealed evaluate result (evaluation-opening.ts's openEvaluation) in the worker of its
+   * sender key, which holds that session's agreed key from its fit. Rejects with the ProtocolError that says why
+   * it may not count. Needs no round and takes no in-flight slot: the result is a few metrics, never a model
+   * (protocol/evaluate-reply.ts caps it at 16 KiB before it gets here).
+   */
+  async openEvaluation(envelope: SealedEnvelope, binding: EnvelopeBinding, maxMetricKeys: number | undefined): Promise<EvaluateMetrics> {
+    const worker = this.workerFor(envelope.senderPublicKey);
+    const job = this.nextJob++;
+    this.evaluations += 1;
+    const m = await this.request(worker, job, sealedMessage(envelope, { type: 'evaluate', job, binding, maxMetricKeys }));
+    if (m.type !== 'evaluated') throw new Error(`update worker answered ${m.type} to evaluate`);
+    return { numExamples: m.numExamples, metrics: m.metrics };
   }
 
   /**
@@ -281,6 +286,13 @@ export class UpdatePool {
     return slot;
   }
 
+  /** The worker of a sender key, replaced first if it died: a session always lands on the same worker (its cached key agreement). */
+  private workerFor(senderPublicKey: Uint8Array): number {
+    const index = workerIndex(senderPublicKey, this.size);
+    if (this.slots[index]!.dead) this.respawn(index);
+    return index;
+  }
+
   private respawn(index: number): void {
     if (this.closed) return;
     const fresh = this.spawn(index);
@@ -302,8 +314,15 @@ export class UpdatePool {
   }
 }
 
-/** A sender key's worker: the same session always lands on the same worker (its cached key agreement). */
-function workerFor(senderPublicKey: Uint8Array, size: number): number {
+/** A request carrying an envelope, its ciphertext moved (ownedBytes) and the small keys copied. */
+function sealedMessage(envelope: SealedEnvelope, rest: OpenRequest | EvaluateRequest): { message: ToWorker; transfer: ArrayBuffer[] } {
+  const ciphertext = ownedBytes(envelope.ciphertext);
+  const parts: SealedParts = { senderPublicKey: Uint8Array.from(envelope.senderPublicKey), nonce: Uint8Array.from(envelope.nonce), ciphertext };
+  return { message: { ...rest, ...parts }, transfer: [ciphertext.buffer] };
+}
+
+/** A sender key's worker index. */
+function workerIndex(senderPublicKey: Uint8Array, size: number): number {
   const h = (senderPublicKey[0]! | (senderPublicKey[1]! << 8) | (senderPublicKey[2]! << 16)) >>> 0;
   return h % size;
 }

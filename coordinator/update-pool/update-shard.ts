@@ -67,7 +67,7 @@ export class UpdateShard {
     // The plaintext is this update's own (freshly decrypted, dropped after): the delta may view it, not copy it.
     const payload = validateUpdate(decodeUpdatePayload(plaintext, manifest, limits.compression, true), manifest, limits);
     const update: DenseUpdate = { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights };
-    const measured = measureUpdate(update, this.tables);
+    const measured = measureUpdate(update, this.tables, payload.norm);
     this.opened.set(job, { update, measured });
     return { update, metrics: payload.metrics, measured };
   }

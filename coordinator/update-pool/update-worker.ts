@@ -2,14 +2,17 @@
 // run on the coordinator's event loop (open, decode, validate, bound, accumulate) runs here, in an
 // UpdateShard; the main thread only decides the policy's bounds and merges the partial sums at the end.
 import { parentPort, workerData } from 'node:worker_threads';
-import { EnvelopeOpener, ProtocolError, ENVELOPE_AEAD } from '@fedrec/protocol';
-import type { FromWorker, ToWorker } from './messages.js';
+import { EnvelopeOpener, ProtocolError, ENVELOPE_AEAD, type SealedEnvelope } from '@fedrec/protocol';
+import type { FromWorker, SealedParts, ToWorker } from './messages.js';
+import { openEvaluation } from '../evaluation-opening.js';
 import { UpdateShard } from './update-shard.js';
 
 const port = parentPort;
 if (!port) throw new Error('update-worker.ts runs as a worker thread');
 const { secretKey } = workerData as { secretKey: Uint8Array };
-const shard = new UpdateShard(new EnvelopeOpener(new Uint8Array(secretKey)));
+// One opener for updates and evaluations: a session's agreed key, cached by its fit, opens its evaluation too.
+const opener = new EnvelopeOpener(new Uint8Array(secretKey));
+const shard = new UpdateShard(opener);
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -34,18 +37,30 @@ function scheduleDrain(): void {
   });
 }
 
+function sealedEnvelope(m: SealedParts): SealedEnvelope {
+  return { aead: ENVELOPE_AEAD, senderPublicKey: m.senderPublicKey, nonce: m.nonce, ciphertext: m.ciphertext };
+}
+
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'begin':
       shard.begin(m.round, m.manifest, m.limits);
       return;
     case 'open': {
-      const envelope = { aead: ENVELOPE_AEAD, senderPublicKey: m.senderPublicKey, nonce: m.nonce, ciphertext: m.ciphertext };
+      const envelope = sealedEnvelope(m);
       shard.open(m.round, m.job, envelope, m.binding).then(
         ({ update, metrics, measured }) => {
           const rowNorms = Float64Array.from(measured.rows, (r) => r.norm);
           post({ type: 'opened', job: m.job, numExamples: update.numExamples, metrics, received: measured.received, rowNorms }, [rowNorms.buffer]);
         },
+        (err: unknown) => failed(m.job, err),
+      );
+      return;
+    }
+    case 'evaluate': {
+      const envelope = sealedEnvelope(m);
+      openEvaluation(opener, envelope, m.binding, m.maxMetricKeys).then(
+        ({ numExamples, metrics }) => post({ type: 'evaluated', job: m.job, numExamples, metrics }),
         (err: unknown) => failed(m.job, err),
       );
       return;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { RoundLedger } from '@fedrec/coordinator';
+import { RoundLedger, validateUpdate } from '@fedrec/coordinator';
 import type { FailureCode } from '@fedrec/coordinator';
 import { ProtocolError, generateKeyPair, seal } from '@fedrec/protocol';
-import { ROWS, SHARED, connectFakeClient, constantUpdate, next, startCoordinator, stopAll, until } from './helpers.js';
+import { ROWS, SHARED, connectFakeClient, constantUpdate, manifest, next, startCoordinator, stopAll, until } from './helpers.js';
 import type { FitAnswer } from './helpers.js';
 
 interface Case {
@@ -85,6 +85,11 @@ const cases: Case[] = [
     answer: { kind: 'update', payload: { ...good, delta: new Float32Array(SHARED).fill(1).fill(Number.NaN, 3, 4) } },
   },
   {
+    name: '-Infinity in the delta',
+    code: 'NON_FINITE_VALUES',
+    answer: { kind: 'update', payload: { ...good, delta: new Float32Array(SHARED).fill(1).fill(Number.NEGATIVE_INFINITY, 5, 6) } },
+  },
+  {
     name: 'Infinity in the row weights',
     code: 'NON_FINITE_VALUES',
     answer: { kind: 'update', payload: { ...good, rowWeights: Float32Array.from([1, Number.POSITIVE_INFINITY, 1]) } },
@@ -132,6 +137,23 @@ const cases: Case[] = [
 
 describe('coordinator: update validation', () => {
   afterEach(stopAll);
+
+  it("measures the delta's norm in the same pass as its finiteness: the largest float32 values pass, NaN and ±Infinity do not", () => {
+    const limits = { maxUpdateBytes: 1 << 20, maxExamplesPerUpdate: 1_000 };
+    const max = 3.4028234663852886e38; // the largest finite float32: its square still fits a float64 many times over
+    const huge = validateUpdate({ ...good, delta: new Float32Array(SHARED).fill(-max) }, manifest, limits);
+    assert.ok(Number.isFinite(huge.norm));
+    assert.ok(Math.abs(huge.norm / (Math.sqrt(SHARED) * max) - 1) < 1e-12, `norm ${huge.norm}`);
+    assert.equal(validateUpdate(good, manifest, limits).norm, Math.sqrt(SHARED));
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const delta = new Float32Array(SHARED).fill(max);
+      delta[SHARED - 1] = bad;
+      assert.throws(
+        () => validateUpdate({ ...good, delta }, manifest, limits),
+        (err: unknown) => err instanceof ProtocolError && err.code === 'NON_FINITE_VALUES',
+      );
+    }
+  });
 
   for (const c of cases) {
     it(`rejects ${c.name} with ${c.code}; the round commits from the good update alone`, async () => {

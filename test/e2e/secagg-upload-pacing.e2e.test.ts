@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk';
-import { SecAggFitCollector } from '@fedrec/coordinator/secagg-fit-collector.js';
-import { DEFAULT_TRAINING_CONFIG, parseSecAggConfig } from '@fedrec/protocol';
-import { next, startCoordinator, stopAll } from '../coordinator/helpers.js';
+import { next, stopAll } from '../coordinator/helpers.js';
 import { DeterministicTrainer } from './fixtures/deterministic-trainer.js';
+import { assertOneSlotAtATime, startOneSlotSecAgg } from './fixtures/one-slot-secagg.js';
 
 // SecAgg+ masked inputs go through upload slots like plain updates (issue 12): the fit task says
 // `uploadSlot`, each SDK device asks for a slot of its masked input's size before answering the masked-input
@@ -20,22 +19,7 @@ describe('e2e: SecAgg+ masked inputs paced by upload slots', function () {
 
   it('with a one-slot budget, every masked input waits for its slot and the round completes with all devices', async () => {
     const n = 5;
-    const collector = new SecAggFitCollector({
-      config: parseSecAggConfig({ mode: 'secagg+', maxWeight: 100, quantizationBits: 22 }),
-      advertiseTimeoutMs: 10_000,
-      shareKeysTimeoutMs: 10_000,
-      unmaskTimeoutMs: 10_000,
-      // 1 byte: whatever a masked input's size, one slot at a time (a request larger than the budget goes alone).
-      uploadPacing: { budgetBytes: 1, holdMs: 30_000 },
-    });
-    const { coordinator, url } = await startCoordinator({
-      minClients: n,
-      minResults: n,
-      rounds: 1,
-      roundTimeoutMs: 30_000,
-      fitCollector: collector,
-      trainingConfig: DEFAULT_TRAINING_CONFIG,
-    });
+    const { coordinator, url, collector } = await startOneSlotSecAgg(n, 10_000);
     const committed = next(coordinator, 'round:committed', 50_000);
     clients.push(
       ...Array.from({ length: n }, (_, i) =>
@@ -46,11 +30,6 @@ describe('e2e: SecAgg+ masked inputs paced by upload slots', function () {
     const record = await committed;
     assert.deepEqual([...record.participants].sort(), ['dev-0', 'dev-1', 'dev-2', 'dev-3', 'dev-4']);
     assert.deepEqual(record.failures, []);
-    const slots = collector.uploadSlots!;
-    assert.ok(slots, 'the masked-input stage was paced');
-    assert.equal(slots.peakSlots, 1, 'never two masked inputs granted at once: each waited for the one before');
-    // Each grant was for one masked input, of the round's exact size.
-    assert.ok(slots.peakBytes > 0 && slots.peakBytes % 4 === 0, `peak bytes ${slots.peakBytes}`);
-    assert.equal(slots.bytesGranted, 0, 'every slot released once its input was taken');
+    assertOneSlotAtATime(collector);
   });
 });
