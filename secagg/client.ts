@@ -5,6 +5,7 @@ import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
 import { neighboursOfClient } from './graph.js';
 import { agreeKey, generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
+import { expandMaskJob, type ExpandedMask, type MaskJob } from './mask-job.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
 import { addMask } from './prg.js';
 import { scratchWordSum } from './word-sum.js';
@@ -20,7 +21,7 @@ export interface SecAggClientOptions {
   vectorLength: number;
 }
 
-export type SecAggClientStage = 'advertise' | 'share-keys' | 'receive-shares' | 'masked-input' | 'unmask' | 'done' | 'aborted';
+export type SecAggClientStage = 'advertise' | 'share-keys' | 'receive-shares' | 'expanding' | 'masked-input' | 'unmask' | 'done' | 'aborted';
 
 interface Peer {
   cipherPublicKey: Uint8Array;
@@ -135,6 +136,34 @@ export class SecAggClient {
    * so it can run while the client is still training.
    */
   receiveShares(forwarded: ForwardedShares): void {
+    const job = this.openForwarded(forwarded);
+    let expanded: ExpandedMask;
+    try {
+      expanded = expandMaskJob(job);
+    } catch (err) {
+      this.refuse('BAD_ROSTER', err instanceof Error ? err.message : String(err));
+    }
+    this.takeMask(job, expanded);
+  }
+
+  /**
+   * receiveShares with the mask work (`expandMaskJob` of the job it is given) done by `expand`, e.g. on another
+   * thread while the device trains. The client waits at stage 'expanding' meanwhile; a failed expansion aborts it
+   * like a refused agreement, and a result that does not fit the job is refused.
+   */
+  async receiveSharesWith(forwarded: ForwardedShares, expand: (job: MaskJob) => Promise<ExpandedMask>): Promise<void> {
+    const job = this.openForwarded(forwarded);
+    let expanded: ExpandedMask;
+    try {
+      expanded = await expand(job);
+    } catch (err) {
+      this.refuse('BAD_ROSTER', err instanceof Error ? err.message : String(err));
+    }
+    this.takeMask(job, expanded);
+  }
+
+  /** Opens the forwarded shares and describes the mask they call for; the client then waits at 'expanding'. */
+  private openForwarded(forwarded: ForwardedShares): MaskJob {
     this.expect('receive-shares');
     this.checkRound(forwarded.roundId);
     for (const { from, nonce, ciphertext } of forwarded.encryptedShares) {
@@ -148,17 +177,28 @@ export class SecAggClient {
     if (this.heldShares.size + 1 < this.threshold) {
       this.refuse('BELOW_THRESHOLD', `${this.heldShares.size} neighbours left after stage 1, threshold ${this.threshold} needs ${this.threshold - 1}`);
     }
-    // k + 1 masks summed in the thread's scratch sum (word-sum.ts: each keystream chunk added as it leaves the cipher),
-    // copied out once at the end.
-    const mask = scratchWordSum(this.vectorLength);
-    addMask(mask, this.selfMaskSeed!, 1);
-    for (const peerId of this.heldShares.keys()) {
-      const peer = this.neighbours.get(peerId)!;
-      const seed = this.safely(() => agreeKey('pairwise-mask', this.roundId, this.clientId, peerId, this.maskKeys!.secretKey, peer.maskPublicKey));
-      this.pairwiseSeeds.set(peerId, seed);
-      addMask(mask, seed, pairwiseSign(this.clientId, peerId));
+    this.stageName = 'expanding';
+    return {
+      roundId: this.roundId,
+      clientId: this.clientId,
+      vectorLength: this.vectorLength,
+      selfMaskSeed: this.selfMaskSeed!,
+      maskSecretKey: this.maskKeys!.secretKey,
+      peers: [...this.heldShares.keys()].map((peerId) => ({ clientId: peerId, maskPublicKey: this.neighbours.get(peerId)!.maskPublicKey })),
+    };
+  }
+
+  private takeMask(job: MaskJob, expanded: ExpandedMask): void {
+    // A round abandoned meanwhile (forget() ran) leaves the client elsewhere: the expansion is simply dropped.
+    this.expect('expanding');
+    if (expanded.mask.length !== this.vectorLength || expanded.pairwiseSeeds.length !== job.peers.length) {
+      this.refuse(
+        'BAD_INPUT',
+        `expanded mask of ${expanded.mask.length} words and ${expanded.pairwiseSeeds.length} seeds, job wants ${this.vectorLength} and ${job.peers.length}`,
+      );
     }
-    this.mask = mask.toUint32Array();
+    job.peers.forEach(({ clientId }, i) => this.pairwiseSeeds.set(clientId, expanded.pairwiseSeeds[i]!));
+    this.mask = expanded.mask;
     this.stageName = 'masked-input';
   }
 
