@@ -148,8 +148,9 @@ export class SecAggClient {
 
   /**
    * receiveShares with the mask work (`expandMaskJob` of the job it is given) done by `expand`, e.g. on another
-   * thread while the device trains. The client waits at stage 'expanding' meanwhile; a failed expansion aborts it
-   * like a refused agreement, and a result that does not fit the job is refused.
+   * thread while the device trains. The client waits at stage 'expanding' meanwhile. A RangeError from `expand` (a
+   * neighbour key X25519 refuses, as expandMaskJob throws it) is refused like in receiveShares; any other failure
+   * (the thread died) aborts the client and is rethrown as it is; a result that does not fit the job is refused.
    */
   async receiveSharesWith(forwarded: ForwardedShares, expand: (job: MaskJob) => Promise<ExpandedMask>): Promise<void> {
     const job = this.openForwarded(forwarded);
@@ -157,7 +158,10 @@ export class SecAggClient {
     try {
       expanded = await expand(job);
     } catch (err) {
-      this.refuse('BAD_ROSTER', err instanceof Error ? err.message : String(err));
+      if (err instanceof RangeError) this.refuse('BAD_ROSTER', err.message);
+      this.stageName = 'aborted';
+      this.forget();
+      throw err;
     }
     this.takeMask(job, expanded);
   }

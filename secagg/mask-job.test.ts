@@ -48,14 +48,20 @@ describe('secagg mask jobs (the mask work handed to another thread)', () => {
     assert.ok(maxAbsDiff(sums.weightedDeltaSum, plain.weightedDeltaSum) <= aggregateErrorBounds(clients.length, cfg).weightedDelta);
   });
 
-  it('a failed expansion aborts the client, a mask that does not fit the job is refused, and nothing masks while it expands', async () => {
+  it('a failed expansion aborts the client (refused when a key was bad), a mask that does not fit the job is refused, and nothing masks while it expands', async () => {
     const { sessions, forwarded } = await roundAtStage2(5);
-    const [a, b, c] = [...sessions.keys()];
+    const [a, b, c, d] = [...sessions.keys()];
     await assert.rejects(
-      sessions.get(a!)!.receiveSharesWith(forwarded.get(a!)!, async () => Promise.reject(new RangeError('worker died'))),
-      (err: unknown) => refusedWith('BAD_ROSTER')(err) && /worker died/.test((err as Error).message),
+      sessions.get(a!)!.receiveSharesWith(forwarded.get(a!)!, async () => Promise.reject(new RangeError('low-order key'))),
+      (err: unknown) => refusedWith('BAD_ROSTER')(err) && /low-order key/.test((err as Error).message),
     );
     assert.equal(sessions.get(a!)!.stage, 'aborted');
+    const died = new Error('mask worker exited with code 1');
+    await assert.rejects(
+      sessions.get(d!)!.receiveSharesWith(forwarded.get(d!)!, async () => Promise.reject(died)),
+      (err: unknown) => err === died,
+    );
+    assert.equal(sessions.get(d!)!.stage, 'aborted');
     await assert.rejects(
       sessions.get(b!)!.receiveSharesWith(forwarded.get(b!)!, async (job) => ({ ...expandMaskJob(job), mask: new Uint32Array(3) })),
       refusedWith('BAD_INPUT'),

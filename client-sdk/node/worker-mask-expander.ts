@@ -11,7 +11,7 @@ export type MaskWorkerReply = { id: number; ok: true; expanded: ExpandedMask } |
  * (README "Which column ships"); on a worker they overlap it wherever a second core is free. The round's secrets
  * (self-mask seed, mask secret key) go to the worker and come back as seeds; they never leave the process. The
  * worker starts on the first job, holds the process open only while a job runs, and a crashed worker fails its
- * jobs (the round is refused, the next job starts a new worker).
+ * jobs (that round ends on this device with INTERNAL; the next job starts a new worker).
  */
 export class WorkerMaskExpander {
   private worker: Worker | undefined;

@@ -35,4 +35,13 @@ describe('WorkerMaskExpander (secure aggregation masks on a worker thread)', fun
     await assert.rejects(expander.expand(bad), /low-order/);
     assert.equal((await expander.expand(job(1, 500))).mask.length, 500);
   });
+
+  it('fails the jobs still out when it is closed, and starts a new worker for the next job', async () => {
+    const own = new WorkerMaskExpander();
+    const refused = assert.rejects(own.expand(job(4)), /mask worker closed/);
+    await own.close();
+    await refused;
+    assert.equal((await own.expand(job(1, 300))).mask.length, 300);
+    await own.close();
+  });
 });
