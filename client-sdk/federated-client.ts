@@ -11,6 +11,7 @@ import { FederatedClientError, errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ModelFetch, type FetchedModel } from './model-fetch.js';
 import { TaskRunner } from './task-runner.js';
+import type { MaskExpander } from './secagg-participant-host.js';
 import { ErrorFeedback } from './error-feedback.js';
 import { CatalogueFetch, isCatalogueAware } from './catalogue-fetch.js';
 import type { ItemCatalogue } from './catalogue.js';
@@ -60,6 +61,12 @@ export interface FederatedClientOptions {
   path?: string;
   /** Swap the socket.io-client `io` function (tests, custom transports). */
   socketFactory?: SocketFactory;
+  /**
+   * Where secure aggregation's mask work runs (k agreements and k + 1 mask expansions a round). Default: on this
+   * thread when the forwarded shares arrive, which delays a training that runs on this thread by as much;
+   * createNodeClient passes a worker thread (node/worker-mask-expander.ts) so it overlaps training.
+   */
+  expandMasks?: MaskExpander;
 }
 
 export interface ClientStatus {
@@ -129,6 +136,7 @@ export class FederatedClient {
       // Tasks name a model version; the held copy serves it, or model:get brings it once.
       models: { wireFor: (v, waitMs) => this.model.wireFor(v, waitMs), catalogueHeard: (v) => this.items.heard(v) },
       feedback: new ErrorFeedback(this.store, logger),
+      ...(options.expandMasks ? { expandMasks: options.expandMasks } : {}),
     });
     this.connection = new Connection({
       url: options.url,

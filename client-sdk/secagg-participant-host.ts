@@ -1,3 +1,4 @@
+import type { ExpandedMask, MaskJob } from '@fedrec/secagg';
 import type { Logger } from './logger.js';
 import type { Trainer } from './trainer.js';
 
@@ -21,4 +22,13 @@ export interface SecAggParticipantHost {
   askUploadSlot(request: { roundId: number; taskId: string; bytes: number; deadline: number }): Promise<unknown>;
   /** An answer for this stage is ready (it goes out as the ack right after). */
   stageAnswered(progress: { roundId: number; taskId: string; stage: SecAggStageName }): void;
+  /**
+   * Runs a round's mask work (`expandMaskJob`) off the thread that trains, e.g. in a worker thread
+   * (client-sdk/node/worker-mask-expander.ts), so it overlaps training; without it the masks are expanded on this
+   * thread as soon as the forwarded shares arrive.
+   */
+  expandMasks?: MaskExpander | undefined;
 }
+
+/** Where a round's mask job runs; resolves with expandMaskJob's result for it. */
+export type MaskExpander = (job: MaskJob) => Promise<ExpandedMask>;

@@ -82,7 +82,10 @@ export class SecAggParticipant {
   /** Stage 2: takes the neighbours' shares, waits for training, and returns the masked, quantized contribution. */
   async maskedInput(forwarded: ForwardedShares): Promise<MaskedInput> {
     const round = this.current(forwarded.roundId);
-    this.refusals(() => round.client.receiveShares(forwarded), round);
+    // The masks need no input: expanded now, while the device still trains (on another thread when the host has one).
+    const expand = this.host.expandMasks;
+    if (expand) await this.refusalsAsync(round, () => round.client.receiveSharesWith(forwarded, expand));
+    else this.refusals(() => round.client.receiveShares(forwarded), round);
     if (round.evaluation) return this.maskedEvaluation(round, round.evaluation);
     let reply: MaskedInput;
     try {

@@ -17,7 +17,7 @@ import { errorMessage } from './errors.js';
 import { finishFit, startFit } from './fit-run.js';
 import type { Logger } from './logger.js';
 import { runEvaluateTask, sealEvaluation, sealUpdate, taskContext } from './round-tasks.js';
-import type { SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
+import type { MaskExpander, SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
 import { secAggStages } from './secagg-stages.js';
 import { serveRoutes, taskRoute, type TaskRoute, type TaskStages } from './task-route.js';
 import type { Trainer } from './trainer.js';
@@ -39,6 +39,8 @@ export interface TaskRunnerOptions {
   models?: TaskModels;
   /** Keeps what compressing an update lost, to add to the next one (error-feedback.ts); default: in memory. */
   feedback?: ErrorFeedback;
+  /** Runs secure aggregation's mask work off this thread (SecAggParticipantHost.expandMasks); default: on it. */
+  expandMasks?: MaskExpander;
 }
 
 /**
@@ -50,6 +52,7 @@ export interface TaskRunnerOptions {
 export class TaskRunner implements SecAggParticipantHost {
   readonly trainer: Trainer;
   readonly logger: Logger;
+  readonly expandMasks: MaskExpander | undefined;
   private readonly options: TaskRunnerOptions;
   private readonly now: () => number;
   private readonly routes: readonly TaskRoute[];
@@ -64,6 +67,7 @@ export class TaskRunner implements SecAggParticipantHost {
     this.options = options;
     this.trainer = options.trainer;
     this.logger = options.logger;
+    this.expandMasks = options.expandMasks;
     this.now = options.now ?? Date.now;
     this.stages = (options.stages ?? secAggStages)(this);
     this.feedback = options.feedback ?? new ErrorFeedback();

@@ -1,10 +1,11 @@
 import nacl from 'tweetnacl';
-import { constantTimeEqual, uint32ToBytes } from './bytes.js';
+import { uint32ToBytes } from './bytes.js';
 import { neighbourCount, roundInfeasibility, thresholdFor } from './config.js';
 import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
 import { neighboursOfClient } from './graph.js';
 import { agreeKey, generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
+import { expandMaskJob, type ExpandedMask, type MaskJob } from './mask-job.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
 import { addMask } from './prg.js';
 import { scratchWordSum } from './word-sum.js';
@@ -20,7 +21,7 @@ export interface SecAggClientOptions {
   vectorLength: number;
 }
 
-export type SecAggClientStage = 'advertise' | 'share-keys' | 'receive-shares' | 'masked-input' | 'unmask' | 'done' | 'aborted';
+export type SecAggClientStage = 'advertise' | 'share-keys' | 'receive-shares' | 'expanding' | 'masked-input' | 'unmask' | 'done' | 'aborted';
 
 interface Peer {
   cipherPublicKey: Uint8Array;
@@ -95,12 +96,15 @@ export class SecAggClient {
     if (given.length !== expected.length || given.some((id, i) => id !== expected[i])) {
       this.refuse('BAD_ROSTER', 'neighbour keys do not match the graph derived from roster and seed');
     }
-    // Distinct keys: a server that replays one key as another's cannot make masks cancel or collide.
-    const seen = [this.cipherKeys!.publicKey, this.maskKeys!.publicKey];
+    // Distinct keys: a server that replays one key as another's cannot make masks cancel or collide. A Set of the keys'
+    // bytes as strings, not pairwise compares: those were O(k²) (8,800 compares of 32 bytes at k = 66), and public
+    // keys need no constant-time comparison.
+    const seen = new Set([keyString(this.cipherKeys!.publicKey), keyString(this.maskKeys!.publicKey)]);
     for (const n of roster.neighbours) {
       for (const key of [n.cipherPublicKey, n.maskPublicKey]) {
-        if (seen.some((s) => constantTimeEqual(s, key))) this.refuse('BAD_ROSTER', 'public keys in the roster are not distinct');
-        seen.push(key);
+        const s = keyString(key);
+        if (seen.has(s)) this.refuse('BAD_ROSTER', 'public keys in the roster are not distinct');
+        seen.add(s);
       }
       this.neighbours.set(n.clientId, { cipherPublicKey: n.cipherPublicKey, maskPublicKey: n.maskPublicKey });
     }
@@ -132,6 +136,38 @@ export class SecAggClient {
    * so it can run while the client is still training.
    */
   receiveShares(forwarded: ForwardedShares): void {
+    const job = this.openForwarded(forwarded);
+    let expanded: ExpandedMask;
+    try {
+      expanded = expandMaskJob(job);
+    } catch (err) {
+      this.refuse('BAD_ROSTER', err instanceof Error ? err.message : String(err));
+    }
+    this.takeMask(job, expanded);
+  }
+
+  /**
+   * receiveShares with the mask work (`expandMaskJob` of the job it is given) done by `expand`, e.g. on another
+   * thread while the device trains. The client waits at stage 'expanding' meanwhile. A RangeError from `expand` (a
+   * neighbour key X25519 refuses, as expandMaskJob throws it) is refused like in receiveShares; any other failure
+   * (the thread died) aborts the client and is rethrown as it is; a result that does not fit the job is refused.
+   */
+  async receiveSharesWith(forwarded: ForwardedShares, expand: (job: MaskJob) => Promise<ExpandedMask>): Promise<void> {
+    const job = this.openForwarded(forwarded);
+    let expanded: ExpandedMask;
+    try {
+      expanded = await expand(job);
+    } catch (err) {
+      if (err instanceof RangeError) this.refuse('BAD_ROSTER', err.message);
+      this.stageName = 'aborted';
+      this.forget();
+      throw err;
+    }
+    this.takeMask(job, expanded);
+  }
+
+  /** Opens the forwarded shares and describes the mask they call for; the client then waits at 'expanding'. */
+  private openForwarded(forwarded: ForwardedShares): MaskJob {
     this.expect('receive-shares');
     this.checkRound(forwarded.roundId);
     for (const { from, nonce, ciphertext } of forwarded.encryptedShares) {
@@ -145,17 +181,28 @@ export class SecAggClient {
     if (this.heldShares.size + 1 < this.threshold) {
       this.refuse('BELOW_THRESHOLD', `${this.heldShares.size} neighbours left after stage 1, threshold ${this.threshold} needs ${this.threshold - 1}`);
     }
-    // k + 1 masks summed in the thread's scratch sum (word-sum.ts: each keystream chunk added as it leaves the cipher),
-    // copied out once at the end.
-    const mask = scratchWordSum(this.vectorLength);
-    addMask(mask, this.selfMaskSeed!, 1);
-    for (const peerId of this.heldShares.keys()) {
-      const peer = this.neighbours.get(peerId)!;
-      const seed = this.safely(() => agreeKey('pairwise-mask', this.roundId, this.clientId, peerId, this.maskKeys!.secretKey, peer.maskPublicKey));
-      this.pairwiseSeeds.set(peerId, seed);
-      addMask(mask, seed, pairwiseSign(this.clientId, peerId));
+    this.stageName = 'expanding';
+    return {
+      roundId: this.roundId,
+      clientId: this.clientId,
+      vectorLength: this.vectorLength,
+      selfMaskSeed: this.selfMaskSeed!,
+      maskSecretKey: this.maskKeys!.secretKey,
+      peers: [...this.heldShares.keys()].map((peerId) => ({ clientId: peerId, maskPublicKey: this.neighbours.get(peerId)!.maskPublicKey })),
+    };
+  }
+
+  private takeMask(job: MaskJob, expanded: ExpandedMask): void {
+    // A round abandoned meanwhile (forget() ran) leaves the client elsewhere: the expansion is simply dropped.
+    this.expect('expanding');
+    if (expanded.mask.length !== this.vectorLength || expanded.pairwiseSeeds.length !== job.peers.length) {
+      this.refuse(
+        'BAD_INPUT',
+        `expanded mask of ${expanded.mask.length} words and ${expanded.pairwiseSeeds.length} seeds, job wants ${this.vectorLength} and ${job.peers.length}`,
+      );
     }
-    this.mask = mask.toUint32Array();
+    job.peers.forEach(({ clientId }, i) => this.pairwiseSeeds.set(clientId, expanded.pairwiseSeeds[i]!));
+    this.mask = expanded.mask;
     this.stageName = 'masked-input';
   }
 
@@ -243,4 +290,9 @@ export class SecAggClient {
     this.shareKeysByPeer.clear();
     this.pairwiseSeeds.clear();
   }
+}
+
+/** A public key's bytes as a string (one char per byte), to find repeats with a Set. */
+function keyString(key: Uint8Array): string {
+  return String.fromCharCode(...key);
 }

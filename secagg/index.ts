@@ -13,3 +13,4 @@ export * from './client.js';
 export * from './server.js';
 export * from './in-memory-round.js';
 export * from './evaluation.js';
+export * from './mask-job.js';

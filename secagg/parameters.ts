@@ -67,9 +67,20 @@ export function secAggPlusParameters(n: number, targets: SecAggPlusTargets): Sec
   return result;
 }
 
-/** The threshold and failure figures for a given degree k (k = n−1: full SecAgg). */
+const byDegree = new Map<string, SecAggPlusParameters>();
+
+/**
+ * The threshold and failure figures for a given degree k (k = n−1: full SecAgg). Cached like secAggPlusParameters:
+ * every client derives t in its share-keys step (twice: the roster check and the feasibility check), and the binomial
+ * tails cost 0.1–0.4 ms a call at k = 66–72, a few percent of that step.
+ */
 export function parametersForDegree(n: number, k: number, targets: SecAggPlusTargets): SecAggPlusParameters {
-  return evaluate(n, k, targets.dropoutRate, targets.corruptionRate, targets.securityBits ?? 40, targets.correctnessBits ?? 20);
+  const sigma = targets.securityBits ?? 40;
+  const eta = targets.correctnessBits ?? 20;
+  const key = `${n}|${k}|${targets.dropoutRate}|${targets.corruptionRate}|${sigma}|${eta}`;
+  let hit = byDegree.get(key);
+  if (!hit) byDegree.set(key, (hit = evaluate(n, k, targets.dropoutRate, targets.corruptionRate, sigma, eta)));
+  return hit;
 }
 
 function evaluate(n: number, k: number, delta: number, gamma: number, sigma: number, eta: number): SecAggPlusParameters {

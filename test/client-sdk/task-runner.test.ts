@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { EnvelopeSealer, generateKeyPair, parseSecAggConfig, type Ack, type WeightManifest, type Weights } from '@fedrec/protocol';
-import { SecAggClient, SecAggServer, contributionLayout } from '@fedrec/secagg';
+import { SecAggClient, SecAggServer, contributionLayout, expandMaskJob, type ExpandedMask } from '@fedrec/secagg';
 import { advertiseKeysSchema, pack, packedSchema, shareKeysSchema, type ForwardedShares, type Roster } from '@fedrec/protocol';
 import { TaskRunner } from '@fedrec/client-sdk/task-runner.js';
+import type { MaskExpander } from '@fedrec/client-sdk/secagg-participant-host.js';
 import { TypedEmitter, silentLogger, type FederatedClientEvents, type FitOutcome, type TaskContext, type Trainer } from '@fedrec/client-sdk';
 import { FakeSocket } from './helpers/fake-socket.js';
 import { makeFitTask } from './helpers/fake-coordinator.js';
@@ -93,7 +94,7 @@ function fitPathContract(name: string, make: (trainer: Trainer) => FitPath) {
   });
 }
 
-function runnerWith(trainer: Trainer): Omit<FitPath, 'fit'> {
+function runnerWith(trainer: Trainer, expandMasks?: MaskExpander): Omit<FitPath, 'fit'> {
   const emitter = new TypedEmitter<FederatedClientEvents>();
   const events: string[] = [];
   const done: FitPath['done'] = [];
@@ -101,7 +102,14 @@ function runnerWith(trainer: Trainer): Omit<FitPath, 'fit'> {
   for (const e of ['fit:start', 'fit:done', 'evaluate:start', 'evaluate:done', 'secagg:stage'] as const) emitter.on(e, () => events.push(e));
   emitter.on('task:failed', (f) => events.push(`task:failed:${f.kind}:${f.code}`));
   const sealer = new EnvelopeSealer(generateKeyPair().publicKey);
-  const runner = new TaskRunner({ trainer, logger: silentLogger, events: emitter, clientId: () => 'dev-1', sealer: () => sealer });
+  const runner = new TaskRunner({
+    trainer,
+    logger: silentLogger,
+    events: emitter,
+    clientId: () => 'dev-1',
+    sealer: () => sealer,
+    ...(expandMasks ? { expandMasks } : {}),
+  });
   const socket = new FakeSocket('u', {});
   runner.serve(socket.asSocket());
   return { runner, socket, events, done, emitter };
@@ -172,6 +180,70 @@ describe('task runner', function () {
     const reply = await request(socket, 'round:fit', makeFitTask({ weights: global }));
     assert.ok(!reply.ok);
     assert.equal(reply.error.code, 'INTERNAL');
+  });
+
+  it('expands the masks when the forwarded shares arrive, while the device is still training', async () => {
+    // The benchmark's "masks during training" column assumes this order (bench/secagg.ts): receiveShares needs no
+    // input, so it must not wait for the trainer.
+    const trainer = new GatedTrainer();
+    let release!: () => void;
+    trainer.gate = new Promise((r) => (release = r));
+    let trained = false;
+    const fit = trainer.fit.bind(trainer);
+    trainer.fit = async (ctx) => {
+      const outcome = await fit(ctx);
+      trained = true;
+      return outcome;
+    };
+    const { socket } = runnerWith(trainer);
+    const round = maskedRound(socket, 6);
+    const forwarded = await round.shareKeys(await round.advertise());
+    const expandedDuringTraining: boolean[] = [];
+    const receiveShares = SecAggClient.prototype.receiveShares;
+    SecAggClient.prototype.receiveShares = function (this: SecAggClient, shares: ForwardedShares) {
+      expandedDuringTraining.push(!trained);
+      receiveShares.call(this, shares);
+    };
+    try {
+      const reply = round.forward(forwarded);
+      assert.deepEqual(expandedDuringTraining, [true], 'the masks were expanded once, before training returned');
+      release();
+      assert.equal((await reply).ok, true);
+      assert.equal(trained, true);
+    } finally {
+      SecAggClient.prototype.receiveShares = receiveShares;
+    }
+  });
+
+  it('with an off-thread expander, training returns while the masks are still being expanded; the masked input waits for both', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const jobs: number[] = [];
+    const expander: MaskExpander = async (job): Promise<ExpandedMask> => {
+      jobs.push(job.peers.length);
+      await held;
+      return expandMaskJob(job);
+    };
+    const trainer = new GatedTrainer();
+    let fitReturned!: () => void;
+    const trained = new Promise<void>((r) => (fitReturned = r));
+    const fit = trainer.fit.bind(trainer);
+    trainer.fit = async (ctx) => {
+      const outcome = await fit(ctx);
+      fitReturned();
+      return outcome;
+    };
+    const { socket } = runnerWith(trainer, expander);
+    const round = maskedRound(socket, 7);
+    const forwarded = await round.shareKeys(await round.advertise());
+    let replied = false;
+    const reply = round.forward(forwarded).then((ack) => ((replied = true), ack));
+    assert.deepEqual(jobs, [3], 'the mask job (three neighbours) went to the expander at once');
+    await trained;
+    assert.equal(replied, false, 'no masked input before the masks are back');
+    release();
+    const ack = await reply;
+    assert.equal(ack.ok, true, JSON.stringify(ack));
   });
 
   it('forgets a masked round when the coordinator sends its verdict, and passes the verdict on', async () => {

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk';
+import { createNodeClient } from '@fedrec/client-sdk/node/index.js';
+import type { MaskExpander } from '@fedrec/client-sdk/secagg-participant-host.js';
+import { WorkerMaskExpander } from '@fedrec/client-sdk/node/worker-mask-expander.js';
 import { UpdateAccumulator, type Coordinator, type RoundRecord } from '@fedrec/coordinator';
 import { rowLayout } from '@fedrec/protocol';
 import {
@@ -37,8 +40,11 @@ interface Fleet {
 
 const clientsOpen: FederatedClient[] = [];
 
-/** A secure-aggregation coordinator and n real SDK clients with deterministic trainers, all connected. */
-async function startFleet(mode: SecAggMode, n: number, rounds: number): Promise<Fleet> {
+/**
+ * A secure-aggregation coordinator and n real SDK clients with deterministic trainers, all connected; with
+ * `expandMasks`, Node clients (createNodeClient) that hand their mask work to it.
+ */
+async function startFleet(mode: SecAggMode, n: number, rounds: number, expandMasks?: MaskExpander): Promise<Fleet> {
   const { coordinator, url } = await startCoordinator({
     minClients: n,
     minResults: 3,
@@ -57,7 +63,12 @@ async function startFleet(mode: SecAggMode, n: number, rounds: number): Promise<
   });
   coordinator.on('round:abandoned', (r) => abandoned.push(r));
   const trainers = Array.from({ length: n }, (_, i) => new DeterministicTrainer(i));
-  const clients = trainers.map((trainer, i) => createFederatedClient({ url, clientId: `dev-${i}`, trainer, backend: false, reconnect: { enabled: false } }));
+  const clients = await Promise.all(
+    trainers.map((trainer, i) => {
+      const options = { url, clientId: `dev-${i}`, trainer, backend: false as const, reconnect: { enabled: false } };
+      return expandMasks ? createNodeClient({ ...options, expandMasks }) : createFederatedClient(options);
+    }),
+  );
   clientsOpen.push(...clients);
   await Promise.all(clients.map((c) => c.connect()));
   return { coordinator, clients, trainers, weightsAt, committed, abandoned };
@@ -136,12 +147,18 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
     });
   }
 
-  for (const [mode, n] of [
-    ['secagg', 7],
-    ['secagg+', 9],
+  const maskWorker = new WorkerMaskExpander();
+  after(() => maskWorker.close());
+  for (const [mode, n, onWorker] of [
+    ['secagg', 7, false],
+    ['secagg+', 9, false],
+    ['secagg+', 9, true],
   ] as const) {
-    it(`${mode}: a client that drops after sharing keys and one after sending its masked input; the round completes with the survivors' sum`, async () => {
-      const fleet = await startFleet(mode, n, 1);
+    const how = onWorker ? ' (Node clients, masks expanded on a worker thread)' : '';
+    it(`${mode}: a client that drops after sharing keys and one after sending its masked input; the round completes with the survivors' sum${how}`, async () => {
+      const jobs: string[] = [];
+      const expandMasks: MaskExpander = (job) => (jobs.push(job.clientId), maskWorker.expand(job));
+      const fleet = await startFleet(mode, n, 1, onWorker ? expandMasks : undefined);
       const [afterKeys, afterInput] = [fleet.clients[0]!, fleet.clients[1]!];
       void dropAfter(afterKeys, 'share-keys');
       void dropAfter(afterInput, 'masked-input');
@@ -156,6 +173,8 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
       assert.match(record.failures[0]!.message, /^secagg masked-input:/);
       assert.equal(record.totalExamples > 0, true);
       assertFedAvgOf(fleet, record, configFor(mode));
+      // Every client that got its forwarded shares (all but dev-0) handed its mask job over, once.
+      if (onWorker) assert.deepEqual(jobs.sort(), Array.from({ length: n - 1 }, (_, i) => `dev-${i + 1}`).sort());
     });
   }
 

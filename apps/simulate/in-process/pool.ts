@@ -1,6 +1,6 @@
 // Node-only: spreads the in-process simulation's clients over worker threads (one per core).
 import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../module-worker.js';
+import { startModuleWorker } from '@fedrec/client-sdk/node/module-worker.js';
 import type { NcfArch } from '@fedrec/models/ncf/arch.js';
 import type { UserData } from '@fedrec/recsys/split.js';
 import { ncfManifest } from '@fedrec/models/ncf/arch.js';

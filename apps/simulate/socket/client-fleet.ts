@@ -3,7 +3,7 @@ import type { EngineRequest } from '@fedrec/models/engine-choice.js';
 import type { UserData } from '@fedrec/recsys/split.js';
 import type { Personalization } from '@fedrec/client-sdk/trainers/pfedrec.js';
 import type { FleetCommand, FleetWorkerInit, FleetWorkerMessage } from './fleet-messages.js';
-import { startModuleWorker } from '../module-worker.js';
+import { startModuleWorker } from '@fedrec/client-sdk/node/module-worker.js';
 
 export interface ClientFleetOptions {
   url: string;

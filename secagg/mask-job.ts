@@ -1,0 +1,40 @@
+import { agreeKey, pairwiseSign } from './key-agreement.js';
+import { addMask } from './prg.js';
+import { scratchWordSum } from './word-sum.js';
+
+/**
+ * A client's stage-2 mask work, as data: the self-mask seed, its mask secret key and the neighbours that survived
+ * stage 1. Why a separate step: it needs no input, and it is most of a client's compute (k X25519 agreements and
+ * k + 1 mask expansions), so a device can run it on another thread while it trains (client-sdk/node: a worker
+ * thread) and hand the result back with `SecAggClient.receiveSharesWith`. It holds the round's secrets: it must
+ * stay on the device.
+ */
+export interface MaskJob {
+  roundId: number;
+  clientId: string;
+  vectorLength: number;
+  selfMaskSeed: Uint8Array;
+  maskSecretKey: Uint8Array;
+  /** Neighbours masked with, in the order `ExpandedMask.pairwiseSeeds` answers them. */
+  peers: Array<{ clientId: string; maskPublicKey: Uint8Array }>;
+}
+
+export interface ExpandedMask {
+  /** Self mask ± every pairwise mask, modulo 2^32. */
+  mask: Uint32Array;
+  /** The pairwise seed agreed with each of `job.peers`, same order (kept for the unmask correction). */
+  pairwiseSeeds: Uint8Array[];
+}
+
+/** Runs a mask job: throws RangeError on a neighbour key X25519 refuses (low order). */
+export function expandMaskJob(job: MaskJob): ExpandedMask {
+  // k + 1 masks summed in the thread's scratch sum (each keystream chunk added as it leaves the cipher), copied out once.
+  const sum = scratchWordSum(job.vectorLength);
+  addMask(sum, job.selfMaskSeed, 1);
+  const pairwiseSeeds = job.peers.map(({ clientId, maskPublicKey }) => {
+    const seed = agreeKey('pairwise-mask', job.roundId, job.clientId, clientId, job.maskSecretKey, maskPublicKey);
+    addMask(sum, seed, pairwiseSign(job.clientId, clientId));
+    return seed;
+  });
+  return { mask: sum.toUint32Array(), pairwiseSeeds };
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { expandMaskJob, generateKeyPair, type MaskJob } from '@fedrec/secagg';
+import { WorkerMaskExpander } from '@fedrec/client-sdk/node/worker-mask-expander.js';
+
+function job(peers: number, vectorLength = 70_001): MaskJob {
+  return {
+    roundId: 7,
+    clientId: 'client-005',
+    vectorLength,
+    selfMaskSeed: new Uint8Array(32).map((_, i) => i * 3 + 1),
+    maskSecretKey: generateKeyPair().secretKey,
+    peers: Array.from({ length: peers }, (_, i) => ({ clientId: `client-${String(i * 2).padStart(3, '0')}`, maskPublicKey: generateKeyPair().publicKey })),
+  };
+}
+
+describe('WorkerMaskExpander (secure aggregation masks on a worker thread)', function () {
+  const expander = new WorkerMaskExpander();
+  after(() => expander.close());
+
+  it('computes the same mask and pairwise seeds as expandMaskJob on this thread', async () => {
+    const j = job(6);
+    const [onWorker, here] = [await expander.expand(j), expandMaskJob(j)];
+    assert.equal(onWorker.mask.length, j.vectorLength);
+    assert.deepEqual(onWorker.mask, here.mask);
+    assert.deepEqual(onWorker.pairwiseSeeds, here.pairwiseSeeds);
+    // Two jobs in flight are answered each with its own result.
+    const [x, y] = [job(2, 1_000), job(3, 2_000)];
+    const [rx, ry] = await Promise.all([expander.expand(x), expander.expand(y)]);
+    assert.deepEqual([rx.mask.length, ry.mask.length, rx.pairwiseSeeds.length, ry.pairwiseSeeds.length], [1_000, 2_000, 2, 3]);
+  });
+
+  it('refuses a job X25519 refuses (a low-order neighbour key), and goes on serving the next', async () => {
+    const bad = job(2);
+    bad.peers[1]!.maskPublicKey = new Uint8Array(32); // the zero point
+    await assert.rejects(expander.expand(bad), /low-order/);
+    assert.equal((await expander.expand(job(1, 500))).mask.length, 500);
+  });
+
+  it('fails the jobs still out when it is closed, and starts a new worker for the next job', async () => {
+    const own = new WorkerMaskExpander();
+    const refused = assert.rejects(own.expand(job(4)), /mask worker closed/);
+    await own.close();
+    await refused;
+    assert.equal((await own.expand(job(1, 300))).mask.length, 300);
+    await own.close();
+  });
+});
