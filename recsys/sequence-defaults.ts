@@ -10,14 +10,19 @@ export const SEQ_DEFAULTS = {
   factors: 32,
   seqLen: 20,
   initStd: 0.1,
+  tied: false,
 };
 
 /** Options of the `seq` model for a catalogue of `numItems` items. */
-export function seqModelOptions(numItems: number, override: Partial<{ factors: number; seqLen: number; initStd: number }> = {}): ModelSpec['options'] {
+export function seqModelOptions(
+  numItems: number,
+  override: Partial<{ factors: number; seqLen: number; initStd: number; tied: boolean }> = {},
+): ModelSpec['options'] {
   return {
     numItems,
     factors: override.factors ?? SEQ_DEFAULTS.factors,
     seqLen: override.seqLen ?? SEQ_DEFAULTS.seqLen,
     initStd: override.initStd ?? SEQ_DEFAULTS.initStd,
+    tied: override.tied ?? SEQ_DEFAULTS.tied,
   };
 }

@@ -149,6 +149,8 @@ const program = new Command('simulate')
     int,
   )
   .option('--seq-len <n>', 'seq model: recent items in the device state', int, SEQ_DEFAULTS.seqLen)
+  .option('--seq-tied', 'seq model: one item table for input and output (SASRec-style tying)')
+  .option('--no-seq-tied', 'seq model: separate input and output item tables')
   .addOption(
     new Option('--personalization <name>', "on-device personalization: none, or pfedrec (PFedRec's per-device score function + item fine-tune)")
       .choices([...PERSONALIZATIONS])
@@ -227,6 +229,7 @@ interface Flags {
   model: NcfKind | 'seq';
   factors?: number;
   seqLen: number;
+  seqTied?: boolean;
   personalization: Personalization;
   evaluateEvery: number;
   workers: number;
@@ -301,7 +304,11 @@ async function main(): Promise<void> {
   const factorsFlag = f.factors ?? (f.model === SIMULATE_DEFAULTS.model ? SIMULATE_DEFAULTS.factors : undefined);
   const options =
     f.model === 'seq'
-      ? seqModelOptions(split.numItems, { ...(factorsFlag ? { factors: factorsFlag } : {}), seqLen: f.seqLen })
+      ? seqModelOptions(split.numItems, {
+          ...(factorsFlag ? { factors: factorsFlag } : {}),
+          seqLen: f.seqLen,
+          ...(f.seqTied === undefined ? {} : { tied: f.seqTied }),
+        })
       : recsysModelOptions(split.numItems, factorsFlag === undefined || factorsFlag === RECSYS_DEFAULTS.factors ? {} : { factors: factorsFlag });
   // A privacy preset samples a fraction of the devices and steps the server further (coordinator/privacy/presets.ts)
   // unless --clients-per-round or --server-lr say otherwise.

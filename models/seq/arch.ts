@@ -9,6 +9,10 @@ import type { ModelSpec, TensorSpec, WeightManifest } from '@fedrec/protocol';
  *   u = h + W·h + c                         (the score head: a residual linear map, W = 0 at init)
  *   logit(j) = u · out[j] + bias[j]
  *
+ * With `tied`, out = in: one item table both reads the context and scores the candidates, as SASRec
+ * ties them. Half the item rows to learn federatedly, and a device's positives and negatives train the
+ * same rows its own sequences read.
+ *
  * The device's user state is its recent item sequence (a private tensor of item ids), so there is no
  * user embedding to train and a new event changes the next recommendations at once.
  */
@@ -19,6 +23,8 @@ export interface SeqArch {
   /** How many recent items the state holds (L). */
   seqLen: number;
   initStd: number;
+  /** One item table for input and output (no `item_out` tensor). */
+  tied: boolean;
 }
 
 /** Tensor names: the private recent sequence, the rowwise item tables, the dense encoder and head. */
@@ -35,13 +41,14 @@ export const S = {
 /** The score function PFedRec keeps per device (client-sdk/trainers/pfedrec.ts). */
 export const SEQ_SCORE_FUNCTION = [S.headW, S.headB] as const;
 
-/** Rowwise item tables in manifest order, with their widths. */
+/** Rowwise item tables in manifest order, with their widths (no `item_out` when tied). */
 export function seqItemTables(a: SeqArch): Array<[name: string, width: number]> {
-  return [
-    [S.itemIn, a.dim],
-    [S.itemOut, a.dim],
-    [S.itemBias, 1],
-  ];
+  return [[S.itemIn, a.dim], ...(a.tied ? [] : ([[S.itemOut, a.dim]] as Array<[string, number]>)), [S.itemBias, 1]];
+}
+
+/** The table candidates are scored against: `item_out`, or `item_in` when tied. */
+export function seqOutTable(a: SeqArch): string {
+  return a.tied ? S.itemIn : S.itemOut;
 }
 
 /** Dense shared tensors in manifest order, with their sizes. */
@@ -67,13 +74,21 @@ function positiveInt(options: ModelSpec['options'], key: string, fallback: numbe
   return n;
 }
 
-/** Options: numItems (required), factors (embedding width; default 16), seqLen (default 5), initStd (default 0.1). */
+function flag(options: ModelSpec['options'], key: string): boolean {
+  const v = options[key];
+  if (v === undefined || v === false || v === 0) return false;
+  if (v === true || v === 1) return true;
+  throw new RangeError(`model option ${key}=${String(v)} is not a boolean`);
+}
+
+/** Options: numItems (required), factors (embedding width; default 16), seqLen (default 5), initStd (default 0.1), tied (default false). */
 export function seqArch(options: ModelSpec['options']): SeqArch {
   return {
     numItems: positiveInt(options, 'numItems', 0),
     dim: positiveInt(options, 'factors', 16),
     seqLen: positiveInt(options, 'seqLen', 5),
     initStd: num(options, 'initStd', 0.1),
+    tied: flag(options, 'tied'),
   };
 }
 

@@ -12,7 +12,7 @@ export function seqInitialWeights(a: SeqArch, seed: number): Weights {
   const normal = (size: number) => Float32Array.from({ length: size }, () => rng.normal() * a.initStd);
   const tensors = new Map<string, Float32Array>([
     [S.itemIn, normal(a.numItems * a.dim)],
-    [S.itemOut, normal(a.numItems * a.dim)],
+    ...(a.tied ? [] : ([[S.itemOut, normal(a.numItems * a.dim)]] as Array<[string, Float32Array]>)),
     [S.itemBias, new Float32Array(a.numItems)],
     [S.pos, new Float32Array(a.seqLen).fill(1)],
     [S.headW, new Float32Array(a.dim * a.dim)],

@@ -146,9 +146,10 @@ class WholeCatalogueSeq {
 
   snapshot(): SeqParams {
     const p = this.params;
+    const itemIn = p.itemIn.slice();
     return {
-      itemIn: p.itemIn.slice(),
-      itemOut: p.itemOut.slice(),
+      itemIn,
+      itemOut: this.a.tied ? itemIn : p.itemOut.slice(),
       itemBias: p.itemBias.slice(),
       pos: p.pos.slice(),
       headW: p.headW.slice(),

@@ -79,10 +79,38 @@ describe('seq model: the device state is its recent sequence', () => {
     assert.equal(maxAbsDiff(await long.scoreAll(), await short.scoreAll()), 0);
   });
 
-  it('JS gradients match finite differences of the loss', async () => {
+  for (const tied of [false, true]) {
+    it(`JS gradients match finite differences of the loss${tied ? ' (tied item table)' : ''}`, async () => {
+      await checkFiniteDifferences(tied);
+    });
+  }
+
+  it('a tied model has no item_out tensor and scores candidates with item_in', async () => {
+    const options = { numItems: 30, factors: 4, seqLen: 3, initStd: 0.5, tied: true };
+    const w = getModel('seq').initialWeights(options, 6);
+    assert.deepEqual(
+      w.manifest.tensors.map((t) => t.name),
+      [S.recent, S.itemIn, S.itemBias, S.pos, S.headW, S.headB],
+    );
+    const engine = await defaultModelRegistry.engine('seq', 'js').load();
+    if (engine.kind !== 'recommender' || !engine.privateFromHistory) throw new Error('seq js is a sequence recommender engine');
+    const shared = splitShared(w.manifest, w.body);
+    const priv = engine.privateFromHistory(options, Int32Array.from([3]));
+    const before = await engine.score(options, shared, priv, Int32Array.from([7]));
+    // Item 3 is the whole context (pos 1, identity head): its logit against item 7 is in[3] · in[7].
+    const inRows = shared.get(S.itemIn)!;
+    let dot = 0;
+    for (let k = 0; k < 4; k++) dot += inRows[3 * 4 + k]! * inRows[7 * 4 + k]!;
+    assert.ok(Math.abs(before[0]! - dot) < 1e-6, `logit ${before[0]} against in[3]·in[7] ${dot}`);
+    assert.throws(() => seqArch({ ...options, tied: 'yes' }), /tied/);
+  });
+});
+
+async function checkFiniteDifferences(tied: boolean): Promise<void> {
+  {
     const engine = await defaultModelRegistry.engine('seq', 'js').load();
     if (engine.kind !== 'recommender' || !engine.planFit || !engine.privateFromHistory) throw new Error('seq js is a sequence recommender engine');
-    const options = { numItems: 40, factors: 3, seqLen: 3, initStd: 0.5 };
+    const options = { numItems: 40, factors: 3, seqLen: 3, initStd: 0.5, tied };
     const start = getModel('seq').initialWeights(options, 4);
     const shared = splitShared(start.manifest, start.body);
     // Non-trivial head and positions so every path carries gradient.
@@ -107,7 +135,8 @@ describe('seq model: the device state is its recent sequence', () => {
       [S.headW, 4, fit.denseDeltas.get(S.headW)![4]!],
       [S.headB, 2, fit.denseDeltas.get(S.headB)![2]!],
     ];
-    for (const table of [S.itemIn, S.itemOut, S.itemBias]) {
+    // Tied: item 9 is both a target and in contexts, so item_in's delta carries both uses.
+    for (const table of tied ? [S.itemIn, S.itemBias] : [S.itemIn, S.itemOut, S.itemBias]) {
       const width = table === S.itemBias ? 1 : a.dim;
       const local = plan.localItems.indexOf(9);
       checks.push([table, 9 * width, fit.itemDeltas.get(table)![local * width]!]);
@@ -117,13 +146,13 @@ describe('seq model: the device state is its recent sequence', () => {
       const numeric = ((await lossAt(name, at, eps)) - (await lossAt(name, at, -eps))) / (2 * eps);
       assert.ok(Math.abs(-delta / lr - numeric) < 2e-3, `${name}[${at}]: analytic ${(-delta / lr).toFixed(5)} vs numeric ${numeric.toFixed(5)}`);
     }
-  });
-});
+  }
+}
 
 /** At ML-100K size: 1,682 items, the default seq model, a 106-event history, 4 negatives each, one epoch. */
-function realisticSeqFixture(engine: string, batchSize: number): EngineFixtureFactory {
+function realisticSeqFixture(engine: string, batchSize: number, tied = false): EngineFixtureFactory {
   const numItems = 1682;
-  const spec: ModelSpec = { name: 'seq', options: seqModelOptions(numItems) };
+  const spec: ModelSpec = { name: 'seq', options: seqModelOptions(numItems, { tied }) };
   const config: TrainingConfig = { localEpochs: 1, batchSize, learningRate: 0.5, optimizer: 'sgd', extra: { negatives: 4 } };
   const data = seededUser({ seed: 5, user: 11, numItems, liked: 107 });
   const global = getModel('seq').initialWeights(spec.options, 9);
@@ -152,4 +181,9 @@ describe('seq engines agree at ML-100K size (SGD, batch 4 and 64)', function () 
       1e-5,
     );
   }
+  enginesAgreeContract(
+    'seq sgd batch 4, tied item table',
+    ['js', 'tfjs'].map((engine) => [engine, realisticSeqFixture(engine, 4, true)]),
+    1e-5,
+  );
 });

@@ -14,14 +14,14 @@ export function checkSeqFit(plan: LocalPlan, o: LocalFitOptions): SeqPlan {
 }
 
 /** The recent-items state after training on a plan: its last L targets are not known here, so the trainer passes it. */
-export function seqResult(plan: SeqPlan, before: SeqParams, after: SeqParams, loss: number, recent: Float32Array): LocalFitResult {
+export function seqResult(a: SeqArch, plan: SeqPlan, before: SeqParams, after: SeqParams, loss: number, recent: Float32Array): LocalFitResult {
   const diff = (x: Float32Array, y: Float32Array) => x.map((v, k) => v - y[k]!);
-  const itemsBefore = new Map(seqItemEntries(before));
+  const itemsBefore = new Map(seqItemEntries(a, before));
   const denseBefore = new Map(seqDenseEntries(before));
   return {
     localItems: plan.localItems,
     rowCounts: plan.rowCounts,
-    itemDeltas: new Map(seqItemEntries(after).map(([name, t]) => [name, diff(t, itemsBefore.get(name)!)])),
+    itemDeltas: new Map(seqItemEntries(a, after).map(([name, t]) => [name, diff(t, itemsBefore.get(name)!)])),
     denseDeltas: new Map(seqDenseEntries(after).map(([name, t]) => [name, diff(t, denseBefore.get(name)!)])),
     privateAfter: new Map([[S.recent, recent.slice()]]),
     numExamples: plan.examplesPerEpoch,
@@ -57,7 +57,7 @@ function* fitSeqJsSteps(
       yield;
     }
   }
-  return seqResult(p, before, params, seen ? loss / seen : 0, priv.get(S.recent) ?? new Float32Array(L).fill(-1));
+  return seqResult(a, p, before, params, seen ? loss / seen : 0, priv.get(S.recent) ?? new Float32Array(L).fill(-1));
 }
 
 /**

@@ -28,9 +28,12 @@ export class SeqNet {
     nLocal: number,
   ) {
     const d = a.dim;
+    const itemIn = new Float32Array(nLocal * d);
+    // Tied: p.itemOut is p.itemIn, so one gradient table takes both uses of a row; `step` applies it
+    // once (with the input rows) and clears it, so the output pass finds zeros for rows already applied.
     this.grads = {
-      itemIn: new Float32Array(nLocal * d),
-      itemOut: new Float32Array(nLocal * d),
+      itemIn,
+      itemOut: a.tied ? itemIn : new Float32Array(nLocal * d),
       itemBias: new Float32Array(nLocal),
       pos: new Float32Array(a.seqLen),
       headW: new Float32Array(d * d),

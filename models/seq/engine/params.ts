@@ -1,9 +1,10 @@
-import { S, type SeqArch } from '../arch.js';
+import { S, seqOutTable, type SeqArch } from '../arch.js';
 import { gatherRows } from '../../ncf/engine/local-fit.js';
 
 /** The parameters one device trains: gathered rows of its local items plus the dense encoder and head. */
 export interface SeqParams {
   itemIn: Float32Array;
+  /** The same array as itemIn when the arch is tied. */
   itemOut: Float32Array;
   itemBias: Float32Array;
   pos: Float32Array;
@@ -17,11 +18,12 @@ function need(map: Map<string, Float32Array>, name: string): Float32Array {
   return t;
 }
 
-/** Local copies: rows `localItems` of the item tables, the dense tensors whole. */
+/** Local copies: rows `localItems` of the item tables, the dense tensors whole (tied: itemOut is itemIn). */
 export function gatherSeqParams(a: SeqArch, shared: Map<string, Float32Array>, localItems: ArrayLike<number>): SeqParams {
+  const itemIn = gatherRows(need(shared, S.itemIn), a.dim, localItems);
   return {
-    itemIn: gatherRows(need(shared, S.itemIn), a.dim, localItems),
-    itemOut: gatherRows(need(shared, S.itemOut), a.dim, localItems),
+    itemIn,
+    itemOut: a.tied ? itemIn : gatherRows(need(shared, seqOutTable(a)), a.dim, localItems),
     itemBias: gatherRows(need(shared, S.itemBias), 1, localItems),
     pos: need(shared, S.pos).slice(),
     headW: need(shared, S.headW).slice(),
@@ -29,13 +31,9 @@ export function gatherSeqParams(a: SeqArch, shared: Map<string, Float32Array>, l
   };
 }
 
-/** Item tables by manifest name. */
-export function seqItemEntries(p: SeqParams): Array<[string, Float32Array]> {
-  return [
-    [S.itemIn, p.itemIn],
-    [S.itemOut, p.itemOut],
-    [S.itemBias, p.itemBias],
-  ];
+/** Item tables by manifest name (tied: no `item_out`). */
+export function seqItemEntries(a: SeqArch, p: SeqParams): Array<[string, Float32Array]> {
+  return [[S.itemIn, p.itemIn], ...(a.tied ? [] : ([[S.itemOut, p.itemOut]] as Array<[string, Float32Array]>)), [S.itemBias, p.itemBias]];
 }
 
 /** Dense tensors by manifest name. */

@@ -1,4 +1,4 @@
-import { S, type SeqArch } from '../arch.js';
+import { S, seqOutTable, type SeqArch } from '../arch.js';
 
 function need(map: Map<string, Float32Array>, name: string): Float32Array {
   const t = map.get(name);
@@ -34,7 +34,7 @@ export function userVectorJs(a: SeqArch, shared: Map<string, Float32Array>, priv
 export function scoreSeqJs(a: SeqArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, items: ArrayLike<number>): Float32Array {
   const d = a.dim;
   const u = userVectorJs(a, shared, priv);
-  const itemOut = need(shared, S.itemOut);
+  const itemOut = need(shared, seqOutTable(a));
   const bias = need(shared, S.itemBias);
   const out = new Float32Array(items.length);
   for (let j = 0; j < items.length; j++) {

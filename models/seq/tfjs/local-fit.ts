@@ -22,9 +22,11 @@ function makeVariables(a: SeqArch, p: SeqParams, nLocal: number): SeqVariables {
     initial.dispose();
     return variable;
   };
+  const itemIn = v(p.itemIn, [nLocal, a.dim]);
   return {
-    itemIn: v(p.itemIn, [nLocal, a.dim]),
-    itemOut: v(p.itemOut, [nLocal, a.dim]),
+    itemIn,
+    // Tied: one variable read twice, so autodiff sums its input and output gradients.
+    itemOut: a.tied ? itemIn : v(p.itemOut, [nLocal, a.dim]),
     itemBias: v(p.itemBias, [nLocal, 1]),
     pos: v(p.pos, [a.seqLen]),
     headW: v(p.headW, [a.dim, a.dim]),
@@ -32,7 +34,7 @@ function makeVariables(a: SeqArch, p: SeqParams, nLocal: number): SeqVariables {
   };
 }
 
-const allVariables = (v: SeqVariables) => [v.itemIn, v.itemOut, v.itemBias, v.pos, v.headW, v.headB];
+const allVariables = (v: SeqVariables) => [...new Set([v.itemIn, v.itemOut, v.itemBias, v.pos, v.headW, v.headB])];
 
 /**
  * tf.gather under a custom gradient that scatters back with tf.scatterND (sums repeated rows):
@@ -122,15 +124,16 @@ export async function fitSeqTf(
         if (slicer.due()) await slicer.pause();
       }
     }
+    const itemIn = (await vars.itemIn.data<'float32'>()).slice();
     const after: SeqParams = {
-      itemIn: (await vars.itemIn.data<'float32'>()).slice(),
-      itemOut: (await vars.itemOut.data<'float32'>()).slice(),
+      itemIn,
+      itemOut: a.tied ? itemIn : (await vars.itemOut.data<'float32'>()).slice(),
       itemBias: (await vars.itemBias.data<'float32'>()).slice(),
       pos: (await vars.pos.data<'float32'>()).slice(),
       headW: (await vars.headW.data<'float32'>()).slice(),
       headB: (await vars.headB.data<'float32'>()).slice(),
     };
-    return seqResult(p, before, after, seen ? loss / seen : 0, priv.get(S.recent) ?? new Float32Array(L).fill(-1));
+    return seqResult(a, p, before, after, seen ? loss / seen : 0, priv.get(S.recent) ?? new Float32Array(L).fill(-1));
   } finally {
     optimizer.dispose();
     tf.dispose(varList);
