@@ -6,23 +6,31 @@ export interface MaskWorkerRequest {
   job: MaskJob;
 }
 
-export type MaskWorkerReply = { id: number; ok: true; expanded: ExpandedMask } | { id: number; ok: false; error: string };
+/** `refused`: the job's input was refused (a RangeError: a neighbour key X25519 refuses), not the worker's own failure. */
+export type MaskWorkerReply = { id: number; ok: true; expanded: ExpandedMask } | { id: number; ok: false; error: string; refused: boolean };
 
-/** The worker's side: runs one job, and names the mask's buffer so it goes back without a copy. */
-export function answerMaskJob({ id, job }: MaskWorkerRequest): { reply: MaskWorkerReply; transfer: ArrayBuffer[] } {
+/**
+ * The worker's side: runs one job (`expandMaskJob`, or the worker's own `expand`), and names the mask's buffer so it
+ * goes back without a copy.
+ */
+export async function answerMaskJob(
+  { id, job }: MaskWorkerRequest,
+  expand: (job: MaskJob) => ExpandedMask | Promise<ExpandedMask> = expandMaskJob,
+): Promise<{ reply: MaskWorkerReply; transfer: ArrayBuffer[] }> {
   try {
-    const expanded = expandMaskJob(job);
+    const expanded = await expand(job);
     return { reply: { id, ok: true, expanded }, transfer: [expanded.mask.buffer as ArrayBuffer] };
   } catch (err) {
-    return { reply: { id, ok: false, error: err instanceof Error ? err.message : String(err) }, transfer: [] };
+    const error = err instanceof Error ? err.message : String(err);
+    return { reply: { id, ok: false, error, refused: err instanceof RangeError }, transfer: [] };
   }
 }
 
 /**
  * The asking side's book of jobs posted to a mask worker and not yet answered, shared by the Node and browser
  * expanders. A refused job comes back as a RangeError (the only error expandMaskJob throws on input: a neighbour
- * key X25519 refuses), which SecAggClient turns into BAD_ROSTER; a worker that dies fails every job with a plain
- * Error, which aborts the round on the device as INTERNAL.
+ * key X25519 refuses), which SecAggClient turns into BAD_ROSTER; any other failure in the worker, or a worker that
+ * dies (every job out), as a plain Error, which aborts the round on the device as INTERNAL.
  */
 export class PendingMaskJobs {
   private nextId = 1;
@@ -51,7 +59,7 @@ export class PendingMaskJobs {
     const job = this.pending.get(reply.id);
     this.pending.delete(reply.id);
     if (reply.ok) job?.resolve(reply.expanded);
-    else job?.reject(new RangeError(reply.error));
+    else job?.reject(reply.refused ? new RangeError(reply.error) : new Error(`mask worker failed: ${reply.error}`));
   }
 
   failAll(err: Error): void {

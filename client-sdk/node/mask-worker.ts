@@ -6,6 +6,6 @@ import { parentPort } from 'node:worker_threads';
 import { answerMaskJob, type MaskWorkerRequest } from '../mask-worker-jobs.js';
 
 parentPort!.on('message', (request: MaskWorkerRequest) => {
-  const { reply, transfer } = answerMaskJob(request);
-  parentPort!.postMessage(reply, transfer);
+  // expandMaskJob is synchronous: one job runs to its end before the next message is read.
+  void answerMaskJob(request).then(({ reply, transfer }) => parentPort!.postMessage(reply, transfer));
 });
