@@ -144,5 +144,21 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
       assert.match(dead.message!, /^mask worker failed/);
     }
     assert.match((result['died'] as Outcome).message!, /worker died/);
+    // The shipped SDK bundle finds the worker next to itself (createBrowserClient's default) and expands there too.
+    const shipped = await page.evaluate(async (w) => {
+      const sdk = await import('/assets/fedrec-client.js' as string);
+      const job = {
+        ...w,
+        selfMaskSeed: Uint8Array.from(w.selfMaskSeed),
+        maskSecretKey: Uint8Array.from(w.maskSecretKey),
+        peers: w.peers.map((p) => ({ ...p, maskPublicKey: Uint8Array.from(p.maskPublicKey) })),
+      };
+      const expander = new sdk.WebWorkerMaskExpander(sdk.defaultMaskWorkerUrl());
+      const { mask } = await expander.expand(job);
+      expander.close();
+      return { url: sdk.defaultMaskWorkerUrl() as string, mask: Array.from(mask as Uint32Array) };
+    }, wire);
+    assert.equal(shipped.url, workerUrl);
+    assert.deepEqual(shipped.mask, Array.from(here.mask));
   });
 });
