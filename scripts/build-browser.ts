@@ -11,6 +11,8 @@ export const DEFAULT_OUT_DIR = join(ROOT, 'dist', 'browser');
 /** Output name → entry file: one self-contained ES module each. */
 export const BROWSER_ENTRIES: Record<string, string> = {
   'fedrec-client': 'client-sdk/browser/index.ts',
+  // The SDK's SecAgg+ mask worker: every bundle that holds the SDK starts it from next to itself (MASK_WORKER_FILE).
+  'fedrec-mask-worker': 'client-sdk/browser/mask-worker.ts',
   dashboard: 'dashboard/app/main.ts',
   demo: 'examples/browser-demo/app/main.ts',
   'own-data': 'examples/own-data/app/main.ts',

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import type { ForwardedShares } from '@fedrec/protocol';
-import { aggregateErrorBounds, decodeAggregate, expandMaskJob, SecAggClient, SecAggError, SecAggServer, type MaskJob } from './index.js';
+import {
+  aggregateErrorBounds,
+  decodeAggregate,
+  expandMaskJob,
+  expandMaskJobWith,
+  generateKeyPair,
+  SecAggClient,
+  SecAggError,
+  SecAggServer,
+  type MaskJob,
+  type MaskKeystream,
+} from './index.js';
 import { config, contributions, encodeAll, ids, layout, maxAbsDiff, plainSums } from './testing/helpers.js';
 
 const refusedWith = (reason: string) => (err: unknown) => err instanceof SecAggError && err.reason === reason;
@@ -77,5 +88,30 @@ describe('secagg mask jobs (the mask work handed to another thread)', () => {
     release();
     await expanding;
     assert.equal(sessions.get(c!)!.stage, 'masked-input');
+  });
+
+  it('expandMaskJobWith on WebCrypto keystreams gives the mask and seeds of expandMaskJob; a refused key is still a RangeError', async () => {
+    // Node's WebCrypto here, as the browser worker uses the browser's: AES-256-CTR, zero counter block, 128-bit counter.
+    const subtle = globalThis.crypto.subtle;
+    const requested: number[] = [];
+    const keystream: MaskKeystream = async (seed, bytes) => {
+      requested.push(bytes);
+      const key = await subtle.importKey('raw', seed as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['encrypt']);
+      return new Uint8Array(await subtle.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 128 }, key, new Uint8Array(bytes)));
+    };
+    const job: MaskJob = {
+      roundId: 9,
+      clientId: 'client-003',
+      vectorLength: 70_001, // past the PRG's 64 KiB chunks, not whole AES blocks
+      selfMaskSeed: Uint8Array.from({ length: 32 }, (_, i) => 3 * i + 5),
+      maskSecretKey: generateKeyPair().secretKey,
+      peers: ['client-001', 'client-007', 'client-002'].map((clientId) => ({ clientId, maskPublicKey: generateKeyPair().publicKey })),
+    };
+    const [viaKeystream, here] = [await expandMaskJobWith(job, keystream), expandMaskJob(job)];
+    assert.deepEqual(viaKeystream.mask, here.mask);
+    assert.deepEqual(viaKeystream.pairwiseSeeds, here.pairwiseSeeds);
+    assert.deepEqual(requested, [280_004, 280_004, 280_004, 280_004], 'one whole keystream per seed: self and three peers');
+    const lowOrder = { ...job, peers: [{ clientId: 'client-000', maskPublicKey: new Uint8Array(32) }] };
+    await assert.rejects(expandMaskJobWith(lowOrder, keystream), (err) => err instanceof RangeError && /low-order/.test(err.message));
   });
 });

@@ -1,4 +1,4 @@
-import { SEED_LENGTH } from '@fedrec/protocol';
+import { SEED_LENGTH } from '@fedrec/protocol/secagg-sizes.js';
 import { ctr } from '@noble/ciphers/aes.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { nativeCrypto } from './native-crypto.js';

@@ -5,4 +5,5 @@ export * from '../index.js';
 export { bundledBrowserCandidates } from './backend-browser.js';
 export { IndexedDbStore, openIndexedDbStore, type IndexedDbStoreOptions } from './indexeddb-store.js';
 export { createBrowserClient, defaultWasmPaths, type BrowserClientOptions } from './create-browser-client.js';
+export { WebWorkerMaskExpander, defaultMaskWorkerUrl, MASK_WORKER_FILE } from './web-worker-mask-expander.js';
 export { privateTensorStore, type Float32KeyValue } from './private-store.js';

@@ -3,15 +3,9 @@
  * and AES-CTR mask expansions, in node:crypto here too) and sends the mask back without a copy.
  */
 import { parentPort } from 'node:worker_threads';
-import { expandMaskJob, type MaskJob } from '@fedrec/secagg';
-import type { MaskWorkerReply } from './worker-mask-expander.js';
+import { answerMaskJob, type MaskWorkerRequest } from '../mask-worker-jobs.js';
 
-parentPort!.on('message', ({ id, job }: { id: number; job: MaskJob }) => {
-  let reply: MaskWorkerReply;
-  try {
-    reply = { id, ok: true, expanded: expandMaskJob(job) };
-  } catch (err) {
-    reply = { id, ok: false, error: err instanceof Error ? err.message : String(err) };
-  }
-  parentPort!.postMessage(reply, reply.ok ? [reply.expanded.mask.buffer as ArrayBuffer] : []);
+parentPort!.on('message', (request: MaskWorkerRequest) => {
+  // expandMaskJob is synchronous: one job runs to its end before the next message is read.
+  void answerMaskJob(request).then(({ reply, transfer }) => parentPort!.postMessage(reply, transfer));
 });

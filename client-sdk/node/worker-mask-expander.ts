@@ -1,8 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { ExpandedMask, MaskJob } from '@fedrec/secagg';
+import { PendingMaskJobs, type MaskWorkerReply } from '../mask-worker-jobs.js';
 import { startModuleWorker } from './module-worker.js';
-
-export type MaskWorkerReply = { id: number; ok: true; expanded: ExpandedMask } | { id: number; ok: false; error: string };
 
 /**
  * Secure aggregation's mask work on a worker thread (a MaskExpander for FederatedClient's `expandMasks`). Why: the
@@ -15,24 +14,21 @@ export type MaskWorkerReply = { id: number; ok: true; expanded: ExpandedMask } |
  */
 export class WorkerMaskExpander {
   private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (e: ExpandedMask) => void; reject: (err: Error) => void }>();
+  private readonly jobs = new PendingMaskJobs();
 
   /** Runs `expandMaskJob(job)` on the worker. */
   readonly expand = (job: MaskJob): Promise<ExpandedMask> =>
-    new Promise((resolve, reject) => {
-      const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
+    this.jobs.add(job, (request) => {
       const worker = this.started();
       worker.ref();
-      worker.postMessage({ id, job });
+      worker.postMessage(request);
     });
 
   /** Stops the worker; jobs still running are refused. */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    this.failAll(new Error('mask worker closed'));
+    this.jobs.failAll(new Error('mask worker closed'));
     await worker?.terminate();
   }
 
@@ -40,11 +36,8 @@ export class WorkerMaskExpander {
     if (this.worker) return this.worker;
     const worker = startModuleWorker(import.meta.url, 'mask-worker', undefined);
     worker.on('message', (reply: MaskWorkerReply) => {
-      const job = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
-      if (reply.ok) job?.resolve(reply.expanded);
-      else job?.reject(new RangeError(reply.error));
+      this.jobs.settle(reply);
+      if (this.jobs.size === 0) worker.unref();
     });
     worker.on('error', (err) => this.crashed(worker, err));
     worker.on('exit', (code) => this.crashed(worker, new Error(`mask worker exited with code ${code}`)));
@@ -56,11 +49,6 @@ export class WorkerMaskExpander {
   private crashed(worker: Worker, err: Error): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
-    this.failAll(err);
-  }
-
-  private failAll(err: Error): void {
-    for (const job of this.pending.values()) job.reject(err);
-    this.pending.clear();
+    this.jobs.failAll(err);
   }
 }

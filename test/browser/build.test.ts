@@ -18,6 +18,7 @@ describe('browser bundles (scripts/build-browser.ts)', function () {
     const names = files.map((f) => f.file.split('/').slice(-2).join('/'));
     for (const expected of [
       'browser/fedrec-client.js',
+      'browser/fedrec-mask-worker.js',
       'browser/dashboard.js',
       'browser/demo.js',
       'browser/dashboard.css',

@@ -1,26 +1,35 @@
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
+import { ASSETS_PREFIX, serveBrowserAssets } from '@fedrec/dashboard';
+import { MASK_WORKER_FILE } from '@fedrec/client-sdk/browser/web-worker-mask-expander.js';
 import { assertBrowserSafe } from '../../scripts/build-browser.js';
 import { next, stopAll } from '../coordinator/helpers.js';
-import { assertOneSlotAtATime, startOneSlotSecAgg } from '../e2e/fixtures/one-slot-secagg.js';
-import { launchChromium, newDevicePage, waitFor, watchPageProblems } from './helpers.js';
+import type { RecordedFit } from '../e2e/fixtures/deterministic-trainer.js';
+import { assertSecureFedAvg } from '../e2e/fixtures/fedavg-check.js';
+import { assertOneSlotAtATime, ONE_SLOT_SECAGG_CONFIG, startOneSlotSecAgg } from '../e2e/fixtures/one-slot-secagg.js';
+import { ensureBundles, launchChromium, newDevicePage, waitFor, watchPageProblems } from './helpers.js';
 
 // SecAgg+ upload pacing with the SDK's browser build in Chromium (issue 12): each page is a device running the
 // browser entry of the client SDK (client-sdk/browser/index.ts, bundled for the browser as the shipped bundle is),
 // with a tfjs-free trainer. The coordinator's budget fits one masked input at a time, so every device must ask
 // `upload:slot` (SecAggParticipant through the task runner's askUploadSlot) and wait for its grant; a masked input
 // sent without one is refused (UPLOAD_SLOT_REQUIRED) and its device dropped, so a round with every device in it
-// shows each asked.
+// shows each asked. The devices are made as an app makes them (createBrowserClient), with their SecAgg+ masks in the
+// shipped Web Worker (dist/browser/fedrec-mask-worker.js, served by the coordinator as /assets): the committed model
+// must be the FedAvg of what the pages trained, which no wrong mask survives. One more device is given a worker file
+// that is not there: its round must end cleanly (INTERNAL, nothing sent) while the others complete without it.
 
 const ENTRY = `
-import { createFederatedClient } from './client-sdk/browser/index.ts';
+import { createBrowserClient } from './client-sdk/browser/index.ts';
 import { DeterministicTrainer } from './test/e2e/fixtures/deterministic-trainer.ts';
-globalThis.startDevice = async (url, clientId, device) => {
+globalThis.startDevice = async (url, clientId, device, maskWorker) => {
   const stages = [];
-  const client = createFederatedClient({ url, clientId, trainer: new DeterministicTrainer(device), backend: false, reconnect: { enabled: false } });
+  const trainer = new DeterministicTrainer(device);
+  const client = await createBrowserClient({ url, clientId, trainer, backend: false, reconnect: { enabled: false }, maskWorker });
   client.on('secagg:stage', (s) => stages.push(s.stage));
   globalThis.deviceStages = stages;
+  globalThis.deviceFits = () => trainer.sent.map((f) => ({ ...f, delta: Array.from(f.delta), rowWeights: f.rowWeights && Array.from(f.rowWeights) }));
   await client.connect();
 };
 `;
@@ -40,8 +49,9 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
     await stopAll();
   });
 
-  it('with a one-slot budget, every Chromium device asks for a slot, waits its turn, and the round completes with all of them', async () => {
-    const n = 4;
+  it('with a one-slot budget, every Chromium device asks for a slot, waits its turn, and the round completes with the exact FedAvg (masks in the Web Worker); a device whose worker is missing fails cleanly', async () => {
+    const n = 5;
+    const broken = n - 1;
     const bundle = await build({
       stdin: { contents: ENTRY, resolveDir: process.cwd(), loader: 'ts' },
       bundle: true,
@@ -54,26 +64,43 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
       define: { 'process.env.NODE_ENV': '"production"' },
     });
     assertBrowserSafe(bundle.metafile); // the same refusal of Node-only code as the shipped bundle's build
-    const { coordinator, url, collector } = await startOneSlotSecAgg(n, 30_000);
+    await ensureBundles(); // the shipped worker file
+    const assets = { name: 'assets', attach: ({ routes }: { routes: Parameters<typeof serveBrowserAssets>[0] }) => serveBrowserAssets(routes) };
+    const { coordinator, url, collector } = await startOneSlotSecAgg(n, 30_000, { extensions: [assets], minResults: n - 1 });
+    const before = Float32Array.from(coordinator.currentWeights().body);
     const committed = next(coordinator, 'round:committed', 150_000);
     browser = await launchChromium();
     const pages = await Promise.all(Array.from({ length: n }, () => newDevicePage(browser!)));
     const frames = pages.map(sentTextFrames);
     const problems = pages.map(watchPageProblems);
+    const workers = pages.map((page) => {
+      const urls: string[] = [];
+      page.on('worker', (w) => urls.push(w.url()));
+      return urls;
+    });
+    const maskWorker = `${url}${ASSETS_PREFIX}/${MASK_WORKER_FILE}`;
+    const missingWorker = `${url}${ASSETS_PREFIX}/no-such-worker.js`;
     for (const [i, page] of pages.entries()) {
       await page.goto(`${url}/api/status`); // any page of the coordinator's origin
       await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
       await page.evaluate(
-        ([u, id, device]) => (globalThis as unknown as { startDevice: (u: string, id: string, d: number) => Promise<void> }).startDevice(u, id, device),
-        [url, `chromium-${i}`, i] as [string, string, number],
+        ([u, id, device, w]) =>
+          (globalThis as unknown as { startDevice: (u: string, id: string, d: number, w: string) => Promise<void> }).startDevice(u, id, device, w),
+        [url, `chromium-${i}`, i, i === broken ? missingWorker : maskWorker] as [string, string, number, string],
       );
     }
     const record = await committed;
+    const after = Float32Array.from(coordinator.currentWeights().body);
     assert.deepEqual([...record.participants].sort(), ['chromium-0', 'chromium-1', 'chromium-2', 'chromium-3']);
-    assert.deepEqual(record.failures, []);
+    assert.deepEqual(
+      record.failures.map((f) => [f.clientId, f.code]),
+      [[`chromium-${broken}`, 'INTERNAL']],
+    );
+    assert.match(record.failures[0]!.message, /mask worker failed: could not run .*no-such-worker\.js/);
     assertOneSlotAtATime(collector);
     const peakBytes = collector.uploadSlots!.peakBytes;
-    for (const [i, page] of pages.entries()) {
+    const working = pages.slice(0, broken);
+    for (const [i, page] of working.entries()) {
       // Each browser asked for exactly one slot, for its masked input's size, and answered the masked-input stage.
       const asks = frames[i]!.filter((f) => f.includes('"upload:slot"'));
       assert.equal(asks.length, 1, `chromium-${i} asked ${asks.length} times`);
@@ -83,6 +110,21 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
       );
       assert.ok(stages.includes('masked-input'), `chromium-${i} stages: ${stages.join(', ')}`);
       assert.deepEqual(problems[i]!.errors, []);
+      // Its masks were expanded in the shipped worker, one worker per device.
+      assert.deepEqual(workers[i], [maskWorker]);
     }
+    // The device without its worker: it asked for no slot, sent no masked input, and its page threw nothing.
+    assert.equal(frames[broken]!.filter((f) => f.includes('"upload:slot"')).length, 0);
+    assert.deepEqual(workers[broken], [missingWorker]);
+    assert.ok(!(await pages[broken]!.evaluate(() => (globalThis as unknown as { deviceStages: string[] }).deviceStages)).includes('masked-input'));
+    assert.deepEqual(problems[broken]!.errors, []);
+    const fits = await Promise.all(
+      working.map(async (page) => {
+        const [fit] = await page.evaluate(() => (globalThis as unknown as { deviceFits: () => Array<Record<string, unknown>> }).deviceFits());
+        const f = fit as { roundId: number; numExamples: number; delta: number[]; rowWeights?: number[] };
+        return { ...f, delta: Float32Array.from(f.delta), rowWeights: f.rowWeights && Float32Array.from(f.rowWeights) } as RecordedFit;
+      }),
+    );
+    assertSecureFedAvg(fits, before, after, ONE_SLOT_SECAGG_CONFIG);
   });
 });

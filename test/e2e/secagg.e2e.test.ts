@@ -5,8 +5,7 @@ import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk'
 import { createNodeClient } from '@fedrec/client-sdk/node/index.js';
 import type { MaskExpander } from '@fedrec/client-sdk/secagg-participant-host.js';
 import { WorkerMaskExpander } from '@fedrec/client-sdk/node/worker-mask-expander.js';
-import { UpdateAccumulator, type Coordinator, type RoundRecord } from '@fedrec/coordinator';
-import { rowLayout } from '@fedrec/protocol';
+import type { Coordinator, RoundRecord } from '@fedrec/coordinator';
 import {
   DEFAULT_TRAINING_CONFIG,
   PROTOCOL_VERSION,
@@ -17,13 +16,14 @@ import {
   type ServerToClientEvents,
   type WeightManifest,
 } from '@fedrec/protocol';
-import { SecAggClient, SecAggServer, aggregateErrorBounds, contributionLayout } from '@fedrec/secagg';
+import { SecAggClient, SecAggServer, contributionLayout } from '@fedrec/secagg';
 import { advertiseKeysSchema, maskedInputSchema, shareKeysSchema, type ForwardedShares, type Roster, type UnmaskRequest } from '@fedrec/protocol';
 import { pack, packedSchema, parseSecAggConfig, type SecAggConfig, type SecAggMode } from '@fedrec/protocol';
 import { bytesToUint32 } from '@fedrec/secagg/bytes.js';
-import { manifest, startCoordinator, stopAll } from '../coordinator/helpers.js';
+import { startCoordinator, stopAll } from '../coordinator/helpers.js';
 import { BIT_CHI_LIMIT, BYTE_CHI_LIMIT, bitChiSquare, byteChiSquare } from '@fedrec/secagg/testing/uniformity.js';
 import { DeterministicTrainer, type RecordedFit } from './fixtures/deterministic-trainer.js';
+import { assertSecureFedAvg } from './fixtures/fedavg-check.js';
 
 const SECAGG = { maxWeight: 100, quantizationBits: 22, advertiseTimeoutMs: 3_000, shareKeysTimeoutMs: 3_000, unmaskTimeoutMs: 3_000 };
 const configFor = (mode: SecAggMode): SecAggConfig => parseSecAggConfig({ mode, maxWeight: SECAGG.maxWeight, quantizationBits: SECAGG.quantizationBits });
@@ -83,38 +83,14 @@ function dropAfter(client: FederatedClient, stage: 'share-keys' | 'masked-input'
   });
 }
 
-/**
- * Checks version v = FedAvg of what the round's participants' trainers returned, element by element,
- * within the quantization bound of the decoded sums: |Ŝ/Ŵ − S/W| ≤ (e_S + |S/W|·e_W) / (W − e_W).
- */
+/** Checks version v = FedAvg of what the round's participants' trainers returned (fixtures/fedavg-check.ts). */
 function assertFedAvgOf(fleet: Fleet, record: RoundRecord, config: SecAggConfig): void {
   const fits: RecordedFit[] = record.participants.map((id) => {
     const fit = fleet.trainers[Number(id.slice(4))]!.sent.find((s) => s.roundId === record.roundId);
     assert.ok(fit, `${id} trained in round ${record.roundId}`);
     return fit;
   });
-  const acc = new UpdateAccumulator(manifest);
-  for (const f of fits) acc.add(f.numExamples, f.delta, f.rowWeights);
-  const before = fleet.weightsAt.get(record.baseModelVersion)!;
-  const after = fleet.weightsAt.get(record.modelVersion)!;
-  const bounds = aggregateErrorBounds(fits.length, config);
-  let checked = 0;
-  for (const seg of rowLayout(manifest).segments) {
-    for (let i = seg.offset; i < seg.offset + seg.size; i++) {
-      const W = seg.table ? acc.sums.rowWeightSums[seg.table.rowWeightOffset + Math.floor((i - seg.offset) / seg.table.cols)]! : acc.sums.weightSum;
-      if (W === 0) {
-        assert.equal(after[i], before[i], `untouched row element ${i} stays exactly`);
-        continue;
-      }
-      const mean = acc.sums.weightedDeltaSum[i]! / W;
-      const bound = (bounds.weightedDelta + Math.abs(mean) * bounds.weight) / (W - bounds.weight) + 1e-6;
-      const err = Math.abs(after[i]! - (before[i]! + mean));
-      assert.ok(err <= bound, `element ${i}: error ${err} exceeds the quantization bound ${bound}`);
-      assert.ok(Math.abs(mean) > 10 * bound || err <= bound, 'the check is meaningful');
-      checked++;
-    }
-  }
-  assert.ok(checked > 0);
+  assertSecureFedAvg(fits, fleet.weightsAt.get(record.baseModelVersion)!, fleet.weightsAt.get(record.modelVersion)!, config);
 }
 
 describe('end to end: secure aggregation over real Socket.IO', function () {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
-import { expandMask } from '@fedrec/secagg';
+import { expandMask, expandMaskJob, generateKeyPair, type MaskJob } from '@fedrec/secagg';
+import { MASK_WORKER_FILE } from '@fedrec/client-sdk/browser/web-worker-mask-expander.js';
+import { ensureBundles, newDevicePage, serveAssets } from '../browser/helpers.js';
 
 /** What the browser runs: the PRG on a fixed seed and a whole in-memory round with a known sum. */
 const ENTRY = `
@@ -18,10 +20,39 @@ globalThis.secaggProbe = async () => {
 };
 `;
 
+/** What the page runs for the Web Worker: a job on the worker and on the page's thread, a refused key, dead workers. */
+const WORKER_ENTRY = `
+import { expandMaskJob } from './secagg/index.ts';
+import { WebWorkerMaskExpander } from './client-sdk/browser/web-worker-mask-expander.ts';
+const outcome = (p) => p.then((e) => ({ ok: e.mask.length }), (err) => ({ name: err.name, message: err.message }));
+globalThis.maskWorkerProbe = async (workerUrl, wire) => {
+  const job = { ...wire, selfMaskSeed: Uint8Array.from(wire.selfMaskSeed), maskSecretKey: Uint8Array.from(wire.maskSecretKey),
+    peers: wire.peers.map((p) => ({ clientId: p.clientId, maskPublicKey: Uint8Array.from(p.maskPublicKey) })) };
+  const expander = new WebWorkerMaskExpander(workerUrl);
+  const onWorker = await expander.expand(job);
+  const here = expandMaskJob(job);
+  const sameAsPage = onWorker.mask.length === here.mask.length && onWorker.mask.every((w, i) => w === here.mask[i])
+    && onWorker.pairwiseSeeds.every((s, i) => s.every((b, j) => b === here.pairwiseSeeds[i][j]));
+  const lowOrder = { ...job, peers: [...job.peers.slice(1), { clientId: 'zero', maskPublicKey: new Uint8Array(32) }] };
+  const refused = await outcome(expander.expand(lowOrder));
+  const afterRefusal = await outcome(expander.expand({ ...job, vectorLength: 500 }));
+  // A worker file that is not there, and one that dies on its first job (a blob module that throws).
+  const missing = await outcome(new WebWorkerMaskExpander(new URL('./no-such-worker.js', workerUrl)).expand(job));
+  const dying = URL.createObjectURL(new Blob(['onmessage = () => { throw new Error("worker died"); };'], { type: 'text/javascript' }));
+  const died = await outcome(new WebWorkerMaskExpander(dying).expand(job));
+  expander.close();
+  return { mask: Array.from(onWorker.mask), seeds: onWorker.pairwiseSeeds.map((s) => Array.from(s)), sameAsPage, refused, afterRefusal, missing, died };
+};
+`;
+
 describe('secagg in a browser (esbuild bundle in headless Chromium)', function () {
   this.timeout(60_000);
   let browser: Browser | null = null;
-  after(async () => browser?.close());
+  let assets: { origin: string; close(): Promise<void> } | undefined;
+  after(async () => {
+    await browser?.close();
+    await assets?.close();
+  });
 
   it('bundles for the browser without Node built-ins and computes the same masks and sums as Node', async () => {
     const bundle = await build({
@@ -53,5 +84,81 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
       result.sum,
       Array.from({ length: 10 }, (_, j) => (1 + 2 + 4 + 5) * (j + 1)),
     );
+  });
+
+  it('expands a mask job in the shipped Web Worker exactly as the page and Node do; a refused key stays a RangeError, a dead worker fails its job', async () => {
+    await ensureBundles();
+    assets = await serveAssets();
+    const job: MaskJob = {
+      roundId: 3,
+      clientId: 'client-004',
+      vectorLength: 70_001, // past the 64 KiB keystream chunks
+      selfMaskSeed: Uint8Array.from({ length: 32 }, (_, i) => 7 * i + 2),
+      maskSecretKey: generateKeyPair().secretKey,
+      peers: Array.from({ length: 5 }, (_, i) => ({ clientId: `client-00${i}`, maskPublicKey: generateKeyPair().publicKey })),
+    };
+    const wire = {
+      ...job,
+      selfMaskSeed: [...job.selfMaskSeed],
+      maskSecretKey: [...job.maskSecretKey],
+      peers: job.peers.map((p) => ({ ...p, maskPublicKey: [...p.maskPublicKey] })),
+    };
+    const bundle = await build({
+      stdin: { contents: WORKER_ENTRY, resolveDir: process.cwd(), loader: 'ts' },
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      write: false,
+      logLevel: 'silent',
+    });
+    browser ??= await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--no-first-run'] });
+    const page = await newDevicePage(browser);
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(w.url()));
+    await page.goto(assets.origin); // the worker must be same-origin
+    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+    const workerUrl = `${assets.origin}/assets/${MASK_WORKER_FILE}`;
+    type Outcome = { ok?: number; name?: string; message?: string };
+    const result = await page.evaluate(
+      ([url, w]) => (globalThis as unknown as { maskWorkerProbe: (u: string, w: unknown) => Promise<Record<string, unknown>> }).maskWorkerProbe(url, w),
+      [workerUrl, wire] as const,
+    );
+    assert.ok(workers.includes(workerUrl), `workers started: ${workers.join(', ')}`);
+    // The worker's words (pure-JS AES in Chromium) are the page's and Node's (node:crypto) for the same job.
+    assert.equal(result['sameAsPage'], true);
+    const here = expandMaskJob(job);
+    assert.deepEqual(result['mask'], Array.from(here.mask));
+    assert.deepEqual(
+      result['seeds'],
+      here.pairwiseSeeds.map((s) => Array.from(s)),
+    );
+    // A low-order key: a RangeError (SecAggClient's BAD_ROSTER), and the worker goes on serving.
+    const refused = result['refused'] as Outcome;
+    assert.equal(refused.name, 'RangeError');
+    assert.match(refused.message!, /low-order/);
+    assert.deepEqual(result['afterRefusal'], { ok: 500 });
+    // Dead workers: a plain Error (not a RangeError), which aborts the device's round as INTERNAL.
+    for (const key of ['missing', 'died']) {
+      const dead = result[key] as Outcome;
+      assert.equal(dead.name, 'Error', `${key}: ${JSON.stringify(dead)}`);
+      assert.match(dead.message!, /^mask worker failed/);
+    }
+    assert.match((result['died'] as Outcome).message!, /worker died/);
+    // The shipped SDK bundle finds the worker next to itself (createBrowserClient's default) and expands there too.
+    const shipped = await page.evaluate(async (w) => {
+      const sdk = await import('/assets/fedrec-client.js' as string);
+      const job = {
+        ...w,
+        selfMaskSeed: Uint8Array.from(w.selfMaskSeed),
+        maskSecretKey: Uint8Array.from(w.maskSecretKey),
+        peers: w.peers.map((p) => ({ ...p, maskPublicKey: Uint8Array.from(p.maskPublicKey) })),
+      };
+      const expander = new sdk.WebWorkerMaskExpander(sdk.defaultMaskWorkerUrl());
+      const { mask } = await expander.expand(job);
+      expander.close();
+      return { url: sdk.defaultMaskWorkerUrl() as string, mask: Array.from(mask as Uint32Array) };
+    }, wire);
+    assert.equal(shipped.url, workerUrl);
+    assert.deepEqual(shipped.mask, Array.from(here.mask));
   });
 });
