@@ -11,7 +11,7 @@ import { FederatedClientError, errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ModelFetch, type FetchedModel } from './model-fetch.js';
 import { TaskRunner } from './task-runner.js';
-import type { MaskExpander } from './secagg-participant-host.js';
+import type { MaskExpander, MaskWorkerExpander } from './secagg-participant-host.js';
 import { ErrorFeedback } from './error-feedback.js';
 import { CatalogueFetch, isCatalogueAware } from './catalogue-fetch.js';
 import type { ItemCatalogue } from './catalogue.js';
@@ -64,9 +64,10 @@ export interface FederatedClientOptions {
   /**
    * Where secure aggregation's mask work runs (k agreements and k + 1 mask expansions a round). Default: on this
    * thread when the forwarded shares arrive, which delays a training that runs on this thread by as much;
-   * createNodeClient passes a worker thread (node/worker-mask-expander.ts) so it overlaps training.
+   * createNodeClient passes a worker thread (node/worker-mask-expander.ts) and createBrowserClient a Web Worker so it
+   * overlaps training; an expander that holds a worker is closed with the client.
    */
-  expandMasks?: MaskExpander;
+  expandMasks?: MaskExpander | MaskWorkerExpander;
 }
 
 export interface ClientStatus {
@@ -136,7 +137,7 @@ export class FederatedClient {
       // Tasks name a model version; the held copy serves it, or model:get brings it once.
       models: { wireFor: (v, waitMs) => this.model.wireFor(v, waitMs), catalogueHeard: (v) => this.items.heard(v) },
       feedback: new ErrorFeedback(this.store, logger),
-      ...(options.expandMasks ? { expandMasks: options.expandMasks } : {}),
+      ...(options.expandMasks ? { expandMasks: typeof options.expandMasks === 'function' ? options.expandMasks : options.expandMasks.expand } : {}),
     });
     this.connection = new Connection({
       url: options.url,
@@ -234,9 +235,14 @@ export class FederatedClient {
     return this.connection.connect();
   }
 
-  /** Disconnects for good (until connect() is called again). The store stays open: it is the app's. */
+  /**
+   * Disconnects for good (until connect() is called again) and stops the mask worker, if one was given (a later
+   * masked round starts a new one). The store stays open: it is the app's.
+   */
   async close(): Promise<void> {
     this.connection.close();
+    const masks = this.options.expandMasks;
+    if (masks !== undefined && typeof masks !== 'function') await masks.close();
   }
 
   /** The device's copy of the coordinator's catalogue (app item ids <-> model rows, popularity). */

@@ -32,3 +32,13 @@ export interface SecAggParticipantHost {
 
 /** Where a round's mask job runs; resolves with expandMaskJob's result for it. */
 export type MaskExpander = (job: MaskJob) => Promise<ExpandedMask>;
+
+/**
+ * A MaskExpander that holds a worker (node/worker-mask-expander.ts, browser/web-worker-mask-expander.ts): the
+ * client releases it on close(), so a closed client leaves no worker idling in the page or the process. Closing
+ * does not spoil it: the next job starts a new worker.
+ */
+export interface MaskWorkerExpander {
+  readonly expand: MaskExpander;
+  close(): void | Promise<void>;
+}

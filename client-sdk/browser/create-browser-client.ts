@@ -42,7 +42,7 @@ export async function createBrowserClient(options: BrowserClientOptions): Promis
   const workerUrl = rest.expandMasks === undefined ? maskWorkerUrl(maskWorker) : undefined;
   return new FederatedClient({
     ...rest,
-    ...(workerUrl !== undefined ? { expandMasks: new WebWorkerMaskExpander(workerUrl).expand } : {}),
+    ...(workerUrl !== undefined ? { expandMasks: new WebWorkerMaskExpander(workerUrl) } : {}),
     store: store ?? (await openIndexedDbStore(storeName !== undefined ? { name: storeName } : {})),
     ...(wasmPaths !== undefined ? { wasmPaths } : {}),
   });

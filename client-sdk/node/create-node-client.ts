@@ -17,6 +17,6 @@ export interface NodeClientOptions extends FederatedClientOptions {
 export async function createNodeClient(options: NodeClientOptions): Promise<FederatedClient> {
   const { storeDir, maskWorker = true, ...rest } = options;
   if (rest.store === undefined && storeDir !== undefined) rest.store = await openFileStore(storeDir);
-  if (rest.expandMasks === undefined && maskWorker) rest.expandMasks = new WorkerMaskExpander().expand;
+  if (rest.expandMasks === undefined && maskWorker) rest.expandMasks = new WorkerMaskExpander();
   return new FederatedClient(rest);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { expandMaskJob, generateKeyPair, type MaskJob } from '@fedrec/secagg';
 import { WorkerMaskExpander } from '@fedrec/client-sdk/node/worker-mask-expander.js';
+import { FederatedClient, type Trainer } from '@fedrec/client-sdk/node/index.js';
 
 function job(peers: number, vectorLength = 70_001): MaskJob {
   return {
@@ -41,6 +42,19 @@ describe('WorkerMaskExpander (secure aggregation masks on a worker thread)', fun
     const refused = assert.rejects(own.expand(job(4)), /mask worker closed/);
     await own.close();
     await refused;
+    assert.equal((await own.expand(job(1, 300))).mask.length, 300);
+    await own.close();
+  });
+
+  it('is stopped by the FederatedClient it was given, on close(): a job still out is refused', async () => {
+    const own = new WorkerMaskExpander();
+    const unused = (): never => assert.fail('no task runs in this test');
+    const trainer: Trainer = { fit: unused, evaluate: unused };
+    const client = new FederatedClient({ url: 'http://127.0.0.1:9', trainer, backend: false, expandMasks: own });
+    const refused = assert.rejects(own.expand(job(4)), /mask worker closed/);
+    await client.close();
+    await refused;
+    // A closed client's expander still serves a later round (a new worker): close() then connect() again works.
     assert.equal((await own.expand(job(1, 300))).mask.length, 300);
     await own.close();
   });
