@@ -30,6 +30,9 @@ describe('seq model: sequence plans', () => {
     const uses = new Map<number, number>();
     for (let k = 0; k < rows.length; k++) for (const r of [rows[k]!, contexts[2 * k]!, contexts[2 * k + 1]!]) if (r >= 0) uses.set(r, (uses.get(r) ?? 0) + 1);
     plan.localItems.forEach((_, r) => assert.equal(plan.rowCounts[r], uses.get(r)));
+    // The long-term term's inputs: the sequence as local rows, and each example's position (its positive's index).
+    assert.deepEqual(Array.from(plan.sequence, item), sequence);
+    for (let k = 0; k < rows.length; k++) if (labels[k] === 1) assert.equal(sequence[plan.epochs[0]!.positions[k]!], item(rows[k]!));
   });
 
   it('withSequences orders each user’s training history by time and leaves out the held-out item', () => {
@@ -108,6 +111,8 @@ describe('seq model: the device state is its recent sequence', () => {
     for (let k = 0; k < 4; k++) dot += inRows[3 * 4 + k]! * inRows[7 * 4 + k]!;
     assert.ok(Math.abs(before[0]! - dot) < 1e-6, `logit ${before[0]} against in[3]·in[7] ${dot}`);
     assert.throws(() => seqArch({ ...options, tied: 'yes' }), /tied/);
+    assert.throws(() => seqArch({ ...options, longTerm: 'yes' }), /longTerm/);
+    assert.throws(() => seqArch({ ...options, longTerm: true, historyLen: 0 }), /historyLen/);
   });
 });
 
