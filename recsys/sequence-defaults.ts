@@ -11,18 +11,25 @@ export const SEQ_DEFAULTS = {
   seqLen: 20,
   initStd: 0.1,
   tied: false,
+  /** Fossil's long-term term (models/seq/arch.ts): off until a run shows it helps. */
+  longTerm: false,
+  /** Past items the long-term term reads, when on. */
+  historyLen: 300,
 };
 
 /** Options of the `seq` model for a catalogue of `numItems` items. */
 export function seqModelOptions(
   numItems: number,
-  override: Partial<{ factors: number; seqLen: number; initStd: number; tied: boolean }> = {},
+  override: Partial<{ factors: number; seqLen: number; initStd: number; tied: boolean; longTerm: boolean; historyLen: number }> = {},
 ): ModelSpec['options'] {
+  const longTerm = override.longTerm ?? SEQ_DEFAULTS.longTerm;
   return {
     numItems,
     factors: override.factors ?? SEQ_DEFAULTS.factors,
     seqLen: override.seqLen ?? SEQ_DEFAULTS.seqLen,
     initStd: override.initStd ?? SEQ_DEFAULTS.initStd,
     tied: override.tied ?? SEQ_DEFAULTS.tied,
+    // Only a long-term model carries these options, so the specs of models without it stay as they were.
+    ...(longTerm ? { longTerm, historyLen: override.historyLen ?? SEQ_DEFAULTS.historyLen } : {}),
   };
 }

@@ -151,6 +151,8 @@ const program = new Command('simulate')
   .option('--seq-len <n>', 'seq model: recent items in the device state', int, SEQ_DEFAULTS.seqLen)
   .option('--seq-tied', 'seq model: one item table for input and output (SASRec-style tying)')
   .option('--no-seq-tied', 'seq model: separate input and output item tables')
+  .option('--seq-long-term', "seq model: add Fossil's long-term term (FISM over the device's last --seq-history items, a learned weight)")
+  .option('--seq-history <n>', 'seq model: past items the long-term term reads (the device state holds them)', int, SEQ_DEFAULTS.historyLen)
   .addOption(
     new Option('--personalization <name>', "on-device personalization: none, or pfedrec (PFedRec's per-device score function + item fine-tune)")
       .choices([...PERSONALIZATIONS])
@@ -230,6 +232,8 @@ interface Flags {
   factors?: number;
   seqLen: number;
   seqTied?: boolean;
+  seqLongTerm?: boolean;
+  seqHistory: number;
   personalization: Personalization;
   evaluateEvery: number;
   workers: number;
@@ -308,6 +312,7 @@ async function main(): Promise<void> {
           ...(factorsFlag ? { factors: factorsFlag } : {}),
           seqLen: f.seqLen,
           ...(f.seqTied === undefined ? {} : { tied: f.seqTied }),
+          ...(f.seqLongTerm ? { longTerm: true, historyLen: f.seqHistory } : {}),
         })
       : recsysModelOptions(split.numItems, factorsFlag === undefined || factorsFlag === RECSYS_DEFAULTS.factors ? {} : { factors: factorsFlag });
   // A privacy preset samples a fraction of the devices and steps the server further (coordinator/privacy/presets.ts)

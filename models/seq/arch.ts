@@ -13,8 +13,14 @@ import type { ModelSpec, TensorSpec, WeightManifest } from '@fedrec/protocol';
  * ties them. Half the item rows to learn federatedly, and a device's positives and negatives train the
  * same rows its own sequences read.
  *
- * The device's user state is its recent item sequence (a private tensor of item ids), so there is no
- * user embedding to train and a new event changes the next recommendations at once.
+ * With `longTerm`, h also gets Fossil's long-term term (He & McAuley, ICDM 2016: FISM's similarity
+ * model fused with the Markov chain), the user's taste from the items before the position:
+ *
+ *   h += long_w · |H|^-α · Σ_{j∈H} in[j]     (H: the last `historyLen` items before the position, α = 0.5)
+ *
+ * The device's user state is its recent item sequence (private tensors of item ids: the last L for the
+ * Markov term, the last `historyLen` for the long-term one), so there is no user embedding to train and
+ * a new event changes the next recommendations at once.
  */
 export interface SeqArch {
   numItems: number;
@@ -25,17 +31,26 @@ export interface SeqArch {
   initStd: number;
   /** One item table for input and output (no `item_out` tensor). */
   tied: boolean;
+  /** Fossil's long-term term over the last `historyLen` items (a private `history_items` tensor, a shared `long_w`). */
+  longTerm: boolean;
+  /** How many past items the long-term term reads (N); the state holds them when `longTerm`. */
+  historyLen: number;
 }
+
+/** FISM's normalisation |H|^-α: α = 0.5 as in Fossil's and FISM's reported settings. */
+export const LONG_TERM_ALPHA = 0.5;
 
 /** Tensor names: the private recent sequence, the rowwise item tables, the dense encoder and head. */
 export const S = {
   recent: 'recent_items',
+  history: 'history_items',
   itemIn: 'item_in',
   itemOut: 'item_out',
   itemBias: 'item_bias',
   pos: 'pos_w',
   headW: 'head_w',
   headB: 'head_b',
+  longW: 'long_w',
 } as const;
 
 /** The score function PFedRec keeps per device (client-sdk/trainers/pfedrec.ts). */
@@ -53,11 +68,7 @@ export function seqOutTable(a: SeqArch): string {
 
 /** Dense shared tensors in manifest order, with their sizes. */
 export function seqDenseTensors(a: SeqArch): Array<[name: string, size: number]> {
-  return [
-    [S.pos, a.seqLen],
-    [S.headW, a.dim * a.dim],
-    [S.headB, a.dim],
-  ];
+  return [[S.pos, a.seqLen], [S.headW, a.dim * a.dim], [S.headB, a.dim], ...(a.longTerm ? ([[S.longW, 1]] as Array<[string, number]>) : [])];
 }
 
 function num(options: ModelSpec['options'], key: string, fallback: number): number {
@@ -81,7 +92,10 @@ function flag(options: ModelSpec['options'], key: string): boolean {
   throw new RangeError(`model option ${key}=${String(v)} is not a boolean`);
 }
 
-/** Options: numItems (required), factors (embedding width; default 16), seqLen (default 5), initStd (default 0.1), tied (default false). */
+/**
+ * Options: numItems (required), factors (embedding width; default 16), seqLen (default 5), initStd (default 0.1),
+ * tied (default false), longTerm (default false), historyLen (default 300: the whole history of 94% of ML-100K's users).
+ */
 export function seqArch(options: ModelSpec['options']): SeqArch {
   return {
     numItems: positiveInt(options, 'numItems', 0),
@@ -89,15 +103,23 @@ export function seqArch(options: ModelSpec['options']): SeqArch {
     seqLen: positiveInt(options, 'seqLen', 5),
     initStd: num(options, 'initStd', 0.1),
     tied: flag(options, 'tied'),
+    longTerm: flag(options, 'longTerm'),
+    historyLen: positiveInt(options, 'historyLen', 300),
   };
 }
 
-/** Every tensor in a fixed order: the private recent sequence first, then the shared body. */
+/** The private state tensors (item ids, -1 empty) with their lengths: the recent sequence, and the history when `longTerm`. */
+export function seqStateTensors(a: SeqArch): Array<[name: string, length: number]> {
+  return [[S.recent, a.seqLen], ...(a.longTerm ? ([[S.history, a.historyLen]] as Array<[string, number]>) : [])];
+}
+
+/** Every tensor in a fixed order: the private state first, then the shared body. */
 export function seqManifest(a: SeqArch): WeightManifest {
-  const tensors: TensorSpec[] = [{ name: S.recent, shape: [1, a.seqLen], dtype: 'float32', shared: false }];
+  const tensors: TensorSpec[] = seqStateTensors(a).map(([name, n]) => ({ name, shape: [1, n], dtype: 'float32', shared: false }));
   for (const [name, width] of seqItemTables(a)) tensors.push({ name, shape: [a.numItems, width], dtype: 'float32', shared: true, rowwise: true });
   tensors.push({ name: S.pos, shape: [a.seqLen], dtype: 'float32', shared: true });
   tensors.push({ name: S.headW, shape: [a.dim, a.dim], dtype: 'float32', shared: true });
   tensors.push({ name: S.headB, shape: [a.dim], dtype: 'float32', shared: true });
+  if (a.longTerm) tensors.push({ name: S.longW, shape: [1], dtype: 'float32', shared: true });
   return { tensors };
 }

@@ -1,10 +1,11 @@
 import { joinShared, type Weights } from '@fedrec/protocol';
 import { SeededRandom } from '../random.js';
-import { S, seqManifest, type SeqArch } from './arch.js';
+import { S, seqManifest, seqStateTensors, type SeqArch } from './arch.js';
 
 /**
  * Fresh shared weights, reproducible from the seed: normal item embeddings, position weights 1
- * (h starts as the sum of the recent items), the head at identity (W = 0, c = 0), biases 0.
+ * (h starts as the sum of the recent items), the head at identity (W = 0, c = 0), biases 0, and the
+ * long-term weight 1 (the long-term term starts as large as one item's embedding).
  */
 export function seqInitialWeights(a: SeqArch, seed: number): Weights {
   const manifest = seqManifest(a);
@@ -17,18 +18,24 @@ export function seqInitialWeights(a: SeqArch, seed: number): Weights {
     [S.pos, new Float32Array(a.seqLen).fill(1)],
     [S.headW, new Float32Array(a.dim * a.dim)],
     [S.headB, new Float32Array(a.dim)],
+    ...(a.longTerm ? ([[S.longW, Float32Array.of(1)]] as Array<[string, Float32Array]>) : []),
   ]);
   return { manifest, body: joinShared(manifest, tensors) };
 }
 
-/** An empty recent sequence (-1 marks an empty slot). */
-export function emptyRecent(a: SeqArch): Float32Array {
-  return new Float32Array(a.seqLen).fill(-1);
+/** The last n items of a time-ordered history, most recent first (-1 empty). */
+function lastItems(n: number, history: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(n).fill(-1);
+  for (let l = 0; l < n && l < history.length; l++) out[l] = history[history.length - 1 - l]!;
+  return out;
 }
 
 /** The last L items of a time-ordered history, most recent first, as the private state tensor. */
 export function recentOf(a: SeqArch, history: ArrayLike<number>): Float32Array {
-  const out = emptyRecent(a);
-  for (let l = 0; l < a.seqLen && l < history.length; l++) out[l] = history[history.length - 1 - l]!;
-  return out;
+  return lastItems(a.seqLen, history);
+}
+
+/** Every private state tensor of a history (the recent items; the long-term history when the arch has it). */
+export function seqStateOf(a: SeqArch, history: ArrayLike<number>): Map<string, Float32Array> {
+  return new Map(seqStateTensors(a).map(([name, n]) => [name, lastItems(n, history)]));
 }

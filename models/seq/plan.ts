@@ -2,10 +2,15 @@ import { LocalRows, sampleEpoch } from '../local-rows.js';
 import { SeededRandom } from '../random.js';
 import type { LocalPlan } from '../ncf/engine/plan.js';
 
-/** A LocalPlan whose examples also carry their context: the L previous items (local rows, -1 empty). */
+/**
+ * A LocalPlan whose examples also carry their context: the L previous items (local rows, -1 empty),
+ * and their position in the sequence (the long-term term reads the items before it).
+ */
 export interface SeqPlan extends LocalPlan {
   seqLen: number;
-  epochs: Array<{ rows: Int32Array; labels: Float32Array; contexts: Int32Array }>;
+  /** The time-ordered sequence as local rows. */
+  sequence: Int32Array;
+  epochs: Array<{ rows: Int32Array; labels: Float32Array; contexts: Int32Array; positions: Int32Array }>;
 }
 
 export interface SeqPlanOptions {
@@ -18,7 +23,7 @@ export interface SeqPlanOptions {
 }
 
 export function isSeqPlan(plan: LocalPlan): plan is SeqPlan {
-  return 'seqLen' in plan && plan.epochs.every((e) => 'contexts' in e);
+  return 'seqLen' in plan && 'sequence' in plan && plan.epochs.every((e) => 'contexts' in e && 'positions' in e);
 }
 
 /**
@@ -42,7 +47,13 @@ export function planSequenceTraining(sequence: ArrayLike<number>, numItems: numb
       targets[k] = rows.row(item);
       for (let l = 0; l < o.seqLen && t - 1 - l >= 0; l++) contexts[k * o.seqLen + l] = rows.row(seq[t - 1 - l]!);
     });
-    epochs.push({ rows: targets, labels: Float32Array.from(examples, ([, y]) => y), contexts });
+    epochs.push({ rows: targets, labels: Float32Array.from(examples, ([, y]) => y), contexts, positions: Int32Array.from(examples, ([, , t]) => t) });
   }
-  return { seqLen: o.seqLen, ...rows.table(), epochs, examplesPerEpoch: epochs[0]?.rows.length ?? 0 };
+  // Every position's item is the positive example at that position: its row without counting another use.
+  const sequenceRows = new Int32Array(o.epochs > 0 ? seq.length : 0);
+  const first = epochs[0];
+  first?.labels.forEach((y, k) => {
+    if (y === 1) sequenceRows[first.positions[k]!] = first.rows[k]!;
+  });
+  return { seqLen: o.seqLen, sequence: sequenceRows, ...rows.table(), epochs, examplesPerEpoch: first?.rows.length ?? 0 };
 }

@@ -154,6 +154,7 @@ class WholeCatalogueSeq {
       pos: p.pos.slice(),
       headW: p.headW.slice(),
       headB: p.headB.slice(),
+      longW: p.longW.slice(),
     };
   }
 }
@@ -176,6 +177,8 @@ export function trainSeqCentralized(
   onEpoch?: (r: CentralizedReport) => void,
 ): SeqCentralizedResult {
   const a = seqArch(options);
+  // Its examples are shuffled across users, so each would rebuild its user's running sums: not built here.
+  if (a.longTerm) throw new Error('the centralized seq baseline does not implement the long-term term (longTerm): run it without');
   const validating = users.length > 0 && users.every((u) => u.validationItem !== undefined);
   const splits = users.map(seqSplitOf);
   // Read once, before training; under 'validation' or 'none' the test item is not read here at all.

@@ -25,7 +25,7 @@ describe('the seq model trains federatedly in Chromium (built SDK bundle, tfjs e
   this.timeout(180_000);
   let browser: Browser | undefined;
   let assets: Awaited<ReturnType<typeof serveAssets>> | undefined;
-  let coordinator: Coordinator | undefined;
+  const coordinators: Coordinator[] = [];
   const nodeClients: FederatedClient[] = [];
 
   before(async () => {
@@ -36,95 +36,99 @@ describe('the seq model trains federatedly in Chromium (built SDK bundle, tfjs e
   after(async () => {
     await Promise.all(nodeClients.map((c) => c.close()));
     await browser?.close();
-    await coordinator?.stop();
+    for (const c of coordinators) await c.stop();
     await assets?.close();
   });
 
-  it('a browser device trains the seq model in every round and recommends from its recent sequence', async () => {
-    const options = seqModelOptions(NUM_ITEMS);
-    coordinator = createCoordinator({
-      port: 0,
-      host: '127.0.0.1',
-      corsOrigin: assets!.origin,
-      minClients: 3,
-      clientsPerRound: 'all',
-      minResults: 3,
-      rounds: ROUNDS,
-      roundTimeoutMs: 90_000,
-      modelSpec: { name: 'seq', options },
-      initialWeights: getModel('seq').initialWeights(options, 3),
-      trainingConfig: { localEpochs: 1, batchSize: 4, learningRate: 0.5, optimizer: 'sgd', extra: { negatives: 4 } },
-    });
-    const committed: RoundRecord[] = [];
-    coordinator.on('round:committed', (r) => committed.push(r));
-    const finished = new Promise<void>((resolve) => coordinator!.once('training:finished', () => resolve()));
-    const { url } = await coordinator.start();
+  // The long-term term on WebGL too: its exclusive cumsum and the gathers' custom gradients (models/seq/tfjs).
+  for (const longTerm of [false, true]) {
+    it(`a browser device trains the seq model${longTerm ? ' with the long-term term' : ''} in every round and recommends from its recent sequence`, async () => {
+      const options = seqModelOptions(NUM_ITEMS, longTerm ? { tied: true, longTerm, historyLen: 8 } : {});
+      const coordinator = createCoordinator({
+        port: 0,
+        host: '127.0.0.1',
+        corsOrigin: assets!.origin,
+        minClients: 3,
+        clientsPerRound: 'all',
+        minResults: 3,
+        rounds: ROUNDS,
+        roundTimeoutMs: 90_000,
+        modelSpec: { name: 'seq', options },
+        initialWeights: getModel('seq').initialWeights(options, 3),
+        trainingConfig: { localEpochs: 1, batchSize: 4, learningRate: 0.5, optimizer: 'sgd', extra: { negatives: 4 } },
+      });
+      coordinators.push(coordinator);
+      const committed: RoundRecord[] = [];
+      coordinator.on('round:committed', (r) => committed.push(r));
+      const finished = new Promise<void>((resolve) => coordinator.once('training:finished', () => resolve()));
+      const { url } = await coordinator.start();
 
-    for (const user of [1, 2]) {
-      const d = device(user);
-      const data = {
-        user,
-        numItems: NUM_ITEMS,
-        trainItems: Int32Array.from(d.history).sort(),
-        testItem: d.testItem,
-        testNegatives: Int32Array.from(d.negatives),
-      };
-      const trainer = new RecsysTrainer({ data, sequence: Int32Array.from(d.history), engine: 'js' });
-      const client = createFederatedClient({ url, clientId: `node-seq-${user}`, trainer, backend: false });
-      nodeClients.push(client);
-      await client.connect();
-    }
-
-    const page = await newDevicePage(browser!);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(assets!.origin);
-    const result = await page.evaluate(
-      async ({ url, d, numItems, rounds }) => {
-        const sdk = (await import('/assets/fedrec-client.js' as string)) as typeof BrowserSdk;
+      for (const user of [1, 2]) {
+        const d = device(user);
         const data = {
-          user: d.user,
-          numItems,
+          user,
+          numItems: NUM_ITEMS,
           trainItems: Int32Array.from(d.history).sort(),
           testItem: d.testItem,
           testNegatives: Int32Array.from(d.negatives),
         };
-        // tfjs forced: on SwiftShader the engine rule would take the plain-JS engine (no real GPU).
-        const trainer = new sdk.RecsysTrainer({ data, sequence: Int32Array.from(d.history), engine: 'tfjs' });
-        const client = await sdk.createBrowserClient({ url, trainer, clientId: 'chromium-seq', storeName: 'seq-model' });
-        const fits: Array<{ roundId: number; loss: number | undefined }> = [];
-        const done = new Promise<void>((resolve) =>
-          client.on('fit:done', (e) => {
-            fits.push({ roundId: e.roundId, loss: e.metrics['loss'] });
-            if (fits.length === rounds) resolve();
-          }),
-        );
+        const trainer = new RecsysTrainer({ data, sequence: Int32Array.from(d.history), engine: 'js' });
+        const client = createFederatedClient({ url, clientId: `node-seq-${user}-${longTerm}`, trainer, backend: false });
+        nodeClients.push(client);
         await client.connect();
-        await done;
-        const before = (await trainer.recommend(5)).map((r) => r.item);
-        // One more event: the state is the recent sequence, so the ranking moves without any training.
-        const next = new sdk.RecsysTrainer({ data, sequence: Int32Array.from([...d.history, d.testItem]), engine: 'tfjs' });
-        const global = trainer['lastGlobal']!; // the model of the last round, as this device received it
-        next.setGlobal(global.spec, global.weights);
-        const after = (await next.recommend(5, [...d.history, d.testItem])).map((r) => r.item);
-        const out = { fits, backend: client.backend, engine: trainer.engine, before, after };
-        await client.close();
-        return out;
-      },
-      { url, d: device(3), numItems: NUM_ITEMS, rounds: ROUNDS },
-    );
-    await finished;
-    assert.deepEqual(errors, []);
-    assert.equal(result.backend, 'webgl', 'Chromium selects WebGL (SwiftShader here)');
-    assert.equal(result.engine, 'tfjs');
-    assert.equal(result.fits.length, ROUNDS);
-    assert.ok(
-      result.fits.every((f) => Number.isFinite(f.loss)),
-      'finite training loss',
-    );
-    assert.equal(committed.length, ROUNDS);
-    for (const r of committed) assert.ok(r.participants.includes('chromium-seq'), `round ${r.roundId} aggregated the browser's update`);
-    assert.equal(result.before.length, 5);
-    assert.notDeepEqual(result.before, result.after, 'a new event re-ranks at once');
-  });
+      }
+
+      const page = await newDevicePage(browser!);
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(assets!.origin);
+      const result = await page.evaluate(
+        async ({ url, d, numItems, rounds, longTerm }) => {
+          const sdk = (await import('/assets/fedrec-client.js' as string)) as typeof BrowserSdk;
+          const data = {
+            user: d.user,
+            numItems,
+            trainItems: Int32Array.from(d.history).sort(),
+            testItem: d.testItem,
+            testNegatives: Int32Array.from(d.negatives),
+          };
+          // tfjs forced: on SwiftShader the engine rule would take the plain-JS engine (no real GPU).
+          const trainer = new sdk.RecsysTrainer({ data, sequence: Int32Array.from(d.history), engine: 'tfjs' });
+          const client = await sdk.createBrowserClient({ url, trainer, clientId: 'chromium-seq', storeName: `seq-model-${String(longTerm)}` });
+          const fits: Array<{ roundId: number; loss: number | undefined }> = [];
+          const done = new Promise<void>((resolve) =>
+            client.on('fit:done', (e) => {
+              fits.push({ roundId: e.roundId, loss: e.metrics['loss'] });
+              if (fits.length === rounds) resolve();
+            }),
+          );
+          await client.connect();
+          await done;
+          const before = (await trainer.recommend(5)).map((r) => r.item);
+          // One more event: the state is the recent sequence, so the ranking moves without any training.
+          const next = new sdk.RecsysTrainer({ data, sequence: Int32Array.from([...d.history, d.testItem]), engine: 'tfjs' });
+          const global = trainer['lastGlobal']!; // the model of the last round, as this device received it
+          next.setGlobal(global.spec, global.weights);
+          const after = (await next.recommend(5, [...d.history, d.testItem])).map((r) => r.item);
+          const out = { fits, backend: client.backend, engine: trainer.engine, before, after };
+          await client.close();
+          return out;
+        },
+        { url, d: device(3), numItems: NUM_ITEMS, rounds: ROUNDS, longTerm },
+      );
+      await finished;
+      assert.deepEqual(errors, []);
+      assert.equal(result.backend, 'webgl', 'Chromium selects WebGL (SwiftShader here)');
+      assert.equal(result.engine, 'tfjs');
+      assert.equal(result.fits.length, ROUNDS);
+      assert.ok(
+        result.fits.every((f) => Number.isFinite(f.loss)),
+        'finite training loss',
+      );
+      assert.equal(committed.length, ROUNDS);
+      for (const r of committed) assert.ok(r.participants.includes('chromium-seq'), `round ${r.roundId} aggregated the browser's update`);
+      assert.equal(result.before.length, 5);
+      assert.notDeepEqual(result.before, result.after, 'a new event re-ranks at once');
+    });
+  }
 });

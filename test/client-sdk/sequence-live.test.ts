@@ -6,16 +6,16 @@ import { RecsysTrainer } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import type { TaskContext } from '@fedrec/client-sdk/trainer.js';
 import { topK } from '@fedrec/client-sdk/trainers/top-k.js';
 import { defaultModelRegistry } from '@fedrec/models/registry.js';
-import { recentOf } from '@fedrec/models/seq/init.js';
-import { seqArch, S } from '@fedrec/models/seq/arch.js';
+import { seqStateOf } from '@fedrec/models/seq/init.js';
+import { seqArch } from '@fedrec/models/seq/arch.js';
 import { scoreSeqAllJs } from '@fedrec/models/seq/engine/score.js';
 import { holdOutLatest } from '@fedrec/recsys/split.js';
 import { seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
 
 const NUM_ITEMS = 120;
 
-function seqModel(): { spec: ModelSpec; weights: Weights } {
-  const options = seqModelOptions(NUM_ITEMS, { seqLen: 3 });
+function seqModel(longTerm = false): { spec: ModelSpec; weights: Weights } {
+  const options = seqModelOptions(NUM_ITEMS, { seqLen: 3, ...(longTerm ? { longTerm, historyLen: 5 } : {}) });
   // initStd 0.5: item rows far enough apart that any change of the state reorders the top 10.
   return { spec: { name: 'seq', options }, weights: defaultModelRegistry.definition('seq').initialWeights({ ...options, initStd: 0.5 }, 11) };
 }
@@ -23,7 +23,7 @@ function seqModel(): { spec: ModelSpec; weights: Weights } {
 /** The top 10 the seq model gives a state of `history` (time order), written from the engine's own scorer. */
 function expectedTop(m: { spec: ModelSpec; weights: Weights }, history: number[], k = 10): number[] {
   const a = seqArch(m.spec.options);
-  const logits = scoreSeqAllJs(a, splitShared(m.weights.manifest, m.weights.body), new Map([[S.recent, recentOf(a, history)]]));
+  const logits = scoreSeqAllJs(a, splitShared(m.weights.manifest, m.weights.body), seqStateOf(a, history));
   return topK(logits, k, new Set(history));
 }
 
@@ -60,6 +60,24 @@ describe('LiveRecsysTrainer with the seq model: the recorded events are the stat
     const otherTop = (await other.recommend(10)).map((r) => r.item);
     assert.deepEqual(otherTop, expectedTop(m, [13, 90, 47, 5]));
     assert.notDeepEqual(otherTop, before);
+  });
+
+  it('with the long-term term, recommend() also reads the recorded items older than L (up to historyLen), and a new event still acts at once', async () => {
+    const m = seqModel(true);
+    const store = new MemoryStore();
+    const trainer = new LiveRecsysTrainer({ store, user: 5, engine: 'js', prior: () => undefined });
+    trainer.setGlobal(m.spec, m.weights, 0);
+    const history = [8, 64, 30, 99, 12];
+    for (const [t, item] of history.entries()) await store.append({ itemId: String(item), kind: 'click', timestamp: t });
+    const before = (await trainer.recommend(10)).map((r) => r.item);
+    assert.deepEqual(before, expectedTop(m, history));
+    // The same last L = 3 items after other older ones: only the long-term term can tell them apart.
+    assert.notDeepEqual(expectedTop(m, [41, 77, 30, 99, 12]), before, 'older items move the list');
+    await store.append({ itemId: '71', kind: 'click', timestamp: 9 });
+    assert.deepEqual(
+      (await trainer.recommend(10)).map((r) => r.item),
+      expectedTop(m, [...history, 71]),
+    );
   });
 
   it('a round fit trains on the liked items in time order, the latest held out', async () => {

@@ -30,6 +30,9 @@ describe('seq model: sequence plans', () => {
     const uses = new Map<number, number>();
     for (let k = 0; k < rows.length; k++) for (const r of [rows[k]!, contexts[2 * k]!, contexts[2 * k + 1]!]) if (r >= 0) uses.set(r, (uses.get(r) ?? 0) + 1);
     plan.localItems.forEach((_, r) => assert.equal(plan.rowCounts[r], uses.get(r)));
+    // The long-term term's inputs: the sequence as local rows, and each example's position (its positive's index).
+    assert.deepEqual(Array.from(plan.sequence, item), sequence);
+    for (let k = 0; k < rows.length; k++) if (labels[k] === 1) assert.equal(sequence[plan.epochs[0]!.positions[k]!], item(rows[k]!));
   });
 
   it('withSequences orders each user’s training history by time and leaves out the held-out item', () => {
@@ -81,7 +84,12 @@ describe('seq model: the device state is its recent sequence', () => {
 
   for (const tied of [false, true]) {
     it(`JS gradients match finite differences of the loss${tied ? ' (tied item table)' : ''}`, async () => {
-      await checkFiniteDifferences(tied);
+      await checkFiniteDifferences(tied, false);
+    });
+  }
+  for (const tied of [false, true]) {
+    it(`with the long-term term, JS gradients (long_w, the history rows through the windowed running sums) match finite differences${tied ? ' (tied)' : ''}`, async () => {
+      await checkFiniteDifferences(tied, true);
     });
   }
 
@@ -103,20 +111,24 @@ describe('seq model: the device state is its recent sequence', () => {
     for (let k = 0; k < 4; k++) dot += inRows[3 * 4 + k]! * inRows[7 * 4 + k]!;
     assert.ok(Math.abs(before[0]! - dot) < 1e-6, `logit ${before[0]} against in[3]·in[7] ${dot}`);
     assert.throws(() => seqArch({ ...options, tied: 'yes' }), /tied/);
+    assert.throws(() => seqArch({ ...options, longTerm: 'yes' }), /longTerm/);
+    assert.throws(() => seqArch({ ...options, longTerm: true, historyLen: 0 }), /historyLen/);
   });
 });
 
-async function checkFiniteDifferences(tied: boolean): Promise<void> {
+async function checkFiniteDifferences(tied: boolean, longTerm: boolean): Promise<void> {
   {
     const engine = await defaultModelRegistry.engine('seq', 'js').load();
     if (engine.kind !== 'recommender' || !engine.planFit || !engine.privateFromHistory) throw new Error('seq js is a sequence recommender engine');
-    const options = { numItems: 40, factors: 3, seqLen: 3, initStd: 0.5, tied };
+    // historyLen 3 < the 7 positions, so the window slides: item 4 (position 0) feeds positions 1-3 only.
+    const options = { numItems: 40, factors: 3, seqLen: 2, initStd: 0.5, tied, ...(longTerm ? { longTerm, historyLen: 3 } : {}) };
     const start = getModel('seq').initialWeights(options, 4);
     const shared = splitShared(start.manifest, start.body);
     // Non-trivial head and positions so every path carries gradient.
     shared.get(S.headW)!.set([0.2, -0.1, 0.3, 0.05, 0.1, -0.2, 0.15, 0.25, -0.3]);
-    shared.get(S.pos)!.set([0.9, 0.6, 0.3]);
-    const history = Int32Array.from([4, 9, 2, 17, 33]);
+    shared.get(S.pos)!.set([0.9, 0.6]);
+    if (longTerm) shared.get(S.longW)!.set([0.7]);
+    const history = Int32Array.from([4, 9, 2, 17, 33, 21, 8]);
     const plan = engine.planFit(options, history, { epochs: 1, negatives: 2, seed: 5 });
     const priv = engine.privateFromHistory(options, history);
     const batch = plan.examplesPerEpoch;
@@ -134,13 +146,17 @@ async function checkFiniteDifferences(tied: boolean): Promise<void> {
       [S.pos, 1, fit.denseDeltas.get(S.pos)![1]!],
       [S.headW, 4, fit.denseDeltas.get(S.headW)![4]!],
       [S.headB, 2, fit.denseDeltas.get(S.headB)![2]!],
+      ...(longTerm ? ([[S.longW, 0, fit.denseDeltas.get(S.longW)![0]!]] as Array<[string, number, number]>) : []),
     ];
-    // Tied: item 9 is both a target and in contexts, so item_in's delta carries both uses.
+    // Tied: item 9 is both a target and in contexts, so item_in's delta carries both uses. Item 4 (the
+    // first position) is in no context beyond position 2, and in the long-term windows of positions 1-3.
     for (const table of tied ? [S.itemIn, S.itemBias] : [S.itemIn, S.itemOut, S.itemBias]) {
       const width = table === S.itemBias ? 1 : a.dim;
       const local = plan.localItems.indexOf(9);
       checks.push([table, 9 * width, fit.itemDeltas.get(table)![local * width]!]);
     }
+    const first = plan.localItems.indexOf(4);
+    for (let k = 0; k < a.dim; k++) checks.push([S.itemIn, 4 * a.dim + k, fit.itemDeltas.get(S.itemIn)![first * a.dim + k]!]);
     for (const [name, at, delta] of checks) {
       const eps = 1e-2;
       const numeric = ((await lossAt(name, at, eps)) - (await lossAt(name, at, -eps))) / (2 * eps);
@@ -149,10 +165,13 @@ async function checkFiniteDifferences(tied: boolean): Promise<void> {
   }
 }
 
-/** At ML-100K size: 1,682 items, the default seq model, a 106-event history, 4 negatives each, one epoch. */
-function realisticSeqFixture(engine: string, batchSize: number, tied = false): EngineFixtureFactory {
+/**
+ * At ML-100K size: 1,682 items, the default seq model, a 106-event history, 4 negatives each, one epoch
+ * (the long-term term, when asked, over the last 50 items, so the window slides).
+ */
+function realisticSeqFixture(engine: string, batchSize: number, tied = false, longTerm = false): EngineFixtureFactory {
   const numItems = 1682;
-  const spec: ModelSpec = { name: 'seq', options: seqModelOptions(numItems, { tied }) };
+  const spec: ModelSpec = { name: 'seq', options: seqModelOptions(numItems, { tied, ...(longTerm ? { longTerm, historyLen: 50 } : {}) }) };
   const config: TrainingConfig = { localEpochs: 1, batchSize, learningRate: 0.5, optimizer: 'sgd', extra: { negatives: 4 } };
   const data = seededUser({ seed: 5, user: 11, numItems, liked: 107 });
   const global = getModel('seq').initialWeights(spec.options, 9);
@@ -186,4 +205,30 @@ describe('seq engines agree at ML-100K size (SGD, batch 4 and 64)', function () 
     ['js', 'tfjs'].map((engine) => [engine, realisticSeqFixture(engine, 4, true)]),
     1e-5,
   );
+  for (const batch of [4, 64]) {
+    enginesAgreeContract(
+      `seq sgd batch ${batch}, tied, long-term term`,
+      ['js', 'tfjs'].map((engine) => [engine, realisticSeqFixture(engine, batch, true, true)]),
+      1e-5,
+    );
+  }
+
+  it('with the long-term term, both engines score the same, and history older than seqLen but within historyLen moves the scores', async () => {
+    const numItems = 1682;
+    const options = seqModelOptions(numItems, { tied: true, longTerm: true, historyLen: 50 });
+    const w = getModel('seq').initialWeights(options, 9);
+    const shared = splitShared(w.manifest, w.body);
+    const history = seededUser({ seed: 6, user: 3, numItems, liked: 120 }).trainItems;
+    const items = Int32Array.from({ length: numItems }, (_, i) => i);
+    const scores = async (engineName: string, h: Int32Array) => {
+      const engine = await defaultModelRegistry.engine('seq', engineName).load();
+      if (engine.kind !== 'recommender' || !engine.privateFromHistory) throw new Error('seq is a sequence recommender engine');
+      return engine.score(options, shared, engine.privateFromHistory(options, h), items);
+    };
+    const js = await scores('js', history);
+    assert.ok(maxAbsDiff(await scores('tfjs', history), js) < 1e-5, 'tfjs scores as js');
+    const L = SEQ_DEFAULTS.seqLen;
+    assert.ok(maxAbsDiff(await scores('js', history.slice(-L)), js) > 1e-3, 'items before the last seqLen count');
+    assert.equal(maxAbsDiff(await scores('js', history.slice(-50)), js), 0, 'items before the last historyLen do not');
+  });
 });

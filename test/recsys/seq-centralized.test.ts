@@ -58,5 +58,6 @@ describe('the centralized baseline of the seq model', function () {
     const pop = evaluateItemPop(users, split.numItems);
     assert.ok(run.validation && run.bestEpoch >= 1 && run.bestEpoch <= run.epochsRun);
     assert.ok(run.final.hr10 > pop.hr10 + 0.3, `seq centralized HR@10 ${run.final.hr10} vs ItemPop ${pop.hr10}`);
+    assert.throws(() => trainSeqCentralized(seqModelOptions(split.numItems, { longTerm: true }), users, o), /long-term term/);
   });
 });

@@ -1,7 +1,7 @@
 import type { LocalFitOptions, LocalFitResult } from '../../ncf/engine/local-fit.js';
 import type { LocalPlan } from '../../ncf/engine/plan.js';
 import { TimeSlicer } from '../../yield-to-event-loop.js';
-import { S, type SeqArch } from '../arch.js';
+import { seqStateTensors, type SeqArch } from '../arch.js';
 import { isSeqPlan, type SeqPlan } from '../plan.js';
 import { bceWithLogit, SeqNet, sigmoid } from './net.js';
 import { gatherSeqParams, seqDenseEntries, seqItemEntries, type SeqParams } from './params.js';
@@ -13,17 +13,17 @@ export function checkSeqFit(plan: LocalPlan, o: LocalFitOptions): SeqPlan {
   return plan;
 }
 
-/** The recent-items state after training on a plan: its last L targets are not known here, so the trainer passes it. */
-export function seqResult(a: SeqArch, plan: SeqPlan, before: SeqParams, after: SeqParams, loss: number, recent: Float32Array): LocalFitResult {
+/** The private state is the history itself: training leaves it as the trainer passed it (an absent tensor: empty). */
+export function seqResult(a: SeqArch, plan: SeqPlan, before: SeqParams, after: SeqParams, loss: number, priv: Map<string, Float32Array>): LocalFitResult {
   const diff = (x: Float32Array, y: Float32Array) => x.map((v, k) => v - y[k]!);
   const itemsBefore = new Map(seqItemEntries(a, before));
-  const denseBefore = new Map(seqDenseEntries(before));
+  const denseBefore = new Map(seqDenseEntries(a, before));
   return {
     localItems: plan.localItems,
     rowCounts: plan.rowCounts,
     itemDeltas: new Map(seqItemEntries(a, after).map(([name, t]) => [name, diff(t, itemsBefore.get(name)!)])),
-    denseDeltas: new Map(seqDenseEntries(after).map(([name, t]) => [name, diff(t, denseBefore.get(name)!)])),
-    privateAfter: new Map([[S.recent, recent.slice()]]),
+    denseDeltas: new Map(seqDenseEntries(a, after).map(([name, t]) => [name, diff(t, denseBefore.get(name)!)])),
+    privateAfter: new Map(seqStateTensors(a).map(([name, n]) => [name, priv.get(name)?.slice() ?? new Float32Array(n).fill(-1)])),
     numExamples: plan.examplesPerEpoch,
     loss,
   };
@@ -40,14 +40,15 @@ function* fitSeqJsSteps(
   const before = gatherSeqParams(a, shared, p.localItems);
   const params = gatherSeqParams(a, shared, p.localItems);
   const net = new SeqNet(a, params, p.localItems.length);
+  net.setSequence(p.sequence);
   const L = a.seqLen;
   let loss = 0;
   let seen = 0;
-  for (const { rows, labels, contexts } of p.epochs) {
+  for (const { rows, labels, contexts, positions } of p.epochs) {
     for (let s = 0; s < rows.length; s += o.batchSize) {
       const count = Math.min(o.batchSize, rows.length - s);
       for (let k = s; k < s + count; k++) {
-        net.encode(contexts, k * L);
+        net.encode(contexts, k * L, positions[k]!);
         const z = net.logit(rows[k]!);
         loss += bceWithLogit(z, labels[k]!);
         net.backward(contexts, k * L, rows[k]!, (sigmoid(z) - labels[k]!) / count);
@@ -57,7 +58,7 @@ function* fitSeqJsSteps(
       yield;
     }
   }
-  return seqResult(a, p, before, params, seen ? loss / seen : 0, priv.get(S.recent) ?? new Float32Array(L).fill(-1));
+  return seqResult(a, p, before, params, seen ? loss / seen : 0, priv);
 }
 
 /**

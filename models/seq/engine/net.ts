@@ -1,4 +1,5 @@
 import type { SeqArch } from '../arch.js';
+import { LongTermSums } from './long-term.js';
 import type { SeqParams } from './params.js';
 
 export const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
@@ -9,7 +10,8 @@ export const bceWithLogit = (z: number, y: number) => Math.max(z, 0) - z * y + M
 /**
  * Forward and backward of the sequence model on local rows, with hand-written gradients accumulated
  * into `grads` (the same shapes as the params): one example = one context (L local rows, -1 empty) and
- * one target row. Mini-batch SGD applies and clears the touched rows (`step`).
+ * one target row. Mini-batch SGD applies and clears the touched rows (`step`). With the long-term
+ * term, `setSequence` gives the device's sequence and each example also passes its position.
  */
 export class SeqNet {
   readonly grads: SeqParams;
@@ -21,6 +23,11 @@ export class SeqNet {
   private readonly touchedOut: Uint8Array;
   private readonly inRows: number[] = [];
   private readonly outRows: number[] = [];
+  private readonly long: LongTermSums | undefined;
+  /** v_t and its scale for the last encoded position (-1: no long-term term in h). */
+  private readonly v: Float32Array;
+  private vScale = 0;
+  private position = -1;
 
   constructor(
     private readonly a: SeqArch,
@@ -38,7 +45,10 @@ export class SeqNet {
       pos: new Float32Array(a.seqLen),
       headW: new Float32Array(d * d),
       headB: new Float32Array(d),
+      longW: new Float32Array(1),
     };
+    this.long = a.longTerm ? new LongTermSums(d, a.historyLen) : undefined;
+    this.v = new Float32Array(d);
     this.h = new Float32Array(d);
     this.u = new Float32Array(d);
     this.du = new Float32Array(d);
@@ -47,8 +57,16 @@ export class SeqNet {
     this.touchedOut = new Uint8Array(nLocal);
   }
 
-  /** u for a context (contexts[at .. at+L)); leaves h and u in the net for backward. */
-  encode(contexts: Int32Array, at: number): Float32Array {
+  /** The device's time-ordered sequence as local rows: what the long-term term reads (a no-op without it). */
+  setSequence(rows: Int32Array): void {
+    this.long?.setSequence(rows);
+  }
+
+  /**
+   * u for a context (contexts[at .. at+L)) at sequence position t (the long-term term reads the items
+   * before it; -1 leaves it out); leaves h and u in the net for backward.
+   */
+  encode(contexts: Int32Array, at: number, t = -1): Float32Array {
     const { dim: d, seqLen: L } = this.a;
     const { itemIn, pos, headW, headB } = this.p;
     const h = this.h;
@@ -58,6 +76,12 @@ export class SeqNet {
       if (r < 0) continue;
       const w = pos[l]!;
       for (let k = 0; k < d; k++) h[k]! += w * itemIn[r * d + k]!;
+    }
+    this.position = this.long && t >= 0 ? t : -1;
+    if (this.long && t >= 0) {
+      this.vScale = this.long.vector(itemIn, t, this.v);
+      const w = this.p.longW[0]!;
+      for (let k = 0; k < d; k++) h[k]! += w * this.v[k]!;
     }
     const u = this.u;
     for (let i = 0; i < d; i++) {
@@ -112,6 +136,13 @@ export class SeqNet {
       }
       G.pos[l]! += dp;
     }
+    // h += long_w · v_t: d long_w = dh · v_t; each row in the window takes long_w · |H_t|^-α · dh (at the step).
+    if (this.long && this.position >= 0) {
+      let dw = 0;
+      for (let k = 0; k < d; k++) dw += dh[k]! * this.v[k]!;
+      G.longW[0]! += dw;
+      this.long.accumulate(this.position, dh, this.p.longW[0]! * this.vScale);
+    }
   }
 
   private touch(r: number, flags: Uint8Array, rows: number[]): void {
@@ -124,6 +155,7 @@ export class SeqNet {
   step(lr: number): void {
     const d = this.a.dim;
     const { p, grads: G } = this;
+    this.long?.flush(G.itemIn, (r) => this.touch(r, this.touchedIn, this.inRows));
     for (const r of this.inRows) {
       for (let k = r * d; k < (r + 1) * d; k++) {
         p.itemIn[k]! -= lr * G.itemIn[k]!;
@@ -146,6 +178,7 @@ export class SeqNet {
       [p.pos, G.pos],
       [p.headW, G.headW],
       [p.headB, G.headB],
+      [p.longW, G.longW],
     ] as const) {
       for (let k = 0; k < x.length; k++) {
         x[k]! -= lr * gx[k]!;

@@ -10,6 +10,8 @@ export interface SeqParams {
   pos: Float32Array;
   headW: Float32Array;
   headB: Float32Array;
+  /** The long-term term's weight (one value; unused, 0, when the arch has no long-term term). */
+  longW: Float32Array;
 }
 
 function need(map: Map<string, Float32Array>, name: string): Float32Array {
@@ -28,6 +30,7 @@ export function gatherSeqParams(a: SeqArch, shared: Map<string, Float32Array>, l
     pos: need(shared, S.pos).slice(),
     headW: need(shared, S.headW).slice(),
     headB: need(shared, S.headB).slice(),
+    longW: a.longTerm ? need(shared, S.longW).slice() : new Float32Array(1),
   };
 }
 
@@ -36,11 +39,7 @@ export function seqItemEntries(a: SeqArch, p: SeqParams): Array<[string, Float32
   return [[S.itemIn, p.itemIn], ...(a.tied ? [] : ([[S.itemOut, p.itemOut]] as Array<[string, Float32Array]>)), [S.itemBias, p.itemBias]];
 }
 
-/** Dense tensors by manifest name. */
-export function seqDenseEntries(p: SeqParams): Array<[string, Float32Array]> {
-  return [
-    [S.pos, p.pos],
-    [S.headW, p.headW],
-    [S.headB, p.headB],
-  ];
+/** Dense tensors by manifest name (`long_w` only when the arch has the long-term term). */
+export function seqDenseEntries(a: SeqArch, p: SeqParams): Array<[string, Float32Array]> {
+  return [[S.pos, p.pos], [S.headW, p.headW], [S.headB, p.headB], ...(a.longTerm ? ([[S.longW, p.longW]] as Array<[string, Float32Array]>) : [])];
 }

@@ -1,8 +1,7 @@
 import type { RecommenderEngine } from '../../recommender-engine.js';
 import { SEQ_SCORE_FUNCTION, seqArch } from '../arch.js';
-import { emptyRecent, recentOf } from '../init.js';
+import { seqStateOf } from '../init.js';
 import { planSequenceTraining } from '../plan.js';
-import { S } from '../arch.js';
 import { fitSeqJs } from './local-fit.js';
 import { scoreSeqAllJs, scoreSeqJs } from './score.js';
 
@@ -10,9 +9,9 @@ import { scoreSeqAllJs, scoreSeqJs } from './score.js';
 export function seqEngineCommon(): Pick<RecommenderEngine, 'numItems' | 'initialPrivate' | 'planFit' | 'privateFromHistory' | 'scoreFunction'> {
   return {
     numItems: (options) => seqArch(options).numItems,
-    initialPrivate: (options) => new Map([[S.recent, emptyRecent(seqArch(options))]]),
+    initialPrivate: (options) => seqStateOf(seqArch(options), []),
     planFit: (options, history, o) => planSequenceTraining(history, seqArch(options).numItems, { ...o, seqLen: seqArch(options).seqLen }),
-    privateFromHistory: (options, history) => new Map([[S.recent, recentOf(seqArch(options), history)]]),
+    privateFromHistory: (options, history) => seqStateOf(seqArch(options), history),
     scoreFunction: () => [...SEQ_SCORE_FUNCTION],
   };
 }

@@ -1,4 +1,5 @@
 import { S, seqOutTable, type SeqArch } from '../arch.js';
+import { longTermScale } from './long-term.js';
 
 function need(map: Map<string, Float32Array>, name: string): Float32Array {
   const t = map.get(name);
@@ -6,7 +7,13 @@ function need(map: Map<string, Float32Array>, name: string): Float32Array {
   return t;
 }
 
-/** The user vector u of the device's recent sequence (private `recent_items`, -1 empty) under the shared weights. */
+/** Ids outside the catalogue (a stale state after the catalogue shrank) count as empty slots. */
+export const inCatalogue = (a: SeqArch, item: number) => item >= 0 && item < a.numItems;
+
+/**
+ * The user vector u of the device's recent sequence (private `recent_items`, -1 empty) under the shared
+ * weights, with the long-term term over `history_items` when the arch has it.
+ */
 export function userVectorJs(a: SeqArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>): Float32Array {
   const d = a.dim;
   const itemIn = need(shared, S.itemIn);
@@ -17,9 +24,13 @@ export function userVectorJs(a: SeqArch, shared: Map<string, Float32Array>, priv
   const h = new Float32Array(d);
   for (let l = 0; l < a.seqLen; l++) {
     const item = recent[l]!;
-    // Ids outside the catalogue (a stale state after the catalogue shrank) count as empty slots.
-    if (!(item >= 0 && item < a.numItems)) continue;
+    if (!inCatalogue(a, item)) continue;
     for (let k = 0; k < d; k++) h[k]! += pos[l]! * itemIn[item * d + k]!;
+  }
+  if (a.longTerm) {
+    const history = Array.from(need(priv, S.history)).filter((item) => inCatalogue(a, item));
+    const w = need(shared, S.longW)[0]! * longTermScale(history.length);
+    for (const item of history) for (let k = 0; k < d; k++) h[k]! += w * itemIn[item * d + k]!;
   }
   const u = new Float32Array(d);
   for (let i = 0; i < d; i++) {

@@ -4,7 +4,10 @@ import type { LocalPlan } from '../../ncf/engine/plan.js';
 import { TimeSlicer } from '../../yield-to-event-loop.js';
 import { S, type SeqArch } from '../arch.js';
 import { checkSeqFit, seqResult } from '../engine/local-fit.js';
+import { longTermScale, windowStart } from '../engine/long-term.js';
 import { gatherSeqParams, type SeqParams } from '../engine/params.js';
+import { inCatalogue } from '../engine/score.js';
+import type { SeqPlan } from '../plan.js';
 
 interface SeqVariables {
   itemIn: tf.Variable;
@@ -13,6 +16,8 @@ interface SeqVariables {
   pos: tf.Variable;
   headW: tf.Variable;
   headB: tf.Variable;
+  /** Only with the long-term term. */
+  longW?: tf.Variable;
 }
 
 function makeVariables(a: SeqArch, p: SeqParams, nLocal: number): SeqVariables {
@@ -31,16 +36,17 @@ function makeVariables(a: SeqArch, p: SeqParams, nLocal: number): SeqVariables {
     pos: v(p.pos, [a.seqLen]),
     headW: v(p.headW, [a.dim, a.dim]),
     headB: v(p.headB, [a.dim]),
+    ...(a.longTerm ? { longW: v(p.longW, [1]) } : {}),
   };
 }
 
-const allVariables = (v: SeqVariables) => [...new Set([v.itemIn, v.itemOut, v.itemBias, v.pos, v.headW, v.headB])];
+const allVariables = (v: SeqVariables) => [...new Set([v.itemIn, v.itemOut, v.itemBias, v.pos, v.headW, v.headB, ...(v.longW ? [v.longW] : [])])];
 
 /**
  * tf.gather under a custom gradient that scatters back with tf.scatterND (sums repeated rows):
  * gather's own gradient, UnsortedSegmentSum, is missing on wasm (as in models/ncf/tfjs/local-fit.ts).
  */
-function pick(table: tf.Variable, rows: tf.Tensor1D, indices: tf.Tensor2D): tf.Tensor2D {
+function pick(table: tf.Tensor, rows: tf.Tensor1D, indices: tf.Tensor2D): tf.Tensor2D {
   const f = tf.customGrad((t) => {
     const value = tf.gather(t as tf.Tensor2D, rows) as tf.Tensor2D;
     return { value, gradFunc: (dy) => tf.scatterND(indices, dy as tf.Tensor2D, (t as tf.Tensor2D).shape) };
@@ -56,12 +62,15 @@ interface BatchInputs {
   rows: tf.Tensor1D;
   rowIndices: tf.Tensor2D;
   y: tf.Tensor2D;
+  /** The long-term window of each example: its position t, the window start, and |H_t|^-α. */
+  at?: { t: tf.Tensor1D; tIndices: tf.Tensor2D; lo: tf.Tensor1D; loIndices: tf.Tensor2D; scale: tf.Tensor2D };
 }
 
-function batchInputs(a: SeqArch, contexts: Int32Array, rows: Int32Array, labels: Float32Array): BatchInputs {
+function batchInputs(a: SeqArch, contexts: Int32Array, rows: Int32Array, labels: Float32Array, positions: Int32Array): BatchInputs {
   const count = rows.length;
   const ctx = contexts.map((r) => (r < 0 ? 0 : r));
   const mask = Float32Array.from(contexts, (r) => (r < 0 ? 0 : 1));
+  const lo = positions.map((t) => windowStart(t, a.historyLen));
   return {
     ctxRows: tf.tensor1d(ctx, 'int32'),
     ctxIndices: tf.tensor2d(ctx, [ctx.length, 1], 'int32'),
@@ -69,14 +78,44 @@ function batchInputs(a: SeqArch, contexts: Int32Array, rows: Int32Array, labels:
     rows: tf.tensor1d(rows, 'int32'),
     rowIndices: tf.tensor2d(rows, [count, 1], 'int32'),
     y: tf.tensor2d(labels, [count, 1]),
+    ...(a.longTerm
+      ? {
+          at: {
+            t: tf.tensor1d(positions, 'int32'),
+            tIndices: tf.tensor2d(positions, [count, 1], 'int32'),
+            lo: tf.tensor1d(lo, 'int32'),
+            loIndices: tf.tensor2d(lo, [count, 1], 'int32'),
+            scale: tf.tensor2d(
+              Float32Array.from(positions, (t, k) => longTermScale(t - lo[k]!)),
+              [count, 1],
+            ),
+          },
+        }
+      : {}),
   };
 }
 
-/** u = h + h·Wᵀ + c with h = Σ_l mask·pos[l]·in[ctx_l]: [batch, dim]. */
-function encode(a: SeqArch, v: SeqVariables, b: BatchInputs, count: number): tf.Tensor2D {
+/** The device's sequence as row indices, for the long-term term's running sums. */
+interface SequenceInputs {
+  rows: tf.Tensor1D;
+  indices: tf.Tensor2D;
+}
+
+/**
+ * h = Σ_l mask·pos[l]·in[ctx_l] (+ long_w·v_t with the long-term term, v_t from an exclusive running sum
+ * of the sequence's rows: C[t] - C[lo] sums the window, autodiff takes the reverse sum back), then
+ * u = h + h·Wᵀ + c: [batch, dim].
+ */
+function encode(a: SeqArch, v: SeqVariables, b: BatchInputs, count: number, seq: SequenceInputs | undefined): tf.Tensor2D {
   const e = tf.reshape(pick(v.itemIn, b.ctxRows, b.ctxIndices), [count, a.seqLen, a.dim]);
   const w = tf.expandDims(tf.mul(b.mask, v.pos), 2);
-  const h = tf.sum(tf.mul(e, w), 1) as tf.Tensor2D;
+  let h = tf.sum(tf.mul(e, w), 1) as tf.Tensor2D;
+  if (b.at && seq && v.longW) {
+    // Summed along the last axis: tfjs's Cumsum gradient transposes its result wrongly for any other axis.
+    const sums = tf.transpose(tf.cumsum(tf.transpose(pick(v.itemIn, seq.rows, seq.indices)), 1, true));
+    const window = tf.sub(pick(sums, b.at.t, b.at.tIndices), pick(sums, b.at.lo, b.at.loIndices));
+    h = tf.add(h, tf.mul(tf.mul(window, b.at.scale), v.longW)) as tf.Tensor2D;
+  }
   return tf.add(tf.add(h, tf.matMul(h, v.headW as tf.Tensor2D, false, true)), v.headB) as tf.Tensor2D;
 }
 
@@ -85,8 +124,8 @@ function meanBce(z: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log(tf.add(1, tf.exp(tf.neg(tf.abs(z))))))) as tf.Scalar;
 }
 
-function batchLoss(a: SeqArch, v: SeqVariables, b: BatchInputs, count: number): tf.Scalar {
-  const u = encode(a, v, b, count);
+function batchLoss(a: SeqArch, v: SeqVariables, b: BatchInputs, count: number, seq: SequenceInputs | undefined): tf.Scalar {
+  const u = encode(a, v, b, count, seq);
   const out = pick(v.itemOut, b.rows, b.rowIndices);
   const bias = pick(v.itemBias, b.rows, b.rowIndices);
   const z = tf.add(tf.sum(tf.mul(u, out), 1, true), bias) as tf.Tensor2D;
@@ -109,17 +148,25 @@ export async function fitSeqTf(
   const optimizer = tf.train.sgd(o.learningRate);
   const slicer = new TimeSlicer();
   const L = a.seqLen;
+  const seq = sequenceInputs(a, p);
   let loss = 0;
   let seen = 0;
   try {
-    for (const { rows, labels, contexts } of p.epochs) {
+    for (const { rows, labels, contexts, positions } of p.epochs) {
       for (let s = 0; s < rows.length; s += o.batchSize) {
         const count = Math.min(o.batchSize, rows.length - s);
-        const b = batchInputs(a, contexts.subarray(s * L, (s + count) * L), rows.subarray(s, s + count), labels.subarray(s, s + count));
-        const l = optimizer.minimize(() => batchLoss(a, vars, b, count), true, varList);
+        const b = batchInputs(
+          a,
+          contexts.subarray(s * L, (s + count) * L),
+          rows.subarray(s, s + count),
+          labels.subarray(s, s + count),
+          positions.subarray(s, s + count),
+        );
+        const l = optimizer.minimize(() => batchLoss(a, vars, b, count, seq), true, varList);
         loss += (l ? (await l.data())[0]! : 0) * count;
         seen += count;
-        tf.dispose([...Object.values(b), ...(l ? [l] : [])]);
+        const { at, ...plain } = b;
+        tf.dispose([...Object.values(plain), ...Object.values(at ?? {}), ...(l ? [l] : [])]);
         // data() settles as a microtask on cpu and wasm: without this, a fit starves sockets and timers.
         if (slicer.due()) await slicer.pause();
       }
@@ -132,28 +179,40 @@ export async function fitSeqTf(
       pos: (await vars.pos.data<'float32'>()).slice(),
       headW: (await vars.headW.data<'float32'>()).slice(),
       headB: (await vars.headB.data<'float32'>()).slice(),
+      longW: vars.longW ? (await vars.longW.data<'float32'>()).slice() : new Float32Array(1),
     };
-    return seqResult(a, p, before, after, seen ? loss / seen : 0, priv.get(S.recent) ?? new Float32Array(L).fill(-1));
+    return seqResult(a, p, before, after, seen ? loss / seen : 0, priv);
   } finally {
     optimizer.dispose();
-    tf.dispose(varList);
+    tf.dispose([...varList, ...Object.values(seq ?? {})]);
   }
+}
+
+function sequenceInputs(a: SeqArch, p: SeqPlan): SequenceInputs | undefined {
+  if (!a.longTerm || p.sequence.length === 0) return undefined;
+  return { rows: tf.tensor1d(p.sequence, 'int32'), indices: tf.tensor2d(p.sequence, [p.sequence.length, 1], 'int32') };
 }
 
 /** Logits of the device's recent sequence against the given items, with tfjs. */
 export async function scoreSeqTf(a: SeqArch, shared: Map<string, Float32Array>, priv: Map<string, Float32Array>, items: Int32Array): Promise<Float32Array> {
   const recent = priv.get(S.recent) ?? new Float32Array(a.seqLen).fill(-1);
-  const valid = Array.from(recent, (r) => r >= 0 && r < a.numItems);
+  const valid = Array.from(recent, (r) => inCatalogue(a, r));
   const ctx = Int32Array.from(recent, (r, l) => (valid[l] ? r : 0));
-  // Only the rows the scoring reads: the recent items for the context, the candidates for the output.
-  const p = gatherSeqParams(a, shared, Int32Array.from([...ctx, ...items]));
+  const history = a.longTerm ? Array.from(priv.get(S.history) ?? []).filter((r) => inCatalogue(a, r)) : [];
+  // Only the rows the scoring reads: the recent items for the context, the history, the candidates for the output.
+  const p = gatherSeqParams(a, shared, Int32Array.from([...ctx, ...history, ...items]));
+  const read = a.seqLen + history.length;
   const out = tf.tidy(() => {
     const inRows = tf.tensor2d(p.itemIn.subarray(0, a.seqLen * a.dim), [a.seqLen, a.dim]);
     const w = tf.mul(tf.tensor1d(Float32Array.from(valid, (x) => (x ? 1 : 0))), tf.tensor1d(p.pos));
-    const h = tf.matMul(tf.reshape(w, [1, a.seqLen]), inRows);
+    let h = tf.matMul(tf.reshape(w, [1, a.seqLen]), inRows);
+    if (history.length > 0) {
+      const historyRows = tf.tensor2d(p.itemIn.subarray(a.seqLen * a.dim, read * a.dim), [history.length, a.dim]);
+      h = tf.add(h, tf.mul(tf.sum(historyRows, 0, true), p.longW[0]! * longTermScale(history.length)));
+    }
     const u = tf.add(tf.add(h, tf.matMul(h, tf.tensor2d(p.headW, [a.dim, a.dim]), false, true)), tf.tensor1d(p.headB));
-    const outRows = tf.tensor2d(p.itemOut.subarray(a.seqLen * a.dim), [items.length, a.dim]);
-    const bias = tf.tensor2d(p.itemBias.subarray(a.seqLen), [items.length, 1]);
+    const outRows = tf.tensor2d(p.itemOut.subarray(read * a.dim), [items.length, a.dim]);
+    const bias = tf.tensor2d(p.itemBias.subarray(read), [items.length, 1]);
     return tf.reshape(tf.add(tf.matMul(outRows, u, false, true), bias), [items.length]);
   });
   try {
