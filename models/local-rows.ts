@@ -23,6 +23,13 @@ export class LocalRows {
     return r;
   }
 
+  /** The local row of an item already interned by row(), counting nothing (a RangeError for an unknown item). */
+  existingRow(item: number): number {
+    const r = this.rowOf.get(item);
+    if (r === undefined) throw new RangeError(`item ${item} has no local row`);
+    return r;
+  }
+
   /** The table a LocalPlan carries: the global id of each row and the examples per row. */
   table(): { localItems: Int32Array; rowCounts: Float32Array } {
     return { localItems: Int32Array.from(this.items), rowCounts: Float32Array.from(this.counts) };

@@ -14,3 +14,4 @@ export * from './server.js';
 export * from './in-memory-round.js';
 export * from './evaluation.js';
 export * from './mask-job.js';
+export * from './webcrypto-keystream.js';

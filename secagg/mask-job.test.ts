@@ -11,6 +11,7 @@ import {
   SecAggServer,
   type MaskJob,
   type MaskKeystream,
+  webCryptoKeystream,
 } from './index.js';
 import { config, contributions, encodeAll, ids, layout, maxAbsDiff, plainSums } from './testing/helpers.js';
 
@@ -91,13 +92,12 @@ describe('secagg mask jobs (the mask work handed to another thread)', () => {
   });
 
   it('expandMaskJobWith on WebCrypto keystreams gives the mask and seeds of expandMaskJob; a refused key is still a RangeError', async () => {
-    // Node's WebCrypto here, as the browser worker uses the browser's: AES-256-CTR, zero counter block, 128-bit counter.
-    const subtle = globalThis.crypto.subtle;
+    // The browser worker's keystream (webCryptoKeystream) on Node's WebCrypto here, the browser's there.
+    const shipped = webCryptoKeystream(globalThis.crypto.subtle);
     const requested: number[] = [];
-    const keystream: MaskKeystream = async (seed, bytes) => {
+    const keystream: MaskKeystream = (seed, bytes) => {
       requested.push(bytes);
-      const key = await subtle.importKey('raw', seed as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['encrypt']);
-      return new Uint8Array(await subtle.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 128 }, key, new Uint8Array(bytes)));
+      return shipped(seed, bytes);
     };
     const job: MaskJob = {
       roundId: 9,

@@ -4,7 +4,8 @@
  * worker has it, which is about 17x faster than the pure-JS AES `expandMaskJob` falls back to) and sends each mask
  * back without a copy.
  */
-import { expandMaskJob, expandMaskJobWith, type MaskJob, type MaskKeystream } from '@fedrec/secagg/mask-job.js';
+import { expandMaskJob, expandMaskJobWith, type MaskJob } from '@fedrec/secagg/mask-job.js';
+import { webCryptoKeystream } from '@fedrec/secagg/webcrypto-keystream.js';
 import { answerMaskJob, type MaskWorkerRequest } from '../mask-worker-jobs.js';
 
 // The bundle is typed against the DOM library; in a dedicated worker `self` is the worker's scope.
@@ -12,14 +13,6 @@ const scope = self as unknown as {
   onmessage: ((event: { data: MaskWorkerRequest }) => void) | null;
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
 };
-
-/** WebCrypto's AES-256-CTR keystream (the whole 128-bit counter block incremented), where there is WebCrypto. */
-function webCryptoKeystream(subtle: SubtleCrypto): MaskKeystream {
-  return async (seed, bytes) => {
-    const key = await subtle.importKey('raw', seed as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['encrypt']);
-    return new Uint8Array(await subtle.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 128 }, key, new Uint8Array(bytes)));
-  };
-}
 
 // crypto.subtle exists only in secure contexts (https, localhost): elsewhere the pure-JS path.
 const keystream = globalThis.crypto?.subtle ? webCryptoKeystream(globalThis.crypto.subtle) : undefined;

@@ -49,11 +49,7 @@ export function planSequenceTraining(sequence: ArrayLike<number>, numItems: numb
     });
     epochs.push({ rows: targets, labels: Float32Array.from(examples, ([, y]) => y), contexts, positions: Int32Array.from(examples, ([, , t]) => t) });
   }
-  // Every position's item is the positive example at that position: its row without counting another use.
-  const sequenceRows = new Int32Array(o.epochs > 0 ? seq.length : 0);
-  const first = epochs[0];
-  first?.labels.forEach((y, k) => {
-    if (y === 1) sequenceRows[first.positions[k]!] = first.rows[k]!;
-  });
-  return { seqLen: o.seqLen, sequence: sequenceRows, ...rows.table(), epochs, examplesPerEpoch: first?.rows.length ?? 0 };
+  // Every item of the sequence is a positive example of each epoch, so it has its row: looked up, not counted again.
+  const sequenceRows = o.epochs > 0 ? Int32Array.from(seq, (item) => rows.existingRow(item)) : new Int32Array(0);
+  return { seqLen: o.seqLen, sequence: sequenceRows, ...rows.table(), epochs, examplesPerEpoch: epochs[0]?.rows.length ?? 0 };
 }
