@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
 import type { Compression, WeightManifest } from '@fedrec/protocol';
+import { LongTasks } from './long-tasks.js';
 import { processCpuMs, splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
 
 export interface RunSpec {
@@ -73,6 +74,11 @@ export interface RunResult {
    * profiles' timestamps: to read a profile of the rounds alone (bench/coordinator/profile-window.ts).
    */
   roundWindowsUs: Array<[number, number]>;
+  /**
+   * The rounds' event-loop stalls over 50 ms, each [start, end] on the same clock as roundWindowsUs (LongTasks):
+   * profile-window.ts names what ran in them. Absent from the runs of an older checkout.
+   */
+  longTasksUs?: Array<[number, number]>;
   /** Sealed bytes each device sends per update (the fleets' pre-encoded payload plus the AEAD tag). */
   bytesUpPerUpdate?: number;
   /** Set when clients dropped (ping timeouts on a loaded machine) and the next round could never start. */
@@ -123,6 +129,7 @@ const result: RunResult = {
 };
 // Event-loop delay: what a request arriving at a random moment waits before the coordinator can look at it.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+const longTasks = new LongTasks();
 if (spec.mode === 'idle') loopDelay.enable();
 const fleets: ChildProcess[] = [];
 const fleetCount = Math.ceil(spec.clients / spec.perFleet);
@@ -154,6 +161,7 @@ const markStart = (): void => {
   threadsStart = threadCpuMs();
   fleetStart = fleetCpuMs();
   loopDelay.enable();
+  longTasks.start();
 };
 // Buffered mode opens the next buffer (its round:started) while the previous one is still being committed, so
 // its versions are timed commit to commit: the first from its round:started, each next from the commit before.
@@ -169,6 +177,7 @@ const finished = new Promise<void>((resolve) => {
     const split = splitThreads(threadsStart, threadCpuMs(), knownThreads);
     const fleetMs = fleetCpuMs() - fleetStart;
     loopDelay.disable();
+    longTasks.stop();
     result.roundMs.push(performance.now() - roundStart);
     windows.push([roundStartAt, Date.now()]);
     result.roundWindowsUs.push([roundStartUs, nowUs()]);
@@ -264,6 +273,7 @@ const latencies = await new Promise<Array<[number, number]>>((resolve) => {
 // Only requests made while a round ran (idle mode: all of them, while the clients were connected).
 result.statusMs = latencies.filter(([at]) => spec.mode === 'idle' || windows.some(([a, b]) => at >= a && at <= b)).map(([, ms]) => ms);
 result.maxRssMB = process.resourceUsage().maxRSS / 1024;
+result.longTasksUs = longTasks.windowsUs;
 result.eventLoopMs = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
 closing = true;
 for (const f of fleets) f.send('close');
