@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
+import { DEFAULT_HEAP_GROWING_PERCENT, setHeapGrowingPercent } from '@fedrec/coordinator/heap-growth.js';
 import type { Compression, WeightManifest } from '@fedrec/protocol';
 import { LongTasks } from './long-tasks.js';
 import { processCpuMs, splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
@@ -42,6 +43,8 @@ export interface RunSpec {
    * backing stores live outside the V8 heap and are not in it; only their JavaScript wrappers are.
    */
   heapProfile?: string;
+  /** The heap growing percent the CLI sets (coordinator/heap-growth.ts); unset = the CLI's default, 0 = V8's own. */
+  heapGrowingPercent?: number;
 }
 
 export interface RunResult {
@@ -86,6 +89,8 @@ export interface RunResult {
 }
 
 const spec = JSON.parse(process.argv[2]!) as RunSpec;
+// What the service runs with (apps/coordinator-cli/cli.ts sets it before creating the coordinator).
+setHeapGrowingPercent(spec.heapGrowingPercent ?? DEFAULT_HEAP_GROWING_PERCENT);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const gc = (globalThis as { gc?: () => void }).gc;
 const dir = await mkdtemp(join(tmpdir(), 'fedrec-bench-coord-'));
