@@ -79,7 +79,6 @@ export class PlainFitCollector implements FitCollector {
           )
         : undefined;
     this.lastDesk = desk;
-    desk?.open();
 
     const take = async (
       clientId: string,
@@ -102,13 +101,17 @@ export class PlainFitCollector implements FitCollector {
       return { numExamples: opened.numExamples, metrics: opened.metrics };
     };
 
+    // Built as they are sent (dispatchPhase sends them in slices, a turn of the event loop apart): a round of
+    // thousands does not build every task, and register every upload:slot listener, in one turn.
+    function* requests() {
+      for (const a of ctx.assignments) {
+        desk?.listen(a);
+        yield { clientId: a.clientId, socket: a.socket, payload: { ...taskFor(ctx, a), ...(desk ? { uploadSlot: true as const } : {}) } };
+      }
+    }
     const outcome = dispatchPhase({
       event: 'round:fit',
-      requests: ctx.assignments.map((a) => ({
-        clientId: a.clientId,
-        socket: a.socket,
-        payload: { ...taskFor(ctx, a), ...(desk ? { uploadSlot: true as const } : {}) },
-      })),
+      requests: requests(),
       // The envelope is parsed by parseFitReply inside accept, so a bad one is a rejected update, not a malformed ack.
       reply: z.unknown(),
       deadline: ctx.deadline,
