@@ -204,6 +204,28 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     assert.equal(after.lost.size, 0);
   });
 
+  it('take() and apply() of an update whose worker died refuse it with UPDATE_WORKER_FAILED, even after the worker is replaced', async () => {
+    const [first, second] = await sealedUpdates(2, 7, 7);
+    pool = new UpdatePool({ size: 1, secretKey: key.secretKey });
+    pool.beginRound(7, manifest, limits);
+    const a = await pool.open(first!.clientId, first!.envelope, first!.binding);
+    const b = await pool.open(second!.clientId, second!.envelope, second!.binding);
+    await pool.crashWorker(0);
+    await assert.rejects(pool.take(a), (e: unknown) => e instanceof ProtocolError && e.code === 'UPDATE_WORKER_FAILED');
+    // The next envelope starts a fresh worker; the update the dead one held is still refused, not sent to the new one.
+    const [third] = await sealedUpdates(1, 7, 8);
+    const c = await pool.open(third!.clientId, third!.envelope, third!.binding);
+    assert.throws(
+      () => pool!.apply(b, { rowBound: Infinity, bound: Infinity, cap: Infinity }),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'UPDATE_WORKER_FAILED',
+    );
+    pool.apply(c, { rowBound: Infinity, bound: Infinity, cap: Infinity });
+    assert.equal(pool.gate.inFlight, 0);
+    const { sums, lost } = await pool.finishRound();
+    assert.equal(sums.contributors, 1);
+    assert.equal(lost.size, 0);
+  });
+
   it('buffered mode: cut() hands over exactly the applies made before it, weighted by their scale; take() returns a dense delta intact', async () => {
     // A dense model: the worker's decoded delta is a view of the plaintext it decrypted (decodeUpdatePayload's adopt).
     const dense: WeightManifest = { tensors: [{ name: 'w', shape: [64], dtype: 'float32', shared: true }] };

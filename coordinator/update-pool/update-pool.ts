@@ -176,8 +176,7 @@ export class UpdatePool {
   apply(u: OpenedUpdate, bounds: UpdateBounds, scale = 1): void {
     try {
       const round = this.requireRound();
-      const slot = this.slots[u.worker]!;
-      if (!slot.opened.delete(u.job)) throw new ProtocolError('UPDATE_WORKER_FAILED', `update worker ${u.worker} died while holding this update`);
+      const slot = this.holder(u);
       slot.applied.set(u.job, u.clientId);
       this.post(slot, { type: 'apply', round: round.id, job: u.job, bounds, ...(scale !== 1 ? { scale } : {}) });
     } finally {
@@ -188,7 +187,7 @@ export class UpdatePool {
   /** Moves the opened update back to the main thread (buffering strategies, a warming-up policy); frees the slot. */
   async take(u: OpenedUpdate): Promise<DenseUpdate> {
     try {
-      this.slots[u.worker]!.opened.delete(u.job);
+      this.holder(u);
       const m = await this.request(u.worker, u.job, { message: { type: 'take', round: this.requireRound().id, job: u.job } });
       if (m.type !== 'taken') throw new Error(`update worker answered ${m.type} to take`);
       return { numExamples: m.numExamples, delta: m.delta, rowWeights: m.rowWeights };
@@ -272,6 +271,13 @@ export class UpdatePool {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  /** The live worker that opened `u`, which stops holding it; UPDATE_WORKER_FAILED when that worker died. */
+  private holder(u: OpenedUpdate): Slot {
+    const slot = this.slots[u.worker]!;
+    if (!slot.opened.delete(u.job)) throw new ProtocolError('UPDATE_WORKER_FAILED', `update worker ${u.worker} died while holding this update`);
+    return slot;
   }
 
   private requireRound(): NonNullable<UpdatePool['round']> {
