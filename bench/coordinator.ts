@@ -195,9 +195,10 @@ if (runs('rounds')) {
   // with a buffer of all the clients, so a "round" is one committed version; before = updates opened on the event
   // loop (updateWorkers 0), after = through the update pool; every buffered task also carries the model (400 KB).
   // CPU by thread (round 2): main = the event loop, workers = the update pool, other = V8's GC and compiler
-  // helpers and libuv's pool (bench/coordinator/thread-cpu.ts).
+  // helpers and libuv's pool (bench/coordinator/thread-cpu.ts). Loop: the coordinator's event-loop delay during the
+  // rounds (monitorEventLoopDelay), p99 and max, and the number of stalls over 50 ms in its long-task log (LongTasks).
   console.log(
-    '  clients  path                                     round s (r1, r2)  CPU ms/update (r1, r2)  r2 main/workers/other  devices r2  /api/status p50 / p99 ms  loop p99 ms  bytes up/update  accepted     load',
+    '  clients  path                                     round s (r1, r2)  CPU ms/update (r1, r2)  r2 main/workers/other  devices r2  /api/status p50 / p99 ms  loop p99 / max ms (stalls > 50 ms)  bytes up/update  accepted     load',
   );
   // `--rows` takes group names (base, compression, buffered) or row keys (loop, pool, niced, fp16, int8, buffered-loop, buffered-pool).
   const variants: Array<{ group: string; key: string; spec: Partial<RunSpec>; path: string }> = [
@@ -259,7 +260,7 @@ function printRoundRow(clients: number, path: string, r: RunResult): void {
       (t ? `${f(t.main, 2)} / ${f(t.late, 2)} / ${f(t.other, 2)}` : '').padEnd(22),
       f(r.deviceCpuMsPerUpdate?.at(-1) ?? NaN, 2).padEnd(11),
       `${f(median(r.statusMs), 0)} / ${f(quantile(r.statusMs, 0.99), 0)}`.padEnd(24),
-      f(r.eventLoopMs.p99, 0).padEnd(11),
+      `${f(r.eventLoopMs.p99, 0)} / ${f(r.eventLoopMs.max, 0)}${r.longTasksUs ? ` (${r.longTasksUs.length})` : ''}`.padEnd(36),
       (r.bytesUpPerUpdate !== undefined ? r.bytesUpPerUpdate.toLocaleString('en') : '').padEnd(16),
       r.accepted.join(', ').padEnd(12),
       load(),

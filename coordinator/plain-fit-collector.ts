@@ -10,7 +10,7 @@ import { RoundLedger } from './round-ledger.js';
 import { RoundInput } from './strategy/round-input.js';
 import { UpdatePolicy } from './strategy/update-policy.js';
 import { weightedMetricMean } from './strategy/fedavg-math.js';
-import { UpdatePool } from './update-pool/update-pool.js';
+import { UpdatePool, type PooledSums } from './update-pool/update-pool.js';
 import { DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_UPLOAD_SLOT_HOLD_MS, UploadDesk } from './update-pool/upload-desk.js';
 import type { UploadSlots } from './update-pool/upload-slots.js';
 import { openValidatedUpdate, parseFitReply } from './update-validation.js';
@@ -79,7 +79,6 @@ export class PlainFitCollector implements FitCollector {
           )
         : undefined;
     this.lastDesk = desk;
-    desk?.open();
 
     const take = async (
       clientId: string,
@@ -89,7 +88,7 @@ export class PlainFitCollector implements FitCollector {
       if (!pool) {
         const payload = await openValidatedUpdate(envelope, binding, ctx.opener, ctx.global.manifest, ctx.limits);
         if (ctx.signal.aborted) throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
-        input.add(clientId, { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights });
+        input.add(clientId, { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights }, payload.norm);
         return { numExamples: payload.numExamples, metrics: payload.metrics };
       }
       const opened = await pool.open(clientId, envelope, binding);
@@ -97,18 +96,22 @@ export class PlainFitCollector implements FitCollector {
         pool.discard(opened);
         throw new ProtocolError('ROUND_CLOSED', 'coordinator is stopping');
       }
-      if (input.canStream()) input.tally(await pool.apply(opened, input.decide(opened.received, opened.numExamples, opened.rowNorms)));
+      if (input.canStream()) pool.apply(opened, input.decide(opened.received, opened.numExamples, opened.rowNorms));
       else input.add(clientId, await pool.take(opened));
       return { numExamples: opened.numExamples, metrics: opened.metrics };
     };
 
+    // Built as they are sent (dispatchPhase sends them in slices, a turn of the event loop apart): a round of
+    // thousands does not build every task, and register every upload:slot listener, in one turn.
+    function* requests() {
+      for (const a of ctx.assignments) {
+        desk?.listen(a);
+        yield { clientId: a.clientId, socket: a.socket, payload: { ...taskFor(ctx, a), ...(desk ? { uploadSlot: true as const } : {}) } };
+      }
+    }
     const outcome = dispatchPhase({
       event: 'round:fit',
-      requests: ctx.assignments.map((a) => ({
-        clientId: a.clientId,
-        socket: a.socket,
-        payload: { ...taskFor(ctx, a), ...(desk ? { uploadSlot: true as const } : {}) },
-      })),
+      requests: requests(),
       // The envelope is parsed by parseFitReply inside accept, so a bad one is a rejected update, not a malformed ack.
       reply: z.unknown(),
       deadline: ctx.deadline,
@@ -139,13 +142,15 @@ export class PlainFitCollector implements FitCollector {
     }).finally(() => desk?.close());
     const { results, failures } = await outcome;
     ledger.close();
+    let pooled: PooledSums | undefined;
+    if (pool && ctx.signal.aborted)
+      pool.abandonRound(); // the coordinator is stopping: nothing will use these sums, do not wait for the workers
+    else if (pool) pooled = await pool.finishRound();
+    if (pooled) input.tally(pooled.tally);
     const { sums, updates, clipped, weightCapped } = input.finish();
     const allFailures = failures.map(({ clientId, code, message }): Failure => ({ clientId, taskId: byId.get(clientId)!.taskId, phase: 'fit', code, message }));
     let accepted = results;
-    if (pool && ctx.signal.aborted) {
-      pool.abandonRound(); // the coordinator is stopping: nothing will use these sums, do not wait for the workers
-    } else if (pool) {
-      const pooled = await pool.finishRound();
+    if (pooled) {
       mergeAggregateSums(sums, pooled.sums);
       if (pooled.lost.size > 0) {
         // Accepted updates that died with a crashed worker are not in the sums: they become failures.

@@ -68,7 +68,7 @@ export function createRestApp(deps: RestDeps): express.Express {
   const selectionNames = new SelectionNames();
   app.get('/api/status', (req, res) => {
     const carrier = { headers: req.headers };
-    res.json(selectionNames.rename(deps.status(), deps.operator.isOperator(carrier), deps.operator.namer(carrier)));
+    res.type('json').send(selectionNames.json(deps.status(), deps.operator.isOperator(carrier), deps.operator.namer(carrier)));
   });
   app.get('/api/rounds', deps.operator.requireHttp, (req, res) => {
     const limit = Number(req.query['limit']);

@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_NAME } from './default-model.js';
 import { PRIVACY_PRESETS, type DpClipChoice } from '@fedrec/coordinator/privacy/presets.js';
 import { parseStalenessPolicy } from '@fedrec/coordinator/buffered/staleness.js';
 import { NEGATIVE_EXCLUSIONS } from '@fedrec/recsys/split.js';
+import { DEFAULT_HEAP_GROWING_PERCENT } from '@fedrec/coordinator/heap-growth.js';
 
 /**
  * The CLI's settings, flat so that flags, env vars and a JSON file can all name them.
@@ -66,6 +67,8 @@ export const cliConfigSchema = z
     maxUpdatesInFlight: int.min(1).optional(),
     uploadBudgetBytes: int.min(0).optional(),
     uploadSlotHoldMs: int.min(1).optional(),
+    /** V8's old-generation growing factor, 1 + n/100 (coordinator/heap-growth.ts); 0 = V8's own. */
+    heapGrowingPercent: int.min(0).max(1000).default(DEFAULT_HEAP_GROWING_PERCENT),
     /** Credential for the dashboard, /api/rounds and /metrics (else they show pseudonyms to everyone). */
     operatorToken: z.string().min(16, 'operator token: at least 16 characters').optional(),
     /** PEM files: serve https + wss. */

@@ -16,6 +16,7 @@ import { privacyPresetHelp } from '@fedrec/coordinator/privacy/presets.js';
 import { createCoordinator } from '@fedrec/coordinator/coordinator.js';
 import { dashboardExtension } from '@fedrec/dashboard';
 import { errorFields } from '@fedrec/coordinator/logger.js';
+import { setHeapGrowingPercent } from '@fedrec/coordinator/heap-growth.js';
 
 function program(): Command {
   const cmd = new Command('fedrec-coordinator')
@@ -45,6 +46,7 @@ function program(): Command {
     ['maxUpdatesInFlight', '--max-updates-in-flight <n>', 'updates being opened/summed at once (default 2 per worker)'],
     ['uploadBudgetBytes', '--upload-budget-bytes <n>', 'upload pacing: sealed bytes granted upload slots at once (default 64 MiB; 0 = no pacing)'],
     ['uploadSlotHoldMs', '--upload-slot-hold-ms <ms>', 'upload pacing: how long a granted slot waits for its update (default 60000)'],
+    ['heapGrowingPercent', '--heap-growing-percent <n>', "V8's old-generation growing factor, 1 + n/100 (0 = V8's own): fewer main-thread GCs in rounds"],
     ['operatorToken', '--operator-token <token>', 'operator credential for the dashboard, /api/rounds and /metrics (>= 16 chars)'],
     ['tlsCert', '--tls-cert <file>', 'PEM certificate (chain): serve https + wss (with --tls-key)'],
     ['tlsKey', '--tls-key <file>', 'PEM private key for --tls-cert'],
@@ -186,6 +188,8 @@ async function main(): Promise<void> {
     config.modelOptions = { ...config.modelOptions, numItems: catalogue.length };
   }
   const logger = createCliLogger(config.logLevel, config.logFormat);
+  // Before anything is allocated: the update workers, started later, run with it too.
+  setHeapGrowingPercent(config.heapGrowingPercent);
   const initialWeights = model.initialWeights(modelSpecOf(config).options, config.seed);
   // The CLI serves the live dashboard at / (bundles built by `npm run build:browser`, run before `npm start`).
   // Only --redis loads anything of Redis (a dynamic import): a plain start has no Redis module in memory.

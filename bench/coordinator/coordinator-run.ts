@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCoordinator } from '@fedrec/coordinator';
+import { DEFAULT_HEAP_GROWING_PERCENT, setHeapGrowingPercent } from '@fedrec/coordinator/heap-growth.js';
 import type { Compression, WeightManifest } from '@fedrec/protocol';
+import { LongTasks } from './long-tasks.js';
 import { processCpuMs, splitThreads, threadCpuMs, type ThreadSplit } from './thread-cpu.js';
 
 export interface RunSpec {
@@ -41,6 +43,8 @@ export interface RunSpec {
    * backing stores live outside the V8 heap and are not in it; only their JavaScript wrappers are.
    */
   heapProfile?: string;
+  /** The heap growing percent the CLI sets (coordinator/heap-growth.ts); unset = the CLI's default, 0 = V8's own. */
+  heapGrowingPercent?: number;
 }
 
 export interface RunResult {
@@ -73,6 +77,11 @@ export interface RunResult {
    * profiles' timestamps: to read a profile of the rounds alone (bench/coordinator/profile-window.ts).
    */
   roundWindowsUs: Array<[number, number]>;
+  /**
+   * The rounds' event-loop stalls over 50 ms, each [start, end] on the same clock as roundWindowsUs (LongTasks):
+   * profile-window.ts names what ran in them. Absent from the runs of an older checkout.
+   */
+  longTasksUs?: Array<[number, number]>;
   /** Sealed bytes each device sends per update (the fleets' pre-encoded payload plus the AEAD tag). */
   bytesUpPerUpdate?: number;
   /** Set when clients dropped (ping timeouts on a loaded machine) and the next round could never start. */
@@ -80,6 +89,8 @@ export interface RunResult {
 }
 
 const spec = JSON.parse(process.argv[2]!) as RunSpec;
+// What the service runs with (apps/coordinator-cli/cli.ts sets it before creating the coordinator).
+setHeapGrowingPercent(spec.heapGrowingPercent ?? DEFAULT_HEAP_GROWING_PERCENT);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const gc = (globalThis as { gc?: () => void }).gc;
 const dir = await mkdtemp(join(tmpdir(), 'fedrec-bench-coord-'));
@@ -123,6 +134,7 @@ const result: RunResult = {
 };
 // Event-loop delay: what a request arriving at a random moment waits before the coordinator can look at it.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+const longTasks = new LongTasks();
 if (spec.mode === 'idle') loopDelay.enable();
 const fleets: ChildProcess[] = [];
 const fleetCount = Math.ceil(spec.clients / spec.perFleet);
@@ -154,6 +166,7 @@ const markStart = (): void => {
   threadsStart = threadCpuMs();
   fleetStart = fleetCpuMs();
   loopDelay.enable();
+  longTasks.start();
 };
 // Buffered mode opens the next buffer (its round:started) while the previous one is still being committed, so
 // its versions are timed commit to commit: the first from its round:started, each next from the commit before.
@@ -169,6 +182,7 @@ const finished = new Promise<void>((resolve) => {
     const split = splitThreads(threadsStart, threadCpuMs(), knownThreads);
     const fleetMs = fleetCpuMs() - fleetStart;
     loopDelay.disable();
+    longTasks.stop();
     result.roundMs.push(performance.now() - roundStart);
     windows.push([roundStartAt, Date.now()]);
     result.roundWindowsUs.push([roundStartUs, nowUs()]);
@@ -264,6 +278,7 @@ const latencies = await new Promise<Array<[number, number]>>((resolve) => {
 // Only requests made while a round ran (idle mode: all of them, while the clients were connected).
 result.statusMs = latencies.filter(([at]) => spec.mode === 'idle' || windows.some(([a, b]) => at >= a && at <= b)).map(([, ms]) => ms);
 result.maxRssMB = process.resourceUsage().maxRSS / 1024;
+result.longTasksUs = longTasks.windowsUs;
 result.eventLoopMs = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
 closing = true;
 for (const f of fleets) f.send('close');

@@ -2,17 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { EnvelopeOpener, ProtocolError, encodeWeights, failFrom, trainingConfigSchema } from '@fedrec/protocol';
-import type {
-  AggregateSums,
-  EnvelopeBinding,
-  ErrorInfo,
-  RoundResult,
-  SealedEnvelope,
-  TrainingConfig,
-  WeightManifest,
-  Weights,
-  WireWeights,
-} from '@fedrec/protocol';
+import type { EnvelopeBinding, ErrorInfo, RoundResult, SealedEnvelope, TrainingConfig, WeightManifest, Weights, WireWeights } from '@fedrec/protocol';
 import { ackSchema, knownCode } from '../ack.js';
 import type { CoordinatorEngine } from '../coordinator-engine.js';
 import type { FailureCode } from '../failure.js';
@@ -26,7 +16,7 @@ import { isBuffering } from '../strategy/aggregate-round.js';
 import { taskFor } from '../task.js';
 import { DEFAULT_UPLOAD_BUDGET_BYTES, DEFAULT_UPLOAD_SLOT_HOLD_MS } from '../update-pool/upload-desk.js';
 import { UploadSlots } from '../update-pool/upload-slots.js';
-import { UpdatePool, type OpenedUpdate } from '../update-pool/update-pool.js';
+import { UpdatePool, type OpenedUpdate, type PooledSums } from '../update-pool/update-pool.js';
 import { inThreadEvaluations, openEvaluateReply } from '../evaluation-opening.js';
 import { openValidatedUpdate, parseFitReply } from '../update-validation.js';
 import { BufferedStats, type BufferedStatsListener, type BufferedStatus } from './buffered-stats.js';
@@ -377,7 +367,12 @@ export class BufferedEngine implements CoordinatorEngine {
     const weight = stalenessWeight(o.buffered.staleness, staleness);
     if (weight !== 1) for (let i = 0; i < payload.delta.length; i++) payload.delta[i]! *= weight;
     const buffer = this.currentBuffer();
-    buffer.input.add(task.clientId, { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights });
+    // The validator's norm is the delta's as received: it is the policy's measure only when no weight scaled it.
+    buffer.input.add(
+      task.clientId,
+      { numExamples: payload.numExamples, delta: payload.delta, rowWeights: payload.rowWeights },
+      weight === 1 ? payload.norm : undefined,
+    );
     this.accepted(buffer, task, staleness, payload);
   }
 
@@ -386,7 +381,8 @@ export class BufferedEngine implements CoordinatorEngine {
    * binding and limits, with the same refusal codes); the main thread then measures staleness, and the worker
    * weights the delta, applies the policy's bounds and adds it to its partial sums. The apply is posted in the
    * same tick as the update is counted in the buffer, so the cut at that buffer's commit holds exactly its
-   * updates. A buffering strategy (or a policy still warming up) takes the update back instead, as in sync rounds.
+   * updates (and their bounds' tally). An update whose worker dies before that cut is in the cut's `lost`. A
+   * buffering strategy (or a policy still warming up) takes the update back instead, as in sync rounds.
    */
   private async acceptPooled(pool: UpdatePool, task: Task, envelope: SealedEnvelope, binding: EnvelopeBinding): Promise<void> {
     const { state, options: o } = this.deps;
@@ -406,16 +402,8 @@ export class BufferedEngine implements CoordinatorEngine {
     if (!buffer.input.canStream()) return this.acceptTaken(pool, opened, task);
     const rowNorms = weight === 1 ? opened.rowNorms : opened.rowNorms.map((n) => n * weight);
     const bounds = buffer.input.decide(opened.received * weight, opened.numExamples, rowNorms);
-    const applied = pool.apply(opened, bounds, weight);
-    buffer.pooled.push(
-      applied.then(
-        (r) => buffer.input.tally(r),
-        () => void buffer.withdrawn.add(task.taskId),
-      ),
-    );
+    pool.apply(opened, bounds, weight);
     this.accepted(buffer, task, staleness, opened);
-    // The verdict waits for the worker: a crash before it answers refuses the update (UPDATE_WORKER_FAILED).
-    await applied;
   }
 
   /** A pooled update that must come back to the main thread (buffering strategy, warming policy): weighted and added here. */
@@ -652,9 +640,8 @@ export class BufferedEngine implements CoordinatorEngine {
   }
 }
 
-/** A buffer's collection once its pooled applies have settled and the workers have handed over its sums. */
-async function pooledCollection(buffer: OpenBuffer, cut: Promise<{ sums: AggregateSums; lost: Set<string> }>): Promise<FitCollection> {
-  await Promise.all(buffer.pooled);
+/** A buffer's collection once the workers have handed over its sums. */
+async function pooledCollection(buffer: OpenBuffer, cut: Promise<PooledSums>): Promise<FitCollection> {
   return buffer.collection(await cut);
 }
 

@@ -1,9 +1,10 @@
-import { mergeAggregateSums, type AggregateSums, type WeightManifest } from '@fedrec/protocol';
+import { mergeAggregateSums, type WeightManifest } from '@fedrec/protocol';
 import type { Failure } from '../failure.js';
 import type { FitCollection } from '../fit-collector.js';
 import { weightedMetricMean } from '../strategy/fedavg-math.js';
 import { RoundInput } from '../strategy/round-input.js';
 import type { UpdatePolicy } from '../strategy/update-policy.js';
+import type { PooledSums } from '../update-pool/update-pool.js';
 
 /** One accepted update's bookkeeping (its delta is already in the round input). */
 export interface BufferedContribution {
@@ -26,13 +27,6 @@ export class OpenBuffer {
   readonly contributions: BufferedContribution[] = [];
   readonly failures: Failure[] = [];
   readonly startedAt = Date.now();
-  /**
-   * With an update pool: the applies posted to its workers for this buffer, each settling once its bounds'
-   * effects are tallied (or it failed). The buffer is collected only after all have settled.
-   */
-  readonly pooled: Array<Promise<void>> = [];
-  /** Task ids whose pooled apply failed: not in the sums, and their failure is recorded with their verdict. */
-  readonly withdrawn = new Set<string>();
 
   constructor(
     readonly roundId: number,
@@ -49,17 +43,18 @@ export class OpenBuffer {
 
   /**
    * The buffer as a round's collection, for RoundEngine.settleRound. With an update pool, `pooled` is what
-   * UpdatePool.cut handed over for this buffer: its sums join the ones summed here, and its lost task ids
-   * (accepted updates that died with a crashed worker) become failures. Withdrawn ones only leave the accepted.
+   * UpdatePool.cut handed over for this buffer: its sums join the ones summed here, its tally the clipping
+   * counts, and its lost task ids (accepted updates that died with a crashed worker) become failures.
    */
-  collection(pooled?: { sums: AggregateSums; lost: ReadonlySet<string> }): FitCollection {
+  collection(pooled?: PooledSums): FitCollection {
+    if (pooled) this.input.tally(pooled.tally);
     const { sums, updates, clipped, weightCapped } = this.input.finish();
     const lost = pooled?.lost ?? new Set<string>();
     if (pooled) mergeAggregateSums(sums, pooled.sums);
-    const kept = this.contributions.filter((c) => !lost.has(c.taskId) && !this.withdrawn.has(c.taskId));
+    const kept = this.contributions.filter((c) => !lost.has(c.taskId));
     const failures = [...this.failures];
     for (const c of this.contributions) {
-      if (!lost.has(c.taskId) || this.withdrawn.has(c.taskId)) continue;
+      if (!lost.has(c.taskId)) continue;
       failures.push({
         clientId: c.clientId,
         taskId: c.taskId,

@@ -24,8 +24,8 @@ export class RecordingPolicy extends UpdatePolicy {
     this.restore(committed.state());
   }
 
-  override observe(u: DenseUpdate, tables: readonly RowTable[] = []): number {
-    const norm = super.observe(u, tables);
+  override observe(u: DenseUpdate, tables: readonly RowTable[] = [], known?: number): number {
+    const norm = super.observe(u, tables, known);
     this.note(norm, u.numExamples, this.options.rowNormBound === 'off' ? [] : measureUpdate(u, tables, norm).rows.map((r) => r.norm));
     return norm;
   }

@@ -1,6 +1,6 @@
 import { rowLayout } from '@fedrec/protocol';
 import type { RowTable, WeightManifest } from '@fedrec/protocol';
-import type { DenseUpdate, UpdateBounds, UpdatePolicy } from './update-policy.js';
+import { addToTally, type BoundsTally, type DenseUpdate, type UpdateBounds, type UpdatePolicy } from './update-policy.js';
 import { UpdateAccumulator } from './update-accumulator.js';
 import type { AggregateSums } from '@fedrec/protocol';
 
@@ -34,10 +34,8 @@ export class RoundInput {
   private readonly accumulator: UpdateAccumulator;
   private readonly buffer: ClientUpdate[] | undefined;
   private readonly tables: readonly RowTable[];
-  private rowsClipped = 0;
   private held: Array<{ clientId: string; update: DenseUpdate; norm: number }> = [];
-  private clipped = 0;
-  private weightCapped = 0;
+  private readonly tallied: BoundsTally = { clipped: 0, weightCapped: 0, rowsClipped: 0 };
 
   constructor(
     manifest: WeightManifest,
@@ -49,14 +47,17 @@ export class RoundInput {
     this.buffer = buffering ? [] : undefined;
   }
 
-  /** Takes one validated update (the arrays may be kept: do not reuse them). */
-  add(clientId: string, update: DenseUpdate): void {
+  /**
+   * Takes one validated update (the arrays may be kept: do not reuse them). `norm`: its delta's L2 norm when
+   * the caller has it (validateUpdate's), so the policy does not measure the delta again.
+   */
+  add(clientId: string, update: DenseUpdate, norm?: number): void {
     if (this.held.length > 0 || !this.policy.ready()) {
-      this.held.push({ clientId, update, norm: this.policy.observe(update, this.tables) });
+      this.held.push({ clientId, update, norm: this.policy.observe(update, this.tables, norm) });
       if (this.policy.ready()) this.release();
       return;
     }
-    this.take(clientId, this.policy.apply(update, undefined, this.tables));
+    this.take(clientId, this.policy.apply(update, this.tables, norm === undefined ? {} : { norm }));
   }
 
   /**
@@ -74,11 +75,9 @@ export class RoundInput {
     return bounds;
   }
 
-  /** Counts what the bounds did to an update summed elsewhere. */
-  tally(r: { clipped: boolean; weightCapped: boolean; rowsClipped: number }): void {
-    if (r.clipped) this.clipped += 1;
-    if (r.weightCapped) this.weightCapped += 1;
-    this.rowsClipped += r.rowsClipped;
+  /** Counts what the bounds did to updates summed elsewhere (the update pool hands its tally over with its sums). */
+  tally(t: BoundsTally): void {
+    addToTally(this.tallied, t);
   }
 
   /** Ends the round: releases anything held, and returns the sums (and updates, when buffering). */
@@ -87,22 +86,18 @@ export class RoundInput {
     return {
       sums: this.accumulator.sums,
       ...(this.buffer ? { updates: this.buffer } : {}),
-      clipped: this.clipped,
-      weightCapped: this.weightCapped,
-      rowsClipped: this.rowsClipped,
+      ...this.tallied,
     };
   }
 
   private release(): void {
     const held = this.held;
     this.held = [];
-    for (const h of held) this.take(h.clientId, this.policy.apply(h.update, h.norm, this.tables));
+    for (const h of held) this.take(h.clientId, this.policy.apply(h.update, this.tables, { norm: h.norm, recorded: true }));
   }
 
   private take(clientId: string, u: ReturnType<UpdatePolicy['apply']>): void {
-    if (u.clipped) this.clipped += 1;
-    if (u.weightCapped) this.weightCapped += 1;
-    this.rowsClipped += u.rowsClipped;
+    addToTally(this.tallied, u);
     this.accumulator.add(u.numExamples, u.delta, u.rowWeights);
     this.buffer?.push({ clientId, numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights });
   }

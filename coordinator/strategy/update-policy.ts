@@ -89,6 +89,24 @@ export interface PolicedUpdate extends DenseUpdate {
   rowsClipped: number;
 }
 
+/** What the bounds did to a number of updates: the round's clipping counts. */
+export interface BoundsTally {
+  clipped: number;
+  weightCapped: number;
+  rowsClipped: number;
+}
+
+export function emptyTally(): BoundsTally {
+  return { clipped: 0, weightCapped: 0, rowsClipped: 0 };
+}
+
+/** Counts one policed update (or adds another tally) into `t`. */
+export function addToTally(t: BoundsTally, u: Pick<PolicedUpdate, 'clipped' | 'weightCapped' | 'rowsClipped'> | BoundsTally): void {
+  t.clipped += Number(u.clipped);
+  t.weightCapped += Number(u.weightCapped);
+  t.rowsClipped += u.rowsClipped;
+}
+
 /** The recent norms and weights (plain numbers, checkpointed so a restart keeps its bound). */
 export interface UpdatePolicyState {
   norms: number[];
@@ -216,9 +234,11 @@ export class UpdatePolicy {
     return nb === 'off' || nb.mode === 'fixed' || this.norms.length >= nb.minSamples;
   }
 
-  /** Records an update's norm, weight and row norms in the history without applying anything (used to warm up). */
-  observe(u: DenseUpdate, tables: readonly RowTable[] = []): number {
-    const norm = l2Norm(u.delta);
+  /**
+   * Records an update's norm, weight and row norms in the history without applying anything (used to warm up).
+   * `norm`: the delta's L2 norm when already known (validateUpdate measures it), so it is not computed again.
+   */
+  observe(u: DenseUpdate, tables: readonly RowTable[] = [], norm = l2Norm(u.delta)): number {
     this.remember(norm, u.numExamples);
     this.rememberRows(touchedRowNorms(u, tables).map((r) => r.norm));
     return norm;
@@ -265,11 +285,13 @@ export class UpdatePolicy {
    * the row weights scaled by the same factor. The bound comes from earlier updates; then this
    * update's own norm and weight join the history. Returns fresh arrays when anything changed.
    * (The update pool runs the same two halves apart: bounds()+record() here, applyBounds() in a worker.)
+   * `known.norm`: the delta's L2 norm when already measured; `known.recorded`: it is already in the history
+   * (observe() while warming up), so it is not added again.
    */
-  apply(u: DenseUpdate, observed?: number, tables: readonly RowTable[] = []): PolicedUpdate {
+  apply(u: DenseUpdate, tables: readonly RowTable[] = [], known: { norm?: number; recorded?: boolean } = {}): PolicedUpdate {
     const bounds = this.bounds();
-    const measured = measureUpdate(u, tables, observed);
-    if (observed === undefined)
+    const measured = measureUpdate(u, tables, known.norm);
+    if (!known.recorded)
       this.record(
         measured.received,
         u.numExamples,

@@ -1,6 +1,6 @@
 import type { AggregateSums, EnvelopeBinding, WeightManifest } from '@fedrec/protocol';
 import type { UpdateLimits } from '../fit-collector.js';
-import type { UpdateBounds } from '../strategy/update-policy.js';
+import type { BoundsTally, UpdateBounds } from '../strategy/update-policy.js';
 
 /** A sealed envelope as posted to a worker (its AEAD is the protocol's one). */
 export interface SealedParts {
@@ -32,7 +32,8 @@ export type ToWorker =
   | (SealedParts & OpenRequest)
   /**
    * Apply the policy's bounds and add to this worker's partial sums. `scale` (buffered mode's staleness
-   * weight; 1 when absent) multiplies the delta before the bounds, as the main thread's path does.
+   * weight; 1 when absent) multiplies the delta before the bounds, as the main thread's path does. Not
+   * answered: what the bounds did comes back as the tally with the sums, and a failed apply in `failedJobs`.
    */
   | { type: 'apply'; round: number; job: number; bounds: UpdateBounds; scale?: number }
   /** Hand the opened update back (buffering strategies, a policy still warming up). */
@@ -46,9 +47,11 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'opened'; job: number; numExamples: number; metrics: Record<string, number>; received: number; rowNorms: Float64Array }
-  | { type: 'applied'; job: number; clipped: boolean; weightCapped: boolean; rowsClipped: number }
   | { type: 'taken'; job: number; numExamples: number; delta: Float32Array; rowWeights: Float32Array | undefined }
   | { type: 'evaluated'; job: number; numExamples: number; metrics: Record<string, number> }
   | { type: 'failed'; job: number; code: string; message: string }
-  /** The answer to 'finish' and 'cut'. */
-  | { type: 'finished'; job: number; round: number; sums: AggregateSums | undefined };
+  /**
+   * The answer to 'finish' and 'cut': the partial sums, what the bounds did to the updates in them, and the
+   * applies since the last hand-over that failed (their updates are not in the sums).
+   */
+  | { type: 'finished'; job: number; round: number; sums: AggregateSums | undefined; tally: BoundsTally; failedJobs: number[] };

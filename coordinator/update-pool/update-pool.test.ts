@@ -84,11 +84,13 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
       updates.map(async (u) => {
         const o = await pool!.open(u.clientId, u.envelope, u.binding);
         assert.ok(input.canStream());
-        input.tally(await pool!.apply(o, input.decide(o.received, o.numExamples, o.rowNorms)));
+        pool!.apply(o, input.decide(o.received, o.numExamples, o.rowNorms));
       }),
     );
-    const got = input.finish();
+    // The clipping counts come back with the sums (an apply is not answered).
     const pooled = await pool.finishRound();
+    input.tally(pooled.tally);
+    const got = input.finish();
     assert.equal(pooled.lost.size, 0);
     assert.equal(pooled.sums.contributors, 120);
     assert.equal(pooled.sums.weightSum, expected.sums.weightSum);
@@ -125,7 +127,7 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
       updates.map(async (u) => {
         const o = await pool!.open(u.clientId, u.envelope, u.binding);
         seen.push(pool!.gate.inFlight);
-        await pool!.apply(o, { rowBound: Infinity, bound: Infinity, cap: Infinity });
+        pool!.apply(o, { rowBound: Infinity, bound: Infinity, cap: Infinity });
       }),
     );
     assert.ok(Math.max(...seen) <= 3);
@@ -152,7 +154,7 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     assert.equal(await code(pool.open(tampered!.clientId, tampered!.envelope, tampered!.binding)), 'ENVELOPE_REJECTED');
     assert.equal(await code(pool.open(good!.clientId, good!.envelope, { ...good!.binding, taskId: 'other' })), 'ENVELOPE_REJECTED');
     const o = await pool.open(good!.clientId, good!.envelope, good!.binding);
-    await pool.apply(o, { rowBound: Infinity, bound: Infinity, cap: Infinity });
+    pool.apply(o, { rowBound: Infinity, bound: Infinity, cap: Infinity });
     const { sums } = await pool.finishRound();
     assert.equal(sums.contributors, 1);
     assert.equal(pool.gate.inFlight, 0);
@@ -163,34 +165,65 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     pool = new UpdatePool({ size: 2, secretKey: key.secretKey, maxInFlight: 12 });
     pool.beginRound(5, manifest, limits);
     const bounds = { rowBound: Infinity, bound: Infinity, cap: Infinity };
-    // Some updates summed, then a crash while others are opened but not yet applied.
+    // Some updates applied (posted, not answered), then a crash while others are opened but not yet applied.
+    const applied: OpenedUpdate[] = [];
+    for (const u of updates.slice(0, 6)) {
+      const o = await pool.open(u.clientId, u.envelope, u.binding);
+      pool.apply(o, bounds);
+      applied.push(o);
+    }
     const opened: OpenedUpdate[] = [];
-    for (const u of updates.slice(0, 6)) await pool.apply(await pool.open(u.clientId, u.envelope, u.binding), bounds);
     for (const u of updates.slice(6)) opened.push(await pool.open(u.clientId, u.envelope, u.binding));
-    const victim = opened[0]!.worker;
+    const victim = applied[0]!.worker;
     await pool.crashWorker(victim);
-    const outcomes = await Promise.all(
-      opened.map((o) =>
-        pool!.apply(o, bounds).then(
-          () => 'OK',
-          (e: unknown) => (e instanceof ProtocolError ? e.code : String(e)),
-        ),
-      ),
-    );
+    const outcome = (o: OpenedUpdate) => {
+      try {
+        pool!.apply(o, bounds);
+        return 'OK';
+      } catch (e) {
+        return e instanceof ProtocolError ? e.code : String(e);
+      }
+    };
+    const outcomes = opened.map(outcome);
     for (const [i, o] of opened.entries()) assert.equal(outcomes[i], o.worker === victim ? 'UPDATE_WORKER_FAILED' : 'OK');
     assert.equal(pool.gate.inFlight, 0, 'failed updates freed their slots');
     const { sums, lost } = await pool.finishRound();
     assert.equal(pool.crashes, 1);
-    // Every client is either in the sums or named as lost / failed: none silently vanished.
+    // The updates applied to the victim before it died are named lost, exactly those; the others are in the sums.
+    const lostApplied = applied.filter((o) => o.worker === victim).map((o) => o.clientId);
+    assert.ok(lostApplied.length > 0, 'the crash took applied updates with it');
+    assert.deepEqual([...lost].sort(), lostApplied.sort());
     const failed = opened.filter((o) => o.worker === victim).length;
-    assert.equal(sums.contributors + lost.size + failed, 12);
+    assert.equal(sums.contributors, 12 - lost.size - failed, 'every other update is in the sums: none silently vanished');
     // Recovered: the next round uses both workers again.
     const next = await sealedUpdates(8, 6, 6);
     pool.beginRound(6, manifest, limits);
-    for (const u of next) await pool.apply(await pool.open(u.clientId, u.envelope, u.binding), bounds);
+    for (const u of next) pool.apply(await pool.open(u.clientId, u.envelope, u.binding), bounds);
     const after = await pool.finishRound();
     assert.equal(after.sums.contributors, 8);
     assert.equal(after.lost.size, 0);
+  });
+
+  it('take() and apply() of an update whose worker died refuse it with UPDATE_WORKER_FAILED, even after the worker is replaced', async () => {
+    const [first, second] = await sealedUpdates(2, 7, 7);
+    pool = new UpdatePool({ size: 1, secretKey: key.secretKey });
+    pool.beginRound(7, manifest, limits);
+    const a = await pool.open(first!.clientId, first!.envelope, first!.binding);
+    const b = await pool.open(second!.clientId, second!.envelope, second!.binding);
+    await pool.crashWorker(0);
+    await assert.rejects(pool.take(a), (e: unknown) => e instanceof ProtocolError && e.code === 'UPDATE_WORKER_FAILED');
+    // The next envelope starts a fresh worker; the update the dead one held is still refused, not sent to the new one.
+    const [third] = await sealedUpdates(1, 7, 8);
+    const c = await pool.open(third!.clientId, third!.envelope, third!.binding);
+    assert.throws(
+      () => pool!.apply(b, { rowBound: Infinity, bound: Infinity, cap: Infinity }),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'UPDATE_WORKER_FAILED',
+    );
+    pool.apply(c, { rowBound: Infinity, bound: Infinity, cap: Infinity });
+    assert.equal(pool.gate.inFlight, 0);
+    const { sums, lost } = await pool.finishRound();
+    assert.equal(sums.contributors, 1);
+    assert.equal(lost.size, 0);
   });
 
   it('buffered mode: cut() hands over exactly the applies made before it, weighted by their scale; take() returns a dense delta intact', async () => {
@@ -208,14 +241,15 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     pool = new UpdatePool({ size: 2, secretKey: key.secretKey });
     pool.beginRound(1, dense, limits);
     const opened = await Promise.all([0, 1, 2, 3].map(async (i) => pool!.open(`t${i}`, await seal(i, i + 1), binding(i))));
-    // Two applies, then the cut, then one more apply: the cut holds the first two only (the second at half weight).
-    const a0 = pool.apply(opened[0]!, none);
-    const a1 = pool.apply(opened[1]!, none, 0.5);
+    // Two applies, then the cut, then one more apply (clipped to norm 1): the cut holds the first two only (the
+    // second at half weight), each hand-over with its own tally.
+    pool.apply(opened[0]!, none);
+    pool.apply(opened[1]!, none, 0.5);
     const first = pool.cut();
-    const a2 = pool.apply(opened[2]!, none);
-    await Promise.all([a0, a1, a2]);
+    pool.apply(opened[2]!, { ...none, bound: 1 });
     const cut = await first;
     assert.equal(cut.sums.contributors, 2);
+    assert.deepEqual(cut.tally, { clipped: 0, weightCapped: 0, rowsClipped: 0 });
     assert.equal(cut.sums.weightSum, 4);
     // Σ n·Δ = 2·1 + 2·(0.5·2) = 4 in every element.
     assert.deepEqual(Array.from(cut.sums.weightedDeltaSum), new Array(64).fill(4));
@@ -223,7 +257,9 @@ describe('coordinator: update pool (worker threads, sharded sums)', function () 
     assert.deepEqual(Array.from(taken.delta), new Array(64).fill(4), 'the taken delta arrives intact');
     const rest = await pool.finishRound();
     assert.equal(rest.sums.contributors, 1, 'the apply after the cut is in the next sums');
-    assert.deepEqual(Array.from(rest.sums.weightedDeltaSum), new Array(64).fill(6));
+    assert.deepEqual(rest.tally, { clipped: 1, weightCapped: 0, rowsClipped: 0 });
+    // 64 elements of 3 (norm 24) clipped to norm 1, weighted by 2: 2·3/24 = 0.25 each.
+    for (const x of rest.sums.weightedDeltaSum) assert.ok(Math.abs(x - 0.25) < 1e-6, `clipped sum ${x}`);
     assert.equal(pool.envelopes, 4);
     assert.equal(pool.gate.inFlight, 0);
   });

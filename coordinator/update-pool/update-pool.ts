@@ -15,7 +15,7 @@ import {
   type WeightManifest,
 } from '@fedrec/protocol';
 import type { UpdateLimits } from '../fit-collector.js';
-import type { DenseUpdate, UpdateBounds } from '../strategy/update-policy.js';
+import { addToTally, emptyTally, type BoundsTally, type DenseUpdate, type UpdateBounds } from '../strategy/update-policy.js';
 import { InFlightGate } from './in-flight-gate.js';
 import type { EvaluateRequest, FromWorker, OpenRequest, SealedParts, ToWorker } from './messages.js';
 
@@ -50,11 +50,20 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** What a round (or a buffered cut) hands over: the merged sums, the updates lost with a crashed worker, the bounds' tally. */
+export interface PooledSums {
+  sums: AggregateSums;
+  lost: Set<string>;
+  tally: BoundsTally;
+}
+
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
-  /** Clients whose updates are in this worker's partial sums this round (lost if it crashes). */
-  applied: string[];
+  /** Jobs this worker opened and holds, waiting for apply, take or discard. */
+  opened: Set<number>;
+  /** Applied jobs (and their clients) whose updates are in this worker's partial sums this round (lost if it crashes). */
+  applied: Map<number, string>;
   /** Set when the worker died: it is replaced on the next update routed to it (never in a tight loop). */
   dead: boolean;
 }
@@ -111,7 +120,7 @@ export class UpdatePool {
   beginRound(id: number, manifest: WeightManifest, limits: UpdateLimits): void {
     this.round = { id, manifest, limits, lost: new Set() };
     for (const s of this.slots) {
-      s.applied = [];
+      s.applied = new Map();
       this.post(s, { type: 'begin', round: id, manifest, limits });
     }
   }
@@ -128,8 +137,10 @@ export class UpdatePool {
     const job = this.nextJob++;
     this.envelopes += 1;
     try {
+      const slot = this.slots[worker]!;
       const m = await this.request(worker, job, sealedMessage(envelope, { type: 'open', round: round.id, job, binding }));
       if (m.type !== 'opened') throw new Error(`update worker answered ${m.type} to open`);
+      slot.opened.add(job);
       return { job, worker, clientId, numExamples: m.numExamples, metrics: m.metrics, received: m.received, rowNorms: m.rowNorms };
     } catch (err) {
       this.gate.release();
@@ -153,26 +164,21 @@ export class UpdatePool {
   }
 
   /**
-   * Applies the policy's bounds in the worker and adds the update to its partial sums; frees the slot.
-   * `scale` (buffered mode's staleness weight) multiplies the delta first. The request is posted before this
-   * returns (an async function runs up to its first await): an apply() called before cut() is in the sums
-   * that cut hands over, one called after is not.
+   * Has the worker apply the policy's bounds and add the update to its partial sums; frees the slot. `scale`
+   * (buffered mode's staleness weight) multiplies the delta first. One message, not answered: the update counts
+   * as accepted from here, and what the bounds did comes back as the tally with the sums (finishRound, cut). If
+   * the worker dies before handing its sums over, or cannot apply the update, the update is named in `lost`.
+   * Throws UPDATE_WORKER_FAILED (nothing applied) when the worker that opened the update has already died.
+   * The slot is freed at once: the worker adds applied updates before it opens another envelope, so it never
+   * holds more decoded updates than the gate let in (plus the applied ones of the messages it is handling).
+   * An apply() called before cut() is in the sums that cut hands over, one called after is not.
    */
-  async apply(u: OpenedUpdate, bounds: UpdateBounds, scale = 1): Promise<{ clipped: boolean; weightCapped: boolean; rowsClipped: number }> {
-    // Counted as applied from the moment it is posted: if the worker dies before answering, the update is lost with its sums.
-    const applied = this.slots[u.worker]!.applied;
-    applied.push(u.clientId);
+  apply(u: OpenedUpdate, bounds: UpdateBounds, scale = 1): void {
     try {
-      const message: ToWorker = { type: 'apply', round: this.requireRound().id, job: u.job, bounds, ...(scale !== 1 ? { scale } : {}) };
-      const m = await this.request(u.worker, u.job, { message });
-      if (m.type !== 'applied') throw new Error(`update worker answered ${m.type} to apply`);
-      return { clipped: m.clipped, weightCapped: m.weightCapped, rowsClipped: m.rowsClipped };
-    } catch (err) {
-      // Not applied after all, and the caller hears so from this rejection: not also reported as lost.
-      const i = applied.lastIndexOf(u.clientId);
-      if (i >= 0) applied.splice(i, 1);
-      this.round?.lost.delete(u.clientId);
-      throw err;
+      const round = this.requireRound();
+      const slot = this.holder(u);
+      slot.applied.set(u.job, u.clientId);
+      this.post(slot, { type: 'apply', round: round.id, job: u.job, bounds, ...(scale !== 1 ? { scale } : {}) });
     } finally {
       this.gate.release();
     }
@@ -181,6 +187,7 @@ export class UpdatePool {
   /** Moves the opened update back to the main thread (buffering strategies, a warming-up policy); frees the slot. */
   async take(u: OpenedUpdate): Promise<DenseUpdate> {
     try {
+      this.holder(u);
       const m = await this.request(u.worker, u.job, { message: { type: 'take', round: this.requireRound().id, job: u.job } });
       if (m.type !== 'taken') throw new Error(`update worker answered ${m.type} to take`);
       return { numExamples: m.numExamples, delta: m.delta, rowWeights: m.rowWeights };
@@ -192,7 +199,8 @@ export class UpdatePool {
   /** Forgets an opened update (the round is closing); frees the slot. */
   discard(u: OpenedUpdate): void {
     const round = this.round;
-    if (round) this.post(this.slots[u.worker]!, { type: 'discard', round: round.id, job: u.job });
+    const slot = this.slots[u.worker]!;
+    if (round && slot.opened.delete(u.job)) this.post(slot, { type: 'discard', round: round.id, job: u.job });
     this.gate.release();
   }
 
@@ -200,7 +208,7 @@ export class UpdatePool {
    * Ends the round: every worker hands over its partial sums (moved), merged into one AggregateSums.
    * `lost` names the clients whose accepted updates died with a crashed worker.
    */
-  async finishRound(): Promise<{ sums: AggregateSums; lost: Set<string> }> {
+  async finishRound(): Promise<PooledSums> {
     const collected = this.collect('finish');
     this.round = undefined;
     return collected;
@@ -212,32 +220,42 @@ export class UpdatePool {
    * are posted before this returns, so the sums hold exactly the apply() calls made before it. `lost` names
    * those of them that died with a crashed worker since the previous cut.
    */
-  cut(): Promise<{ sums: AggregateSums; lost: Set<string> }> {
+  cut(): Promise<PooledSums> {
     return this.collect('cut');
   }
 
-  private async collect(type: 'finish' | 'cut'): Promise<{ sums: AggregateSums; lost: Set<string> }> {
+  private async collect(type: 'finish' | 'cut'): Promise<PooledSums> {
     const round = this.requireRound();
     const lost = round.lost;
     round.lost = new Set();
     const total = emptySums(round.manifest);
+    const tally = emptyTally();
     const parts = await Promise.all(
       this.slots.map(async (s, i) => {
         if (s.dead) return undefined; // its sums died with it (already in `lost`)
         const applied = s.applied;
-        s.applied = [];
+        s.applied = new Map();
         try {
           const job = this.nextJob++;
           const m = await this.request(i, job, { message: { type, round: round.id, job } });
-          return m.type === 'finished' ? m.sums : undefined;
+          if (m.type !== 'finished') return undefined;
+          // Applies the worker could not make: those updates are not in its sums.
+          for (const failed of m.failedJobs) {
+            const clientId = applied.get(failed);
+            if (clientId !== undefined) lost.add(clientId);
+          }
+          return m;
         } catch {
-          for (const c of applied) lost.add(c);
+          for (const c of applied.values()) lost.add(c);
           return undefined;
         }
       }),
     );
-    for (const p of parts) if (p) mergeAggregateSums(total, p);
-    return { sums: total, lost };
+    for (const p of parts) {
+      if (p?.sums) mergeAggregateSums(total, p.sums);
+      if (p) addToTally(tally, p.tally);
+    }
+    return { sums: total, lost, tally };
   }
 
   /** Drops the round without collecting its partial sums (the workers discard theirs on the next begin). */
@@ -255,6 +273,13 @@ export class UpdatePool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
+  /** The live worker that opened `u`, which stops holding it; UPDATE_WORKER_FAILED when that worker died. */
+  private holder(u: OpenedUpdate): Slot {
+    const slot = this.slots[u.worker]!;
+    if (!slot.opened.delete(u.job)) throw new ProtocolError('UPDATE_WORKER_FAILED', `update worker ${u.worker} died while holding this update`);
+    return slot;
+  }
+
   private requireRound(): NonNullable<UpdatePool['round']> {
     if (!this.round) throw new ProtocolError('ROUND_CLOSED', 'no round in progress in the update pool');
     return this.round;
@@ -263,7 +288,7 @@ export class UpdatePool {
   private spawn(index: number): Slot {
     const worker = startWorker({ secretKey: this.options.secretKey });
     worker.unref(); // an idle pool never keeps the process alive
-    const slot: Slot = { worker, pending: new Map(), applied: [], dead: false };
+    const slot: Slot = { worker, pending: new Map(), opened: new Set(), applied: new Map(), dead: false };
     worker.on('message', (m: FromWorker) => {
       const p = slot.pending.get(m.job);
       if (!p) return;
@@ -278,8 +303,9 @@ export class UpdatePool {
       const err = new ProtocolError('UPDATE_WORKER_FAILED', `update worker ${index} ${why}; its updates in flight and its partial sums are lost`);
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();
-      if (this.round) for (const c of slot.applied) this.round.lost.add(c);
-      slot.applied = [];
+      if (this.round) for (const c of slot.applied.values()) this.round.lost.add(c);
+      slot.applied = new Map();
+      slot.opened.clear();
     };
     worker.on('error', (err) => died(`crashed (${err.message})`));
     worker.on('exit', (code) => died(`exited with code ${code}`));

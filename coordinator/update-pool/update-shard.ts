@@ -11,7 +11,16 @@ import {
 import type { EnvelopeOpener } from '@fedrec/protocol';
 import type { UpdateLimits } from '../fit-collector.js';
 import { UpdateAccumulator, type DenseAdd } from '../strategy/update-accumulator.js';
-import { applyBounds, measureUpdate, type DenseUpdate, type UpdateBounds, type UpdateMeasure } from '../strategy/update-policy.js';
+import {
+  addToTally,
+  applyBounds,
+  emptyTally,
+  measureUpdate,
+  type BoundsTally,
+  type DenseUpdate,
+  type UpdateBounds,
+  type UpdateMeasure,
+} from '../strategy/update-policy.js';
 import { checkUpdateSize, validateUpdate } from '../update-validation.js';
 
 interface Opened {
@@ -40,6 +49,8 @@ export class UpdateShard {
   private readonly opened = new Map<number, Opened>();
   /** Bounded updates not yet added: `drain` adds them. */
   private waiting: DenseAdd[] = [];
+  /** What the bounds did to the updates applied since the last hand-over (it goes with the sums). */
+  private tally: BoundsTally = emptyTally();
 
   constructor(private readonly opener: EnvelopeOpener) {}
 
@@ -51,9 +62,14 @@ export class UpdateShard {
     this.accumulator = undefined; // allocated on the first accepted update: an idle shard costs nothing
     this.opened.clear();
     this.waiting = [];
+    this.tally = emptyTally();
   }
 
-  /** Opens and validates one envelope; throws the ProtocolError that says why it may not count. */
+  /**
+   * Opens and validates one envelope; throws the ProtocolError that says why it may not count. Adds the
+   * waiting updates first: the pool frees an update's in-flight slot when it posts the apply, so a shard must
+   * not decode a new update while it still holds applied ones (its memory stays within the pool's bound).
+   */
   async open(
     round: number,
     job: number,
@@ -61,6 +77,7 @@ export class UpdateShard {
     binding: EnvelopeBinding,
   ): Promise<{ update: DenseUpdate; metrics: Record<string, number>; measured: UpdateMeasure }> {
     const { manifest, limits } = this.current(round);
+    this.drain();
     checkUpdateSize(envelope, limits);
     const plaintext = await this.opener.open(envelope, binding);
     checkUpdatePadding(plaintext, manifest, limits.compression); // the same checks as update-validation.ts's in-thread path
@@ -76,13 +93,13 @@ export class UpdateShard {
    * Applies the bounds the main thread decided; the update counts from here on and is added to the partial
    * sums by the next `drain` (at the latest by `finish`).
    */
-  apply(round: number, job: number, bounds: UpdateBounds, scale = 1): { clipped: boolean; weightCapped: boolean; rowsClipped: number } {
+  apply(round: number, job: number, bounds: UpdateBounds, scale = 1): void {
     this.current(round);
     const o = this.takeOpened(job);
     if (scale !== 1) scaleOpened(o, scale);
     const u = applyBounds(o.update, bounds, o.measured);
     this.waiting.push({ numExamples: u.numExamples, delta: u.delta, rowWeights: u.rowWeights });
-    return { clipped: u.clipped, weightCapped: u.weightCapped, rowsClipped: u.rowsClipped };
+    addToTally(this.tally, u);
   }
 
   /** Updates applied but not yet added. */
@@ -104,12 +121,9 @@ export class UpdateShard {
    * goes on with empty ones in the same round. Opened updates stay open: they belong to whichever buffer the
    * main thread applies them to next.
    */
-  cut(round: number): AggregateSums | undefined {
+  cut(round: number): { sums: AggregateSums | undefined; tally: BoundsTally } {
     this.current(round);
-    this.drain();
-    const sums = this.accumulator?.sums;
-    this.accumulator = undefined;
-    return sums;
+    return this.handOver();
   }
 
   /** Gives an opened update back instead of adding it. */
@@ -122,16 +136,22 @@ export class UpdateShard {
     this.opened.delete(job);
   }
 
-  /** The partial sums (undefined when nothing was added) and the end of the round. */
-  finish(round: number): AggregateSums | undefined {
-    if (round !== this.round) return undefined;
-    this.drain();
-    const sums = this.accumulator?.sums;
-    this.accumulator = undefined;
+  /** The partial sums (undefined when nothing was added), their tally, and the end of the round. */
+  finish(round: number): { sums: AggregateSums | undefined; tally: BoundsTally } {
+    if (round !== this.round) return { sums: undefined, tally: emptyTally() };
+    const out = this.handOver();
     this.opened.clear();
-    this.waiting = [];
     this.round = -1;
-    return sums;
+    return out;
+  }
+
+  /** Everything applied so far, summed, with its tally; the shard goes on with empty sums. */
+  private handOver(): { sums: AggregateSums | undefined; tally: BoundsTally } {
+    this.drain();
+    const out = { sums: this.accumulator?.sums, tally: this.tally };
+    this.accumulator = undefined;
+    this.tally = emptyTally();
+    return out;
   }
 
   private current(round: number): { manifest: WeightManifest; limits: UpdateLimits } {

@@ -13,6 +13,8 @@ const { secretKey } = workerData as { secretKey: Uint8Array };
 // One opener for updates and evaluations: a session's agreed key, cached by its fit, opens its evaluation too.
 const opener = new EnvelopeOpener(new Uint8Array(secretKey));
 const shard = new UpdateShard(opener);
+/** Applies that failed since the last hand-over (never for the pool's own requests; reported with the sums). */
+let failedJobs: number[] = [];
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -24,7 +26,8 @@ function failed(job: number, err: unknown): void {
 }
 
 // Applied updates are added once the messages that arrived together are handled (a MessagePort delivers its
-// queued messages before the event loop reaches setImmediate), so a burst is summed in fused passes.
+// queued messages before the event loop reaches setImmediate), so a burst is summed in fused passes (and at
+// the latest before the next envelope is opened: UpdateShard.open).
 let drainScheduled = false;
 function scheduleDrain(): void {
   if (drainScheduled) return;
@@ -45,6 +48,7 @@ port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'begin':
       shard.begin(m.round, m.manifest, m.limits);
+      failedJobs = [];
       return;
     case 'open': {
       const envelope = sealedEnvelope(m);
@@ -66,11 +70,12 @@ port.on('message', (m: ToWorker) => {
       return;
     }
     case 'apply':
+      // Not answered (one message each way per update): the pool counts the update as applied from the post.
       try {
-        post({ type: 'applied', job: m.job, ...shard.apply(m.round, m.job, m.bounds, m.scale ?? 1) });
+        shard.apply(m.round, m.job, m.bounds, m.scale ?? 1);
         scheduleDrain();
-      } catch (err) {
-        failed(m.job, err);
+      } catch {
+        failedJobs.push(m.job); // the pool then names the update lost
       }
       return;
     case 'take':
@@ -87,11 +92,12 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'finish':
     case 'cut': {
-      const sums = m.type === 'finish' ? shard.finish(m.round) : shard.cut(m.round);
+      const { sums, tally } = m.type === 'finish' ? shard.finish(m.round) : shard.cut(m.round);
       post(
-        { type: 'finished', job: m.job, round: m.round, sums },
+        { type: 'finished', job: m.job, round: m.round, sums, tally, failedJobs },
         sums ? [sums.weightedDeltaSum.buffer as ArrayBuffer, sums.rowWeightSums.buffer as ArrayBuffer] : [],
       );
+      failedJobs = [];
       return;
     }
   }

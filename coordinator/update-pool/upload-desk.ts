@@ -34,17 +34,24 @@ export class UploadDesk {
 
   /** Starts listening on every selected client's socket (before the tasks go out). */
   open(): void {
+    for (const a of this.round.assignments) this.listen(a);
+  }
+
+  /**
+   * Starts listening on one client's socket, before its task goes out: a collector that sends its tasks in
+   * slices (dispatch-phase.ts) registers each with its task, so a round of thousands does not register them
+   * all in one turn of the event loop.
+   */
+  listen(a: FitAssignment): void {
     const { roundId, limits, logger } = this.round;
-    for (const a of this.round.assignments) {
-      const listener = uploadSlotListener(
-        { roundId, taskId: a.taskId, slotKey: a.clientId },
-        this.slots,
-        { maxUpdateBytes: limits.maxUpdateBytes, holdMs: this.pacing.holdMs },
-        logger,
-      );
-      a.socket.on('upload:slot', listener);
-      this.listeners.push({ a, listener });
-    }
+    const listener = uploadSlotListener(
+      { roundId, taskId: a.taskId, slotKey: a.clientId },
+      this.slots,
+      { maxUpdateBytes: limits.maxUpdateBytes, holdMs: this.pacing.holdMs },
+      logger,
+    );
+    a.socket.on('upload:slot', listener);
+    this.listeners.push({ a, listener });
   }
 
   /**

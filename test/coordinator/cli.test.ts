@@ -11,6 +11,7 @@ import { registeredModels } from '@fedrec/models/registry.js';
 import { recsysModelSpec, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
 import { coordinatorOptionsFromCli } from '@fedrec/coordinator-cli/cli-options.js';
 import { silentLogger } from '@fedrec/coordinator/logger.js';
+import { setHeapGrowingPercent } from '@fedrec/coordinator/heap-growth.js';
 import { STRATEGY_NAMES } from '@fedrec/coordinator/strategy/registry.js';
 import { connectFakeClient, initialWeights, tempDir } from './helpers.js';
 
@@ -44,6 +45,19 @@ describe('coordinator: CLI configuration', () => {
     assert.throws(() => resolveCliConfig({ minClients: 'zero' }), /minClients/);
     assert.throws(() => resolveCliConfig({ strategy: 'fedprox' }), /strategy/);
     assert.throws(() => resolveCliConfig({ prot: 80 }), /unknown setting\(s\): prot/);
+  });
+
+  it("takes --heap-growing-percent (default 300, 0 = V8's own) from flags or env, within 0..1000, and keeps it out of the coordinator options", () => {
+    assert.equal(resolveCliConfig({}).heapGrowingPercent, 300);
+    assert.equal(resolveCliConfig({}, configFromEnv({ FEDREC_HEAP_GROWING_PERCENT: '0' })).heapGrowingPercent, 0);
+    assert.equal(resolveCliConfig({}, {}, { heapGrowingPercent: '150' }).heapGrowingPercent, 150);
+    assert.throws(() => resolveCliConfig({ heapGrowingPercent: -1 }), /heapGrowingPercent/);
+    assert.throws(() => resolveCliConfig({ heapGrowingPercent: 1001 }), /heapGrowingPercent/);
+    assert.ok(
+      !('heapGrowingPercent' in coordinatorOptionsFromCli(resolveCliConfig({}), initialWeights(), silentLogger)),
+      'a process setting, not a coordinator option',
+    );
+    assert.throws(() => setHeapGrowingPercent(1.5), RangeError);
   });
 
   it('takes every registered strategy by name, with its options validated against the registry schema', () => {

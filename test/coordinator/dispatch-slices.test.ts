@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { DISPATCH_SLICE, dispatchPhase } from '@fedrec/coordinator/dispatch-phase.js';
+import { DISPATCH_SLICE, dispatchPhase, type PhaseRequest } from '@fedrec/coordinator/dispatch-phase.js';
 import type { ClientSocket } from '@fedrec/coordinator/socket-types.js';
 
 /**
@@ -35,11 +35,11 @@ class StubSocket {
 
 // dispatchPhase sends a phase's requests a slice at a time, with a turn of the event loop in between, so
 // that a round of thousands does not hold the loop (and `/api/status`) for the whole send (issue 12).
-/** A fit phase asking each stub socket for `{ n }` and accepting n. */
-function startPhase(sockets: StubSocket[], controller: AbortController) {
+/** A fit phase asking each stub socket (or each request given) for `{ n }` and accepting n. */
+function startPhase(sockets: StubSocket[], controller: AbortController, requests?: Iterable<PhaseRequest<'round:fit'>>) {
   return dispatchPhase({
     event: 'round:fit',
-    requests: sockets.map((s, i) => ({ clientId: `c${i}`, socket: s.asSocket(), payload: {} as never })),
+    requests: requests ?? sockets.map((s, i) => ({ clientId: `c${i}`, socket: s.asSocket(), payload: {} as never })),
     reply: z.object({ n: z.number() }),
     deadline: Date.now() + 20_000,
     signal: controller.signal,
@@ -67,6 +67,28 @@ describe('coordinator: dispatch in slices', function () {
       outcome.results.map((r) => r.result).sort((a, b) => a - b),
       sockets.map((_, i) => i),
     );
+  });
+
+  it('builds requests given as a generator as it sends them: each one just before its send, a slice per turn', async () => {
+    const log: string[] = [];
+    const sockets = Array.from({ length: DISPATCH_SLICE * 2 + 3 }, () => new StubSocket(log));
+    // What the plain collector does per client before its task goes out (build the task, listen for upload:slot).
+    function* requests() {
+      for (const [i, s] of sockets.entries()) {
+        log.push('build');
+        yield { clientId: `c${i}`, socket: s.asSocket(), payload: {} as never };
+      }
+    }
+    setImmediate(() => log.push('turn'));
+    const controller = new AbortController();
+    const phase = startPhase(sockets, controller, requests());
+    while (!sockets.every((s) => s.asked)) await new Promise((r) => setImmediate(r));
+    // build, request, build, request, ...: the first turn comes after one slice (and the next request's build).
+    const firstTurn = log.indexOf('turn');
+    assert.equal(log.slice(0, firstTurn).filter((e) => e === 'build').length, DISPATCH_SLICE + 1, 'only the first slice was built before the turn');
+    assert.deepEqual(log.slice(0, 4), ['build', 'request', 'build', 'request']);
+    sockets.forEach((s, i) => s.answer!(null, { ok: true, value: { n: i } }));
+    assert.equal((await phase).results.length, sockets.length);
   });
 
   it('an abort settles every open request as ABORTED, and requests answered before it keep their verdict', async () => {

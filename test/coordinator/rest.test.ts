@@ -47,6 +47,36 @@ describe('coordinator: REST API', () => {
     }
   });
 
+  it('serves /api/status during a round: the selection as pseudonyms, raw ids to the operator, the same text on a repeat', async () => {
+    const operatorToken = 'operator-token-for-tests';
+    const { coordinator, url } = await startCoordinator({ minClients: 2, roundTimeoutMs: 60_000, operatorToken });
+    const started = new Promise((resolve) => coordinator.once('round:started', resolve));
+    const a = await connectFakeClient(url, { clientId: 'a', fit: () => ({ kind: 'silent' }) });
+    const b = await connectFakeClient(url, { clientId: 'b', fit: () => ({ kind: 'silent' }) });
+    try {
+      await started;
+      type Status = { currentRound: { roundId: number; selected: string[] } | null } & Record<string, unknown>;
+      const get = async (headers: Record<string, string> = {}) => {
+        const res = await fetch(`${url}/api/status`, { headers });
+        assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+        return res.text();
+      };
+      const publicText = await get();
+      assert.equal(await get(), publicText, 'a repeat within the round gives the same text');
+      const pub = JSON.parse(publicText) as Status;
+      const op = JSON.parse(await get({ authorization: `Bearer ${operatorToken}` })) as Status;
+      const own = coordinator.status();
+      assert.deepEqual([...op.currentRound!.selected].sort(), ['a', 'b']);
+      assert.deepEqual(op, JSON.parse(JSON.stringify(own)), 'the operator gets the status itself');
+      assert.equal(pub.currentRound!.selected.length, 2);
+      for (const name of pub.currentRound!.selected) assert.ok(!['a', 'b'].includes(name), `raw id ${name} in the public status`);
+      assert.deepEqual({ ...pub, currentRound: { ...pub.currentRound, selected: [] } }, { ...op, currentRound: { ...op.currentRound, selected: [] } });
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('serves /api/model as framed binary with ETag = version, and 304 for If-None-Match', async () => {
     const { coordinator, url } = await startCoordinator({ rounds: 1 });
     const first = await fetch(`${url}/api/model`);

@@ -72,6 +72,24 @@ describe('update policy: norm bound and weight cap while streaming', () => {
     assert.ok(l2Norm(out.updates![0]!.delta) <= bound * 1.05, 'the attacker is clipped to about 3 × the median norm');
   });
 
+  it("takes the validator's norm when given (the update is not measured again), in the history and in the bound", () => {
+    // A delta of norm 1 handed in with the norm its validator measured: the policy must judge it by that number.
+    // (A norm that does not match the delta, 4 here, shows which one was used.)
+    const delta = () => new Float32Array(SHARED).fill(1 / Math.sqrt(SHARED));
+    const fixed = new RoundInput(manifest, new UpdatePolicy({ normBound: { mode: 'fixed', value: 2 }, weightCap: 'off', rowNormBound: 'off' }), true);
+    fixed.add('a', { numExamples: 1, delta: delta(), rowWeights: undefined }, 4);
+    fixed.add('b', { numExamples: 1, delta: delta(), rowWeights: undefined });
+    const out = fixed.finish();
+    assert.equal(out.clipped, 1, 'only the update whose given norm is over the bound');
+    assert.ok(Math.abs(l2Norm(out.updates![0]!.delta) - 0.5) < 1e-6, 'scaled by bound / given norm = 1/2');
+    assert.ok(Math.abs(l2Norm(out.updates![1]!.delta) - 1) < 1e-6);
+    // Warming up: the given norm is what the adaptive history records.
+    const adaptive = new UpdatePolicy({ normBound: { mode: 'adaptive', minSamples: 3 }, weightCap: 'off', rowNormBound: 'off' });
+    const warming = new RoundInput(manifest, adaptive, false);
+    warming.add('c', { numExamples: 1, delta: delta(), rowWeights: undefined }, 4);
+    assert.deepEqual(adaptive.state().norms, [4]);
+  });
+
   it('a fixed bound scales an update down to exactly the bound and leaves smaller ones alone', () => {
     const policy = new UpdatePolicy({ normBound: { mode: 'fixed', value: 0.5 }, weightCap: 'off' });
     const big = policy.apply({ numExamples: 1, delta: new Float32Array(SHARED).fill(1), rowWeights: undefined });
@@ -114,7 +132,7 @@ describe('update policy: norm bound and weight cap while streaming', () => {
   it('state survives a save and restore (what the checkpoint keeps)', () => {
     const on = { rowNormBound: { mode: 'adaptive' as const } };
     const a = new UpdatePolicy(on);
-    for (let i = 0; i < 7; i++) a.apply(honest(i, 0.1 * (i + 1)), undefined, [{ name: 'item_emb', offset: 4, rows: 3, cols: 2, rowWeightOffset: 0 }]);
+    for (let i = 0; i < 7; i++) a.apply(honest(i, 0.1 * (i + 1)), [{ name: 'item_emb', offset: 4, rows: 3, cols: 2, rowWeightOffset: 0 }]);
     const b = new UpdatePolicy(on);
     b.restore(a.state());
     assert.equal(b.currentBound(), a.currentBound());

@@ -10,30 +10,36 @@ const statusWith = (selected: string[] | null): CoordinatorStatus =>
   ({ phase: 'fit', currentRound: selected ? { roundId: 1, startedAt: 0, deadline: 1, selected } : null }) as unknown as CoordinatorStatus;
 
 describe('/api/status per-request work', () => {
-  it('renames the round selection once per round and audience, and again for a new round', () => {
+  it('renames and serializes the round selection once per round and audience, and again for a new round', () => {
     const names = new SelectionNames();
     let calls = 0;
     const pseudonym = (id: string) => {
       calls++;
       return `p-${id}`;
     };
+    const parse = (json: string) => JSON.parse(json) as CoordinatorStatus;
     const round1 = Array.from({ length: 5000 }, (_, i) => `c${i}`);
-    const a = names.rename(statusWith(round1), false, pseudonym);
-    const b = names.rename(statusWith(round1), false, pseudonym);
+    const a = parse(names.json(statusWith(round1), false, pseudonym));
+    const b = parse(names.json(statusWith(round1), false, pseudonym));
     assert.equal(calls, 5000, 'the second request reused the first one');
-    assert.deepEqual(b.currentRound!.selected, a.currentRound!.selected);
-    assert.equal(a.currentRound!.selected[7], 'p-c7');
+    // The text is the renamed status, every field of it.
+    const renamed = statusWith(round1.map((id) => `p-${id}`));
+    assert.deepEqual(a, renamed);
+    assert.deepEqual(b, renamed);
     // The operator sees raw ids, cached separately: a public request never gets raw ids and vice versa.
-    const op = names.rename(statusWith(round1), true, (id) => id);
-    assert.equal(op.currentRound!.selected[7], 'c7');
-    assert.equal(names.rename(statusWith(round1), false, pseudonym).currentRound!.selected[7], 'p-c7');
+    assert.deepEqual(parse(names.json(statusWith(round1), true, (id) => id)), statusWith(round1));
+    assert.equal(parse(names.json(statusWith(round1), false, pseudonym)).currentRound!.selected[7], 'p-c7');
     assert.equal(calls, 5000);
-    // A new round (a new selection array, even with equal contents) is renamed afresh.
+    // A new round (a new selection array, even with equal contents) is renamed afresh; the other fields are the request's own.
     const round2 = ['x', 'y'];
-    assert.deepEqual(names.rename(statusWith(round2), false, pseudonym).currentRound!.selected, ['p-x', 'p-y']);
+    const later = { ...statusWith(round2), phase: 'evaluate' } as CoordinatorStatus;
+    assert.deepEqual(parse(names.json(later, false, pseudonym)), { ...later, currentRound: { ...later.currentRound!, selected: ['p-x', 'p-y'] } });
     assert.equal(calls, 5002);
+    // Ids that need escaping come out as valid JSON.
+    const odd = ['a"b', 'c\\d', 'e\nf'];
+    assert.deepEqual(parse(names.json(statusWith(odd), true, (id) => id)).currentRound!.selected, odd);
     const idle = statusWith(null);
-    assert.equal(names.rename(idle, false, pseudonym), idle);
+    assert.deepEqual(parse(names.json(idle, false, pseudonym)), idle);
   });
 
   it('keeps runtime counts as clients connect, reconnect and leave', () => {
