@@ -15,21 +15,25 @@ export const SEQ_DEFAULTS = {
   longTerm: false,
   /** Past items the long-term term reads, when on. */
   historyLen: 300,
+  /** Self-attention pooling over the context (models/seq/engine/attention.ts). */
+  attention: false,
 };
 
 /** Options of the `seq` model for a catalogue of `numItems` items. */
 export function seqModelOptions(
   numItems: number,
-  override: Partial<{ factors: number; seqLen: number; initStd: number; tied: boolean; longTerm: boolean; historyLen: number }> = {},
+  override: Partial<{ factors: number; seqLen: number; initStd: number; tied: boolean; longTerm: boolean; historyLen: number; attention: boolean }> = {},
 ): ModelSpec['options'] {
   const longTerm = override.longTerm ?? SEQ_DEFAULTS.longTerm;
+  const attention = override.attention ?? SEQ_DEFAULTS.attention;
   return {
     numItems,
     factors: override.factors ?? SEQ_DEFAULTS.factors,
     seqLen: override.seqLen ?? SEQ_DEFAULTS.seqLen,
     initStd: override.initStd ?? SEQ_DEFAULTS.initStd,
     tied: override.tied ?? SEQ_DEFAULTS.tied,
-    // Only a long-term model carries these options, so the specs of models without it stay as they were.
+    // Only a long-term (attention) model carries these options, so the specs of models without it stay as they were.
     ...(longTerm ? { longTerm, historyLen: override.historyLen ?? SEQ_DEFAULTS.historyLen } : {}),
+    ...(attention ? { attention } : {}),
   };
 }
