@@ -10,7 +10,8 @@ export const SEQ_DEFAULTS = {
   factors: 32,
   seqLen: 20,
   initStd: 0.1,
-  tied: false,
+  /** One item table for context and candidates: with 1 negative and a constant lr 0.5, seq's best (README "The table"). */
+  tied: true,
   /** Fossil's long-term term (models/seq/arch.ts): off until a run shows it helps. */
   longTerm: false,
   /** Past items the long-term term reads, when on. */
