@@ -16,8 +16,11 @@ export const SEQ_DEFAULTS = {
   longTerm: false,
   /** Past items the long-term term reads, when on. */
   historyLen: 300,
-  /** Self-attention pooling over the context (models/seq/engine/attention.ts). */
-  attention: false,
+  /**
+   * Self-attention pooling over the context (models/seq/engine/attention.ts): on all 943 ML-100K devices it
+   * lifted test HR@10 from 0.6564 to 0.6766 (validation 0.6872 to 0.7084) in one run (README "The table").
+   */
+  attention: true,
 };
 
 /** Options of the `seq` model for a catalogue of `numItems` items. */

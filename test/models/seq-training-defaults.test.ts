@@ -66,7 +66,7 @@ describe('the seq model’s registered training defaults', function () {
     assert.deepEqual(withModelTrainingDefaults('neumf', flags, none), flags, 'NeuMF keeps the family defaults');
   });
 
-  it('npm run simulate --model seq: the run (coordinator and devices) uses FedAvg, no PFedRec, a tied table, lr 0.5 constant and 1 negative', async () => {
+  it('npm run simulate --model seq: the run (coordinator and devices) uses FedAvg, no PFedRec, a tied table with attention, lr 0.5 constant and 1 negative', async () => {
     const report = join(mkdtempSync(join(tmpdir(), 'fedrec-seq-defaults-')), 'r.json');
     const args = ['tsx', 'apps/simulate/main.ts', '--model', 'seq', '--data', 'sequential-pattern', '--synthetic-users', '12'];
     args.push('--rounds', '2', '--evaluate-every', '1', '--workers', '1', '--report', report);
@@ -80,6 +80,7 @@ describe('the seq model’s registered training defaults', function () {
     assert.equal(r.config['clientLrSchedule'], 'constant');
     assert.equal(r.config['negatives'], 1);
     assert.equal(r.config.modelOptions['tied'], true);
+    assert.equal(r.config.modelOptions['attention'], true);
     // The line the run prints from the settings it hands the coordinator and the device fleet.
     assert.match(out, /client lr 0\.5 \(constant\), personalization none, strategy fedavg/);
   });
