@@ -4,7 +4,8 @@ import { seqInitialWeights } from './init.js';
 
 /**
  * `seq`: next-item prediction from the device's recent items (models/seq/arch.ts: FPMC's factorized
- * Markov chain over the last L items with learned position weights). Plain JS first (the default), tfjs.
+ * Markov chain over the last L items with learned position weights, and by default SASRec-style attention
+ * pooling over them). Plain JS first (the default), tfjs.
  */
 export const seq: ModelEntry = {
   definition: {
