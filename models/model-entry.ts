@@ -30,10 +30,13 @@ export interface ModelEntry {
   engines: Record<string, EngineLoader>;
   /**
    * Client training settings where this model needs other values than its family's defaults (the seq
-   * model's client lr); `simulate` and `npm start` apply them unless a flag sets the same setting.
+   * model's client lr, schedule and negatives); `simulate` (and so the quality bench) and `npm start`
+   * apply them unless a flag sets the same setting.
    */
   trainingDefaults?: Partial<Pick<TrainingConfig, 'learningRate' | 'localEpochs' | 'batchSize'>> & {
     /** The client lr schedule the coordinator sends as round config (coordinator/strategy/lr-schedule.ts spec). */
     clientLrSchedule?: string;
+    /** Sampled training negatives per positive, sent in each round's fit config as extra.negatives. */
+    negatives?: number;
   };
 }

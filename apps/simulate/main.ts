@@ -152,6 +152,8 @@ const program = new Command('simulate')
   .option('--seq-tied', 'seq model: one item table for input and output (SASRec-style tying)')
   .option('--no-seq-tied', 'seq model: separate input and output item tables')
   .option('--seq-long-term', "seq model: add Fossil's long-term term (FISM over the device's last --seq-history items, a learned weight)")
+  .option('--seq-attention', "seq model: add a self-attention pooling over the recent items (SASRec's last position, one head)")
+  .option('--no-seq-attention', 'seq model: no attention pooling')
   .option('--seq-history <n>', 'seq model: past items the long-term term reads (the device state holds them)', int, SEQ_DEFAULTS.historyLen)
   .addOption(
     new Option('--personalization <name>', "on-device personalization: none, or pfedrec (PFedRec's per-device score function + item fine-tune)")
@@ -233,6 +235,7 @@ interface Flags {
   seqLen: number;
   seqTied?: boolean;
   seqLongTerm?: boolean;
+  seqAttention?: boolean;
   seqHistory: number;
   personalization: Personalization;
   evaluateEvery: number;
@@ -313,6 +316,7 @@ async function main(): Promise<void> {
           seqLen: f.seqLen,
           ...(f.seqTied === undefined ? {} : { tied: f.seqTied }),
           ...(f.seqLongTerm ? { longTerm: true, historyLen: f.seqHistory } : {}),
+          ...(f.seqAttention === undefined ? {} : { attention: f.seqAttention }),
         })
       : recsysModelOptions(split.numItems, factorsFlag === undefined || factorsFlag === RECSYS_DEFAULTS.factors ? {} : { factors: factorsFlag });
   // A privacy preset samples a fraction of the devices and steps the server further (coordinator/privacy/presets.ts)

@@ -6,6 +6,7 @@ export interface TrainingFlags {
   localEpochs: number;
   batchSize: number;
   clientLrSchedule?: string;
+  negatives: number;
 }
 
 /**
@@ -19,5 +20,6 @@ export function withModelTrainingDefaults<F extends TrainingFlags>(model: string
   if (own.localEpochs !== undefined && !given('localEpochs')) out.localEpochs = own.localEpochs;
   if (own.batchSize !== undefined && !given('batchSize')) out.batchSize = own.batchSize;
   if (own.clientLrSchedule !== undefined && !given('clientLrSchedule')) out.clientLrSchedule = own.clientLrSchedule;
+  if (own.negatives !== undefined && !given('negatives')) out.negatives = own.negatives;
   return out;
 }

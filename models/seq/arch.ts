@@ -18,6 +18,11 @@ import type { ModelSpec, TensorSpec, WeightManifest } from '@fedrec/protocol';
  *
  *   h += long_w · |H|^-α · Σ_{j∈H} in[j]     (H: the last `historyLen` items before the position, α = 0.5)
  *
+ * With `attention`, h also gets a self-attention pooling of the context (SASRec's last position, one
+ * head, simplified: models/seq/engine/attention.ts), with a query/key matrix A and position embeddings P:
+ *
+ *   h += Σ_l α_l (in[s_l] + P[l]),  α = softmax_l((A·(in[s_0] + P[0])) · (in[s_l] + P[l]) / √dim)
+ *
  * The device's user state is its recent item sequence (private tensors of item ids: the last L for the
  * Markov term, the last `historyLen` for the long-term one), so there is no user embedding to train and
  * a new event changes the next recommendations at once.
@@ -35,6 +40,8 @@ export interface SeqArch {
   longTerm: boolean;
   /** How many past items the long-term term reads (N); the state holds them when `longTerm`. */
   historyLen: number;
+  /** Self-attention pooling over the context (shared `attn_q`, dim×dim, and `attn_pos`, L×dim). */
+  attention: boolean;
 }
 
 /** FISM's normalisation |H|^-α: α = 0.5 as in Fossil's and FISM's reported settings. */
@@ -51,6 +58,8 @@ export const S = {
   headW: 'head_w',
   headB: 'head_b',
   longW: 'long_w',
+  attnQ: 'attn_q',
+  attnPos: 'attn_pos',
 } as const;
 
 /** The score function PFedRec keeps per device (client-sdk/trainers/pfedrec.ts). */
@@ -68,7 +77,18 @@ export function seqOutTable(a: SeqArch): string {
 
 /** Dense shared tensors in manifest order, with their sizes. */
 export function seqDenseTensors(a: SeqArch): Array<[name: string, size: number]> {
-  return [[S.pos, a.seqLen], [S.headW, a.dim * a.dim], [S.headB, a.dim], ...(a.longTerm ? ([[S.longW, 1]] as Array<[string, number]>) : [])];
+  return [
+    [S.pos, a.seqLen],
+    [S.headW, a.dim * a.dim],
+    [S.headB, a.dim],
+    ...(a.longTerm ? ([[S.longW, 1]] as Array<[string, number]>) : []),
+    ...(a.attention
+      ? ([
+          [S.attnQ, a.dim * a.dim],
+          [S.attnPos, a.seqLen * a.dim],
+        ] as Array<[string, number]>)
+      : []),
+  ];
 }
 
 function num(options: ModelSpec['options'], key: string, fallback: number): number {
@@ -94,7 +114,8 @@ function flag(options: ModelSpec['options'], key: string): boolean {
 
 /**
  * Options: numItems (required), factors (embedding width; default 16), seqLen (default 5), initStd (default 0.1),
- * tied (default false), longTerm (default false), historyLen (default 300: the whole history of 94% of ML-100K's users).
+ * tied (default false), longTerm (default false), historyLen (default 300: the whole history of 94% of ML-100K's users),
+ * attention (default false).
  */
 export function seqArch(options: ModelSpec['options']): SeqArch {
   return {
@@ -105,6 +126,7 @@ export function seqArch(options: ModelSpec['options']): SeqArch {
     tied: flag(options, 'tied'),
     longTerm: flag(options, 'longTerm'),
     historyLen: positiveInt(options, 'historyLen', 300),
+    attention: flag(options, 'attention'),
   };
 }
 
@@ -121,5 +143,9 @@ export function seqManifest(a: SeqArch): WeightManifest {
   tensors.push({ name: S.headW, shape: [a.dim, a.dim], dtype: 'float32', shared: true });
   tensors.push({ name: S.headB, shape: [a.dim], dtype: 'float32', shared: true });
   if (a.longTerm) tensors.push({ name: S.longW, shape: [1], dtype: 'float32', shared: true });
+  if (a.attention) {
+    tensors.push({ name: S.attnQ, shape: [a.dim, a.dim], dtype: 'float32', shared: true });
+    tensors.push({ name: S.attnPos, shape: [a.seqLen, a.dim], dtype: 'float32', shared: true });
+  }
   return { tensors };
 }

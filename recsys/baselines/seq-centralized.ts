@@ -155,6 +155,8 @@ class WholeCatalogueSeq {
       headW: p.headW.slice(),
       headB: p.headB.slice(),
       longW: p.longW.slice(),
+      attnQ: p.attnQ.slice(),
+      attnPos: p.attnPos.slice(),
     };
   }
 }

@@ -40,10 +40,11 @@ describe('the seq model trains federatedly in Chromium (built SDK bundle, tfjs e
     await assets?.close();
   });
 
-  // The long-term term on WebGL too: its exclusive cumsum and the gathers' custom gradients (models/seq/tfjs).
+  // The defaults (tied, attention pooling: its masked softmax) and the long-term term without attention on
+  // WebGL too: the exclusive cumsum and the gathers' custom gradients (models/seq/tfjs).
   for (const longTerm of [false, true]) {
-    it(`a browser device trains the seq model${longTerm ? ' with the long-term term' : ''} in every round and recommends from its recent sequence`, async () => {
-      const options = seqModelOptions(NUM_ITEMS, longTerm ? { tied: true, longTerm, historyLen: 8 } : {});
+    it(`a browser device trains the seq model${longTerm ? ' with the long-term term, without attention,' : ''} in every round and recommends from its recent sequence`, async () => {
+      const options = seqModelOptions(NUM_ITEMS, longTerm ? { longTerm, historyLen: 8, attention: false } : {});
       const coordinator = createCoordinator({
         port: 0,
         host: '127.0.0.1',

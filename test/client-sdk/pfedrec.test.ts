@@ -22,7 +22,8 @@ for (const [model, head, items] of [
   ['neumf', ['mlp_w0', 'mlp_b0', 'mlp_w1', 'mlp_b1', 'out_w', 'out_b'], ['item_gmf', 'item_mlp']],
 ] as const) {
   describe(`PFedRec personalization: ${model}`, () => {
-    const spec: ModelSpec = { name: model, options: model === 'seq' ? seqModelOptions(NUM_ITEMS) : recsysModelOptions(NUM_ITEMS) };
+    // seq untied, so both of its item tables (item_in, item_out) are checked.
+    const spec: ModelSpec = { name: model, options: model === 'seq' ? seqModelOptions(NUM_ITEMS, { tied: false }) : recsysModelOptions(NUM_ITEMS) };
     const global = getModel(model).initialWeights(spec.options, 5);
     const data = seededUser({ seed: 8, user: 4, numItems: NUM_ITEMS, liked: 15 });
     const task = (roundId: number, weights = global) => ({ roundId, modelVersion: roundId, config: CONFIG, modelSpec: spec, global: weights });

@@ -14,8 +14,8 @@ import { seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
 
 const NUM_ITEMS = 120;
 
-function seqModel(longTerm = false): { spec: ModelSpec; weights: Weights } {
-  const options = seqModelOptions(NUM_ITEMS, { seqLen: 3, ...(longTerm ? { longTerm, historyLen: 5 } : {}) });
+function seqModel(longTerm = false, attention = false): { spec: ModelSpec; weights: Weights } {
+  const options = seqModelOptions(NUM_ITEMS, { seqLen: 3, attention, ...(longTerm ? { longTerm, historyLen: 5 } : {}) });
   // initStd 0.5: item rows far enough apart that any change of the state reorders the top 10.
   return { spec: { name: 'seq', options }, weights: defaultModelRegistry.definition('seq').initialWeights({ ...options, initStd: 0.5 }, 11) };
 }
@@ -30,37 +30,38 @@ function expectedTop(m: { spec: ModelSpec; weights: Weights }, history: number[]
 describe('LiveRecsysTrainer with the seq model: the recorded events are the state', function () {
   this.timeout(60_000);
 
-  it('recommend() ranks from the last L liked items in time order, and one more event changes the list at once', async () => {
-    const m = seqModel();
-    const store = new MemoryStore();
-    const trainer = new LiveRecsysTrainer({ store, user: 4, engine: 'js', prior: () => undefined });
-    trainer.setGlobal(m.spec, m.weights, 0);
-    // Recorded out of id order: the state follows the timestamps, not the ids or the order of appends.
-    const events: Array<[item: number, t: number]> = [
-      [90, 3],
-      [5, 1],
-      [47, 2],
-      [13, 4],
-    ];
-    for (const [item, t] of events) await store.append({ itemId: String(item), kind: 'click', timestamp: t });
-    const history = [5, 47, 90, 13];
-    const before = (await trainer.recommend(10)).map((r) => r.item);
-    assert.deepEqual(before, expectedTop(m, history));
+  for (const attention of [false, true])
+    it(`recommend() ranks from the last L liked items in time order, and one more event changes the list at once${attention ? ' (attention pooling)' : ''}`, async () => {
+      const m = seqModel(false, attention);
+      const store = new MemoryStore();
+      const trainer = new LiveRecsysTrainer({ store, user: 4, engine: 'js', prior: () => undefined });
+      trainer.setGlobal(m.spec, m.weights, 0);
+      // Recorded out of id order: the state follows the timestamps, not the ids or the order of appends.
+      const events: Array<[item: number, t: number]> = [
+        [90, 3],
+        [5, 1],
+        [47, 2],
+        [13, 4],
+      ];
+      for (const [item, t] of events) await store.append({ itemId: String(item), kind: 'click', timestamp: t });
+      const history = [5, 47, 90, 13];
+      const before = (await trainer.recommend(10)).map((r) => r.item);
+      assert.deepEqual(before, expectedTop(m, history));
 
-    await store.append({ itemId: '71', kind: 'click', timestamp: 5 });
-    const after = (await trainer.recommend(10)).map((r) => r.item);
-    assert.deepEqual(after, expectedTop(m, [...history, 71]));
-    assert.notDeepEqual(after, before, 'the new event moved the recommendations with no round in between');
+      await store.append({ itemId: '71', kind: 'click', timestamp: 5 });
+      const after = (await trainer.recommend(10)).map((r) => r.item);
+      assert.deepEqual(after, expectedTop(m, [...history, 71]));
+      assert.notDeepEqual(after, before, 'the new event moved the recommendations with no round in between');
 
-    // The same four items in another time order give another state (L = 3): a sequence, not a set.
-    const reordered = new MemoryStore();
-    const other = new LiveRecsysTrainer({ store: reordered, user: 4, engine: 'js', prior: () => undefined });
-    other.setGlobal(m.spec, m.weights, 0);
-    for (const [t, item] of [13, 90, 47, 5].entries()) await reordered.append({ itemId: String(item), kind: 'click', timestamp: t });
-    const otherTop = (await other.recommend(10)).map((r) => r.item);
-    assert.deepEqual(otherTop, expectedTop(m, [13, 90, 47, 5]));
-    assert.notDeepEqual(otherTop, before);
-  });
+      // The same four items in another time order give another state (L = 3): a sequence, not a set.
+      const reordered = new MemoryStore();
+      const other = new LiveRecsysTrainer({ store: reordered, user: 4, engine: 'js', prior: () => undefined });
+      other.setGlobal(m.spec, m.weights, 0);
+      for (const [t, item] of [13, 90, 47, 5].entries()) await reordered.append({ itemId: String(item), kind: 'click', timestamp: t });
+      const otherTop = (await other.recommend(10)).map((r) => r.item);
+      assert.deepEqual(otherTop, expectedTop(m, [13, 90, 47, 5]));
+      assert.notDeepEqual(otherTop, before);
+    });
 
   it('with the long-term term, recommend() also reads the recorded items older than L (up to historyLen), and a new event still acts at once', async () => {
     const m = seqModel(true);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { configFromEnv, DEFAULT_ROUND_INTERVAL_MS, envName, flagName, resolveCliConfig } from '@fedrec/coordinator-cli/cli-config.js';
 import { DEFAULT_CATALOGUE_SIZE, resolveModelSpec } from '@fedrec/coordinator-cli/default-model.js';
+import { seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
 import { cliDefaults } from '@fedrec/coordinator-cli/help-defaults.js';
 import { registeredModels } from '@fedrec/models/registry.js';
 import { recsysModelSpec, recsysTrainingConfig } from '@fedrec/recsys/defaults.js';
@@ -241,6 +242,8 @@ describe('coordinator: CLI process', () => {
     const sized = resolveModelSpec('neumf', { numItems: 1682 });
     assert.deepEqual(sized.options, { ...recsysModelSpec(1682).options });
     assert.deepEqual(resolveModelSpec('logistic', { features: 3 }), { name: 'logistic', options: { features: 3 } });
+    // The seq model gets the options `simulate --model seq` trains (tied etc.), under any the operator gives.
+    assert.deepEqual(resolveModelSpec('seq', { seqLen: 3 }).options, { ...seqModelOptions(DEFAULT_CATALOGUE_SIZE), seqLen: 3 });
   });
 
   it('fails with a clear message for an unknown model', async function () {

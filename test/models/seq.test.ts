@@ -3,6 +3,7 @@ import { splitShared, type ModelSpec, type TrainingConfig } from '@fedrec/protoc
 import { RecsysTrainer, memoryPrivateStore } from '@fedrec/client-sdk/trainers/recsys-trainer.js';
 import { useBestBackend } from '@fedrec/models/ncf/tfjs/backend.js';
 import { defaultModelRegistry, getModel } from '@fedrec/models/registry.js';
+import { SeededRandom } from '@fedrec/models/random.js';
 import { S, seqArch } from '@fedrec/models/seq/arch.js';
 import { planSequenceTraining } from '@fedrec/models/seq/plan.js';
 import { SEQ_DEFAULTS, seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
@@ -88,6 +89,11 @@ describe('seq model: the device state is its recent sequence', () => {
     });
   }
   for (const tied of [false, true]) {
+    it(`with attention pooling, JS gradients (A, the position embeddings, the context rows through the softmax) match finite differences${tied ? ' (tied)' : ''}`, async () => {
+      await checkFiniteDifferences(tied, false, true);
+    });
+  }
+  for (const tied of [false, true]) {
     it(`with the long-term term, JS gradients (long_w, the history rows through the windowed running sums) match finite differences${tied ? ' (tied)' : ''}`, async () => {
       await checkFiniteDifferences(tied, true);
     });
@@ -116,18 +122,31 @@ describe('seq model: the device state is its recent sequence', () => {
   });
 });
 
-async function checkFiniteDifferences(tied: boolean, longTerm: boolean): Promise<void> {
+async function checkFiniteDifferences(tied: boolean, longTerm: boolean, attention = false): Promise<void> {
   {
     const engine = await defaultModelRegistry.engine('seq', 'js').load();
     if (engine.kind !== 'recommender' || !engine.planFit || !engine.privateFromHistory) throw new Error('seq js is a sequence recommender engine');
     // historyLen 3 < the 7 positions, so the window slides: item 4 (position 0) feeds positions 1-3 only.
-    const options = { numItems: 40, factors: 3, seqLen: 2, initStd: 0.5, tied, ...(longTerm ? { longTerm, historyLen: 3 } : {}) };
+    const options = {
+      numItems: 40,
+      factors: 3,
+      seqLen: 2,
+      initStd: 0.5,
+      tied,
+      ...(longTerm ? { longTerm, historyLen: 3 } : {}),
+      ...(attention ? { attention } : {}),
+    };
     const start = getModel('seq').initialWeights(options, 4);
     const shared = splitShared(start.manifest, start.body);
     // Non-trivial head and positions so every path carries gradient.
     shared.get(S.headW)!.set([0.2, -0.1, 0.3, 0.05, 0.1, -0.2, 0.15, 0.25, -0.3]);
     shared.get(S.pos)!.set([0.9, 0.6]);
     if (longTerm) shared.get(S.longW)!.set([0.7]);
+    // Small, non-symmetric A and non-zero P (the init's A = I/initStd² would saturate the softmax at this width).
+    if (attention) {
+      shared.get(S.attnQ)!.set([0.8, -0.4, 0.3, 0.5, 0.6, -0.7, -0.2, 0.9, 0.4]);
+      shared.get(S.attnPos)!.set([0.3, -0.2, 0.1, -0.4, 0.25, 0.5]);
+    }
     const history = Int32Array.from([4, 9, 2, 17, 33, 21, 8]);
     const plan = engine.planFit(options, history, { epochs: 1, negatives: 2, seed: 5 });
     const priv = engine.privateFromHistory(options, history);
@@ -147,6 +166,14 @@ async function checkFiniteDifferences(tied: boolean, longTerm: boolean): Promise
       [S.headW, 4, fit.denseDeltas.get(S.headW)![4]!],
       [S.headB, 2, fit.denseDeltas.get(S.headB)![2]!],
       ...(longTerm ? ([[S.longW, 0, fit.denseDeltas.get(S.longW)![0]!]] as Array<[string, number, number]>) : []),
+      ...(attention
+        ? ([
+            [S.attnQ, 1, fit.denseDeltas.get(S.attnQ)![1]!],
+            [S.attnQ, 6, fit.denseDeltas.get(S.attnQ)![6]!],
+            [S.attnPos, 0, fit.denseDeltas.get(S.attnPos)![0]!],
+            [S.attnPos, 4, fit.denseDeltas.get(S.attnPos)![4]!],
+          ] as Array<[string, number, number]>)
+        : []),
     ];
     // Tied: item 9 is both a target and in contexts, so item_in's delta carries both uses. Item 4 (the
     // first position) is in no context beyond position 2, and in the long-term windows of positions 1-3.
@@ -169,9 +196,9 @@ async function checkFiniteDifferences(tied: boolean, longTerm: boolean): Promise
  * At ML-100K size: 1,682 items, the default seq model, a 106-event history, 4 negatives each, one epoch
  * (the long-term term, when asked, over the last 50 items, so the window slides).
  */
-function realisticSeqFixture(engine: string, batchSize: number, tied = false, longTerm = false): EngineFixtureFactory {
+function realisticSeqFixture(engine: string, batchSize: number, tied = false, longTerm = false, attention = false): EngineFixtureFactory {
   const numItems = 1682;
-  const spec: ModelSpec = { name: 'seq', options: seqModelOptions(numItems, { tied, ...(longTerm ? { longTerm, historyLen: 50 } : {}) }) };
+  const spec: ModelSpec = { name: 'seq', options: seqModelOptions(numItems, { tied, attention, ...(longTerm ? { longTerm, historyLen: 50 } : {}) }) };
   const config: TrainingConfig = { localEpochs: 1, batchSize, learningRate: 0.5, optimizer: 'sgd', extra: { negatives: 4 } };
   const data = seededUser({ seed: 5, user: 11, numItems, liked: 107 });
   const global = getModel('seq').initialWeights(spec.options, 9);
@@ -212,6 +239,41 @@ describe('seq engines agree at ML-100K size (SGD, batch 4 and 64)', function () 
       1e-5,
     );
   }
+
+  for (const batch of [4, 64]) {
+    enginesAgreeContract(
+      `seq sgd batch ${batch}, tied, attention pooling`,
+      ['js', 'tfjs'].map((engine) => [engine, realisticSeqFixture(engine, batch, true, false, true)]),
+      1e-5,
+    );
+  }
+
+  it('with attention pooling, both engines score the same from trained weights, and the pooling moves the scores', async () => {
+    const numItems = 1682;
+    const options = seqModelOptions(numItems, { tied: true, attention: true });
+    const w = getModel('seq').initialWeights(options, 9);
+    const shared = splitShared(w.manifest, w.body);
+    // Trained-looking attention weights (at the init, A is diagonal and P zero).
+    const rng = new SeededRandom(8);
+    for (const [name, std] of [
+      [S.attnQ, 2],
+      [S.attnPos, 0.1],
+    ] as const)
+      shared.get(name)!.set(shared.get(name)!.map(() => rng.normal() * std));
+    const history = seededUser({ seed: 6, user: 3, numItems, liked: 40 }).trainItems;
+    const items = Int32Array.from({ length: numItems }, (_, i) => i);
+    const scores = async (engineName: string, opts: ModelSpec['options'], h: Int32Array) => {
+      const engine = await defaultModelRegistry.engine('seq', engineName).load();
+      if (engine.kind !== 'recommender' || !engine.privateFromHistory) throw new Error('seq is a sequence recommender engine');
+      return engine.score(opts, shared, engine.privateFromHistory(opts, h), items);
+    };
+    const js = await scores('js', options, history);
+    assert.ok(maxAbsDiff(await scores('tfjs', options, history), js) < 1e-5, 'tfjs scores as js');
+    // A short history (empty slots) too: the pooling reads the filled slots only.
+    const short = history.slice(-3);
+    assert.ok(maxAbsDiff(await scores('tfjs', options, short), await scores('js', options, short)) < 1e-5, 'tfjs scores as js on a short history');
+    assert.ok(maxAbsDiff(await scores('js', { ...options, attention: false }, history), js) > 1e-3, 'the pooling moves the scores');
+  });
 
   it('with the long-term term, both engines score the same, and history older than seqLen but within historyLen moves the scores', async () => {
     const numItems = 1682;

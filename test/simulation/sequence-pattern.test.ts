@@ -6,7 +6,8 @@ import { recsysModelOptions } from '@fedrec/recsys/defaults.js';
 import { seqModelOptions } from '@fedrec/recsys/sequence-defaults.js';
 import { leaveOneOut } from '@fedrec/recsys/split.js';
 import { runSocketSimulation, type SocketSimulationResult } from '@fedrec/simulate/socket/run-simulation.js';
-import type { ModelSpec } from '@fedrec/protocol';
+import type { ModelSpec, TrainingConfig } from '@fedrec/protocol';
+import { defaultTrainingConfigFor } from '@fedrec/coordinator-cli/default-model.js';
 
 // The issue's test: on a sequential pattern (next = f(previous)), the sequence model, trained federatedly
 // over real Socket.IO by the same trainer and engine rule as every device, clearly beats order-blind NeuMF.
@@ -15,13 +16,13 @@ describe('simulation over real Socket.IO: a sequential pattern only an order-awa
   const data = generateSequentialPattern({ users: 150, items: 150, length: 20, follow: 0.8, seed: 5 });
   const split = leaveOneOut(data, { seed: 3 });
   const users = withSequences(data, split.users);
-  const run = (modelSpec: ModelSpec): Promise<SocketSimulationResult> =>
+  const run = (modelSpec: ModelSpec, trainingConfig: TrainingConfig): Promise<SocketSimulationResult> =>
     runSocketSimulation({
       users,
       modelSpec,
       rounds: 8,
       clientsPerRound: 'all',
-      trainingConfig: { localEpochs: 2, batchSize: 4, learningRate: 1, optimizer: 'sgd', extra: { negatives: 4 } },
+      trainingConfig,
       serverLearningRate: 1,
       evaluateEvery: 8,
       workers: 2,
@@ -31,8 +32,9 @@ describe('simulation over real Socket.IO: a sequential pattern only an order-awa
 
   it('the seq model’s HR@10 is far above NeuMF’s', async () => {
     const pop = evaluateItemPop(split.users, split.numItems);
-    const seq = await run({ name: 'seq', options: seqModelOptions(split.numItems) });
-    const neumf = await run({ name: 'neumf', options: recsysModelOptions(split.numItems) });
+    // Each model with the client settings `npm start` gives it (seq: its registered lr 0.5, constant, and 1 negative).
+    const seq = await run({ name: 'seq', options: seqModelOptions(split.numItems) }, defaultTrainingConfigFor('seq')!);
+    const neumf = await run({ name: 'neumf', options: recsysModelOptions(split.numItems) }, defaultTrainingConfigFor('neumf')!);
     assert.ok(seq.rounds.every((r) => r.outcome === 'committed' && r.failures === 0));
     assert.equal(seq.engine, 'js', 'the SDK’s rule picks the plain-JS engine on this CPU');
     const s = seq.final!.hr10;

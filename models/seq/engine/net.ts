@@ -1,4 +1,5 @@
 import type { SeqArch } from '../arch.js';
+import { AttentionPooling } from './attention.js';
 import { LongTermSums } from './long-term.js';
 import type { SeqParams } from './params.js';
 
@@ -24,6 +25,7 @@ export class SeqNet {
   private readonly inRows: number[] = [];
   private readonly outRows: number[] = [];
   private readonly long: LongTermSums | undefined;
+  private readonly attention: AttentionPooling | undefined;
   /** v_t and its scale for the last encoded position (-1: no long-term term in h). */
   private readonly v: Float32Array;
   private vScale = 0;
@@ -46,8 +48,11 @@ export class SeqNet {
       headW: new Float32Array(d * d),
       headB: new Float32Array(d),
       longW: new Float32Array(1),
+      attnQ: new Float32Array(p.attnQ.length),
+      attnPos: new Float32Array(p.attnPos.length),
     };
     this.long = a.longTerm ? new LongTermSums(d, a.historyLen) : undefined;
+    this.attention = a.attention ? new AttentionPooling(d, a.seqLen) : undefined;
     this.v = new Float32Array(d);
     this.h = new Float32Array(d);
     this.u = new Float32Array(d);
@@ -77,6 +82,7 @@ export class SeqNet {
       const w = pos[l]!;
       for (let k = 0; k < d; k++) h[k]! += w * itemIn[r * d + k]!;
     }
+    this.attention?.forward(itemIn, this.p.attnQ, this.p.attnPos, contexts, at, h);
     this.position = this.long && t >= 0 ? t : -1;
     if (this.long && t >= 0) {
       this.vScale = this.long.vector(itemIn, t, this.v);
@@ -136,6 +142,7 @@ export class SeqNet {
       }
       G.pos[l]! += dp;
     }
+    this.attention?.backward(this.p.attnQ, dh, G.itemIn, G.attnQ, G.attnPos, (row) => this.touch(row, this.touchedIn, this.inRows));
     // h += long_w · v_t: d long_w = dh · v_t; each row in the window takes long_w · |H_t|^-α · dh (at the step).
     if (this.long && this.position >= 0) {
       let dw = 0;
@@ -179,6 +186,8 @@ export class SeqNet {
       [p.headW, G.headW],
       [p.headB, G.headB],
       [p.longW, G.longW],
+      [p.attnQ, G.attnQ],
+      [p.attnPos, G.attnPos],
     ] as const) {
       for (let k = 0; k < x.length; k++) {
         x[k]! -= lr * gx[k]!;

@@ -12,6 +12,9 @@ export interface SeqParams {
   headB: Float32Array;
   /** The long-term term's weight (one value; unused, 0, when the arch has no long-term term). */
   longW: Float32Array;
+  /** The attention's A (dim×dim) and position embeddings (L×dim); empty when the arch has no attention. */
+  attnQ: Float32Array;
+  attnPos: Float32Array;
 }
 
 function need(map: Map<string, Float32Array>, name: string): Float32Array {
@@ -31,6 +34,8 @@ export function gatherSeqParams(a: SeqArch, shared: Map<string, Float32Array>, l
     headW: need(shared, S.headW).slice(),
     headB: need(shared, S.headB).slice(),
     longW: a.longTerm ? need(shared, S.longW).slice() : new Float32Array(1),
+    attnQ: a.attention ? need(shared, S.attnQ).slice() : new Float32Array(0),
+    attnPos: a.attention ? need(shared, S.attnPos).slice() : new Float32Array(0),
   };
 }
 
@@ -39,7 +44,18 @@ export function seqItemEntries(a: SeqArch, p: SeqParams): Array<[string, Float32
   return [[S.itemIn, p.itemIn], ...(a.tied ? [] : ([[S.itemOut, p.itemOut]] as Array<[string, Float32Array]>)), [S.itemBias, p.itemBias]];
 }
 
-/** Dense tensors by manifest name (`long_w` only when the arch has the long-term term). */
+/** Dense tensors by manifest name (`long_w` only with the long-term term, `attn_q` and `attn_pos` only with attention). */
 export function seqDenseEntries(a: SeqArch, p: SeqParams): Array<[string, Float32Array]> {
-  return [[S.pos, p.pos], [S.headW, p.headW], [S.headB, p.headB], ...(a.longTerm ? ([[S.longW, p.longW]] as Array<[string, Float32Array]>) : [])];
+  return [
+    [S.pos, p.pos],
+    [S.headW, p.headW],
+    [S.headB, p.headB],
+    ...(a.longTerm ? ([[S.longW, p.longW]] as Array<[string, Float32Array]>) : []),
+    ...(a.attention
+      ? ([
+          [S.attnQ, p.attnQ],
+          [S.attnPos, p.attnPos],
+        ] as Array<[string, Float32Array]>)
+      : []),
+  ];
 }

@@ -1,4 +1,5 @@
 import { S, seqOutTable, type SeqArch } from '../arch.js';
+import { AttentionPooling } from './attention.js';
 import { longTermScale } from './long-term.js';
 
 function need(map: Map<string, Float32Array>, name: string): Float32Array {
@@ -26,6 +27,10 @@ export function userVectorJs(a: SeqArch, shared: Map<string, Float32Array>, priv
     const item = recent[l]!;
     if (!inCatalogue(a, item)) continue;
     for (let k = 0; k < d; k++) h[k]! += pos[l]! * itemIn[item * d + k]!;
+  }
+  if (a.attention) {
+    const rows = Array.from(recent, (item) => (inCatalogue(a, item) ? item : -1));
+    new AttentionPooling(d, a.seqLen).forward(itemIn, need(shared, S.attnQ), need(shared, S.attnPos), rows, 0, h);
   }
   if (a.longTerm) {
     const history = Array.from(need(priv, S.history)).filter((item) => inCatalogue(a, item));

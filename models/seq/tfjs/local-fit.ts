@@ -18,6 +18,9 @@ interface SeqVariables {
   headB: tf.Variable;
   /** Only with the long-term term. */
   longW?: tf.Variable;
+  /** Only with attention: A (dim×dim) and the position embeddings (L×dim). */
+  attnQ?: tf.Variable;
+  attnPos?: tf.Variable;
 }
 
 function makeVariables(a: SeqArch, p: SeqParams, nLocal: number): SeqVariables {
@@ -37,10 +40,13 @@ function makeVariables(a: SeqArch, p: SeqParams, nLocal: number): SeqVariables {
     headW: v(p.headW, [a.dim, a.dim]),
     headB: v(p.headB, [a.dim]),
     ...(a.longTerm ? { longW: v(p.longW, [1]) } : {}),
+    ...(a.attention ? { attnQ: v(p.attnQ, [a.dim, a.dim]), attnPos: v(p.attnPos, [a.seqLen, a.dim]) } : {}),
   };
 }
 
-const allVariables = (v: SeqVariables) => [...new Set([v.itemIn, v.itemOut, v.itemBias, v.pos, v.headW, v.headB, ...(v.longW ? [v.longW] : [])])];
+const allVariables = (v: SeqVariables) => [
+  ...new Set([v.itemIn, v.itemOut, v.itemBias, v.pos, v.headW, v.headB, ...[v.longW, v.attnQ, v.attnPos].filter((x) => x !== undefined)]),
+];
 
 /**
  * tf.gather under a custom gradient that scatters back with tf.scatterND (sums repeated rows):
@@ -59,6 +65,8 @@ interface BatchInputs {
   ctxRows: tf.Tensor1D;
   ctxIndices: tf.Tensor2D;
   mask: tf.Tensor2D;
+  /** One-hot of each example's attention query slot (its most recent filled slot): [batch, L]. */
+  queryMask: tf.Tensor2D;
   rows: tf.Tensor1D;
   rowIndices: tf.Tensor2D;
   y: tf.Tensor2D;
@@ -75,6 +83,7 @@ function batchInputs(a: SeqArch, contexts: Int32Array, rows: Int32Array, labels:
     ctxRows: tf.tensor1d(ctx, 'int32'),
     ctxIndices: tf.tensor2d(ctx, [ctx.length, 1], 'int32'),
     mask: tf.tensor2d(mask, [count, a.seqLen]),
+    queryMask: tf.tensor2d(queryMaskOf(mask, a.seqLen), [count, a.seqLen]),
     rows: tf.tensor1d(rows, 'int32'),
     rowIndices: tf.tensor2d(rows, [count, 1], 'int32'),
     y: tf.tensor2d(labels, [count, 1]),
@@ -95,6 +104,31 @@ function batchInputs(a: SeqArch, contexts: Int32Array, rows: Int32Array, labels:
   };
 }
 
+/** One-hot of the first filled slot of each row of a [rows, L] 0/1 mask (a row of zeros when none is). */
+function queryMaskOf(mask: Float32Array, L: number): Float32Array {
+  const out = new Float32Array(mask.length);
+  for (let k = 0; k < mask.length; k += L) {
+    const l = mask.subarray(k, k + L).indexOf(1);
+    if (l >= 0) out[k + l] = 1;
+  }
+  return out;
+}
+
+/**
+ * The attention pooling of models/seq/engine/attention.ts on [batch, L, dim] context rows: e = rows + P,
+ * q = e_query·Aᵀ, α = softmax over the filled slots of q·e_l/√dim (empty slots pushed to -1e9, then
+ * zeroed so an empty context pools to 0), a = Σ_l α_l e_l: [batch, dim].
+ */
+function attend(rows: tf.Tensor3D, mask: tf.Tensor2D, queryMask: tf.Tensor2D, attnQ: tf.Tensor, attnPos: tf.Tensor): tf.Tensor2D {
+  const d = rows.shape[2];
+  const e = tf.add(rows, attnPos) as tf.Tensor3D;
+  const query = tf.sum(tf.mul(e, tf.expandDims(queryMask, 2)), 1) as tf.Tensor2D;
+  const q = tf.matMul(query, attnQ as tf.Tensor2D, false, true);
+  const z = tf.add(tf.mul(tf.sum(tf.mul(e, tf.expandDims(q, 1)), 2), 1 / Math.sqrt(d)), tf.mul(tf.sub(mask, 1), 1e9));
+  const alpha = tf.mul(tf.softmax(z), mask);
+  return tf.sum(tf.mul(e, tf.expandDims(alpha, 2)), 1) as tf.Tensor2D;
+}
+
 /** The device's sequence as row indices, for the long-term term's running sums. */
 interface SequenceInputs {
   rows: tf.Tensor1D;
@@ -102,14 +136,15 @@ interface SequenceInputs {
 }
 
 /**
- * h = Σ_l mask·pos[l]·in[ctx_l] (+ long_w·v_t with the long-term term, v_t from an exclusive running sum
+ * h = Σ_l mask·pos[l]·in[ctx_l] (+ the attention pooling with attention; + long_w·v_t with the long-term term, v_t from an exclusive running sum
  * of the sequence's rows: C[t] - C[lo] sums the window, autodiff takes the reverse sum back), then
  * u = h + h·Wᵀ + c: [batch, dim].
  */
 function encode(a: SeqArch, v: SeqVariables, b: BatchInputs, count: number, seq: SequenceInputs | undefined): tf.Tensor2D {
-  const e = tf.reshape(pick(v.itemIn, b.ctxRows, b.ctxIndices), [count, a.seqLen, a.dim]);
+  const e = tf.reshape(pick(v.itemIn, b.ctxRows, b.ctxIndices), [count, a.seqLen, a.dim]) as tf.Tensor3D;
   const w = tf.expandDims(tf.mul(b.mask, v.pos), 2);
   let h = tf.sum(tf.mul(e, w), 1) as tf.Tensor2D;
+  if (v.attnQ && v.attnPos) h = tf.add(h, attend(e, b.mask, b.queryMask, v.attnQ, v.attnPos)) as tf.Tensor2D;
   if (b.at && seq && v.longW) {
     // Summed along the last axis: tfjs's Cumsum gradient transposes its result wrongly for any other axis.
     const sums = tf.transpose(tf.cumsum(tf.transpose(pick(v.itemIn, seq.rows, seq.indices)), 1, true));
@@ -180,6 +215,8 @@ export async function fitSeqTf(
       headW: (await vars.headW.data<'float32'>()).slice(),
       headB: (await vars.headB.data<'float32'>()).slice(),
       longW: vars.longW ? (await vars.longW.data<'float32'>()).slice() : new Float32Array(1),
+      attnQ: vars.attnQ ? (await vars.attnQ.data<'float32'>()).slice() : new Float32Array(0),
+      attnPos: vars.attnPos ? (await vars.attnPos.data<'float32'>()).slice() : new Float32Array(0),
     };
     return seqResult(a, p, before, after, seen ? loss / seen : 0, priv);
   } finally {
@@ -206,6 +243,17 @@ export async function scoreSeqTf(a: SeqArch, shared: Map<string, Float32Array>, 
     const inRows = tf.tensor2d(p.itemIn.subarray(0, a.seqLen * a.dim), [a.seqLen, a.dim]);
     const w = tf.mul(tf.tensor1d(Float32Array.from(valid, (x) => (x ? 1 : 0))), tf.tensor1d(p.pos));
     let h = tf.matMul(tf.reshape(w, [1, a.seqLen]), inRows);
+    if (a.attention) {
+      const mask = Float32Array.from(valid, (x) => (x ? 1 : 0));
+      const pooled = attend(
+        tf.reshape(inRows, [1, a.seqLen, a.dim]),
+        tf.tensor2d(mask, [1, a.seqLen]),
+        tf.tensor2d(queryMaskOf(mask, a.seqLen), [1, a.seqLen]),
+        tf.tensor2d(p.attnQ, [a.dim, a.dim]),
+        tf.tensor2d(p.attnPos, [a.seqLen, a.dim]),
+      );
+      h = tf.add(h, pooled);
+    }
     if (history.length > 0) {
       const historyRows = tf.tensor2d(p.itemIn.subarray(a.seqLen * a.dim, read * a.dim), [history.length, a.dim]);
       h = tf.add(h, tf.mul(tf.sum(historyRows, 0, true), p.longW[0]! * longTermScale(history.length)));
