@@ -440,7 +440,8 @@ async function main(): Promise<void> {
       'clients run on their own devices in parallel (one process plays them one after another here). Coordinator work is counted\n' +
       'in full, not overlapped with client work. Plain = slowest client encode+seal + coordinator open/decode/accumulate/average.\n' +
       'Harness workers: the clients in a worker thread, the coordinator in the main thread, taking turns, every step in process\n' +
-      'CPU time (each side charged with its own heap\'s garbage collection only). "masks during training": the same path with each\n' +
+      "CPU time (each side charged with its own heap's garbage collection only; --client-heap own: a client step charged as a\n" +
+      'device with its own heap would be, shared: with whatever collection of all clients\' heap falls in it). "masks during training": the same path with each\n' +
       "client's receiveShares (mask expansion, needs no input) hidden behind a training at least that long.\n",
   );
   const summary: Array<Record<string, string>> = [];
