@@ -19,7 +19,7 @@ import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import { contributionLayout, encodeContribution, SecAggClient, useWordSumKernel } from '@fedrec/secagg';
 import { clientContribution, clientId } from './population.js';
 import { processCpuMs } from './cpu-clock.js';
-import { fullGc, minorGc, settle } from './full-gc.js';
+import { fullGc, minorGc } from './full-gc.js';
 
 export interface HostSetup {
   seed: number;
@@ -37,14 +37,16 @@ export interface HostSetup {
  * - 'own': as on a device whose heap holds only its own client. Each timed step starts from a young generation
  *   emptied of other clients' garbage (an untimed young-generation collection) and is timed with any collection its
  *   own allocation starts plus a young-generation collection of what it left (minorGc): it pays for collecting its
- *   own garbage, as a device does, and not for the others'. Each batch of steps starts after an untimed full
- *   collection and an idle until the process is quiet (full-gc.ts, settle), so a mark-compact, which marks the live
- *   state of every simulated client where a device's marks one client's, is not started inside a client's step by
- *   the others' state. Why this is not kinder than a device: all a step leaves out is work for other clients' state
- *   and garbage, which no device does for it; its own allocation is collected inside the step. What it may leave
+ *   own garbage, as a device does, and not for the others'. Between turns both sides idle until the process is quiet
+ *   (client-pool.ts, full-gc.ts settle). Why this is not kinder than a device: all a step leaves out is work on other
+ *   clients' garbage, which no device does for it; its own allocation is collected inside the step. What it may leave
  *   out that a device pays: collections of the app's and training's own garbage that fall in the step (the same in
- *   plain and secure rounds), and a device's smaller young generation (V8 sizes it by the heap's allocation rate).
- * Per step that is two young-generation collections (0.3-1 ms each, one of them timed); per batch one full collection.
+ *   plain and secure rounds), and a device's smaller young generation (V8 sizes it by the heap's allocation rate). What
+ *   it does not take out: a mark-compact, which marks every simulated client's live state, can still start inside a
+ *   step. An untimed full collection before each batch of 32 steps was tried and dropped: it made the steps after it
+ *   dearer, not cheaper (one 100-client round, 13:40 UTC, load 3.5: receiveShares 13-55 ms, mostly 19-27, with it;
+ *   12-27 ms, mostly 12-13, without).
+ * Per step that is two young-generation collections (0.3-1 ms each, one of them timed).
  */
 export type ClientHeap = 'shared' | 'own';
 
@@ -91,15 +93,7 @@ async function step<T>(f: () => T | Promise<T>): Promise<{ ms: number; value: T 
   return { ms: clock() - t, value };
 }
 
-/** Requests that time client steps. */
-const TIMED_OPS: ReadonlySet<HostRequest['op']> = new Set(['plain-seal', 'advertise', 'share-keys', 'masked-input', 'unmask']);
-
 async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfer: ArrayBuffer[] }> {
-  if (clientHeap === 'own' && TIMED_OPS.has(req.op)) {
-    // Untimed: the state and garbage all simulated clients left in this heap, which no device's heap would hold.
-    fullGc();
-    await settle(true);
-  }
   const replies: HostReply[] = [];
   const transfer: ArrayBuffer[] = [];
   const timed = async (index: number, f: () => unknown) => {
