@@ -1,7 +1,8 @@
 /**
  * Secure aggregation benchmark: one in-process round of plain sealed FedAvg vs SecAgg vs SecAgg+.
  *   npx tsx bench/secagg.ts [--clients 100,1000] [--params 100000] [--reps 3] [--reps-large 1] [--dropout 0,0.1,0.3]
- *                           [--modes plain,secagg,secagg+] [--harness workers,in-process] [--clock cpu|thread|wall]
+ *                           [--modes plain,secagg,secagg+] [--harness workers,in-process] [--client-heap own,shared]
+ *                           [--clock cpu|thread|wall]
  * --dropout is a list: each n runs once per fraction of clients dropping after share keys. secagg+ uses the
  * config's 'auto' neighbours and threshold (Bell et al., sized for dropoutRate 0.3: secagg/parameters.ts); an
  * abandoned round is reported as such (with its reason), not thrown.
@@ -18,6 +19,11 @@
  * (bench/secagg/client-host.ts) and the coordinator in the main thread, strictly in turn, and times every step in
  * process CPU time: a client step is charged with that client's work and the collection of the clients' heap, a
  * coordinator step with its own work and heap, never with the other side's (bench/secagg/cpu-clock.ts).
+ * --client-heap own,shared (default: both, one after the other in each row, each against its own plain round) says how a
+ * client step is charged for collections of the one heap all simulated clients share (bench/secagg/client-host.ts,
+ * ClientHeap): own, as a device with its own heap would pay (the others' garbage collected untimed before the step,
+ * its own collected and timed after it; the sides idle until the process is quiet between turns), or shared, the
+ * old accounting (whatever collection falls in the step; a fixed 15 ms idle between turns).
  * --harness in-process is the old one-heap harness, timed with --clock:
  * --clock cpu (default) times steps in process CPU time (user + system, so other jobs on a loaded machine do not
  * inflate one client's step; it includes V8's helper threads); --clock thread in the main thread's CPU time only
@@ -60,6 +66,7 @@ import { parseSecAggConfig, type SecAggConfig } from '@fedrec/protocol';
 import { UpdateAccumulator } from '@fedrec/coordinator/strategy/update-accumulator.js';
 import { averageDelta } from '@fedrec/coordinator/strategy/fedavg-math.js';
 import { ClientPool } from './secagg/client-pool.js';
+import type { ClientHeap } from './secagg/client-host.js';
 import { clientContribution, clientId } from './secagg/population.js';
 import { criticalPath, maxDiff, mean, median, packedBytes, wireBytes, type RoundFigures } from './secagg/round-figures.js';
 import { processCpuMs } from './secagg/cpu-clock.js';
@@ -78,6 +85,11 @@ const program = new Command()
   .option('--sums <list>', 'kernel and/or js: secagg rows sum masks on the WebAssembly kernel or in JavaScript (secagg/word-sum.ts), both in one run', 'kernel')
   .option('--hosts <n>', 'worker threads the simulated clients are split over (taking turns; fewer clients per heap)', '1')
   .option('--harness <list>', 'workers (clients in worker threads, every side on its own thread clock) and/or in-process (the old one-heap harness)', 'workers')
+  .option(
+    '--client-heap <list>',
+    "workers harness: how a client step is charged for collections, own (as on a device: other clients' garbage collected untimed before the step, its own after it, timed) and/or shared (whatever collection of all simulated clients' heap falls in it)",
+    'own,shared',
+  )
   .parse();
 const opts = program.opts<{
   clients: string;
@@ -91,11 +103,18 @@ const opts = program.opts<{
   sums: string;
   hosts: string;
   harness: string;
+  clientHeap: string;
 }>();
 const sumsList = opts.sums.split(',') as Array<'kernel' | 'js'>;
 for (const s of sumsList) if (s !== 'kernel' && s !== 'js') throw new Error(`--sums takes kernel and/or js, got ${s}`);
 const harnesses = opts.harness.split(',') as Array<'workers' | 'in-process'>;
 for (const h of harnesses) if (h !== 'workers' && h !== 'in-process') throw new Error(`--harness takes workers and/or in-process, got ${h}`);
+const clientHeaps = opts.clientHeap.split(',') as ClientHeap[];
+for (const h of clientHeaps) if (h !== 'own' && h !== 'shared') throw new Error(`--client-heap takes own and/or shared, got ${h}`);
+/** The accountings each row runs under: the workers harness once per --client-heap entry, the in-process one once. */
+const accountings = harnesses.flatMap((harness): Array<{ harness: 'workers' | 'in-process'; heap: ClientHeap | null; label: string }> =>
+  harness === 'workers' ? clientHeaps.map((heap) => ({ harness, heap, label: `workers, ${heap} client heap` })) : [{ harness, heap: null, label: harness }],
+);
 if (!['cpu', 'thread', 'wall'].includes(opts.clock)) throw new Error(`--clock must be cpu, thread or wall, got ${opts.clock}`);
 /**
  * The in-process harness's clock: milliseconds of CPU time (process user + system, or the main thread's with
@@ -421,7 +440,8 @@ async function main(): Promise<void> {
       'clients run on their own devices in parallel (one process plays them one after another here). Coordinator work is counted\n' +
       'in full, not overlapped with client work. Plain = slowest client encode+seal + coordinator open/decode/accumulate/average.\n' +
       'Harness workers: the clients in a worker thread, the coordinator in the main thread, taking turns, every step in process\n' +
-      'CPU time (each side charged with its own heap\'s garbage collection only). "masks during training": the same path with each\n' +
+      "CPU time (each side charged with its own heap's garbage collection only; --client-heap own: a client step charged as a\n" +
+      'device with its own heap would be, shared: with whatever collection of all clients\' heap falls in it). "masks during training": the same path with each\n' +
       "client's receiveShares (mask expansion, needs no input) hidden behind a training at least that long.\n",
   );
   const summary: Array<Record<string, string>> = [];
@@ -437,7 +457,8 @@ async function main(): Promise<void> {
       const droppedIndices = new Set(Array.from({ length: Math.round(dropout * n) }, (_, i) => (i * 37) % n));
       const dropped = new Set([...droppedIndices].map(clientId));
       const indices = Array.from({ length: n }, (_, i) => i);
-      for (const harness of harnesses) {
+      for (const { harness, heap, label: accounting } of accountings) {
+        if (heap) await pool!.chargeCollections(heap);
         const rows: Array<[string, RoundFigures]> = [];
         const notes: string[] = [];
         const context = { pool: pool!, seed: POPULATION_SEED, params, manifest, clock: processCpuMs };
@@ -477,14 +498,14 @@ async function main(): Promise<void> {
           }
           // The rep with the median critical path, whole (its stages add up to its round time).
           // Every rep's round time, so the spread on a loaded machine is visible next to the median.
-          if (reps > 1) console.log(`  ${label} (${harness}) round time per rep: ${figures.map((f) => fmtMs(f.criticalMs)).join(', ')}`);
+          if (reps > 1) console.log(`  ${label} (${accounting}) round time per rep: ${figures.map((f) => fmtMs(f.criticalMs)).join(', ')}`);
           const byCritical = [...figures].sort((x, y) => x.criticalMs - y.criticalMs);
           rows.push([label, { ...byCritical[Math.floor(byCritical.length / 2)]!, maxError: Math.max(...figures.map((f) => f.maxError)) }]);
         }
         const plain = rows.find(([m]) => m === 'plain')?.[1];
         const clockName =
           harness === 'workers'
-            ? `process CPU, clients in ${opts.hosts === '1' ? 'a worker' : `${opts.hosts} workers`}, sides in turn`
+            ? `process CPU, clients in ${opts.hosts === '1' ? 'a worker' : `${opts.hosts} workers`}, sides in turn, ${heap} client heap`
             : `${opts.clock}, one heap`;
         console.log(
           `== ${n} clients, ${Math.round(dropout * 100)}% dropping after share keys (${reps} rep${reps > 1 ? 's, median' : ''}; harness ${harness}: ${clockName}; load ${loadavg()[0]!.toFixed(1)}) ==`,
@@ -493,7 +514,7 @@ async function main(): Promise<void> {
           const cfg = parseSecAggConfig({ mode: mode.startsWith('secagg+') ? 'secagg+' : 'secagg' });
           const k = Math.min(n - 1, neighbourCount(cfg, n));
           summary.push({
-            ...(harnesses.length > 1 ? { harness } : {}),
+            ...(accountings.length > 1 ? { harness: accounting } : {}),
             clients: String(n),
             dropout: `${Math.round(dropout * 100)}%`,
             mode,
@@ -567,7 +588,7 @@ async function main(): Promise<void> {
     }
   }
   await pool?.close();
-  console.log(`Summary (round time = critical path: Σ stages of slowest client + coordinator; harness ${opts.harness}):`);
+  console.log(`Summary (round time = critical path: Σ stages of slowest client + coordinator; ${accountings.map((a) => a.label).join(' / ')}):`);
   console.table(summary);
   console.log(
     `load average at the end: ${loadavg()

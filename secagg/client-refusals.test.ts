@@ -149,6 +149,12 @@ describe('secagg client refusals', () => {
       () => server.acceptUnmaskResponse(id2, { ...partial, seedShares: foreign }),
       (e: unknown) => e instanceof SecAggError && e.reason === 'BAD_SHARES',
     );
+    // A share of the wrong length (a direct caller that skipped the schema): refused before anything is kept.
+    const short = partial.seedShares.map((s, i) => (i === 0 ? { ...s, share: s.share.subarray(1) } : s));
+    assert.throws(
+      () => server.acceptUnmaskResponse(id2, { ...partial, seedShares: short }),
+      (e: unknown) => e instanceof SecAggError && e.reason === 'BAD_SHARES',
+    );
     // Refusals changed nothing: the genuine reply is still accepted.
     server.acceptUnmaskResponse(id2, partial);
   });

@@ -19,13 +19,36 @@ import type { WeightManifest } from '@fedrec/protocol/weights.js';
 import { contributionLayout, encodeContribution, SecAggClient, useWordSumKernel } from '@fedrec/secagg';
 import { clientContribution, clientId } from './population.js';
 import { processCpuMs } from './cpu-clock.js';
-import { fullGc } from './full-gc.js';
+import { fullGc, minorGc } from './full-gc.js';
 
 export interface HostSetup {
   seed: number;
   params: number;
   manifest: WeightManifest;
 }
+
+/**
+ * How a client step is charged for garbage collection (--client-heap).
+ * - 'shared' (the old accounting): a step pays whatever collection of this host's heap falls inside it. The heap holds
+ *   every simulated client's state and garbage, so the step that crosses a collection trigger pays for collecting
+ *   the garbage of the clients before it (node:crypto's keystream buffers start a scavenge every ~32 MB of them,
+ *   about one per receiveShares at k = 66) and for marking all clients' live state in a mark-compact; which client
+ *   pays is chance, and the slowest of 1,000 is the one that paid most.
+ * - 'own': as on a device whose heap holds only its own client. Each timed step starts from a young generation
+ *   emptied of other clients' garbage (an untimed young-generation collection) and is timed with any collection its
+ *   own allocation starts plus a young-generation collection of what it left (minorGc): it pays for collecting its
+ *   own garbage, as a device does, and not for the others'. Between turns both sides idle until the process is quiet
+ *   (client-pool.ts, full-gc.ts settle). Why this is not kinder than a device: all a step leaves out is work on other
+ *   clients' garbage, which no device does for it; its own allocation is collected inside the step. What it may leave
+ *   out that a device pays: collections of the app's and training's own garbage that fall in the step (the same in
+ *   plain and secure rounds), and a device's smaller young generation (V8 sizes it by the heap's allocation rate). What
+ *   it does not take out: a mark-compact, which marks every simulated client's live state, can still start inside a
+ *   step. An untimed full collection before each batch of 32 steps was tried and dropped: it made the steps after it
+ *   dearer, not cheaper (one 100-client round, 13:40 UTC, load 3.5: receiveShares 13-55 ms, mostly 19-27, with it;
+ *   12-27 ms, mostly 12-13, without).
+ * Per step that is two young-generation collections (0.3-1 ms each, one of them timed).
+ */
+export type ClientHeap = 'shared' | 'own';
 
 /** One request: an operation on a batch of this host's clients (by population index). */
 export type HostRequest =
@@ -37,6 +60,7 @@ export type HostRequest =
   | { op: 'masked-input'; items: Array<{ index: number; forwarded: ForwardedShares }> }
   | { op: 'unmask'; items: Array<{ index: number; request: UnmaskRequest }> }
   | { op: 'gc' }
+  | { op: 'client-heap'; heap: ClientHeap }
   | { op: 'reset' };
 
 /** Per client: what it sent and the CPU ms it spent. */
@@ -54,18 +78,27 @@ const sealers = new Map<number, EnvelopeSealer>();
 const clients = new Map<number, SecAggClient>();
 let config: SecAggConfig | null = null;
 let validate = false;
+let clientHeap: ClientHeap = 'shared';
 const layout = contributionLayout(setup.manifest);
 /** One delta buffer for every client's turn (see clientContribution). */
 const scratch = new Float32Array(setup.params);
 const check = <T>(schema: { parse(v: unknown): T }, value: T): T => (validate ? schema.parse(value) : value);
 
+/** One client step in process CPU time, charged for collections as `clientHeap` says. */
+async function step<T>(f: () => T | Promise<T>): Promise<{ ms: number; value: T }> {
+  if (clientHeap === 'own') minorGc();
+  const t = clock();
+  const value = await f();
+  if (clientHeap === 'own') minorGc();
+  return { ms: clock() - t, value };
+}
+
 async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfer: ArrayBuffer[] }> {
   const replies: HostReply[] = [];
   const transfer: ArrayBuffer[] = [];
   const timed = async (index: number, f: () => unknown) => {
-    const t = clock();
-    const sent = await f();
-    replies.push({ index, ms: clock() - t, sent });
+    const { ms, value: sent } = await step(f);
+    replies.push({ index, ms, sent });
   };
   switch (req.op) {
     case 'plain-connect':
@@ -103,14 +136,11 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
         const client = clients.get(index)!;
         // receiveShares (open the shares, agree and expand every mask) needs no input: the SDK runs it as soon as the
         // forwarded shares arrive, while the device trains. Timed apart so the report can say what that hides.
-        let t = clock();
-        client.receiveShares(check(forwardedSharesSchema, forwarded));
-        const precomputeMs = clock() - t;
+        const { ms: precomputeMs } = await step(() => client.receiveShares(check(forwardedSharesSchema, forwarded)));
         // Generating the training result is not client work the protocol adds; quantizing and masking it are.
         const c = clientContribution(setup.seed, index, setup.params, scratch);
-        t = clock();
-        const sent = client.maskInput(encodeContribution(c, layout, config!));
-        replies.push({ index, ms: precomputeMs + clock() - t, precomputeMs, sent });
+        const { ms, value: sent } = await step(() => client.maskInput(encodeContribution(c, layout, config!)));
+        replies.push({ index, ms: precomputeMs + ms, precomputeMs, sent });
         transfer.push(sent.masked.buffer as ArrayBuffer);
       }
       break;
@@ -124,6 +154,9 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
       break;
     case 'gc':
       fullGc();
+      break;
+    case 'client-heap':
+      clientHeap = req.heap;
       break;
     case 'reset':
       sealers.clear();

@@ -1,17 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { HostReply, HostRequest, HostSetup } from './client-host.js';
-import { fullGc } from './full-gc.js';
+import type { ClientHeap, HostReply, HostRequest, HostSetup } from './client-host.js';
+import { fullGc, settle } from './full-gc.js';
 
 const HOST_URL = new URL('./client-host.ts', import.meta.url);
-
-/**
- * Idle time between the two sides' turns. V8 finishes part of a heap's garbage collection on helper threads
- * (concurrent marking and sweeping) after the JavaScript that made the garbage has returned; process CPU time
- * would charge that tail to whichever side runs next. A short idle lets it end uncounted, as it runs beside the
- * main thread on a device or coordinator with a spare core; collection pauses on a side's own thread still count.
- */
-const SETTLE_MS = 15;
-const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
 /** Starts the host from its TypeScript source: worker threads do not inherit tsx's loader (Node 20), so register it. */
 function startHost(setup: HostSetup): Worker {
@@ -31,6 +22,7 @@ function startHost(setup: HostSetup): Worker {
  */
 export class ClientPool {
   private readonly hosts: Worker[];
+  private untilQuiet = false;
   private readonly pending = new Map<Worker, { resolve: (r: HostReply[]) => void; reject: (e: Error) => void }>();
 
   constructor(setup: HostSetup, hostCount = 1) {
@@ -82,10 +74,10 @@ export class ClientPool {
         const slice = perHost[h]!.splice(0, batch);
         if (slice.length === 0) continue;
         steps.push(await this.call(host, makeRequest(slice)));
-        await settle();
+        await settle(this.untilQuiet);
       }
       for (const replies of steps) await onReplies(replies);
-      await settle();
+      await settle(this.untilQuiet);
     }
   }
 
@@ -103,7 +95,14 @@ export class ClientPool {
   async collectGarbage(): Promise<void> {
     await Promise.all(this.hosts.map((host) => this.call(host, { op: 'gc' })));
     fullGc();
-    await settle();
+    await settle(this.untilQuiet);
+  }
+
+  /** How the hosts charge client steps for collections from now on (client-host.ts, ClientHeap). */
+  async chargeCollections(heap: ClientHeap): Promise<void> {
+    // The new accounting also idles until the process is quiet between turns (full-gc.ts, settle); the old one 15 ms.
+    this.untilQuiet = heap === 'own';
+    await Promise.all(this.hosts.map((host) => this.call(host, { op: 'client-heap', heap })));
   }
 
   async close(): Promise<void> {

@@ -42,6 +42,20 @@ let nextRound = 1;
  * milliseconds, so the reading's share there is small.
  */
 
+/**
+ * Feeds a batch's replies to the coordinator in order, dropping each reply's payload as soon as it is accepted. Why:
+ * the collector (coordinator/secagg-fit-collector.ts, through dispatchPhase) handles each socket message in its own
+ * callback and keeps nothing of it afterwards, so a received 400 KB masked input or correction is garbage once it is
+ * in the sum; held here to the end of a batch of 32 (25 MB of corrections at 30% dropout), they stayed reachable
+ * across the collections the batch's own work starts, which the deployed coordinator does not pay.
+ */
+function acceptEach(replies: HostReply[], accept: (r: HostReply) => void): void {
+  for (const r of replies) {
+    accept(r);
+    r.sent = undefined;
+  }
+}
+
 /** Sealed FedAvg: each client encodes and seals its update (worker); the coordinator opens, decodes, accumulates, averages. */
 export async function plainRoundInWorkers(ctx: WorkerRoundContext): Promise<RoundFigures> {
   const { pool, clock, indices, dropped, manifest } = ctx;
@@ -71,16 +85,19 @@ export async function plainRoundInWorkers(ctx: WorkerRoundContext): Promise<Roun
     (b) => ({ op: 'plain-seal', indices: b.map((x) => x.index), roundId }),
     async (replies) => {
       // Bookkeeping first, then the coordinator's work on the whole batch between two clock readings (see BATCH_CLOCK).
-      const work = replies.map((r) => {
+      const work: Array<{ envelope: SealedEnvelope; binding: EnvelopeBinding } | null> = replies.map((r) => {
         clientMs.push(r.ms);
         uploads.push(wireBytes({ envelope: r.sent }));
         const binding: EnvelopeBinding = { roundId, clientId: clientId(r.index), taskId: `t${roundId}`, modelVersion: roundId };
-        return { envelope: r.sent as SealedEnvelope, binding };
+        const envelope = r.sent as SealedEnvelope;
+        r.sent = undefined;
+        return { envelope, binding };
       });
       const t = clock();
-      for (const { envelope, binding } of work) {
-        const payload = decodeUpdatePayload(await opener.open(envelope, binding));
+      for (const [i, item] of work.entries()) {
+        const payload = decodeUpdatePayload(await opener.open(item!.envelope, item!.binding));
         acc.add(payload.numExamples, payload.delta, payload.rowWeights);
+        work[i] = null; // as acceptEach: the collector keeps no update once it is in the sum
       }
       serverMs += clock() - t;
     },
@@ -169,7 +186,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
         clientStep('advertise', r);
       }
       serverTimed('advertise', () => {
-        for (const r of replies) server.acceptAdvertisement(clientId(r.index), advertiseKeysSchema.parse(r.sent as AdvertiseKeys));
+        acceptEach(replies, (r) => server.acceptAdvertisement(clientId(r.index), advertiseKeysSchema.parse(r.sent as AdvertiseKeys)));
       });
     },
   );
@@ -184,7 +201,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
         clientStep('share-keys', r);
       }
       serverTimed('share-keys', () => {
-        for (const r of replies) server.acceptShareKeys(clientId(r.index), checkShareKeys(r.sent));
+        acceptEach(replies, (r) => server.acceptShareKeys(clientId(r.index), checkShareKeys(r.sent)));
       });
     },
   );
@@ -200,7 +217,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
         afterTraining.set(r.index, r.ms - (r.precomputeMs ?? 0));
       }
       serverTimed('masked-input', () => {
-        for (const r of replies) server.acceptMaskedInput(clientId(r.index), maskedInputSchema.parse(r.sent as MaskedInput));
+        acceptEach(replies, (r) => server.acceptMaskedInput(clientId(r.index), maskedInputSchema.parse(r.sent as MaskedInput)));
       });
     },
   );
@@ -215,7 +232,7 @@ export async function secaggRoundInWorkers(ctx: WorkerRoundContext, config: SecA
         clientStep('unmask', r);
       }
       serverTimed('unmask', () => {
-        for (const r of replies) server.acceptUnmaskResponse(clientId(r.index), checkUnmaskResponse(r.sent));
+        acceptEach(replies, (r) => server.acceptUnmaskResponse(clientId(r.index), checkUnmaskResponse(r.sent)));
       });
     },
   );
