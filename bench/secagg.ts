@@ -90,6 +90,8 @@ const program = new Command()
     "workers harness: how a client step is charged for collections, own (as on a device: other clients' garbage collected untimed before the step, its own after it, timed) and/or shared (whatever collection of all simulated clients' heap falls in it)",
     'own,shared',
   )
+  .option('--host-old-space <mb>', "workers harness: the client hosts' initial old-generation limit in MB (0: V8's default; see client-pool.ts)", '0')
+  .option('--trace-steps', 'workers harness: print every client step of every batch in order (CPU / wall ms) to stderr')
   .parse();
 const opts = program.opts<{
   clients: string;
@@ -104,6 +106,8 @@ const opts = program.opts<{
   hosts: string;
   harness: string;
   clientHeap: string;
+  traceSteps?: boolean;
+  hostOldSpace: string;
 }>();
 const sumsList = opts.sums.split(',') as Array<'kernel' | 'js'>;
 for (const s of sumsList) if (s !== 'kernel' && s !== 'js') throw new Error(`--sums takes kernel and/or js, got ${s}`);
@@ -446,7 +450,9 @@ async function main(): Promise<void> {
   );
   const summary: Array<Record<string, string>> = [];
   const ratio = (x: number, y: number | undefined) => (y ? `${(x / y).toFixed(2)}×` : '-');
-  const pool = harnesses.includes('workers') ? new ClientPool({ seed: POPULATION_SEED, params, manifest }, Number(opts.hosts)) : null;
+  const pool = harnesses.includes('workers')
+    ? new ClientPool({ seed: POPULATION_SEED, params, manifest, traceSteps: opts.traceSteps === true }, Number(opts.hosts), Number(opts.hostOldSpace))
+    : null;
   for (const n of clientCounts) {
     // The whole population in this heap only where a harness needs it there.
     const needsHeap = harnesses.includes('in-process') || (modes.includes('secagg') && n > 255);

@@ -25,6 +25,12 @@ export interface HostSetup {
   seed: number;
   params: number;
   manifest: WeightManifest;
+  /**
+   * --trace-steps: print every batch's client steps in order, CPU ms as charged and wall ms beside them, to stderr.
+   * Why: the slowest client of a stage is one step of n; the trace shows where in a stage it falls (the first steps
+   * of a stage, or a run of steps in the middle) and whether wall time moved with it.
+   */
+  traceSteps?: boolean;
 }
 
 /**
@@ -88,10 +94,16 @@ const check = <T>(schema: { parse(v: unknown): T }, value: T): T => (validate ? 
 async function step<T>(f: () => T | Promise<T>): Promise<{ ms: number; value: T }> {
   if (clientHeap === 'own') minorGc();
   const t = clock();
+  const wall = setup.traceSteps ? performance.now() : 0;
   const value = await f();
   if (clientHeap === 'own') minorGc();
-  return { ms: clock() - t, value };
+  const ms = clock() - t;
+  if (setup.traceSteps) traced.push(`${ms.toFixed(1)}/${(performance.now() - wall).toFixed(1)}`);
+  return { ms, value };
 }
+
+/** This batch's steps for --trace-steps ("cpu/wall" ms; a masked-input client is two steps: receiveShares, maskInput). */
+const traced: string[] = [];
 
 async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfer: ArrayBuffer[] }> {
   const replies: HostReply[] = [];
@@ -163,6 +175,7 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
       clients.clear();
       break;
   }
+  if (traced.length > 0) console.error(`steps ${req.op} (cpu/wall ms): ${traced.splice(0).join(' ')}`);
   return { replies, transfer };
 }
 
