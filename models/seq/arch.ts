@@ -75,20 +75,19 @@ export function seqOutTable(a: SeqArch): string {
   return a.tied ? S.itemIn : S.itemOut;
 }
 
-/** Dense shared tensors in manifest order, with their sizes. */
-export function seqDenseTensors(a: SeqArch): Array<[name: string, size: number]> {
-  return [
-    [S.pos, a.seqLen],
-    [S.headW, a.dim * a.dim],
-    [S.headB, a.dim],
-    ...(a.longTerm ? ([[S.longW, 1]] as Array<[string, number]>) : []),
-    ...(a.attention
-      ? ([
-          [S.attnQ, a.dim * a.dim],
-          [S.attnPos, a.seqLen * a.dim],
-        ] as Array<[string, number]>)
-      : []),
+/**
+ * Dense shared tensors in manifest order, with their shapes: the one list the manifest (seqManifest) and the
+ * engines' parameter entries (engine/params.ts seqDenseEntries) follow.
+ */
+export function seqDenseTensors(a: SeqArch): Array<[name: string, shape: number[]]> {
+  const dense: Array<[string, number[]]> = [
+    [S.pos, [a.seqLen]],
+    [S.headW, [a.dim, a.dim]],
+    [S.headB, [a.dim]],
   ];
+  if (a.longTerm) dense.push([S.longW, [1]]);
+  if (a.attention) dense.push([S.attnQ, [a.dim, a.dim]], [S.attnPos, [a.seqLen, a.dim]]);
+  return dense;
 }
 
 function num(options: ModelSpec['options'], key: string, fallback: number): number {
@@ -139,13 +138,6 @@ export function seqStateTensors(a: SeqArch): Array<[name: string, length: number
 export function seqManifest(a: SeqArch): WeightManifest {
   const tensors: TensorSpec[] = seqStateTensors(a).map(([name, n]) => ({ name, shape: [1, n], dtype: 'float32', shared: false }));
   for (const [name, width] of seqItemTables(a)) tensors.push({ name, shape: [a.numItems, width], dtype: 'float32', shared: true, rowwise: true });
-  tensors.push({ name: S.pos, shape: [a.seqLen], dtype: 'float32', shared: true });
-  tensors.push({ name: S.headW, shape: [a.dim, a.dim], dtype: 'float32', shared: true });
-  tensors.push({ name: S.headB, shape: [a.dim], dtype: 'float32', shared: true });
-  if (a.longTerm) tensors.push({ name: S.longW, shape: [1], dtype: 'float32', shared: true });
-  if (a.attention) {
-    tensors.push({ name: S.attnQ, shape: [a.dim, a.dim], dtype: 'float32', shared: true });
-    tensors.push({ name: S.attnPos, shape: [a.seqLen, a.dim], dtype: 'float32', shared: true });
-  }
+  for (const [name, shape] of seqDenseTensors(a)) tensors.push({ name, shape, dtype: 'float32', shared: true });
   return { tensors };
 }

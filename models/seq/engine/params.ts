@@ -1,4 +1,4 @@
-import { S, seqOutTable, type SeqArch } from '../arch.js';
+import { S, seqDenseTensors, seqOutTable, type SeqArch } from '../arch.js';
 import { gatherRows } from '../../ncf/engine/local-fit.js';
 
 /** The parameters one device trains: gathered rows of its local items plus the dense encoder and head. */
@@ -44,18 +44,15 @@ export function seqItemEntries(a: SeqArch, p: SeqParams): Array<[string, Float32
   return [[S.itemIn, p.itemIn], ...(a.tied ? [] : ([[S.itemOut, p.itemOut]] as Array<[string, Float32Array]>)), [S.itemBias, p.itemBias]];
 }
 
-/** Dense tensors by manifest name (`long_w` only with the long-term term, `attn_q` and `attn_pos` only with attention). */
+/** Dense tensors by manifest name, in seqDenseTensors' order (`long_w` only with the long-term term, `attn_q` and `attn_pos` only with attention). */
 export function seqDenseEntries(a: SeqArch, p: SeqParams): Array<[string, Float32Array]> {
-  return [
-    [S.pos, p.pos],
-    [S.headW, p.headW],
-    [S.headB, p.headB],
-    ...(a.longTerm ? ([[S.longW, p.longW]] as Array<[string, Float32Array]>) : []),
-    ...(a.attention
-      ? ([
-          [S.attnQ, p.attnQ],
-          [S.attnPos, p.attnPos],
-        ] as Array<[string, Float32Array]>)
-      : []),
-  ];
+  const byName: Record<string, Float32Array> = {
+    [S.pos]: p.pos,
+    [S.headW]: p.headW,
+    [S.headB]: p.headB,
+    [S.longW]: p.longW,
+    [S.attnQ]: p.attnQ,
+    [S.attnPos]: p.attnPos,
+  };
+  return seqDenseTensors(a).map(([name]) => [name, byName[name]!]);
 }
