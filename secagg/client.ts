@@ -4,14 +4,14 @@ import { neighbourCount, roundInfeasibility, thresholdFor } from './config.js';
 import { type SecAggConfig } from '@fedrec/protocol';
 import { SecAggError } from './errors.js';
 import { neighboursOfClient } from './graph.js';
-import { agreeKey, generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
+import { generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
 import { expandMaskJob, type ExpandedMask, type MaskJob } from './mask-job.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
 import { addMask } from './prg.js';
 import { scratchWordSum } from './word-sum.js';
 import { SEED_LENGTH } from '@fedrec/protocol';
-import { splitSecret } from './shamir.js';
-import { openShares, sealShares, type SharePair } from './share-cipher.js';
+import { openShares, type SharePair } from './share-cipher.js';
+import { runShareJob, sharedKeysMisfit, type SharedKeys, type ShareJob } from './share-job.js';
 
 export interface SecAggClientOptions {
   clientId: string;
@@ -21,7 +21,7 @@ export interface SecAggClientOptions {
   vectorLength: number;
 }
 
-export type SecAggClientStage = 'advertise' | 'share-keys' | 'receive-shares' | 'expanding' | 'masked-input' | 'unmask' | 'done' | 'aborted';
+export type SecAggClientStage = 'advertise' | 'share-keys' | 'sharing' | 'receive-shares' | 'expanding' | 'masked-input' | 'unmask' | 'done' | 'aborted';
 
 interface Peer {
   cipherPublicKey: Uint8Array;
@@ -80,6 +80,39 @@ export class SecAggClient {
 
   /** Stage 1: checks the roster, Shamir-shares the self-mask seed and the mask secret key, encrypts one pair per neighbour. */
   async shareKeys(roster: Roster): Promise<ShareKeys> {
+    return this.shareKeysWith(roster, runShareJob);
+  }
+
+  /**
+   * shareKeys with the share work (`runShareJob` of the job it is given: k agreements, two Shamir splits, k seals)
+   * done by `run`, e.g. on the device's mask worker while it trains. The roster checks and the drawing of the
+   * secrets happen here first. Same contract as receiveSharesWith: a RangeError from `run` (a neighbour key X25519
+   * refuses) is refused as BAD_ROSTER; any other failure (the thread died) aborts the client and is rethrown as it
+   * is; a result that does not fit the job is refused.
+   */
+  async shareKeysWith(roster: Roster, run: (job: ShareJob) => Promise<SharedKeys>): Promise<ShareKeys> {
+    const job = this.checkRoster(roster);
+    let shared: SharedKeys;
+    try {
+      shared = await run(job);
+    } catch (err) {
+      if (err instanceof RangeError) this.refuse('BAD_ROSTER', err.message);
+      this.stageName = 'aborted';
+      this.forget();
+      throw err;
+    }
+    // A round abandoned meanwhile (forget() ran) leaves the client elsewhere: the shares are simply dropped.
+    this.expect('sharing');
+    const misfit = sharedKeysMisfit(job, shared);
+    if (misfit) this.refuse('BAD_INPUT', misfit);
+    job.peers.forEach(({ clientId }, i) => this.shareKeysByPeer.set(clientId, shared.shareKeys[i]!));
+    this.ownShares = shared.ownShares;
+    this.stageName = 'receive-shares';
+    return { roundId: this.roundId, encryptedShares: shared.encryptedShares };
+  }
+
+  /** Checks the roster, keeps the neighbours' keys and draws the self-mask seed; the client then waits at 'sharing'. */
+  private checkRoster(roster: Roster): ShareJob {
     this.expect('share-keys');
     this.checkRound(roster.roundId);
     const ids = roster.roster;
@@ -109,25 +142,17 @@ export class SecAggClient {
       this.neighbours.set(n.clientId, { cipherPublicKey: n.cipherPublicKey, maskPublicKey: n.maskPublicKey });
     }
     this.threshold = t;
-
     this.selfMaskSeed = nacl.randomBytes(SEED_LENGTH);
-    const groupSize = expected.length + 1;
-    const seedShares = await splitSecret(this.selfMaskSeed, groupSize, t);
-    const keyShares = await splitSecret(this.maskKeys!.secretKey, groupSize, t);
-    this.ownShares = { seedShare: seedShares[0]!, keyShare: keyShares[0]! };
-    const encryptedShares = expected.map((peerId, i) => {
-      const peer = this.neighbours.get(peerId)!;
-      const key = this.safely(() => agreeKey('share-encryption', this.roundId, this.clientId, peerId, this.cipherKeys!.secretKey, peer.cipherPublicKey));
-      this.shareKeysByPeer.set(peerId, key);
-      const sealed = sealShares(
-        key,
-        { roundId: this.roundId, from: this.clientId, to: peerId },
-        { seedShare: seedShares[i + 1]!, keyShare: keyShares[i + 1]! },
-      );
-      return { to: peerId, ...sealed };
-    });
-    this.stageName = 'receive-shares';
-    return { roundId: this.roundId, encryptedShares };
+    this.stageName = 'sharing';
+    return {
+      roundId: this.roundId,
+      clientId: this.clientId,
+      cipherSecretKey: this.cipherKeys!.secretKey,
+      selfMaskSeed: this.selfMaskSeed,
+      maskSecretKey: this.maskKeys!.secretKey,
+      threshold: t,
+      peers: expected.map((peerId) => ({ clientId: peerId, cipherPublicKey: this.neighbours.get(peerId)!.cipherPublicKey })),
+    };
   }
 
   /**
@@ -265,14 +290,6 @@ export class SecAggClient {
 
   private checkRound(roundId: number): void {
     if (roundId !== this.roundId) this.refuse('WRONG_ROUND', `message for round ${roundId}, this client is in round ${this.roundId}`);
-  }
-
-  private safely<T>(f: () => T): T {
-    try {
-      return f();
-    } catch (err) {
-      this.refuse('BAD_ROSTER', err instanceof Error ? err.message : String(err));
-    }
   }
 
   private refuse(reason: ConstructorParameters<typeof SecAggError>[0], message: string): never {

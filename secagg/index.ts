@@ -15,3 +15,4 @@ export * from './in-memory-round.js';
 export * from './evaluation.js';
 export * from './mask-job.js';
 export * from './webcrypto-keystream.js';
+export * from './share-job.js';
