@@ -11,7 +11,7 @@ import { FederatedClientError, errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ModelFetch, type FetchedModel } from './model-fetch.js';
 import { TaskRunner } from './task-runner.js';
-import type { MaskExpander, MaskWorkerExpander } from './secagg-participant-host.js';
+import type { MaskExpander, MaskWorkerExpander, ShareJobRunner } from './secagg-participant-host.js';
 import { ErrorFeedback } from './error-feedback.js';
 import { CatalogueFetch, isCatalogueAware } from './catalogue-fetch.js';
 import type { ItemCatalogue } from './catalogue.js';
@@ -62,10 +62,11 @@ export interface FederatedClientOptions {
   /** Swap the socket.io-client `io` function (tests, custom transports). */
   socketFactory?: SocketFactory;
   /**
-   * Where secure aggregation's mask work runs (k agreements and k + 1 mask expansions a round). Default: on this
-   * thread when the forwarded shares arrive, which delays a training that runs on this thread by as much;
-   * createNodeClient passes a worker thread (node/worker-mask-expander.ts) and createBrowserClient a Web Worker so it
-   * overlaps training; an expander that holds a worker is closed with the client.
+   * Where secure aggregation's device work runs: stage 1's share keys (k agreements, two Shamir splits, k seals) and
+   * stage 2's masks (k agreements and k + 1 mask expansions). Default: on this thread when the roster and the
+   * forwarded shares arrive, which delays a training that runs on this thread by as much; createNodeClient passes a
+   * worker thread (node/worker-mask-expander.ts) and createBrowserClient a Web Worker that run both, so they overlap
+   * training; such a worker is closed with the client. A bare MaskExpander function moves the masks only.
    */
   expandMasks?: MaskExpander | MaskWorkerExpander;
 }
@@ -137,7 +138,7 @@ export class FederatedClient {
       // Tasks name a model version; the held copy serves it, or model:get brings it once.
       models: { wireFor: (v, waitMs) => this.model.wireFor(v, waitMs), catalogueHeard: (v) => this.items.heard(v) },
       feedback: new ErrorFeedback(this.store, logger),
-      ...(options.expandMasks ? { expandMasks: typeof options.expandMasks === 'function' ? options.expandMasks : options.expandMasks.expand } : {}),
+      ...secAggJobRunners(options.expandMasks),
     });
     this.connection = new Connection({
       url: options.url,
@@ -330,4 +331,11 @@ export class FederatedClient {
 
 export function createFederatedClient(options: FederatedClientOptions): FederatedClient {
   return new FederatedClient(options);
+}
+
+/** The task runner's secure-aggregation job runners from the `expandMasks` option: a worker runs both kinds, a function only the masks. */
+function secAggJobRunners(option: FederatedClientOptions['expandMasks']): { expandMasks?: MaskExpander; runShareJobs?: ShareJobRunner } {
+  if (option === undefined) return {};
+  if (typeof option === 'function') return { expandMasks: option };
+  return { expandMasks: option.expand, runShareJobs: option.runShareJob };
 }

@@ -1,25 +1,42 @@
 import { expandMaskJob, type ExpandedMask, type MaskJob } from '@fedrec/secagg/mask-job.js';
-
-/** What the thread that asks for masks posts to a mask worker (Node worker thread or Web Worker). */
-export interface MaskWorkerRequest {
-  id: number;
-  job: MaskJob;
-}
-
-/** `refused`: the job's input was refused (a RangeError: a neighbour key X25519 refuses), not the worker's own failure. */
-export type MaskWorkerReply = { id: number; ok: true; expanded: ExpandedMask } | { id: number; ok: false; error: string; refused: boolean };
+import { runShareJob, type SharedKeys, type ShareJob } from '@fedrec/secagg/share-job.js';
 
 /**
- * The worker's side: runs one job (`expandMaskJob`, or the worker's own `expand`), and names the mask's buffer so it
- * goes back without a copy.
+ * The jobs a device's mask worker (Node worker thread or Web Worker) runs for secure aggregation: stage 1's share
+ * keys (`runShareJob`) and stage 2's masks (`expandMaskJob`). One worker per device runs both.
  */
-export async function answerMaskJob(
-  { id, job }: MaskWorkerRequest,
-  expand: (job: MaskJob) => ExpandedMask | Promise<ExpandedMask> = expandMaskJob,
+export type MaskWorkerJob = { kind: 'share'; job: ShareJob } | { kind: 'mask'; job: MaskJob };
+
+/** What each kind of job resolves with. */
+export interface MaskWorkerResults {
+  share: SharedKeys;
+  mask: ExpandedMask;
+}
+
+/** What the thread that asks posts to the worker. */
+export type MaskWorkerRequest = MaskWorkerJob & { id: number };
+
+/** `refused`: the job's input was refused (a RangeError: a neighbour key X25519 refuses), not the worker's own failure. */
+export type MaskWorkerReply = { id: number; ok: true; result: SharedKeys | ExpandedMask } | { id: number; ok: false; error: string; refused: boolean };
+
+/** How the worker runs each kind of job (the browser worker expands masks with WebCrypto's keystreams). */
+export interface MaskWorkerRunners {
+  share: (job: ShareJob) => Promise<SharedKeys>;
+  mask: (job: MaskJob) => ExpandedMask | Promise<ExpandedMask>;
+}
+
+const defaultRunners: MaskWorkerRunners = { share: runShareJob, mask: expandMaskJob };
+
+/** The worker's side: runs one job, and names a mask's buffer so it goes back without a copy (share results are small). */
+export async function answerMaskWorkerJob(
+  request: MaskWorkerRequest,
+  runners: Partial<MaskWorkerRunners> = {},
 ): Promise<{ reply: MaskWorkerReply; transfer: ArrayBuffer[] }> {
+  const { id } = request;
   try {
-    const expanded = await expand(job);
-    return { reply: { id, ok: true, expanded }, transfer: [expanded.mask.buffer as ArrayBuffer] };
+    if (request.kind === 'share') return { reply: { id, ok: true, result: await (runners.share ?? defaultRunners.share)(request.job) }, transfer: [] };
+    const expanded = await (runners.mask ?? defaultRunners.mask)(request.job);
+    return { reply: { id, ok: true, result: expanded }, transfer: [expanded.mask.buffer as ArrayBuffer] };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     return { reply: { id, ok: false, error, refused: err instanceof RangeError }, transfer: [] };
@@ -28,25 +45,27 @@ export async function answerMaskJob(
 
 /**
  * The asking side's book of jobs posted to a mask worker and not yet answered, shared by the Node and browser
- * expanders. A refused job comes back as a RangeError (the only error expandMaskJob throws on input: a neighbour
+ * workers' owners. A refused job comes back as a RangeError (the only error the jobs throw on input: a neighbour
  * key X25519 refuses), which SecAggClient turns into BAD_ROSTER; any other failure in the worker, or a worker that
- * dies (every job out), as a plain Error, which aborts the round on the device as INTERNAL.
+ * dies (every job out), as a plain Error, which aborts the round on the device as INTERNAL. What comes back is
+ * checked against its job by SecAggClient (shareKeysWith, receiveSharesWith), not here.
  */
 export class PendingMaskJobs {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (e: ExpandedMask) => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (result: SharedKeys | ExpandedMask) => void; reject: (err: Error) => void }>();
 
   get size(): number {
     return this.pending.size;
   }
 
   /** Books a job and hands its request to `post`; the promise settles with the worker's reply. */
-  add(job: MaskJob, post: (request: MaskWorkerRequest) => void): Promise<ExpandedMask> {
+  add<K extends MaskWorkerJob['kind']>(job: Extract<MaskWorkerJob, { kind: K }>, post: (request: MaskWorkerRequest) => void): Promise<MaskWorkerResults[K]> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
+      // The reply to request `id` answers this job's kind (answerMaskWorkerJob), hence the narrowing.
+      this.pending.set(id, { resolve: resolve as (result: SharedKeys | ExpandedMask) => void, reject });
       try {
-        post({ id, job });
+        post({ ...job, id });
       } catch (err) {
         this.pending.delete(id); // no worker to post to: the job is refused with that error
         throw err;
@@ -58,7 +77,7 @@ export class PendingMaskJobs {
   settle(reply: MaskWorkerReply): void {
     const job = this.pending.get(reply.id);
     this.pending.delete(reply.id);
-    if (reply.ok) job?.resolve(reply.expanded);
+    if (reply.ok) job?.resolve(reply.result);
     else job?.reject(reply.refused ? new RangeError(reply.error) : new Error(`mask worker failed: ${reply.error}`));
   }
 

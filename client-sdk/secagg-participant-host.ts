@@ -1,4 +1,4 @@
-import type { ExpandedMask, MaskJob } from '@fedrec/secagg';
+import type { ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
 import type { Logger } from './logger.js';
 import type { Trainer } from './trainer.js';
 
@@ -28,17 +28,26 @@ export interface SecAggParticipantHost {
    * thread as soon as the forwarded shares arrive.
    */
   expandMasks?: MaskExpander | undefined;
+  /**
+   * Runs a round's share work (`runShareJob`: k agreements, two Shamir splits, k seals) off the thread that trains,
+   * on the same worker as the masks; without it the shares are made on this thread when the roster arrives.
+   */
+  runShareJobs?: ShareJobRunner | undefined;
 }
 
 /** Where a round's mask job runs; resolves with expandMaskJob's result for it. */
 export type MaskExpander = (job: MaskJob) => Promise<ExpandedMask>;
 
+/** Where a round's share job runs; resolves with runShareJob's result for it. */
+export type ShareJobRunner = (job: ShareJob) => Promise<SharedKeys>;
+
 /**
- * A MaskExpander that holds a worker (node/worker-mask-expander.ts, browser/web-worker-mask-expander.ts): the
- * client releases it on close(), so a closed client leaves no worker idling in the page or the process. Closing
- * does not spoil it: the next job starts a new worker.
+ * A worker that runs a device's secure-aggregation jobs, share keys and masks (node/worker-mask-expander.ts,
+ * browser/web-worker-mask-expander.ts): the client releases it on close(), so a closed client leaves no worker
+ * idling in the page or the process. Closing does not spoil it: the next job starts a new worker.
  */
 export interface MaskWorkerExpander {
   readonly expand: MaskExpander;
+  readonly runShareJob: ShareJobRunner;
   close(): void | Promise<void>;
 }

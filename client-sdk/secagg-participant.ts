@@ -71,10 +71,14 @@ export class SecAggParticipant {
     return keys;
   }
 
-  /** Stage 1: checks the roster and returns the encrypted Shamir shares for the neighbours. */
+  /**
+   * Stage 1: checks the roster and returns the encrypted Shamir shares for the neighbours (made on another thread
+   * when the host has one: the device is training meanwhile).
+   */
   async shareKeys(roster: Roster): Promise<ShareKeys> {
     const round = this.current(roster.roundId);
-    const reply = await this.refusalsAsync(round, () => round.client.shareKeys(roster));
+    const run = this.host.runShareJobs;
+    const reply = await this.refusalsAsync(round, () => (run ? round.client.shareKeysWith(roster, run) : round.client.shareKeys(roster)));
     this.answered(round, 'share-keys');
     return reply;
   }

@@ -17,7 +17,7 @@ import { errorMessage } from './errors.js';
 import { finishFit, startFit } from './fit-run.js';
 import type { Logger } from './logger.js';
 import { runEvaluateTask, sealEvaluation, sealUpdate, taskContext } from './round-tasks.js';
-import type { MaskExpander, SecAggParticipantHost, SecAggStageName } from './secagg-participant-host.js';
+import type { MaskExpander, SecAggParticipantHost, SecAggStageName, ShareJobRunner } from './secagg-participant-host.js';
 import { secAggStages } from './secagg-stages.js';
 import { serveRoutes, taskRoute, type TaskRoute, type TaskStages } from './task-route.js';
 import type { Trainer } from './trainer.js';
@@ -41,6 +41,8 @@ export interface TaskRunnerOptions {
   feedback?: ErrorFeedback;
   /** Runs secure aggregation's mask work off this thread (SecAggParticipantHost.expandMasks); default: on it. */
   expandMasks?: MaskExpander;
+  /** Runs secure aggregation's share work off this thread (SecAggParticipantHost.runShareJobs); default: on it. */
+  runShareJobs?: ShareJobRunner;
 }
 
 /**
@@ -53,6 +55,7 @@ export class TaskRunner implements SecAggParticipantHost {
   readonly trainer: Trainer;
   readonly logger: Logger;
   readonly expandMasks: MaskExpander | undefined;
+  readonly runShareJobs: ShareJobRunner | undefined;
   private readonly options: TaskRunnerOptions;
   private readonly now: () => number;
   private readonly routes: readonly TaskRoute[];
@@ -68,6 +71,7 @@ export class TaskRunner implements SecAggParticipantHost {
     this.trainer = options.trainer;
     this.logger = options.logger;
     this.expandMasks = options.expandMasks;
+    this.runShareJobs = options.runShareJobs;
     this.now = options.now ?? Date.now;
     this.stages = (options.stages ?? secAggStages)(this);
     this.feedback = options.feedback ?? new ErrorFeedback();

@@ -1,5 +1,5 @@
-import type { ExpandedMask, MaskJob } from '@fedrec/secagg';
-import { PendingMaskJobs, type MaskWorkerReply } from '../mask-worker-jobs.js';
+import type { ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
+import { PendingMaskJobs, type MaskWorkerReply, type MaskWorkerRequest } from '../mask-worker-jobs.js';
 
 /** The worker's file name in dist/browser (scripts/build-browser.ts builds client-sdk/browser/mask-worker.ts to it). */
 export const MASK_WORKER_FILE = 'fedrec-mask-worker.js';
@@ -18,10 +18,11 @@ export function defaultMaskWorkerUrl(): string | undefined {
 }
 
 /**
- * Secure aggregation's mask work in a Web Worker (a MaskExpander for FederatedClient's `expandMasks`), the browser
- * twin of node/worker-mask-expander.ts. Why: in a browser the k + 1 mask expansions run in pure-JS AES, tens of
- * ms a round at k = 66 on the page's main thread, where they would freeze the page and delay training (README
- * "Which column ships"). The round's secrets go to the worker (same origin, same page) and come back as seeds.
+ * Secure aggregation's device work in a Web Worker (a MaskWorkerExpander for FederatedClient's `expandMasks`): stage
+ * 1's share keys and stage 2's masks, the browser twin of node/worker-mask-expander.ts. Why: in a browser both are
+ * pure JS (X25519 for the k agreements of each stage, AES for the k + 1 mask expansions), tens to hundreds of ms a
+ * round at k = 66 on the page's main thread, where they would freeze the page and delay training (README "Which
+ * column ships"). The round's secrets go to the worker (same origin, same page) and come back as shares and seeds.
  * The worker (a module worker) starts on the first job; one that fails to load or throws fails every job out (that
  * round ends on this device with INTERNAL) and the next job starts a new one.
  */
@@ -32,7 +33,10 @@ export class WebWorkerMaskExpander {
   constructor(private readonly url: string | URL) {}
 
   /** Runs `expandMaskJob(job)` on the worker. */
-  readonly expand = (job: MaskJob): Promise<ExpandedMask> => this.jobs.add(job, (request) => this.started().postMessage(request));
+  readonly expand = (job: MaskJob): Promise<ExpandedMask> => this.jobs.add({ kind: 'mask', job }, this.post);
+
+  /** Runs `runShareJob(job)` on the worker. */
+  readonly runShareJob = (job: ShareJob): Promise<SharedKeys> => this.jobs.add({ kind: 'share', job }, this.post);
 
   /** Stops the worker; jobs still running are refused. */
   close(): void {
@@ -41,6 +45,8 @@ export class WebWorkerMaskExpander {
     worker?.terminate();
     this.jobs.failAll(new Error('mask worker closed'));
   }
+
+  private readonly post = (request: MaskWorkerRequest): void => this.started().postMessage(request);
 
   private started(): Worker {
     if (this.worker) return this.worker;

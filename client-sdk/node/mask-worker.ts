@@ -1,11 +1,12 @@
 /**
- * The worker thread behind WorkerMaskExpander: runs one mask job at a time (`expandMaskJob`: X25519 agreements
- * and AES-CTR mask expansions, in node:crypto here too) and sends the mask back without a copy.
+ * The worker thread behind WorkerMaskExpander: runs a device's secure-aggregation jobs (stage 1's `runShareJob`,
+ * stage 2's `expandMaskJob`: X25519 agreements, Shamir splits, seals, AES-CTR mask expansions, in node:crypto here
+ * too) and sends a mask back without a copy.
  */
 import { parentPort } from 'node:worker_threads';
-import { answerMaskJob, type MaskWorkerRequest } from '../mask-worker-jobs.js';
+import { answerMaskWorkerJob, type MaskWorkerRequest } from '../mask-worker-jobs.js';
 
 parentPort!.on('message', (request: MaskWorkerRequest) => {
-  // expandMaskJob is synchronous: one job runs to its end before the next message is read.
-  void answerMaskJob(request).then(({ reply, transfer }) => parentPort!.postMessage(reply, transfer));
+  // Jobs run as they come: a device has one round, so one job, out at a time.
+  void answerMaskWorkerJob(request).then(({ reply, transfer }) => parentPort!.postMessage(reply, transfer));
 });

@@ -1,14 +1,15 @@
 import type { Worker } from 'node:worker_threads';
-import type { ExpandedMask, MaskJob } from '@fedrec/secagg';
-import { PendingMaskJobs, type MaskWorkerReply } from '../mask-worker-jobs.js';
+import type { ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
+import { PendingMaskJobs, type MaskWorkerReply, type MaskWorkerRequest } from '../mask-worker-jobs.js';
 import { startModuleWorker } from './module-worker.js';
 
 /**
- * Secure aggregation's mask work on a worker thread (a MaskExpander for FederatedClient's `expandMasks`). Why: the
- * SDK expands a round's masks when the forwarded shares arrive, while the device trains, but training runs on the
- * main thread too (the plain-JS engine), so on that thread the masks would delay training by their whole cost
- * (README "Which column ships"); on a worker they overlap it wherever a second core is free. The round's secrets
- * (self-mask seed, mask secret key) go to the worker and come back as seeds; they never leave the process. The
+ * Secure aggregation's device work on a worker thread (a MaskWorkerExpander for FederatedClient's `expandMasks`):
+ * stage 1's share keys and stage 2's masks. Why: the SDK runs both while the device trains (training starts at stage
+ * 0), but training runs on the main thread too (the plain-JS engine), so on that thread they would delay training by
+ * their whole cost (README "Which column ships"); on a worker they overlap it wherever a second core is free. The
+ * round's secrets (cipher and mask secret keys, self-mask seed) go to the worker and come back as shares, keys and
+ * seeds; they never leave the process. The
  * worker starts on the first job, holds the process open only while a job runs, and a crashed worker fails its
  * jobs (that round ends on this device with INTERNAL; the next job starts a new worker).
  */
@@ -17,12 +18,10 @@ export class WorkerMaskExpander {
   private readonly jobs = new PendingMaskJobs();
 
   /** Runs `expandMaskJob(job)` on the worker. */
-  readonly expand = (job: MaskJob): Promise<ExpandedMask> =>
-    this.jobs.add(job, (request) => {
-      const worker = this.started();
-      worker.ref();
-      worker.postMessage(request);
-    });
+  readonly expand = (job: MaskJob): Promise<ExpandedMask> => this.jobs.add({ kind: 'mask', job }, this.post);
+
+  /** Runs `runShareJob(job)` on the worker. */
+  readonly runShareJob = (job: ShareJob): Promise<SharedKeys> => this.jobs.add({ kind: 'share', job }, this.post);
 
   /** Stops the worker; jobs still running are refused. */
   async close(): Promise<void> {
@@ -31,6 +30,12 @@ export class WorkerMaskExpander {
     this.jobs.failAll(new Error('mask worker closed'));
     await worker?.terminate();
   }
+
+  private readonly post = (request: MaskWorkerRequest): void => {
+    const worker = this.started();
+    worker.ref();
+    worker.postMessage(request);
+  };
 
   private started(): Worker {
     if (this.worker) return this.worker;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { expandMaskJob, generateKeyPair, type MaskJob } from '@fedrec/secagg';
+import { agreeKey, combineShares, expandMaskJob, generateKeyPair, openShares, type MaskJob, type ShareJob } from '@fedrec/secagg';
 import { WorkerMaskExpander } from '@fedrec/client-sdk/node/worker-mask-expander.js';
 import { FederatedClient, type Trainer } from '@fedrec/client-sdk/node/index.js';
 
@@ -14,7 +14,7 @@ function job(peers: number, vectorLength = 70_001): MaskJob {
   };
 }
 
-describe('WorkerMaskExpander (secure aggregation masks on a worker thread)', function () {
+describe('WorkerMaskExpander (secure aggregation share keys and masks on a worker thread)', function () {
   const expander = new WorkerMaskExpander();
   after(() => expander.close());
 
@@ -28,6 +28,44 @@ describe('WorkerMaskExpander (secure aggregation masks on a worker thread)', fun
     const [x, y] = [job(2, 1_000), job(3, 2_000)];
     const [rx, ry] = await Promise.all([expander.expand(x), expander.expand(y)]);
     assert.deepEqual([rx.mask.length, ry.mask.length, rx.pairwiseSeeds.length, ry.pairwiseSeeds.length], [1_000, 2_000, 2, 3]);
+  });
+
+  it('makes share keys its neighbours open and rebuild at the threshold, and refuses a low-order neighbour key', async () => {
+    const own = generateKeyPair();
+    const peers = Array.from({ length: 5 }, (_, i) => ({ clientId: `client-${String(i + 10)}`, keys: generateKeyPair() }));
+    const j: ShareJob = {
+      roundId: 7,
+      clientId: 'client-005',
+      cipherSecretKey: own.secretKey,
+      selfMaskSeed: new Uint8Array(32).map((_, i) => 200 - i),
+      maskSecretKey: generateKeyPair().secretKey,
+      threshold: 4,
+      peers: peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: p.keys.publicKey })),
+    };
+    const shared = await expander.runShareJob(j);
+    const opened = peers.map((p, i) => {
+      const key = agreeKey('share-encryption', 7, p.clientId, 'client-005', p.keys.secretKey, own.publicKey);
+      const { to, nonce, ciphertext } = shared.encryptedShares[i]!;
+      assert.equal(to, p.clientId);
+      return openShares(key, { roundId: 7, from: 'client-005', to }, nonce, ciphertext)!;
+    });
+    assert.ok(opened.every((pair) => pair !== null));
+    assert.deepEqual(
+      await combineShares(
+        opened.slice(1, 5).map((p) => p.seedShare),
+        4,
+      ),
+      j.selfMaskSeed,
+    );
+    assert.deepEqual(
+      await combineShares(
+        [shared.ownShares, ...opened.slice(0, 3)].map((p) => p.keyShare),
+        4,
+      ),
+      j.maskSecretKey,
+    );
+    const bad = { ...j, peers: j.peers.map((p, i) => (i === 3 ? { ...p, cipherPublicKey: new Uint8Array(32) } : p)) };
+    await assert.rejects(expander.runShareJob(bad), (err) => err instanceof RangeError && /low-order/.test(err.message));
   });
 
   it('refuses a job X25519 refuses (a low-order neighbour key), and goes on serving the next', async () => {

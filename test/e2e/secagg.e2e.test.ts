@@ -3,7 +3,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { createFederatedClient, type FederatedClient } from '@fedrec/client-sdk';
 import { createNodeClient } from '@fedrec/client-sdk/node/index.js';
-import type { MaskExpander } from '@fedrec/client-sdk/secagg-participant-host.js';
+import type { MaskWorkerExpander } from '@fedrec/client-sdk/secagg-participant-host.js';
 import { WorkerMaskExpander } from '@fedrec/client-sdk/node/worker-mask-expander.js';
 import type { Coordinator, RoundRecord } from '@fedrec/coordinator';
 import {
@@ -42,9 +42,9 @@ const clientsOpen: FederatedClient[] = [];
 
 /**
  * A secure-aggregation coordinator and n real SDK clients with deterministic trainers, all connected; with
- * `expandMasks`, Node clients (createNodeClient) that hand their mask work to it.
+ * `expandMasks`, Node clients (createNodeClient) that hand their share-key and mask work to it.
  */
-async function startFleet(mode: SecAggMode, n: number, rounds: number, expandMasks?: MaskExpander): Promise<Fleet> {
+async function startFleet(mode: SecAggMode, n: number, rounds: number, expandMasks?: MaskWorkerExpander): Promise<Fleet> {
   const { coordinator, url } = await startCoordinator({
     minClients: n,
     minResults: 3,
@@ -130,11 +130,16 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
     ['secagg+', 9, false],
     ['secagg+', 9, true],
   ] as const) {
-    const how = onWorker ? ' (Node clients, masks expanded on a worker thread)' : '';
+    const how = onWorker ? ' (Node clients, share keys and masks made on a worker thread)' : '';
     it(`${mode}: a client that drops after sharing keys and one after sending its masked input; the round completes with the survivors' sum${how}`, async () => {
-      const jobs: string[] = [];
-      const expandMasks: MaskExpander = (job) => (jobs.push(job.clientId), maskWorker.expand(job));
-      const fleet = await startFleet(mode, n, 1, onWorker ? expandMasks : undefined);
+      const [shareJobs, jobs]: string[][] = [[], []];
+      // The fleet's one worker, counting the jobs each device hands it; a device's close() leaves it running for the rest.
+      const onThread: MaskWorkerExpander = {
+        expand: (job) => (jobs.push(job.clientId), maskWorker.expand(job)),
+        runShareJob: (job) => (shareJobs.push(job.clientId), maskWorker.runShareJob(job)),
+        close: () => {},
+      };
+      const fleet = await startFleet(mode, n, 1, onWorker ? onThread : undefined);
       const [afterKeys, afterInput] = [fleet.clients[0]!, fleet.clients[1]!];
       void dropAfter(afterKeys, 'share-keys');
       void dropAfter(afterInput, 'masked-input');
@@ -151,6 +156,8 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
       assertFedAvgOf(fleet, record, configFor(mode));
       // Every client that got its forwarded shares (all but dev-0) handed its mask job over, once.
       if (onWorker) assert.deepEqual(jobs.sort(), Array.from({ length: n - 1 }, (_, i) => `dev-${i + 1}`).sort());
+      // Every client made its share keys there, dev-0 included.
+      if (onWorker) assert.deepEqual(shareJobs.sort(), Array.from({ length: n }, (_, i) => `dev-${i}`).sort());
     });
   }
 
