@@ -1,5 +1,5 @@
 import { split } from 'shamir-secret-sharing';
-import { MAX_SHARES } from '@fedrec/protocol';
+import { MAX_SHARES } from '@fedrec/protocol/secagg-sizes.js';
 
 /**
  * t-of-m Shamir sharing over GF(2^8) (x⁸ + x⁴ + x³ + x + 1), in the format of the audited `shamir-secret-sharing`

@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import nacl from 'tweetnacl';
 import { constantTimeEqual, encodeFields } from './bytes.js';
-import { SHARE_LENGTH, SHARE_NONCE_LENGTH } from '@fedrec/protocol';
+import { SHARE_LENGTH, SHARE_NONCE_LENGTH } from '@fedrec/protocol/secagg-sizes.js';
 
 /** Who a pair of shares goes from and to, in which round: opening it under any other binding fails. */
 export interface ShareBinding {

@@ -1,4 +1,4 @@
-import { SHARE_CIPHERTEXT_LENGTH, SHARE_LENGTH, SHARE_NONCE_LENGTH } from '@fedrec/protocol';
+import { SHARE_CIPHERTEXT_LENGTH, SHARE_LENGTH, SHARE_NONCE_LENGTH } from '@fedrec/protocol/secagg-sizes.js';
 import { agreeKey } from './key-agreement.js';
 import { splitSecret } from './shamir.js';
 import { sealShares, type SharePair } from './share-cipher.js';

@@ -15,10 +15,11 @@ import { ensureBundles, launchChromium, newDevicePage, waitFor, watchPageProblem
 // with a tfjs-free trainer. The coordinator's budget fits one masked input at a time, so every device must ask
 // `upload:slot` (SecAggParticipant through the task runner's askUploadSlot) and wait for its grant; a masked input
 // sent without one is refused (UPLOAD_SLOT_REQUIRED) and its device dropped, so a round with every device in it
-// shows each asked. The devices are made as an app makes them (createBrowserClient), with their SecAgg+ masks in the
-// shipped Web Worker (dist/browser/fedrec-mask-worker.js, served by the coordinator as /assets): the committed model
-// must be the FedAvg of what the pages trained, which no wrong mask survives. One more device is given a worker file
-// that is not there: its round must end cleanly (INTERNAL, nothing sent) while the others complete without it.
+// shows each asked. The devices are made as an app makes them (createBrowserClient), with their SecAgg+ share keys
+// and masks made in the shipped Web Worker (dist/browser/fedrec-mask-worker.js, served by the coordinator as /assets):
+// the committed model must be the FedAvg of what the pages trained, which no wrong share or mask survives. One more
+// device is given a worker file that is not there: its round must end cleanly at stage 1 (INTERNAL, no shares sent)
+// while the others complete without it.
 
 const ENTRY = `
 import { createBrowserClient } from './client-sdk/browser/index.ts';
@@ -49,7 +50,7 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
     await stopAll();
   });
 
-  it('with a one-slot budget, every Chromium device asks for a slot, waits its turn, and the round completes with the exact FedAvg (masks in the Web Worker); a device whose worker is missing fails cleanly', async () => {
+  it('with a one-slot budget, every Chromium device asks for a slot, waits its turn, and the round completes with the exact FedAvg (share keys and masks in the Web Worker); a device whose worker is missing fails cleanly at stage 1', async () => {
     const n = 5;
     const broken = n - 1;
     const bundle = await build({
@@ -116,7 +117,9 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
     // The device without its worker: it asked for no slot, sent no masked input, and its page threw nothing.
     assert.equal(frames[broken]!.filter((f) => f.includes('"upload:slot"')).length, 0);
     assert.deepEqual(workers[broken], [missingWorker]);
-    assert.ok(!(await pages[broken]!.evaluate(() => (globalThis as unknown as { deviceStages: string[] }).deviceStages)).includes('masked-input'));
+    // It got no further than stage 0: its share keys (stage 1) are made in the worker too, so that is where it failed.
+    assert.deepEqual(await pages[broken]!.evaluate(() => (globalThis as unknown as { deviceStages: string[] }).deviceStages), ['advertise']);
+    assert.match(record.failures[0]!.message, /share-keys/);
     assert.deepEqual(problems[broken]!.errors, []);
     const fits = await Promise.all(
       working.map(async (page) => {

@@ -132,7 +132,7 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
   ] as const) {
     const how = onWorker ? ' (Node clients, share keys and masks made on a worker thread)' : '';
     it(`${mode}: a client that drops after sharing keys and one after sending its masked input; the round completes with the survivors' sum${how}`, async () => {
-      const [shareJobs, jobs]: string[][] = [[], []];
+      const [shareJobs, jobs]: [string[], string[]] = [[], []];
       // The fleet's one worker, counting the jobs each device hands it; a device's close() leaves it running for the rest.
       const onThread: MaskWorkerExpander = {
         expand: (job) => (jobs.push(job.clientId), maskWorker.expand(job)),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
-import { expandMask, expandMaskJob, generateKeyPair, type MaskJob } from '@fedrec/secagg';
+import { agreeKey, combineShares, expandMask, expandMaskJob, generateKeyPair, openShares, type MaskJob, type ShareJob } from '@fedrec/secagg';
 import { MASK_WORKER_FILE } from '@fedrec/client-sdk/browser/web-worker-mask-expander.js';
 import { ensureBundles, newDevicePage, serveAssets } from '../browser/helpers.js';
 
@@ -20,11 +20,31 @@ globalThis.secaggProbe = async () => {
 };
 `;
 
-/** What the page runs for the Web Worker: a job on the worker and on the page's thread, a refused key, dead workers. */
+/**
+ * What the page runs for the Web Worker: a mask job on the worker and on the page's thread, a refused key, dead
+ * workers; a share job on the worker (its sealed pairs come back as plain arrays for Node to open).
+ */
 const WORKER_ENTRY = `
 import { expandMaskJob } from './secagg/index.ts';
 import { WebWorkerMaskExpander } from './client-sdk/browser/web-worker-mask-expander.ts';
 const outcome = (p) => p.then((e) => ({ ok: e.mask.length }), (err) => ({ name: err.name, message: err.message }));
+globalThis.shareWorkerProbe = async (workerUrl, wire) => {
+  const bytes = (a) => Uint8Array.from(a);
+  const job = { ...wire, cipherSecretKey: bytes(wire.cipherSecretKey), selfMaskSeed: bytes(wire.selfMaskSeed), maskSecretKey: bytes(wire.maskSecretKey),
+    peers: wire.peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: bytes(p.cipherPublicKey) })) };
+  const expander = new WebWorkerMaskExpander(workerUrl);
+  const shared = await expander.runShareJob(job);
+  const lowOrder = { ...job, peers: [...job.peers.slice(1), { clientId: 'zero', cipherPublicKey: new Uint8Array(32) }] };
+  const refused = await expander.runShareJob(lowOrder).then(() => ({}), (err) => ({ name: err.name, message: err.message }));
+  expander.close();
+  const list = (a) => Array.from(a);
+  return {
+    encryptedShares: shared.encryptedShares.map((e) => ({ to: e.to, nonce: list(e.nonce), ciphertext: list(e.ciphertext) })),
+    shareKeys: shared.shareKeys.map(list),
+    ownShares: { seedShare: list(shared.ownShares.seedShare), keyShare: list(shared.ownShares.keyShare) },
+    refused,
+  };
+};
 globalThis.maskWorkerProbe = async (workerUrl, wire) => {
   const job = { ...wire, selfMaskSeed: Uint8Array.from(wire.selfMaskSeed), maskSecretKey: Uint8Array.from(wire.maskSecretKey),
     peers: wire.peers.map((p) => ({ clientId: p.clientId, maskPublicKey: Uint8Array.from(p.maskPublicKey) })) };
@@ -86,7 +106,7 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     );
   });
 
-  it('expands a mask job in the shipped Web Worker exactly as the page and Node do; a refused key stays a RangeError, a dead worker fails its job', async () => {
+  it('expands a mask job and makes share keys in the shipped Web Worker exactly as the page and Node would; a refused key stays a RangeError, a dead worker fails its job', async () => {
     await ensureBundles();
     assets = await serveAssets();
     const job: MaskJob = {
@@ -160,5 +180,62 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     }, wire);
     assert.equal(shipped.url, workerUrl);
     assert.deepEqual(shipped.mask, Array.from(here.mask));
+
+    // A share job in the same worker: its neighbours open their pairs (keys agreed from their side, in Node), and any
+    // threshold of the shares rebuilds both secrets; a refused key stays a RangeError.
+    const cipher = generateKeyPair();
+    const peers = Array.from({ length: 5 }, (_, i) => ({ clientId: `client-01${i}`, keys: generateKeyPair() }));
+    const shareJob: ShareJob = {
+      roundId: 3,
+      clientId: 'client-004',
+      cipherSecretKey: cipher.secretKey,
+      selfMaskSeed: job.selfMaskSeed,
+      maskSecretKey: job.maskSecretKey,
+      threshold: 3,
+      peers: peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: p.keys.publicKey })),
+    };
+    const shareWire = {
+      ...shareJob,
+      cipherSecretKey: [...shareJob.cipherSecretKey],
+      selfMaskSeed: [...shareJob.selfMaskSeed],
+      maskSecretKey: [...shareJob.maskSecretKey],
+      peers: shareJob.peers.map((p) => ({ ...p, cipherPublicKey: [...p.cipherPublicKey] })),
+    };
+    type WireShares = {
+      encryptedShares: Array<{ to: string; nonce: number[]; ciphertext: number[] }>;
+      shareKeys: number[][];
+      ownShares: Record<'seedShare' | 'keyShare', number[]>;
+      refused: Outcome;
+    };
+    const shared = await page.evaluate(
+      ([url, w]) => (globalThis as unknown as { shareWorkerProbe: (u: string, w: unknown) => Promise<WireShares> }).shareWorkerProbe(url, w),
+      [workerUrl, shareWire] as const,
+    );
+    const opened = peers.map((p, i) => {
+      const key = agreeKey('share-encryption', 3, p.clientId, 'client-004', p.keys.secretKey, cipher.publicKey);
+      assert.deepEqual(shared.shareKeys[i], Array.from(key));
+      const { to, nonce, ciphertext } = shared.encryptedShares[i]!;
+      assert.equal(to, p.clientId);
+      const pair = openShares(key, { roundId: 3, from: 'client-004', to }, Uint8Array.from(nonce), Uint8Array.from(ciphertext));
+      assert.ok(pair, `${p.clientId} opens its pair`);
+      return pair;
+    });
+    const own = { seedShare: Uint8Array.from(shared.ownShares.seedShare), keyShare: Uint8Array.from(shared.ownShares.keyShare) };
+    assert.deepEqual(
+      await combineShares(
+        [own, opened[1]!, opened[4]!].map((p) => p.seedShare),
+        3,
+      ),
+      shareJob.selfMaskSeed,
+    );
+    assert.deepEqual(
+      await combineShares(
+        opened.slice(2, 5).map((p) => p.keyShare),
+        3,
+      ),
+      shareJob.maskSecretKey,
+    );
+    assert.equal(shared.refused.name, 'RangeError');
+    assert.match(shared.refused.message!, /low-order/);
   });
 });
