@@ -1,13 +1,16 @@
 /**
- * The browser row of bench/secagg/mask-worker.ts: how long a page's main thread is held by one round's SecAgg+ mask
- * work (k X25519 agreements, k + 1 pure-JS AES-CTR expansions) run there (createFederatedClient, or
- * createBrowserClient with maskWorker: false) against handing it to the shipped Web Worker (createBrowserClient's
- * default, dist/browser/fedrec-mask-worker.js).
+ * The browser row of bench/secagg/mask-worker.ts: how long a page's main thread is held by one round's SecAgg+ device
+ * work run there (createFederatedClient, or createBrowserClient with maskWorker: false) against handing it to the
+ * shipped Web Worker (createBrowserClient's default, dist/browser/fedrec-mask-worker.js): stage 1's share keys
+ * (`shareKeys` against `shareKeysWith` the worker: k pure-JS X25519 agreements, two Shamir splits, k seals) and stage
+ * 2's masks (`expandMaskJob` against the worker: k agreements, k + 1 pure-JS AES-CTR expansions).
  *   node --import tsx bench/secagg/mask-worker-page.ts [--clients 100] [--params 100000] [--calls 8]
  * In headless Chromium, one page: a 4 ms timer ticks on the main thread while each job is done, and "longest
  * main-thread task" is the largest gap between two of its ticks (4 ms when nothing blocks), what a training step or
- * a frame on that page waits at worst; "until the mask is in" is from the call to the mask. k is the secagg+ 'auto' neighbour count
- * at --clients; the first call of each path warms it and is not counted. Wall clock (performance.now).
+ * a frame on that page waits at worst; "until done" is from the call to the shares or the mask. Share keys: a real
+ * secagg+ round of --clients clients set up in the page to its rosters, each measured client answering its own
+ * roster (the roster checks run on the page on both paths). Masks: k is the secagg+ 'auto' neighbour count at
+ * --clients. The first call of each path warms it and is not counted. Wall clock (performance.now).
  */
 import { loadavg } from 'node:os';
 import { Command } from 'commander';
@@ -27,7 +30,8 @@ const k = neighbourCount(parseSecAggConfig({ mode: 'secagg+' }), Number(opts.cli
 const vectorLength = contributionLayout({ tensors: [{ name: 'dense', shape: [Number(opts.params)], dtype: 'float32', shared: true }] }).vectorLength;
 
 const PAGE = `
-import { expandMaskJob, generateKeyPair } from './secagg/index.ts';
+import { expandMaskJob, generateKeyPair, SecAggClient, SecAggServer } from './secagg/index.ts';
+import { parseSecAggConfig } from './protocol/index.ts';
 import { WebWorkerMaskExpander } from './client-sdk/browser/web-worker-mask-expander.ts';
 const job = (k, vectorLength) => ({ roundId: 1, clientId: 'bench', vectorLength, selfMaskSeed: crypto.getRandomValues(new Uint8Array(32)),
   maskSecretKey: generateKeyPair().secretKey, peers: Array.from({ length: k }, (_, i) => ({ clientId: 'peer-' + i, maskPublicKey: generateKeyPair().publicKey })) });
@@ -52,6 +56,27 @@ function measured(work) {
     }, 20);
   });
 }
+globalThis.shareBench = async (workerUrl, n, calls) => {
+  const config = parseSecAggConfig({ mode: 'secagg+' });
+  const server = new SecAggServer({ roundId: 1, config, vectorLength: 8 });
+  const ids = Array.from({ length: n }, (_, i) => 'client-' + String(i).padStart(4, '0'));
+  const clients = ids.map((id) => new SecAggClient({ clientId: id, roundId: 1, config, vectorLength: 8 }));
+  clients.forEach((c, i) => server.acceptAdvertisement(ids[i], c.advertiseKeys()));
+  const rosters = server.closeAdvertisement();
+  if (rosters.status !== 'continue') throw new Error(rosters.reason);
+  const expander = new WebWorkerMaskExpander(workerUrl);
+  const rows = { thread: [], worker: [] };
+  for (let i = 0; i <= calls; i++) {
+    const [a, b] = [clients[2 * i], clients[2 * i + 1]];
+    const here = await measured(() => a.shareKeys(rosters.messages.get(a.clientId)));
+    const there = await measured(() => b.shareKeysWith(rosters.messages.get(b.clientId), expander.runShareJob));
+    if (i === 0) continue;
+    rows.thread.push(here);
+    rows.worker.push(there);
+  }
+  expander.close();
+  return { k: rosters.messages.get(ids[0]).neighbours.length, rows };
+};
 globalThis.maskBench = async (workerUrl, k, vectorLength, calls) => {
   const expander = new WebWorkerMaskExpander(workerUrl);
   const rows = { thread: [], worker: [] };
@@ -84,6 +109,16 @@ try {
   const page = await newDevicePage(browser);
   await page.goto(assets.origin);
   await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+  const workerUrl = `${assets.origin}/assets/${MASK_WORKER_FILE}`;
+  const shares = await page.evaluate(
+    ([url, clients, calls]) =>
+      (globalThis as unknown as { shareBench: (u: string, n: number, c: number) => Promise<{ k: number; rows: { thread: Row[]; worker: Row[] } }> }).shareBench(
+        url,
+        clients,
+        calls,
+      ),
+    [workerUrl, Number(opts.clients), Number(opts.calls)] as const,
+  );
   const rows = await page.evaluate(
     ([url, kk, len, calls]) =>
       (globalThis as unknown as { maskBench: (u: string, k: number, l: number, c: number) => Promise<{ thread: Row[]; worker: Row[] }> }).maskBench(
@@ -92,17 +127,22 @@ try {
         len,
         calls,
       ),
-    [`${assets.origin}/assets/${MASK_WORKER_FILE}`, k, vectorLength, Number(opts.calls)] as const,
+    [workerUrl, k, vectorLength, Number(opts.calls)] as const,
   );
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
   const row = (rs: Row[]) => ({
     'longest main-thread task': med(rs.map((r) => r.longest)).toFixed(1),
-    'until the mask is in': med(rs.map((r) => r.done)).toFixed(1),
+    'until done': med(rs.map((r) => r.done)).toFixed(1),
   });
   console.log(
-    `Chromium ${browser.version()}: k = ${k} (secagg+ auto at ${opts.clients} clients), ${vectorLength} words; ${opts.calls} jobs per path; medians, wall ms; load ${loadavg()[0]!.toFixed(1)}`,
+    `Chromium ${browser.version()}: k = ${k} (secagg+ auto at ${opts.clients} clients; share keys k = ${shares.k}), ${vectorLength} words; ${opts.calls} calls per path; medians, wall ms; load ${loadavg()[0]!.toFixed(1)}`,
   );
-  console.table({ 'expandMaskJob on the page': row(rows.thread), WebWorkerMaskExpander: row(rows.worker) });
+  console.table({
+    'shareKeys on the page': row(shares.rows.thread),
+    'shareKeysWith + WebWorkerMaskExpander.runShareJob': row(shares.rows.worker),
+    'expandMaskJob on the page': row(rows.thread),
+    'WebWorkerMaskExpander.expand': row(rows.worker),
+  });
 } finally {
   await browser.close();
   await assets.close();
