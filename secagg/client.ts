@@ -92,16 +92,8 @@ export class SecAggClient {
    */
   async shareKeysWith(roster: Roster, run: (job: ShareJob) => Promise<SharedKeys>): Promise<ShareKeys> {
     const job = this.checkRoster(roster);
-    let shared: SharedKeys;
-    try {
-      shared = await run(job);
-    } catch (err) {
-      if (err instanceof RangeError) this.refuse('BAD_ROSTER', err.message);
-      this.stageName = 'aborted';
-      this.forget();
-      throw err;
-    }
-    // A round abandoned meanwhile (forget() ran) leaves the client elsewhere: the shares are simply dropped.
+    const shared = await this.awaitJob(job, run);
+    // Checked again after the wait, as takeMask does: a client that left 'sharing' meanwhile takes nothing.
     this.expect('sharing');
     const misfit = sharedKeysMisfit(job, shared);
     if (misfit) this.refuse('BAD_INPUT', misfit);
@@ -179,16 +171,22 @@ export class SecAggClient {
    */
   async receiveSharesWith(forwarded: ForwardedShares, expand: (job: MaskJob) => Promise<ExpandedMask>): Promise<void> {
     const job = this.openForwarded(forwarded);
-    let expanded: ExpandedMask;
+    this.takeMask(job, await this.awaitJob(job, expand));
+  }
+
+  /**
+   * A job run elsewhere (shareKeysWith, receiveSharesWith): a RangeError (X25519 refused a neighbour key) is refused
+   * as BAD_ROSTER; any other failure aborts the client and is rethrown as it is.
+   */
+  private async awaitJob<J, R>(job: J, run: (job: J) => Promise<R>): Promise<R> {
     try {
-      expanded = await expand(job);
+      return await run(job);
     } catch (err) {
       if (err instanceof RangeError) this.refuse('BAD_ROSTER', err.message);
       this.stageName = 'aborted';
       this.forget();
       throw err;
     }
-    this.takeMask(job, expanded);
   }
 
   /** Opens the forwarded shares and describes the mask they call for; the client then waits at 'expanding'. */
