@@ -16,7 +16,7 @@ import {
   type UnmaskRequest,
 } from '@fedrec/protocol/secagg-messages.js';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
-import { contributionLayout, encodeContribution, runShareJob, SecAggClient, useWordSumKernel, type ShareJob } from '@fedrec/secagg';
+import { contributionLayout, encodeContribution, expandMaskJob, runShareJob, SecAggClient, useWordSumKernel } from '@fedrec/secagg';
 import { clientContribution, clientId } from './population.js';
 import { processCpuMs } from './cpu-clock.js';
 import { fullGc, minorGc } from './full-gc.js';
@@ -73,13 +73,14 @@ export type HostRequest =
 export interface HostReply {
   index: number;
   ms: number;
-  /** Of `ms`, the part that may run while the device trains (masked-input stage: receiveShares). */
-  precomputeMs?: number;
   /**
-   * Of `ms`, the part the SDK runs off the device's main thread, on its mask worker (share-keys stage: the share job,
-   * runShareJob; the roster checks stay on the main thread).
+   * Of `ms`, the part the SDK runs on the device's mask worker, off the main thread the device trains on (share keys:
+   * the share job, k agreements, two Shamir splits and k seals; masked input: the mask job, k agreements and k + 1
+   * expansions). It overlaps training wherever a second core is free.
    */
   offMainMs?: number;
+  /** Of `ms`, the part that needs the training result (masked input: quantizing and masking it). */
+  inputMs?: number;
   sent: unknown;
 }
 
@@ -105,6 +106,23 @@ async function step<T>(f: () => T | Promise<T>): Promise<{ ms: number; value: T 
   const ms = clock() - t;
   if (setup.traceSteps) traced.push(`${ms.toFixed(1)}/${(performance.now() - wall).toFixed(1)}`);
   return { ms, value };
+}
+
+/**
+ * A job runner for a SecAggClient `…With` call that runs the job in place, on this thread, and keeps its time on the
+ * step's clock: the part of the step the SDK hands to the device's mask worker.
+ */
+function offMain<J, R>(f: (job: J) => R | Promise<R>): { run: (job: J) => Promise<R>; ms: () => number } {
+  let ms = 0;
+  return {
+    run: async (job) => {
+      const t = clock();
+      const result = await f(job);
+      ms = clock() - t;
+      return result;
+    },
+    ms: () => ms,
+  };
 }
 
 /** This batch's steps for --trace-steps ("cpu/wall" ms; a masked-input client is two steps: receiveShares, maskInput). */
@@ -147,29 +165,25 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
       break;
     case 'share-keys':
       for (const { index, roster } of req.items) {
-        // As the SDK runs it with a mask worker (createNodeClient, createBrowserClient): the checks here, the job
-        // there. Here the job runs in place, timed apart on the same clock.
-        let offMainMs = 0;
-        const run = async (job: ShareJob) => {
-          const t = clock();
-          const shared = await runShareJob(job);
-          offMainMs = clock() - t;
-          return shared;
-        };
-        await timed(index, () => clients.get(index)!.shareKeysWith(check(rosterSchema, roster), run));
-        replies.at(-1)!.offMainMs = offMainMs;
+        // As the SDK runs it with a mask worker (createNodeClient, createBrowserClient): the roster checks on the main
+        // thread, the share job (agreements, Shamir splits, seals) on the worker. The same split here: offMainMs.
+        const job = offMain(runShareJob);
+        const { ms, value: sent } = await step(() => clients.get(index)!.shareKeysWith(check(rosterSchema, roster), job.run));
+        replies.push({ index, ms, offMainMs: job.ms(), sent });
       }
       break;
     case 'masked-input':
       for (const { index, forwarded } of req.items) {
         const client = clients.get(index)!;
-        // receiveShares (open the shares, agree and expand every mask) needs no input: the SDK runs it as soon as the
-        // forwarded shares arrive, while the device trains. Timed apart so the report can say what that hides.
-        const { ms: precomputeMs } = await step(() => client.receiveShares(check(forwardedSharesSchema, forwarded)));
+        // receiveShares needs no input: the SDK runs it as soon as the forwarded shares arrive, while the device
+        // trains, opening the shares on the main thread and handing the mask job (agreements, expansions) to its mask
+        // worker (client-sdk/secagg-participant.ts). The same split here, the job timed apart: offMainMs.
+        const job = offMain(expandMaskJob);
+        const { ms: receiveMs } = await step(() => client.receiveSharesWith(check(forwardedSharesSchema, forwarded), job.run));
         // Generating the training result is not client work the protocol adds; quantizing and masking it are.
         const c = clientContribution(setup.seed, index, setup.params, scratch);
-        const { ms, value: sent } = await step(() => client.maskInput(encodeContribution(c, layout, config!)));
-        replies.push({ index, ms: precomputeMs + ms, precomputeMs, sent });
+        const { ms: inputMs, value: sent } = await step(() => client.maskInput(encodeContribution(c, layout, config!)));
+        replies.push({ index, ms: receiveMs + inputMs, offMainMs: job.ms(), inputMs, sent });
         transfer.push(sent.masked.buffer as ArrayBuffer);
       }
       break;

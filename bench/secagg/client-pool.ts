@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ClientHeap, HostReply, HostRequest, HostSetup } from './client-host.js';
+import { setHeapGrowingPercent } from '@fedrec/coordinator/heap-growth.js';
 import { fullGc, settle } from './full-gc.js';
 
 const HOST_URL = new URL('./client-host.ts', import.meta.url);
@@ -32,12 +33,23 @@ export class ClientPool {
    * about every second masked-input step (README "Above the floor"), a cost that comes from simulating many clients in
    * one heap and lands on whichever step runs. Set through V8's flag before the hosts start, so it reaches only
    * isolates created from here on (the hosts), not the coordinator's heap, which is already configured.
+   *
+   * `coordinatorHeapGrowingPercent`: V8's old-generation growing factor on the coordinator's turns, as the service
+   * sets it for its process (coordinator/heap-growth.ts, CLI `--heap-growing-percent`, default 300); the hosts' turns
+   * run under V8's own dynamic factor (0), as a device's heap does. The flag is one for the whole process and V8 reads
+   * it when a collection recomputes a heap's limit, so it is switched at every turn: the sides never run at once.
    */
-  constructor(setup: HostSetup, hostCount = 1, hostOldSpaceMb = 0) {
+  constructor(
+    setup: HostSetup,
+    hostCount = 1,
+    hostOldSpaceMb = 0,
+    private readonly coordinatorHeapGrowingPercent = 0,
+  ) {
     if (!Number.isInteger(hostCount) || hostCount < 1) throw new RangeError(`hosts must be a positive integer, got ${hostCount}`);
     if (!Number.isInteger(hostOldSpaceMb) || hostOldSpaceMb < 0) throw new RangeError(`host old space must be a whole number of MB, got ${hostOldSpaceMb}`);
     if (hostOldSpaceMb > 0) setFlagsFromString(`--initial-old-space-size=${hostOldSpaceMb}`);
     this.hosts = Array.from({ length: hostCount }, () => startHost(setup));
+    setHeapGrowingPercent(coordinatorHeapGrowingPercent);
     for (const host of this.hosts) {
       host.on('message', (m: { ok: true; replies: HostReply[] } | { ok: false; error: string }) => {
         const p = this.pending.get(host)!;
@@ -57,11 +69,16 @@ export class ClientPool {
     return index % this.hosts.length;
   }
 
-  private call(host: Worker, req: HostRequest): Promise<HostReply[]> {
-    return new Promise((resolve, reject) => {
-      this.pending.set(host, { resolve, reject });
-      host.postMessage(req);
-    });
+  private async call(host: Worker, req: HostRequest): Promise<HostReply[]> {
+    setHeapGrowingPercent(0);
+    try {
+      return await new Promise<HostReply[]>((resolve, reject) => {
+        this.pending.set(host, { resolve, reject });
+        host.postMessage(req);
+      });
+    } finally {
+      setHeapGrowingPercent(this.coordinatorHeapGrowingPercent);
+    }
   }
 
   /**

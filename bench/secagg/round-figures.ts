@@ -10,11 +10,15 @@ export interface RoundFigures {
    */
   stages: Record<string, { clientMaxMs: number; serverMs: number; clientMedianMs?: number }>;
   /**
-   * The critical path when each client's receiveShares (mask expansion, needs no input) runs while it trains and
-   * training takes at least as long: the masked-input stage then costs a client only quantizing and masking.
-   * Undefined where the harness does not time it apart (plain, the in-process harness).
+   * The round as the SDK schedules it (client-sdk/secagg-participant.ts): a device starts training with stage 0 and
+   * trains on its main thread; share keys and opening the forwarded shares run on that thread between training
+   * steps, the mask job on its mask worker. Once training is at least `trainingAtLeastMs` (the first two stages' critical
+   * path plus the slowest client's receiveShares), what the round adds after training is `ms`: the slowest device's
+   * main-thread work before its input (advertise + share keys + opening + quantizing and masking, each client's own
+   * sum) + the coordinator's masked-input stage + the unmask stage (slowest client + coordinator). Plain's round after
+   * training is its critical path. Undefined where the harness does not time the parts apart (plain, in-process).
    */
-  overlappedMs?: number;
+  scheduled?: { ms: number; trainingAtLeastMs: number };
   totalMs: number;
   serverMs: number;
   clientMedianMs: number;

@@ -183,8 +183,8 @@ describe('task runner', function () {
   });
 
   it('expands the masks when the forwarded shares arrive, while the device is still training', async () => {
-    // The benchmark's "masks during training" column assumes this order (bench/secagg.ts): receiveShares needs no
-    // input, so it must not wait for the trainer.
+    // The benchmark's "as the SDK schedules it" column assumes this order (bench/secagg/worker-rounds.ts): share keys
+    // and receiveShares need no input, so neither may wait for the trainer (both answer here while it is gated).
     const trainer = new GatedTrainer();
     let release!: () => void;
     trainer.gate = new Promise((r) => (release = r));
