@@ -1,0 +1,268 @@
+import {
+  BLOCK,
+  BR,
+  BR_IF,
+  ELSE,
+  END,
+  F32_DEMOTE_F64,
+  F32_LOAD,
+  F64,
+  F64_ABS,
+  F64_ADD,
+  F64_CONVERT_I32_U,
+  F64_DIV,
+  F64_FLOOR,
+  F64_GE,
+  F64_LOAD,
+  F64_LT,
+  F64_MAX,
+  F64_MIN,
+  F64_MUL,
+  F64_NEG,
+  F64_PROMOTE_F32,
+  F64_SUB,
+  I32,
+  I32_ADD,
+  I32_EQZ,
+  I32_GE_U,
+  I32_LOAD,
+  I32_SHL,
+  I32_SHR_U,
+  I32_STORE,
+  I32_SUB,
+  I32_TRUNC_F64_S,
+  IF,
+  LOOP,
+  RETURN,
+  SELECT,
+  VOID,
+  WASM_HEADER,
+  f64Const,
+  i32Const,
+  leb,
+  localGet,
+  localSet,
+  localTee,
+  section,
+  wasmName,
+} from '@fedrec/protocol/wasm-binary.js';
+import { levels, quantizationStep } from './quantize.js';
+
+/**
+ * The delta part of a client's contribution (encodeContribution), quantized by a WebAssembly kernel: the L2 norm's
+ * sum of squares, then per element v = fround(delta[i] · scale), x = w · clip(v, ±clipAt), q = round(clip(x, ±range) /
+ * step) (to nearest, or floor(· + u_i) with a dither word u_i = word / 2^32), clamped to ±levels, stored as int32.
+ *
+ * Why a kernel: a device quantizes once a round, so the JavaScript loop runs cold (interpreted until V8 optimizes
+ * it) on the round's critical path after training; a WebAssembly module is compiled before its first call. Why it
+ * is bit-identical to the JavaScript path (quantizeInto): every step is one IEEE 754 float64 operation with
+ * round-to-nearest-even in the same order (f32.demote is Math.fround; min/max keep NaN, which the finiteness test
+ * then reports), and Math.round(s) (halves toward +∞) is spelled f = floor(s), s − f ≥ 1/2 ? f + 1 : f, where
+ * s − f is exact for every |s| below 2^52. Hand-encoded with named opcodes like secagg/word-sum.ts; where
+ * WebAssembly is missing or the host is big-endian (wasm memory is little-endian) encodeContribution runs the
+ * JavaScript path.
+ */
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const PAGE_BYTES = 64 * 1024;
+
+const f32Load = [F32_LOAD, 2, 0];
+const f64Load = [F64_LOAD, 3, 0];
+const i32Load = [I32_LOAD, 2, 0];
+const i32Store = [I32_STORE, 2, 0];
+const withLength = (code: number[]) => [...leb(code.length), ...code];
+/** f64.max(−bound, f64.min(bound, value)): pushes the clipped value (the clip of quantize.ts; NaN stays NaN). */
+const clipped = (bound: number, value: number[]) => [...localGet(bound), F64_NEG, ...localGet(bound), ...value, F64_MIN, F64_MAX];
+
+/**
+ * (func $sumSquares (param $p i32) (param $end i32) (result f64) (local $s f64) (local $v f64))
+ * $s += v·v for the float32 at byte addresses $p, $p + 4, … below $end, in index order (as l2Scale sums).
+ */
+// prettier-ignore
+const SUM_SQUARES = withLength([
+  1, 2, F64, // $s, $v
+  BLOCK, VOID, LOOP, VOID,
+  ...localGet(0), ...localGet(1), I32_GE_U, BR_IF, 1,
+  ...localGet(0), ...f32Load, F64_PROMOTE_F32, ...localTee(3), ...localGet(3), F64_MUL, ...localGet(2), F64_ADD, ...localSet(2),
+  ...localGet(0), ...i32Const(4), I32_ADD, ...localSet(0),
+  BR, 0,
+  END, END,
+  ...localGet(2),
+  END,
+]);
+
+// The quantizer's parameters and locals, by index.
+const [AT, ROWS, COLS, WEIGHT_AT, DITHER_OFFSET, SCALE, CLIP_AT, RANGE, STEP, TOP, STOCHASTIC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const [P, END_P, W, X, S, Q] = [11, 12, 13, 14, 15, 16];
+
+/**
+ * (func $quantize (param $at $rows $cols $weightAt $ditherOffset i32) (param $scale $clipAt $range $step $top f64)
+ *   (param $stochastic i32) (result i32))
+ * Quantizes $rows × $cols float32 from element $at in place (the int32 replaces the float), row r weighing the
+ * float64 at $weightAt + 8r; element i's dither word sits at byte 4i + $ditherOffset. Returns −1, or the index of
+ * the first element whose weighted value is not finite (the caller throws, as quantizeInto does).
+ */
+// prettier-ignore
+const QUANTIZE = withLength([
+  2, 2, I32, 4, F64, // $p $end; $w $x $s $q
+  ...localGet(AT), ...i32Const(2), I32_SHL, ...localSet(P),
+  BLOCK, VOID, LOOP, VOID, // each row
+  ...localGet(ROWS), I32_EQZ, BR_IF, 1,
+  ...localGet(WEIGHT_AT), ...f64Load, ...localSet(W),
+  ...localGet(P), ...localGet(COLS), ...i32Const(2), I32_SHL, I32_ADD, ...localSet(END_P),
+  BLOCK, VOID, LOOP, VOID, // each element of the row
+  ...localGet(P), ...localGet(END_P), I32_GE_U, BR_IF, 1,
+  // $x = $w · clip(fround(value · $scale), ±$clipAt)
+  ...localGet(W),
+  ...clipped(CLIP_AT, [...localGet(P), ...f32Load, F64_PROMOTE_F32, ...localGet(SCALE), F64_MUL, F32_DEMOTE_F64, F64_PROMOTE_F32]),
+  F64_MUL, ...localTee(X),
+  // not |$x| < ∞ (NaN or ±∞): report the element
+  F64_ABS, ...f64Const(Infinity), F64_LT, I32_EQZ, IF, VOID, ...localGet(P), ...i32Const(2), I32_SHR_U, RETURN, END,
+  ...clipped(RANGE, localGet(X)), ...localGet(STEP), F64_DIV, ...localSet(S),
+  ...localGet(STOCHASTIC), IF, VOID,
+  // $q = floor($s + word · 2^-32)
+  ...localGet(S), ...localGet(P), ...localGet(DITHER_OFFSET), I32_ADD, ...i32Load, F64_CONVERT_I32_U, ...f64Const(2 ** -32), F64_MUL,
+  F64_ADD, F64_FLOOR, ...localSet(Q),
+  ELSE,
+  // $q = Math.round($s): f = floor($s); $s − f ≥ 0.5 ? f + 1 : f
+  ...localGet(S), F64_FLOOR, ...localTee(Q), ...f64Const(1), F64_ADD, ...localGet(Q),
+  ...localGet(S), ...localGet(Q), F64_SUB, ...f64Const(0.5), F64_GE, SELECT, ...localSet(Q),
+  END,
+  ...localGet(P), ...clipped(TOP, localGet(Q)), I32_TRUNC_F64_S, ...i32Store,
+  ...localGet(P), ...i32Const(4), I32_ADD, ...localSet(P),
+  BR, 0,
+  END, END,
+  ...localGet(WEIGHT_AT), ...i32Const(8), I32_ADD, ...localSet(WEIGHT_AT),
+  ...localGet(ROWS), ...i32Const(1), I32_SUB, ...localSet(ROWS),
+  BR, 0,
+  END, END,
+  ...i32Const(-1),
+  END,
+]);
+
+// prettier-ignore
+const MODULE_BYTES = new Uint8Array([
+  ...WASM_HEADER,
+  ...section(1, [2,
+    0x60, 2, I32, I32, 1, F64, // type 0: (i32, i32) -> f64
+    0x60, 11, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, I32, 1, I32, // type 1: (5 × i32, 5 × f64, i32) -> i32
+  ]),
+  ...section(2, [1, ...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 0x01]), // import env.memory, at least 1 page
+  ...section(3, [2, 0, 1]),
+  ...section(7, [2, ...wasmName('sumSquares'), 0x00, 0, ...wasmName('quantize'), 0x00, 1]),
+  ...section(10, [2, ...SUM_SQUARES, ...QUANTIZE]),
+]);
+
+/** The few WebAssembly calls used here, typed locally: secagg compiles against ES2022 only (no DOM, no @types/node). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface KernelExports {
+  sumSquares(from: number, end: number): number;
+  quantize(...args: [number, number, number, number, number, number, number, number, number, number, number]): number;
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+function compile(): object | null {
+  if (!LITTLE_ENDIAN_HOST || !wasm || !wasm.validate(MODULE_BYTES)) return null;
+  return new wasm.Module(MODULE_BYTES);
+}
+
+const kernelModule = compile();
+
+/** Whether encodeContribution quantizes deltas on the WebAssembly kernel on this platform. */
+export const quantizeKernel = kernelModule !== null;
+
+/** The quantizer's settings for one delta (those of quantizeInto, plus the L2 scale and the element clip before the weight). */
+export interface KernelQuantization {
+  scale: number;
+  clipAt: number;
+  range: number;
+  bits: number;
+  stochastic: boolean;
+}
+
+/** One thread's memory and instance, grown when a longer delta comes (a fresh memory per call would cost more than the work). */
+let instance: { memory: WasmMemory; exports: KernelExports } | null = null;
+
+/**
+ * The kernel's memory laid out for one delta: [delta as float32, overwritten by its int32 encoding | dither words |
+ * weights as float64]. Fill `dither` and `weights` through the views, then `load` the delta and quantize its runs.
+ */
+export class DeltaQuantizer {
+  /** Dither words (u = word / 2^32): word i belongs to element i; words past the delta are the caller's to use. */
+  readonly dither: Uint32Array;
+  readonly weights: Float64Array;
+  private readonly exports: KernelExports;
+  private readonly values: Float32Array;
+  private readonly weightsAt: number;
+
+  private constructor(memory: WasmMemory, exports: KernelExports, length: number, ditherWords: number, weights: number) {
+    this.exports = exports;
+    this.values = new Float32Array(memory.buffer, 0, length);
+    this.dither = new Uint32Array(memory.buffer, 4 * length, ditherWords);
+    this.weightsAt = 8 * Math.ceil((4 * length + 4 * ditherWords) / 8);
+    this.weights = new Float64Array(memory.buffer, this.weightsAt, weights);
+  }
+
+  /** This thread's quantizer with room for the sizes given, or null where the kernel is missing. */
+  static forThread(length: number, ditherWords: number, weights: number): DeltaQuantizer | null {
+    if (!kernelModule) return null;
+    const bytes = 8 * Math.ceil((4 * length + 4 * ditherWords) / 8) + 8 * weights;
+    const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
+    if (!instance) {
+      const memory = new wasm!.Memory({ initial: pages });
+      instance = { memory, exports: new wasm!.Instance(kernelModule, { env: { memory } }).exports as unknown as KernelExports };
+    }
+    const have = instance.memory.buffer.byteLength / PAGE_BYTES;
+    if (pages > have) instance.memory.grow(pages - have);
+    return new DeltaQuantizer(instance.memory, instance.exports, length, ditherWords, weights);
+  }
+
+  load(delta: Float32Array): void {
+    if (delta.length !== this.values.length) throw new RangeError(`delta has ${delta.length} values, the quantizer holds ${this.values.length}`);
+    this.values.set(delta);
+  }
+
+  /** Σ delta[i]² in float64, in index order (l2Scale's sum). */
+  sumOfSquares(): number {
+    return this.exports.sumSquares(0, 4 * this.values.length);
+  }
+
+  /**
+   * Quantizes rows × cols elements from `at`, row r weighing weights[weight + r]; throws quantizeInto's RangeError
+   * for an element whose weighted value is not finite (the elements before it are already overwritten).
+   */
+  quantizeRows(at: number, rows: number, cols: number, weight: number, q: KernelQuantization): void {
+    if (at < 0 || at + rows * cols > this.values.length || weight < 0 || weight + rows > this.weights.length) {
+      throw new RangeError(`${rows} rows of ${cols} at ${at} (weights from ${weight}) do not fit the quantizer`);
+    }
+    const step = quantizationStep(q.range, q.bits);
+    const bad = this.exports.quantize(
+      at,
+      rows,
+      cols,
+      this.weightsAt + 8 * weight,
+      4 * this.values.length,
+      q.scale,
+      q.clipAt,
+      q.range,
+      step,
+      levels(q.bits),
+      q.stochastic ? 1 : 0,
+    );
+    if (bad >= 0) throw new RangeError(`cannot quantize non-finite value at ${bad}`);
+  }
+
+  /** The encodings (two's complement int32, i.e. the uint32 quantizeInto stores) into out[0, length). */
+  copyTo(out: Uint32Array): void {
+    out.set(new Uint32Array(this.values.buffer, 0, this.values.length));
+  }
+}
