@@ -180,6 +180,13 @@ const kernelModule = compile();
 /** Whether encodeContribution quantizes deltas on the WebAssembly kernel on this platform. */
 export const quantizeKernel = kernelModule !== null;
 
+let kernelByDefault = true;
+
+/** Turns the kernel off (or back on) in this thread, so tests can run the JavaScript path where the kernel exists. Results are identical either way. */
+export function useQuantizeKernel(on: boolean): void {
+  kernelByDefault = on;
+}
+
 /** The quantizer's settings for one delta (those of quantizeInto, plus the L2 scale and the element clip before the weight). */
 export interface KernelQuantization {
   scale: number;
@@ -214,7 +221,7 @@ export class DeltaQuantizer {
 
   /** This thread's quantizer with room for the sizes given, or null where the kernel is missing. */
   static forThread(length: number, ditherWords: number, weights: number): DeltaQuantizer | null {
-    if (!kernelModule) return null;
+    if (!kernelModule || !kernelByDefault) return null;
     const bytes = 8 * Math.ceil((4 * length + 4 * ditherWords) / 8) + 8 * weights;
     const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
     if (!instance) {
