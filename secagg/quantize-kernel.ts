@@ -46,6 +46,7 @@ import {
   section,
   wasmName,
 } from '@fedrec/protocol/wasm-binary.js';
+import { compileKernel, instantiateKernel, WASM_PAGE_BYTES, type WasmMemory } from './wasm-host.js';
 import { levels, quantizationStep } from './quantize.js';
 
 /**
@@ -62,9 +63,6 @@ import { levels, quantizationStep } from './quantize.js';
  * WebAssembly is missing or the host is big-endian (wasm memory is little-endian) encodeContribution runs the
  * JavaScript path.
  */
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const PAGE_BYTES = 64 * 1024;
 
 const f32Load = [F32_LOAD, 2, 0];
 const f64Load = [F64_LOAD, 3, 0];
@@ -153,29 +151,12 @@ const MODULE_BYTES = new Uint8Array([
   ...section(10, [2, ...SUM_SQUARES, ...QUANTIZE]),
 ]);
 
-/** The few WebAssembly calls used here, typed locally: secagg compiles against ES2022 only (no DOM, no @types/node). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
 interface KernelExports {
   sumSquares(from: number, end: number): number;
   quantize(...args: [number, number, number, number, number, number, number, number, number, number, number]): number;
 }
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-function compile(): object | null {
-  if (!LITTLE_ENDIAN_HOST || !wasm || !wasm.validate(MODULE_BYTES)) return null;
-  return new wasm.Module(MODULE_BYTES);
-}
-
-const kernelModule = compile();
+const kernelModule = compileKernel(MODULE_BYTES);
 
 /** Whether encodeContribution quantizes deltas on the WebAssembly kernel on this platform. */
 export const quantizeKernel = kernelModule !== null;
@@ -223,12 +204,12 @@ export class DeltaQuantizer {
   static forThread(length: number, ditherWords: number, weights: number): DeltaQuantizer | null {
     if (!kernelModule || !kernelByDefault) return null;
     const bytes = 8 * Math.ceil((4 * length + 4 * ditherWords) / 8) + 8 * weights;
-    const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
     if (!instance) {
-      const memory = new wasm!.Memory({ initial: pages });
-      instance = { memory, exports: new wasm!.Instance(kernelModule, { env: { memory } }).exports as unknown as KernelExports };
+      const { memory, exports } = instantiateKernel(kernelModule, bytes);
+      instance = { memory, exports: exports as unknown as KernelExports };
     }
-    const have = instance.memory.buffer.byteLength / PAGE_BYTES;
+    const pages = Math.ceil(bytes / WASM_PAGE_BYTES);
+    const have = instance.memory.buffer.byteLength / WASM_PAGE_BYTES;
     if (pages > have) instance.memory.grow(pages - have);
     return new DeltaQuantizer(instance.memory, instance.exports, length, ditherWords, weights);
   }
