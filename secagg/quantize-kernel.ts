@@ -30,6 +30,7 @@ import {
   I32_SHR_U,
   I32_STORE,
   I32_SUB,
+  I32_AND,
   I32_TRUNC_F64_S,
   IF,
   LOOP,
@@ -44,6 +45,8 @@ import {
   localSet,
   localTee,
   section,
+  simd,
+  V128,
   wasmName,
 } from '@fedrec/protocol/wasm-binary.js';
 import { compileKernel, instantiateKernel, WASM_PAGE_BYTES, type WasmMemory } from './wasm-host.js';
@@ -55,13 +58,15 @@ import { levels, quantizationStep } from './quantize.js';
  * step) (to nearest, or floor(· + u_i) with a dither word u_i = word / 2^32), clamped to ±levels, stored as int32.
  *
  * Why a kernel: a device quantizes once a round, so the JavaScript loop runs cold (interpreted until V8 optimizes
- * it) on the round's critical path after training; a WebAssembly module is compiled before its first call. Why it
- * is bit-identical to the JavaScript path (quantizeInto): every step is one IEEE 754 float64 operation with
- * round-to-nearest-even in the same order (f32.demote is Math.fround; min/max keep NaN, which the finiteness test
- * then reports), and Math.round(s) (halves toward +∞) is spelled f = floor(s), s − f ≥ 1/2 ? f + 1 : f, where
- * s − f is exact for every |s| below 2^52. Hand-encoded with named opcodes like secagg/word-sum.ts; where
- * WebAssembly is missing or the host is big-endian (wasm memory is little-endian) encodeContribution runs the
- * JavaScript path.
+ * it) on the round's critical path after training; a WebAssembly module is compiled before its first call.
+ * Why it is bit-identical to the JavaScript path (quantizeInto): every step is one IEEE 754 float64 operation with
+ * round-to-nearest-even in the same order (f32.demote is Math.fround), two elements at a time in f64x2 lanes (lanes
+ * are separate elements, nothing is reassociated; the sum of squares stays one sequential scalar sum); the clips are
+ * pmin/pmax, which are JavaScript's `x > b ? b : x` and `x < −b ? −b : x` exactly, NaN and −0 included (and 3x
+ * faster here than f64x2.min/max, whose IEEE NaN and signed-zero rules cost V8 an instruction sequence each);
+ * Math.round(s) (halves toward +∞) is spelled f = floor(s), s − f ≥ 1/2 ? f + 1 : f, with s − f exact for |s| < 2^52.
+ * Hand-encoded with named opcodes like secagg/word-sum.ts; where WebAssembly SIMD is missing or the host is
+ * big-endian (wasm memory is little-endian) encodeContribution runs the JavaScript path.
  */
 
 const f32Load = [F32_LOAD, 2, 0];
@@ -89,26 +94,88 @@ const SUM_SQUARES = withLength([
   END,
 ]);
 
+// The two-lane (f64x2) forms of the same operations: the same IEEE results per lane, two elements per step.
+const V128_LOAD64_ZERO = [...simd(0x5d), 3, 0]; // two float32 or two uint32 into the low half
+const V128_STORE64_LANE0 = [...simd(0x5b), 3, 0, 0]; // the low two int32
+const F64X2_SPLAT = simd(0x14);
+const F64X2_EXTRACT_LANE0 = [...simd(0x21), 0];
+const F64X2_LT = simd(0x49);
+const F64X2_GE = simd(0x4c);
+const V128_BITSELECT = simd(0x52);
+const F32X4_DEMOTE_F64X2_ZERO = simd(0x5e);
+const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
+const F64X2_FLOOR = simd(0x75);
+const I64X2_ALL_TRUE = simd(0xc3);
+const F64X2_ABS = simd(0xec);
+const F64X2_ADD = simd(0xf0);
+const F64X2_SUB = simd(0xf1);
+const F64X2_MUL = simd(0xf2);
+const F64X2_DIV = simd(0xf3);
+const F64X2_PMIN = simd(0xf6);
+const F64X2_PMAX = simd(0xf7);
+const I32X4_TRUNC_SAT_F64X2_S_ZERO = simd(0xfc);
+const F64X2_CONVERT_LOW_I32X4_U = simd(0xff);
+
 // The quantizer's parameters and locals, by index.
 const [AT, ROWS, COLS, WEIGHT_AT, DITHER_OFFSET, SCALE, CLIP_AT, RANGE, STEP, TOP, STOCHASTIC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-const [P, END_P, W, X, S, Q] = [11, 12, 13, 14, 15, 16];
+const [P, END_P, W, X, S, Q, END_PAIRS] = [11, 12, 13, 14, 15, 16, 17];
+// prettier-ignore
+const [V_SCALE, V_CLIP, V_NCLIP, V_RANGE, V_NRANGE, V_STEP, V_TOP, V_NTOP, V_W, V_X, V_S, V_Q, V_INF, V_ONE, V_HALF, V_TWO32] =
+  [18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33];
+const splat = (value: number[], local: number) => [...value, ...F64X2_SPLAT, ...localSet(local)];
+/**
+ * clip(value, ±bound) of quantize.ts on both lanes, exactly: pmin(v, b) = b < v ? b : v, then pmax(·, −b) = · < −b ?
+ * −b : · (NaN and −0 pass through as in JavaScript; single minpd/maxpd instructions, where f64x2.min/max need a
+ * sequence each for IEEE's NaN and signed-zero rules).
+ */
+const clippedPair = (low: number, high: number, value: number[]) => [...value, ...localGet(high), ...F64X2_PMIN, ...localGet(low), ...F64X2_PMAX];
 
 /**
  * (func $quantize (param $at $rows $cols $weightAt $ditherOffset i32) (param $scale $clipAt $range $step $top f64)
  *   (param $stochastic i32) (result i32))
  * Quantizes $rows × $cols float32 from element $at in place (the int32 replaces the float), row r weighing the
  * float64 at $weightAt + 8r; element i's dither word sits at byte 4i + $ditherOffset. Returns −1, or the index of
- * the first element whose weighted value is not finite (the caller throws, as quantizeInto does).
+ * the first element whose weighted value is not finite (the caller throws, as quantizeInto does). Each row runs in
+ * pairs of elements (f64x2), then its odd last element alone.
  */
 // prettier-ignore
 const QUANTIZE = withLength([
-  2, 2, I32, 4, F64, // $p $end; $w $x $s $q
+  4, 2, I32, 4, F64, 1, I32, 16, V128, // $p $end; $w $x $s $q; $endPairs; the v128 locals
+  ...splat(localGet(SCALE), V_SCALE), ...splat(localGet(CLIP_AT), V_CLIP), ...splat([...localGet(CLIP_AT), F64_NEG], V_NCLIP),
+  ...splat(localGet(RANGE), V_RANGE), ...splat([...localGet(RANGE), F64_NEG], V_NRANGE), ...splat(localGet(STEP), V_STEP),
+  ...splat(localGet(TOP), V_TOP), ...splat([...localGet(TOP), F64_NEG], V_NTOP),
+  ...splat(f64Const(Infinity), V_INF), ...splat(f64Const(1), V_ONE), ...splat(f64Const(0.5), V_HALF), ...splat(f64Const(2 ** -32), V_TWO32),
   ...localGet(AT), ...i32Const(2), I32_SHL, ...localSet(P),
   BLOCK, VOID, LOOP, VOID, // each row
   ...localGet(ROWS), I32_EQZ, BR_IF, 1,
-  ...localGet(WEIGHT_AT), ...f64Load, ...localSet(W),
-  ...localGet(P), ...localGet(COLS), ...i32Const(2), I32_SHL, I32_ADD, ...localSet(END_P),
-  BLOCK, VOID, LOOP, VOID, // each element of the row
+  ...localGet(WEIGHT_AT), ...f64Load, ...localTee(W), ...F64X2_SPLAT, ...localSet(V_W),
+  ...localGet(P), ...localGet(COLS), ...i32Const(2), I32_SHL, I32_ADD, ...localTee(END_P),
+  ...localGet(COLS), ...i32Const(1), I32_AND, ...i32Const(2), I32_SHL, I32_SUB, ...localSet(END_PAIRS),
+
+  BLOCK, VOID, LOOP, VOID, // each pair of elements of the row
+  ...localGet(P), ...localGet(END_PAIRS), I32_GE_U, BR_IF, 1,
+  ...localGet(V_W),
+  ...clippedPair(V_NCLIP, V_CLIP, [...localGet(P), ...V128_LOAD64_ZERO, ...F64X2_PROMOTE_LOW_F32X4, ...localGet(V_SCALE), ...F64X2_MUL,
+    ...F32X4_DEMOTE_F64X2_ZERO, ...F64X2_PROMOTE_LOW_F32X4]),
+  ...F64X2_MUL, ...localTee(V_X),
+  // a lane not finite: report the first such element (the second when the first lane is finite)
+  ...F64X2_ABS, ...localGet(V_INF), ...F64X2_LT, ...I64X2_ALL_TRUE, I32_EQZ, IF, VOID,
+  ...localGet(P), ...i32Const(2), I32_SHR_U, ...localGet(V_X), ...F64X2_EXTRACT_LANE0, F64_ABS, ...f64Const(Infinity), F64_LT, I32_ADD, RETURN,
+  END,
+  ...clippedPair(V_NRANGE, V_RANGE, localGet(V_X)), ...localGet(V_STEP), ...F64X2_DIV, ...localSet(V_S),
+  ...localGet(STOCHASTIC), IF, VOID,
+  ...localGet(V_S), ...localGet(P), ...localGet(DITHER_OFFSET), I32_ADD, ...V128_LOAD64_ZERO, ...F64X2_CONVERT_LOW_I32X4_U, ...localGet(V_TWO32),
+  ...F64X2_MUL, ...F64X2_ADD, ...F64X2_FLOOR, ...localSet(V_Q),
+  ELSE,
+  ...localGet(V_S), ...F64X2_FLOOR, ...localTee(V_Q), ...localGet(V_ONE), ...F64X2_ADD, ...localGet(V_Q),
+  ...localGet(V_S), ...localGet(V_Q), ...F64X2_SUB, ...localGet(V_HALF), ...F64X2_GE, ...V128_BITSELECT, ...localSet(V_Q),
+  END,
+  ...localGet(P), ...clippedPair(V_NTOP, V_TOP, localGet(V_Q)), ...I32X4_TRUNC_SAT_F64X2_S_ZERO, ...V128_STORE64_LANE0,
+  ...localGet(P), ...i32Const(8), I32_ADD, ...localSet(P),
+  BR, 0,
+  END, END,
+
+  BLOCK, VOID, LOOP, VOID, // the row's odd last element, if any: the same steps on one lane
   ...localGet(P), ...localGet(END_P), I32_GE_U, BR_IF, 1,
   // $x = $w · clip(fround(value · $scale), ±$clipAt)
   ...localGet(W),
