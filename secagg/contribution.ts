@@ -78,6 +78,21 @@ function scaleToBound(sumOfSquares: number, bound: number): number {
 }
 
 /**
+ * Readies encodeContribution for `layout` ahead of the call: a device runs it when a round starts, before training,
+ * so the quantization after training (on the round's critical path) finds the kernel's memory made at its size and
+ * its pages touched, the kernel run once and the platform's CSPRNG loaded. Optional: the first encodeContribution
+ * does the same work itself.
+ */
+export function prepareContribution(layout: ContributionLayout): void {
+  const kernel = DeltaQuantizer.forThread(layout.deltaLength, layout.vectorLength, 1 + layout.rowWeightsLength);
+  if (!kernel) return;
+  cryptoUniformWords.fill(kernel.dither);
+  kernel.load(new Float32Array(layout.deltaLength));
+  kernel.weights.fill(0);
+  kernel.quantizeRows(0, 1, layout.deltaLength, 0, { scale: 1, clipAt: 1, range: 1, bits: 16, stochastic: true });
+}
+
+/**
  * The quantized vector a client masks. `random` drives stochastic rounding. By default the dither comes in bulk
  * (cryptoUniformWords) and the delta is quantized by the WebAssembly kernel (quantize-kernel.ts), fast from the first
  * call; a UniformSource (the tests' seeded ones) runs the JavaScript path, one draw per value in index order as

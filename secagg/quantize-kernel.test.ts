@@ -6,6 +6,7 @@ import {
   DeltaQuantizer,
   encodeContribution,
   levels,
+  prepareContribution,
   quantizationStep,
   quantizeInto,
   quantizeKernel,
@@ -230,6 +231,20 @@ describe('secagg quantization on the WebAssembly kernel (bit-identical to the Ja
     assert.ok(
       sums.weightedDeltaSum.every((x) => Math.abs(x) < 1e-12 || Math.abs(x - step) < 1e-12),
       'each value rounds to 0 or 1 step',
+    );
+  });
+
+  it('prepareContribution (run while the device trains) changes no encoding, before or after the memory grows', () => {
+    const cfg = config({ rounding: 'stochastic', normBound: 3 });
+    const c = contribution(80, true, false);
+    const words = seededWords(81, layout.vectorLength);
+    const before = encodeContribution(c, layout, cfg, bulk(words));
+    prepareContribution(contributionLayout({ tensors: [{ name: 'w', shape: [300_000], dtype: 'float32', shared: true }] }));
+    prepareContribution(layout);
+    assert.deepEqual(encodeContribution(c, layout, cfg, bulk(words)), before);
+    assert.deepEqual(
+      before,
+      encoded(false, () => encodeContribution(c, layout, cfg, uniformsFromWords(words))),
     );
   });
 

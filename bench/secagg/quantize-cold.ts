@@ -3,8 +3,9 @@
  * Math.random draw per value, the loops interpreted until V8 optimizes them) and on the WebAssembly kernel (shipped:
  * dither drawn in bulk, secagg/quantize-kernel.ts). A device quantizes once a round, so its figure is the cold one.
  *   node --import tsx bench/secagg/quantize-cold.ts [--params 100000] [--item-rows 0] [--norm-bound <L2>] [--processes 5] [--warm 30]
- * Cold: the first call in a fresh process (one per sample, the two paths' processes interleaved); warm: the median of
- * the next --warm calls in the same processes. Times are process CPU (user + system, V8's compiler threads included)
+ * Cold: the first call in a fresh process (one per sample, the paths' processes interleaved); warm: the median of
+ * the next --warm calls in the same processes. A third path runs prepareContribution first, as SecAggParticipant does
+ * while the device trains, and prints its cost apart (off the critical path). Times are process CPU (user + system, V8's compiler threads included)
  * and wall; the config is the workers harness's (bench/secagg.ts: clipRange 0.1, maxWeight 256, stochastic).
  */
 import { spawnSync } from 'node:child_process';
@@ -13,12 +14,17 @@ import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { parseSecAggConfig } from '@fedrec/protocol';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
-import { contributionLayout, encodeContribution, quantizeKernel } from '@fedrec/secagg';
+import { contributionLayout, encodeContribution, prepareContribution, quantizeKernel } from '@fedrec/secagg';
 import { processCpuMs } from './cpu-clock.js';
 import { clientContribution } from './population.js';
 
-const PATHS = ['js', 'kernel'] as const;
+const PATHS = ['js', 'kernel', 'prepared'] as const;
 type Path = (typeof PATHS)[number];
+const LABELS: Record<Path, string> = {
+  js: 'JavaScript, Math.random (before)',
+  kernel: 'WebAssembly kernel, bulk dither',
+  prepared: 'the same after prepareContribution (as the SDK runs it)',
+};
 
 const opts = new Command()
   .option('--params <n>', 'dense parameters per delta', '100000')
@@ -31,6 +37,8 @@ const opts = new Command()
   .opts<{ params: string; itemRows: string; normBound?: string; processes: string; warm: string; child?: Path }>();
 
 interface Figures {
+  /** prepareContribution's own CPU time ('prepared' path only; the participant runs it before training ends). */
+  prepareCpuMs: number;
   coldCpuMs: number;
   coldWallMs: number;
   warmCpuMs: number;
@@ -55,7 +63,10 @@ function child(path: Path): Figures {
     const rowWeights = Float32Array.from({ length: layout.rowWeightsLength }, (_, r) => (r * 7 + i) % 21);
     return { ...c, rowWeights };
   });
-  if (path === 'kernel' && !quantizeKernel) throw new Error('no WebAssembly kernel on this platform');
+  if (path !== 'js' && !quantizeKernel) throw new Error('no WebAssembly kernel on this platform');
+  const t = processCpuMs();
+  if (path === 'prepared') prepareContribution(layout);
+  const prepareCpuMs = processCpuMs() - t;
   const cpu: number[] = [];
   const wall: number[] = [];
   for (const c of inputs) {
@@ -68,14 +79,14 @@ function child(path: Path): Figures {
     cpu.push(processCpuMs() - t0);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-  return { coldCpuMs: cpu[0]!, coldWallMs: wall[0]!, warmCpuMs: median(cpu.slice(1)), warmWallMs: median(wall.slice(1)) };
+  return { prepareCpuMs, coldCpuMs: cpu[0]!, coldWallMs: wall[0]!, warmCpuMs: median(cpu.slice(1)), warmWallMs: median(wall.slice(1)) };
 }
 
 if (opts.child) {
   console.log(JSON.stringify(child(opts.child)));
 } else {
   const forwarded = process.argv.slice(2);
-  const runs: Record<Path, Figures[]> = { js: [], kernel: [] };
+  const runs: Record<Path, Figures[]> = { js: [], kernel: [], prepared: [] };
   for (let p = 0; p < Number(opts.processes); p++) {
     for (const path of PATHS) {
       const out = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...forwarded, '--child', path], { encoding: 'utf8' });
@@ -94,8 +105,9 @@ if (opts.child) {
       PATHS.map((path) => {
         const f = runs[path];
         return [
-          path === 'js' ? 'JavaScript, Math.random (before)' : 'WebAssembly kernel, bulk dither (shipped)',
+          LABELS[path],
           {
+            'prepare cpu ms': path === 'prepared' ? median(f.map((x) => x.prepareCpuMs)).toFixed(2) : '',
             'cold cpu ms (each process)': list(f.map((x) => x.coldCpuMs)),
             'cold wall ms (each process)': list(f.map((x) => x.coldWallMs)),
             'cold cpu median': median(f.map((x) => x.coldCpuMs)).toFixed(2),
