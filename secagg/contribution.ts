@@ -84,12 +84,17 @@ function scaleToBound(sumOfSquares: number, bound: number): number {
  * does the same work itself.
  */
 export function prepareContribution(layout: ContributionLayout): void {
-  const kernel = DeltaQuantizer.forThread(layout.deltaLength, layout.vectorLength, 1 + layout.rowWeightsLength);
+  const kernel = quantizerFor(layout, true);
   if (!kernel) return;
   cryptoUniformWords.fill(kernel.dither);
   kernel.load(new Float32Array(layout.deltaLength));
   kernel.weights.fill(0);
-  kernel.quantizeRows(0, 1, layout.deltaLength, 0, { scale: 1, clipAt: 1, range: 1, bits: 16, stochastic: true });
+  kernel.quantizeRows(0, 1, layout.vectorLength, 0, { scale: 1, clipAt: 1, range: 1, bits: 16, stochastic: true });
+}
+
+/** This thread's kernel quantizer sized for `layout`'s vector (weights: n, the row weights, the clipping bit), or null. */
+function quantizerFor(layout: ContributionLayout, stochastic: boolean): DeltaQuantizer | null {
+  return DeltaQuantizer.forThread(layout.vectorLength, stochastic ? layout.vectorLength : 0, layout.vectorLength - layout.deltaLength);
 }
 
 /**
@@ -121,24 +126,20 @@ export function encodeContribution(
   const stochastic = config.rounding === 'stochastic';
   const out = new Uint32Array(layout.vectorLength);
   // A UniformSource is drawn one value at a time, which the kernel cannot do; rounding to nearest draws nothing.
-  const kernel =
-    stochastic && typeof random === 'function'
-      ? null
-      : DeltaQuantizer.forThread(layout.deltaLength, stochastic ? layout.vectorLength : 0, 1 + rowWeights.length);
-  let rng: UniformSource | undefined;
+  const kernel = stochastic && typeof random === 'function' ? null : quantizerFor(layout, stochastic);
   if (kernel) {
     if (stochastic) (random as UniformWords).fill(kernel.dither);
-    rng = stochastic ? uniformsFromWords(kernel.dither, layout.deltaLength) : undefined;
-    quantizeDeltaOnKernel(kernel, c.delta, n, rowWeights, layout, config);
+    quantizeOnKernel(kernel, c, n, rowWeights, layout, config);
     kernel.copyTo(out);
-  } else {
-    if (stochastic && typeof random !== 'function') {
-      const words = new Uint32Array(layout.vectorLength);
-      random.fill(words);
-      rng = uniformsFromWords(words);
-    } else rng = stochastic ? (random as UniformSource) : undefined;
-    quantizeInto(weightedDelta(c.delta, n, rowWeights, layout, config), clipRange * maxWeight, bits, out, 0, rng);
+    return out;
   }
+  let rng: UniformSource | undefined;
+  if (stochastic && typeof random !== 'function') {
+    const words = new Uint32Array(layout.vectorLength);
+    random.fill(words);
+    rng = uniformsFromWords(words);
+  } else rng = stochastic ? (random as UniformSource) : undefined;
+  quantizeInto(weightedDelta(c.delta, n, rowWeights, layout, config), clipRange * maxWeight, bits, out, 0, rng);
   out[layout.deltaLength] = quantize(n, maxWeight, bits, rng);
   quantizeInto(rowWeights, maxWeight, bits, out, layout.deltaLength + 1, rng);
   if (c.clipBit !== undefined) out[layout.vectorLength - 1] = quantize(c.clipBit, layout.clipBitRange, bits, rng);
@@ -163,28 +164,40 @@ function weightedDelta(delta: Float32Array, n: number, rowWeights: Float64Array,
   return weighted;
 }
 
-/** The same on the kernel, run by run in index order (so a non-finite value is reported at the same index): n between tables, each row's weight inside. */
-function quantizeDeltaOnKernel(
+/**
+ * The whole vector on the kernel, run by run in index order (so the dither words go in the JavaScript path's order and a
+ * non-finite value is reported at the same index): the delta with weight n between tables and each row's weight
+ * inside, then n, the row weights and the clipping bit as weights of the 1s after the delta (x = w · 1 = w).
+ */
+function quantizeOnKernel(
   kernel: DeltaQuantizer,
-  delta: Float32Array,
+  c: ClientContribution,
   n: number,
   rowWeights: Float64Array,
   layout: ContributionLayout,
   config: SecAggConfig,
 ): void {
   const { clipRange, maxWeight, quantizationBits: bits, normBound } = config;
-  kernel.load(delta);
-  const scale = normBound === undefined ? 1 : scaleToBound(kernel.sumOfSquares(), normBound);
+  const d = layout.deltaLength;
+  kernel.load(c.delta);
+  const scale = normBound === undefined ? 1 : scaleToBound(kernel.sumOfSquares(d), normBound);
   kernel.weights[0] = n;
   kernel.weights.set(rowWeights, 1);
-  const q = { scale, clipAt: clipRange, range: clipRange * maxWeight, bits, stochastic: config.rounding === 'stochastic' };
+  const stochastic = config.rounding === 'stochastic';
+  const q = { scale, clipAt: clipRange, range: clipRange * maxWeight, bits, stochastic };
   let at = 0;
   for (const t of layout.tables) {
     kernel.quantizeRows(at, 1, t.offset - at, 0, q);
     kernel.quantizeRows(t.offset, t.rows, t.cols, 1 + t.rowWeightOffset, q);
     at = t.offset + t.rows * t.cols;
   }
-  kernel.quantizeRows(at, 1, layout.deltaLength - at, 0, q);
+  kernel.quantizeRows(at, 1, d - at, 0, q);
+  const weights = { scale: 1, clipAt: 1, range: maxWeight, bits, stochastic };
+  kernel.quantizeRows(d, 1 + rowWeights.length, 1, 0, weights); // n, then the row weights
+  if (c.clipBit !== undefined) {
+    kernel.weights[1 + rowWeights.length] = c.clipBit;
+    kernel.quantizeRows(layout.vectorLength - 1, 1, 1, 1 + rowWeights.length, { ...weights, range: layout.clipBitRange });
+  }
 }
 
 /** Decodes the unmasked sum of `contributors` clients. */

@@ -96,12 +96,20 @@ describe('secagg quantization on the WebAssembly kernel (bit-identical to the Ja
     }
   });
 
-  it('the clipping bit and the weights after the delta draw the words that follow the delta, as the JavaScript path does', () => {
-    const cfg = config({ rounding: 'stochastic' });
-    const c = { ...contribution(40, true), clipBit: 0.5 + 0.3 };
-    const words = seededWords(41, clipBitLayout.vectorLength);
-    const viaKernel = encodeContribution(c, clipBitLayout, cfg, bulk(words));
-    assert.deepEqual(viaKernel, encodeContribution(c, clipBitLayout, cfg, uniformsFromWords(words)));
+  it('n, the row weights and the clipping bit after the delta draw the words that follow the delta, as the JavaScript path does', () => {
+    for (const rounding of ['nearest', 'stochastic'] as const) {
+      const cfg = config({ rounding });
+      for (const clipBit of [0.5 + 0.3, -0.5 - 2.4, 1e6]) {
+        const c = { ...contribution(40, true), clipBit, numExamples: 1e9 };
+        const words = seededWords(41, clipBitLayout.vectorLength);
+        const viaKernel = encodeContribution(c, clipBitLayout, cfg, bulk(words));
+        assert.deepEqual(
+          viaKernel,
+          encoded(false, () => encodeContribution(c, clipBitLayout, cfg, uniformsFromWords(words))),
+          `${rounding}, bit ${clipBit}`,
+        );
+      }
+    }
   });
 
   it("rounds to nearest exactly as Math.round (halves toward +∞) and clamps to ±levels, stochastic at the dither's extremes", () => {

@@ -248,11 +248,13 @@ export interface KernelQuantization {
 let instance: { memory: WasmMemory; exports: KernelExports } | null = null;
 
 /**
- * The kernel's memory laid out for one delta: [delta as float32, overwritten by its int32 encoding | dither words |
- * weights as float64]. Fill `dither` and `weights` through the views, then `load` the delta and quantize its runs.
+ * The kernel's memory laid out for one contribution vector: [values as float32, each overwritten by its int32
+ * encoding | dither words | weights as float64]. The values are the delta, then 1s: a run over those quantizes its
+ * weights themselves (x = w · 1), which is how n, the row weights and the clipping bit are encoded. Fill `dither` and
+ * `weights` through the views, then `load` the delta and quantize the runs.
  */
 export class DeltaQuantizer {
-  /** Dither words (u = word / 2^32): word i belongs to element i; words past the delta are the caller's to use. */
+  /** Dither words (u = word / 2^32): word i belongs to element i. */
   readonly dither: Uint32Array;
   readonly weights: Float64Array;
   private readonly exports: KernelExports;
@@ -281,14 +283,17 @@ export class DeltaQuantizer {
     return new DeltaQuantizer(instance.memory, instance.exports, length, ditherWords, weights);
   }
 
+  /** The delta into the first values, 1 into the rest. */
   load(delta: Float32Array): void {
-    if (delta.length !== this.values.length) throw new RangeError(`delta has ${delta.length} values, the quantizer holds ${this.values.length}`);
+    if (delta.length > this.values.length) throw new RangeError(`delta has ${delta.length} values, the quantizer holds ${this.values.length}`);
     this.values.set(delta);
+    this.values.fill(1, delta.length);
   }
 
-  /** Σ delta[i]² in float64, in index order (l2Scale's sum). */
-  sumOfSquares(): number {
-    return this.exports.sumSquares(0, 4 * this.values.length);
+  /** Σ value² over the first `count` values in float64, in index order (l2Scale's sum). */
+  sumOfSquares(count: number): number {
+    if (!(count >= 0 && count <= this.values.length)) throw new RangeError(`${count} values, the quantizer holds ${this.values.length}`);
+    return this.exports.sumSquares(0, 4 * count);
   }
 
   /**
