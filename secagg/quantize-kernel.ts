@@ -53,8 +53,8 @@ import { compileKernel, instantiateKernel, WASM_PAGE_BYTES, type WasmMemory } fr
 import { levels, quantizationStep } from './quantize.js';
 
 /**
- * The delta part of a client's contribution (encodeContribution), quantized by a WebAssembly kernel: the L2 norm's
- * sum of squares, then per element v = fround(delta[i] · scale), x = w · clip(v, ±clipAt), q = round(clip(x, ±range) /
+ * A client's contribution vector (encodeContribution), quantized by a WebAssembly kernel: the L2 norm's sum of
+ * squares, then per element v = fround(delta[i] · scale), x = w · clip(v, ±clipAt), q = round(clip(x, ±range) /
  * step) (to nearest, or floor(· + u_i) with a dither word u_i = word / 2^32), clamped to ±levels, stored as int32.
  *
  * Why a kernel: a device quantizes once a round, so the JavaScript loop runs cold (interpreted until V8 optimizes
