@@ -81,10 +81,12 @@ function scaleToBound(sumOfSquares: number, bound: number): number {
  * Readies encodeContribution for `layout` ahead of the call: a device runs it when a round starts, before training,
  * so the quantization after training (on the round's critical path) finds the kernel's memory made at its size and
  * its pages touched, the kernel run once and the platform's CSPRNG loaded. Optional: the first encodeContribution
- * does the same work itself.
+ * does the same work itself. Free once the thread has quantized a vector of this size (a device's later rounds).
  */
 export function prepareContribution(layout: ContributionLayout): void {
-  const kernel = quantizerFor(layout, true);
+  // Once the thread has quantized a vector this long, its memory and the CSPRNG are ready: later rounds skip the work.
+  if (DeltaQuantizer.warm(...quantizerSizes(layout, true))) return;
+  const kernel = DeltaQuantizer.forThread(...quantizerSizes(layout, true));
   if (!kernel) return;
   cryptoUniformWords.fill(kernel.dither);
   kernel.load(new Float32Array(layout.deltaLength));
@@ -92,9 +94,9 @@ export function prepareContribution(layout: ContributionLayout): void {
   kernel.quantizeRows(0, 1, layout.vectorLength, 0, { scale: 1, clipAt: 1, range: 1, bits: 16, stochastic: true });
 }
 
-/** This thread's kernel quantizer sized for `layout`'s vector (weights: n, the row weights, the clipping bit), or null. */
-function quantizerFor(layout: ContributionLayout, stochastic: boolean): DeltaQuantizer | null {
-  return DeltaQuantizer.forThread(layout.vectorLength, stochastic ? layout.vectorLength : 0, layout.vectorLength - layout.deltaLength);
+/** The kernel quantizer's sizes for `layout`: values, dither words, weights (n, the row weights, the clipping bit). */
+function quantizerSizes(layout: ContributionLayout, stochastic: boolean): [number, number, number] {
+  return [layout.vectorLength, stochastic ? layout.vectorLength : 0, layout.vectorLength - layout.deltaLength];
 }
 
 /**
@@ -126,7 +128,7 @@ export function encodeContribution(
   const stochastic = config.rounding === 'stochastic';
   const out = new Uint32Array(layout.vectorLength);
   // A UniformSource is drawn one value at a time, which the kernel cannot do; rounding to nearest draws nothing.
-  const kernel = stochastic && typeof random === 'function' ? null : quantizerFor(layout, stochastic);
+  const kernel = stochastic && typeof random === 'function' ? null : DeltaQuantizer.forThread(...quantizerSizes(layout, stochastic));
   if (kernel) {
     if (stochastic) (random as UniformWords).fill(kernel.dither);
     quantizeOnKernel(kernel, c, n, rowWeights, layout, config);

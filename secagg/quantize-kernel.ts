@@ -244,6 +244,9 @@ export interface KernelQuantization {
   stochastic: boolean;
 }
 
+/** Bytes of kernel memory for the sizes given (the float64 weights 8-aligned after the values and dither words). */
+const bytesFor = (length: number, ditherWords: number, weights: number) => 8 * Math.ceil((4 * length + 4 * ditherWords) / 8) + 8 * weights;
+
 /** One thread's memory and instance, grown when a longer delta comes (a fresh memory per call would cost more than the work). */
 let instance: { memory: WasmMemory; exports: KernelExports } | null = null;
 
@@ -265,14 +268,14 @@ export class DeltaQuantizer {
     this.exports = exports;
     this.values = new Float32Array(memory.buffer, 0, length);
     this.dither = new Uint32Array(memory.buffer, 4 * length, ditherWords);
-    this.weightsAt = 8 * Math.ceil((4 * length + 4 * ditherWords) / 8);
+    this.weightsAt = bytesFor(length, ditherWords, 0);
     this.weights = new Float64Array(memory.buffer, this.weightsAt, weights);
   }
 
   /** This thread's quantizer with room for the sizes given, or null where the kernel is missing. */
   static forThread(length: number, ditherWords: number, weights: number): DeltaQuantizer | null {
     if (!kernelModule || !kernelByDefault) return null;
-    const bytes = 8 * Math.ceil((4 * length + 4 * ditherWords) / 8) + 8 * weights;
+    const bytes = bytesFor(length, ditherWords, weights);
     if (!instance) {
       const { memory, exports } = instantiateKernel(kernelModule, bytes);
       instance = { memory, exports: exports as unknown as KernelExports };
@@ -281,6 +284,11 @@ export class DeltaQuantizer {
     const have = instance.memory.buffer.byteLength / WASM_PAGE_BYTES;
     if (pages > have) instance.memory.grow(pages - have);
     return new DeltaQuantizer(instance.memory, instance.exports, length, ditherWords, weights);
+  }
+
+  /** Whether this thread's quantizer already ran with room for these sizes (so its memory is made and touched). */
+  static warm(length: number, ditherWords: number, weights: number): boolean {
+    return instance !== null && instance.memory.buffer.byteLength >= bytesFor(length, ditherWords, weights);
   }
 
   /** The delta into the first values, 1 into the rest. */
