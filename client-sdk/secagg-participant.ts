@@ -1,5 +1,14 @@
 import { ProtocolError, deviceDpFromConfig, type ParsedSecAggFitTask } from '@fedrec/protocol';
-import { SecAggClient, SecAggError, contributionLayout, encodeContribution, encodeEvaluation, evaluationLayout, type ContributionLayout } from '@fedrec/secagg';
+import {
+  SecAggClient,
+  SecAggError,
+  contributionLayout,
+  encodeContribution,
+  encodeEvaluation,
+  evaluationLayout,
+  prepareContribution,
+  type ContributionLayout,
+} from '@fedrec/secagg';
 import {
   type AdvertiseKeys,
   type ForwardedShares,
@@ -86,6 +95,8 @@ export class SecAggParticipant {
   /** Stage 2: takes the neighbours' shares, waits for training, and returns the masked, quantized contribution. */
   async maskedInput(forwarded: ForwardedShares): Promise<MaskedInput> {
     const round = this.current(forwarded.roundId);
+    // The quantizer's memory and first dither draw now, while the device still trains, not after it (secagg/contribution.ts).
+    if (!round.evaluation) prepareContribution(round.layout);
     // The masks need no input: expanded now, while the device still trains (on another thread when the host has one).
     const expand = this.host.expandMasks;
     if (expand) await this.refusalsAsync(round, () => round.client.receiveSharesWith(forwarded, expand));

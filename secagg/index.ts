@@ -2,6 +2,7 @@ export * from './config.js';
 export * from './parameters.js';
 export * from './errors.js';
 export * from './quantize.js';
+export * from './quantize-kernel.js';
 export * from './contribution.js';
 export * from './prg.js';
 export * from './word-sum.js';

@@ -15,6 +15,40 @@
 /** A source of uniform numbers in [0, 1): stochastic rounding when given, round-to-nearest when not. */
 export type UniformSource = () => number;
 
+/** Uniforms in bulk: fills `words` with uniform uint32 words, each read as u = word / 2^32 in [0, 1). */
+export interface UniformWords {
+  fill(words: Uint32Array): void;
+}
+
+/** webcrypto's getRandomValues refuses more than 65,536 bytes a call. */
+const RANDOM_VALUES_WORDS = 16_384;
+
+/**
+ * The default dither of stochastic rounding: the platform's CSPRNG in bulk (no call per value). Dither must be
+ * unbiased and independent of the values, not secret (the masked sum hides it; nothing is derived from it), so a
+ * CSPRNG is more than needed; it is used because every platform has one that fills a buffer at memory speed.
+ * Where there is none (Node < 19 without the global), Math.random fills the words.
+ */
+export const cryptoUniformWords: UniformWords = {
+  fill(words) {
+    const crypto = (globalThis as { crypto?: { getRandomValues?(a: Uint32Array): Uint32Array } }).crypto;
+    if (!crypto?.getRandomValues) {
+      for (let i = 0; i < words.length; i++) words[i] = Math.floor(Math.random() * 2 ** 32);
+      return;
+    }
+    for (let at = 0; at < words.length; at += RANDOM_VALUES_WORDS) crypto.getRandomValues(words.subarray(at, at + RANDOM_VALUES_WORDS));
+  },
+};
+
+/** The uniforms of `words` in order (word / 2^32), from words[from]: the draws a UniformSource would make. */
+export function uniformsFromWords(words: Uint32Array, from = 0): UniformSource {
+  let next = from;
+  return () => {
+    if (next >= words.length) throw new RangeError(`only ${words.length} dither words`);
+    return words[next++]! / 2 ** 32;
+  };
+}
+
 export function levels(bits: number): number {
   if (!Number.isInteger(bits) || bits < 2 || bits > 31) throw new RangeError(`quantization bits must be an integer in [2, 31], got ${bits}`);
   return 2 ** (bits - 1) - 1;

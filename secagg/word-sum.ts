@@ -20,6 +20,7 @@ import {
   v128Store,
   wasmName,
 } from '@fedrec/protocol/wasm-binary.js';
+import { compileKernel, instantiateKernel, LITTLE_ENDIAN_HOST } from './wasm-host.js';
 
 /**
  * A vector of uint32 words summed modulo 2^32: the client's total mask, the server's masked sum. Every mask, masked
@@ -38,9 +39,6 @@ import {
 
 /** Bytes of the scratch slot each chunk is copied into: the PRG's keystream chunk size (prg.ts). */
 export const WORD_SUM_CHUNK_BYTES = 64 * 1024;
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const PAGE_BYTES = 64 * 1024;
 
 const I32X4_ADD = simd(0xae);
 const I32X4_SUB = simd(0xb1);
@@ -80,26 +78,8 @@ const MODULE_BYTES = new Uint8Array([
   ...section(10, [2, ...kernelBody(I32X4_ADD), ...kernelBody(I32X4_SUB)]),
 ]);
 
-/** The few WebAssembly calls used here, typed locally: secagg compiles against ES2022 only (no DOM, no @types/node). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-type WasmModule = object;
-interface WasmMemory {
-  buffer: ArrayBuffer;
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-function compile(): WasmModule | null {
-  if (!LITTLE_ENDIAN_HOST || !wasm || !wasm.validate(MODULE_BYTES)) return null;
-  return new wasm.Module(MODULE_BYTES);
-}
-
 /** The compiled kernel, or null where WebAssembly SIMD is missing (every sum then runs in JavaScript). */
-const kernelModule = compile();
+const kernelModule = compileKernel(MODULE_BYTES);
 
 /** Whether sums run on the WebAssembly kernel on this platform. */
 export const wordSumKernel = kernelModule !== null;
@@ -146,8 +126,7 @@ export class WordSum {
       // 64 bytes of slack after the sum: the kernel works in whole 64-byte steps, so a piece that starts at an odd word
       // offset can run up to 60 bytes past the last word (adding the zeros addBytes pads the piece with).
       const bytes = WORD_SUM_CHUNK_BYTES + 4 * length + 64;
-      const memory = new wasm!.Memory({ initial: Math.ceil(bytes / PAGE_BYTES) });
-      const { exports } = new wasm!.Instance(kernelModule!, { env: { memory } });
+      const { memory, exports } = instantiateKernel(kernelModule!, bytes);
       this.add = exports.add as Kernel;
       this.sub = exports.sub as Kernel;
       this.scratch = new Uint8Array(memory.buffer, 0, WORD_SUM_CHUNK_BYTES);

@@ -1,14 +1,29 @@
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
-import { agreeKey, combineShares, expandMask, expandMaskJob, generateKeyPair, openShares, type MaskJob, type ShareJob } from '@fedrec/secagg';
+import {
+  agreeKey,
+  combineShares,
+  contributionLayout,
+  encodeContribution,
+  expandMask,
+  expandMaskJob,
+  generateKeyPair,
+  openShares,
+  uniformsFromWords,
+  useQuantizeKernel,
+  type MaskJob,
+  type ShareJob,
+} from '@fedrec/secagg';
 import { MASK_WORKER_FILE } from '@fedrec/client-sdk/browser/web-worker-mask-expander.js';
 import { ensureBundles, newDevicePage, serveAssets } from '../browser/helpers.js';
+import { quantizeConfig, quantizeInput, quantizeManifest, quantizeWords } from './quantize-case.js';
 
-/** What the browser runs: the PRG on a fixed seed and a whole in-memory round with a known sum. */
+/** What the browser runs: the PRG on a fixed seed, a whole in-memory round with a known sum, a contribution quantized. */
 const ENTRY = `
-import { expandMask, runInMemoryRound } from './secagg/index.ts';
+import { contributionLayout, encodeContribution, expandMask, quantizeKernel, runInMemoryRound } from './secagg/index.ts';
 import { parseSecAggConfig } from './protocol/index.ts';
+import { quantizeConfig, quantizeInput, quantizeManifest, quantizeWords } from './test/secagg/quantize-case.ts';
 globalThis.secaggProbe = async () => {
   const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 5 + 1);
   const prg = Array.from(expandMask(seed, 70000).subarray(69990));
@@ -16,7 +31,13 @@ globalThis.secaggProbe = async () => {
   const ids = ['a', 'b', 'c', 'd', 'e'];
   const inputs = new Map(ids.map((id, i) => [id, Uint32Array.from({ length: 10 }, (_, j) => (i + 1) * (j + 1))]));
   const { outcome } = await runInMemoryRound({ roundId: 1, config: parseSecAggConfig({ mode: 'secagg' }), inputs, dropBefore: { 'masked-input': ['c'] }, validate: true });
-  return { prg, zeroSeed, status: outcome.status, sum: outcome.status === 'completed' ? Array.from(outcome.sum) : [] };
+  const layout = contributionLayout(quantizeManifest);
+  const words = quantizeWords(layout.vectorLength);
+  const c = quantizeInput(layout.deltaLength, layout.rowWeightsLength);
+  const config = quantizeConfig();
+  const quantized = Array.from(encodeContribution(c, layout, config, { fill: (into) => into.set(words) }));
+  const byDefault = encodeContribution(c, layout, config).length; // the page's crypto.getRandomValues as dither
+  return { prg, zeroSeed, status: outcome.status, sum: outcome.status === 'completed' ? Array.from(outcome.sum) : [], quantizeKernel, quantized, byDefault };
 };
 `;
 
@@ -74,7 +95,7 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     await assets?.close();
   });
 
-  it('bundles for the browser without Node built-ins and computes the same masks and sums as Node', async () => {
+  it('bundles for the browser without Node built-ins and computes the same masks, sums and quantized contributions as Node', async () => {
     const bundle = await build({
       stdin: { contents: ENTRY, resolveDir: process.cwd(), loader: 'ts' },
       bundle: true,
@@ -91,7 +112,19 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     const page = await browser.newPage();
     await page.addScriptTag({ content: code });
     const result = await page.evaluate(() =>
-      (globalThis as unknown as { secaggProbe: () => Promise<{ prg: number[]; zeroSeed: number[]; status: string; sum: number[] }> }).secaggProbe(),
+      (
+        globalThis as unknown as {
+          secaggProbe: () => Promise<{
+            prg: number[];
+            zeroSeed: number[];
+            status: string;
+            sum: number[];
+            quantizeKernel: boolean;
+            quantized: number[];
+            byDefault: number;
+          }>;
+        }
+      ).secaggProbe(),
     );
     const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 5 + 1);
     // Chromium expands with @noble/ciphers' AES-CTR, Node with node:crypto: the same words, past the 64 KiB chunks.
@@ -104,6 +137,17 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
       result.sum,
       Array.from({ length: 10 }, (_, j) => (1 + 2 + 4 + 5) * (j + 1)),
     );
+    // Chromium quantizes on the WebAssembly kernel and gets the bits of Node's JavaScript path for the same dither.
+    assert.equal(result.quantizeKernel, true);
+    const layout = contributionLayout(quantizeManifest);
+    const c = quantizeInput(layout.deltaLength, layout.rowWeightsLength);
+    useQuantizeKernel(false);
+    try {
+      assert.deepEqual(result.quantized, Array.from(encodeContribution(c, layout, quantizeConfig(), uniformsFromWords(quantizeWords(layout.vectorLength)))));
+    } finally {
+      useQuantizeKernel(true);
+    }
+    assert.equal(result.byDefault, layout.vectorLength);
   });
 
   it('expands a mask job and makes share keys in the shipped Web Worker exactly as the page and Node would; a refused key stays a RangeError, a dead worker fails its job', async () => {
