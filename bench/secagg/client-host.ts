@@ -16,7 +16,7 @@ import {
   type UnmaskRequest,
 } from '@fedrec/protocol/secagg-messages.js';
 import type { WeightManifest } from '@fedrec/protocol/weights.js';
-import { contributionLayout, encodeContribution, expandMaskJob, runShareJob, SecAggClient, useWordSumKernel } from '@fedrec/secagg';
+import { contributionLayout, encodeContribution, expandMaskJob, prepareContribution, runShareJob, SecAggClient, useWordSumKernel } from '@fedrec/secagg';
 import { clientContribution, clientId } from './population.js';
 import { processCpuMs } from './cpu-clock.js';
 import { fullGc, minorGc } from './full-gc.js';
@@ -177,9 +177,13 @@ async function handle(req: HostRequest): Promise<{ replies: HostReply[]; transfe
         const client = clients.get(index)!;
         // receiveShares needs no input: the SDK runs it as soon as the forwarded shares arrive, while the device
         // trains, opening the shares on the main thread and handing the mask job (agreements, expansions) to its mask
-        // worker (client-sdk/secagg-participant.ts). The same split here, the job timed apart: offMainMs.
+        // worker (client-sdk/secagg-participant.ts). The same split here, the job timed apart: offMainMs. The SDK also
+        // readies the quantizer then (prepareContribution: free once the thread has quantized a vector of the size).
         const job = offMain(expandMaskJob);
-        const { ms: receiveMs } = await step(() => client.receiveSharesWith(check(forwardedSharesSchema, forwarded), job.run));
+        const { ms: receiveMs } = await step(() => {
+          prepareContribution(layout);
+          return client.receiveSharesWith(check(forwardedSharesSchema, forwarded), job.run);
+        });
         // Generating the training result is not client work the protocol adds; quantizing and masking it are.
         const c = clientContribution(setup.seed, index, setup.params, scratch);
         const { ms: inputMs, value: sent } = await step(() => client.maskInput(encodeContribution(c, layout, config!)));
