@@ -40,9 +40,9 @@ export const cryptoUniformWords: UniformWords = {
   },
 };
 
-/** The uniforms of `words` in order (word / 2^32), from words[from]: the draws a UniformSource would make. */
-export function uniformsFromWords(words: Uint32Array, from = 0): UniformSource {
-  let next = from;
+/** The uniforms of `words` in order (word / 2^32): the draws a UniformSource would make. */
+export function uniformsFromWords(words: Uint32Array): UniformSource {
+  let next = 0;
   return () => {
     if (next >= words.length) throw new RangeError(`only ${words.length} dither words`);
     return words[next++]! / 2 ** 32;

@@ -25,6 +25,8 @@ function startHost(setup: HostSetup): Worker {
 export class ClientPool {
   private readonly hosts: Worker[];
   private untilQuiet = false;
+  /** Host calls under way (client turns), for the GC setting. */
+  private hostsWorking = 0;
   private readonly pending = new Map<Worker, { resolve: (r: HostReply[]) => void; reject: (e: Error) => void }>();
 
   /**
@@ -70,14 +72,16 @@ export class ClientPool {
   }
 
   private async call(host: Worker, req: HostRequest): Promise<HostReply[]> {
-    setHeapGrowingPercent(0);
+    // The hosts' setting while any host works (broadcast and collectGarbage call every host at once), the
+    // coordinator's once none does.
+    if (this.hostsWorking++ === 0) setHeapGrowingPercent(0);
     try {
       return await new Promise<HostReply[]>((resolve, reject) => {
         this.pending.set(host, { resolve, reject });
         host.postMessage(req);
       });
     } finally {
-      setHeapGrowingPercent(this.coordinatorHeapGrowingPercent);
+      if (--this.hostsWorking === 0) setHeapGrowingPercent(this.coordinatorHeapGrowingPercent);
     }
   }
 
