@@ -11,8 +11,8 @@ export interface RoundFigures {
   stages: Record<string, { clientMaxMs: number; serverMs: number; clientMedianMs?: number }>;
   /**
    * The round as the SDK schedules it (client-sdk/secagg-participant.ts): a device starts training with stage 0 and
-   * trains on its main thread; share keys and opening the forwarded shares run on that thread between training
-   * steps, the mask job on its mask worker. Once training is at least `trainingAtLeastMs` (the first two stages' critical
+   * trains on its main thread; the roster checks and opening the forwarded shares run on that thread between training
+   * steps, the share job and the mask job on its mask worker. Once training is at least `trainingAtLeastMs` (the first two stages' critical
    * path plus the slowest client's receiveShares), what the round adds after training is `ms`: the slowest device's
    * main-thread work before its input (advertise + share keys + opening + quantizing and masking, each client's own
    * sum) + the coordinator's masked-input stage + the unmask stage (slowest client + coordinator). Plain's round after
