@@ -78,3 +78,19 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function criticalPath(stages: RoundFigures['stages']): number {
   return Object.values(stages).reduce((t, s) => t + s.clientMaxMs + s.serverMs, 0);
 }
+
+/**
+ * The shortest training, in ms and the same in both modes, from which a secure round with its training is at most `aim`
+ * times plain's with the same training. Plain's round is T + P: it uploads after training (P: its critical path). The
+ * secure round as the SDK schedules it is max(T, N) + S (N: `trainingAtLeastMs`, the protocol's work that runs while the
+ * device trains; S: `ms`, what comes after training). The ratio falls as T grows, so the answer is where it crosses `aim`:
+ * below N, (N + S) / (T + P) = aim; above N, (T + S) / (T + P) = aim. Why print it: the two round-time columns leave
+ * training out of both modes (T = 0 for "round vs plain", T ≥ N for "as the SDK schedules it"), and a real device's
+ * training lies somewhere between; this says from which training on the aim holds, on the figures of this run.
+ */
+export function trainingForAim(scheduled: { ms: number; trainingAtLeastMs: number }, plainMs: number, aim = 2): number {
+  const { ms: s, trainingAtLeastMs: n } = scheduled;
+  const early = (n + s) / aim - plainMs;
+  if (early <= n) return Math.max(0, early);
+  return (s - aim * plainMs) / (aim - 1);
+}
