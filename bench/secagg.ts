@@ -14,7 +14,8 @@
  * with the coordinator's work (accepting every message, closing every stage, unmasking, decoding, averaging)
  * counted in full and none of it overlapped with client work: an upper bound on the compute critical path. Network
  * time and training are left out (the same in every mode). Plain is measured the same way: slowest client's
- * encode + seal, plus the coordinator opening, decoding and accumulating every update and averaging.
+ * encode + seal, plus the coordinator opening, decoding, validating, bounding (the service's default update policy:
+ * --harness workers) and accumulating every update and averaging.
  * --harness workers (default) runs the simulated clients in a worker thread with its own heap
  * (bench/secagg/client-host.ts) and the coordinator in the main thread, strictly in turn, and times every step in
  * process CPU time: a client step is charged with that client's work and the collection of the clients' heap, a
