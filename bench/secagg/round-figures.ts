@@ -13,10 +13,11 @@ export interface RoundFigures {
    * The round as the SDK schedules it (client-sdk/secagg-participant.ts): a device starts training with stage 0 and
    * trains on its main thread; the roster checks and opening the forwarded shares run on that thread between training
    * steps, the share job and the mask job on its mask worker. Once training is at least `trainingAtLeastMs` (the first
-   * two stages' critical path plus the slowest client's receiveShares), what the round adds after training is `ms`: the slowest device's
-   * main-thread work before its input (advertise + share keys + opening + quantizing and masking, each client's own
-   * sum) + the coordinator's masked-input stage + the unmask stage (slowest client + coordinator). Plain's round after
-   * training is its critical path. Undefined where the harness does not time the parts apart (plain, in-process).
+   * two stages' critical path plus the slowest client's receiveShares), what the round adds after training is `ms`: the
+   * slowest device's main-thread work before its input (advertise + share keys + opening + quantizing and masking, each
+   * client's own sum) + the coordinator's masked-input stage + the unmask stage (slowest client + coordinator). Plain's
+   * round after training is its critical path. Undefined where the harness does not time the parts apart (plain,
+   * in-process).
    */
   scheduled?: { ms: number; trainingAtLeastMs: number };
   totalMs: number;
@@ -83,8 +84,8 @@ export function criticalPath(stages: RoundFigures['stages']): number {
  * The shortest training, in ms and the same in both modes, from which a secure round with its training is at most `aim`
  * times plain's with the same training. Plain's round is T + P: it uploads after training (P: its critical path). The
  * secure round as the SDK schedules it is at most max(T, N) + S (N: `trainingAtLeastMs`, the protocol's work that runs
- * while the device trains; S: `ms`, what comes after training, whose main-thread part also counts work done within
- * N, so the sum errs long and the training returned errs long with it). The ratio falls as T grows, so the answer is where
+ * while the device trains; S: `ms`, what comes after training, whose main-thread part also counts work done within N,
+ * so the sum errs long and the training returned errs long with it). The ratio falls as T grows, so the answer is where
  * it crosses `aim`: below N, (N + S) / (T + P) = aim; above N, (T + S) / (T + P) = aim. Why print it: the two
  * round-time columns leave training out of both modes (T = 0 for "round vs plain", T ≥ N for "as the SDK schedules
  * it"), and a real device's training lies somewhere between; this says from which training on the aim holds, on the
