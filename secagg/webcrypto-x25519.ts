@@ -53,7 +53,10 @@ export async function webCryptoX25519(subtle: X25519Subtle): Promise<SharedSecre
   };
 }
 
-/** WebCrypto's refusal of a point (Chromium and Node: OperationError on the all-zero result; DataError at import). */
+/**
+ * WebCrypto's refusal of a peer's point: OperationError for the all-zero result (Chromium 150 and Node 20 throw it, with
+ * no message), DataError should an implementation refuse such a key already at import.
+ */
 function refusesPoint(err: unknown): boolean {
   const name = (err as { name?: unknown } | null)?.name;
   return name === 'OperationError' || name === 'DataError';
