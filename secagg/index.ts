@@ -17,3 +17,4 @@ export * from './evaluation.js';
 export * from './mask-job.js';
 export * from './webcrypto-keystream.js';
 export * from './share-job.js';
+export * from './webcrypto-x25519.js';

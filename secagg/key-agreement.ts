@@ -17,8 +17,15 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   return nacl.scalarMult.base(secretKey);
 }
 
-// The PKCS#8 DER wrapper of a raw X25519 private key (RFC 8410): how node:crypto imports the 32 bytes tweetnacl uses.
+// The PKCS#8 DER wrapper of a raw X25519 private key (RFC 8410).
 const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
+/** A 32-byte tweetnacl secret key as PKCS#8 DER: how node:crypto and WebCrypto (webcrypto-x25519.ts) import it. */
+export function x25519Pkcs8(secretKey: Uint8Array): Uint8Array<ArrayBuffer> {
+  const der = new Uint8Array(PKCS8_PREFIX.length + secretKey.length);
+  der.set(PKCS8_PREFIX);
+  der.set(secretKey, PKCS8_PREFIX.length);
+  return der;
+}
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** Unpadded base64url (RFC 4648 §5), for JWK: a public key is imported from JWK, about 4× cheaper than from DER. */
 function base64url(bytes: Uint8Array): string {
@@ -35,19 +42,27 @@ const privateKeys = new WeakMap<Uint8Array, NativeKey>();
 
 const LOW_ORDER = 'key agreement produced the zero point (low-order public key)';
 
+/** The refusal of a low-order neighbour key, the same from every path: SecAggClient refuses a RangeError as BAD_ROSTER. */
+export function lowOrderRefusal(): RangeError {
+  return new RangeError(LOW_ORDER);
+}
+
+/** The shared point, or the refusal when it is the all-zero point of a low-order public key. */
+export function checkedSharedPoint(shared: Uint8Array): Uint8Array {
+  if (allZero(shared)) throw lowOrderRefusal();
+  return shared;
+}
+
 /**
  * Raw X25519 shared point (RFC 7748, same bytes from both paths); rejects the all-zero result of a low-order public
  * key. Node does it natively (about 5× tweetnacl's cost measured here, and it is k agreements per stage per client);
- * browsers use tweetnacl.
+ * browsers use tweetnacl here (their mask worker takes the points from WebCrypto: webcrypto-x25519.ts).
  */
 export function sharedSecret(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array {
   if (nativeCrypto && secretKey.length === 32 && peerPublicKey.length === 32) {
     let privateKey = privateKeys.get(secretKey);
     if (!privateKey) {
-      const der = new Uint8Array(PKCS8_PREFIX.length + 32);
-      der.set(PKCS8_PREFIX);
-      der.set(secretKey, PKCS8_PREFIX.length);
-      privateKey = nativeCrypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      privateKey = nativeCrypto.createPrivateKey({ key: x25519Pkcs8(secretKey), format: 'der', type: 'pkcs8' });
       privateKeys.set(secretKey, privateKey);
     }
     let shared: Uint8Array;
@@ -56,15 +71,22 @@ export function sharedSecret(secretKey: Uint8Array, peerPublicKey: Uint8Array): 
       shared = Uint8Array.from(nativeCrypto.diffieHellman({ privateKey, publicKey }));
     } catch {
       // OpenSSL refuses to derive the all-zero point itself: the same refusal as below.
-      throw new RangeError(LOW_ORDER);
+      throw lowOrderRefusal();
     }
-    if (allZero(shared)) throw new RangeError(LOW_ORDER);
-    return shared;
+    return checkedSharedPoint(shared);
   }
-  const shared = nacl.scalarMult(secretKey, peerPublicKey);
-  if (allZero(shared)) throw new RangeError(LOW_ORDER);
-  return shared;
+  return checkedSharedPoint(nacl.scalarMult(secretKey, peerPublicKey));
 }
+
+/**
+ * Raw shared points of one secret key with each of `peerPublicKeys`, in order, with sharedSecret's bytes and
+ * refusals: how a share or mask job that can wait agrees with its k neighbours (webcrypto-x25519.ts answers it
+ * natively in browsers).
+ */
+export type SharedSecrets = (secretKey: Uint8Array, peerPublicKeys: readonly Uint8Array[]) => Promise<Uint8Array[]>;
+
+/** SharedSecrets from sharedSecret, one after another on this thread (node:crypto in Node, tweetnacl in browsers). */
+export const sharedSecrets: SharedSecrets = async (secretKey, peerPublicKeys) => peerPublicKeys.map((key) => sharedSecret(secretKey, key));
 
 /** What a derived 32-byte key is for: separate domains so one agreement never yields the same key twice. */
 export type KeyPurpose = 'share-encryption' | 'pairwise-mask';

@@ -12,6 +12,7 @@ import {
   type MaskJob,
   type MaskKeystream,
   webCryptoKeystream,
+  webCryptoX25519,
 } from './index.js';
 import { config, contributions, encodeAll, ids, layout, maxAbsDiff, plainSums } from './testing/helpers.js';
 
@@ -91,7 +92,7 @@ describe('secagg mask jobs (the mask work handed to another thread)', () => {
     assert.equal(sessions.get(c!)!.stage, 'masked-input');
   });
 
-  it('expandMaskJobWith on WebCrypto keystreams gives the mask and seeds of expandMaskJob; a refused key is still a RangeError', async () => {
+  it('expandMaskJobWith on WebCrypto keystreams (and X25519) gives the mask and seeds of expandMaskJob; a refused key is still a RangeError', async () => {
     // The browser worker's keystream (webCryptoKeystream) on Node's WebCrypto here, the browser's there.
     const shipped = webCryptoKeystream(globalThis.crypto.subtle);
     const requested: number[] = [];
@@ -113,5 +114,12 @@ describe('secagg mask jobs (the mask work handed to another thread)', () => {
     assert.deepEqual(requested, [280_004, 280_004, 280_004, 280_004], 'one whole keystream per seed: self and three peers');
     const lowOrder = { ...job, peers: [{ clientId: 'client-000', maskPublicKey: new Uint8Array(32) }] };
     await assert.rejects(expandMaskJobWith(lowOrder, keystream), (err) => err instanceof RangeError && /low-order/.test(err.message));
+    // With the agreements from WebCrypto's X25519 too (the browser worker's path when it has it): the same again.
+    const x25519 = await webCryptoX25519(globalThis.crypto.subtle);
+    assert.ok(x25519, 'X25519 in Node’s WebCrypto');
+    const viaWebCrypto = await expandMaskJobWith(job, keystream, x25519);
+    assert.deepEqual(viaWebCrypto.mask, here.mask);
+    assert.deepEqual(viaWebCrypto.pairwiseSeeds, here.pairwiseSeeds);
+    await assert.rejects(expandMaskJobWith(lowOrder, keystream, x25519), (err) => err instanceof RangeError && /low-order/.test(err.message));
   });
 });

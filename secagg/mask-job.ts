@@ -1,4 +1,4 @@
-import { agreeKey, pairwiseSign } from './key-agreement.js';
+import { agreeKey, deriveKey, pairwiseSign, sharedSecrets, type SharedSecrets } from './key-agreement.js';
 import { addMask } from './prg.js';
 import { scratchWordSum, WordSum } from './word-sum.js';
 
@@ -47,21 +47,22 @@ export function expandMaskJob(job: MaskJob): ExpandedMask {
 export type MaskKeystream = (seed: Uint8Array, bytes: number) => Promise<Uint8Array>;
 
 /**
- * expandMaskJob with the expansions from `keystream`: the same mask and seeds. Why: a browser's synchronous AES is
- * pure JS (@noble/ciphers, about 300 ms for a 100-client round's 67 masks of 100k words in Chromium), WebCrypto's
- * native one about 17x faster but asynchronous, which a worker can wait on (client-sdk/browser/mask-worker.ts). The
+ * expandMaskJob with the expansions from `keystream` and the k agreements from `agree` (default: sharedSecret on this
+ * thread): the same mask and seeds. Why: a browser's synchronous AES is pure JS (@noble/ciphers, about 300 ms for a
+ * 100-client round's 67 masks of 100k words in Chromium), WebCrypto's native one about 17x faster but asynchronous,
+ * which a worker can wait on (client-sdk/browser/mask-worker.ts); so is WebCrypto's X25519 (webcrypto-x25519.ts). The
  * sum is the job's own (a sum borrowed from the thread would be shared by jobs interleaved at the awaits); one
  * keystream is held at a time.
  */
-export async function expandMaskJobWith(job: MaskJob, keystream: MaskKeystream): Promise<ExpandedMask> {
+export async function expandMaskJobWith(job: MaskJob, keystream: MaskKeystream, agree: SharedSecrets = sharedSecrets): Promise<ExpandedMask> {
+  const points = await agree(
+    job.maskSecretKey,
+    job.peers.map((peer) => peer.maskPublicKey),
+  );
+  const pairwiseSeeds = job.peers.map(({ clientId }, i) => deriveKey('pairwise-mask', job.roundId, job.clientId, clientId, points[i]!));
   const sum = new WordSum(job.vectorLength);
   const bytes = job.vectorLength * 4;
   sum.addBytes(await keystream(job.selfMaskSeed, bytes), 1);
-  const pairwiseSeeds: Uint8Array[] = [];
-  for (const { clientId, maskPublicKey } of job.peers) {
-    const seed = agreeKey('pairwise-mask', job.roundId, job.clientId, clientId, job.maskSecretKey, maskPublicKey);
-    pairwiseSeeds.push(seed);
-    sum.addBytes(await keystream(seed, bytes), pairwiseSign(job.clientId, clientId));
-  }
+  for (const [i, { clientId }] of job.peers.entries()) sum.addBytes(await keystream(pairwiseSeeds[i]!, bytes), pairwiseSign(job.clientId, clientId));
   return { mask: sum.toUint32Array(), pairwiseSeeds };
 }

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import type { Roster } from '@fedrec/protocol';
-import { agreeKey, combineShares, generateKeyPair, openShares, runShareJob, SecAggClient, SecAggError, SecAggServer, type ShareJob } from './index.js';
+import {
+  agreeKey,
+  combineShares,
+  generateKeyPair,
+  openShares,
+  runShareJob,
+  SecAggClient,
+  SecAggError,
+  SecAggServer,
+  type ShareJob,
+  webCryptoX25519,
+} from './index.js';
 import { config, ids } from './testing/helpers.js';
 
 const refusedWith = (reason: string) => (err: unknown) => err instanceof SecAggError && err.reason === reason;
@@ -16,19 +27,25 @@ function roundAtStage1(roundId: number) {
   return { sessions, rosters: (rosters as { messages: Map<string, Roster> }).messages };
 }
 
+/** Client-000's share job in round `roundId` with k neighbours (threshold 3), and the neighbours' and its cipher keys. */
+function shareJobOf(roundId: number, k: number) {
+  const peers = Array.from({ length: k }, (_, i) => ({ clientId: `client-00${i + 1}`, keys: generateKeyPair() }));
+  const cipher = generateKeyPair();
+  const job: ShareJob = {
+    roundId,
+    clientId: 'client-000',
+    cipherSecretKey: cipher.secretKey,
+    selfMaskSeed: new Uint8Array(32).map((_, i) => i + roundId),
+    maskSecretKey: generateKeyPair().secretKey,
+    threshold: 3,
+    peers: peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: p.keys.publicKey })),
+  };
+  return { job, peers, cipher };
+}
+
 describe('secagg share jobs (the stage-1 work handed to another thread)', () => {
   it('a share job seals one pair per neighbour that its neighbour opens, and any threshold of shares rebuilds both secrets', async () => {
-    const peers = Array.from({ length: 4 }, (_, i) => ({ clientId: `client-00${i + 1}`, keys: generateKeyPair() }));
-    const cipher = generateKeyPair();
-    const job: ShareJob = {
-      roundId: 3,
-      clientId: 'client-000',
-      cipherSecretKey: cipher.secretKey,
-      selfMaskSeed: new Uint8Array(32).map((_, i) => i + 1),
-      maskSecretKey: generateKeyPair().secretKey,
-      threshold: 3,
-      peers: peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: p.keys.publicKey })),
-    };
+    const { job, peers, cipher } = shareJobOf(3, 4);
     const shared = await runShareJob(job);
     assert.deepEqual(
       shared.encryptedShares.map((s) => s.to),
@@ -62,6 +79,21 @@ describe('secagg share jobs (the stage-1 work handed to another thread)', () => 
     }
     // Two shares (below the threshold) give something else.
     assert.notDeepEqual(await combineShares([pairs[0]!.seedShare, pairs[1]!.seedShare], 2), job.selfMaskSeed);
+  });
+
+  it('a share job agreeing through WebCrypto’s X25519 (the browser worker’s path) seals under the same keys; a low-order key is a RangeError', async () => {
+    const x25519 = await webCryptoX25519(globalThis.crypto.subtle);
+    assert.ok(x25519, 'X25519 in Node’s WebCrypto');
+    const { job, peers } = shareJobOf(4, 5);
+    const [viaWebCrypto, here] = [await runShareJob(job, x25519), await runShareJob(job)];
+    assert.deepEqual(viaWebCrypto.shareKeys, here.shareKeys);
+    peers.forEach((p, i) => {
+      const { to, nonce, ciphertext } = viaWebCrypto.encryptedShares[i]!;
+      assert.equal(to, p.clientId);
+      assert.ok(openShares(here.shareKeys[i]!, { roundId: 4, from: 'client-000', to }, nonce, ciphertext), `the pair for ${to} opens`);
+    });
+    const lowOrder = { ...job, peers: [...job.peers, { clientId: 'client-009', cipherPublicKey: new Uint8Array(32) }] };
+    await assert.rejects(runShareJob(lowOrder, x25519), (err) => err instanceof RangeError && /low-order/.test(err.message));
   });
 
   it('shareKeysWith refuses a bad roster as shareKeys does, before any job runs, and hands the job the graph’s neighbours', async () => {

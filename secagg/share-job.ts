@@ -1,5 +1,5 @@
 import { SHARE_CIPHERTEXT_LENGTH, SHARE_LENGTH, SHARE_NONCE_LENGTH } from '@fedrec/protocol/secagg-sizes.js';
-import { agreeKey } from './key-agreement.js';
+import { deriveKey, sharedSecrets, type SharedSecrets } from './key-agreement.js';
 import { splitSecret } from './shamir.js';
 import { sealShares, type SharePair } from './share-cipher.js';
 
@@ -33,16 +33,25 @@ export interface SharedKeys {
   ownShares: SharePair;
 }
 
-/** Runs a share job: throws RangeError on a neighbour key X25519 refuses (low order). */
-export async function runShareJob(job: ShareJob): Promise<SharedKeys> {
+/**
+ * Runs a share job: throws RangeError on a neighbour key X25519 refuses (low order). The k agreements come from
+ * `agree` (default: sharedSecret on this thread; the browser's mask worker passes WebCrypto's, webcrypto-x25519.ts).
+ */
+export async function runShareJob(job: ShareJob, agree: SharedSecrets = sharedSecrets): Promise<SharedKeys> {
+  const points = await agree(
+    job.cipherSecretKey,
+    job.peers.map((peer) => peer.cipherPublicKey),
+  );
   const groupSize = job.peers.length + 1;
   const seedShares = await splitSecret(job.selfMaskSeed, groupSize, job.threshold);
   const keyShares = await splitSecret(job.maskSecretKey, groupSize, job.threshold);
-  const shareKeys: Uint8Array[] = [];
-  const encryptedShares = job.peers.map(({ clientId: peerId, cipherPublicKey }, i) => {
-    const key = agreeKey('share-encryption', job.roundId, job.clientId, peerId, job.cipherSecretKey, cipherPublicKey);
-    shareKeys.push(key);
-    const sealed = sealShares(key, { roundId: job.roundId, from: job.clientId, to: peerId }, { seedShare: seedShares[i + 1]!, keyShare: keyShares[i + 1]! });
+  const shareKeys = job.peers.map(({ clientId: peerId }, i) => deriveKey('share-encryption', job.roundId, job.clientId, peerId, points[i]!));
+  const encryptedShares = job.peers.map(({ clientId: peerId }, i) => {
+    const sealed = sealShares(
+      shareKeys[i]!,
+      { roundId: job.roundId, from: job.clientId, to: peerId },
+      { seedShare: seedShares[i + 1]!, keyShare: keyShares[i + 1]! },
+    );
     return { to: peerId, ...sealed };
   });
   return { encryptedShares, shareKeys, ownShares: { seedShare: seedShares[0]!, keyShare: keyShares[0]! } };

@@ -2,8 +2,9 @@
  * The browser row of bench/secagg/mask-worker.ts: how long a page's main thread is held by one round's SecAgg+ device
  * work run there (createFederatedClient, or createBrowserClient with maskWorker: false) against handing it to the
  * shipped Web Worker (createBrowserClient's default, dist/browser/fedrec-mask-worker.js): stage 1's share keys
- * (`shareKeys` against `shareKeysWith` the worker: k pure-JS X25519 agreements, two Shamir splits, k seals) and stage
- * 2's masks (`expandMaskJob` against the worker: k agreements, k + 1 pure-JS AES-CTR expansions).
+ * (`shareKeys` against `shareKeysWith` the worker: k X25519 agreements, two Shamir splits, k seals) and stage 2's
+ * masks (`expandMaskJob` against the worker: k agreements, k + 1 AES-CTR expansions); X25519 and AES are pure JS on
+ * the page, WebCrypto's in the worker.
  *   node --import tsx bench/secagg/mask-worker-page.ts [--clients 100] [--params 100000] [--calls 8]
  * In headless Chromium, one page: a 4 ms timer ticks on the main thread while each job is done, and "longest
  * main-thread task" is the largest gap between two of its ticks (4 ms when nothing blocks), what a training step or

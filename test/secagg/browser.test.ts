@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   agreeKey,
   combineShares,
@@ -13,6 +13,7 @@ import {
   uniformsFromWords,
   useQuantizeKernel,
   type MaskJob,
+  type SharePair,
   type ShareJob,
 } from '@fedrec/secagg';
 import { MASK_WORKER_FILE } from '@fedrec/client-sdk/browser/web-worker-mask-expander.js';
@@ -43,32 +44,37 @@ globalThis.secaggProbe = async () => {
 
 /**
  * What the page runs for the Web Worker: a mask job on the worker and on the page's thread, a refused key, dead
- * workers; a share job on the worker (its sealed pairs come back as plain arrays for Node to open).
+ * workers; a share job on the worker (its sealed pairs come back as plain arrays for Node to open); and both jobs on
+ * the shipped worker observed (observedWorker) for the X25519 path they take.
  */
 const WORKER_ENTRY = `
-import { expandMaskJob } from './secagg/index.ts';
+import { expandMaskJob, SecAggClient, SecAggServer } from './secagg/index.ts';
+import { parseSecAggConfig } from './protocol/index.ts';
 import { WebWorkerMaskExpander } from './client-sdk/browser/web-worker-mask-expander.ts';
 const outcome = (p) => p.then((e) => ({ ok: e.mask.length }), (err) => ({ name: err.name, message: err.message }));
+const refusal = (p) => p.then(() => ({}), (err) => ({ name: err.name, reason: err.reason, message: err.message }));
+const bytes = (a) => Uint8Array.from(a);
+const list = (a) => Array.from(a);
+const maskJobOf = (wire) => ({ ...wire, selfMaskSeed: bytes(wire.selfMaskSeed), maskSecretKey: bytes(wire.maskSecretKey),
+  peers: wire.peers.map((p) => ({ clientId: p.clientId, maskPublicKey: bytes(p.maskPublicKey) })) });
+const shareJobOf = (wire) => ({ ...wire, cipherSecretKey: bytes(wire.cipherSecretKey), selfMaskSeed: bytes(wire.selfMaskSeed), maskSecretKey: bytes(wire.maskSecretKey),
+  peers: wire.peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: bytes(p.cipherPublicKey) })) });
+const sharesOnWire = (shared) => ({
+  encryptedShares: shared.encryptedShares.map((e) => ({ to: e.to, nonce: list(e.nonce), ciphertext: list(e.ciphertext) })),
+  shareKeys: shared.shareKeys.map(list),
+  ownShares: { seedShare: list(shared.ownShares.seedShare), keyShare: list(shared.ownShares.keyShare) },
+});
 globalThis.shareWorkerProbe = async (workerUrl, wire) => {
-  const bytes = (a) => Uint8Array.from(a);
-  const job = { ...wire, cipherSecretKey: bytes(wire.cipherSecretKey), selfMaskSeed: bytes(wire.selfMaskSeed), maskSecretKey: bytes(wire.maskSecretKey),
-    peers: wire.peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: bytes(p.cipherPublicKey) })) };
+  const job = shareJobOf(wire);
   const expander = new WebWorkerMaskExpander(workerUrl);
   const shared = await expander.runShareJob(job);
   const lowOrder = { ...job, peers: [...job.peers.slice(1), { clientId: 'zero', cipherPublicKey: new Uint8Array(32) }] };
-  const refused = await expander.runShareJob(lowOrder).then(() => ({}), (err) => ({ name: err.name, message: err.message }));
+  const refused = await refusal(expander.runShareJob(lowOrder));
   expander.close();
-  const list = (a) => Array.from(a);
-  return {
-    encryptedShares: shared.encryptedShares.map((e) => ({ to: e.to, nonce: list(e.nonce), ciphertext: list(e.ciphertext) })),
-    shareKeys: shared.shareKeys.map(list),
-    ownShares: { seedShare: list(shared.ownShares.seedShare), keyShare: list(shared.ownShares.keyShare) },
-    refused,
-  };
+  return { ...sharesOnWire(shared), refused };
 };
 globalThis.maskWorkerProbe = async (workerUrl, wire) => {
-  const job = { ...wire, selfMaskSeed: Uint8Array.from(wire.selfMaskSeed), maskSecretKey: Uint8Array.from(wire.maskSecretKey),
-    peers: wire.peers.map((p) => ({ clientId: p.clientId, maskPublicKey: Uint8Array.from(p.maskPublicKey) })) };
+  const job = maskJobOf(wire);
   const expander = new WebWorkerMaskExpander(workerUrl);
   const onWorker = await expander.expand(job);
   const here = expandMaskJob(job);
@@ -84,7 +90,101 @@ globalThis.maskWorkerProbe = async (workerUrl, wire) => {
   expander.close();
   return { mask: Array.from(onWorker.mask), seeds: onWorker.pairwiseSeeds.map((s) => Array.from(s)), sameAsPage, refused, afterRefusal, missing, died };
 };
+// The shipped worker behind a prelude module (evaluated first) that counts the worker's WebCrypto X25519 derivations,
+// each reply carrying the count so far, and with hideX25519 makes WebCrypto refuse X25519 as a browser without it does.
+const observedWorker = (workerUrl, hideX25519) => {
+  const prelude = [
+    'const derive = SubtleCrypto.prototype.deriveBits, importKey = SubtleCrypto.prototype.importKey;',
+    'let derived = 0;',
+    'SubtleCrypto.prototype.deriveBits = function (algorithm, ...rest) { if (algorithm.name === "X25519") derived++; return derive.call(this, algorithm, ...rest); };',
+    hideX25519 ? 'SubtleCrypto.prototype.importKey = function (format, data, algorithm, ...rest) { return (algorithm.name ?? algorithm) === "X25519" ? Promise.reject(new DOMException("Unrecognized name", "NotSupportedError")) : importKey.call(this, format, data, algorithm, ...rest); };' : '',
+    'const post = self.postMessage.bind(self);',
+    'self.postMessage = (reply, transfer) => post(reply.ok ? { ...reply, result: { ...reply.result, x25519Derivations: derived } } : reply, transfer);',
+  ].join(' ');
+  const moduleUrl = (code) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+  return moduleUrl('import "' + moduleUrl(prelude) + '"; import "' + workerUrl + '";');
+};
+// A low-order neighbour key in a real roster, the share job on the worker: SecAggClient refuses the roster.
+const rosterRefusal = (expander) => {
+  const config = parseSecAggConfig({ mode: 'secagg+' });
+  const ids = Array.from({ length: 10 }, (_, i) => 'client-' + String(i).padStart(3, '0'));
+  const server = new SecAggServer({ roundId: 1, config, vectorLength: 8 });
+  const clients = ids.map((id) => new SecAggClient({ clientId: id, roundId: 1, config, vectorLength: 8 }));
+  clients.forEach((c, i) => server.acceptAdvertisement(ids[i], c.advertiseKeys()));
+  const roster = server.closeAdvertisement().messages.get(ids[0]);
+  const lowOrder = { ...roster, neighbours: roster.neighbours.map((n, i) => (i === 0 ? { ...n, cipherPublicKey: new Uint8Array(32) } : n)) };
+  return refusal(clients[0].shareKeysWith(lowOrder, expander.runShareJob));
+};
+globalThis.x25519WorkerProbe = async (workerUrl, maskWire, shareWire, hideX25519) => {
+  const expander = new WebWorkerMaskExpander(observedWorker(workerUrl, hideX25519));
+  const masked = await expander.expand(maskJobOf(maskWire));
+  const shared = await expander.runShareJob(shareJobOf(shareWire));
+  const lowOrder = maskJobOf({ ...maskWire, peers: [...maskWire.peers, { clientId: 'zero', maskPublicKey: new Array(32).fill(0) }] });
+  const refusedMask = await refusal(expander.expand(lowOrder));
+  const refusedRoster = await rosterRefusal(expander);
+  expander.close();
+  return { mask: list(masked.mask), seeds: masked.pairwiseSeeds.map(list), maskDerivations: masked.x25519Derivations, shares: sharesOnWire(shared),
+    shareDerivations: shared.x25519Derivations, refusedMask, refusedRoster };
+};
 `;
+
+type Outcome = { ok?: number; name?: string; reason?: string; message?: string };
+type WireShares = {
+  encryptedShares: Array<{ to: string; nonce: number[]; ciphertext: number[] }>;
+  shareKeys: number[][];
+  ownShares: Record<'seedShare' | 'keyShare', number[]>;
+};
+const onWire = (bytes: Uint8Array) => [...bytes];
+
+/** One device's mask job and share job (5 neighbours each), as posted to the page, and the neighbours' keys. */
+function workerJobs() {
+  const maskJob: MaskJob = {
+    roundId: 3,
+    clientId: 'client-004',
+    vectorLength: 70_001, // past the 64 KiB keystream chunks
+    selfMaskSeed: Uint8Array.from({ length: 32 }, (_, i) => 7 * i + 2),
+    maskSecretKey: generateKeyPair().secretKey,
+    peers: Array.from({ length: 5 }, (_, i) => ({ clientId: `client-00${i}`, maskPublicKey: generateKeyPair().publicKey })),
+  };
+  const cipher = generateKeyPair();
+  const peers = Array.from({ length: 5 }, (_, i) => ({ clientId: `client-01${i}`, keys: generateKeyPair() }));
+  const shareJob: ShareJob = {
+    roundId: 3,
+    clientId: 'client-004',
+    cipherSecretKey: cipher.secretKey,
+    selfMaskSeed: maskJob.selfMaskSeed,
+    maskSecretKey: maskJob.maskSecretKey,
+    threshold: 3,
+    peers: peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: p.keys.publicKey })),
+  };
+  const maskWire = {
+    ...maskJob,
+    selfMaskSeed: onWire(maskJob.selfMaskSeed),
+    maskSecretKey: onWire(maskJob.maskSecretKey),
+    peers: maskJob.peers.map((p) => ({ ...p, maskPublicKey: onWire(p.maskPublicKey) })),
+  };
+  const shareWire = {
+    ...shareJob,
+    cipherSecretKey: onWire(shareJob.cipherSecretKey),
+    selfMaskSeed: onWire(shareJob.selfMaskSeed),
+    maskSecretKey: onWire(shareJob.maskSecretKey),
+    peers: shareJob.peers.map((p) => ({ ...p, cipherPublicKey: onWire(p.cipherPublicKey) })),
+  };
+  return { maskJob, shareJob, maskWire, shareWire, cipher, peers };
+}
+
+/** The share job's neighbours in Node: each agrees the key the worker reported for it and opens its pair with it. */
+function openedPairs({ cipher, peers }: ReturnType<typeof workerJobs>, shared: WireShares): SharePair[] {
+  return peers.map((p, i) => {
+    const key = agreeKey('share-encryption', 3, p.clientId, 'client-004', p.keys.secretKey, cipher.publicKey);
+    assert.deepEqual(shared.shareKeys[i], Array.from(key));
+    const { to, nonce, ciphertext } = shared.encryptedShares[i]!;
+    assert.equal(to, p.clientId);
+    const pair = openShares(key, { roundId: 3, from: 'client-004', to }, Uint8Array.from(nonce), Uint8Array.from(ciphertext));
+    assert.ok(pair, `${p.clientId} opens its pair`);
+    return pair;
+  });
+}
 
 describe('secagg in a browser (esbuild bundle in headless Chromium)', function () {
   this.timeout(60_000);
@@ -150,23 +250,10 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     assert.equal(result.byDefault, layout.vectorLength);
   });
 
-  it('expands a mask job and makes share keys in the shipped Web Worker exactly as the page and Node would; a refused key stays a RangeError, a dead worker fails its job', async () => {
+  /** A page on the assets' origin (a worker must be same-origin) running WORKER_ENTRY, and the shipped worker's URL. */
+  async function workerPage(): Promise<{ page: Page; workerUrl: string }> {
     await ensureBundles();
-    assets = await serveAssets();
-    const job: MaskJob = {
-      roundId: 3,
-      clientId: 'client-004',
-      vectorLength: 70_001, // past the 64 KiB keystream chunks
-      selfMaskSeed: Uint8Array.from({ length: 32 }, (_, i) => 7 * i + 2),
-      maskSecretKey: generateKeyPair().secretKey,
-      peers: Array.from({ length: 5 }, (_, i) => ({ clientId: `client-00${i}`, maskPublicKey: generateKeyPair().publicKey })),
-    };
-    const wire = {
-      ...job,
-      selfMaskSeed: [...job.selfMaskSeed],
-      maskSecretKey: [...job.maskSecretKey],
-      peers: job.peers.map((p) => ({ ...p, maskPublicKey: [...p.maskPublicKey] })),
-    };
+    assets ??= await serveAssets();
     const bundle = await build({
       stdin: { contents: WORKER_ENTRY, resolveDir: process.cwd(), loader: 'ts' },
       bundle: true,
@@ -177,18 +264,23 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     });
     browser ??= await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--no-first-run'] });
     const page = await newDevicePage(browser);
+    await page.goto(assets.origin);
+    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+    return { page, workerUrl: `${assets.origin}/assets/${MASK_WORKER_FILE}` };
+  }
+
+  it('expands a mask job and makes share keys in the shipped Web Worker exactly as the page and Node would; a refused key stays a RangeError, a dead worker fails its job', async () => {
+    const jobs = workerJobs();
+    const { maskJob: job, maskWire: wire, shareJob, shareWire } = jobs;
+    const { page, workerUrl } = await workerPage();
     const workers: string[] = [];
     page.on('worker', (w) => workers.push(w.url()));
-    await page.goto(assets.origin); // the worker must be same-origin
-    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
-    const workerUrl = `${assets.origin}/assets/${MASK_WORKER_FILE}`;
-    type Outcome = { ok?: number; name?: string; message?: string };
     const result = await page.evaluate(
       ([url, w]) => (globalThis as unknown as { maskWorkerProbe: (u: string, w: unknown) => Promise<Record<string, unknown>> }).maskWorkerProbe(url, w),
       [workerUrl, wire] as const,
     );
     assert.ok(workers.includes(workerUrl), `workers started: ${workers.join(', ')}`);
-    // The worker's words (pure-JS AES in Chromium) are the page's and Node's (node:crypto) for the same job.
+    // The worker's words (WebCrypto in Chromium) are the page's (pure JS) and Node's (node:crypto) for the same job.
     assert.equal(result['sameAsPage'], true);
     const here = expandMaskJob(job);
     assert.deepEqual(result['mask'], Array.from(here.mask));
@@ -227,43 +319,12 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
 
     // A share job in the same worker: its neighbours open their pairs (keys agreed from their side, in Node), and any
     // threshold of the shares rebuilds both secrets; a refused key stays a RangeError.
-    const cipher = generateKeyPair();
-    const peers = Array.from({ length: 5 }, (_, i) => ({ clientId: `client-01${i}`, keys: generateKeyPair() }));
-    const shareJob: ShareJob = {
-      roundId: 3,
-      clientId: 'client-004',
-      cipherSecretKey: cipher.secretKey,
-      selfMaskSeed: job.selfMaskSeed,
-      maskSecretKey: job.maskSecretKey,
-      threshold: 3,
-      peers: peers.map((p) => ({ clientId: p.clientId, cipherPublicKey: p.keys.publicKey })),
-    };
-    const shareWire = {
-      ...shareJob,
-      cipherSecretKey: [...shareJob.cipherSecretKey],
-      selfMaskSeed: [...shareJob.selfMaskSeed],
-      maskSecretKey: [...shareJob.maskSecretKey],
-      peers: shareJob.peers.map((p) => ({ ...p, cipherPublicKey: [...p.cipherPublicKey] })),
-    };
-    type WireShares = {
-      encryptedShares: Array<{ to: string; nonce: number[]; ciphertext: number[] }>;
-      shareKeys: number[][];
-      ownShares: Record<'seedShare' | 'keyShare', number[]>;
-      refused: Outcome;
-    };
     const shared = await page.evaluate(
-      ([url, w]) => (globalThis as unknown as { shareWorkerProbe: (u: string, w: unknown) => Promise<WireShares> }).shareWorkerProbe(url, w),
+      ([url, w]) =>
+        (globalThis as unknown as { shareWorkerProbe: (u: string, w: unknown) => Promise<WireShares & { refused: Outcome }> }).shareWorkerProbe(url, w),
       [workerUrl, shareWire] as const,
     );
-    const opened = peers.map((p, i) => {
-      const key = agreeKey('share-encryption', 3, p.clientId, 'client-004', p.keys.secretKey, cipher.publicKey);
-      assert.deepEqual(shared.shareKeys[i], Array.from(key));
-      const { to, nonce, ciphertext } = shared.encryptedShares[i]!;
-      assert.equal(to, p.clientId);
-      const pair = openShares(key, { roundId: 3, from: 'client-004', to }, Uint8Array.from(nonce), Uint8Array.from(ciphertext));
-      assert.ok(pair, `${p.clientId} opens its pair`);
-      return pair;
-    });
+    const opened = openedPairs(jobs, shared);
     const own = { seedShare: Uint8Array.from(shared.ownShares.seedShare), keyShare: Uint8Array.from(shared.ownShares.keyShare) };
     assert.deepEqual(
       await combineShares(
@@ -281,5 +342,47 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     );
     assert.equal(shared.refused.name, 'RangeError');
     assert.match(shared.refused.message!, /low-order/);
+  });
+
+  it('the shipped worker agrees through WebCrypto’s X25519 (k derivations a job) and, with X25519 hidden from WebCrypto, through tweetnacl: the same masks and share keys as Node either way, a low-order key refused as before', async () => {
+    const jobs = workerJobs();
+    const { page, workerUrl } = await workerPage();
+    const here = expandMaskJob(jobs.maskJob);
+    const k = jobs.maskJob.peers.length;
+    type Probe = {
+      mask: number[];
+      seeds: number[][];
+      maskDerivations: number;
+      shares: WireShares;
+      shareDerivations: number;
+      refusedMask: Outcome;
+      refusedRoster: Outcome;
+    };
+    for (const hideX25519 of [false, true]) {
+      const result = await page.evaluate(
+        ([url, m, sh, hide]) =>
+          (globalThis as unknown as { x25519WorkerProbe: (u: string, m: unknown, s: unknown, h: boolean) => Promise<Probe> }).x25519WorkerProbe(
+            url,
+            m,
+            sh,
+            hide,
+          ),
+        [workerUrl, jobs.maskWire, jobs.shareWire, hideX25519] as const,
+      );
+      // The path taken: the worker's start checks RFC 7748's vector (one derivation), then each job derives its k
+      // points in WebCrypto; with X25519 hidden there are none (tweetnacl).
+      assert.deepEqual([result.maskDerivations, result.shareDerivations], hideX25519 ? [0, 0] : [1 + k, 1 + 2 * k], `hideX25519: ${hideX25519}`);
+      assert.deepEqual(result.mask, Array.from(here.mask));
+      assert.deepEqual(
+        result.seeds,
+        here.pairwiseSeeds.map((s) => Array.from(s)),
+      );
+      openedPairs(jobs, result.shares);
+      assert.equal(result.refusedMask.name, 'RangeError');
+      assert.match(result.refusedMask.message!, /low-order/);
+      assert.equal(result.refusedRoster.name, 'SecAggError');
+      assert.equal(result.refusedRoster.reason, 'BAD_ROSTER');
+      assert.match(result.refusedRoster.message!, /low-order/);
+    }
   });
 });
