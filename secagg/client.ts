@@ -7,7 +7,7 @@ import { neighboursOfClient } from './graph.js';
 import { generateKeyPair, pairwiseSign, type KeyPair } from './key-agreement.js';
 import { expandMaskJob, type ExpandedMask, type MaskJob } from './mask-job.js';
 import type { AdvertiseKeys, ForwardedShares, MaskedInput, Roster, ShareKeys, UnmaskRequest, UnmaskResponse } from '@fedrec/protocol';
-import { addMask } from './prg.js';
+import { runCorrectionJob, type CorrectionJob } from './correction-job.js';
 import { scratchWordSum } from './word-sum.js';
 import { SEED_LENGTH } from '@fedrec/protocol';
 import { openShares, type SharePair } from './share-cipher.js';
@@ -21,7 +21,8 @@ export interface SecAggClientOptions {
   vectorLength: number;
 }
 
-export type SecAggClientStage = 'advertise' | 'share-keys' | 'sharing' | 'receive-shares' | 'expanding' | 'masked-input' | 'unmask' | 'done' | 'aborted';
+export type SecAggClientStage =
+  'advertise' | 'share-keys' | 'sharing' | 'receive-shares' | 'expanding' | 'masked-input' | 'unmask' | 'correcting' | 'done' | 'aborted';
 
 interface Peer {
   cipherPublicKey: Uint8Array;
@@ -249,6 +250,41 @@ export class SecAggClient {
    * never both for one peer, never a key share of a peer it did not mask with, and only once.
    */
   unmask(request: UnmaskRequest): UnmaskResponse {
+    const { reply, job } = this.openUnmask(request);
+    return job ? { ...reply, correction: runCorrectionJob(job) } : reply;
+  }
+
+  /**
+   * unmask with the correction (`runCorrectionJob` of the job it is given) made by `run`, e.g. on the device's mask
+   * worker. Every check of the request runs here first, with the same refusals as unmask, before any job; the client
+   * forgets its secrets before the wait (the job holds copies of the seeds it needs) and waits at 'correcting'. No job
+   * when nothing dropped. A failed job (the thread died) aborts the client and is rethrown as it is, as a failed mask
+   * job does; a correction that does not fit the job is refused.
+   */
+  async unmaskWith(request: UnmaskRequest, run: (job: CorrectionJob) => Promise<Uint8Array>): Promise<UnmaskResponse> {
+    const { reply, job } = this.openUnmask(request);
+    if (!job) return reply;
+    this.stageName = 'correcting';
+    let correction: Uint8Array;
+    try {
+      correction = await run(job);
+    } catch (err) {
+      this.stageName = 'aborted';
+      throw err;
+    }
+    this.expect('correcting');
+    if (!(correction instanceof Uint8Array) || correction.length !== job.vectorLength * 4) {
+      this.refuse('BAD_INPUT', `correction of ${correction?.length} bytes, job wants ${job.vectorLength * 4}`);
+    }
+    this.stageName = 'done';
+    return { ...reply, correction };
+  }
+
+  /**
+   * Checks an unmask request and answers its shares; the correction it calls for (its own pairwise masks with the
+   * dropped peers) comes back as a job with copies of their seeds, and the client has forgotten its secrets.
+   */
+  private openUnmask(request: UnmaskRequest): { reply: UnmaskResponse; job?: CorrectionJob } {
     this.expect('unmask');
     this.checkRound(request.roundId);
     const survivors = new Set(request.survivors);
@@ -266,18 +302,16 @@ export class SecAggClient {
     const keyShares = [...dropped].map((of) => ({ of, share: this.heldShares.get(of)!.keyShare }));
     // Cheap unmasking: this client cancels its own pairwise masks with the dropped peers (the server learns no
     // more than from their rebuilt keys, and n devices expand these masks in parallel instead of the server alone).
-    let correction: Uint8Array | undefined;
-    if (dropped.size > 0) {
-      const words = scratchWordSum(this.vectorLength);
-      for (const peerId of dropped) {
-        // Every dropped peer asked about is one this client held shares of, so it masked with it in stage 2.
-        addMask(words, this.pairwiseSeeds.get(peerId)!, pairwiseSign(this.clientId, peerId) === 1 ? -1 : 1);
-      }
-      correction = uint32ToBytes(words.toUint32Array());
-    }
+    // Every dropped peer asked about is one this client held shares of, so it masked with it in stage 2. The seeds
+    // are copied: forget() below wipes the client's.
+    const masks = [...dropped].map((peerId) => ({
+      seed: Uint8Array.from(this.pairwiseSeeds.get(peerId)!),
+      sign: pairwiseSign(this.clientId, peerId) === 1 ? (-1 as const) : (1 as const),
+    }));
     this.forget();
     this.stageName = 'done';
-    return { roundId: this.roundId, seedShares, keyShares, ...(correction ? { correction } : {}) };
+    const reply = { roundId: this.roundId, seedShares, keyShares };
+    return masks.length > 0 ? { reply, job: { vectorLength: this.vectorLength, masks } } : { reply };
   }
 
   private expect(stage: SecAggClientStage): void {

@@ -15,6 +15,7 @@ export * from './server.js';
 export * from './in-memory-round.js';
 export * from './evaluation.js';
 export * from './mask-job.js';
+export * from './correction-job.js';
 export * from './webcrypto-keystream.js';
 export * from './share-job.js';
 export * from './webcrypto-x25519.js';
