@@ -11,7 +11,7 @@ import { FederatedClientError, errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ModelFetch, type FetchedModel } from './model-fetch.js';
 import { TaskRunner } from './task-runner.js';
-import type { MaskExpander, MaskWorkerExpander, ShareJobRunner } from './secagg-participant-host.js';
+import type { CorrectionJobRunner, MaskExpander, MaskWorkerExpander, ShareJobRunner } from './secagg-participant-host.js';
 import { ErrorFeedback } from './error-feedback.js';
 import { CatalogueFetch, isCatalogueAware } from './catalogue-fetch.js';
 import type { ItemCatalogue } from './catalogue.js';
@@ -62,11 +62,12 @@ export interface FederatedClientOptions {
   /** Swap the socket.io-client `io` function (tests, custom transports). */
   socketFactory?: SocketFactory;
   /**
-   * Where secure aggregation's device work runs: stage 1's share keys (k agreements, two Shamir splits, k seals) and
-   * stage 2's masks (k agreements and k + 1 mask expansions). Default: on this thread when the roster and the
-   * forwarded shares arrive, which delays a training that runs on this thread by as much; createNodeClient passes a
-   * worker thread (node/worker-mask-expander.ts) and createBrowserClient a Web Worker that run both, so they overlap
-   * training; such a worker is closed with the client. A bare MaskExpander function moves the masks only.
+   * Where secure aggregation's device work runs: stage 1's share keys (k agreements, two Shamir splits, k seals),
+   * stage 2's masks (k agreements and k + 1 mask expansions) and stage 3's unmask correction (one mask expansion per
+   * dropped neighbour). Default: on this thread when the roster, the forwarded shares and the unmask request arrive,
+   * which delays a training that runs on this thread by as much; createNodeClient passes a worker thread
+   * (node/worker-mask-expander.ts) and createBrowserClient a Web Worker that run all three, so the first two overlap
+   * training and none holds the page; such a worker is closed with the client. A bare MaskExpander function moves the masks only.
    */
   expandMasks?: MaskExpander | MaskWorkerExpander;
 }
@@ -333,9 +334,13 @@ export function createFederatedClient(options: FederatedClientOptions): Federate
   return new FederatedClient(options);
 }
 
-/** The task runner's secure-aggregation job runners from the `expandMasks` option: a worker runs both kinds, a function only the masks. */
-function secAggJobRunners(option: FederatedClientOptions['expandMasks']): { expandMasks?: MaskExpander; runShareJobs?: ShareJobRunner } {
+/** The task runner's secure-aggregation job runners from the `expandMasks` option: a worker runs every kind it has, a function only the masks. */
+function secAggJobRunners(option: FederatedClientOptions['expandMasks']): {
+  expandMasks?: MaskExpander;
+  runShareJobs?: ShareJobRunner;
+  runCorrectionJobs?: CorrectionJobRunner;
+} {
   if (option === undefined) return {};
   if (typeof option === 'function') return { expandMasks: option };
-  return { expandMasks: option.expand, runShareJobs: option.runShareJob };
+  return { expandMasks: option.expand, runShareJobs: option.runShareJob, ...(option.correct ? { runCorrectionJobs: option.correct } : {}) };
 }

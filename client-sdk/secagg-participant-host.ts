@@ -1,4 +1,4 @@
-import type { ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
+import type { CorrectionJob, ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
 import type { Logger } from './logger.js';
 import type { Trainer } from './trainer.js';
 
@@ -33,6 +33,11 @@ export interface SecAggParticipantHost {
    * on the same worker as the masks; without it the shares are made on this thread when the roster arrives.
    */
   runShareJobs?: ShareJobRunner | undefined;
+  /**
+   * Runs a round's unmask correction (`runCorrectionJob`: one mask expansion per dropped neighbour) on the same
+   * worker; without it the correction is made on this thread when the unmask request arrives.
+   */
+  runCorrectionJobs?: CorrectionJobRunner | undefined;
 }
 
 /** Where a round's mask job runs; resolves with expandMaskJob's result for it. */
@@ -41,13 +46,18 @@ export type MaskExpander = (job: MaskJob) => Promise<ExpandedMask>;
 /** Where a round's share job runs; resolves with runShareJob's result for it. */
 export type ShareJobRunner = (job: ShareJob) => Promise<SharedKeys>;
 
+/** Where a round's correction job runs; resolves with runCorrectionJob's result for it. */
+export type CorrectionJobRunner = (job: CorrectionJob) => Promise<Uint8Array>;
+
 /**
- * A worker that runs a device's secure-aggregation jobs, share keys and masks (node/worker-mask-expander.ts,
+ * A worker that runs a device's secure-aggregation jobs, share keys, masks and unmask corrections (node/worker-mask-expander.ts,
  * browser/web-worker-mask-expander.ts): the client releases it on close(), so a closed client leaves no worker
  * idling in the page or the process. Closing does not spoil it: the next job starts a new worker.
  */
 export interface MaskWorkerExpander {
   readonly expand: MaskExpander;
   readonly runShareJob: ShareJobRunner;
+  /** Absent (an app's own worker may not run it): the correction is made on the thread that asks. */
+  readonly correct?: CorrectionJobRunner;
   close(): void | Promise<void>;
 }

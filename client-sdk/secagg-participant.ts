@@ -147,10 +147,14 @@ export class SecAggParticipant {
     return masked;
   }
 
-  /** Stage 3: reveals the shares asked for (refusing a request for both shares of one peer), then forgets the round. */
+  /**
+   * Stage 3: reveals the shares asked for (refusing a request for both shares of one peer), with the correction for
+   * dropped neighbours made on the host's worker when it has one, then forgets the round.
+   */
   async unmask(request: UnmaskRequest): Promise<UnmaskResponse> {
     const round = this.current(request.roundId);
-    const reply = this.refusals(() => round.client.unmask(request), round);
+    const run = this.host.runCorrectionJobs;
+    const reply = run ? await this.refusalsAsync(round, () => round.client.unmaskWith(request, run)) : this.refusals(() => round.client.unmask(request), round);
     this.end(round);
     this.answered(round, 'unmask');
     return reply;

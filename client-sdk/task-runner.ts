@@ -17,7 +17,7 @@ import { errorMessage } from './errors.js';
 import { finishFit, startFit } from './fit-run.js';
 import type { Logger } from './logger.js';
 import { runEvaluateTask, sealEvaluation, sealUpdate, taskContext } from './round-tasks.js';
-import type { MaskExpander, SecAggParticipantHost, SecAggStageName, ShareJobRunner } from './secagg-participant-host.js';
+import type { CorrectionJobRunner, MaskExpander, SecAggParticipantHost, SecAggStageName, ShareJobRunner } from './secagg-participant-host.js';
 import { secAggStages } from './secagg-stages.js';
 import { serveRoutes, taskRoute, type TaskRoute, type TaskStages } from './task-route.js';
 import type { Trainer } from './trainer.js';
@@ -43,6 +43,8 @@ export interface TaskRunnerOptions {
   expandMasks?: MaskExpander;
   /** Runs secure aggregation's share work off this thread (SecAggParticipantHost.runShareJobs); default: on it. */
   runShareJobs?: ShareJobRunner;
+  /** Runs secure aggregation's unmask correction off this thread (SecAggParticipantHost.runCorrectionJobs); default: on it. */
+  runCorrectionJobs?: CorrectionJobRunner;
 }
 
 /**
@@ -56,6 +58,7 @@ export class TaskRunner implements SecAggParticipantHost {
   readonly logger: Logger;
   readonly expandMasks: MaskExpander | undefined;
   readonly runShareJobs: ShareJobRunner | undefined;
+  readonly runCorrectionJobs: CorrectionJobRunner | undefined;
   private readonly options: TaskRunnerOptions;
   private readonly now: () => number;
   private readonly routes: readonly TaskRoute[];
@@ -72,6 +75,7 @@ export class TaskRunner implements SecAggParticipantHost {
     this.logger = options.logger;
     this.expandMasks = options.expandMasks;
     this.runShareJobs = options.runShareJobs;
+    this.runCorrectionJobs = options.runCorrectionJobs;
     this.now = options.now ?? Date.now;
     this.stages = (options.stages ?? secAggStages)(this);
     this.feedback = options.feedback ?? new ErrorFeedback();

@@ -1,4 +1,4 @@
-import type { ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
+import type { CorrectionJob, ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
 import { PendingMaskJobs, type MaskWorkerReply, type MaskWorkerRequest } from '../mask-worker-jobs.js';
 
 /** The worker's file name in dist/browser (scripts/build-browser.ts builds client-sdk/browser/mask-worker.ts to it). */
@@ -19,12 +19,13 @@ export function defaultMaskWorkerUrl(): string | undefined {
 
 /**
  * Secure aggregation's device work in a Web Worker (a MaskWorkerExpander for FederatedClient's `expandMasks`): stage
- * 1's share keys and stage 2's masks, the browser twin of node/worker-mask-expander.ts. Why: in a browser both are
- * pure JS (X25519 for the k agreements of each stage, AES for the k + 1 mask expansions), tens to hundreds of ms a
- * round at k = 66 on the page's main thread, where they would freeze the page and delay training (README "Which
- * column ships"). The round's secrets go to the worker (same origin, same page) and come back as shares and seeds.
- * The worker (a module worker) starts on the first job; one that fails to load or throws fails every job out (that
- * round ends on this device with INTERNAL) and the next job starts a new one.
+ * 1's share keys, stage 2's masks and stage 3's unmask correction, the browser twin of node/worker-mask-expander.ts.
+ * Why: in a browser all are pure JS (X25519 for the k agreements of each stage, AES for the k + 1 mask expansions and
+ * one more per dropped neighbour), tens to hundreds of ms a round at k = 66 on the page's main thread, where they
+ * would freeze the page and delay training or the unmask reply (README "Which column ships"). The round's secrets go
+ * to the worker (same origin, same page) and come back as shares, seeds and sums. The worker (a module worker)
+ * starts on the first job; one that fails to load or throws fails every job out (that round ends on this device with
+ * INTERNAL) and the next job starts a new one.
  */
 export class WebWorkerMaskExpander {
   private worker: Worker | undefined;
@@ -37,6 +38,9 @@ export class WebWorkerMaskExpander {
 
   /** Runs `runShareJob(job)` on the worker. */
   readonly runShareJob = (job: ShareJob): Promise<SharedKeys> => this.jobs.add({ kind: 'share', job }, this.post);
+
+  /** Runs `runCorrectionJob(job)` on the worker. */
+  readonly correct = (job: CorrectionJob): Promise<Uint8Array> => this.jobs.add({ kind: 'correction', job }, this.post);
 
   /** Stops the worker; jobs still running are refused. */
   close(): void {

@@ -1,7 +1,7 @@
 /**
  * The worker thread behind WorkerMaskExpander: runs a device's secure-aggregation jobs (stage 1's `runShareJob`,
- * stage 2's `expandMaskJob`: X25519 agreements, Shamir splits, seals, AES-CTR mask expansions, in node:crypto here
- * too) and sends a mask back without a copy.
+ * stage 2's `expandMaskJob`, stage 3's `runCorrectionJob`: X25519 agreements, Shamir splits, seals, AES-CTR mask
+ * expansions, in node:crypto here too) and sends a mask or a correction back without a copy.
  */
 import { parentPort } from 'node:worker_threads';
 import { answerMaskWorkerJob, type MaskWorkerRequest } from '../mask-worker-jobs.js';

@@ -1,17 +1,18 @@
 import type { Worker } from 'node:worker_threads';
-import type { ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
+import type { CorrectionJob, ExpandedMask, MaskJob, SharedKeys, ShareJob } from '@fedrec/secagg';
 import { PendingMaskJobs, type MaskWorkerReply, type MaskWorkerRequest } from '../mask-worker-jobs.js';
 import { startModuleWorker } from './module-worker.js';
 
 /**
  * Secure aggregation's device work on a worker thread (a MaskWorkerExpander for FederatedClient's `expandMasks`):
- * stage 1's share keys and stage 2's masks. Why: the SDK runs both while the device trains (training starts at stage
- * 0), but training runs on the main thread too (the plain-JS engine), so on that thread they would delay training by
- * their whole cost (README "Which column ships"); on a worker they overlap it wherever a second core is free. The
- * round's secrets (cipher and mask secret keys, self-mask seed) go to the worker and come back as shares, keys and
- * seeds; they never leave the process. The
- * worker starts on the first job, holds the process open only while a job runs, and a crashed worker fails its
- * jobs (that round ends on this device with INTERNAL; the next job starts a new worker).
+ * stage 1's share keys, stage 2's masks and stage 3's unmask correction. Why: the SDK runs the first two while the
+ * device trains (training starts at stage 0), but training runs on the main thread too (the plain-JS engine), so on
+ * that thread they would delay training by their whole cost (README "Which column ships"); on a worker they overlap it
+ * wherever a second core is free. The correction (one mask expansion per dropped neighbour) goes to the same worker
+ * so that the main thread stays free for the app. The round's secrets (cipher and mask secret keys, self-mask seed,
+ * the dropped neighbours' pairwise seeds) go to the worker and come back as shares, keys, seeds and sums; they never
+ * leave the process. The worker starts on the first job, holds the process open only while a job runs, and a
+ * crashed worker fails its jobs (that round ends on this device with INTERNAL; the next job starts a new worker).
  */
 export class WorkerMaskExpander {
   private worker: Worker | undefined;
@@ -22,6 +23,9 @@ export class WorkerMaskExpander {
 
   /** Runs `runShareJob(job)` on the worker. */
   readonly runShareJob = (job: ShareJob): Promise<SharedKeys> => this.jobs.add({ kind: 'share', job }, this.post);
+
+  /** Runs `runCorrectionJob(job)` on the worker. */
+  readonly correct = (job: CorrectionJob): Promise<Uint8Array> => this.jobs.add({ kind: 'correction', job }, this.post);
 
   /** Stops the worker; jobs still running are refused. */
   async close(): Promise<void> {
