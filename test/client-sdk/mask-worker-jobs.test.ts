@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { agreeKey, generateKeyPair, openShares, type ExpandedMask, type MaskJob, type ShareJob } from '@fedrec/secagg';
+import { agreeKey, generateKeyPair, openShares, runCorrectionJob, type CorrectionJob, type ExpandedMask, type MaskJob, type ShareJob } from '@fedrec/secagg';
 import { answerMaskWorkerJob, PendingMaskJobs } from '@fedrec/client-sdk/mask-worker-jobs.js';
 
 const job: MaskJob = {
@@ -32,7 +32,7 @@ function roundTrip(expand?: (j: MaskJob) => ExpandedMask | Promise<ExpandedMask>
   );
 }
 
-describe('mask worker jobs (the request/reply both mask workers speak: share keys and masks)', () => {
+describe('mask worker jobs (the request/reply both mask workers speak: share keys, masks and corrections)', () => {
   it('answers a job with its mask, and hands the mask buffer over for transfer', async () => {
     const { reply, transfer } = await answerMaskWorkerJob({ id: 4, kind: 'mask', job });
     assert.equal(reply.ok, true);
@@ -52,6 +52,18 @@ describe('mask worker jobs (the request/reply both mask workers speak: share key
     assert.ok(openShares(key, { roundId: 2, from: 'client-001', to: 'client-002' }, nonce, ciphertext));
     const refused = jobs.add({ kind: 'share', job: { ...shareJob, peers: [{ clientId: 'client-002', cipherPublicKey: new Uint8Array(32) }] } }, post);
     await assert.rejects(refused, (err) => err instanceof RangeError && /low-order/.test(err.message));
+  });
+
+  it('answers a correction job with runCorrectionJob’s bytes, handing their buffer over for transfer', async () => {
+    const correctionJob: CorrectionJob = { vectorLength: 64, masks: [{ seed: new Uint8Array(32).fill(5), sign: -1 }] };
+    const { reply, transfer } = await answerMaskWorkerJob({ id: 6, kind: 'correction', job: correctionJob });
+    assert.ok(reply.ok);
+    const correction = reply.result as Uint8Array;
+    assert.deepEqual(correction, runCorrectionJob(correctionJob));
+    assert.deepEqual(transfer, [correction.buffer]);
+    const jobs = new PendingMaskJobs();
+    const post = (request: Parameters<typeof answerMaskWorkerJob>[0]) => void answerMaskWorkerJob(request).then(({ reply }) => jobs.settle(reply));
+    assert.deepEqual(await jobs.add({ kind: 'correction', job: correctionJob }, post), correction);
   });
 
   it('a refused key comes back as a RangeError (BAD_ROSTER), any other failure in the worker as a plain Error (INTERNAL)', async () => {

@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { agreeKey, combineShares, expandMaskJob, generateKeyPair, openShares, type MaskJob, type ShareJob } from '@fedrec/secagg';
+import {
+  agreeKey,
+  combineShares,
+  expandMaskJob,
+  generateKeyPair,
+  openShares,
+  runCorrectionJob,
+  type CorrectionJob,
+  type MaskJob,
+  type ShareJob,
+} from '@fedrec/secagg';
 import { WorkerMaskExpander } from '@fedrec/client-sdk/node/worker-mask-expander.js';
 import { FederatedClient, type Trainer } from '@fedrec/client-sdk/node/index.js';
 
@@ -14,7 +24,7 @@ function job(peers: number, vectorLength = 70_001): MaskJob {
   };
 }
 
-describe('WorkerMaskExpander (secure aggregation share keys and masks on a worker thread)', function () {
+describe('WorkerMaskExpander (secure aggregation share keys, masks and corrections on a worker thread)', function () {
   const expander = new WorkerMaskExpander();
   after(() => expander.close());
 
@@ -66,6 +76,16 @@ describe('WorkerMaskExpander (secure aggregation share keys and masks on a worke
     );
     const bad = { ...j, peers: j.peers.map((p, i) => (i === 3 ? { ...p, cipherPublicKey: new Uint8Array(32) } : p)) };
     await assert.rejects(expander.runShareJob(bad), (err) => err instanceof RangeError && /low-order/.test(err.message));
+  });
+
+  it('makes the unmask correction runCorrectionJob makes on this thread', async () => {
+    const j: CorrectionJob = {
+      vectorLength: 70_001,
+      masks: [1, -1, 1].map((sign, m) => ({ seed: new Uint8Array(32).map((_, i) => i * 11 + m), sign: sign as 1 | -1 })),
+    };
+    const onWorker = await expander.correct(j);
+    assert.equal(onWorker.length, 4 * j.vectorLength);
+    assert.deepEqual(onWorker, runCorrectionJob(j));
   });
 
   it('refuses a job X25519 refuses (a low-order neighbour key), and goes on serving the next', async () => {

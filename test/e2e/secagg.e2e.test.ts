@@ -42,9 +42,10 @@ const clientsOpen: FederatedClient[] = [];
 
 /**
  * A secure-aggregation coordinator and n real SDK clients with deterministic trainers, all connected; with
- * `expandMasks`, Node clients (createNodeClient) that hand their share-key and mask work to it.
+ * `expandMasks`, Node clients (createNodeClient) that hand their share-key, mask and correction work to the worker it
+ * gives each device.
  */
-async function startFleet(mode: SecAggMode, n: number, rounds: number, expandMasks?: MaskWorkerExpander): Promise<Fleet> {
+async function startFleet(mode: SecAggMode, n: number, rounds: number, expandMasks?: (device: number) => MaskWorkerExpander): Promise<Fleet> {
   const { coordinator, url } = await startCoordinator({
     minClients: n,
     minResults: 3,
@@ -66,7 +67,7 @@ async function startFleet(mode: SecAggMode, n: number, rounds: number, expandMas
   const clients = await Promise.all(
     trainers.map((trainer, i) => {
       const options = { url, clientId: `dev-${i}`, trainer, backend: false as const, reconnect: { enabled: false } };
-      return expandMasks ? createNodeClient({ ...options, expandMasks }) : createFederatedClient(options);
+      return expandMasks ? createNodeClient({ ...options, expandMasks: expandMasks(i) }) : createFederatedClient(options);
     }),
   );
   clientsOpen.push(...clients);
@@ -130,15 +131,16 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
     ['secagg+', 9, false],
     ['secagg+', 9, true],
   ] as const) {
-    const how = onWorker ? ' (Node clients, share keys and masks made on a worker thread)' : '';
+    const how = onWorker ? ' (Node clients, share keys, masks and unmask corrections made on a worker thread)' : '';
     it(`${mode}: a client that drops after sharing keys and one after sending its masked input; the round completes with the survivors' sum${how}`, async () => {
-      const [shareJobs, jobs]: [string[], string[]] = [[], []];
+      const [shareJobs, jobs, corrections]: [string[], string[], Array<[string, number]>] = [[], [], []];
       // The fleet's one worker, counting the jobs each device hands it; a device's close() leaves it running for the rest.
-      const onThread: MaskWorkerExpander = {
+      const onThread = (device: number): MaskWorkerExpander => ({
         expand: (job) => (jobs.push(job.clientId), maskWorker.expand(job)),
         runShareJob: (job) => (shareJobs.push(job.clientId), maskWorker.runShareJob(job)),
+        correct: (job) => (corrections.push([`dev-${device}`, job.masks.length]), maskWorker.correct(job)),
         close: () => {},
-      };
+      });
       const fleet = await startFleet(mode, n, 1, onWorker ? onThread : undefined);
       const [afterKeys, afterInput] = [fleet.clients[0]!, fleet.clients[1]!];
       void dropAfter(afterKeys, 'share-keys');
@@ -158,6 +160,14 @@ describe('end to end: secure aggregation over real Socket.IO', function () {
       if (onWorker) assert.deepEqual(jobs.sort(), Array.from({ length: n - 1 }, (_, i) => `dev-${i + 1}`).sort());
       // Every client made its share keys there, dev-0 included.
       if (onWorker) assert.deepEqual(shareJobs.sort(), Array.from({ length: n }, (_, i) => `dev-${i}`).sort());
+      // Every device that answered the unmask stage (dev-2 … dev-8: dev-1 left after its masked input) made its
+      // correction for dev-0 (a neighbour of every device: k = 8 of 9) there, one mask each; the exact FedAvg above
+      // shows each was right.
+      if (onWorker)
+        assert.deepEqual(
+          corrections.sort(),
+          Array.from({ length: n - 2 }, (_, i) => [`dev-${i + 2}`, 1]),
+        );
     });
   }
 
