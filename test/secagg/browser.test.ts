@@ -10,8 +10,10 @@ import {
   expandMaskJob,
   generateKeyPair,
   openShares,
+  runCorrectionJob,
   uniformsFromWords,
   useQuantizeKernel,
+  type CorrectionJob,
   type MaskJob,
   type SharePair,
   type ShareJob,
@@ -44,11 +46,12 @@ globalThis.secaggProbe = async () => {
 
 /**
  * What the page runs for the Web Worker: a mask job on the worker and on the page's thread, a refused key, dead
- * workers; a share job on the worker (its sealed pairs come back as plain arrays for Node to open); and both jobs on
- * the shipped worker observed (observedWorker) for the X25519 path they take.
+ * workers; a share job on the worker (its sealed pairs come back as plain arrays for Node to open); both jobs on
+ * the shipped worker observed (observedWorker) for the X25519 path they take; and unmask corrections on the worker, in
+ * a round with a dropout run in the page.
  */
 const WORKER_ENTRY = `
-import { expandMaskJob, SecAggClient, SecAggServer } from './secagg/index.ts';
+import { expandMaskJob, runCorrectionJob, SecAggClient, SecAggServer } from './secagg/index.ts';
 import { parseSecAggConfig } from './protocol/index.ts';
 import { WebWorkerMaskExpander } from './client-sdk/browser/web-worker-mask-expander.ts';
 const outcome = (p) => p.then((e) => ({ ok: e.mask.length }), (err) => ({ name: err.name, message: err.message }));
@@ -114,6 +117,60 @@ const rosterRefusal = (expander) => {
   const roster = server.closeAdvertisement().messages.get(ids[0]);
   const lowOrder = { ...roster, neighbours: roster.neighbours.map((n, i) => (i === 0 ? { ...n, cipherPublicKey: new Uint8Array(32) } : n)) };
   return refusal(clients[0].shareKeysWith(lowOrder, expander.runShareJob));
+};
+// The shipped worker behind a prelude that counts its WebCrypto AES-CTR encryptions, each reply carrying the count.
+const aesCountingWorker = (workerUrl) => {
+  const prelude = [
+    'const encrypt = SubtleCrypto.prototype.encrypt; let encrypts = 0;',
+    'SubtleCrypto.prototype.encrypt = function (algorithm, ...rest) { if (algorithm.name === "AES-CTR") encrypts++; return encrypt.call(this, algorithm, ...rest); };',
+    'const post = self.postMessage.bind(self);',
+    'self.postMessage = (reply, transfer) => post({ ...reply, aesCtrEncrypts: encrypts }, transfer);',
+  ].join(' ');
+  const moduleUrl = (code) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+  return moduleUrl('import "' + moduleUrl(prelude) + '"; import "' + workerUrl + '";');
+};
+// A secagg round of 5 clients in the page at 70,001 words, 'e' gone after sharing keys: a and b answer the unmask
+// request on the page (unmask), c and d through the worker (unmaskWith); the sum must be exactly a + b + c + d.
+const roundWithDropout = async (expander) => {
+  const config = parseSecAggConfig({ mode: 'secagg' });
+  const vectorLength = 70001;
+  const ids = ['a', 'b', 'c', 'd', 'e'];
+  const server = new SecAggServer({ roundId: 1, config, vectorLength });
+  const clients = new Map(ids.map((id) => [id, new SecAggClient({ clientId: id, roundId: 1, config, vectorLength })]));
+  for (const [id, c] of clients) server.acceptAdvertisement(id, c.advertiseKeys());
+  for (const [id, roster] of server.closeAdvertisement().messages) server.acceptShareKeys(id, await clients.get(id).shareKeys(roster));
+  const input = (i) => Uint32Array.from({ length: vectorLength }, (_, j) => (i + 1) * (j + 1));
+  for (const [id, shares] of server.closeShareKeys().messages) {
+    if (id === 'e') continue;
+    clients.get(id).receiveShares(shares);
+    server.acceptMaskedInput(id, clients.get(id).maskInput(input(ids.indexOf(id))));
+  }
+  const jobs = [];
+  const correct = (job) => (jobs.push(job.masks.length), expander.correct(job));
+  for (const [id, request] of server.closeMaskedInput().messages) {
+    const client = clients.get(id);
+    server.acceptUnmaskResponse(id, id === 'a' || id === 'b' ? client.unmask(request) : await client.unmaskWith(request, correct));
+  }
+  const outcome = await server.finish();
+  const exact = outcome.status === 'completed' && outcome.sum.every((w, j) => w === ((1 + 2 + 3 + 4) * (j + 1)) >>> 0);
+  return { status: outcome.status, exact, jobs };
+};
+globalThis.correctionWorkerProbe = async (workerUrl, wire) => {
+  const job = { vectorLength: wire.vectorLength, masks: wire.masks.map((m) => ({ seed: bytes(m.seed), sign: m.sign })) };
+  const expander = new WebWorkerMaskExpander(workerUrl);
+  const onWorker = await expander.correct(job);
+  const here = runCorrectionJob(job);
+  const sameAsPage = onWorker.length === here.length && onWorker.every((b, i) => b === here[i]);
+  const round = await roundWithDropout(expander);
+  expander.close();
+  // The same job posted to the shipped worker behind the counting prelude: its keystreams are WebCrypto's.
+  const worker = new Worker(aesCountingWorker(workerUrl), { type: 'module' });
+  const reply = await new Promise((resolve) => {
+    worker.onmessage = (event) => resolve(event.data);
+    worker.postMessage({ id: 1, kind: 'correction', job });
+  });
+  worker.terminate();
+  return { correction: list(onWorker), sameAsPage, round, aesCtrEncrypts: reply.aesCtrEncrypts };
 };
 globalThis.x25519WorkerProbe = async (workerUrl, maskWire, shareWire, hideX25519) => {
   const expander = new WebWorkerMaskExpander(observedWorker(workerUrl, hideX25519));
@@ -342,6 +399,32 @@ describe('secagg in a browser (esbuild bundle in headless Chromium)', function (
     );
     assert.equal(shared.refused.name, 'RangeError');
     assert.match(shared.refused.message!, /low-order/);
+  });
+
+  it('makes an unmask correction in the shipped worker (WebCrypto’s AES-CTR, one keystream per dropped peer) with the bytes of the page and Node; in a round with a dropout run in the page, the corrections from the worker unmask to the exact sum', async () => {
+    const job: CorrectionJob = {
+      vectorLength: 70_001, // past the 64 KiB keystream chunks
+      masks: [1, -1, -1].map((sign, m) => ({ seed: Uint8Array.from({ length: 32 }, (_, i) => 13 * i + m), sign: sign as 1 | -1 })),
+    };
+    const wire = { vectorLength: job.vectorLength, masks: job.masks.map((m) => ({ seed: onWire(m.seed), sign: m.sign })) };
+    const { page, workerUrl } = await workerPage();
+    const result = await page.evaluate(
+      ([url, w]) =>
+        (
+          globalThis as unknown as {
+            correctionWorkerProbe: (
+              u: string,
+              w: unknown,
+            ) => Promise<{ correction: number[]; sameAsPage: boolean; round: { status: string; exact: boolean; jobs: number[] }; aesCtrEncrypts: number }>;
+          }
+        ).correctionWorkerProbe(url, w),
+      [workerUrl, wire] as const,
+    );
+    assert.deepEqual(result.correction, Array.from(runCorrectionJob(job)));
+    assert.equal(result.sameAsPage, true);
+    assert.equal(result.aesCtrEncrypts, job.masks.length);
+    // c and d each corrected for e through the worker, and the server's sum is exactly the survivors' inputs.
+    assert.deepEqual(result.round, { status: 'completed', exact: true, jobs: [1, 1] });
   });
 
   it('the shipped worker agrees through WebCrypto’s X25519 (k derivations a job) and, with X25519 hidden from WebCrypto, through tweetnacl: the same masks and share keys as Node either way, a low-order key refused as before', async () => {
