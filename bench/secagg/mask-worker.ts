@@ -1,12 +1,16 @@
 /**
  * How long a device's main thread is held by secure aggregation's device work: stage 1's share keys when the roster
  * arrives (`shareKeys` on that thread against `shareKeysWith` a WorkerMaskExpander, createNodeClient's default,
- * which keeps the roster checks there) and stage 2's masks when the forwarded shares arrive (the whole `receiveShares`
- * on that thread, as createFederatedClient runs it, against the part `receiveSharesWith` keeps there). Training runs
- * on the main thread, so the held time is what a training there loses (README "Which column ships").
- *   node --import tsx bench/secagg/mask-worker.ts [--clients 100] [--params 100000] [--calls 24]
+ * which keeps the roster checks there), stage 2's masks when the forwarded shares arrive (the whole `receiveShares`
+ * on that thread, as createFederatedClient runs it, against the part `receiveSharesWith` keeps there) and stage 3's
+ * unmask with its correction for the dropped neighbours (`unmask` on that thread against `unmaskWith` the worker,
+ * which keeps the request's checks there). Training runs on the main thread, so the held time is what a training
+ * there loses (README "Which column ships"); the unmask reply is on the round's critical path.
+ *   node --import tsx bench/secagg/mask-worker.ts [--clients 100] [--params 100000] [--calls 24] [--dropout 0.3]
  * One secagg+ round of --clients clients (auto k and t) is set up; --calls clients answer their roster on each path,
- * then (the rest untimed) --calls clients take their forwarded shares on each path, one path after the other. Times
+ * then (the rest untimed) --calls clients take their forwarded shares on each path, one path after the other; the
+ * last --dropout of the clients then drop (they shared keys, they send no masked input), the others (untimed, on
+ * the worker) take their shares too, and --calls survivors answer their unmask request on each path. Times
  * are wall clock (performance.now): "held" is the part of the call on the main thread, what it cannot spend on
  * anything else (the synchronous part, plus for share keys the part after the worker's reply, which runs in
  * microtasks); "until done" is to the promise's end.
@@ -23,8 +27,9 @@ const opts = new Command()
   .option('--clients <n>', 'clients in the round', '100')
   .option('--params <n>', 'parameters per delta', '100000')
   .option('--calls <n>', 'clients measured on each path', '24')
+  .option('--dropout <rate>', 'share of the clients that drop after sharing keys', '0.3')
   .parse()
-  .opts<{ clients: string; params: string; calls: string }>();
+  .opts<{ clients: string; params: string; calls: string; dropout: string }>();
 const n = Number(opts.clients);
 const layout = contributionLayout({ tensors: [{ name: 'dense', shape: [Number(opts.params)], dtype: 'float32', shared: true }] });
 const config = parseSecAggConfig({ mode: 'secagg+' });
@@ -125,14 +130,61 @@ for (const [i, [id, fwd]] of onWorker.entries()) {
   held.worker.push(sync);
   done.worker.push(performance.now() - t);
 }
+
+// Stage 3: the last --dropout of the clients drop after sharing keys; the rest (untimed, on the worker) mask a zero
+// input, so every survivor's unmask request asks it to correct for its dropped neighbours.
+const dropped = new Set(shares.slice(n - Math.round(Number(opts.dropout) * n)).map(([id]) => id));
+for (const [id, fwd] of shares.slice(2 * calls + 2)) if (!dropped.has(id)) await clients.get(id)!.receiveSharesWith(fwd, expander.expand);
+const zeros = new Uint32Array(layout.vectorLength);
+for (const [id] of shares) if (!dropped.has(id)) server.acceptMaskedInput(id, clients.get(id)!.maskInput(zeros));
+const requests = server.closeMaskedInput();
+if (requests.status !== 'continue') throw new Error(requests.reason);
+const unmasks = [...requests.messages];
+const droppedNeighbours = med(unmasks.map(([, request]) => request.dropped.length));
+// A correction job of the round's shape, untimed: the worker's correction code warmed too.
+await expander.correct({
+  vectorLength: layout.vectorLength,
+  masks: Array.from({ length: droppedNeighbours }, () => ({ seed: new Uint8Array(32).fill(2), sign: 1 })),
+});
+const unmasking = paths();
+const unmaskCalls = Math.min(calls, Math.floor(unmasks.length / 2) - 1);
+fullGc();
+for (const [i, [id, request]] of unmasks.slice(0, unmaskCalls + 1).entries()) {
+  const t = performance.now();
+  clients.get(id)!.unmask(request);
+  const ms = performance.now() - t;
+  if (i === 0) continue;
+  unmasking.held.thread.push(ms);
+  unmasking.done.thread.push(ms);
+}
+fullGc();
+for (const [i, [id, request]] of unmasks.slice(unmaskCalls + 1, 2 * unmaskCalls + 2).entries()) {
+  let replied = 0;
+  const correct: typeof expander.correct = async (job) => {
+    const correction = await expander.correct(job);
+    replied = performance.now();
+    return correction;
+  };
+  const t = performance.now();
+  const pending = clients.get(id)!.unmaskWith(request, correct);
+  const sync = performance.now() - t;
+  await pending;
+  const end = performance.now();
+  if (i === 0) continue;
+  unmasking.held.worker.push(sync + (end - replied));
+  unmasking.done.worker.push(end - t);
+}
 await expander.close();
 
 console.log(
-  `${n} clients, k = ${k1} (share keys) and ${k} (masks), ${layout.vectorLength} words; ${calls} clients per path; medians, wall ms; load ${loadavg()[0]!.toFixed(1)}`,
+  `${n} clients, k = ${k1} (share keys) and ${k} (masks), ${layout.vectorLength} words; ${calls} clients per path (${unmaskCalls} for unmask, ` +
+    `${dropped.size} dropped after share keys: median ${droppedNeighbours} dropped neighbours a survivor); medians, wall ms; load ${loadavg()[0]!.toFixed(1)}`,
 );
 console.table({
   'shareKeys on the main thread': row(sharing, 'thread'),
   'shareKeysWith + WorkerMaskExpander.runShareJob': row(sharing, 'worker'),
   'receiveShares on the main thread': row(masking, 'thread'),
   'receiveSharesWith + WorkerMaskExpander.expand': row(masking, 'worker'),
+  'unmask on the main thread': row(unmasking, 'thread'),
+  'unmaskWith + WorkerMaskExpander.correct': row(unmasking, 'worker'),
 });
