@@ -3,15 +3,19 @@
  * work run there (createFederatedClient, or createBrowserClient with maskWorker: false) against handing it to the
  * shipped Web Worker (createBrowserClient's default, dist/browser/fedrec-mask-worker.js): stage 1's share keys
  * (`shareKeys` against `shareKeysWith` the worker: k X25519 agreements, two Shamir splits, k seals) and stage 2's
- * masks (`expandMaskJob` against the worker: k agreements, k + 1 AES-CTR expansions); X25519 and AES are pure JS on
- * the page, WebCrypto's in the worker.
- *   node --import tsx bench/secagg/mask-worker-page.ts [--clients 100] [--params 100000] [--calls 8]
+ * masks (`expandMaskJob` against the worker: k agreements, k + 1 AES-CTR expansions), and stage 3's unmask (`unmask`
+ * on the page, what createFederatedClient runs, against `unmaskWith` the worker: one AES-CTR expansion per dropped
+ * neighbour); X25519 and AES are pure JS on the page, WebCrypto's in the worker.
+ *   node --import tsx bench/secagg/mask-worker-page.ts [--clients 100] [--params 100000] [--calls 8] [--dropout 0.3]
  * In headless Chromium, one page: a 4 ms timer ticks on the main thread while each job is done, and "longest
  * main-thread task" is the largest gap between two of its ticks (4 ms when nothing blocks), what a training step or
  * a frame on that page waits at worst; "until done" is from the call to the shares or the mask. Share keys: a real
  * secagg+ round of --clients clients set up in the page to its rosters, each measured client answering its own
  * roster (the roster checks run on the page on both paths). Masks: k is the secagg+ 'auto' neighbour count at
- * --clients. The first call of each path warms it and is not counted. Wall clock (performance.now).
+ * --clients. Unmask: a real secagg+ round of --clients clients at --params set up in the page (its share keys and
+ * masks made on the worker, untimed), the last --dropout of them dropping after share keys, each measured survivor
+ * answering its own unmask request ("until done" is to the reply). The first call of each path warms it and is not
+ * counted. Wall clock (performance.now).
  */
 import { loadavg } from 'node:os';
 import { Command } from 'commander';
@@ -25,8 +29,9 @@ const opts = new Command()
   .option('--clients <n>', 'clients in the round (sets k)', '100')
   .option('--params <n>', 'parameters per delta', '100000')
   .option('--calls <n>', 'jobs measured on each path', '8')
+  .option('--dropout <rate>', 'share of the clients that drop after sharing keys (unmask)', '0.3')
   .parse()
-  .opts<{ clients: string; params: string; calls: string }>();
+  .opts<{ clients: string; params: string; calls: string; dropout: string }>();
 const k = neighbourCount(parseSecAggConfig({ mode: 'secagg+' }), Number(opts.clients));
 const vectorLength = contributionLayout({ tensors: [{ name: 'dense', shape: [Number(opts.params)], dtype: 'float32', shared: true }] }).vectorLength;
 
@@ -77,6 +82,40 @@ globalThis.shareBench = async (workerUrl, n, calls) => {
   }
   expander.close();
   return { k: rosters.messages.get(ids[0]).neighbours.length, rows };
+};
+globalThis.unmaskBench = async (workerUrl, n, vectorLength, dropout, calls) => {
+  const config = parseSecAggConfig({ mode: 'secagg+' });
+  const server = new SecAggServer({ roundId: 1, config, vectorLength });
+  const ids = Array.from({ length: n }, (_, i) => 'client-' + String(i).padStart(4, '0'));
+  const clients = new Map(ids.map((id) => [id, new SecAggClient({ clientId: id, roundId: 1, config, vectorLength })]));
+  for (const [id, c] of clients) server.acceptAdvertisement(id, c.advertiseKeys());
+  const rosters = server.closeAdvertisement();
+  if (rosters.status !== 'continue') throw new Error(rosters.reason);
+  const expander = new WebWorkerMaskExpander(workerUrl);
+  for (const [id, roster] of rosters.messages) server.acceptShareKeys(id, await clients.get(id).shareKeysWith(roster, expander.runShareJob));
+  const forwarded = server.closeShareKeys();
+  if (forwarded.status !== 'continue') throw new Error(forwarded.reason);
+  const dropped = new Set(ids.slice(n - Math.round(dropout * n)));
+  const zeros = new Uint32Array(vectorLength);
+  for (const [id, shares] of forwarded.messages) {
+    if (dropped.has(id)) continue;
+    await clients.get(id).receiveSharesWith(shares, expander.expand);
+    server.acceptMaskedInput(id, clients.get(id).maskInput(zeros));
+  }
+  const requests = server.closeMaskedInput();
+  if (requests.status !== 'continue') throw new Error(requests.reason);
+  const unmasks = [...requests.messages];
+  const rows = { thread: [], worker: [], dropped: unmasks.map(([, r]) => r.dropped.length) };
+  for (let i = 0; i <= calls; i++) {
+    const [[a, ra], [b, rb]] = [unmasks[2 * i], unmasks[2 * i + 1]];
+    const here = await measured(async () => clients.get(a).unmask(ra));
+    const there = await measured(() => clients.get(b).unmaskWith(rb, expander.correct));
+    if (i === 0) continue;
+    rows.thread.push(here);
+    rows.worker.push(there);
+  }
+  expander.close();
+  return rows;
 };
 globalThis.maskBench = async (workerUrl, k, vectorLength, calls) => {
   const expander = new WebWorkerMaskExpander(workerUrl);
@@ -130,19 +169,31 @@ try {
       ),
     [workerUrl, k, vectorLength, Number(opts.calls)] as const,
   );
+  const unmasks = await page.evaluate(
+    ([url, clients, len, dropout, calls]) =>
+      (
+        globalThis as unknown as {
+          unmaskBench: (u: string, n: number, l: number, d: number, c: number) => Promise<{ thread: Row[]; worker: Row[]; dropped: number[] }>;
+        }
+      ).unmaskBench(url, clients, len, dropout, calls),
+    [workerUrl, Number(opts.clients), vectorLength, Number(opts.dropout), Number(opts.calls)] as const,
+  );
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
   const row = (rs: Row[]) => ({
     'longest main-thread task': med(rs.map((r) => r.longest)).toFixed(1),
     'until done': med(rs.map((r) => r.done)).toFixed(1),
   });
   console.log(
-    `Chromium ${browser.version()}: k = ${k} (secagg+ auto at ${opts.clients} clients; share keys k = ${shares.k}), ${vectorLength} words; ${opts.calls} calls per path; medians, wall ms; load ${loadavg()[0]!.toFixed(1)}`,
+    `Chromium ${browser.version()}: k = ${k} (secagg+ auto at ${opts.clients} clients; share keys k = ${shares.k}), ${vectorLength} words; ${opts.calls} calls per path; ` +
+      `unmask: ${opts.dropout} of the clients dropped after share keys, median ${med(unmasks.dropped)} dropped neighbours a survivor; medians, wall ms; load ${loadavg()[0]!.toFixed(1)}`,
   );
   console.table({
     'shareKeys on the page': row(shares.rows.thread),
     'shareKeysWith + WebWorkerMaskExpander.runShareJob': row(shares.rows.worker),
     'expandMaskJob on the page': row(rows.thread),
     'WebWorkerMaskExpander.expand': row(rows.worker),
+    'unmask on the page': row(unmasks.thread),
+    'unmaskWith + WebWorkerMaskExpander.correct': row(unmasks.worker),
   });
 } finally {
   await browser.close();
