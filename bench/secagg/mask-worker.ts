@@ -49,6 +49,34 @@ const row = (m: ReturnType<typeof paths>, path: 'thread' | 'worker') => ({
   'until done': med(m.done[path]).toFixed(2),
 });
 
+/**
+ * Times a call that hands its job to the worker (`job` on the worker path, wrapped): "held" is its synchronous part
+ * plus what runs after the worker's reply (in microtasks), "until done" to its end; recorded when `counted`.
+ */
+async function timedOnWorker<J, R, T>(
+  into: ReturnType<typeof paths>,
+  counted: boolean,
+  job: (j: J) => Promise<R>,
+  call: (run: (j: J) => Promise<R>) => Promise<T>,
+): Promise<T> {
+  let replied = 0;
+  const run = async (j: J) => {
+    const result = await job(j);
+    replied = performance.now();
+    return result;
+  };
+  const t = performance.now();
+  const pending = call(run);
+  const sync = performance.now() - t;
+  const value = await pending;
+  const end = performance.now();
+  if (counted) {
+    into.held.worker.push(sync + (end - replied));
+    into.done.worker.push(end - t);
+  }
+  return value;
+}
+
 const expander = new WorkerMaskExpander();
 // Starts the worker (and, from sources, its TypeScript loader) untimed.
 await expander.expand({
@@ -73,21 +101,8 @@ for (const [i, [id, roster]] of rosterList.slice(0, calls + 1).entries()) {
 sharing.done.thread = sharing.held.thread;
 fullGc();
 for (const [i, [id, roster]] of rosterList.slice(calls + 1, 2 * calls + 2).entries()) {
-  let replied = 0;
-  const run: typeof expander.runShareJob = async (job) => {
-    const shared = await expander.runShareJob(job);
-    replied = performance.now();
-    return shared;
-  };
-  const t = performance.now();
-  const pending = clients.get(id)!.shareKeysWith(roster, run);
-  const sync = performance.now() - t;
-  const reply = await pending;
-  const end = performance.now();
+  const reply = await timedOnWorker(sharing, i > 0, expander.runShareJob, (run) => clients.get(id)!.shareKeysWith(roster, run));
   server.acceptShareKeys(id, reply);
-  if (i === 0) continue;
-  sharing.held.worker.push(sync + (end - replied));
-  sharing.done.worker.push(end - t);
 }
 for (const [id, roster] of rosterList.slice(2 * calls + 2)) server.acceptShareKeys(id, await clients.get(id)!.shareKeys(roster));
 const k1 = rosterList[0]![1].neighbours.length;
@@ -159,20 +174,7 @@ for (const [i, [id, request]] of unmasks.slice(0, unmaskCalls + 1).entries()) {
 }
 fullGc();
 for (const [i, [id, request]] of unmasks.slice(unmaskCalls + 1, 2 * unmaskCalls + 2).entries()) {
-  let replied = 0;
-  const correct: typeof expander.correct = async (job) => {
-    const correction = await expander.correct(job);
-    replied = performance.now();
-    return correction;
-  };
-  const t = performance.now();
-  const pending = clients.get(id)!.unmaskWith(request, correct);
-  const sync = performance.now() - t;
-  await pending;
-  const end = performance.now();
-  if (i === 0) continue;
-  unmasking.held.worker.push(sync + (end - replied));
-  unmasking.done.worker.push(end - t);
+  await timedOnWorker(unmasking, i > 0, expander.correct, (run) => clients.get(id)!.unmaskWith(request, run));
 }
 await expander.close();
 
