@@ -17,18 +17,31 @@ import { ensureBundles, launchChromium, newDevicePage, waitFor, watchPageProblem
 // sent without one is refused (UPLOAD_SLOT_REQUIRED) and its device dropped, so a round with every device in it
 // shows each asked. The devices are made as an app makes them (createBrowserClient), with their SecAgg+ share keys
 // and masks made in the shipped Web Worker (dist/browser/fedrec-mask-worker.js, served by the coordinator as /assets):
-// the committed model must be the FedAvg of what the pages trained, which no wrong share or mask survives. One more
-// device is given a worker file that is not there: its round must end cleanly at stage 1 (INTERNAL, no shares sent)
-// while the others complete without it.
+// the committed model must be the FedAvg of what the pages trained, which no wrong share, mask or correction survives.
+// One more device is given a worker file that is not there: its round must end cleanly at stage 1 (INTERNAL, no
+// shares sent) while the others complete without it. And one leaves right after sharing its keys, so every survivor's
+// unmask request asks it to correct for that neighbour, which it does in the worker (the jobs each page posts to its
+// worker are counted).
 
 const ENTRY = `
 import { createBrowserClient } from './client-sdk/browser/index.ts';
 import { DeterministicTrainer } from './test/e2e/fixtures/deterministic-trainer.ts';
-globalThis.startDevice = async (url, clientId, device, maskWorker) => {
+globalThis.startDevice = async (url, clientId, device, maskWorker, leaveAfter) => {
+  // The kinds of job this page posts to its mask worker (mask-worker-jobs.ts requests).
+  const jobs = [];
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message, ...rest) {
+    if (message && message.kind) jobs.push(message.kind);
+    return post.call(this, message, ...rest);
+  };
+  globalThis.workerJobs = jobs;
   const stages = [];
   const trainer = new DeterministicTrainer(device);
   const client = await createBrowserClient({ url, clientId, trainer, backend: false, reconnect: { enabled: false }, maskWorker });
-  client.on('secagg:stage', (s) => stages.push(s.stage));
+  client.on('secagg:stage', (s) => {
+    stages.push(s.stage);
+    if (s.stage === leaveAfter) setTimeout(() => void client.close(), 0);
+  });
   globalThis.deviceStages = stages;
   globalThis.deviceFits = () => trainer.sent.map((f) => ({ ...f, delta: Array.from(f.delta), rowWeights: f.rowWeights && Array.from(f.rowWeights) }));
   await client.connect();
@@ -50,9 +63,10 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
     await stopAll();
   });
 
-  it('with a one-slot budget, every Chromium device asks for a slot, waits its turn, and the round completes with the exact FedAvg (share keys and masks in the Web Worker); a device whose worker is missing fails cleanly at stage 1', async () => {
-    const n = 5;
+  it('with a one-slot budget, every Chromium device asks for a slot, waits its turn, and the round completes with the exact FedAvg (share keys, masks and the survivors’ corrections for a device that left after stage 1 in the Web Worker); a device whose worker is missing fails cleanly at stage 1', async () => {
+    const n = 6;
     const broken = n - 1;
+    const leaving = n - 2;
     const bundle = await build({
       stdin: { contents: ENTRY, resolveDir: process.cwd(), loader: 'ts' },
       bundle: true,
@@ -67,7 +81,7 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
     assertBrowserSafe(bundle.metafile); // the same refusal of Node-only code as the shipped bundle's build
     await ensureBundles(); // the shipped worker file
     const assets = { name: 'assets', attach: ({ routes }: { routes: Parameters<typeof serveBrowserAssets>[0] }) => serveBrowserAssets(routes) };
-    const { coordinator, url, collector } = await startOneSlotSecAgg(n, 30_000, { extensions: [assets], minResults: n - 1 });
+    const { coordinator, url, collector } = await startOneSlotSecAgg(n, 30_000, { extensions: [assets], minResults: n - 2 });
     const before = Float32Array.from(coordinator.currentWeights().body);
     const committed = next(coordinator, 'round:committed', 150_000);
     browser = await launchChromium();
@@ -85,22 +99,33 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
       await page.goto(`${url}/api/status`); // any page of the coordinator's origin
       await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
       await page.evaluate(
-        ([u, id, device, w]) =>
-          (globalThis as unknown as { startDevice: (u: string, id: string, d: number, w: string) => Promise<void> }).startDevice(u, id, device, w),
-        [url, `chromium-${i}`, i, i === broken ? missingWorker : maskWorker] as [string, string, number, string],
+        ([u, id, device, w, leave]) =>
+          (globalThis as unknown as { startDevice: (u: string, id: string, d: number, w: string, l: string) => Promise<void> }).startDevice(
+            u,
+            id,
+            device,
+            w,
+            leave,
+          ),
+        [url, `chromium-${i}`, i, i === broken ? missingWorker : maskWorker, i === leaving ? 'share-keys' : ''] as [string, string, number, string, string],
       );
     }
     const record = await committed;
     const after = Float32Array.from(coordinator.currentWeights().body);
     assert.deepEqual([...record.participants].sort(), ['chromium-0', 'chromium-1', 'chromium-2', 'chromium-3']);
+    const failures = [...record.failures].sort((a, b) => a.clientId.localeCompare(b.clientId));
     assert.deepEqual(
-      record.failures.map((f) => [f.clientId, f.code]),
-      [[`chromium-${broken}`, 'INTERNAL']],
+      failures.map((f) => [f.clientId, f.code]),
+      [
+        [`chromium-${leaving}`, 'DISCONNECTED'],
+        [`chromium-${broken}`, 'INTERNAL'],
+      ],
     );
-    assert.match(record.failures[0]!.message, /mask worker failed: could not run .*no-such-worker\.js/);
+    const brokenFailure = failures[1]!;
+    assert.match(brokenFailure.message, /mask worker failed: could not run .*no-such-worker\.js/);
     assertOneSlotAtATime(collector);
     const peakBytes = collector.uploadSlots!.peakBytes;
-    const working = pages.slice(0, broken);
+    const working = pages.slice(0, leaving);
     for (const [i, page] of working.entries()) {
       // Each browser asked for exactly one slot, for its masked input's size, and answered the masked-input stage.
       const asks = frames[i]!.filter((f) => f.includes('"upload:slot"'));
@@ -111,15 +136,18 @@ describe('browser: SecAgg+ masked inputs paced by upload slots (SDK browser buil
       );
       assert.ok(stages.includes('masked-input'), `chromium-${i} stages: ${stages.join(', ')}`);
       assert.deepEqual(problems[i]!.errors, []);
-      // Its masks were expanded in the shipped worker, one worker per device.
+      // Its share keys, masks and correction for the device that left were made in the shipped worker, one worker per device.
       assert.deepEqual(workers[i], [maskWorker]);
+      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as { workerJobs: string[] }).workerJobs), ['share', 'mask', 'correction']);
     }
     // The device without its worker: it asked for no slot, sent no masked input, and its page threw nothing.
     assert.equal(frames[broken]!.filter((f) => f.includes('"upload:slot"')).length, 0);
     assert.deepEqual(workers[broken], [missingWorker]);
     // It got no further than stage 0: its share keys (stage 1) are made in the worker too, so that is where it failed.
     assert.deepEqual(await pages[broken]!.evaluate(() => (globalThis as unknown as { deviceStages: string[] }).deviceStages), ['advertise']);
-    assert.match(record.failures[0]!.message, /share-keys/);
+    assert.match(brokenFailure.message, /share-keys/);
+    // The device that left made its share keys in its worker and nothing more.
+    assert.deepEqual(await pages[leaving]!.evaluate(() => (globalThis as unknown as { workerJobs: string[] }).workerJobs), ['share']);
     assert.deepEqual(problems[broken]!.errors, []);
     const fits = await Promise.all(
       working.map(async (page) => {
