@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { EnvelopeSealer, generateKeyPair, parseSecAggConfig, type Ack, type WeightManifest, type Weights } from '@fedrec/protocol';
-import { SecAggClient, SecAggServer, contributionLayout, expandMaskJob, type ExpandedMask } from '@fedrec/secagg';
-import { advertiseKeysSchema, pack, packedSchema, shareKeysSchema, type ForwardedShares, type Roster } from '@fedrec/protocol';
+import { SecAggClient, SecAggServer, contributionLayout, expandMaskJob, runCorrectionJob, type ExpandedMask } from '@fedrec/secagg';
+import {
+  advertiseKeysSchema,
+  maskedInputSchema,
+  pack,
+  packedSchema,
+  shareKeysSchema,
+  unmaskResponseSchema,
+  type ForwardedShares,
+  type Roster,
+  type UnmaskRequest,
+} from '@fedrec/protocol';
 import { TaskRunner } from '@fedrec/client-sdk/task-runner.js';
-import type { MaskExpander } from '@fedrec/client-sdk/secagg-participant-host.js';
+import type { CorrectionJobRunner, MaskExpander } from '@fedrec/client-sdk/secagg-participant-host.js';
 import { TypedEmitter, silentLogger, type FederatedClientEvents, type FitOutcome, type TaskContext, type Trainer } from '@fedrec/client-sdk';
 import { FakeSocket } from './helpers/fake-socket.js';
 import { makeFitTask } from './helpers/fake-coordinator.js';
@@ -94,7 +104,7 @@ function fitPathContract(name: string, make: (trainer: Trainer) => FitPath) {
   });
 }
 
-function runnerWith(trainer: Trainer, expandMasks?: MaskExpander): Omit<FitPath, 'fit'> {
+function runnerWith(trainer: Trainer, expandMasks?: MaskExpander, runCorrectionJobs?: CorrectionJobRunner): Omit<FitPath, 'fit'> {
   const emitter = new TypedEmitter<FederatedClientEvents>();
   const events: string[] = [];
   const done: FitPath['done'] = [];
@@ -109,6 +119,7 @@ function runnerWith(trainer: Trainer, expandMasks?: MaskExpander): Omit<FitPath,
     clientId: () => 'dev-1',
     sealer: () => sealer,
     ...(expandMasks ? { expandMasks } : {}),
+    ...(runCorrectionJobs ? { runCorrectionJobs } : {}),
   });
   const socket = new FakeSocket('u', {});
   runner.serve(socket.asSocket());
@@ -143,6 +154,22 @@ function maskedRound(socket: FakeSocket, roundId: number) {
     /** Stage 2: its ack carries the masked update. */
     forward(forwarded: Map<string, ForwardedShares>): Promise<Ack<unknown>> {
       return request(socket, 'secagg:forward', pack(forwarded.get('dev-1')!));
+    },
+    /** Stage 2 closed: dev-1's masked update (its forward ack) and the peers' not `gone`; the unmask requests. */
+    unmaskRequests(forwarded: Map<string, ForwardedShares>, ack: Ack<unknown>, gone: string[]): Map<string, UnmaskRequest> {
+      server.acceptMaskedInput('dev-1', value(ack, packedSchema(maskedInputSchema)));
+      for (const [id, p] of peers) {
+        if (gone.includes(id)) continue;
+        p.receiveShares(forwarded.get(id)!);
+        server.acceptMaskedInput(id, p.maskInput(new Uint32Array(layout.vectorLength)));
+      }
+      return (server.closeMaskedInput() as { messages: Map<string, UnmaskRequest> }).messages;
+    },
+    /** Stage 3 closed with dev-1's unmask ack and the other survivors' replies: the round's outcome. */
+    async finish(requests: Map<string, UnmaskRequest>, ack: Ack<unknown>) {
+      server.acceptUnmaskResponse('dev-1', value(ack, packedSchema(unmaskResponseSchema)));
+      for (const [id, r] of requests) if (id !== 'dev-1') server.acceptUnmaskResponse(id, peers.get(id)!.unmask(r));
+      return server.finish();
     },
   };
 }
@@ -244,6 +271,35 @@ describe('task runner', function () {
     release();
     const ack = await reply;
     assert.equal(ack.ok, true, JSON.stringify(ack));
+  });
+
+  it('makes the unmask correction on the correction runner when it has one (a peer left after sharing keys); a failed correction ends the round with INTERNAL', async () => {
+    for (const fails of [false, true]) {
+      const jobs: number[] = [];
+      const correct: CorrectionJobRunner = async (job) => {
+        jobs.push(job.masks.length);
+        if (fails) throw new Error('mask worker exited with code 1');
+        return runCorrectionJob(job);
+      };
+      const { socket } = runnerWith(new GatedTrainer(), undefined, correct);
+      const round = maskedRound(socket, fails ? 11 : 10);
+      const forwarded = await round.shareKeys(await round.advertise());
+      const requests = round.unmaskRequests(forwarded, await round.forward(forwarded), ['peer-c']);
+      assert.deepEqual(requests.get('dev-1')!.dropped, ['peer-c']);
+      const ack = await request(socket, 'secagg:unmask', pack(requests.get('dev-1')!));
+      assert.deepEqual(jobs, [1], 'one correction job, for peer-c');
+      if (fails) {
+        assert.ok(!ack.ok);
+        assert.equal(ack.error.code, 'INTERNAL');
+        assert.match(ack.error.message, /mask worker exited/);
+        // The round ended on the device: a second unmask request finds no round.
+        const again = await request(socket, 'secagg:unmask', pack(requests.get('dev-1')!));
+        assert.ok(!again.ok);
+        assert.equal(again.error.code, 'ROUND_CLOSED');
+      } else {
+        assert.equal((await round.finish(requests, ack)).status, 'completed');
+      }
+    }
   });
 
   it('forgets a masked round when the coordinator sends its verdict, and passes the verdict on', async () => {
