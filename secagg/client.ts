@@ -303,7 +303,7 @@ export class SecAggClient {
     // Cheap unmasking: this client cancels its own pairwise masks with the dropped peers (the server learns no
     // more than from their rebuilt keys, and n devices expand these masks in parallel instead of the server alone).
     // Every dropped peer asked about is one this client held shares of, so it masked with it in stage 2. The seeds
-    // are copied: forget() below wipes the client's.
+    // are copied: forget() below drops the client's.
     const masks = [...dropped].map((peerId) => ({
       seed: Uint8Array.from(this.pairwiseSeeds.get(peerId)!),
       sign: pairwiseSign(this.clientId, peerId) === 1 ? (-1 as const) : (1 as const),
