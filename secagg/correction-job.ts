@@ -6,10 +6,11 @@ import { scratchWordSum, WordSum } from './word-sum.js';
 /**
  * A client's stage-3 correction work, as data: the pairwise masks it shared with neighbours that dropped after
  * stage 1, each a seed and the sign that cancels it. Why a separate step: it is one mask expansion per dropped peer
- * (about 20 of 100k words at 30% dropout and k = 66), which in a browser page is pure-JS AES (about 250 ms on the
- * round's critical path: the coordinator waits for every survivor's unmask reply), so a device runs it on its mask
- * worker (client-sdk/node, client-sdk/browser) and hands the bytes back with `SecAggClient.unmaskWith`. Every check
- * of the unmask request stays with the client. The seeds are the round's secrets: the job must stay on the device.
+ * (about 20 of 100k words at 30% dropout and k = 66), which in a browser page is pure-JS AES (75–80 ms in Chromium
+ * 150 at 100k words, bench/secagg/mask-worker-page.ts, on the round's critical path: the coordinator waits for every
+ * survivor's unmask reply), so a device runs it on its mask worker (client-sdk/node, client-sdk/browser) and hands
+ * the bytes back with `SecAggClient.unmaskWith`. Every check of the unmask request stays with the client. The seeds
+ * are the round's secrets: the job must stay on the device.
  */
 export interface CorrectionJob {
   vectorLength: number;
