@@ -93,6 +93,11 @@ globalThis.maskWorkerProbe = async (workerUrl, wire) => {
   expander.close();
   return { mask: Array.from(onWorker.mask), seeds: onWorker.pairwiseSeeds.map((s) => Array.from(s)), sameAsPage, refused, afterRefusal, missing, died };
 };
+// A module URL for the shipped worker with a prelude module evaluated before it (the observers below).
+const behindPrelude = (workerUrl, prelude) => {
+  const moduleUrl = (code) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+  return moduleUrl('import "' + moduleUrl(prelude) + '"; import "' + workerUrl + '";');
+};
 // The shipped worker behind a prelude module (evaluated first) that counts the worker's WebCrypto X25519 derivations,
 // each reply carrying the count so far, and with hideX25519 makes WebCrypto refuse X25519 as a browser without it does.
 const observedWorker = (workerUrl, hideX25519) => {
@@ -104,8 +109,7 @@ const observedWorker = (workerUrl, hideX25519) => {
     'const post = self.postMessage.bind(self);',
     'self.postMessage = (reply, transfer) => post(reply.ok ? { ...reply, result: { ...reply.result, x25519Derivations: derived } } : reply, transfer);',
   ].join(' ');
-  const moduleUrl = (code) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-  return moduleUrl('import "' + moduleUrl(prelude) + '"; import "' + workerUrl + '";');
+  return behindPrelude(workerUrl, prelude);
 };
 // A low-order neighbour key in a real roster, the share job on the worker: SecAggClient refuses the roster.
 const rosterRefusal = (expander) => {
@@ -126,8 +130,7 @@ const aesCountingWorker = (workerUrl) => {
     'const post = self.postMessage.bind(self);',
     'self.postMessage = (reply, transfer) => post({ ...reply, aesCtrEncrypts: encrypts }, transfer);',
   ].join(' ');
-  const moduleUrl = (code) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-  return moduleUrl('import "' + moduleUrl(prelude) + '"; import "' + workerUrl + '";');
+  return behindPrelude(workerUrl, prelude);
 };
 // A secagg round of 5 clients in the page at 70,001 words, 'e' gone after sharing keys: a and b answer the unmask
 // request on the page (unmask), c and d through the worker (unmaskWith); the sum must be exactly a + b + c + d.
