@@ -2,6 +2,7 @@ import { SEED_LENGTH } from '@fedrec/protocol/secagg-sizes.js';
 import { ctr } from '@noble/ciphers/aes.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { nativeCrypto } from './native-crypto.js';
+import { nativeKeystream } from './native-keystream.js';
 import { scratchWordSum, WORD_SUM_CHUNK_BYTES, WordSum } from './word-sum.js';
 
 /**
@@ -22,6 +23,9 @@ import { scratchWordSum, WORD_SUM_CHUNK_BYTES, WordSum } from './word-sum.js';
 const CHUNK_BYTES = WORD_SUM_CHUNK_BYTES;
 const BLOCK_BYTES = 16;
 const zeros = new Uint8Array(CHUNK_BYTES);
+
+/** The native keystream's chunk buffer, reused by every addMask of this thread (each is done with it before it returns). */
+const keystreamChunk = new Uint8Array(CHUNK_BYTES);
 
 /** The initial counter block for keystream block `block` (big-endian, as CTR mode increments it). */
 function counterBlock(block: number): Uint8Array {
@@ -70,6 +74,16 @@ export function addMask(target: WordSum | Uint32Array, seed: Uint8Array, sign: 1
     return;
   }
   const totalBytes = target.length * 4;
+  if (nativeKeystream) {
+    // Each chunk's keystream into one reused buffer (still in L2 when the kernel adds it), from its own counter block:
+    // no fresh buffer at all.
+    for (let start = 0; start < totalBytes; start += CHUNK_BYTES) {
+      const chunk = keystreamChunk.subarray(0, Math.min(CHUNK_BYTES, totalBytes - start));
+      nativeKeystream.aesCtrInto(seed, counterBlock(start / BLOCK_BYTES), chunk);
+      target.addBytes(chunk, sign, start / 4);
+    }
+    return;
+  }
   // One native cipher streams the whole mask (CTR state carries across update calls).
   const cipher = nativeCrypto?.createCipheriv('aes-256-ctr', seed, counterBlock(0));
   for (let start = 0; start < totalBytes; start += CHUNK_BYTES) {
