@@ -75,8 +75,8 @@ describe('secagg native AES-256-CTR keystream (secagg/native/aes-ctr-into.c, bui
     const script = [
       "const { nativeKeystreamStatus } = await import('@fedrec/secagg/native-keystream.js');",
       "const { expandMask } = await import('@fedrec/secagg');",
-      "const seed = Uint8Array.from({ length: 32 }, (_, i) => i);",
-      "console.log(JSON.stringify({ status: nativeKeystreamStatus, words: Array.from(expandMask(seed, 70_001).subarray(70_000 - 3)) }));",
+      'const seed = Uint8Array.from({ length: 32 }, (_, i) => i);',
+      'console.log(JSON.stringify({ status: nativeKeystreamStatus, words: Array.from(expandMask(seed, 70_001).subarray(70_000 - 3)) }));',
     ].join('\n');
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: { ...process.env, FEDREC_NATIVE_AES: '0' },

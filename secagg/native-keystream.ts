@@ -21,8 +21,11 @@ function load(): { native: NativeKeystream | null; reason: string } {
   const mod = proc?.getBuiltinModule?.('node:module') as ModuleLike | undefined;
   if (!mod) return { native: null, reason: 'not Node' };
   if (proc?.env?.['FEDREC_NATIVE_AES'] === '0') return { native: null, reason: 'FEDREC_NATIVE_AES=0' };
+  // ImportMeta is typed without `url` in the universal build (no DOM, no @types/node); Node's ESM always has it.
+  const here = (import.meta as { url?: string }).url;
+  if (!here) return { native: null, reason: 'no module URL' };
   try {
-    const addon = mod.createRequire(import.meta.url)('./native/build/aes-ctr-into.node') as Partial<NativeKeystream>;
+    const addon = mod.createRequire(here)('./native/build/aes-ctr-into.node') as Partial<NativeKeystream>;
     if (typeof addon.aesCtrInto !== 'function') return { native: null, reason: 'the addon has no aesCtrInto' };
     return { native: addon as NativeKeystream, reason: 'built' };
   } catch (err) {
