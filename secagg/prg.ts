@@ -10,8 +10,10 @@ import { scratchWordSum, WORD_SUM_CHUNK_BYTES, WordSum } from './word-sum.js';
  * 128-bit block incremented big-endian) read as little-endian uint32. AES because it is the one stream cipher that
  * is native on both sides: node:crypto with AES-NI expands a 100k-word mask at about 1 GB/s, where ChaCha20 in
  * JavaScript (@noble/ciphers, the previous PRG) ran at 50–75 MB/s and Node's own ChaCha20 at about 125 MB/s on the
- * same machine. Where node:crypto is missing (browsers) the same keystream comes from @noble/ciphers' AES-CTR, so
- * Node and browser devices expand a seed identically (test/secagg/browser.test.ts compares them).
+ * same machine. In Node the keystream comes from the native addon where `npm ci` built it (native-keystream.ts:
+ * the same bytes into one reused buffer, no fresh buffer per chunk), else from node:crypto. Where node:crypto is
+ * missing (browsers) the same keystream comes from @noble/ciphers' AES-CTR, so Node and browser devices expand a seed
+ * identically (test/secagg/browser.test.ts compares them).
  */
 
 // 64 KiB keystream chunks, the size of the WordSum scratch slot each is copied into before the kernel adds it (still in
