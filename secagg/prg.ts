@@ -84,6 +84,7 @@ export function addMask(target: WordSum | Uint32Array, seed: Uint8Array, sign: 1
       nativeKeystream.aesCtrInto(seed, counterBlock(start / BLOCK_BYTES), chunk);
       target.addBytes(chunk, sign, start / 4);
     }
+    keystreamChunk.fill(0); // the buffer outlives the call: no mask's keystream is left lying in it
     return;
   }
   // One native cipher streams the whole mask (CTR state carries across update calls).
