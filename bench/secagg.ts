@@ -456,7 +456,7 @@ async function main(): Promise<void> {
   console.log(
     'Round time = Σ over stages (slowest client + coordinator), each client timed on its own: the critical path of a round whose\n' +
       'clients run on their own devices in parallel (one process plays them one after another here). Coordinator work is counted\n' +
-      'in full, not overlapped with client work. Plain = slowest client encode+seal + coordinator open/decode/accumulate/average.\n' +
+      'in full, not overlapped with client work. Plain = slowest client encode+seal + coordinator open/validate/bound/accumulate/average.\n' +
       'Harness workers: the clients in a worker thread, the coordinator in the main thread, taking turns, every step in process\n' +
       "CPU time (each side charged with its own heap's garbage collection only; --client-heap own: a client step charged as a\n" +
       "device with its own heap would be, shared: with whatever collection of all clients' heap falls in it).\n" +
@@ -532,11 +532,16 @@ async function main(): Promise<void> {
           }
           const round = (warm: boolean): Promise<RoundFigures> => {
             if (harness === 'workers') {
-              // Plain's rows ran first (PLAIN_FIRST, above); secagg+ runs in memory plain has touched, and its own warm-up
-              // stays small (a full round is minutes).
-              const warmIndices = config ? indices.slice(0, 8) : indices;
-              const ctx = { ...context, indices: warm ? warmIndices : indices, dropped: warm ? new Set<number>() : droppedIndices, wordSumKernel: kernel };
-              return config ? secaggRoundInWorkers(ctx, config) : plainRoundInWorkers(ctx);
+              // Only secure rows come here: plain's ran first (PLAIN_FIRST, above). secagg+ runs in memory plain has
+              // touched, and its own warm-up stays small (a full round is minutes).
+              if (!config) throw new Error('the workers harness runs plain rows first (PLAIN_FIRST)');
+              const ctx = {
+                ...context,
+                indices: warm ? indices.slice(0, 8) : indices,
+                dropped: warm ? new Set<number>() : droppedIndices,
+                wordSumKernel: kernel,
+              };
+              return secaggRoundInWorkers(ctx, config);
             }
             useWordSumKernel(kernel);
             const population = warm ? new Map([...cs].slice(0, 8)) : cs;

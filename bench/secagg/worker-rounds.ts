@@ -41,8 +41,9 @@ let nextRound = 1;
  * Plain's coordinator runs the service's per-update path with the service's defaults (coordinator/options.ts): the
  * update limits, and the update policy (adaptive norm bound and weight cap), one policy for the process as the
  * coordinator keeps one across rounds. Until 1 December 2026 (evening) the bench opened, decoded and summed only; the
- * validation and the policy measured within the noise of that (plain's coordinator 40.5 and 43.9 ms against 43.1 and
- * 44.8 ms, 100 clients, alternated, 16:09 UTC), so the earlier tables stand.
+ * validation and the policy alone measured within the noise of that (plain's coordinator 40.5 and 43.9 ms against 43.1
+ * and 44.8 ms, 100 clients, alternated, 16:09 UTC). What did move plain's figure was the heap's history: bench/secagg.ts
+ * PLAIN_FIRST.
  */
 const shippedOptions = coordinatorOptionsSchema.shape;
 const SHIPPED_LIMITS: UpdateLimits = {
